@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * The `rules` command: a thin dispatcher. Each subcommand lives in its own
+ * module under cli/commands/ and is loaded only when used, so `rules call`
+ * does not pay for the engine's start-up.
+ */
+import { B24RulesError, UsageError } from '../engine/errors.js';
+import { redact } from '../engine/redact.js';
+import { EXIT, type Command } from './command.js';
+
+const COMMANDS: Record<string, string> = {
+  run: 'run the daemon: offline events, outgoing webhooks, schedules',
+  demo: 'run the daemon on the embedded emulator with the example rules and simulated activity (npm start)',
+  validate: 'validate rule files against the schemas',
+  'dry-run': 'plan what rules would do, without writing',
+  test: 'run rule tests (*.test.yaml)',
+  apply: 'run a manual or bulk rule, or carry out a saved plan',
+  call: 'call one REST method and print the response envelope',
+  emulator: 'start the Bitrix24 portal emulator',
+  record: 'capture events and the records they name into a test fixture',
+  dlq: 'list, show, retry or drop dead-lettered work',
+  runs: 'list rule runs from the journal',
+  trace: 'show the trace of one rule run',
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
+  return [
+    'Usage: rules COMMAND [options]',
+    '',
+    'Declarative automation rules for Bitrix24.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Global options:',
+    '  --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default info)',
+    '  -h, --help         show help (rules COMMAND --help for a command)',
+    '  -v, --version      print the version',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(help());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === '-v' || name === '--version') {
+    const { readFileSync } = await import('node:fs');
+    const { PACKAGE_ROOT } = await import('../engine/paths.js');
+    const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return EXIT.OK;
+  }
+  if (!(name in COMMANDS)) {
+    process.stderr.write(`rules: unknown command '${name}'. Run 'rules --help' for the list.\n`);
+    return EXIT.USAGE;
+  }
+  const mod = (await import(`./commands/${name}.js`)) as { default: Command };
+  const command = mod.default;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+    return EXIT.OK;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`rules: ${err.message}\n`);
+      process.exitCode = EXIT.USAGE;
+    } else if (err instanceof B24RulesError) {
+      process.stderr.write(`rules: ${err.code}: ${err.message}\n`);
+      process.exitCode = EXIT.ERROR;
+    } else {
+      const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`rules: unexpected error: ${redact(msg)}\n`);
+      process.exitCode = EXIT.ERROR;
+    }
+  },
+);

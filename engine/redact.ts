@@ -1,0 +1,70 @@
+/**
+ * Secret redaction. Webhook codes, access/refresh tokens and client secrets must
+ * never reach a log line, an error message, a stack trace or a printed URL.
+ *
+ * Two mechanisms: known secret values are registered at start-up
+ * (`registerSecret`) and replaced wherever they appear; and patterns catch the
+ * shapes secrets take in Bitrix24 traffic even when the value was never
+ * registered (the code in `/rest/{user}/{code}/`, `auth=`, `access_token=`...).
+ */
+
+const MASK = '[REDACTED]';
+const secrets = new Set<string>();
+
+/** Remember a secret value so that every later `redact()` hides it. Short values are ignored (too many false hits). */
+export function registerSecret(value: string | undefined | null): void {
+  if (typeof value === 'string' && value.length >= 6) secrets.add(value);
+}
+
+/** Forget all registered secrets (tests). */
+export function clearSecrets(): void {
+  secrets.clear();
+}
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // Incoming webhook URL: /rest/{user}/{code}/...
+  [/(\/rest\/\d+\/)([A-Za-z0-9_-]{4,})(?=\/|$|\?|\s|"|')/g, `$1${MASK}`],
+  // Query-string or form parameters that carry credentials.
+  [/\b((?:auth|access_token|refresh_token|client_secret|application_token|code|password)=)[^&\s"']+/gi, `$1${MASK}`],
+  // JSON properties that carry credentials.
+  [/("(?:auth|access_token|refresh_token|client_secret|application_token|webhookCode|webhook_code|password|secret)"\s*:\s*")[^"]*(")/gi, `$1${MASK}$2`],
+  // Bearer headers.
+  [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, `$1${MASK}`],
+];
+
+/** Return `text` with every registered secret and every credential-shaped substring masked. */
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join(MASK);
+  }
+  for (const [re, rep] of PATTERNS) out = out.replace(re, rep);
+  return out;
+}
+
+const SECRET_KEYS = /^(auth|access_token|refresh_token|client_secret|application_token|webhook_code|webhookCode|password|secret|token|accessToken|refreshToken|clientSecret|applicationToken)$/i;
+
+/** Deep copy of a JSON-like value with secret-named keys masked and strings redacted. Used by the logger and by traces. */
+export function redactValue<T>(value: T, depth = 0): T {
+  if (depth > 20) return value;
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (SECRET_KEYS.test(k) && (typeof v === 'string' || typeof v === 'number')) out[k] = MASK;
+      else if (k === 'auth' && v && typeof v === 'object') out[k] = redactAuthObject(v as Record<string, unknown>);
+      else out[k] = redactValue(v, depth + 1);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+function redactAuthObject(auth: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(auth)) out[k] = /token|secret/i.test(k) ? MASK : redactValue(v, 1);
+  return out;
+}
+
+export { MASK as REDACTED };

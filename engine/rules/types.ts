@@ -1,0 +1,130 @@
+/**
+ * The compiled form of a rule: what the loader (engine/rules/) produces from a
+ * validated YAML document and what the engine (triggers, loader of facts,
+ * planner) consumes. The YAML format is described in docs/rule-format.md.
+ */
+
+/** Where a value came from in a rule file (1-based line and column). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A compiled `{{ ... }}` template: render against the facts. Strings with one template keep the value's type. */
+export interface Template {
+  /** The source text (for traces and messages). */
+  source: string;
+  render(facts: Facts): unknown;
+  /** Root names the template reads (`deal` for `{{ deal.ID }}`), for dependency checks. */
+  refs: string[];
+}
+
+/** A value in a rule that may contain templates anywhere inside (objects, arrays, strings). */
+export interface TemplatedValue {
+  render(facts: Facts): unknown;
+  refs: string[];
+}
+
+/** A compiled json-logic expression. */
+export interface Expression {
+  source: unknown;
+  evaluate(facts: Facts): unknown;
+  refs: string[];
+}
+
+/** A compiled condition: its value and, when false, which part was false (for dry-run and traces). */
+export interface Condition {
+  source: unknown;
+  evaluate(facts: Facts): { value: boolean; reason?: string };
+  refs: string[];
+}
+
+/** Everything a rule run can see: trigger data, loaded records, `let` values, action results, `now`, `env`. */
+export type Facts = Record<string, unknown>;
+
+export type EntityName = 'lead' | 'deal' | 'contact' | 'company' | 'task' | 'user' | 'item';
+
+export type FieldChange = { from?: unknown[]; to?: unknown[] };
+
+export type TriggerSpec =
+  | { kind: 'event'; event: string; entity?: EntityName; changed?: Record<string, FieldChange> }
+  | { kind: 'schedule'; cron: string; timezone: string }
+  | { kind: 'webhook'; path: string; secret?: Template }
+  | { kind: 'manual' };
+
+/** A declared read. */
+export type LoadSpec =
+  | { name: string; kind: 'record'; entity: EntityName; id: Template; entityTypeId?: number; select?: string[] }
+  | { name: string; kind: 'list'; entity?: EntityName; method?: string; params?: TemplatedValue; filter?: TemplatedValue; select?: string[]; limit: number }
+  | { name: string; kind: 'method'; method: string; params: TemplatedValue };
+
+export interface ForeachSpec {
+  as: string;
+  entity?: EntityName;
+  method?: string;
+  params?: TemplatedValue;
+  filter?: TemplatedValue;
+  select?: string[];
+  order?: Record<string, 'ASC' | 'DESC'>;
+  maxRecords: number;
+}
+
+/** Action specs after compilation. `kind` is the action's key in YAML. */
+export interface ActionSpec {
+  kind: 'update' | 'create' | 'comment' | 'task' | 'todo' | 'notify' | 'workflow' | 'call' | 'http' | 'round_robin' | 'stop';
+  /** Position in the rule's action list (0-based); part of the effect key. */
+  index: number;
+  /** The action's options with templates compiled (render with the facts). */
+  config: TemplatedValue;
+  /** Raw options (for docs and traces). */
+  raw: Record<string, unknown>;
+  /** Result name (`as:`), if any. */
+  as?: string;
+  when?: Condition;
+  location: SourceLocation;
+}
+
+export interface CompiledRule {
+  id: string;
+  description: string;
+  enabled: boolean;
+  /** sha256 of the rule's canonical JSON, recorded with each run. */
+  hash: string;
+  location: SourceLocation;
+  trigger: TriggerSpec;
+  foreach?: ForeachSpec;
+  load: LoadSpec[];
+  let: Array<{ name: string; expr: Expression }>;
+  condition?: Condition;
+  actions: ActionSpec[];
+  dedupe?: Template;
+  concurrency: { key?: Template; mode: 'serial' | 'parallel' | 'skip' };
+  onError: { retries: number; then: 'dead_letter' | 'continue' | 'stop' };
+  /** Environment variable names the rule may read as `env.NAME`. */
+  env: string[];
+}
+
+/** One validation problem, with where it is and what to do. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  /** Stable code: YAML_SYNTAX, SCHEMA, CRON_INVALID, LOGIC_UNKNOWN_OPERATOR, TEMPLATE_UNKNOWN_NAME, METHOD_UNKNOWN, DUPLICATE_ID, UNSAFE_BULK_WRITE, FILE_TOO_LARGE, ... */
+  code: string;
+  message: string;
+  file: string;
+  line: number;
+  col: number;
+  ruleId?: string;
+  /** JSON pointer into the rule document (`/trigger/schedule/cron`). */
+  path?: string;
+  /** What a valid value looks like. */
+  hint?: string;
+}
+
+/** The result of loading a set of files: every good rule, and every problem. Bad files never stop good ones. */
+export interface LoadResult {
+  rules: CompiledRule[];
+  diagnostics: Diagnostic[];
+  /** Files read, with per-file status. */
+  files: Array<{ file: string; ok: boolean; ruleIds: string[] }>;
+}
