@@ -60,3 +60,30 @@ export class PortalError extends Error {
     this.name = 'PortalError';
   }
 }
+
+/** Where method definitions live: each group under emulator/methods/ registers into it at start. Names are case-insensitive. */
+export interface MethodRegistry {
+  register(name: string, def: MethodDef): void;
+  get(name: string): MethodDef | undefined;
+  has(name: string): boolean;
+  /** Registered names, lowercase, sorted. */
+  names(): string[];
+}
+
+/** One portal event raised by a write, as `CallContext.emit` received it. */
+export interface EmittedEvent {
+  /** Uppercase event code, e.g. `ONCRMDEALUPDATE`. */
+  event: string;
+  data: Record<string, unknown>;
+  /** Emulator clock (ms) when it was raised. */
+  at: number;
+  /** Who made the change. */
+  auth: CallerAuth;
+  /** `auth_connector` of the call that made the change, if any. */
+  authConnector?: string;
+}
+
+/** What the emulator hands each raised event to (the event hub, once attached). */
+export interface EventSink {
+  publish(event: EmittedEvent): void;
+}
