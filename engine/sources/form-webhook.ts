@@ -1,0 +1,166 @@
+/**
+ * Inbound-webhook source (form submissions and other systems): `POST
+ * /hooks/<path>` for each rule with a `webhook` trigger. The caller proves it
+ * knows the rule's shared secret (header `X-Rules-Secret` or `?secret=`,
+ * compared in constant time); the body (JSON or form) is stored in the inbox
+ * for that rule and only then answered 200.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CompiledRule } from '../rules/types.js';
+import type { RequestHandler } from '../status/server.js';
+import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
+import { recordAdded, type Source, type SourceContext } from './types.js';
+
+export interface FormWebhookConfig {
+  /** The running rule set; only rules with a `webhook` trigger are used. */
+  rules: CompiledRule[];
+  /** Where `env.NAME` in a secret template is read from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** URL prefix. @default '/hooks' */
+  basePath?: string;
+  /** Largest body accepted, bytes. @default 1048576 */
+  maxBodyBytes?: number;
+}
+
+export const DEFAULTS = {
+  /** @default '/hooks' */
+  basePath: '/hooks',
+  /** @default 1 MiB */
+  maxBodyBytes: 1024 * 1024,
+};
+
+interface Route {
+  ruleId: string;
+  /** undefined: the rule declares no secret; null: it declares one that renders empty (refuse all). */
+  secret: string | undefined | null;
+}
+
+export interface FormWebhookSource extends Source {
+  readonly handler: RequestHandler;
+  /** Swap the rule set (reload). */
+  setRules(rules: CompiledRule[]): void;
+  /** Mounted paths (`/hooks/forms/contact-us`) and their rules. */
+  routes(): Array<{ path: string; ruleId: string }>;
+}
+
+/** Header names copied into the stored request (never auth or cookies). */
+const KEPT_HEADERS = ['content-type', 'user-agent', 'x-request-id', 'x-forwarded-for', 'referer', 'origin'];
+
+function normalizePath(p: string): string {
+  const s = `/${p.trim().replace(/^\/+|\/+$/g, '')}`;
+  return s === '/' ? '' : s;
+}
+
+export function createFormWebhookSource(config: FormWebhookConfig, ctx: SourceContext): FormWebhookSource {
+  const base = normalizePath(config.basePath ?? DEFAULTS.basePath);
+  const maxBody = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  const env = config.env ?? process.env;
+  let table = new Map<string, Route>();
+  let accepting = false;
+
+  function build(rules: CompiledRule[]): Map<string, Route> {
+    const next = new Map<string, Route>();
+    for (const rule of rules) {
+      if (!rule.enabled || rule.trigger.kind !== 'webhook') continue;
+      const path = base + normalizePath(rule.trigger.path);
+      let secret: Route['secret'];
+      if (rule.trigger.secret) {
+        const allowed: Record<string, string | undefined> = {};
+        for (const name of rule.env) allowed[name] = env[name];
+        const rendered = rule.trigger.secret.render({ env: allowed });
+        secret = typeof rendered === 'string' && rendered !== '' ? rendered : typeof rendered === 'number' ? String(rendered) : null;
+        if (secret === null) {
+          ctx.logger.error({ rule: rule.id, path }, `webhook rule ${rule.id}: its secret renders empty (is the environment variable set?); ${path} refuses every request until it is`);
+        }
+      } else {
+        ctx.logger.warn({ rule: rule.id, path }, `webhook rule ${rule.id} has no secret: anyone who can reach ${path} can trigger it`);
+      }
+      if (next.has(path)) {
+        ctx.logger.error({ rule: rule.id, path }, `webhook path ${path} is used by two rules; keeping ${next.get(path)?.ruleId}`);
+        continue;
+      }
+      next.set(path, { ruleId: rule.id, secret });
+    }
+    return next;
+  }
+  table = build(config.rules);
+
+  const reject = (res: ServerResponse, status: number, reason: string, message: string) => {
+    ctx.metrics?.webhookRejected.inc({ source: 'form', reason });
+    sendJson(res, status, { error: message });
+  };
+
+  async function receive(route: Route, path: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'POST') return reject(res, 405, 'method', 'use POST');
+    if (!accepting) return reject(res, 503, 'stopping', 'not accepting requests');
+    if (route.secret === null) return reject(res, 503, 'secret_unset', 'this hook has no secret configured on the server');
+    if (route.secret !== undefined) {
+      const header = req.headers['x-rules-secret'];
+      const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('secret');
+      if (!given) return reject(res, 401, 'secret_missing', 'send the secret in the X-Rules-Secret header or ?secret=');
+      if (!safeEqual(given, route.secret)) return reject(res, 403, 'secret_mismatch', 'wrong secret');
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(await readBody(req, maxBody), req.headers['content-type']);
+    } catch (err) {
+      if (err instanceof RequestBodyError) return reject(res, err.status, 'body', err.message);
+      throw err;
+    }
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) if (k !== 'secret') query[k] = v;
+    const headers: Record<string, string> = {};
+    for (const h of KEPT_HEADERS) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    const idem = req.headers['idempotency-key'] ?? req.headers['x-request-id'];
+    const key = typeof idem === 'string' && idem !== '' ? `${route.ruleId}:${idem}` : `${route.ruleId}:${stableHash({ body, query })}`;
+    let result: { inserted: number; duplicates: number };
+    try {
+      result = ctx.inbox.add([
+        { source: 'form', key, event: null, ruleId: route.ruleId, payload: { request: { path, body, query, headers } }, receivedAt: ctx.clock.now() },
+      ]);
+    } catch (err) {
+      ctx.logger.error({ err, rule: route.ruleId }, 'form webhook: could not store the request; answered 500');
+      ctx.metrics?.webhookRejected.inc({ source: 'form', reason: 'store' });
+      return sendJson(res, 500, { error: 'could not store the request' });
+    }
+    recordAdded(ctx, 'form', result);
+    ctx.logger.debug({ rule: route.ruleId, duplicate: result.inserted === 0 }, 'form webhook: request stored');
+    sendJson(res, 200, { ok: true, duplicate: result.inserted === 0 });
+  }
+
+  const handler: RequestHandler = async (req, res, url) => {
+    const path = url.pathname.replace(/\/+$/, '');
+    const route = table.get(path);
+    if (!route) {
+      if (base !== '' && (path === base || path.startsWith(`${base}/`))) {
+        reject(res, 404, 'unknown_path', `no webhook rule listens on ${path}`);
+        return true;
+      }
+      return false;
+    }
+    await receive(route, path, req, res, url);
+    return true;
+  };
+
+  return {
+    kind: 'form',
+    handler,
+    setRules(rules) {
+      table = build(rules);
+    },
+    routes: () => [...table.entries()].map(([path, r]) => ({ path, ruleId: r.ruleId })),
+    async start() {
+      accepting = true;
+    },
+    async stop() {
+      accepting = false;
+    },
+    async acknowledge() {
+      const done = ctx.inbox.finished('form');
+      if (done.length > 0) ctx.inbox.markAcknowledged(done.map((i) => i.id));
+    },
+  };
+}

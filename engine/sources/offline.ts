@@ -1,0 +1,298 @@
+/**
+ * Offline-events source (OAuth apps). The no-loss cycle:
+ *
+ * 1. `event.offline.get` with `clear=0` and the `auth_connector` reserves a
+ *    batch under a new `process_id`;
+ * 2. the records go into the inbox in one transaction, keyed
+ *    `${process_id}:${MESSAGE_ID}` (a repeat is harmless);
+ * 3. the pipeline processes them;
+ * 4. `acknowledge()` clears (`event.offline.clear`) only the message ids the
+ *    inbox says are done, and reports dead-lettered ones with
+ *    `event.offline.error` (they stay in the local DLQ).
+ *
+ * Crash recovery on start: re-read every process id the inbox still has open
+ * (a crash between 3 and 4: the inbox says done, so they are just cleared),
+ * and look for reservations nobody remembers (a crash between 1 and 2:
+ * `event.offline.list` shows their PROCESS_ID) and re-read them with `get` and
+ * that process id, instead of leaving them hidden for 30 days.
+ */
+import { B24RulesError } from '../errors.js';
+import type { B24ClientApi } from '../client/types.js';
+import type { InboxItemInput } from '../store/types.js';
+import { realTimers, recordAdded, type Source, type SourceContext } from './types.js';
+
+export interface OfflineConfig {
+  client: B24ClientApi;
+  /** The connector key: passed to bind, get, list and (by the engine) to every write, so the engine's own changes do not come back. */
+  authConnector: string;
+  /** Event names the rules need (ONCRMDEALUPDATE...). */
+  events: string[];
+  /** Records per `event.offline.get`. @default 50 */
+  batchSize?: number;
+  /** Wait between polls when the queue was empty. @default 2000 */
+  pollIntervalMs?: number;
+  /** Longest wait after failed polls (exponential backoff). @default 30000 */
+  maxBackoffMs?: number;
+  /** Stop reserving while the inbox holds this many unfinished items. @default 1000 */
+  maxDepth?: number;
+  /** Pages of `event.offline.list` scanned for unknown reservations at start. @default 200 */
+  maxListPages?: number;
+}
+
+export const DEFAULTS = {
+  /** @default 50 (the portal's maximum page) */
+  batchSize: 50,
+  /** @default 2000 ms */
+  pollIntervalMs: 2000,
+  /** @default 30000 ms */
+  maxBackoffMs: 30_000,
+  /** @default 1000 */
+  maxDepth: 1000,
+  /** @default 200 (10,000 records) */
+  maxListPages: 200,
+};
+
+/** An offline-queue call failed in a way retrying will not fix (no admin rights, webhook auth...). */
+export class OfflineSourceError extends B24RulesError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('OFFLINE_SOURCE_FAILED', message, { kind: 'operational', ...options });
+  }
+}
+
+/** One record of `event.offline.get` / `event.offline.list`. */
+export interface OfflineRecord {
+  ID: string | number;
+  TIMESTAMP_X?: string;
+  EVENT_NAME: string;
+  EVENT_DATA?: unknown;
+  EVENT_ADDITIONAL?: unknown;
+  MESSAGE_ID: string | number;
+  PROCESS_ID?: string;
+  ERROR?: string | number;
+}
+
+interface GetResult {
+  process_id: string | null;
+  events: OfflineRecord[];
+}
+
+export interface OfflineSource extends Source {
+  /** Bind the offline events that `event.get` does not show yet; returns the names bound. */
+  bind(): Promise<string[]>;
+  /** Re-read known and unknown reservations into the inbox; returns the process ids recovered. */
+  recover(): Promise<{ known: string[]; unknown: string[] }>;
+  /** Reserve one batch and store it; returns how many records it held (0: queue empty or backpressure). */
+  poll(): Promise<number>;
+  /** Wake the poll loop now (ONOFFLINEEVENT push signal). */
+  signal(): void;
+  setEvents(events: string[]): Promise<void>;
+}
+
+function asRecordObject(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): OfflineSource {
+  const timers = ctx.timers ?? realTimers;
+  const batchSize = config.batchSize ?? DEFAULTS.batchSize;
+  const pollInterval = config.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
+  const maxBackoff = config.maxBackoffMs ?? DEFAULTS.maxBackoffMs;
+  const maxDepth = config.maxDepth ?? DEFAULTS.maxDepth;
+  const maxListPages = config.maxListPages ?? DEFAULTS.maxListPages;
+  const connector = config.authConnector;
+  let events = [...new Set(config.events.map((e) => e.toUpperCase()))];
+  let running = false;
+  let timer: unknown = null;
+  let inFlight: Promise<void> | null = null;
+  let failures = 0;
+
+  function toItems(processId: string, records: OfflineRecord[]): InboxItemInput[] {
+    const now = ctx.clock.now();
+    return records.map((r) => {
+      const event = String(r.EVENT_NAME).toUpperCase();
+      const messageId = String(r.MESSAGE_ID);
+      return {
+        source: 'offline' as const,
+        key: `${processId}:${messageId}`,
+        event,
+        ruleId: null,
+        payload: {
+          event,
+          data: asRecordObject(r.EVENT_DATA),
+          additional: asRecordObject(r.EVENT_ADDITIONAL),
+          ts: r.TIMESTAMP_X ?? null,
+          id: String(r.ID),
+          message_id: messageId,
+        },
+        processId,
+        messageId,
+        receivedAt: now,
+      };
+    });
+  }
+
+  function store(processId: string, records: OfflineRecord[]): number {
+    if (records.length === 0) return 0;
+    const result = ctx.inbox.add(toItems(processId, records));
+    recordAdded(ctx, 'offline', result);
+    return result.inserted;
+  }
+
+  async function get(params: Record<string, unknown>): Promise<GetResult> {
+    const env = await config.client.call<GetResult>('event.offline.get', { ...params, auth_connector: connector });
+    const r = env.result ?? { process_id: null, events: [] };
+    return { process_id: r.process_id ?? null, events: Array.isArray(r.events) ? r.events : [] };
+  }
+
+  /** Re-read every record still reserved under `processId` (paging by ID when a page is full). */
+  async function reread(processId: string): Promise<number> {
+    let inserted = 0;
+    let lastId: number | null = null;
+    for (let page = 0; page < maxListPages; page++) {
+      const params: Record<string, unknown> = { process_id: processId, clear: 0, limit: batchSize, order: { ID: 'ASC' } };
+      if (lastId !== null) params.filter = { '>ID': lastId };
+      const r = await get(params);
+      inserted += store(processId, r.events);
+      if (r.events.length < batchSize) break;
+      const maxId: number = Math.max(...r.events.map((e) => Number(e.ID)));
+      if (!Number.isFinite(maxId) || (lastId !== null && maxId <= lastId)) break;
+      lastId = maxId;
+    }
+    return inserted;
+  }
+
+  async function bind(): Promise<string[]> {
+    if (events.length === 0) return [];
+    const env = await config.client.call<Array<Record<string, unknown>>>('event.get', {});
+    const bound = new Set<string>();
+    for (const h of Array.isArray(env.result) ? env.result : []) {
+      if (Number(h.offline) === 1 && typeof h.event === 'string') bound.add(h.event.toUpperCase());
+    }
+    const missing = events.filter((e) => !bound.has(e));
+    for (const event of missing) {
+      await config.client.call('event.bind', { event, event_type: 'offline', auth_connector: connector });
+      ctx.logger.info({ event }, `bound offline event ${event}`);
+    }
+    return missing;
+  }
+
+  async function recover(): Promise<{ known: string[]; unknown: string[] }> {
+    const known = ctx.inbox.openProcessIds();
+    for (const pid of known) {
+      const n = await reread(pid);
+      ctx.logger.info({ processId: pid, inserted: n }, `offline: re-read known reservation ${pid}`);
+    }
+    const knownSet = new Set(known);
+    const unknown = new Set<string>();
+    let start = 0;
+    for (let page = 0; page < maxListPages; page++) {
+      const env = await config.client.call<OfflineRecord[]>('event.offline.list', {
+        filter: { ERROR: 0 },
+        order: { ID: 'ASC' },
+        start,
+        auth_connector: connector,
+      });
+      const rows = Array.isArray(env.result) ? env.result : [];
+      for (const row of rows) {
+        const pid = row.PROCESS_ID ? String(row.PROCESS_ID) : '';
+        if (pid !== '' && Number(row.ERROR ?? 0) === 0 && !knownSet.has(pid)) unknown.add(pid);
+      }
+      if (env.next === undefined || env.next === null || rows.length === 0) break;
+      start = Number(env.next);
+    }
+    for (const pid of unknown) {
+      const n = await reread(pid);
+      ctx.logger.warn({ processId: pid, inserted: n }, `offline: recovered ${n} event(s) from reservation ${pid} that no one remembered (a crash between reserve and store)`);
+    }
+    await acknowledge();
+    return { known, unknown: [...unknown] };
+  }
+
+  async function poll(): Promise<number> {
+    if (ctx.inbox.depth() >= maxDepth) return 0;
+    const r = await get({ clear: 0, limit: batchSize });
+    if (r.events.length === 0) return 0;
+    if (!r.process_id) {
+      throw new OfflineSourceError('event.offline.get with clear=0 returned events without a process_id; refusing to store them, as they could never be cleared');
+    }
+    store(r.process_id, r.events);
+    ctx.logger.debug({ processId: r.process_id, count: r.events.length }, 'offline: reserved a batch');
+    return r.events.length;
+  }
+
+  async function acknowledge(): Promise<void> {
+    for (const pid of ctx.inbox.openProcessIds()) {
+      const finished = ctx.inbox.finished('offline', pid);
+      if (finished.length === 0) continue;
+      const done = finished.filter((i) => i.status === 'done' && i.messageId !== undefined);
+      const dead = finished.filter((i) => i.status === 'dead' && i.messageId !== undefined);
+      try {
+        if (done.length > 0) {
+          await config.client.call('event.offline.clear', { process_id: pid, message_id: done.map((i) => i.messageId), auth_connector: connector });
+          ctx.metrics?.offlineAcks.inc({ method: 'clear' }, done.length);
+        }
+        if (dead.length > 0) {
+          await config.client.call('event.offline.error', { process_id: pid, message_id: dead.map((i) => i.messageId), auth_connector: connector });
+          ctx.metrics?.offlineAcks.inc({ method: 'error' }, dead.length);
+          ctx.logger.warn({ processId: pid, messageIds: dead.map((i) => i.messageId) }, `offline: ${dead.length} event(s) dead-lettered; reported with event.offline.error`);
+        }
+        ctx.inbox.markAcknowledged(finished.map((i) => i.id));
+      } catch (err) {
+        // Not marked: the next acknowledge (or the next start) clears them.
+        ctx.logger.warn({ err, processId: pid }, 'offline: acknowledging failed; will retry');
+      }
+    }
+  }
+
+  function schedule(ms: number): void {
+    if (!running) return;
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = timers.setTimeout(() => {
+      timer = null;
+      inFlight = loopOnce().finally(() => {
+        inFlight = null;
+      });
+    }, ms);
+  }
+
+  async function loopOnce(): Promise<void> {
+    if (!running) return;
+    try {
+      const n = await poll();
+      failures = 0;
+      schedule(n >= batchSize ? 0 : pollInterval);
+    } catch (err) {
+      failures++;
+      const wait = Math.min(maxBackoff, pollInterval * 2 ** Math.min(failures, 10));
+      ctx.logger.warn({ err, retryInMs: wait }, 'offline: polling failed');
+      schedule(wait);
+    }
+  }
+
+  return {
+    kind: 'offline',
+    bind,
+    recover,
+    poll,
+    acknowledge,
+    signal() {
+      if (running && inFlight === null) schedule(0);
+    },
+    async setEvents(next) {
+      events = [...new Set(next.map((e) => e.toUpperCase()))];
+      if (running) await bind();
+    },
+    async start() {
+      await bind();
+      await recover();
+      running = true;
+      schedule(0);
+    },
+    async stop() {
+      running = false;
+      if (timer !== null) timers.clearTimeout(timer);
+      timer = null;
+      if (inFlight) await inFlight;
+    },
+  };
+}

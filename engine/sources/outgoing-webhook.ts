@@ -1,0 +1,118 @@
+/**
+ * Outgoing-webhook source: Bitrix24 POSTs each event (form-encoded:
+ * `event`, `event_handler_id`, `data[FIELDS][ID]`, `ts`, `auth[...]`) to this
+ * receiver. It checks `auth[application_token]` in constant time, stores the
+ * event in the inbox durably and only then answers 200: the portal never
+ * re-sends a failed delivery, so a 200 must mean "kept". A store failure
+ * answers 500. Works with webhook auth as well as OAuth apps.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from '../status/server.js';
+import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
+import { recordAdded, type Source, type SourceContext } from './types.js';
+
+export interface OutgoingWebhookConfig {
+  /** The token shown in the outgoing-webhook settings (or received with ONAPPINSTALL). */
+  applicationToken: string;
+  /** URL path the portal posts to. @default '/b24/events' */
+  path?: string;
+  /** Largest body accepted, bytes. @default 1048576 */
+  maxBodyBytes?: number;
+  /** Called for ONOFFLINEEVENT (a "poll now" signal) instead of storing it. */
+  onOfflineSignal?: () => void;
+}
+
+export const DEFAULTS = {
+  /** @default '/b24/events' */
+  path: '/b24/events',
+  /** @default 1 MiB */
+  maxBodyBytes: 1024 * 1024,
+};
+
+export interface OutgoingWebhookSource extends Source {
+  /** Mount on the status server. */
+  readonly handler: RequestHandler;
+  readonly path: string;
+}
+
+/** Create the receiver. It takes requests between `start()` and `stop()`; outside that it answers 503. */
+export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: SourceContext): OutgoingWebhookSource {
+  if (!config.applicationToken) throw new Error('outgoing webhook source needs an application token');
+  const path = config.path ?? DEFAULTS.path;
+  const maxBody = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  let accepting = false;
+
+  const reject = (res: ServerResponse, status: number, reason: string, message: string) => {
+    ctx.metrics?.webhookRejected.inc({ source: 'outgoing', reason });
+    sendJson(res, status, { error: message });
+  };
+
+  async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return reject(res, 405, 'method', 'use POST');
+    if (!accepting) return reject(res, 503, 'stopping', 'not accepting events');
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(await readBody(req, maxBody), req.headers['content-type']);
+    } catch (err) {
+      if (err instanceof RequestBodyError) return reject(res, err.status, 'body', err.message);
+      throw err;
+    }
+    const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>;
+    const token = auth.application_token;
+    if (typeof token !== 'string' || token === '') return reject(res, 401, 'token_missing', 'auth[application_token] is required');
+    if (!safeEqual(token, config.applicationToken)) {
+      ctx.logger.warn({ remote: req.socket.remoteAddress }, 'outgoing webhook: wrong application_token, refused');
+      return reject(res, 403, 'token_mismatch', 'application_token does not match');
+    }
+    const event = typeof body.event === 'string' ? body.event.toUpperCase() : '';
+    if (!event) return reject(res, 400, 'no_event', 'event is required');
+    if (event === 'ONOFFLINEEVENT' && config.onOfflineSignal) {
+      config.onOfflineSignal();
+      return sendJson(res, 200, { ok: true });
+    }
+    const data = body.data && typeof body.data === 'object' ? (body.data as Record<string, unknown>) : {};
+    const payload: Record<string, unknown> = {
+      event,
+      event_handler_id: body.event_handler_id ?? null,
+      data,
+      ts: body.ts ?? null,
+      // Tokens are never stored: only where the event came from.
+      auth: { domain: auth.domain ?? null, member_id: auth.member_id ?? null },
+    };
+    const key = stableHash({ event, ts: body.ts ?? null, data });
+    let result: { inserted: number; duplicates: number };
+    try {
+      result = ctx.inbox.add([{ source: 'outgoing', key, event, ruleId: null, payload, receivedAt: ctx.clock.now() }]);
+    } catch (err) {
+      ctx.logger.error({ err, event }, 'outgoing webhook: could not store the event; answered 500');
+      ctx.metrics?.webhookRejected.inc({ source: 'outgoing', reason: 'store' });
+      return sendJson(res, 500, { error: 'could not store the event' });
+    }
+    recordAdded(ctx, 'outgoing', result);
+    ctx.logger.debug({ event, id: (data.FIELDS as Record<string, unknown> | undefined)?.ID, duplicate: result.inserted === 0 }, 'outgoing webhook: event stored');
+    sendJson(res, 200, { ok: true });
+  }
+
+  const handler: RequestHandler = async (req, res, url) => {
+    if (url.pathname !== path) return false;
+    await receive(req, res);
+    return true;
+  };
+
+  return {
+    kind: 'outgoing',
+    path,
+    handler,
+    async start() {
+      accepting = true;
+    },
+    async stop() {
+      accepting = false;
+    },
+    async acknowledge() {
+      // The 200 was the acknowledgement; just retire finished rows.
+      const done = ctx.inbox.finished('outgoing');
+      if (done.length > 0) ctx.inbox.markAcknowledged(done.map((i) => i.id));
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Schedule source: one croner pattern (with its IANA time zone) per rule with
+ * a `schedule` trigger. A due tick becomes the inbox item
+ * `${ruleId}@${tickIso}`; the pipeline runs the rule (and its `foreach`).
+ *
+ * Time comes from the injected clock, and croner is used only to compute run
+ * times (`nextRun`, `previousRuns`), never to own timers, so tests drive time
+ * without sleeping. After downtime a missed schedule fires once, for its most
+ * recent missed tick, not once per missed tick. The last fire of each rule is
+ * kept in the state store; a crash between storing the tick and recording the
+ * fire repeats the same key, which the inbox ignores.
+ */
+import { Cron } from 'croner';
+import { B24RulesError } from '../errors.js';
+import type { CompiledRule } from '../rules/types.js';
+import { realTimers, recordAdded, type ScheduleBook, type Source, type SourceContext } from './types.js';
+
+export interface ScheduleConfig {
+  rules: CompiledRule[];
+  book: ScheduleBook;
+  /** Longest single wait before re-checking (guards against clock jumps). @default 30000 */
+  maxWaitMs?: number;
+}
+
+export const DEFAULTS = {
+  /** @default 30 s, as croner itself never waits longer at a time */
+  maxWaitMs: 30_000,
+};
+
+export class ScheduleError extends B24RulesError {
+  constructor(
+    message: string,
+    readonly ruleId: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('SCHEDULE_INVALID', message, { kind: 'user', ...options });
+  }
+}
+
+interface Job {
+  rule: CompiledRule;
+  cron: Cron;
+}
+
+/** One fire decided by `check()`. */
+export interface ScheduleFire {
+  ruleId: string;
+  at: number;
+  /** True when the tick was missed (downtime) and is being caught up. */
+  caughtUp: boolean;
+}
+
+export interface ScheduleSource extends Source {
+  /** Store every due tick as of the clock's now; returns what fired. The timer loop calls this; tests call it directly. */
+  check(): ScheduleFire[];
+  /** Next tick time over all rules (ms), or null when no rule has one. */
+  nextDue(): number | null;
+  setRules(rules: CompiledRule[]): void;
+}
+
+function compile(rules: CompiledRule[]): Job[] {
+  const jobs: Job[] = [];
+  for (const rule of rules) {
+    if (!rule.enabled || rule.trigger.kind !== 'schedule') continue;
+    try {
+      jobs.push({ rule, cron: new Cron(rule.trigger.cron, { timezone: rule.trigger.timezone || 'UTC', paused: true }) });
+    } catch (err) {
+      throw new ScheduleError(`rule ${rule.id}: schedule '${rule.trigger.cron}' (${rule.trigger.timezone}) is invalid: ${(err as Error).message}`, rule.id, { cause: err });
+    }
+  }
+  return jobs;
+}
+
+export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext): ScheduleSource {
+  const timers = ctx.timers ?? realTimers;
+  const maxWait = config.maxWaitMs ?? DEFAULTS.maxWaitMs;
+  let jobs = compile(config.rules);
+  let timer: unknown = null;
+  let running = false;
+
+  function check(): ScheduleFire[] {
+    const now = ctx.clock.now();
+    const fires: ScheduleFire[] = [];
+    for (const { rule, cron } of jobs) {
+      const last = config.book.getLastFire(rule.id);
+      if (last === null) {
+        // First sight of this rule: start counting from now, never fire for the past.
+        config.book.setLastFire(rule.id, now);
+        continue;
+      }
+      const next = cron.nextRun(new Date(last));
+      if (!next || next.getTime() > now) continue;
+      const latest = cron.previousRuns(1, new Date(now + 1))[0] ?? next;
+      const at = Math.max(latest.getTime(), next.getTime());
+      const iso = new Date(at).toISOString();
+      const caughtUp = at > next.getTime() || now - at > maxWait * 2;
+      const result = ctx.inbox.add([
+        {
+          source: 'schedule',
+          key: `${rule.id}@${iso}`,
+          event: null,
+          ruleId: rule.id,
+          payload: { schedule: { at: iso, cron: rule.trigger.kind === 'schedule' ? rule.trigger.cron : '', timezone: rule.trigger.kind === 'schedule' ? rule.trigger.timezone : 'UTC', caughtUp } },
+          receivedAt: now,
+        },
+      ]);
+      config.book.setLastFire(rule.id, at);
+      recordAdded(ctx, 'schedule', result);
+      if (caughtUp) {
+        ctx.logger.info({ rule: rule.id, at: iso, missedSince: next.toISOString() }, `schedule ${rule.id}: missed tick(s) since ${next.toISOString()}, catching up once`);
+      } else {
+        ctx.logger.debug({ rule: rule.id, at: iso }, 'schedule tick');
+      }
+      fires.push({ ruleId: rule.id, at, caughtUp });
+    }
+    return fires;
+  }
+
+  function nextDue(): number | null {
+    const now = ctx.clock.now();
+    let min: number | null = null;
+    for (const { rule, cron } of jobs) {
+      const last = config.book.getLastFire(rule.id) ?? now;
+      const next = cron.nextRun(new Date(Math.max(last, now - 1)));
+      if (next && (min === null || next.getTime() < min)) min = next.getTime();
+    }
+    return min;
+  }
+
+  function arm(): void {
+    if (!running) return;
+    if (timer !== null) timers.clearTimeout(timer);
+    const due = nextDue();
+    const wait = due === null ? maxWait : Math.min(maxWait, Math.max(0, due - ctx.clock.now()));
+    timer = timers.setTimeout(() => {
+      timer = null;
+      try {
+        check();
+      } catch (err) {
+        ctx.logger.error({ err }, 'schedule check failed; retrying at the next wake-up');
+      }
+      arm();
+    }, wait);
+  }
+
+  return {
+    kind: 'schedule',
+    check,
+    nextDue,
+    setRules(rules) {
+      jobs = compile(rules);
+      arm();
+    },
+    async start() {
+      running = true;
+      check();
+      arm();
+    },
+    async stop() {
+      running = false;
+      if (timer !== null) timers.clearTimeout(timer);
+      timer = null;
+    },
+    async acknowledge() {
+      const done = ctx.inbox.finished('schedule');
+      if (done.length > 0) ctx.inbox.markAcknowledged(done.map((i) => i.id));
+    },
+  };
+}

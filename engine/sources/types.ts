@@ -1,0 +1,66 @@
+/**
+ * The contract every work source implements (one file per kind in
+ * engine/sources/). A source turns the outside world into inbox rows and, once
+ * the inbox says the work is done, acknowledges it to the outside in its own
+ * way (offline: `event.offline.clear`). It never runs rules itself.
+ */
+import type { Logger } from '../logger.js';
+import type { Inbox, SourceKind } from '../store/types.js';
+import type { DaemonMetrics } from '../status/daemon-metrics.js';
+
+/** The engine's clock (ms since epoch), injectable so tests never sleep. */
+export interface Clock {
+  now(): number;
+}
+
+/** Timers, injectable alongside the clock. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = { now: () => Date.now() };
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** Last-fire bookkeeping of schedules (kept in the state store), ms since epoch. */
+export interface ScheduleBook {
+  getLastFire(ruleId: string): number | null;
+  setLastFire(ruleId: string, at: number): void;
+}
+
+/** What every source gets from the daemon. */
+export interface SourceContext {
+  inbox: Inbox;
+  logger: Logger;
+  clock: Clock;
+  timers?: Timers;
+  metrics?: DaemonMetrics;
+  /** Called after a source stored new items, so the daemon can tick the engine without waiting. */
+  notify?: () => void;
+}
+
+/** A running source. */
+export interface Source {
+  readonly kind: SourceKind;
+  /** Begin taking work (bind, recover, arm timers). Resolves when started. */
+  start(): Promise<void>;
+  /** Stop taking new work. Idempotent. In-flight requests finish or are abandoned safely. */
+  stop(): Promise<void>;
+  /** Tell the outside which work is done (called by the daemon after each engine tick). */
+  acknowledge?(): Promise<void>;
+}
+
+/** Record an `inbox.add` in the metrics and wake the engine when anything new arrived. */
+export function recordAdded(ctx: SourceContext, kind: SourceKind, result: { inserted: number; duplicates: number }): void {
+  if (result.inserted > 0) ctx.metrics?.eventsReceived.inc({ source: kind }, result.inserted);
+  if (result.duplicates > 0) ctx.metrics?.eventsDuplicate.inc({ source: kind }, result.duplicates);
+  if (result.inserted > 0) ctx.notify?.();
+}
