@@ -1,0 +1,52 @@
+/**
+ * The plan for GitHub Actions: workflow-command annotations (`::notice` for a
+ * rule that would write, `::warning` for a run whose planning failed) followed
+ * by the text plan for the log. The Markdown summary goes to
+ * $GITHUB_STEP_SUMMARY (written by the caller with `stepSummary`).
+ */
+import { describeChanges, describeCondition, describeRecord, describeTrigger, formatValue } from './describe.js';
+import { renderMarkdown } from './render-markdown.js';
+import { renderText } from './render-text.js';
+import type { PlanDocument } from './types.js';
+
+/** Escape the message part of a workflow command. */
+export function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escape a property value (file, title) of a workflow command. */
+export function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+function annotation(level: 'notice' | 'warning' | 'error', props: { file?: string; line?: number; title: string }, message: string): string {
+  const p: string[] = [];
+  if (props.file) p.push(`file=${escapeProperty(props.file)}`);
+  if (props.file && props.line) p.push(`line=${props.line}`);
+  p.push(`title=${escapeProperty(props.title)}`);
+  return `::${level} ${p.join(',')}::${escapeData(message)}`;
+}
+
+export function renderGithub(plan: PlanDocument): string {
+  const lines: string[] = [];
+  for (const f of plan.firings) {
+    const where = { file: f.file, line: f.line };
+    if (f.error) {
+      lines.push(annotation('warning', { ...where, title: `${f.rule}: planning failed` }, `${describeTrigger(f)}, ${describeRecord(f)}: ${f.error.code}: ${f.error.message}`));
+      continue;
+    }
+    const writes = f.calls.filter((c) => c.kind === 'write');
+    if (writes.length === 0) continue;
+    const detail = writes.map((c) => {
+      const changes = describeChanges(c);
+      return `${c.method} ${changes.length > 0 ? changes.join('; ') : formatValue(c.params)}`;
+    });
+    lines.push(annotation('notice', { ...where, title: `${f.rule} would write ${writes.length} call${writes.length === 1 ? '' : 's'}` }, `${describeTrigger(f)}, ${describeRecord(f)}, condition ${describeCondition(f)}\n${detail.join('\n')}`));
+  }
+  return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${renderText(plan)}`;
+}
+
+/** The Markdown to append to $GITHUB_STEP_SUMMARY. */
+export function stepSummary(plan: PlanDocument): string {
+  return renderMarkdown(plan);
+}

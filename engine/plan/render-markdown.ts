@@ -1,0 +1,50 @@
+/** The plan as Markdown: a PR comment or a GitHub step summary. */
+import { describeChanges, describeCondition, describeRecord, describeTrigger, formatValue, headline } from './describe.js';
+import type { PlanDocument } from './types.js';
+
+/** Escape text for a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/`/g, "'");
+}
+
+export function renderMarkdown(plan: PlanDocument): string {
+  const out: string[] = [];
+  out.push('### b24-rules dry-run');
+  out.push('');
+  out.push(`**${headline(plan)}**`);
+  out.push('');
+  const src = plan.source.mode === 'fixtures' ? `fixtures \`${plan.source.fixtures ?? ''}\`` : `portal \`${plan.source.portal ?? ''}\``;
+  out.push(`At \`${plan.at}\` on ${src}: ${plan.rules.count} rules, ${plan.inputs.events} events, ${plan.inputs.schedule_ticks.length} schedule ticks.`);
+  out.push('');
+  if (plan.firings.length > 0) {
+    out.push('| # | rule | trigger | record | condition | writes |');
+    out.push('|---|---|---|---|---|---|');
+    plan.firings.forEach((f, i) => {
+      const writes = f.error ? `error: ${f.error.code}` : String(f.calls.filter((c) => c.kind === 'write').length);
+      out.push(`| ${i + 1} | \`${cell(f.rule)}\` | ${cell(describeTrigger(f))} | ${cell(describeRecord(f))} | ${cell(describeCondition(f))} | ${cell(writes)} |`);
+    });
+    out.push('');
+  }
+  const acting = plan.firings.map((f, i) => ({ f, i })).filter(({ f }) => f.calls.length > 0 || f.error);
+  if (acting.length > 0) {
+    out.push('<details><summary>Calls</summary>');
+    out.push('');
+    for (const { f, i } of acting) {
+      out.push(`**[${i + 1}] \`${f.rule}\`** on ${cell(describeRecord(f))}`);
+      out.push('');
+      out.push('```');
+      if (f.error) out.push(`error ${f.error.code}: ${f.error.message}`);
+      f.calls.forEach((c, j) => {
+        out.push(`${j + 1}. ${c.kind === 'write' ? '' : '(read) '}${c.method} ${formatValue(c.params)}`);
+        for (const line of describeChanges(c)) out.push(`     ${line}`);
+      });
+      out.push('```');
+      out.push('');
+    }
+    out.push('</details>');
+    out.push('');
+  }
+  const e = plan.estimate;
+  out.push(`Batches: ${plan.batches.length}. HTTP requests: ~${e.http_requests} (${e.read_requests} read, ${e.write_requests} write), ~${e.seconds} s at the ${e.plan} limit (burst ${e.burst}, ${e.rate_per_second}/s).`);
+  return `${out.join('\n')}\n`;
+}

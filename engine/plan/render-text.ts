@@ -1,0 +1,44 @@
+/** The plan as plain text (the default `rules dry-run` output), in the spirit of `terraform plan`. */
+import { describeChanges, describeCondition, describeRecord, describeTrigger, formatValue, headline } from './describe.js';
+import type { PlanDocument } from './types.js';
+
+export function renderText(plan: PlanDocument): string {
+  const out: string[] = [];
+  const src = plan.source.mode === 'fixtures' ? `fixtures ${plan.source.fixtures ?? ''}`.trim() : `portal ${plan.source.portal ?? ''}`.trim();
+  out.push(`Dry run at ${plan.at} on ${src}: ${plan.rules.count} rule${plan.rules.count === 1 ? '' : 's'}, ${plan.inputs.events} event${plan.inputs.events === 1 ? '' : 's'}, ${plan.inputs.schedule_ticks.length} schedule tick${plan.inputs.schedule_ticks.length === 1 ? '' : 's'}.`);
+  out.push('');
+  plan.firings.forEach((f, i) => {
+    const mark = f.error ? '!' : f.calls.some((c) => c.kind === 'write') ? '~' : ' ';
+    out.push(`${mark} [${i + 1}] rule ${f.rule}${f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : ''}`);
+    out.push(`      trigger    ${describeTrigger(f)}`);
+    out.push(`      record     ${describeRecord(f)}`);
+    out.push(`      condition  ${describeCondition(f)}`);
+    if (f.skipped) out.push(`      skipped    ${f.skipped}`);
+    if (f.error) out.push(`      error      ${f.error.code}: ${f.error.message}`);
+    if (f.calls.length === 0) {
+      if (!f.error) out.push('      calls      none');
+    } else {
+      out.push('      calls');
+      f.calls.forEach((c, j) => {
+        out.push(`        ${j + 1}. ${c.kind === 'write' ? '' : '(read) '}${c.method} ${formatValue(c.params)}`);
+        for (const line of describeChanges(c)) out.push(`             ${line}`);
+      });
+    }
+    out.push('');
+  });
+  if (plan.batches.length > 0) {
+    out.push('Batches:');
+    for (const b of plan.batches) {
+      const methods = new Map<string, number>();
+      for (const [fi, ci] of b.calls) {
+        const m = plan.firings[fi]?.calls[ci]?.method ?? '?';
+        methods.set(m, (methods.get(m) ?? 0) + 1);
+      }
+      const list = [...methods.entries()].sort(([a], [b2]) => (a < b2 ? -1 : a > b2 ? 1 : 0)).map(([m, n]) => `${m} ×${n}`);
+      out.push(`  batch ${b.index}: ${b.calls.length} command${b.calls.length === 1 ? '' : 's'} (${list.join(', ')})`);
+    }
+    out.push('');
+  }
+  out.push(headline(plan));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,116 @@
+/** Read and validate a `*.test.yaml` file into test cases with resolved paths and defaults. */
+import { readFileSync, existsSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { stringify } from 'yaml';
+import { SCHEMAS_DIR } from '../paths.js';
+import { InputFileError } from '../plan/errors.js';
+import type { RuleTestCase, RuleTestFile, TestEvent, TestExpectation } from './types.js';
+import { parseYamlSource } from './yaml-source.js';
+
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+
+function validate(value: unknown): ErrorObject[] {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(join(SCHEMAS_DIR, 'rule-test.schema.json'), 'utf8')) as Record<string, unknown>;
+    validator = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator(value) ? [] : (validator.errors ?? []);
+}
+
+/** The most useful of ajv's errors: the deepest path; `oneOf` noise dropped when a deeper error exists. */
+function pickError(errors: ErrorObject[]): ErrorObject {
+  const sorted = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length || (a.keyword === 'oneOf' ? 1 : 0) - (b.keyword === 'oneOf' ? 1 : 0));
+  return sorted[0] as ErrorObject;
+}
+
+function describeAjv(e: ErrorObject): string {
+  const where = e.instancePath || '(top level)';
+  if (e.keyword === 'additionalProperties') return `${where}: unknown key '${String((e.params as { additionalProperty?: string }).additionalProperty)}'`;
+  if (e.keyword === 'required') return `${where}: missing '${String((e.params as { missingProperty?: string }).missingProperty)}'`;
+  return `${where}: ${e.message ?? e.keyword}`;
+}
+
+/** Default rule file for a test file: `03-x.test.yaml` → `03-x.yaml` (or .yml). */
+function defaultRuleFile(file: string): string {
+  const base = basename(file).replace(/\.test\.ya?ml$/, '');
+  const yaml = join(dirname(file), `${base}.yaml`);
+  return existsSync(yaml) || !existsSync(join(dirname(file), `${base}.yml`)) ? yaml : join(dirname(file), `${base}.yml`);
+}
+
+function eventOf(e: TestEvent): TestEvent {
+  return { ...e, name: e.name.toUpperCase() };
+}
+
+/** Load one test file. Throws InputFileError (RULE_TEST_INVALID) with file:line on any problem. */
+export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
+  const abs = resolve(cwd, file);
+  const display = relative(cwd, abs) || abs;
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new InputFileError('RULE_TEST_INVALID', display, undefined, `cannot read the test file: ${(err as Error).message}`, { cause: err });
+  }
+  const src = parseYamlSource(text);
+  const yamlErr = src.doc.errors[0];
+  if (yamlErr) {
+    const line = yamlErr.linePos?.[0]?.line;
+    throw new InputFileError('RULE_TEST_INVALID', display, line, `YAML syntax: ${yamlErr.message.split('\n')[0] ?? ''}`);
+  }
+  const value = src.doc.toJS() as unknown;
+  const errors = validate(value);
+  if (errors.length > 0) {
+    const e = pickError(errors);
+    throw new InputFileError('RULE_TEST_INVALID', display, src.lineOf(e.instancePath), `${describeAjv(e)} (see docs/rule-tests.md)`);
+  }
+  const doc = value as {
+    rules?: string | string[];
+    fixtures?: string | Record<string, unknown>;
+    at?: string;
+    tests: Array<Record<string, unknown>>;
+  };
+  const dir = dirname(abs);
+  const rules = (doc.rules === undefined ? [defaultRuleFile(abs)] : ([] as string[]).concat(doc.rules).map((r) => resolve(dir, r)));
+  if (!doc.rules) {
+    const r = rules[0] as string;
+    if (!existsSync(r)) throw new InputFileError('RULE_TEST_INVALID', display, 1, `no rule file ${relative(cwd, r)} beside the test; name the rules under test with 'rules: FILE'`);
+  }
+  const fixturesOf = (f: unknown, pointer: string): RuleTestCase['fixtures'] => {
+    if (f === undefined) return undefined;
+    if (typeof f === 'string') {
+      const path = resolve(dir, f);
+      if (!existsSync(path)) throw new InputFileError('RULE_TEST_INVALID', display, src.lineOf(pointer), `fixtures file not found: ${relative(cwd, path)}`);
+      return { file: path };
+    }
+    return { inline: f as Record<string, unknown> };
+  };
+  const fileFixtures = fixturesOf(doc.fixtures, '/fixtures');
+  const cases = doc.tests.map((t, index): RuleTestCase => {
+    const pointer = `/tests/${index}`;
+    const line = src.lineOf(pointer);
+    const at = (t.at as string | undefined) ?? doc.at;
+    const triggers = ['event', 'events', 'schedule', 'tick'].filter((k) => t[k] !== undefined);
+    const expect = t.expect as TestExpectation;
+    if (triggers.length > 1) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give one of event, events, schedule or tick, not ${triggers.join(' and ')}`);
+    if (triggers.length === 0 && !expect.error) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give what happens: event, events, schedule or tick (or expect an error)`);
+    if (!at && triggers.length > 0) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': no clock; set 'at:' on the test or at the top of the file (e.g. at: "2026-11-24T09:00:00+03:00")`);
+    const c: RuleTestCase = {
+      name: String(t.name),
+      line,
+      skip: t.skip === true,
+      at: at ?? '2026-01-01T00:00:00Z',
+      events: t.event ? [eventOf(t.event as TestEvent)] : ((t.events as TestEvent[] | undefined) ?? []).map(eventOf),
+      tick: t.tick === true,
+      expect,
+      index,
+    };
+    const fx = t.fixtures !== undefined ? fixturesOf(t.fixtures, `${pointer}/fixtures`) : fileFixtures;
+    if (fx) c.fixtures = fx;
+    if (typeof t.schedule === 'string') c.schedule = t.schedule;
+    if (t.rule !== undefined) c.rule = typeof t.rule === 'string' ? t.rule : stringify(t.rule);
+    if (t.snapshots) c.snapshots = t.snapshots as RuleTestCase['snapshots'];
+    return c;
+  });
+  return { file: abs, display, rules, cases };
+}

@@ -1,0 +1,73 @@
+/**
+ * Rule tests (`*.test.yaml` beside the rules; format in docs/rule-tests.md,
+ * schema in schemas/rule-test.schema.json) as loaded, and their results.
+ */
+
+/** An event in a test: a Bitrix24 event code and its data (or the ID shorthand). */
+export interface TestEvent {
+  name: string;
+  id?: string | number;
+  data?: Record<string, unknown>;
+  ts?: string | number;
+}
+
+export interface ExpectedCall {
+  method: string;
+  params?: Record<string, unknown>;
+  rule?: string;
+}
+
+export interface TestExpectation {
+  calls?: ExpectedCall[];
+  no_calls?: true;
+  conditions?: Record<string, boolean | { value: boolean; reason?: string }>;
+  not_triggered?: string[];
+  error?: { code?: string; message?: string; line?: number };
+}
+
+/** Portal data for a test: entity name → records (see engine/testing/fixtures.ts). */
+export type FixtureData = Record<string, unknown>;
+
+export interface RuleTestCase {
+  name: string;
+  /** 1-based line of the case in its file. */
+  line: number;
+  skip: boolean;
+  at: string;
+  /** Resolved fixtures: a file path (absolute) or inline data; undefined = empty portal. */
+  fixtures?: { file: string } | { inline: FixtureData };
+  /** Inline rule source (YAML text) replacing the file's rules. */
+  rule?: string;
+  events: TestEvent[];
+  schedule?: string;
+  tick: boolean;
+  snapshots?: Record<string, Record<string, Record<string, unknown>>>;
+  expect: TestExpectation;
+  /** YAML path of `expect` in the file (for --update). */
+  index: number;
+}
+
+export interface RuleTestFile {
+  /** Absolute path. */
+  file: string;
+  /** Path as given/shown (relative to cwd). */
+  display: string;
+  /** Rule files under test (absolute). */
+  rules: string[];
+  cases: RuleTestCase[];
+}
+
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error';
+
+export interface TestResult {
+  file: string;
+  name: string;
+  line: number;
+  status: TestStatus;
+  /** Readable explanation of a failure (a diff of expected and planned calls). */
+  failure?: string;
+  /** Milliseconds. */
+  duration: number;
+  /** The planned write calls (for --update). */
+  actualCalls?: ExpectedCall[];
+}
