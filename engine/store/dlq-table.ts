@@ -1,0 +1,81 @@
+/** The dead-letter queue: items whose run failed after its retry budget, with the error and the payload, for `rules dlq`. */
+import type Database from 'better-sqlite3';
+import { StateNotFoundError } from './errors.js';
+import type { InboxTable } from './inbox-table.js';
+import { fromJson, toJson } from './json.js';
+import type { DlqEntry } from './records.js';
+
+interface DlqRow {
+  id: number;
+  item_id: number;
+  run_id: number | null;
+  rule_id: string | null;
+  error: string;
+  payload: string;
+  created_at: number;
+}
+
+function toEntry(r: DlqRow): DlqEntry {
+  return { id: r.id, itemId: r.item_id, runId: r.run_id, ruleId: r.rule_id, error: r.error, payload: fromJson<Record<string, unknown>>(r.payload, {}), createdAt: r.created_at };
+}
+
+export class DlqTable {
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+  readonly #inbox: InboxTable;
+
+  constructor(db: Database.Database, now: () => number, inbox: InboxTable) {
+    this.#db = db;
+    this.#now = now;
+    this.#inbox = inbox;
+  }
+
+  add(entry: { itemId: number; runId: number | null; ruleId: string | null; error: string; payload: Record<string, unknown> }): number {
+    const info = this.#db
+      .prepare(`INSERT INTO dlq (item_id, run_id, rule_id, error, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(entry.itemId, entry.runId, entry.ruleId, entry.error, toJson(entry.payload), this.#now());
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Newest first. */
+  list(filter: { ruleId?: string; limit?: number } = {}): DlqEntry[] {
+    const rows = (
+      filter.ruleId === undefined
+        ? this.#db.prepare(`SELECT * FROM dlq ORDER BY id DESC LIMIT ?`).all(filter.limit ?? 100)
+        : this.#db.prepare(`SELECT * FROM dlq WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(filter.ruleId, filter.limit ?? 100)
+    ) as DlqRow[];
+    return rows.map(toEntry);
+  }
+
+  get(id: number): DlqEntry | undefined {
+    const row = this.#db.prepare(`SELECT * FROM dlq WHERE id = ?`).get(id) as DlqRow | undefined;
+    return row ? toEntry(row) : undefined;
+  }
+
+  /**
+   * Send the entry's item back to the inbox (pending) and remove the entry. The
+   * item is matched again; calls that were done before are not repeated (the
+   * effect ledger), calls that failed are sent again.
+   */
+  retry(id: number): DlqEntry {
+    const entry = this.get(id);
+    if (!entry) throw new StateNotFoundError('DLQ entry', id);
+    this.#db.transaction(() => {
+      this.#db.prepare(`DELETE FROM dlq WHERE item_id = ?`).run(entry.itemId);
+      this.#inbox.requeue(entry.itemId);
+    })();
+    return entry;
+  }
+
+  /** Forget the entry (the item stays dead). */
+  drop(id: number): DlqEntry {
+    const entry = this.get(id);
+    if (!entry) throw new StateNotFoundError('DLQ entry', id);
+    this.#db.prepare(`DELETE FROM dlq WHERE id = ?`).run(id);
+    return entry;
+  }
+
+  count(): number {
+    return (this.#db.prepare(`SELECT COUNT(*) AS n FROM dlq`).get() as { n: number }).n;
+  }
+}

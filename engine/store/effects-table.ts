@@ -1,0 +1,155 @@
+/**
+ * The effect ledger: one row per intended call, keyed by a stable effect key
+ * (UNIQUE), so that a call whose key is already `done` is never sent again.
+ * An effect is marked `sent` in a committed transaction before its request
+ * leaves, so after a crash every `sent` row is known to be in doubt.
+ */
+import type Database from 'better-sqlite3';
+import { fromJson, toJson } from './json.js';
+import type { EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
+
+interface EffectRow {
+  id: number;
+  effect_key: string;
+  run_id: number;
+  seq: number;
+  action_index: number;
+  kind: string;
+  method: string;
+  params: string;
+  as_name: string | null;
+  recovery: RecoveryMode;
+  meta: string | null;
+  state: EffectState;
+  final: number;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: number;
+  sent_at: number | null;
+  done_at: number | null;
+}
+
+function toEffect(r: EffectRow): EffectRecord {
+  return {
+    id: r.id,
+    effectKey: r.effect_key,
+    runId: r.run_id,
+    seq: r.seq,
+    actionIndex: r.action_index,
+    kind: r.kind,
+    method: r.method,
+    params: fromJson<Record<string, unknown>>(r.params, {}),
+    asName: r.as_name,
+    recovery: r.recovery,
+    meta: fromJson<Record<string, unknown> | null>(r.meta, null),
+    state: r.state,
+    final: r.final === 1,
+    result: fromJson<unknown>(r.result, null),
+    error: r.error,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+    doneAt: r.done_at,
+  };
+}
+
+export class EffectsTable {
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+
+  constructor(db: Database.Database, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /**
+   * Record an intended call. If the key exists already (a retry of the same
+   * trigger, a DLQ retry, or another run with the same dedupe key) nothing is
+   * inserted and the existing row is returned with `existed: true`.
+   */
+  record(effect: NewEffect): { effect: EffectRecord; existed: boolean } {
+    const info = this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO effects (effect_key, run_id, seq, action_index, kind, method, params, as_name, recovery, meta, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        effect.effectKey,
+        effect.runId,
+        effect.seq,
+        effect.actionIndex,
+        effect.kind,
+        effect.method,
+        toJson(effect.params),
+        effect.asName ?? null,
+        effect.recovery,
+        effect.meta ? toJson(effect.meta) : null,
+        this.#now(),
+      );
+    const row = this.#db.prepare(`SELECT * FROM effects WHERE effect_key = ?`).get(effect.effectKey) as EffectRow;
+    return { effect: toEffect(row), existed: info.changes === 0 };
+  }
+
+  /** Take over an effect left failed by an earlier run with the same key (DLQ retry): it will be sent again. */
+  adopt(id: number, runId: number, seq: number): void {
+    this.#db.prepare(`UPDATE effects SET run_id = ?, seq = ?, state = 'pending', final = 0, error = NULL WHERE id = ? AND state = 'failed'`).run(runId, seq, id);
+  }
+
+  get(key: string): EffectRecord | undefined {
+    const row = this.#db.prepare(`SELECT * FROM effects WHERE effect_key = ?`).get(key) as EffectRow | undefined;
+    return row ? toEffect(row) : undefined;
+  }
+
+  byId(id: number): EffectRecord | undefined {
+    const row = this.#db.prepare(`SELECT * FROM effects WHERE id = ?`).get(id) as EffectRow | undefined;
+    return row ? toEffect(row) : undefined;
+  }
+
+  forRun(runId: number): EffectRecord[] {
+    return (this.#db.prepare(`SELECT * FROM effects WHERE run_id = ? ORDER BY seq, id`).all(runId) as EffectRow[]).map(toEffect);
+  }
+
+  /** Effects in a state, in run order (run id, then seq). */
+  inState(state: EffectState, limit = 10_000): EffectRecord[] {
+    return (this.#db.prepare(`SELECT * FROM effects WHERE state = ? ORDER BY run_id, seq, id LIMIT ?`).all(state, limit) as EffectRow[]).map(toEffect);
+  }
+
+  /** Mark effects `sent` (one committed transaction) right before their request goes out. */
+  markSent(ids: number[]): void {
+    const stmt = this.#db.prepare(`UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`);
+    const now = this.#now();
+    this.#db.transaction(() => {
+      for (const id of ids) stmt.run(now, id);
+    })();
+  }
+
+  markDone(id: number, result: unknown): void {
+    this.#db.prepare(`UPDATE effects SET state = 'done', result = ?, error = NULL, done_at = ? WHERE id = ?`).run(toJson(result), this.#now(), id);
+  }
+
+  markFailed(id: number, error: string, final = false): void {
+    this.#db.prepare(`UPDATE effects SET state = 'failed', error = ?, final = ?, done_at = ? WHERE id = ?`).run(error, final ? 1 : 0, this.#now(), id);
+  }
+
+  /** Back to pending without counting an attempt (an in-doubt call found not to have happened, or to be re-sent). */
+  markPending(id: number): void {
+    this.#db.prepare(`UPDATE effects SET state = 'pending' WHERE id = ?`).run(id);
+  }
+
+  /** Retry: a run's non-final failed effects go back to pending. Returns how many. */
+  resetFailed(runId: number): number {
+    return this.#db.prepare(`UPDATE effects SET state = 'pending', error = NULL WHERE run_id = ? AND state = 'failed' AND final = 0`).run(runId).changes;
+  }
+
+  /** Give up on a run's failed effects (budget spent). */
+  finalizeFailed(runId: number): void {
+    this.#db.prepare(`UPDATE effects SET final = 1 WHERE run_id = ? AND state = 'failed'`).run(runId);
+  }
+
+  countByState(): Record<EffectState, number> {
+    const out: Record<EffectState, number> = { pending: 0, sent: 0, done: 0, failed: 0 };
+    for (const r of this.#db.prepare(`SELECT state, COUNT(*) AS n FROM effects GROUP BY state`).all() as Array<{ state: EffectState; n: number }>) out[r.state] = r.n;
+    return out;
+  }
+}

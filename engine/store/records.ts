@@ -1,0 +1,126 @@
+/**
+ * Row shapes of the state store beyond the inbox contract (engine/store/types.ts):
+ * runs, the effect ledger, snapshots and the dead-letter queue.
+ */
+
+/**
+ * A run is one rule acting on one trigger (and, for `foreach`, one row).
+ * new: matched, not yet loaded/evaluated; active: evaluated, actions being planned
+ * and executed stage by stage; waiting: a call failed, retry at `nextAttemptAt`;
+ * final states: done, skipped (condition false, dedupe, concurrency skip, no change),
+ * failed (`on_error.then: stop`), dead (dead-lettered).
+ */
+export type RunStatus = 'new' | 'active' | 'waiting' | 'done' | 'skipped' | 'failed' | 'dead';
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['done', 'skipped', 'failed', 'dead'];
+
+export interface RunRecord {
+  id: number;
+  itemId: number;
+  ruleId: string;
+  ruleHash: string;
+  triggerKey: string;
+  recordKey: string;
+  concurrencyKey: string | null;
+  dedupeKey: string | null;
+  status: RunStatus;
+  /** Index of the next action to plan. */
+  cursor: number;
+  attempts: number;
+  nextAttemptAt: number;
+  /** Facts the run continues with after a restart (loaded records, let values, trigger data). Never contains env values. */
+  facts: Record<string, unknown> | null;
+  /** The journal entry (redacted): trigger, loaded data, condition, planned calls, responses. */
+  trace: Record<string, unknown>;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface NewRun {
+  itemId: number;
+  ruleId: string;
+  ruleHash: string;
+  triggerKey: string;
+  recordKey: string;
+  concurrencyKey?: string | null;
+  facts?: Record<string, unknown> | null;
+  trace?: Record<string, unknown>;
+}
+
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'cursor' | 'attempts' | 'nextAttemptAt' | 'facts' | 'trace' | 'error' | 'concurrencyKey' | 'dedupeKey'>>;
+
+export interface RunFilter {
+  ruleId?: string;
+  /** Only runs that ended failed or dead. */
+  failed?: boolean;
+  status?: RunStatus | RunStatus[];
+  itemId?: number;
+  /** @default 50 */
+  limit?: number;
+  /** Runs with an id below this (paging, newest first). */
+  beforeId?: number;
+}
+
+/** pending: recorded, not sent; sent: handed to the portal, answer not yet recorded (in doubt after a crash); done; failed. */
+export type EffectState = 'pending' | 'sent' | 'done' | 'failed';
+
+/** What to do with an effect found `sent` after a crash (see docs/engine.md). */
+export type RecoveryMode = 'resend' | 'lookup' | 'at-most-once' | 'none';
+
+export interface EffectRecord {
+  id: number;
+  effectKey: string;
+  runId: number;
+  seq: number;
+  actionIndex: number;
+  /** Action kind that planned the call (update, comment, http...). */
+  kind: string;
+  /** REST method, or `http` for an external request. */
+  method: string;
+  params: Record<string, unknown>;
+  asName: string | null;
+  recovery: RecoveryMode;
+  /** Kind-specific data: lookup query for recovery, before/after of updates, snapshot merge. */
+  meta: Record<string, unknown> | null;
+  state: EffectState;
+  /** A failed effect that will not be retried (budget spent, or in doubt without a safe check). */
+  final: boolean;
+  result: unknown;
+  error: string | null;
+  attempts: number;
+  createdAt: number;
+  sentAt: number | null;
+  doneAt: number | null;
+}
+
+export interface NewEffect {
+  effectKey: string;
+  runId: number;
+  seq: number;
+  actionIndex: number;
+  kind: string;
+  method: string;
+  params: Record<string, unknown>;
+  asName?: string | null;
+  recovery: RecoveryMode;
+  meta?: Record<string, unknown> | null;
+}
+
+export interface Snapshot {
+  entity: string;
+  id: string;
+  fields: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface DlqEntry {
+  id: number;
+  itemId: number;
+  runId: number | null;
+  ruleId: string | null;
+  error: string;
+  payload: Record<string, unknown>;
+  createdAt: number;
+}

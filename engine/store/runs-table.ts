@@ -1,0 +1,171 @@
+/** The runs table: one row per rule acting on one trigger (and record), with its journal entry (trace). */
+import type Database from 'better-sqlite3';
+import { fromJson, toJson } from './json.js';
+import type { NewRun, RunFilter, RunPatch, RunRecord, RunStatus } from './records.js';
+
+interface RunRow {
+  id: number;
+  item_id: number;
+  rule_id: string;
+  rule_hash: string;
+  trigger_key: string;
+  record_key: string;
+  concurrency_key: string | null;
+  dedupe_key: string | null;
+  status: RunStatus;
+  cursor: number;
+  attempts: number;
+  next_attempt_at: number;
+  facts: string | null;
+  trace: string;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    itemId: r.item_id,
+    ruleId: r.rule_id,
+    ruleHash: r.rule_hash,
+    triggerKey: r.trigger_key,
+    recordKey: r.record_key,
+    concurrencyKey: r.concurrency_key,
+    dedupeKey: r.dedupe_key,
+    status: r.status,
+    cursor: r.cursor,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    facts: fromJson<Record<string, unknown> | null>(r.facts, null),
+    trace: fromJson<Record<string, unknown>>(r.trace, {}),
+    error: r.error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+const FINAL = new Set<RunStatus>(['done', 'skipped', 'failed', 'dead']);
+
+const COLUMNS: Record<keyof RunPatch, string> = {
+  status: 'status',
+  cursor: 'cursor',
+  attempts: 'attempts',
+  nextAttemptAt: 'next_attempt_at',
+  facts: 'facts',
+  trace: 'trace',
+  error: 'error',
+  concurrencyKey: 'concurrency_key',
+  dedupeKey: 'dedupe_key',
+};
+
+export class RunsTable {
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+
+  constructor(db: Database.Database, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  create(run: NewRun): number {
+    const now = this.#now();
+    const info = this.#db
+      .prepare(
+        `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, facts, trace, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(run.itemId, run.ruleId, run.ruleHash, run.triggerKey, run.recordKey, run.concurrencyKey ?? null, run.facts ? toJson(run.facts) : null, toJson(run.trace ?? {}), now, now);
+    return Number(info.lastInsertRowid);
+  }
+
+  get(id: number): RunRecord | undefined {
+    const row = this.#db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  update(id: number, patch: RunPatch): void {
+    const sets: string[] = ['updated_at = ?'];
+    const now = this.#now();
+    const args: unknown[] = [now];
+    for (const [k, v] of Object.entries(patch) as Array<[keyof RunPatch, unknown]>) {
+      if (v === undefined) continue;
+      sets.push(`${COLUMNS[k]} = ?`);
+      args.push(k === 'facts' || k === 'trace' ? (v === null ? null : toJson(v)) : v);
+    }
+    if (patch.status !== undefined) {
+      sets.push('finished_at = ?');
+      args.push(FINAL.has(patch.status) ? now : null);
+    }
+    this.#db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+  }
+
+  /** Newest first. */
+  list(filter: RunFilter = {}): RunRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.ruleId !== undefined) {
+      where.push('rule_id = ?');
+      args.push(filter.ruleId);
+    }
+    if (filter.failed) where.push(`status IN ('failed','dead')`);
+    if (filter.status !== undefined) {
+      const st = Array.isArray(filter.status) ? filter.status : [filter.status];
+      where.push(`status IN (${st.map(() => '?').join(',')})`);
+      args.push(...st);
+    }
+    if (filter.itemId !== undefined) {
+      where.push('item_id = ?');
+      args.push(filter.itemId);
+    }
+    if (filter.beforeId !== undefined) {
+      where.push('id < ?');
+      args.push(filter.beforeId);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.#db.prepare(sql).all(...args, filter.limit ?? 50) as RunRow[]).map(toRun);
+  }
+
+  /** Runs in the given statuses whose time has come, oldest first. */
+  due(statuses: RunStatus[], limit: number): RunRecord[] {
+    const rows = this.#db
+      .prepare(`SELECT * FROM runs WHERE status IN (${statuses.map(() => '?').join(',')}) AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+      .all(...statuses, this.#now(), limit) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  /** Concurrency keys (per rule) of runs that are in flight: active or waiting for a retry. */
+  inFlightKeys(): Set<string> {
+    const rows = this.#db
+      .prepare(`SELECT rule_id, concurrency_key FROM runs WHERE status IN ('active','waiting') AND concurrency_key IS NOT NULL`)
+      .all() as Array<{ rule_id: string; concurrency_key: string }>;
+    return new Set(rows.map((r) => `${r.rule_id}\u0000${r.concurrency_key}`));
+  }
+
+  forItem(itemId: number): RunRecord[] {
+    return (this.#db.prepare(`SELECT * FROM runs WHERE item_id = ? ORDER BY id`).all(itemId) as RunRow[]).map(toRun);
+  }
+
+  /** Items in `running` whose runs are all final: the pipeline finishes them. */
+  settledItems(): Array<{ itemId: number; dead: number; total: number }> {
+    return this.#db
+      .prepare(
+        `SELECT i.id AS itemId,
+                SUM(CASE WHEN r.status = 'dead' THEN 1 ELSE 0 END) AS dead,
+                COUNT(r.id) AS total
+           FROM inbox i LEFT JOIN runs r ON r.item_id = i.id
+          WHERE i.status = 'running'
+          GROUP BY i.id
+         HAVING SUM(CASE WHEN r.status IN ('new','active','waiting') THEN 1 ELSE 0 END) = 0`,
+      )
+      .all() as Array<{ itemId: number; dead: number; total: number }>;
+  }
+
+  countByStatus(): Record<RunStatus, number> {
+    const out: Record<RunStatus, number> = { new: 0, active: 0, waiting: 0, done: 0, skipped: 0, failed: 0, dead: 0 };
+    for (const r of this.#db.prepare(`SELECT status, COUNT(*) AS n FROM runs GROUP BY status`).all() as Array<{ status: RunStatus; n: number }>) out[r.status] = r.n;
+    return out;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The state store's schema, as an ordered list of migrations. `PRAGMA
+ * user_version` records how many have been applied; opening a file runs the
+ * missing ones in one transaction. Never edit a published migration: append one.
+ */
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE inbox (
+    id              INTEGER PRIMARY KEY,
+    source          TEXT    NOT NULL,
+    key             TEXT    NOT NULL,
+    event           TEXT,
+    rule_id         TEXT,
+    payload         TEXT    NOT NULL,
+    process_id      TEXT,
+    message_id      TEXT,
+    received_at     INTEGER NOT NULL,
+    status          TEXT    NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    finished_at     INTEGER,
+    acknowledged_at INTEGER,
+    UNIQUE (source, key)
+  );
+  CREATE INDEX inbox_ready ON inbox (status, next_attempt_at, id);
+  CREATE INDEX inbox_unacked ON inbox (source, acknowledged_at, status);
+
+  CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    item_id         INTEGER NOT NULL REFERENCES inbox (id),
+    rule_id         TEXT    NOT NULL,
+    rule_hash       TEXT    NOT NULL,
+    trigger_key     TEXT    NOT NULL,
+    record_key      TEXT    NOT NULL DEFAULT '',
+    concurrency_key TEXT,
+    dedupe_key      TEXT,
+    status          TEXT    NOT NULL DEFAULT 'new',
+    cursor          INTEGER NOT NULL DEFAULT 0,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    facts           TEXT,
+    trace           TEXT    NOT NULL DEFAULT '{}',
+    error           TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    finished_at     INTEGER
+  );
+  CREATE INDEX runs_status ON runs (status, next_attempt_at, id);
+  CREATE INDEX runs_item ON runs (item_id);
+  CREATE INDEX runs_rule ON runs (rule_id, id);
+  CREATE INDEX runs_concurrency ON runs (rule_id, concurrency_key, status);
+
+  CREATE TABLE effects (
+    id           INTEGER PRIMARY KEY,
+    effect_key   TEXT    NOT NULL UNIQUE,
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    seq          INTEGER NOT NULL,
+    action_index INTEGER NOT NULL,
+    kind         TEXT    NOT NULL,
+    method       TEXT    NOT NULL,
+    params       TEXT    NOT NULL,
+    as_name      TEXT,
+    recovery     TEXT    NOT NULL,
+    meta         TEXT,
+    state        TEXT    NOT NULL DEFAULT 'pending',
+    final        INTEGER NOT NULL DEFAULT 0,
+    result       TEXT,
+    error        TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL,
+    sent_at      INTEGER,
+    done_at      INTEGER
+  );
+  CREATE INDEX effects_run ON effects (run_id, seq);
+  CREATE INDEX effects_state ON effects (state);
+
+  CREATE TABLE snapshots (
+    entity     TEXT    NOT NULL,
+    id         TEXT    NOT NULL,
+    fields     TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (entity, id)
+  );
+
+  CREATE TABLE dedupe (
+    rule_id    TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    run_id     INTEGER,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, key)
+  );
+
+  CREATE TABLE positions (
+    rule_id    TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    position   INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, key)
+  );
+
+  CREATE TABLE schedules (
+    rule_id    TEXT    PRIMARY KEY,
+    last_fire  INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE dlq (
+    id         INTEGER PRIMARY KEY,
+    item_id    INTEGER NOT NULL REFERENCES inbox (id),
+    run_id     INTEGER REFERENCES runs (id),
+    rule_id    TEXT,
+    error      TEXT    NOT NULL,
+    payload    TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];

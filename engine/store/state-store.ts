@@ -1,0 +1,111 @@
+/**
+ * The engine's durable state: one SQLite file (better-sqlite3, WAL) holding the
+ * inbox, runs and their traces, the effect ledger, snapshots, dedupe keys,
+ * round-robin positions, schedule bookkeeping and the dead-letter queue.
+ *
+ * Durability: `synchronous = FULL`. In WAL mode NORMAL survives a process crash
+ * but may lose the last commits on power loss; an outgoing-webhook source answers
+ * HTTP 200 right after `inbox.add` commits, so that commit must be on disk.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { DlqTable } from './dlq-table.js';
+import { EffectsTable } from './effects-table.js';
+import { StateStoreError } from './errors.js';
+import { InboxTable } from './inbox-table.js';
+import { DedupeTable, PositionsTable, SchedulesTable, SnapshotsTable } from './kv-tables.js';
+import { RunsTable } from './runs-table.js';
+import { MIGRATIONS } from './schema.js';
+
+export interface StateStoreOptions {
+  /** The clock (ms since epoch) for every timestamp the store writes. @default Date.now */
+  now?: () => number;
+  /** `FULL` (default) or `NORMAL`; see the module comment. @default 'FULL' */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Wait this long for a lock held by another process before failing. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+/** @default values of StateStoreOptions */
+export const DEFAULTS = {
+  synchronous: 'FULL',
+  busyTimeoutMs: 5000,
+} as const;
+
+export interface StateStore {
+  /** The file path, or `:memory:`. */
+  readonly path: string;
+  readonly inbox: InboxTable;
+  readonly runs: RunsTable;
+  readonly effects: EffectsTable;
+  readonly snapshots: SnapshotsTable;
+  readonly dedupe: DedupeTable;
+  readonly positions: PositionsTable;
+  readonly schedules: SchedulesTable;
+  readonly dlq: DlqTable;
+  /** The store's clock. */
+  now(): number;
+  /** Run `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  /** Schema version (number of applied migrations). */
+  readonly schemaVersion: number;
+  close(): void;
+}
+
+/** Open (creating if needed) the state file and bring its schema up to date. */
+export function openStateStore(path: string, options: StateStoreOptions = {}): StateStore {
+  const now = options.now ?? Date.now;
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new StateStoreError(`cannot open the state file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? DEFAULTS.synchronous}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    if (err instanceof StateStoreError) throw err;
+    throw new StateStoreError(`cannot prepare the state file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const inbox = new InboxTable(db, now);
+  const store: StateStore = {
+    path,
+    inbox,
+    runs: new RunsTable(db, now),
+    effects: new EffectsTable(db, now),
+    snapshots: new SnapshotsTable(db, now),
+    dedupe: new DedupeTable(db, now),
+    positions: new PositionsTable(db, now),
+    schedules: new SchedulesTable(db, now),
+    dlq: new DlqTable(db, now, inbox),
+    now,
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    schemaVersion: MIGRATIONS.length,
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+  return store;
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new StateStoreError(
+      `the state file ${path} has schema version ${version}, newer than this b24-rules (${MIGRATIONS.length}); upgrade b24-rules or point it at another state file`,
+      { kind: 'user' },
+    );
+  }
+  if (version === MIGRATIONS.length) return;
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
