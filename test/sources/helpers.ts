@@ -1,0 +1,113 @@
+/** Shared fixtures for the source tests: a real SQLite inbox, a manual clock and timers, rule factories. */
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { InboxTable } from '../../engine/store/inbox-table.js';
+import { MIGRATIONS } from '../../engine/store/schema.js';
+import type { CompiledRule, Template, TriggerSpec } from '../../engine/rules/types.js';
+import type { ScheduleBook, SourceContext, Timers } from '../../engine/sources/types.js';
+import type { InboxStatus } from '../../engine/store/types.js';
+import { createDaemonMetrics } from '../../engine/status/daemon-metrics.js';
+
+export class ManualClock {
+  constructor(public t: number) {}
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** Timers that never fire by themselves: the test runs them. */
+export class ManualTimers implements Timers {
+  pending = new Map<number, { fn: () => void; ms: number }>();
+  #next = 1;
+  setTimeout = (fn: () => void, ms: number): unknown => {
+    const id = this.#next++;
+    this.pending.set(id, { fn, ms });
+    return id;
+  };
+  clearTimeout = (h: unknown): void => {
+    this.pending.delete(h as number);
+  };
+  /** Run every pending timer once (not those they arm). */
+  runAll(): void {
+    const now = [...this.pending.entries()];
+    this.pending.clear();
+    for (const [, t] of now) t.fn();
+  }
+}
+
+export interface TestStore {
+  db: Database.Database;
+  inbox: InboxTable;
+  /** What the pipeline would do: move an item to a final state. */
+  finish(id: number, status: InboxStatus): void;
+  book: ScheduleBook;
+}
+
+export function openTestStore(now: () => number): TestStore {
+  const db = new Database(':memory:');
+  for (const m of MIGRATIONS) db.exec(m);
+  const lastFire = new Map<string, number>();
+  return {
+    db,
+    inbox: new InboxTable(db, now),
+    finish(id, status) {
+      db.prepare('UPDATE inbox SET status = ? WHERE id = ?').run(status, id);
+    },
+    book: {
+      getLastFire: (id) => lastFire.get(id) ?? null,
+      setLastFire: (id, at) => void lastFire.set(id, at),
+    },
+  };
+}
+
+/** A logger writing parsed records into an array. */
+export function memoryLogger(): { logger: pino.Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), records };
+}
+
+export function makeContext(store: TestStore, clock: ManualClock, timers?: Timers): SourceContext & { notified: number; metrics: ReturnType<typeof createDaemonMetrics> } {
+  const ctx = {
+    inbox: store.inbox,
+    logger: memoryLogger().logger,
+    clock,
+    metrics: createDaemonMetrics(),
+    notified: 0,
+    notify: () => {
+      ctx.notified++;
+    },
+    ...(timers ? { timers } : {}),
+  };
+  return ctx;
+}
+
+export function constTemplate(value: unknown, source = String(value)): Template {
+  return { source, render: () => value, refs: [] };
+}
+
+/** A compiled rule with only what the sources read. */
+export function rule(id: string, trigger: TriggerSpec, extra: Partial<CompiledRule> = {}): CompiledRule {
+  return {
+    id,
+    description: '',
+    enabled: true,
+    hash: 'h',
+    location: { file: 'test.yaml', line: 1, col: 1 },
+    trigger,
+    load: [],
+    let: [],
+    actions: [],
+    concurrency: { mode: 'serial' },
+    onError: { retries: 3, then: 'dead_letter' },
+    env: [],
+    ...extra,
+  };
+}
