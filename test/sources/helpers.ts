@@ -1,12 +1,9 @@
 /** Shared fixtures for the source tests: a real SQLite inbox, a manual clock and timers, rule factories. */
-import Database from 'better-sqlite3';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { InboxTable } from '../../engine/store/inbox-table.js';
-import { MIGRATIONS } from '../../engine/store/schema.js';
+import { openStateStore, type StateStore } from '../../engine/store/index.js';
 import type { CompiledRule, Template, TriggerSpec } from '../../engine/rules/types.js';
 import type { ScheduleBook, SourceContext, Timers } from '../../engine/sources/types.js';
-import type { InboxStatus } from '../../engine/store/types.js';
 import { createDaemonMetrics } from '../../engine/status/daemon-metrics.js';
 
 export class ManualClock {
@@ -38,27 +35,21 @@ export class ManualTimers implements Timers {
 }
 
 export interface TestStore {
-  db: Database.Database;
-  inbox: InboxTable;
-  /** What the pipeline would do: move an item to a final state. */
-  finish(id: number, status: InboxStatus): void;
+  state: StateStore;
+  inbox: StateStore['inbox'];
+  /** What the pipeline does when every run of an item is final. */
+  finish(id: number, status: 'done' | 'dead'): void;
   book: ScheduleBook;
 }
 
+/** The real state store, in memory. */
 export function openTestStore(now: () => number): TestStore {
-  const db = new Database(':memory:');
-  for (const m of MIGRATIONS) db.exec(m);
-  const lastFire = new Map<string, number>();
+  const state = openStateStore(':memory:', { now });
   return {
-    db,
-    inbox: new InboxTable(db, now),
-    finish(id, status) {
-      db.prepare('UPDATE inbox SET status = ? WHERE id = ?').run(status, id);
-    },
-    book: {
-      getLastFire: (id) => lastFire.get(id) ?? null,
-      setLastFire: (id, at) => void lastFire.set(id, at),
-    },
+    state,
+    inbox: state.inbox,
+    finish: (id, status) => state.inbox.finish(id, status),
+    book: state.schedules,
   };
 }
 

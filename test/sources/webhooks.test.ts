@@ -94,15 +94,16 @@ describe('outgoing webhook source', () => {
     const url = await serve([src.handler]);
     const res = await fetch(`${url}/b24/events`, dealUpdate(TOKEN));
     expect(res.status).toBe(500);
-    // The real store closed under the receiver: also 500.
-    const ctx2 = makeContext(store, clock);
-    const src2 = createOutgoingWebhookSource({ applicationToken: TOKEN, path: '/other' }, ctx2);
-    await src2.start();
-    store.db.close();
-    server?.server.removeAllListeners('request');
-    await server?.close();
-    const url2 = await serve([src2.handler]);
-    expect((await fetch(`${url2}/other`, dealUpdate(TOKEN))).status).toBe(500);
+  });
+
+  it('answers 500 when the real state file was closed under it', async () => {
+    const clock = new ManualClock(1_000);
+    const store = openTestStore(clock.now);
+    const src = createOutgoingWebhookSource({ applicationToken: TOKEN }, makeContext(store, clock));
+    await src.start();
+    const url = await serve([src.handler]);
+    store.state.close();
+    expect((await fetch(`${url}/b24/events`, dealUpdate(TOKEN))).status).toBe(500);
   });
 
   it('answers 503 once stopped (the portal will not retry, the reconciliation schedule catches up)', async () => {
