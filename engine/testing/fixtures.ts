@@ -1,0 +1,68 @@
+/**
+ * Portal fixtures: a snapshot of records per entity (`leads`, `deals`, `users`,
+ * ...), as the emulator's data file takes them. Read from YAML or JSON, checked
+ * for shape with file:line errors.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { InputFileError } from '../plan/errors.js';
+import type { FixtureData } from './types.js';
+import { parseYamlSource } from './yaml-source.js';
+
+/** Keys of a fixtures file that are not portal records. */
+export const NON_ENTITY_KEYS = new Set(['$schema', 'description', 'events', 'snapshots', 'portal']);
+
+const SHAPE_HINT = 'a fixtures file maps entity names to lists of records, e.g. `leads: [{ ID: "5", TITLE: "Order", STATUS_ID: NEW }]`';
+
+/** Check fixture data; `lineOf` maps a JSON pointer to a line for messages. */
+export function checkFixtures(value: unknown, file: string, lineOf: (pointer: string) => number | undefined = () => undefined): FixtureData {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputFileError('FIXTURES_INVALID', file, lineOf(''), `not a mapping; ${SHAPE_HINT}`);
+  }
+  const data = value as Record<string, unknown>;
+  const entities = (data.entities && typeof data.entities === 'object' ? data.entities : data) as Record<string, unknown>;
+  const base = entities === data ? '' : '/entities';
+  for (const [entity, rows] of Object.entries(entities)) {
+    if (entities === data && NON_ENTITY_KEYS.has(entity)) continue;
+    if (!Array.isArray(rows)) throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `'${entity}' must be a list of records; ${SHAPE_HINT}`);
+    rows.forEach((row, i) => {
+      if (!row || typeof row !== 'object' || Array.isArray(row)) {
+        throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}/${i}`), `'${entity}' item ${i + 1} must be a record (a mapping of fields)`);
+      }
+    });
+  }
+  return data;
+}
+
+/** Read a fixtures file (YAML, or JSON for .json). */
+export function readFixturesFile(file: string, display = file): FixtureData {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputFileError('FIXTURES_INVALID', display, undefined, `cannot read the fixtures file: ${(err as Error).message}`, { cause: err });
+  }
+  if (extname(file) === '.json') {
+    try {
+      return checkFixtures(JSON.parse(text), display);
+    } catch (err) {
+      if (err instanceof InputFileError) throw err;
+      throw new InputFileError('FIXTURES_INVALID', display, undefined, `not JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const src = parseYamlSource(text);
+  const yamlErr = src.doc.errors[0];
+  if (yamlErr) throw new InputFileError('FIXTURES_INVALID', display, yamlErr.linePos?.[0]?.line, `YAML syntax: ${yamlErr.message.split('\n')[0] ?? ''}`);
+  return checkFixtures(src.doc.toJS(), display, (p) => src.lineOf(p));
+}
+
+/** The records of fixture data without the non-entity keys. */
+export function fixtureEntities(data: FixtureData): Record<string, Array<Record<string, unknown>>> {
+  const entities = (data.entities && typeof data.entities === 'object' ? data.entities : data) as Record<string, unknown>;
+  const out: Record<string, Array<Record<string, unknown>>> = {};
+  for (const [k, v] of Object.entries(entities)) {
+    if (entities === data && NON_ENTITY_KEYS.has(k)) continue;
+    if (Array.isArray(v)) out[k] = v as Array<Record<string, unknown>>;
+  }
+  return out;
+}

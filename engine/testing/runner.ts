@@ -1,0 +1,189 @@
+/**
+ * The rule-test runner: for each case of each `*.test.yaml`, load the rules
+ * under test, turn the case's event or time into inbox items, plan them on the
+ * case's fixtures (through the injected planner: the real one runs the engine
+ * in plan mode against an in-process emulator, read-only) and check the
+ * expectation. With `update`, failing call expectations are rewritten with
+ * what is planned now.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { eventItems, parseAt, scheduleItem, scheduleItemsAt, type EventInput } from '../plan/inputs.js';
+import { InputFileError } from '../plan/errors.js';
+import type { PlanDocument } from '../plan/types.js';
+import type { CompiledRule, Diagnostic, LoadResult } from '../rules/types.js';
+import type { InboxItemInput } from '../store/types.js';
+import { checkLoadErrors, checkPlan, plannedWrites } from './check.js';
+import { readFixturesFile } from './fixtures.js';
+import { loadTestFile } from './load-test-file.js';
+import type { ExpectedCall, FixtureData, RuleTestCase, RuleTestFile, TestEvent, TestResult } from './types.js';
+import { parseYamlSource } from './yaml-source.js';
+
+/** What planning one case needs. */
+export interface CasePlanInput {
+  rules: CompiledRule[];
+  ruleFiles: string[];
+  at: number;
+  items: InboxItemInput[];
+  events: number;
+  scheduleTicks: Array<{ rule: string; at: string }>;
+  fixtures: FixtureData;
+  fixturesLabel: string;
+  snapshots?: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+export interface RunnerDeps {
+  loadRules(paths: string[]): Promise<LoadResult> | LoadResult;
+  formatDiagnostics(diagnostics: Diagnostic[]): string;
+  plan(input: CasePlanInput): Promise<PlanDocument>;
+}
+
+export interface RunOptions {
+  /** Rewrite failing call expectations with the current plan. @default false */
+  update?: boolean;
+  /** Base for relative paths in output. @default process.cwd() */
+  cwd?: string;
+  /** Called with each result as soon as it is known. */
+  onResult?(result: TestResult): void;
+}
+
+function eventInput(e: TestEvent, at: number): EventInput {
+  const data = e.data ?? (e.id !== undefined ? { FIELDS: { ID: String(e.id) } } : {});
+  return { name: e.name.toUpperCase(), data, ts: e.ts ?? Math.floor(at / 1000) };
+}
+
+function errorsOf(load: LoadResult): Diagnostic[] {
+  return load.diagnostics.filter((d) => d.severity === 'error');
+}
+
+/** Run every case of the given test files, in order. */
+export async function runTests(files: string[], deps: RunnerDeps, options: RunOptions = {}): Promise<TestResult[]> {
+  const cwd = options.cwd ?? process.cwd();
+  const results: TestResult[] = [];
+  const emit = (r: TestResult): void => {
+    results.push(r);
+    options.onResult?.(r);
+  };
+  const fixtureCache = new Map<string, FixtureData>();
+  for (const path of files) {
+    let file: RuleTestFile;
+    try {
+      file = loadTestFile(path, cwd);
+    } catch (err) {
+      const e = err as Error;
+      emit({ file: relative(cwd, path) || path, name: '(test file)', line: err instanceof InputFileError ? (err.line ?? 1) : 1, status: 'error', failure: e.message, duration: 0 });
+      continue;
+    }
+    const fileLoad = await deps.loadRules(file.rules);
+    const updates: Array<{ index: number; calls: ExpectedCall[] }> = [];
+    for (const c of file.cases) {
+      const started = performance.now();
+      const base = { file: file.display, name: c.name, line: c.line };
+      if (c.skip) {
+        emit({ ...base, status: 'skipped', duration: 0 });
+        continue;
+      }
+      try {
+        const { failure, actual } = await runCase(c, file, fileLoad, deps, fixtureCache, cwd);
+        const result: TestResult = { ...base, status: failure ? 'failed' : 'passed', duration: performance.now() - started };
+        if (failure) result.failure = failure;
+        if (actual) result.actualCalls = actual;
+        if (failure && actual && options.update && !c.expect.error) updates.push({ index: c.index, calls: actual });
+        emit(result);
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        emit({ ...base, status: 'error', failure: `${e.code ? `${e.code}: ` : ''}${e.message}`, duration: performance.now() - started });
+      }
+    }
+    if (updates.length > 0) writeUpdates(file.file, updates);
+  }
+  return results;
+}
+
+async function runCase(
+  c: RuleTestCase,
+  file: RuleTestFile,
+  fileLoad: LoadResult,
+  deps: RunnerDeps,
+  fixtureCache: Map<string, FixtureData>,
+  cwd: string,
+): Promise<{ failure: string | null; actual?: ExpectedCall[] }> {
+  let load = fileLoad;
+  let ruleFiles = file.rules;
+  if (c.rule !== undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-test-'));
+    try {
+      const inline = join(dir, 'inline-rule.yaml');
+      writeFileSync(inline, c.rule);
+      load = await deps.loadRules([inline]);
+      ruleFiles = [inline];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const loadErrors = errorsOf(load);
+  if (loadErrors.length > 0) return { failure: checkLoadErrors(c.expect, loadErrors, deps.formatDiagnostics) };
+  if (c.events.length === 0 && !c.schedule && !c.tick) {
+    return { failure: c.expect.error ? `expected a validation error with ${JSON.stringify(c.expect.error)}, but the rules are valid` : null };
+  }
+  const at = parseAt(c.at);
+  if (at === null) throw new InputFileError('RULE_TEST_INVALID', file.display, c.line, `at '${c.at}' is not an ISO 8601 time with an offset`);
+  let items: InboxItemInput[];
+  if (c.schedule) {
+    const rule = load.rules.find((r) => r.id === c.schedule);
+    if (!rule || rule.trigger.kind !== 'schedule') {
+      throw new InputFileError('RULE_TEST_INVALID', file.display, c.line, `schedule: '${c.schedule}' is not a schedule rule of ${file.rules.map((r) => relative(cwd, r)).join(', ')}`);
+    }
+    items = [scheduleItem(rule, at, at)];
+  } else if (c.tick) {
+    items = scheduleItemsAt(load.rules, at);
+  } else {
+    items = eventItems(c.events.map((e) => eventInput(e, at)), at);
+  }
+  let fixtures: FixtureData = {};
+  let fixturesLabel = '(none)';
+  if (c.fixtures && 'file' in c.fixtures) {
+    const path = c.fixtures.file;
+    fixturesLabel = relative(cwd, path);
+    fixtures = fixtureCache.get(path) ?? readFixturesFile(path, fixturesLabel);
+    fixtureCache.set(path, fixtures);
+  } else if (c.fixtures) {
+    fixtures = c.fixtures.inline;
+    fixturesLabel = `${file.display} (inline)`;
+  }
+  const input: CasePlanInput = {
+    rules: load.rules,
+    ruleFiles,
+    at,
+    items,
+    events: c.events.length,
+    scheduleTicks: items.filter((i) => i.source === 'schedule').map((i) => ({ rule: i.ruleId ?? '', at: String((i.payload.schedule as { at: string }).at) })),
+    fixtures,
+    fixturesLabel,
+  };
+  if (c.snapshots) input.snapshots = c.snapshots;
+  const plan = await deps.plan(input);
+  const actual = plannedWrites(plan);
+  return { failure: checkPlan(c.expect, plan), actual };
+}
+
+/** Rewrite `expect.calls` / `expect.no_calls` of the given cases, keeping comments and everything else. */
+function writeUpdates(path: string, updates: Array<{ index: number; calls: ExpectedCall[] }>): void {
+  const src = parseYamlSource(readFileSync(path, 'utf8'));
+  for (const u of updates) {
+    const expectPath = ['tests', u.index, 'expect'];
+    src.doc.deleteIn([...expectPath, 'calls']);
+    src.doc.deleteIn([...expectPath, 'no_calls']);
+    if (u.calls.length === 0) src.doc.setIn([...expectPath, 'no_calls'], true);
+    else src.doc.setIn([...expectPath, 'calls'], src.doc.createNode(u.calls.map((c) => ({ method: c.method, params: c.params }))));
+  }
+  writeFileSync(path, src.doc.toString({ lineWidth: 0 }));
+}
+
+/** The summary line: exactly `N passed, N failed` (errors count as failed; skipped cases are not counted). */
+export function summaryLine(results: TestResult[]): string {
+  const passed = results.filter((r) => r.status === 'passed').length;
+  const failed = results.filter((r) => r.status === 'failed' || r.status === 'error').length;
+  return `${passed} passed, ${failed} failed`;
+}
