@@ -1,0 +1,44 @@
+/** `rules trace RUN_ID`: one run's trace (trigger, loaded data, condition, planned and sent calls). */
+import { openExistingState, DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
+import { formatTrace } from '../../engine/daemon/journal-format.js';
+import { B24RulesError, UsageError } from '../../engine/errors.js';
+import { redactValue } from '../../engine/redact.js';
+import { intOption, parse } from '../args.js';
+import { EXIT, type Command } from '../command.js';
+
+const usage = `Usage: rules trace RUN_ID [--state PATH] [--json]
+
+Show the trace of one rule run: what triggered it, what it loaded, how the
+condition came out, and every call it planned and sent with the answers.
+
+Options:
+  --state PATH   state file (default ${DEFAULT_STATE_PATH})
+  --json         the run, its trace and its calls as JSON
+`;
+
+const command: Command = {
+  summary: 'show the trace of one rule run',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('trace takes exactly one RUN_ID (see rules runs)');
+    const id = intOption('RUN_ID', positionals[0], 1) as number;
+    const store = openExistingState(values.state ?? DEFAULT_STATE_PATH);
+    try {
+      const run = store.runs.get(id);
+      if (!run) throw new B24RulesError('RUN_NOT_FOUND', `no run ${id} in ${store.path}; list runs with: rules runs`, { kind: 'user' });
+      const effects = store.effects.forRun(id);
+      if (values.json) {
+        const { facts: _facts, ...rest } = run;
+        process.stdout.write(`${JSON.stringify(redactValue({ run: rest, calls: effects }), null, 2)}\n`);
+      } else {
+        process.stdout.write(formatTrace(run, effects));
+      }
+      return EXIT.OK;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,107 @@
+/**
+ * Human-readable text for the journal: the run list (`rules runs`), one run's
+ * trace (`rules trace`) and DLQ entries (`rules dlq`). Everything printed
+ * passes through `redactValue`, so a secret that reached a trace is masked.
+ */
+import { stringify } from 'yaml';
+import { redactValue } from '../redact.js';
+import type { DlqEntry, EffectRecord, RunRecord } from '../store/index.js';
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function duration(run: RunRecord): string {
+  if (run.finishedAt === null) return '-';
+  const ms = run.finishedAt - run.createdAt;
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function oneLine(text: string | null, max = 60): string {
+  if (!text) return '';
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** A fixed-width table; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** `rules runs` output. */
+export function formatRuns(runs: RunRecord[]): string {
+  if (runs.length === 0) return 'No runs recorded.\n';
+  return table(
+    ['RUN', 'RULE', 'STATUS', 'TRIGGER', 'RECORD', 'STARTED', 'TOOK', 'ERROR'],
+    runs.map((r) => [String(r.id), r.ruleId, r.status, oneLine(r.triggerKey, 40), r.recordKey || '-', iso(r.createdAt), duration(r), oneLine(r.error ? String(redactValue(r.error)) : '')]),
+  );
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+}
+
+/** `rules trace RUN` output: header, the trace document, then the effect ledger rows of the run. */
+export function formatTrace(run: RunRecord, effects: EffectRecord[]): string {
+  const out: string[] = [];
+  out.push(`Run ${run.id}: rule ${run.ruleId} (hash ${run.ruleHash.slice(0, 12)})`);
+  out.push(`  status:   ${run.status}${run.error ? ` — ${String(redactValue(run.error))}` : ''}`);
+  out.push(`  trigger:  ${run.triggerKey}`);
+  if (run.recordKey) out.push(`  record:   ${run.recordKey}`);
+  out.push(`  inbox:    item ${run.itemId}`);
+  out.push(`  started:  ${iso(run.createdAt)}   finished: ${iso(run.finishedAt)}   took: ${duration(run)}   attempts: ${run.attempts}`);
+  if (run.dedupeKey) out.push(`  dedupe:   ${run.dedupeKey}`);
+  if (run.concurrencyKey) out.push(`  concurrency key: ${run.concurrencyKey}`);
+  const trace = redactValue(run.trace ?? {});
+  if (Object.keys(trace).length > 0) {
+    out.push('', 'Trace:');
+    out.push(indent(stringify(trace, { lineWidth: 120 })));
+  }
+  out.push('', effects.length === 0 ? 'Calls: none' : `Calls (${effects.length}):`);
+  for (const e of effects) {
+    const mark = e.state === 'done' ? 'ok ' : e.state === 'failed' ? 'ERR' : e.state === 'sent' ? '?? ' : '.. ';
+    out.push(`  ${mark} #${e.seq} action ${e.actionIndex} ${e.kind}: ${e.method}  [${e.state}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}]`);
+    out.push(indent(`params: ${JSON.stringify(redactValue(e.params))}`, '        '));
+    if (e.state === 'done' && e.result !== null && e.result !== undefined) out.push(indent(`result: ${oneLine(JSON.stringify(redactValue(e.result)), 200)}`, '        '));
+    if (e.error) out.push(indent(`error: ${String(redactValue(e.error))}`, '        '));
+  }
+  return out.join('\n') + '\n';
+}
+
+/** `rules dlq list` output. */
+export function formatDlqList(entries: DlqEntry[]): string {
+  if (entries.length === 0) return 'The dead-letter queue is empty.\n';
+  return table(
+    ['ID', 'RULE', 'RUN', 'ITEM', 'SINCE', 'ERROR'],
+    entries.map((e) => [String(e.id), e.ruleId ?? '-', e.runId === null ? '-' : String(e.runId), String(e.itemId), iso(e.createdAt), oneLine(String(redactValue(e.error)), 70)]),
+  );
+}
+
+/** `rules dlq show ID` output. */
+export function formatDlqEntry(entry: DlqEntry, run: RunRecord | undefined): string {
+  const out = [
+    `DLQ entry ${entry.id}`,
+    `  rule:   ${entry.ruleId ?? '-'}`,
+    `  run:    ${entry.runId ?? '-'}${run ? ` (${run.status}, trigger ${run.triggerKey})` : ''}`,
+    `  item:   ${entry.itemId}`,
+    `  since:  ${iso(entry.createdAt)}`,
+    `  error:  ${String(redactValue(entry.error))}`,
+    '',
+    'Payload:',
+    indent(stringify(redactValue(entry.payload), { lineWidth: 120 })),
+    '',
+    `Retry with: rules dlq retry ${entry.id}    Drop with: rules dlq drop ${entry.id}`,
+  ];
+  if (entry.runId !== null) out.push(`Trace:      rules trace ${entry.runId}`);
+  return out.join('\n') + '\n';
+}
