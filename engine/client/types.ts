@@ -71,3 +71,50 @@ export interface B24ClientApi {
   /** Every row of a list method, fast `start=-1` + `>ID` paging. */
   listAll<T = Record<string, unknown>>(method: string, options?: ListOptions): AsyncIterable<T>;
 }
+
+/** Rate-limit profile of the portal's plan (API-FACTS §2.1): standard = burst 50, 2 req/s; enterprise = burst 250, 5 req/s. */
+export type PortalPlan = 'standard' | 'enterprise';
+
+/** Incoming-webhook credentials: `{base}/rest/{userId}/{code}/{method}.json`. `code` is a secret. */
+export interface WebhookAuthConfig {
+  mode: 'webhook';
+  userId: string;
+  code: string;
+}
+
+/** OAuth application credentials: `{base}/rest/{method}.json` with the `auth` token. Tokens and the client secret are secrets. */
+export interface OAuthAuthConfig {
+  mode: 'oauth';
+  accessToken?: string;
+  refreshToken?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Token server. @default 'https://oauth.bitrix.info' */
+  oauthUrl: string;
+  /** Where refreshed tokens are persisted (mode 0600), absolute. */
+  tokenFile: string;
+  /** When the configured access token expires (ms since epoch), if known. */
+  accessTokenExpiresAt?: number;
+}
+
+/** Where the portal is and how to authenticate: what `loadConfig()` (engine/config.ts) returns. */
+export interface ClientConfig {
+  /** Scheme, host, optional port and path prefix, no trailing slash: `https://portal.bitrix24.com`, `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  plan: PortalPlan;
+  auth: WebhookAuthConfig | OAuthAuthConfig;
+}
+
+/**
+ * Where a list method keeps its rows and its ID (additive to ListOptions; the
+ * client knows crm.item.list = `result.items`/`id` and tasks.task.list =
+ * `result.tasks`/`id` filtered by `ID`).
+ */
+export interface ListShapeOptions {
+  /** Key of `result` holding the rows (`items`, `tasks`); null = `result` is the array. */
+  itemsKey?: string | null;
+  /** ID field as it appears in each row (`ID`, `id`). */
+  idKey?: string;
+  /** ID field as the method takes it in `order` and `filter` (`ID` for tasks.task.list even though rows carry `id`). */
+  cursorKey?: string;
+}

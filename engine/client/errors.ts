@@ -1,0 +1,138 @@
+/**
+ * Errors of the Bitrix24 REST client. Callers branch on `code`:
+ *
+ * | class | code(s) | kind | retried by the client |
+ * |---|---|---|---|
+ * | B24ApiError | `B24_API_ERROR` (400-class portal error), `B24_METHOD_NOT_FOUND`, `B24_SERVER_ERROR` (5xx), `B24_BAD_RESPONSE` | user / operational | 5xx and bad responses only |
+ * | RateLimitError | `RATE_LIMITED` (503 QUERY_LIMIT_EXCEEDED), `OPERATION_TIME_LIMIT` (429), `OVERLOAD_LIMIT` | operational | yes, except OVERLOAD_LIMIT |
+ * | AuthError | `AUTH_FAILED`, `AUTH_REFRESH_FAILED`, `AUTH_INSUFFICIENT_SCOPE`, `AUTH_WRONG_TYPE` | user | expired tokens are refreshed once, never retried otherwise |
+ * | NetworkError | `NETWORK_ERROR`, `NETWORK_TIMEOUT` | operational | yes (reads, idempotent writes, and anything never sent) |
+ * | OutcomeUnknownError | `OUTCOME_UNKNOWN` | operational | never: the caller checks the portal first |
+ * | WriteRefusedError | `WRITE_REFUSED` | user | never: nothing was sent |
+ *
+ * Every message passes through `redact()` (B24RulesError does it), and params
+ * carried on an error are deep-redacted, so a webhook code or a token never
+ * reaches a log line or a stack trace.
+ */
+import { B24RulesError, type ErrorKind } from '../errors.js';
+import { redactValue } from '../redact.js';
+import type { Params } from './types.js';
+
+export interface B24ApiErrorDetails {
+  /** The REST method (for a batch command, the command's method). */
+  method: string;
+  /** HTTP status of the answer (0 when there was none). */
+  status: number;
+  /** The Bitrix24 `error` code (may be '' for legacy CRM methods). */
+  error: string;
+  /** The Bitrix24 `error_description`. */
+  errorDescription: string;
+  kind?: ErrorKind;
+  cause?: unknown;
+}
+
+/** A portal answer that is an error envelope `{error, error_description}` (or no envelope at all). */
+export class B24ApiError extends B24RulesError {
+  readonly method: string;
+  readonly status: number;
+  readonly error: string;
+  readonly errorDescription: string;
+
+  constructor(code: string, details: B24ApiErrorDetails, message?: string) {
+    const what = details.error || '(no code)';
+    super(code, message ?? `${details.method}: ${what}: ${details.errorDescription || 'no description'} (HTTP ${details.status})`, {
+      kind: details.kind ?? (details.status >= 500 ? 'operational' : 'user'),
+      cause: details.cause,
+    });
+    this.method = details.method;
+    this.status = details.status;
+    this.error = details.error;
+    this.errorDescription = details.errorDescription;
+  }
+}
+
+/** The portal refused for load: 503 QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT, 503 OVERLOAD_LIMIT. */
+export class RateLimitError extends B24ApiError {
+  /** For OPERATION_TIME_LIMIT: when (ms since epoch) the method's budget is expected to allow calls again, if known. */
+  readonly resetAt?: number;
+
+  constructor(code: 'RATE_LIMITED' | 'OPERATION_TIME_LIMIT' | 'OVERLOAD_LIMIT', details: B24ApiErrorDetails & { resetAt?: number }) {
+    super(code, { ...details, kind: 'operational' });
+    this.resetAt = details.resetAt;
+  }
+}
+
+/** Authentication or authorization failed: bad webhook code or token, a failed refresh, a missing scope, the wrong auth type. */
+export class AuthError extends B24ApiError {
+  constructor(
+    code: 'AUTH_FAILED' | 'AUTH_REFRESH_FAILED' | 'AUTH_INSUFFICIENT_SCOPE' | 'AUTH_WRONG_TYPE',
+    details: B24ApiErrorDetails,
+    message?: string,
+  ) {
+    super(code, { ...details, kind: 'user' }, message);
+  }
+}
+
+/** No usable HTTP answer: connection refused, reset, DNS failure, timeout. `sent` says whether the request may have reached the portal. */
+export class NetworkError extends B24RulesError {
+  readonly method: string;
+  /** The low-level code (ECONNREFUSED, UND_ERR_SOCKET, UND_ERR_HEADERS_TIMEOUT...). */
+  readonly errno: string;
+  /** False only when the request provably never left (connection refused, DNS failure, connect timeout). */
+  readonly sent: boolean;
+
+  constructor(method: string, errno: string, sent: boolean, options: { cause?: unknown; timeout?: boolean } = {}) {
+    super(
+      options.timeout ? 'NETWORK_TIMEOUT' : 'NETWORK_ERROR',
+      `${method}: ${options.timeout ? 'timed out' : 'network error'} (${errno}${sent ? ', request was sent' : ', request was not sent'})`,
+      { kind: 'operational', cause: options.cause },
+    );
+    this.method = method;
+    this.errno = errno;
+    this.sent = sent;
+  }
+}
+
+/**
+ * A write that is not safe to repeat (an `.add`, a send, a start...) may or may
+ * not have reached the portal: the connection dropped or timed out after the
+ * request was written, or a 5xx came back. The client does not re-send it; the
+ * engine's effect ledger looks the record up by its origin marker (ORIGIN_ID)
+ * and decides. `params` are the call's params (redacted copy).
+ */
+export class OutcomeUnknownError extends B24RulesError {
+  readonly method: string;
+  readonly params: Params;
+  /** For a multi-chunk batch: results of the chunks that completed before the one in doubt. */
+  readonly completed?: Record<string, unknown>;
+
+  constructor(method: string, params: Params, options: { cause?: unknown; completed?: Record<string, unknown> } = {}) {
+    const why = options.cause instanceof Error ? options.cause.message : 'no answer';
+    super('OUTCOME_UNKNOWN', `${method}: not re-sent because it is unknown whether the portal carried it out (${why})`, {
+      kind: 'operational',
+      cause: options.cause,
+    });
+    this.method = method;
+    this.params = redactValue(params);
+    this.completed = options.completed;
+  }
+}
+
+/** The client is read-only (dry-run) and the call would write. Nothing was sent. */
+export class WriteRefusedError extends B24RulesError {
+  readonly method: string;
+  /** For a batch: the key of the command that would write. */
+  readonly command?: string;
+
+  constructor(method: string, command?: string) {
+    super(
+      'WRITE_REFUSED',
+      command === undefined
+        ? `${method} writes (or is not known to be read-only) and the client is read-only; nothing was sent`
+        : `batch command '${command}' (${method}) writes (or is not known to be read-only) and the client is read-only; nothing was sent`,
+      { kind: 'user' },
+    );
+    this.method = method;
+    this.command = command;
+  }
+}

@@ -1,0 +1,37 @@
+/** The Bitrix24 REST client: createClient(config, options), its errors, the method catalog's read/write split. */
+export { B24Client, createClient, callKind, DEFAULTS, type ClientOptions } from './client.js';
+export { loadConfig } from '../config.js';
+export { methodKind, isIdempotentMethod, isKnownMethod } from './method-kind.js';
+export {
+  B24ApiError,
+  RateLimitError,
+  AuthError,
+  NetworkError,
+  OutcomeUnknownError,
+  WriteRefusedError,
+  type B24ApiErrorDetails,
+} from './errors.js';
+export { systemClock, type Clock } from './clock.js';
+export { encodeParams, encodeCommand, commandMethod } from './query-string.js';
+export { LeakyBucket, type LeakyBucketOptions } from './leaky-bucket.js';
+export { OperatingBudget, type OperatingBudgetOptions } from './operating-budget.js';
+export { listShape, PAGE_SIZE, type ListAllOptions, type ListAllBatchedOptions, type ListPagedOptions } from './lists.js';
+export { MAX_BATCH, referencedKeys } from './batch.js';
+export { readTokens, writeTokens, type StoredTokens } from './token-store.js';
+export type { ClientStats, ClientEvent } from './stats.js';
+export type {
+  Params,
+  B24Envelope,
+  B24Time,
+  BatchCommand,
+  BatchItemResult,
+  BatchOptions,
+  ListOptions,
+  ListShapeOptions,
+  MethodKind,
+  B24ClientApi,
+  ClientConfig,
+  PortalPlan,
+  WebhookAuthConfig,
+  OAuthAuthConfig,
+} from './types.js';

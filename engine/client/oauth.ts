@@ -1,0 +1,189 @@
+/**
+ * OAuth access tokens for one portal: the current token, a refresh when the
+ * portal says `expired_token`/`invalid_token` or shortly before the known
+ * expiry, and persistence of the rotated pair. Refreshes are single-flight:
+ * however many calls discover the expiry at once, one request goes to the
+ * token server and all of them wait for its answer (API-FACTS §4.2).
+ *
+ * On start the token file (if it belongs to this portal) wins over the
+ * environment when it continues the same grant: its `seed` is the fingerprint
+ * of the environment's refresh token, or it holds that very token. A different
+ * refresh token in the environment means a new grant, and the environment wins.
+ */
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../logger.js';
+import { registerSecret } from '../redact.js';
+import type { Clock } from './clock.js';
+import { AuthError } from './errors.js';
+import { fingerprint, readTokens, writeTokens, type StoredTokens } from './token-store.js';
+import { send, TransportError, type TransportOptions } from './transport.js';
+import type { OAuthAuthConfig } from './types.js';
+
+export interface TokenManagerOptions {
+  auth: OAuthAuthConfig;
+  portal: string;
+  clock: Clock;
+  dispatcher: Dispatcher;
+  timeouts: Pick<TransportOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>;
+  logger: Logger;
+  /** Refresh this long before the known expiry (ms). */
+  refreshSkewMs: number;
+  /** Attempts at the token server on network errors and 5xx. */
+  attempts: number;
+  /** Called once per completed refresh request (stats). */
+  onRefresh?: () => void;
+}
+
+interface TokenResponse {
+  access_token?: string;
+  refresh_token?: string;
+  expires_in?: number;
+  expires?: number;
+  member_id?: string;
+  error?: string;
+  error_description?: string;
+}
+
+export class TokenManager {
+  readonly #o: TokenManagerOptions;
+  #access?: string;
+  #refresh?: string;
+  #expiresAt?: number;
+  #memberId?: string;
+  readonly #seed?: string;
+  #loaded?: Promise<void>;
+  #inflight?: Promise<string>;
+
+  constructor(options: TokenManagerOptions) {
+    this.#o = options;
+    this.#access = options.auth.accessToken;
+    this.#refresh = options.auth.refreshToken;
+    this.#expiresAt = options.auth.accessTokenExpiresAt;
+    this.#seed = options.auth.refreshToken ? fingerprint(options.auth.refreshToken) : undefined;
+    registerSecret(options.auth.accessToken);
+    registerSecret(options.auth.refreshToken);
+    registerSecret(options.auth.clientSecret);
+  }
+
+  #load(): Promise<void> {
+    this.#loaded ??= (async () => {
+      const stored = await readTokens(this.#o.auth.tokenFile).catch((err: unknown) => {
+        this.#o.logger.warn({ err, file: this.#o.auth.tokenFile }, 'cannot read the token file; using the configured tokens');
+        return undefined;
+      });
+      if (!stored || stored.portal !== this.#o.portal) return;
+      registerSecret(stored.accessToken);
+      registerSecret(stored.refreshToken);
+      const envRefresh = this.#o.auth.refreshToken;
+      const sameGrant = envRefresh === undefined || stored.seed === this.#seed || stored.refreshToken === envRefresh;
+      if (!sameGrant) {
+        this.#o.logger.info({ file: this.#o.auth.tokenFile }, 'the environment carries a new grant; ignoring the older token file');
+        return;
+      }
+      this.#access = stored.accessToken;
+      this.#refresh = stored.refreshToken;
+      this.#expiresAt = stored.expiresAt;
+      this.#memberId = stored.memberId;
+    })();
+    return this.#loaded;
+  }
+
+  /** A token to send now: refreshed first when it is missing or about to expire. */
+  async accessToken(): Promise<string> {
+    await this.#load();
+    if (this.#inflight) return this.#inflight;
+    const expiring = this.#expiresAt !== undefined && this.#o.clock.now() >= this.#expiresAt - this.#o.refreshSkewMs;
+    if (this.#access === undefined || expiring) return this.refresh(this.#access);
+    return this.#access;
+  }
+
+  /**
+   * Refresh because `stale` was refused. When another caller already replaced
+   * `stale`, resolve with the current token without asking the server again.
+   */
+  async refresh(stale?: string): Promise<string> {
+    await this.#load();
+    if (this.#inflight) return this.#inflight;
+    if (stale !== undefined && this.#access !== undefined && stale !== this.#access) return this.#access;
+    this.#inflight = this.#doRefresh().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #doRefresh(): Promise<string> {
+    const { auth } = this.#o;
+    const fail = (error: string, description: string, status = 0, cause?: unknown) =>
+      new AuthError('AUTH_REFRESH_FAILED', { method: 'oauth/token', status, error, errorDescription: description, cause },
+        `OAuth token refresh failed: ${error}: ${description}${status ? ` (HTTP ${status})` : ''}`);
+    if (!this.#refresh || !auth.clientId || !auth.clientSecret) {
+      throw fail('missing_credentials', 'refreshing needs B24_REFRESH_TOKEN, B24_CLIENT_ID and B24_CLIENT_SECRET (or a token file with a refresh token)');
+    }
+    const url = new URL('oauth/token/', auth.oauthUrl.endsWith('/') ? auth.oauthUrl : `${auth.oauthUrl}/`);
+    url.searchParams.set('grant_type', 'refresh_token');
+    url.searchParams.set('client_id', auth.clientId);
+    url.searchParams.set('client_secret', auth.clientSecret);
+    url.searchParams.set('refresh_token', this.#refresh);
+
+    let lastError: AuthError | undefined;
+    for (let attempt = 1; attempt <= this.#o.attempts; attempt++) {
+      if (attempt > 1) await this.#o.clock.sleep(Math.min(8000, 500 * 2 ** (attempt - 2)));
+      let status: number;
+      let body: string;
+      try {
+        ({ status, body } = await send(this.#o.dispatcher, { url, method: 'GET', headers: { accept: 'application/json' } }, this.#o.timeouts));
+      } catch (err) {
+        lastError = fail('network_error', err instanceof TransportError ? err.errno : String(err), 0, err);
+        continue;
+      } finally {
+        this.#o.onRefresh?.();
+      }
+      let data: TokenResponse;
+      try {
+        data = JSON.parse(body) as TokenResponse;
+      } catch (err) {
+        lastError = fail('bad_response', 'the token server did not answer JSON', status, err);
+        if (status >= 500) continue;
+        throw lastError;
+      }
+      if (status >= 500) {
+        lastError = fail(data.error ?? 'server_error', data.error_description ?? 'token server error', status);
+        continue;
+      }
+      if (status !== 200 || !data.access_token || !data.refresh_token) {
+        throw fail(data.error ?? 'invalid_response', data.error_description ?? 'no access_token/refresh_token in the answer; re-authorize the application', status);
+      }
+      return this.#accept(data);
+    }
+    throw lastError ?? fail('unknown', 'refresh failed');
+  }
+
+  async #accept(data: TokenResponse): Promise<string> {
+    const now = this.#o.clock.now();
+    const access = data.access_token as string;
+    const refresh = data.refresh_token as string;
+    registerSecret(access);
+    registerSecret(refresh);
+    this.#access = access;
+    this.#refresh = refresh;
+    this.#expiresAt = typeof data.expires_in === 'number' ? now + data.expires_in * 1000 : typeof data.expires === 'number' ? data.expires * 1000 : undefined;
+    this.#memberId = data.member_id ?? this.#memberId;
+    const stored: StoredTokens = {
+      accessToken: access,
+      refreshToken: refresh,
+      expiresAt: this.#expiresAt,
+      obtainedAt: now,
+      portal: this.#o.portal,
+      seed: this.#seed,
+      memberId: this.#memberId,
+    };
+    try {
+      await writeTokens(this.#o.auth.tokenFile, stored);
+    } catch (err) {
+      // The call can go on with the new token; but the rotated refresh token is lost at the next restart, so say so loudly.
+      this.#o.logger.error({ err, file: this.#o.auth.tokenFile }, 'cannot persist refreshed OAuth tokens; after a restart the application must be re-authorized');
+    }
+    this.#o.logger.info({ expiresAt: this.#expiresAt }, 'OAuth access token refreshed');
+    return access;
+  }
+}

@@ -1,0 +1,54 @@
+/** Counters the daemon's /metrics reads, and the events the client reports as they happen. */
+
+export interface ClientStats {
+  /** HTTP requests answered by the portal (including refused ones). */
+  requests: number;
+  /** `batch` requests sent by batch(), listAllBatched() and listPaged(). */
+  batches: number;
+  /** Commands carried inside those batches. */
+  commands: number;
+  /** Attempts repeated after a retryable failure. */
+  retries: number;
+  /** Times the client-side leaky bucket made a request wait, and the total wait. */
+  rateLimitWaits: number;
+  rateLimitWaitMs: number;
+  /** Times a method was held back for its execution budget, and the total wait. */
+  operatingWaits: number;
+  operatingWaitMs: number;
+  /** Refusals from the portal: 503 QUERY_LIMIT_EXCEEDED and 429 OPERATION_TIME_LIMIT. */
+  queryLimitRefusals: number;
+  operatingLimitRefusals: number;
+  /** Requests to the OAuth token server. */
+  refreshes: number;
+  /** Writes not re-sent because their outcome was unknown. */
+  outcomeUnknown: number;
+  /** Calls that ended in an error (after retries). */
+  errors: number;
+}
+
+export type ClientEvent =
+  | { type: 'request'; method: string; status: number; ms: number }
+  | { type: 'retry'; method: string; attempt: number; delayMs: number; code: string }
+  | { type: 'rate-limit-wait'; method: string; ms: number }
+  | { type: 'operating-wait'; method: string; ms: number }
+  | { type: 'refresh' }
+  | { type: 'batch'; commands: number }
+  | { type: 'error'; method: string; code: string };
+
+export function emptyStats(): ClientStats {
+  return {
+    requests: 0,
+    batches: 0,
+    commands: 0,
+    retries: 0,
+    rateLimitWaits: 0,
+    rateLimitWaitMs: 0,
+    operatingWaits: 0,
+    operatingWaitMs: 0,
+    queryLimitRefusals: 0,
+    operatingLimitRefusals: 0,
+    refreshes: 0,
+    outcomeUnknown: 0,
+    errors: 0,
+  };
+}

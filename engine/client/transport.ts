@@ -1,0 +1,114 @@
+/**
+ * One HTTP exchange over an undici dispatcher (keep-alive Agent), reporting
+ * whether the request was written to a socket. That bit decides retry safety:
+ * an error before it (connection refused, DNS, connect timeout) proves the
+ * portal never saw the request; an error after it (reset, dropped socket,
+ * headers/body timeout) leaves the outcome unknown.
+ */
+import { Agent, type Dispatcher } from 'undici';
+
+export interface TransportOptions {
+  /** @default 60000 */
+  headersTimeoutMs: number;
+  /** @default 60000 */
+  bodyTimeoutMs: number;
+  /** @default 4000 */
+  keepAliveTimeoutMs: number;
+  /** Sockets per origin. @default 8 */
+  connections: number;
+}
+
+export interface HttpRequest {
+  url: URL;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/** The request got no complete answer. `sent` is false only when it provably never left. */
+export class TransportError extends Error {
+  constructor(
+    readonly errno: string,
+    readonly sent: boolean,
+    readonly timeout: boolean,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${errno}${sent ? ' after the request was sent' : ' before the request was sent'}`, options);
+    this.name = 'TransportError';
+  }
+}
+
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
+export function createAgent(options: TransportOptions): Agent {
+  return new Agent({
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
+    connections: options.connections,
+  });
+}
+
+function errnoOf(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown };
+  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.name === 'string') return e.name;
+  return 'UNKNOWN';
+}
+
+/** Send one request; resolves with any HTTP status, rejects only with TransportError. */
+export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<TransportOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    let sent = false;
+    let status = 0;
+    const chunks: Buffer[] = [];
+    const fail = (err: unknown) => {
+      const errno = errnoOf(err);
+      // A string body is written together with the head, right before onRequestSent fires: if it never fired, no byte left.
+      reject(new TransportError(errno, sent && !NEVER_SENT.has(errno), TIMEOUTS.has(errno), { cause: err }));
+    };
+    // The legacy handler API is the one that reports onRequestSent (undici passes handlers without onRequestStart through as-is).
+    const handler = {
+      onConnect() {},
+      onRequestSent() {
+        sent = true;
+      },
+      onHeaders(statusCode: number) {
+        status = statusCode;
+        return true;
+      },
+      onData(chunk: Buffer) {
+        chunks.push(chunk);
+        return true;
+      },
+      onComplete() {
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+      },
+      onError: fail,
+      onUpgrade() {},
+      onBodySent() {},
+    };
+    try {
+      dispatcher.dispatch(
+        {
+          origin: req.url.origin,
+          path: `${req.url.pathname}${req.url.search}`,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: timeouts.headersTimeoutMs,
+          bodyTimeout: timeouts.bodyTimeoutMs,
+        },
+        handler as unknown as Dispatcher.DispatchHandler,
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
