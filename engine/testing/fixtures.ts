@@ -52,7 +52,7 @@ export function readFixturesFile(file: string, display = file): FixtureData {
   }
   const src = parseYamlSource(text);
   const yamlErr = src.doc.errors[0];
-  if (yamlErr) throw new InputFileError('FIXTURES_INVALID', display, yamlErr.linePos?.[0]?.line, `YAML syntax: ${yamlErr.message.split('\n')[0] ?? ''}`);
+  if (yamlErr) throw new InputFileError('FIXTURES_INVALID', display, src.lines.linePos(yamlErr.pos[0]).line, `YAML syntax: ${yamlErr.message.split('\n')[0] ?? ''}`);
   return checkFixtures(src.doc.toJS(), display, (p) => src.lineOf(p));
 }
 

@@ -55,7 +55,7 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
   const src = parseYamlSource(text);
   const yamlErr = src.doc.errors[0];
   if (yamlErr) {
-    const line = yamlErr.linePos?.[0]?.line;
+    const line = src.lines.linePos(yamlErr.pos[0]).line;
     throw new InputFileError('RULE_TEST_INVALID', display, line, `YAML syntax: ${yamlErr.message.split('\n')[0] ?? ''}`);
   }
   const value = src.doc.toJS() as unknown;
