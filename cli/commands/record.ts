@@ -1,0 +1,61 @@
+/** `rules record`: capture offline events and the records they name from a portal into a fixtures file. */
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { createClient, loadConfig } from '../../engine/client/index.js';
+import { redact } from '../../engine/redact.js';
+import { recordIncident } from '../../engine/testing/record.js';
+import { intOption, parse } from '../args.js';
+import { EXIT, type Command } from '../command.js';
+import { UsageError } from '../../engine/errors.js';
+
+const usage = `Usage: rules record --events N --out FILE [--event NAME]... [--auth-connector KEY]
+
+Capture the portal's pending offline events (oldest first) and the records they
+name (deals, leads, contacts, companies, tasks, and the users they refer to)
+into one fixtures file, to replay an incident with 'rules dry-run --fixtures FILE'
+or to write a rule test against it (docs/rule-tests.md).
+
+Read-only: events are read with event.offline.list, which neither deletes nor
+reserves them, so the running daemon still gets every one; the client refuses
+every write method. The connection comes from the environment as for 'rules call'
+(offline events need B24_AUTH_MODE=oauth and an administrator).
+
+Options:
+  --events N            capture at most N events (default 20)
+  --out FILE            fixtures file to write (YAML)
+  --event NAME          only events of this name (repeatable)
+  --auth-connector KEY  the connector key the engine binds offline events with
+`;
+
+const command: Command = {
+  summary: 'capture events and the records they name into a test fixture',
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, { events: { type: 'string' }, out: { type: 'string' }, event: { type: 'string', multiple: true }, 'auth-connector': { type: 'string' } }, false);
+    if (!values.out) throw new UsageError('--out FILE is required (the fixtures file to write)');
+    const config = loadConfig();
+    const client = createClient(config, { readOnly: true });
+    try {
+      const recorded = await recordIncident(client, {
+        events: intOption('events', values.events, 1) ?? 20,
+        ...(values.event ? { eventNames: values.event } : {}),
+        ...(values['auth-connector'] ? { authConnector: values['auth-connector'] } : {}),
+      });
+      const header = [
+        `# Recorded by 'rules record' from ${redact(config.baseUrl)} at ${new Date().toISOString()}.`,
+        `# ${recorded.events.length} offline event(s) (read with event.offline.list: not cleared, not reserved) and the records they name.`,
+        '# Replay: rules dry-run --fixtures THIS_FILE; test: fixtures: THIS_FILE in a *.test.yaml (docs/rule-tests.md).',
+        '',
+      ].join('\n');
+      writeFileSync(values.out, header + stringify({ events: recorded.events, ...recorded.entities }, { lineWidth: 0 }));
+      const counts = Object.entries(recorded.entities).map(([k, v]) => `${v.length} ${k}`);
+      process.stdout.write(`Recorded ${recorded.events.length} event(s)${counts.length > 0 ? `, ${counts.join(', ')}` : ''} into ${values.out}\n`);
+      for (const m of recorded.missing) process.stderr.write(`rules record: ${m.entity} ${m.id} not recorded: ${m.error}\n`);
+      return EXIT.OK;
+    } finally {
+      await client.close();
+    }
+  },
+};
+
+export default command;
