@@ -56,12 +56,14 @@ export type TriggerSpec =
 /** A declared read. */
 export type LoadSpec =
   | { name: string; kind: 'record'; entity: EntityName; id: Template; entityTypeId?: number; select?: string[] }
-  | { name: string; kind: 'list'; entity?: EntityName; method?: string; params?: TemplatedValue; filter?: TemplatedValue; select?: string[]; limit: number }
+  | { name: string; kind: 'list'; entity?: EntityName; entityTypeId?: number; method?: string; params?: TemplatedValue; filter?: TemplatedValue; select?: string[]; order?: Record<string, 'ASC' | 'DESC'>; limit: number }
   | { name: string; kind: 'method'; method: string; params: TemplatedValue };
 
 export interface ForeachSpec {
   as: string;
   entity?: EntityName;
+  /** For entity 'item': the smart-process type. */
+  entityTypeId?: number;
   method?: string;
   params?: TemplatedValue;
   filter?: TemplatedValue;
@@ -126,5 +128,5 @@ export interface LoadResult {
   rules: CompiledRule[];
   diagnostics: Diagnostic[];
   /** Files read, with per-file status. */
-  files: Array<{ file: string; ok: boolean; ruleIds: string[] }>;
+  files: Array<{ file: string; ok: boolean; ruleIds: string[]; rules?: Array<{ id: string; ok: boolean; line: number }> }>;
 }

@@ -1,0 +1,24 @@
+/** Build the engine-facing Condition and Expression objects (engine/rules/types.ts) from json-logic. */
+import type { Condition, Expression, Facts } from '../rules/types.js';
+import { compileLogic, logicRefs, type LogicNode } from './compile.js';
+import { explainFalse } from './explain.js';
+import { truthy } from './operators.js';
+
+const rootsOf = (expr: unknown) => [...new Set(logicRefs(expr).map((r) => r.name))];
+
+/** Compile a json-logic expression into an Expression. Throws LogicError on an invalid one. */
+export function compileExpression(source: unknown, node: LogicNode = compileLogic(source)): Expression {
+  return { source, refs: rootsOf(source), evaluate: (facts: Facts) => node.evaluate(facts, facts) };
+}
+
+/** Compile a json-logic expression into a Condition whose false result names the false part. Throws LogicError on an invalid one. */
+export function compileCondition(source: unknown, node: LogicNode = compileLogic(source)): Condition {
+  return {
+    source,
+    refs: rootsOf(source),
+    evaluate(facts: Facts) {
+      const value = truthy(node.evaluate(facts, facts));
+      return value ? { value } : { value, reason: explainFalse(node, facts, facts) };
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The rule loader: files or directories → compiled rules and diagnostics.
+ * Validation runs in stages (bytes and encoding, YAML, schema, semantic checks
+ * and compilation, duplicate ids across files); each file and each rule keeps
+ * its own status, and one bad file or rule never stops the others.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defaultCatalog, indexCatalog, type CatalogIndex, type MethodCatalog } from './catalog.js';
+import { compileRule } from './compile-rule.js';
+import { DEFAULTS } from './limits.js';
+import type { RawRule } from './raw.js';
+import { translateSchemaErrors } from './schema-errors.js';
+import { validateRuleDocument } from './schema.js';
+import { decodeUtf8, parseSource } from './source.js';
+import type { CompiledRule, Diagnostic, LoadResult } from './types.js';
+
+export interface LoadOptions {
+  /** Environment to check each rule's `env:` names against (missing ones are warnings). Default: not checked. */
+  env?: Record<string, string | undefined>;
+  /** Method catalog (and event list) to check names against. Default: catalog/methods.json and catalog/events.txt. */
+  catalog?: MethodCatalog;
+}
+
+interface DocOutcome {
+  id?: string;
+  line: number;
+  col: number;
+  rule?: CompiledRule;
+}
+
+interface FileOutcome {
+  file: string;
+  diagnostics: Diagnostic[];
+  docs: DocOutcome[];
+}
+
+function catalogOf(options: LoadOptions): CatalogIndex {
+  return options.catalog ? indexCatalog(options.catalog) : defaultCatalog();
+}
+
+function loadText(text: string, file: string, catalog: CatalogIndex, options: LoadOptions): FileOutcome {
+  const { documents, diagnostics } = parseSource(text, file);
+  const docs: DocOutcome[] = [];
+  for (const doc of documents) {
+    const value = doc.value;
+    const id = value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : undefined;
+    const outcome: DocOutcome = { line: doc.line, col: doc.col };
+    if (id !== undefined) outcome.id = id;
+    docs.push(outcome);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      diagnostics.push({ severity: 'error', code: 'SCHEMA', message: `a rule must be a mapping of keys (id, trigger, actions, ...), got ${Array.isArray(value) ? 'a list' : typeof value}`, file, line: doc.line, col: doc.col, hint: 'start the document with id: my-rule' });
+      continue;
+    }
+    const errors = validateRuleDocument(value);
+    if (errors.length > 0) {
+      diagnostics.push(...translateSchemaErrors(errors, doc, file, id));
+      continue;
+    }
+    try {
+      const { rule, diagnostics: more } = compileRule(value as RawRule, doc, { file, catalog, ...(options.env ? { env: options.env } : {}) });
+      diagnostics.push(...more);
+      if (rule) outcome.rule = rule;
+    } catch (err) {
+      // A bug in a check must not take the other rules down with it.
+      const d: Diagnostic = { severity: 'error', code: 'INTERNAL', message: `the loader failed on this rule: ${err instanceof Error ? err.message : String(err)}`, file, line: doc.line, col: doc.col, hint: 'this is a bug in b24-rules; please report it with the rule file' };
+      if (id !== undefined) d.ruleId = id;
+      diagnostics.push(d);
+    }
+  }
+  return { file, diagnostics, docs };
+}
+
+function finish(outcomes: FileOutcome[]): LoadResult {
+  const byId = new Map<string, Array<{ file: string; doc: DocOutcome }>>();
+  for (const o of outcomes) for (const doc of o.docs) if (doc.id !== undefined) byId.set(doc.id, [...(byId.get(doc.id) ?? []), { file: o.file, doc }]);
+  for (const [id, copies] of byId) {
+    if (copies.length < 2) continue;
+    for (const c of copies) {
+      const others = copies.filter((x) => x !== c).map((x) => `${x.file}:${x.doc.line}:${x.doc.col}`);
+      const outcome = outcomes.find((o) => o.file === c.file)!;
+      outcome.diagnostics.push({
+        severity: 'error',
+        code: 'DUPLICATE_ID',
+        message: `rule id '${id}' is also used at ${others.join(', ')}`,
+        file: c.file,
+        line: c.doc.line,
+        col: c.doc.col,
+        ruleId: id,
+        path: '/id',
+        hint: 'rule ids must be unique across all rule files; rename one of them',
+      });
+      delete c.doc.rule;
+    }
+  }
+  const result: LoadResult = { rules: [], diagnostics: [], files: [] };
+  for (const o of outcomes) {
+    const rules = o.docs.filter((d) => d.rule).map((d) => d.rule!);
+    result.rules.push(...rules);
+    result.diagnostics.push(...o.diagnostics.sort((a, b) => a.line - b.line || a.col - b.col));
+    result.files.push({
+      file: o.file,
+      ok: !o.diagnostics.some((d) => d.severity === 'error'),
+      ruleIds: rules.map((r) => r.id),
+      rules: o.docs.map((d) => ({ id: d.id ?? '', ok: d.rule !== undefined, line: d.line })),
+    });
+  }
+  return result;
+}
+
+/** Load the rules in one text (a file's contents); `file` names it in diagnostics. */
+export function loadRuleSource(text: string, file: string, options: LoadOptions = {}): LoadResult {
+  if (Buffer.byteLength(text, 'utf8') > DEFAULTS.maxFileBytes) return finish([tooLarge(file, Buffer.byteLength(text, 'utf8'))]);
+  return finish([loadText(text, file, catalogOf(options), options)]);
+}
+
+function tooLarge(file: string, size: number): FileOutcome {
+  return {
+    file,
+    docs: [],
+    diagnostics: [
+      { severity: 'error', code: 'FILE_TOO_LARGE', message: `the file is ${size} bytes; rule files may be at most ${DEFAULTS.maxFileBytes} bytes`, file, line: 1, col: 1, hint: 'split the rules over several files' },
+    ],
+  };
+}
+
+function readError(file: string, code: string, message: string, hint: string): FileOutcome {
+  return { file, docs: [], diagnostics: [{ severity: 'error', code, message, file, line: 1, col: 1, hint }] };
+}
+
+/** Rule files under a directory: *.yaml and *.yml, not *.test.yaml / *.test.yml, recursively, sorted; dot-dirs and node_modules skipped. */
+export async function listRuleFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!e.name.startsWith('.') && e.name !== 'node_modules') out.push(...(await listRuleFiles(p)));
+    } else if (/\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+async function loadFile(file: string, catalog: CatalogIndex, options: LoadOptions): Promise<FileOutcome> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    return readError(file, 'FILE_UNREADABLE', `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path and permissions');
+  }
+  if (size > DEFAULTS.maxFileBytes) return tooLarge(file, size);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    return readError(file, 'FILE_UNREADABLE', `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path and permissions');
+  }
+  if (bytes.length > DEFAULTS.maxFileBytes) return tooLarge(file, bytes.length);
+  const { text, diagnostic } = decodeUtf8(bytes, file);
+  if (text === undefined) return { file, docs: [], diagnostics: diagnostic ? [diagnostic] : [] };
+  return loadText(text, file, catalog, options);
+}
+
+/**
+ * Load rule files. `paths` are files or directories (see listRuleFiles).
+ * Never throws for bad rules: every problem is a diagnostic, and every good
+ * rule is returned.
+ */
+export async function loadRules(paths: string[], options: LoadOptions = {}): Promise<LoadResult> {
+  const catalog = catalogOf(options);
+  const outcomes: FileOutcome[] = [];
+  const seen = new Set<string>();
+  for (const p of paths) {
+    let files: string[];
+    try {
+      files = (await stat(p)).isDirectory() ? await listRuleFiles(p) : [p];
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      outcomes.push(readError(p, code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code ?? (err as Error).message}`, 'pass rule files or directories that exist'));
+      continue;
+    }
+    for (const f of files) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      outcomes.push(await loadFile(f, catalog, options));
+    }
+  }
+  return finish(outcomes);
+}
