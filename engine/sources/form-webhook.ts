@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CompiledRule } from '../rules/types.js';
 import type { RequestHandler } from '../status/server.js';
 import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
-import { recordAdded, type Source, type SourceContext } from './types.js';
+import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
 export interface FormWebhookConfig {
   /** The running rule set; only rules with a `webhook` trigger are used. */
@@ -159,8 +159,7 @@ export function createFormWebhookSource(config: FormWebhookConfig, ctx: SourceCo
       accepting = false;
     },
     async acknowledge() {
-      const done = ctx.inbox.finished('form');
-      if (done.length > 0) ctx.inbox.markAcknowledged(done.map((i) => i.id));
+      retireFinished(ctx, 'form');
     },
   };
 }

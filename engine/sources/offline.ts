@@ -19,7 +19,7 @@
 import { B24RulesError } from '../errors.js';
 import type { B24ClientApi } from '../client/types.js';
 import type { InboxItemInput } from '../store/types.js';
-import { realTimers, recordAdded, type Source, type SourceContext } from './types.js';
+import { countFinished, realTimers, recordAdded, type Source, type SourceContext } from './types.js';
 
 export interface OfflineConfig {
   client: B24ClientApi;
@@ -237,6 +237,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
           ctx.logger.warn({ processId: pid, messageIds: dead.map((i) => i.messageId) }, `offline: ${dead.length} event(s) dead-lettered; reported with event.offline.error`);
         }
         ctx.inbox.markAcknowledged(finished.map((i) => i.id));
+        countFinished(ctx, 'offline', finished);
       } catch (err) {
         // Not marked: the next acknowledge (or the next start) clears them.
         ctx.logger.warn({ err, processId: pid }, 'offline: acknowledging failed; will retry');

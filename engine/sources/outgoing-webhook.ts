@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from '../status/server.js';
 import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
-import { recordAdded, type Source, type SourceContext } from './types.js';
+import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
 export interface OutgoingWebhookConfig {
   /** The token shown in the outgoing-webhook settings (or received with ONAPPINSTALL). */
@@ -110,9 +110,7 @@ export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: 
       accepting = false;
     },
     async acknowledge() {
-      // The 200 was the acknowledgement; just retire finished rows.
-      const done = ctx.inbox.finished('outgoing');
-      if (done.length > 0) ctx.inbox.markAcknowledged(done.map((i) => i.id));
+      retireFinished(ctx, 'outgoing');
     },
   };
 }

@@ -13,7 +13,7 @@
 import { Cron } from 'croner';
 import { B24RulesError } from '../errors.js';
 import type { CompiledRule } from '../rules/types.js';
-import { realTimers, recordAdded, type ScheduleBook, type Source, type SourceContext } from './types.js';
+import { realTimers, recordAdded, retireFinished, type ScheduleBook, type Source, type SourceContext } from './types.js';
 
 export interface ScheduleConfig {
   rules: CompiledRule[];
@@ -162,8 +162,7 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
       timer = null;
     },
     async acknowledge() {
-      const done = ctx.inbox.finished('schedule');
-      if (done.length > 0) ctx.inbox.markAcknowledged(done.map((i) => i.id));
+      retireFinished(ctx, 'schedule');
     },
   };
 }

@@ -64,3 +64,19 @@ export function recordAdded(ctx: SourceContext, kind: SourceKind, result: { inse
   if (result.duplicates > 0) ctx.metrics?.eventsDuplicate.inc({ source: kind }, result.duplicates);
   if (result.inserted > 0) ctx.notify?.();
 }
+
+/** Retire finished items of a source that needs no outside acknowledgement (the HTTP 200 or the schedule bookkeeping was it). */
+export function retireFinished(ctx: SourceContext, kind: SourceKind): void {
+  const done = ctx.inbox.finished(kind);
+  if (done.length === 0) return;
+  ctx.inbox.markAcknowledged(done.map((i) => i.id));
+  countFinished(ctx, kind, done);
+}
+
+/** Count items that reached their final state, by outcome. */
+export function countFinished(ctx: SourceContext, kind: SourceKind, items: Array<{ status: string }>): void {
+  for (const i of items) {
+    ctx.metrics?.eventsProcessed.inc({ source: kind, outcome: i.status });
+    if (i.status === 'dead') ctx.metrics?.eventsFailed.inc({ source: kind });
+  }
+}

@@ -1,0 +1,69 @@
+/** `rules run`: the daemon. */
+import { resolve } from 'node:path';
+import { loadConfig, readEnvironment } from '../../engine/config.js';
+import { createDaemon, DEFAULTS } from '../../engine/daemon/daemon.js';
+import { runUntilSignalled } from '../../engine/daemon/signals.js';
+import { DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
+import { createLogger } from '../../engine/logger.js';
+import { registerSecret } from '../../engine/redact.js';
+import { logLevel, parse } from '../args.js';
+import { type Command } from '../command.js';
+
+const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--no-watch] [--log-level LEVEL]
+
+Run the rules: the daemon. Work comes from
+  - offline events (OAuth app: B24_AUTH_MODE=oauth; the daemon binds the events
+    its rules need and polls the portal's offline queue),
+  - outgoing webhooks POSTed to http://HOST:PORT/b24/events (set
+    B24_APPLICATION_TOKEN to the token the portal shows),
+  - form webhooks POSTed to http://HOST:PORT/hooks/<path> (per rule, shared secret),
+  - schedules (cron, in each rule's time zone; a missed run is caught up once).
+
+PATHS are rule files or directories (default ./rules). The connection comes
+from the environment or .env, as for 'rules call' (B24_DOMAIN, B24_AUTH_MODE,
+B24_WEBHOOK_URL or the OAuth variables; B24_AUTH_CONNECTOR, default b24rules).
+
+Options:
+  --state PATH         state file (default ${DEFAULT_STATE_PATH})
+  --listen HOST:PORT   status and webhook server (default ${DEFAULTS.listen};
+                       /healthz, /metrics). Loopback unless you say otherwise.
+  --no-watch           do not reload when a rule file changes (SIGHUP still does)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+
+Signals: SIGTERM/SIGINT stop (exit 0 within 10 s), SIGHUP reloads the rules.
+A rule set with errors is refused at start (exit 1) and on reload (the running
+set keeps working).
+`;
+
+const command: Command = {
+  summary: 'run the daemon: offline events, outgoing webhooks, schedules',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      state: { type: 'string' },
+      listen: { type: 'string' },
+      'no-watch': { type: 'boolean' },
+    });
+    const logger = createLogger({ level: logLevel(values['log-level']) });
+    const env = readEnvironment();
+    const config = loadConfig();
+    const applicationToken = env.B24_APPLICATION_TOKEN || undefined;
+    registerSecret(applicationToken);
+    const paths = positionals.length > 0 ? positionals : ['rules'];
+    const daemon = createDaemon({
+      rulesPaths: paths.map((p) => resolve(p)),
+      statePath: resolve(values.state ?? DEFAULT_STATE_PATH),
+      config,
+      logger,
+      env,
+      listen: values.listen ?? DEFAULTS.listen,
+      watch: values['no-watch'] !== true,
+      ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
+      ...(applicationToken ? { applicationToken } : {}),
+    });
+    await daemon.start();
+    return runUntilSignalled(daemon, logger);
+  },
+};
+
+export default command;

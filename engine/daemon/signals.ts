@@ -1,0 +1,55 @@
+/**
+ * Process signals for a running daemon: SIGTERM/SIGINT stop it (a second one
+ * exits at once), SIGHUP reloads the rules. A hard deadline makes sure the
+ * process exits within a bounded time even if something hangs.
+ */
+import type { Logger } from '../logger.js';
+import type { Daemon } from './daemon.js';
+
+export const DEFAULTS = {
+  /** The process exits at the latest this long after SIGTERM. @default 10000 ms */
+  hardExitMs: 10_000,
+};
+
+/** Install handlers; resolves with the exit code once the daemon has stopped. */
+export function runUntilSignalled(daemon: Daemon, logger: Logger, options: { hardExitMs?: number } = {}): Promise<number> {
+  const hardExit = options.hardExitMs ?? DEFAULTS.hardExitMs;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onStop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, `${signal} received: stopping (in-flight work finishes or is safely abandoned)`);
+      setTimeout(() => {
+        logger.error({ hardExitMs: hardExit }, 'shutdown took too long; exiting');
+        process.exit(1);
+      }, hardExit).unref();
+      daemon.stop().then(
+        () => {
+          cleanup();
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          cleanup();
+          resolve(1);
+        },
+      );
+    };
+    const onHup = () => {
+      logger.info('SIGHUP received: reloading rules');
+      void daemon.reload();
+    };
+    const cleanup = () => {
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      process.off('SIGHUP', onHup);
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', onHup);
+  });
+}
