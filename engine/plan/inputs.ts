@@ -157,3 +157,20 @@ export function parseAt(value: string): number | null {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }
+
+/** A form-webhook item for the rule whose `webhook.path` is `path`, as the form receiver stores it. */
+export function formItem(ruleId: string, request: { path: string; body?: unknown; query?: Record<string, unknown>; headers?: Record<string, unknown> }, receivedAt: number, n = 1): InboxItemInput {
+  return {
+    source: 'form',
+    key: `${ruleId}:dry-run:${n}`,
+    event: null,
+    ruleId,
+    payload: { request: { path: request.path, body: request.body ?? {}, query: request.query ?? {}, headers: request.headers ?? {} } },
+    receivedAt,
+  };
+}
+
+/** A manual-run item (`rules apply RULE --param k=v`), as the manual source stores it. */
+export function manualItem(ruleId: string, params: Record<string, unknown>, receivedAt: number, n = 1): InboxItemInput {
+  return { source: 'manual', key: `${ruleId}:dry-run:${n}`, event: null, ruleId, payload: { params }, receivedAt };
+}

@@ -68,6 +68,7 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
     rules?: string | string[];
     fixtures?: string | Record<string, unknown>;
     at?: string;
+    env?: Record<string, string>;
     tests: Array<Record<string, unknown>>;
   };
   const dir = dirname(abs);
@@ -90,10 +91,10 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
     const pointer = `/tests/${index}`;
     const line = src.lineOf(pointer);
     const at = (t.at as string | undefined) ?? doc.at;
-    const triggers = ['event', 'events', 'schedule', 'tick'].filter((k) => t[k] !== undefined);
+    const triggers = ['event', 'events', 'schedule', 'tick', 'webhook', 'manual'].filter((k) => t[k] !== undefined);
     const expect = t.expect as TestExpectation;
-    if (triggers.length > 1) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give one of event, events, schedule or tick, not ${triggers.join(' and ')}`);
-    if (triggers.length === 0 && !expect.error) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give what happens: event, events, schedule or tick (or expect an error)`);
+    if (triggers.length > 1) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give one of event, events, schedule, tick, webhook or manual, not ${triggers.join(' and ')}`);
+    if (triggers.length === 0 && !expect.error) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give what happens: event, events, schedule, tick, webhook or manual (or expect an error)`);
     if (!at && triggers.length > 0) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': no clock; set 'at:' on the test or at the top of the file (e.g. at: "2026-11-24T09:00:00+03:00")`);
     const c: RuleTestCase = {
       name: String(t.name),
@@ -102,6 +103,7 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
       at: at ?? '2026-01-01T00:00:00Z',
       events: t.event ? [eventOf(t.event as TestEvent)] : ((t.events as TestEvent[] | undefined) ?? []).map(eventOf),
       tick: t.tick === true,
+      env: { ...(doc.env ?? {}), ...((t.env as Record<string, string> | undefined) ?? {}) },
       expect,
       index,
     };
@@ -110,6 +112,9 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
     if (typeof t.schedule === 'string') c.schedule = t.schedule;
     if (t.rule !== undefined) c.rule = typeof t.rule === 'string' ? t.rule : stringify(t.rule);
     if (t.snapshots) c.snapshots = t.snapshots as RuleTestCase['snapshots'];
+    if (t.webhook) c.webhook = t.webhook as RuleTestCase['webhook'];
+    if (t.manual) c.manual = t.manual as RuleTestCase['manual'];
+    if (t.dedupe) c.dedupe = t.dedupe as RuleTestCase['dedupe'];
     return c;
   });
   return { file: abs, display, rules, cases };

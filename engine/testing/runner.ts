@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { eventItems, parseAt, scheduleItem, scheduleItemsAt, type EventInput } from '../plan/inputs.js';
+import { eventItems, formItem, manualItem, parseAt, scheduleItem, scheduleItemsAt, type EventInput } from '../plan/inputs.js';
 import { InputFileError } from '../plan/errors.js';
 import type { PlanDocument } from '../plan/types.js';
 import type { CompiledRule, Diagnostic, LoadResult } from '../rules/types.js';
@@ -31,6 +31,9 @@ export interface CasePlanInput {
   fixtures: FixtureData;
   fixturesLabel: string;
   snapshots?: Record<string, Record<string, Record<string, unknown>>>;
+  /** Dedupe keys already used (rule id → keys). */
+  dedupe?: Record<string, string[]>;
+  env: Record<string, string>;
 }
 
 export interface RunnerDeps {
@@ -124,7 +127,7 @@ async function runCase(
   }
   const loadErrors = errorsOf(load);
   if (loadErrors.length > 0) return { failure: checkLoadErrors(c.expect, loadErrors, deps.formatDiagnostics) };
-  if (c.events.length === 0 && !c.schedule && !c.tick) {
+  if (c.events.length === 0 && !c.schedule && !c.tick && !c.webhook && !c.manual) {
     return { failure: c.expect.error ? `expected a validation error with ${JSON.stringify(c.expect.error)}, but the rules are valid` : null };
   }
   const at = parseAt(c.at);
@@ -138,6 +141,15 @@ async function runCase(
     items = [scheduleItem(rule, at, at)];
   } else if (c.tick) {
     items = scheduleItemsAt(load.rules, at);
+  } else if (c.webhook) {
+    const path = c.webhook.path;
+    const rule = load.rules.find((r) => r.trigger.kind === 'webhook' && r.trigger.path === path);
+    if (!rule) throw new InputFileError('RULE_TEST_INVALID', file.display, c.line, `webhook: no rule under test has the webhook path '${path}'`);
+    items = [formItem(rule.id, c.webhook, at)];
+  } else if (c.manual) {
+    const id = c.manual.rule;
+    if (!load.rules.some((r) => r.id === id)) throw new InputFileError('RULE_TEST_INVALID', file.display, c.line, `manual: '${id}' is not a rule under test`);
+    items = [manualItem(id, c.manual.params ?? {}, at)];
   } else {
     items = eventItems(c.events.map((e) => eventInput(e, at)), at);
   }
@@ -161,8 +173,10 @@ async function runCase(
     scheduleTicks: items.filter((i) => i.source === 'schedule').map((i) => ({ rule: i.ruleId ?? '', at: String((i.payload.schedule as { at: string }).at) })),
     fixtures,
     fixturesLabel,
+    env: c.env,
   };
   if (c.snapshots) input.snapshots = c.snapshots;
+  if (c.dedupe) input.dedupe = c.dedupe;
   const plan = await deps.plan(input);
   const actual = plannedWrites(plan);
   return { failure: checkPlan(c.expect, plan), actual };

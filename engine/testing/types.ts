@@ -42,6 +42,14 @@ export interface RuleTestCase {
   schedule?: string;
   tick: boolean;
   snapshots?: Record<string, Record<string, Record<string, unknown>>>;
+  /** A form-webhook request. */
+  webhook?: { path: string; body?: unknown; query?: Record<string, unknown>; headers?: Record<string, unknown> };
+  /** A manual run. */
+  manual?: { rule: string; params?: Record<string, unknown> };
+  /** Dedupe keys already used (rule id → keys). */
+  dedupe?: Record<string, string[]>;
+  /** Values for env.NAME (file's merged with the case's). */
+  env: Record<string, string>;
   expect: TestExpectation;
   /** YAML path of `expect` in the file (for --update). */
   index: number;

@@ -39,7 +39,7 @@ describe('loading a test file', () => {
       'orphan.test.yaml': 'tests:\n  - name: one\n    expect: { error: { code: SCHEMA } }\n',
       'nofx.test.yaml': 'rules: x.yaml\nfixtures: nope.yaml\ntests:\n  - name: one\n    expect: { error: { code: SCHEMA } }\n',
     });
-    expect(() => loadTestFile(join(dir, 'two.test.yaml'), dir)).toThrow(/two\.test\.yaml:4: test 'one': give one of event, events, schedule or tick, not event and tick/);
+    expect(() => loadTestFile(join(dir, 'two.test.yaml'), dir)).toThrow(/two\.test\.yaml:4: test 'one': give one of event, events, schedule, tick, webhook or manual, not event and tick/);
     expect(() => loadTestFile(join(dir, 'noclock.test.yaml'), dir)).toThrow(/noclock\.test\.yaml:3: test 'one': no clock/);
     expect(() => loadTestFile(join(dir, 'orphan.test.yaml'), dir)).toThrow(/no rule file orphan\.yaml beside the test/);
     expect(() => loadTestFile(join(dir, 'nofx.test.yaml'), dir)).toThrow(/nofx\.test\.yaml:2: fixtures file not found: nope\.yaml/);
