@@ -166,7 +166,9 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     const env = await config.client.call<Array<Record<string, unknown>>>('event.get', {});
     const bound = new Set<string>();
     for (const h of Array.isArray(env.result) ? env.result : []) {
-      if (Number(h.offline) === 1 && typeof h.event === 'string') bound.add(h.event.toUpperCase());
+      // A binding for another connector queues to another queue: it does not count.
+      const sameConnector = h.connector_id === undefined || h.connector_id === null || String(h.connector_id) === connector;
+      if (Number(h.offline) === 1 && sameConnector && typeof h.event === 'string') bound.add(h.event.toUpperCase());
     }
     const missing = events.filter((e) => !bound.has(e));
     for (const event of missing) {
