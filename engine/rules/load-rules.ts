@@ -128,17 +128,13 @@ function readError(file: string, code: string, message: string, hint: string): F
   return { file, docs: [], diagnostics: [{ severity: 'error', code, message, file, line: 1, col: 1, hint }] };
 }
 
-/** Rule files under a directory: *.yaml and *.yml, not *.test.yaml / *.test.yml, recursively, sorted; dot-dirs and node_modules skipped. */
+/** Rule files directly in a directory (not its subdirectories): *.yaml and *.yml, not *.test.yaml / *.test.yml, sorted. */
 export async function listRuleFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!e.name.startsWith('.') && e.name !== 'node_modules') out.push(...(await listRuleFiles(p)));
-    } else if (/\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name)) out.push(p);
-  }
-  return out;
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name))
+    .map((e) => join(dir, e.name))
+    .sort();
 }
 
 async function loadFile(file: string, catalog: CatalogIndex, options: LoadOptions): Promise<FileOutcome> {
