@@ -15,7 +15,7 @@
  * reaches a log line or a stack trace.
  */
 import { B24RulesError, type ErrorKind } from '../errors.js';
-import { redactValue } from '../redact.js';
+import { redact, redactValue } from '../redact.js';
 import type { Params } from './types.js';
 
 export interface B24ApiErrorDetails {
@@ -46,8 +46,8 @@ export class B24ApiError extends B24RulesError {
     });
     this.method = details.method;
     this.status = details.status;
-    this.error = details.error;
-    this.errorDescription = details.errorDescription;
+    this.error = redact(details.error);
+    this.errorDescription = redact(details.errorDescription);
   }
 }
 
@@ -114,7 +114,7 @@ export class OutcomeUnknownError extends B24RulesError {
     });
     this.method = method;
     this.params = redactValue(params);
-    this.completed = options.completed;
+    this.completed = options.completed === undefined ? undefined : redactValue(options.completed);
   }
 }
 
