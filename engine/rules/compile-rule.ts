@@ -142,8 +142,10 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
     const problems: LogicError[] = [];
     const node = compileLogic(expr, problems);
     for (const p of problems) {
-      const hint = p.hint;
-      r.report(p.code, join(pointer, ...p.path), p.message, hint);
+      // Operator problems point at the operator's key; argument problems at the argument.
+      const last = p.path[p.path.length - 1];
+      if (typeof last === 'string') r.report(p.code, join(pointer, ...p.path.slice(0, -1)), p.message, p.hint, { key: last });
+      else r.report(p.code, join(pointer, ...p.path), p.message, p.hint);
     }
     for (const ref of logicRefs(expr)) {
       if (ref.name === 'env' && scope.has('env')) checkEnvRef(ref.varPath.split('.')[1], join(pointer, ...ref.path));

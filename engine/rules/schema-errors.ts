@@ -83,6 +83,8 @@ export function translateSchemaErrors(errors: ErrorObject[], doc: SourceDocument
 
   for (const e of errors) {
     if (suppressedPrefixes.some((s) => e.instancePath === s.instancePath && e.schemaPath.startsWith(s.schemaPath))) continue;
+    // Errors inside propertyNames come again as one propertyNames error, reported below.
+    if ((e as { propertyName?: string }).propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     const p = e.params as Record<string, unknown>;
     const at = e.instancePath;
     switch (e.keyword) {
@@ -134,7 +136,6 @@ export function translateSchemaErrors(errors: ErrorObject[], doc: SourceDocument
         break;
       }
       case 'pattern':
-        if (p.propertyName !== undefined) break;
         push(at, `${displayPath(at)} has an invalid value ${show(e.data)}`, exampleHint(e.parentSchema) ?? `must match ${String(p.pattern)}`);
         break;
       case 'propertyNames': {
