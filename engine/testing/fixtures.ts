@@ -9,8 +9,11 @@ import { InputFileError } from '../plan/errors.js';
 import type { FixtureData } from './types.js';
 import { parseYamlSource } from './yaml-source.js';
 
-/** Keys of a fixtures file that are not portal records. */
-export const NON_ENTITY_KEYS = new Set(['$schema', 'description', 'events', 'snapshots', 'portal']);
+/** Keys of a fixtures file that are not portal records (not passed to the emulator). */
+export const NON_ENTITY_KEYS = new Set(['$schema', 'description', 'events', 'snapshots']);
+
+/** Record lists the emulator seeds (emulator/portal-data.ts), with its aliases. */
+export const ENTITY_KEYS = ['users', 'departments', 'leads', 'deals', 'contacts', 'companies', 'statuses', 'categories', 'userfields', 'tasks', 'deal_categories', 'dealCategories', 'user_fields', 'userFields'];
 
 const SHAPE_HINT = 'a fixtures file maps entity names to lists of records, e.g. `leads: [{ ID: "5", TITLE: "Order", STATUS_ID: NEW }]`';
 
@@ -24,6 +27,13 @@ export function checkFixtures(value: unknown, file: string, lineOf: (pointer: st
   const base = entities === data ? '' : '/entities';
   for (const [entity, rows] of Object.entries(entities)) {
     if (entities === data && NON_ENTITY_KEYS.has(entity)) continue;
+    if (entity === 'portal') {
+      if (!rows || typeof rows !== 'object' || Array.isArray(rows)) throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/portal`), `'portal' must be a mapping (utcOffset, currency, memberId)`);
+      continue;
+    }
+    if (!ENTITY_KEYS.includes(entity)) {
+      throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `unknown key '${entity}'. Known: ${ENTITY_KEYS.slice(0, 10).join(', ')}, portal, events`);
+    }
     if (!Array.isArray(rows)) throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `'${entity}' must be a list of records; ${SHAPE_HINT}`);
     rows.forEach((row, i) => {
       if (!row || typeof row !== 'object' || Array.isArray(row)) {
@@ -56,13 +66,19 @@ export function readFixturesFile(file: string, display = file): FixtureData {
   return checkFixtures(src.doc.toJS(), display, (p) => src.lineOf(p));
 }
 
-/** The records of fixture data without the non-entity keys. */
-export function fixtureEntities(data: FixtureData): Record<string, Array<Record<string, unknown>>> {
+/** Fixture data as the emulator's seed data: without events, snapshots and comments. */
+export function portalDataOf(data: FixtureData): Record<string, unknown> {
   const entities = (data.entities && typeof data.entities === 'object' ? data.entities : data) as Record<string, unknown>;
-  const out: Record<string, Array<Record<string, unknown>>> = {};
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entities)) {
     if (entities === data && NON_ENTITY_KEYS.has(k)) continue;
-    if (Array.isArray(v)) out[k] = v as Array<Record<string, unknown>>;
+    out[k] = v;
   }
+  if (entities !== data && data.portal) out.portal = data.portal;
   return out;
+}
+
+/** The `events:` of a fixtures file (offline records, as `rules record` writes them), if any. */
+export function fixtureEvents(data: FixtureData): unknown[] {
+  return Array.isArray(data.events) ? data.events : [];
 }

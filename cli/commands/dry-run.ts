@@ -1,0 +1,133 @@
+/** `rules dry-run [PATHS...]`: plan what the rules would do on events, a time and portal data, without writing. */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../engine/client/index.js';
+import { UsageError } from '../../engine/errors.js';
+import { dryRun, type PortalSource } from '../../engine/plan/dry-run.js';
+import { isRatePlan } from '../../engine/plan/estimate.js';
+import { eventItems, parseAt, parseEvents, readEventsFile, scheduleItemsAt, type EventInput } from '../../engine/plan/inputs.js';
+import { renderJson } from '../../engine/plan/render-json.js';
+import { stepSummary } from '../../engine/plan/render-github.js';
+import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
+import type { PlanFormat, RatePlan } from '../../engine/plan/types.js';
+import { redact } from '../../engine/redact.js';
+import { formatDiagnostics } from '../../engine/rules/format-diagnostics.js';
+import { loadRules } from '../../engine/rules/load-rules.js';
+import { fixtureEvents, readFixturesFile } from '../../engine/testing/fixtures.js';
+import { parse } from '../args.js';
+import { EXIT, type Command } from '../command.js';
+
+const usage = `Usage: rules dry-run [PATHS...] [--events FILE] [--at TIME] [--fixtures FILE]
+                      [--format text|json|github|markdown] [--out plan.json]
+                      [--plan standard|enterprise] [--detailed-exitcode]
+
+Plan what the rules would do, without writing anything: for each rule run, the
+trigger, the record, the condition's value and reason, the exact REST calls
+(updates with each field's value before and after), the batches they would be
+packed into, and the HTTP requests and seconds at the portal's rate limit.
+
+PATHS are rule files or directories (default: ./rules).
+
+What to run them on:
+  --events FILE     JSON lines: records as event.offline.get returns them
+                    (EVENT_NAME, EVENT_DATA, MESSAGE_ID, TIMESTAMP_X...) or
+                    outgoing-webhook payloads (event, data, ts). Default: the
+                    events: of the fixtures file, if it has any.
+  --at TIME         ISO 8601 with offset, e.g. 2026-11-24T09:00:00+03:00: the
+                    schedule rules whose cron fires at that minute run, and it is
+                    the clock for conditions. Default: now (and no schedules).
+Portal data:
+  --fixtures FILE   a snapshot of records (users, leads, deals, ...), served by
+                    an in-process emulator. Without it the portal in the
+                    environment is read (as for 'rules call'); never written:
+                    the client refuses every write method.
+Output:
+  --format FORMAT   text (default), json (has format_version), github
+                    (::notice/::warning annotations; appends a summary to
+                    $GITHUB_STEP_SUMMARY), markdown (for a PR comment)
+  --out FILE        save the plan as JSON, for 'rules apply --plan FILE'
+  --plan PLAN       rate-limit profile for the estimate: standard (burst 50,
+                    2/s) or enterprise (250, 5/s). Default: B24_PLAN or standard
+  --detailed-exitcode  exit 2 when changes are planned
+
+Exit codes: 0 no changes (or changes without --detailed-exitcode), 2 changes
+planned (with --detailed-exitcode), 1 errors (invalid rules, fixtures or
+events; a run whose planning failed).
+`;
+
+const command: Command = {
+  summary: 'plan what rules would do, without writing',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      events: { type: 'string' },
+      at: { type: 'string' },
+      fixtures: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      plan: { type: 'string' },
+      'detailed-exitcode': { type: 'boolean' },
+    });
+    const format = (values.format ?? 'text') as PlanFormat;
+    if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
+    const planRaw = values.plan ?? process.env.B24_PLAN ?? 'standard';
+    if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
+    const ratePlan: RatePlan = planRaw;
+    let at = Date.now();
+    if (values.at !== undefined) {
+      const parsed = parseAt(values.at);
+      if (parsed === null) throw new UsageError(`--at must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+03:00; got '${values.at}'`);
+      at = parsed;
+    }
+
+    const paths = positionals.length > 0 ? positionals : [resolve('rules')];
+    const loaded = await loadRules(paths);
+    const diagFormat = format === 'github' ? 'github' : 'text';
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (loaded.diagnostics.length > 0) process.stderr.write(formatDiagnostics(loaded.diagnostics, diagFormat));
+    if (errors.length > 0) {
+      process.stderr.write(`rules dry-run: ${errors.length} error${errors.length === 1 ? '' : 's'} in the rules; fix them first (rules validate shows the same).\n`);
+      return EXIT.ERROR;
+    }
+    if (loaded.files.length === 0) {
+      process.stderr.write(`rules dry-run: no rule files found in ${paths.join(', ')}\n`);
+      return EXIT.ERROR;
+    }
+
+    const fixtures = values.fixtures ? readFixturesFile(values.fixtures) : undefined;
+    let events: EventInput[] = [];
+    if (values.events) events = readEventsFile(values.events);
+    else if (fixtures && values.fixtures) {
+      const recorded = fixtureEvents(fixtures);
+      if (recorded.length > 0) events = parseEvents(recorded.map((e) => JSON.stringify(e)).join('\n'), `${values.fixtures} (events:)`);
+    }
+    const ticks = values.at !== undefined ? scheduleItemsAt(loaded.rules, at) : [];
+    const items = [...eventItems(events, at), ...ticks];
+    if (items.length === 0) process.stderr.write('rules dry-run: nothing to plan: give --events FILE (or fixtures with events:) and/or --at TIME for schedules.\n');
+
+    let portal: PortalSource;
+    if (fixtures && values.fixtures) portal = { kind: 'fixtures', data: fixtures, label: values.fixtures };
+    else {
+      const config = loadConfig();
+      portal = { kind: 'live', config, label: redact(config.baseUrl) };
+    }
+    const { plan } = await dryRun({
+      rules: loaded.rules,
+      ruleFiles: loaded.files.map((f) => f.file),
+      items,
+      at,
+      events: events.length,
+      scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
+      portal,
+      ratePlan,
+    });
+
+    process.stdout.write(renderPlan(plan, format));
+    if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, stepSummary(plan));
+    if (values.out) writeFileSync(values.out, renderJson(plan));
+    if (plan.summary.errors > 0) return EXIT.ERROR;
+    return plan.summary.writes > 0 && values['detailed-exitcode'] ? EXIT.USAGE : EXIT.OK;
+  },
+};
+
+export default command;

@@ -1,0 +1,63 @@
+/** `rules test [PATHS...]`: run rule tests (*.test.yaml) on fixtures, read-only; exit 1 on any failure. */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defaultRunnerDeps } from '../../engine/testing/default-deps.js';
+import { discoverTestFiles } from '../../engine/testing/discover.js';
+import { renderJunit } from '../../engine/testing/junit.js';
+import { formatResult } from '../../engine/testing/report.js';
+import { runTests, summaryLine } from '../../engine/testing/runner.js';
+import { parse } from '../args.js';
+import { EXIT, type Command } from '../command.js';
+
+const usage = `Usage: rules test [PATHS...] [--junit FILE] [--update]
+
+Run rule tests: *.test.yaml files beside the rules (format: docs/rule-tests.md,
+schema: schemas/rule-test.schema.json). Each case plans its event or time on its
+fixtures with the engine, through an in-process emulator and a read-only client,
+and compares the planned calls with the expected ones (subset match on params).
+
+PATHS are test files or directories searched for *.test.yaml (default: ./rules).
+
+Options:
+  --junit FILE  also write the results as JUnit XML
+  --update      rewrite the expected calls of failing cases with what is
+                planned now (review the diff before committing)
+
+Prints a line per case, a diff under each failure, and last the line
+'N passed, N failed'. Exit codes: 0 all passed, 1 any failed, 2 bad usage.
+`;
+
+const command: Command = {
+  summary: 'run rule tests (*.test.yaml)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { junit: { type: 'string' }, update: { type: 'boolean' } });
+    const paths = positionals.length > 0 ? positionals : [resolve('rules')];
+    const files = discoverTestFiles(paths);
+    if (files.length === 0) {
+      process.stderr.write(`rules test: no *.test.yaml files in ${paths.join(', ')}\n`);
+      process.stdout.write('0 passed, 0 failed\n');
+      return EXIT.ERROR;
+    }
+    let current = '';
+    const results = await runTests(files, defaultRunnerDeps(), {
+      update: values.update === true,
+      onResult(r) {
+        if (r.file !== current) {
+          current = r.file;
+          process.stdout.write(`${r.file}\n`);
+        }
+        process.stdout.write(formatResult(r));
+      },
+    });
+    if (values.junit) writeFileSync(values.junit, renderJunit(results));
+    if (values.update) {
+      const updated = results.filter((r) => r.status === 'failed' && r.actualCalls).length;
+      if (updated > 0) process.stdout.write(`Updated the expected calls of ${updated} case${updated === 1 ? '' : 's'}; run again to check.\n`);
+    }
+    process.stdout.write(`${summaryLine(results)}\n`);
+    return results.some((r) => r.status === 'failed' || r.status === 'error') ? EXIT.ERROR : EXIT.OK;
+  },
+};
+
+export default command;

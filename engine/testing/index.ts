@@ -1,0 +1,13 @@
+/** Rule tests (`*.test.yaml`): loading, running, checking, reporting; and `rules record`. Format: docs/rule-tests.md. */
+export { loadTestFile } from './load-test-file.js';
+export { discoverTestFiles } from './discover.js';
+export { runTests, summaryLine, type RunnerDeps, type RunOptions, type CasePlanInput } from './runner.js';
+export { defaultRunnerDeps } from './default-deps.js';
+export { checkPlan, checkLoadErrors, plannedWrites } from './check.js';
+export { subsetMismatches, callMismatches, type Mismatch } from './match.js';
+export { diffCalls } from './diff.js';
+export { renderJunit, xmlEscape } from './junit.js';
+export { formatResult } from './report.js';
+export { readFixturesFile, checkFixtures, portalDataOf, fixtureEvents } from './fixtures.js';
+export { recordIncident, recordOfEvent, DEFAULTS as RECORD_DEFAULTS, type RecordOptions, type RecordedFixture } from './record.js';
+export type { RuleTestFile, RuleTestCase, TestEvent, ExpectedCall, TestExpectation, TestResult, TestStatus, FixtureData } from './types.js';
