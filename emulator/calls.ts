@@ -1,0 +1,64 @@
+/** The record of every call the emulator answered, for tests that assert on what the portal saw. */
+
+export interface CallRecord {
+  /** Order of answering, from 1. */
+  seq: number;
+  /** Method name as called (lowercase). */
+  method: string;
+  params: Record<string, unknown>;
+  /** `null` when the caller could not be authenticated. */
+  auth: 'webhook' | 'oauth' | null;
+  userId: number | null;
+  /** Emulator clock (ms) when the call arrived. */
+  time: number;
+  /** HTTP status answered (for a batch sub-command: the status it would have had alone; 0 for a dropped connection). */
+  status: number;
+  /** Portal error code, when the call failed. */
+  error?: string;
+  /** Set on batch sub-commands: the batch's `seq` and the command's key. */
+  batch?: { parent: number; key: string };
+  /** Set when the answer was an injected fault. */
+  fault?: 'error' | 'drop';
+}
+
+export class CallLog {
+  readonly #records: CallRecord[] = [];
+  #httpRequests = 0;
+  #seq = 0;
+
+  /** Every call, batch sub-commands included, in order. */
+  get records(): readonly CallRecord[] {
+    return this.#records;
+  }
+
+  /** HTTP requests received (REST and token server); a batch is one. */
+  get httpRequests(): number {
+    return this.#httpRequests;
+  }
+
+  /** Calls of one method (case-insensitive), optionally only top-level ones or only sub-commands. */
+  of(method: string, where: { batch?: boolean } = {}): CallRecord[] {
+    const m = method.toLowerCase();
+    return this.#records.filter((r) => r.method === m && (where.batch === undefined || (r.batch !== undefined) === where.batch));
+  }
+
+  clear(): void {
+    this.#records.length = 0;
+    this.#httpRequests = 0;
+  }
+
+  /** @internal */
+  countRequest(): void {
+    this.#httpRequests++;
+  }
+
+  /** @internal */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** @internal */
+  add(record: CallRecord): void {
+    this.#records.push(record);
+  }
+}

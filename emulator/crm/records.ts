@@ -1,0 +1,269 @@
+/**
+ * Writes and reads of lead/deal/contact/company records, shared by the legacy
+ * `crm.X.*` methods and `crm.item.*`: value formats (legacy results carry
+ * strings), defaults, derived fields (DATE_MODIFY, stage semantics, HAS_PHONE,
+ * MOVED_TIME...), multi-value fields and user fields, and the events a write raises.
+ */
+import { formatIso, parseDate } from '../clock.js';
+import type { EmulatorState } from '../state.js';
+import type { Row } from '../store.js';
+import { PortalError, type CallContext } from '../types.js';
+import { CRM_ENTITIES, ID_TYPES, MULTIFIELD_TYPES, type CrmEntity, type FieldDef } from './entities.js';
+import { applyLegacyMulti, seedMulti, type MultiValue } from './multifield.js';
+import { ufDefinition, ufDefs, ufValue } from './uf.js';
+
+const DAY = 86_400_000;
+
+/** Format one written value the way a legacy result shows it. */
+export function legacyValue(def: FieldDef, v: unknown, offset: number): unknown {
+  if (def.isMultiple && def.type !== 'crm_multifield') {
+    const arr = Array.isArray(v) ? v : v !== null && typeof v === 'object' ? Object.values(v) : v === null || v === undefined || v === '' ? [] : [v];
+    return arr.map((x) => String(x));
+  }
+  if (v === undefined || v === null) return null;
+  if (ID_TYPES.has(def.type)) {
+    if (v === '' || v === false) return null;
+    const n = Number(v);
+    return Number.isFinite(n) ? String(Math.trunc(n)) : null;
+  }
+  switch (def.type) {
+    case 'double': {
+      if (v === '') return null;
+      const n = Number(String(v).replace(',', '.'));
+      return Number.isFinite(n) ? n.toFixed(2) : null;
+    }
+    case 'char':
+      return v === true || v === 1 || v === '1' || String(v).toUpperCase() === 'Y' ? 'Y' : 'N';
+    case 'datetime':
+    case 'date': {
+      if (v === '') return def.type === 'date' ? '' : null;
+      const ms = parseDate(v, offset);
+      return Number.isNaN(ms) ? null : formatIso(ms, offset);
+    }
+    default:
+      return typeof v === 'object' ? v : String(v);
+  }
+}
+
+/** Stage entity of a deal pipeline: `DEAL_STAGE` for 0, `DEAL_STAGE_N` otherwise. */
+export function dealStageEntity(categoryId: number): string {
+  return categoryId === 0 ? 'DEAL_STAGE' : `DEAL_STAGE_${categoryId}`;
+}
+
+/** Options of a write. */
+export interface WriteOptions {
+  /** crm.item.update: no save and no event when nothing changed. */
+  skipIfUnchanged?: boolean;
+  /** crm.item `fm` already applied: the complete multi values per type, replacing the stored ones. */
+  multi?: Row;
+}
+
+export class CrmRecords {
+  constructor(readonly state: EmulatorState) {}
+
+  get #offset(): number {
+    return this.state.portal.offsetMinutes;
+  }
+
+  #stages(entityId: string): Row[] {
+    return this.state.store
+      .all('status')
+      .filter((s) => s.ENTITY_ID === entityId)
+      .sort((a, b) => Number(a.SORT ?? 0) - Number(b.SORT ?? 0));
+  }
+
+  /** P (in progress), S (success) or F (failure) of a stage. */
+  semantic(entityId: string, statusId: string): 'P' | 'S' | 'F' {
+    const s = this.#stages(entityId).find((r) => r.STATUS_ID === statusId);
+    const sem = s?.SEMANTICS ?? (s?.EXTRA as Row | undefined)?.SEMANTICS;
+    if (sem === 'S' || sem === 'success') return 'S';
+    if (sem === 'F' || sem === 'failure' || sem === 'apology') return 'F';
+    if (!s) {
+      if (statusId === 'CONVERTED' || /(^|:)WON$/.test(statusId)) return 'S';
+      if (statusId === 'JUNK' || /(^|:)(LOSE|APOLOGY)$/.test(statusId)) return 'F';
+    }
+    return 'P';
+  }
+
+  #firstStage(entityId: string, fallback: string): string {
+    return String(this.#stages(entityId)[0]?.STATUS_ID ?? fallback);
+  }
+
+  /** Shape a seeded row: format values, give multi values ids, declare unknown UF_CRM_ fields, fill derived fields. */
+  normalizeSeed(entity: CrmEntity, raw: Row): Row {
+    const now = this.state.now();
+    const row: Row = {};
+    for (const [name, def] of Object.entries(entity.fields)) {
+      if (def.type === 'crm_multifield') {
+        if (raw[name] !== undefined) row[name] = seedMulti(this.state.store, name, raw[name]);
+      } else if (name in raw) row[name] = legacyValue(def, resolveRelative(raw[name], now, this.#offset), this.#offset);
+      else row[name] = null;
+    }
+    const defs = ufDefs(this.state.store, entity.ufEntityId);
+    for (const [k, v] of Object.entries(raw)) {
+      if (!k.startsWith('UF_CRM_')) continue;
+      let def = defs.find((d) => d.FIELD_NAME === k);
+      if (!def) {
+        def = ufDefinition(this.state.store, entity.ufEntityId, { FIELD_NAME: k, USER_TYPE_ID: typeof v === 'boolean' ? 'boolean' : Array.isArray(v) ? 'string' : 'string', MULTIPLE: Array.isArray(v) ? 'Y' : 'N' });
+        this.state.store.put('userfield', def.ID as string, def);
+        defs.push(def);
+      }
+      row[k] = ufValue(def, v, this.#offset);
+    }
+    row.ID = String(raw.ID);
+    row.DATE_CREATE ??= formatIso(now, this.#offset);
+    row.DATE_MODIFY ??= row.DATE_CREATE;
+    row.CREATED_BY_ID ??= '1';
+    row.MODIFY_BY_ID ??= row.CREATED_BY_ID;
+    row.ASSIGNED_BY_ID ??= row.CREATED_BY_ID;
+    row.OPENED ??= 'Y';
+    if (entity.name === 'lead' || entity.name === 'deal') {
+      row.IS_MANUAL_OPPORTUNITY ??= 'N';
+      row.CURRENCY_ID ??= this.state.portal.currency;
+    }
+    if (entity.name === 'lead') row.STATUS_ID ??= this.#firstStage('STATUS', 'NEW');
+    if (entity.name === 'deal') {
+      row.CATEGORY_ID ??= '0';
+      row.STAGE_ID ??= this.#firstStage(dealStageEntity(Number(row.CATEGORY_ID)), Number(row.CATEGORY_ID) === 0 ? 'NEW' : `C${String(row.CATEGORY_ID)}:NEW`);
+    }
+    this.#derive(entity, row, undefined, Number(row.MODIFY_BY_ID), now, true);
+    return row;
+  }
+
+  /** Create a record from legacy UPPER_CASE fields; returns the stored row. */
+  add(entity: CrmEntity, fields: Row, ctx: CallContext, opts: WriteOptions = {}): Row {
+    const store = this.state.store;
+    const now = ctx.now();
+    const user = String(ctx.auth.userId);
+    const id = String(store.nextId(entity.name));
+    const row: Row = {};
+    for (const [name, def] of Object.entries(entity.fields)) if (def.type !== 'crm_multifield') row[name] = null;
+    Object.assign(row, {
+      ID: id,
+      OPENED: 'Y',
+      ASSIGNED_BY_ID: user,
+      CREATED_BY_ID: user,
+      MODIFY_BY_ID: user,
+      DATE_CREATE: formatIso(now, this.#offset),
+      DATE_MODIFY: formatIso(now, this.#offset),
+    });
+    if (entity.name === 'lead' || entity.name === 'deal') Object.assign(row, { CURRENCY_ID: this.state.portal.currency, OPPORTUNITY: '0.00', IS_MANUAL_OPPORTUNITY: 'N' });
+    if (entity.name === 'lead') row.STATUS_ID = this.#firstStage('STATUS', 'NEW');
+    if (entity.name === 'deal') {
+      Object.assign(row, { CATEGORY_ID: '0', CLOSED: 'N', IS_NEW: 'Y', IS_RECURRING: 'N', IS_RETURN_CUSTOMER: 'N', IS_REPEATED_APPROACH: 'N', TYPE_ID: 'SALE', PROBABILITY: null });
+      row.BEGINDATE = formatIso(startOfDay(now, this.#offset), this.#offset);
+      row.CLOSEDATE = formatIso(startOfDay(now, this.#offset) + 7 * DAY, this.#offset);
+    }
+    if (entity.name === 'contact') row.EXPORT = 'Y';
+    if (entity.name === 'company') Object.assign(row, { IS_MY_COMPANY: 'N', CURRENCY_ID: this.state.portal.currency });
+    if (entity.name === 'deal') {
+      const cat = fields.CATEGORY_ID;
+      if (cat !== undefined && cat !== null && cat !== '') {
+        const n = Number(cat);
+        if (!Number.isInteger(n) || n < 0 || (n > 0 && !store.get('category', n))) throw new PortalError(400, '', `Category with ID ${String(cat)} is not found.`);
+        row.CATEGORY_ID = String(n);
+      }
+      row.STAGE_ID = this.#firstStage(dealStageEntity(Number(row.CATEGORY_ID)), Number(row.CATEGORY_ID) === 0 ? 'NEW' : `C${String(row.CATEGORY_ID)}:NEW`);
+    }
+    this.#apply(entity, row, fields, 'add', opts.multi);
+    if ((entity.name === 'lead' || entity.name === 'deal' || entity.name === 'company') && (row.TITLE === null || row.TITLE === '')) row.TITLE = `${entity.title} #${id}`;
+    this.#derive(entity, row, undefined, ctx.auth.userId, now, false);
+    store.put(entity.name, id, row);
+    ctx.emit(`ONCRM${entity.typeName}ADD`, { FIELDS: { ID: id } });
+    return row;
+  }
+
+  /** Change a record with legacy UPPER_CASE fields; `skipIfUnchanged` is crm.item.update's behaviour. Returns the stored row. */
+  update(entity: CrmEntity, id: string, fields: Row, ctx: CallContext, opts: WriteOptions = {}): Row {
+    const store = this.state.store;
+    const before = store.get(entity.name, id);
+    if (!before) throw new PortalError(400, '', 'Not found');
+    const row = structuredClone(before);
+    this.#apply(entity, row, fields, 'update', opts.multi);
+    if (opts.skipIfUnchanged && JSON.stringify(row) === JSON.stringify(before)) return before;
+    const now = ctx.now();
+    row.DATE_MODIFY = formatIso(now, this.#offset);
+    row.MODIFY_BY_ID = String(ctx.auth.userId);
+    this.#derive(entity, row, before, ctx.auth.userId, now, false);
+    store.put(entity.name, id, row);
+    ctx.emit(`ONCRM${entity.typeName}UPDATE`, { FIELDS: { ID: id } });
+    return row;
+  }
+
+  /** Delete a record; emits ONCRM{TYPE}DELETE. */
+  delete(entity: CrmEntity, id: string, ctx: CallContext): void {
+    if (!this.state.store.delete(entity.name, id)) throw new PortalError(400, '', 'Not found');
+    ctx.emit(`ONCRM${entity.typeName}DELETE`, { FIELDS: { ID: id } });
+  }
+
+  #apply(entity: CrmEntity, row: Row, fields: Row, mode: 'add' | 'update', multi?: Row): void {
+    if (multi) for (const t of MULTIFIELD_TYPES) if (t in entity.fields && multi[t] !== undefined) row[t] = multi[t];
+    const defs = ufDefs(this.state.store, entity.ufEntityId);
+    for (const [rawKey, v] of Object.entries(fields)) {
+      const key = rawKey.toUpperCase();
+      if (key.startsWith('UF_')) {
+        const def = defs.find((d) => d.FIELD_NAME === key);
+        if (def) row[key] = ufValue(def, v, this.#offset);
+        continue;
+      }
+      const def = entity.fields[key];
+      if (!def || def.isReadOnly) continue;
+      if (def.isImmutable && mode === 'update') continue;
+      if (def.type === 'crm_multifield') {
+        row[key] = applyLegacyMulti(this.state.store, key, (row[key] as MultiValue[] | undefined) ?? [], v);
+        continue;
+      }
+      if (key === 'CATEGORY_ID' && mode === 'add') continue;
+      row[key] = legacyValue(def, v, this.#offset);
+    }
+  }
+
+  #derive(entity: CrmEntity, row: Row, before: Row | undefined, userId: number, now: number, seeding: boolean): void {
+    for (const t of MULTIFIELD_TYPES) if (Array.isArray(row[t]) && (row[t] as unknown[]).length === 0) delete row[t];
+    if ('HAS_PHONE' in entity.fields) row.HAS_PHONE = row.PHONE ? 'Y' : 'N';
+    if ('HAS_EMAIL' in entity.fields) row.HAS_EMAIL = row.EMAIL ? 'Y' : 'N';
+    if ('HAS_IMOL' in entity.fields) row.HAS_IMOL ??= 'N';
+    if (entity.name === 'deal' && typeof row.STAGE_ID === 'string') {
+      const cat = Number(row.CATEGORY_ID ?? 0);
+      const stage: string = row.STAGE_ID;
+      const m = /^C(\d+):/.exec(stage);
+      if (cat > 0 && !m) row.STAGE_ID = `C${cat}:${stage}`;
+      if (cat === 0 && m) row.STAGE_ID = stage.slice(m[0].length);
+    }
+    const stageField = entity.stageField;
+    if (stageField) {
+      const stageEntity = entity.name === 'lead' ? 'STATUS' : dealStageEntity(Number(row.CATEGORY_ID ?? 0));
+      const sem = this.semantic(stageEntity, String(row[stageField] ?? ''));
+      if (entity.name === 'lead') row.STATUS_SEMANTIC_ID = sem;
+      else row.STAGE_SEMANTIC_ID = sem;
+      const moved = before ? before[stageField] !== row[stageField] : true;
+      if (moved && !seeding) {
+        row.MOVED_BY_ID = String(userId);
+        row.MOVED_TIME = formatIso(now, this.#offset);
+      }
+      if (entity.name === 'deal') row.CLOSED = sem === 'P' ? (seeding ? (row.CLOSED ?? 'N') : 'N') : 'Y';
+      if (entity.name === 'lead' && !seeding) row.DATE_CLOSED = sem === 'P' ? null : before?.DATE_CLOSED && before.STATUS_SEMANTIC_ID === sem ? before.DATE_CLOSED : formatIso(now, this.#offset);
+    }
+    if (entity.name === 'deal' && before && !seeding) row.IS_NEW = 'N';
+  }
+
+  /** Entity of a legacy method group name. */
+  static entity(name: keyof typeof CRM_ENTITIES): CrmEntity {
+    return CRM_ENTITIES[name];
+  }
+}
+
+function startOfDay(ms: number, offset: number): number {
+  const local = ms + offset * 60_000;
+  return local - (local % DAY) - offset * 60_000;
+}
+
+/** Seed data may say `now-21d` / `now+2h` for dates relative to the emulator clock at start. */
+export function resolveRelative(v: unknown, now: number, offset: number): unknown {
+  if (typeof v !== 'string') return v;
+  const m = /^now(?:([+-])(\d+)([smhdw]))?$/.exec(v.trim());
+  if (!m) return v;
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: DAY, w: 7 * DAY }[(m[3] ?? 's') as 's' | 'm' | 'h' | 'd' | 'w'];
+  const delta = m[1] === undefined ? 0 : (m[1] === '-' ? -1 : 1) * Number(m[2]) * unit;
+  return formatIso(now + delta, offset);
+}

@@ -1,0 +1,293 @@
+/**
+ * `startEmulator()`: a stand-in Bitrix24 portal over real HTTP(S) on
+ * 127.0.0.1, seeded with data, with one working incoming webhook (user 1, all
+ * scopes) and one installed app with a token pair.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../engine/logger.js';
+import { PACKAGE_ROOT } from '../engine/paths.js';
+import { registerSecret } from '../engine/redact.js';
+import { AuthState } from './auth.js';
+import { CallLog } from './calls.js';
+import { allScopes } from './catalog.js';
+import { parseOffset } from './clock.js';
+import { Dispatcher } from './dispatch.js';
+import { createEventHub, type EventHub } from './events/index.js';
+import { FaultInjector, type FaultOptions } from './faults.js';
+import { LeakyBucket, OperatingBudget } from './limits.js';
+import { registerEventMethods } from './methods/event.js';
+import { isAdmin, registerCoreMethods } from './methods/index.js';
+import { loadPortalData, type PortalData } from './portal-data.js';
+import { Registry } from './registry.js';
+import { seedNormalizer, seedPortal } from './seed.js';
+import { createHandler } from './server.js';
+import type { EmulatorState, Plan } from './state.js';
+import type { Store } from './store.js';
+import { Store as StoreImpl } from './store.js';
+import type { EmittedEvent } from './types.js';
+
+/** Limits; unset ones follow the plan (API-FACTS §2). */
+export interface LimitOptions {
+  /** Leaky-bucket threshold. @default 50 (enterprise 250) */
+  burst?: number;
+  /** Leaky-bucket drain, requests per second. @default 2 (enterprise 5) */
+  drainPerSec?: number;
+  /** Operating budget per method and credential over 10 minutes, seconds. @default 480 */
+  operatingBudgetSec?: number;
+  /** Simulated cost of a call of a method that declares none, seconds. @default 0.01 */
+  callCostSec?: number;
+  /** Simulated cost per method name (lowercase), overriding the method's own. @default {} */
+  costs?: Record<string, number>;
+}
+
+export interface EmulatorOptions {
+  /** @default 0 (a free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Seed data: a YAML/JSON file path or an object. @default the demo portal (emulator/data/demo-portal.yaml) */
+  data?: string | PortalData;
+  /** @default 'standard' */
+  plan?: Plan;
+  /** Access-token lifetime. @default 3600 */
+  tokenTtlSeconds?: number;
+  /** Serve HTTPS with a self-signed certificate generated at start. @default false */
+  tls?: boolean;
+  /** Clock (ms since epoch) for tokens, limits, dates, events. @default Date.now */
+  now?: () => number;
+  limits?: LimitOptions;
+  faults?: FaultOptions;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Scopes of the installed app. @default every scope */
+  appScopes?: string[];
+  /** How the event hub POSTs to handlers (tests). @default globalThis.fetch */
+  eventFetch?: typeof globalThis.fetch;
+}
+
+export const DEFAULTS = {
+  /** @default 0 */
+  port: 0,
+  /** @default '127.0.0.1' */
+  host: '127.0.0.1',
+  /** @default 'standard' */
+  plan: 'standard' as Plan,
+  /** @default 3600 */
+  tokenTtlSeconds: 3600,
+  /** @default '+03:00' */
+  utcOffset: '+03:00',
+  /** @default 'USD' */
+  currency: 'USD',
+  /** @default 480 */
+  operatingBudgetSec: 480,
+  /** @default 0.01 */
+  callCostSec: 0.01,
+  /** @default emulator/data/demo-portal.yaml */
+  dataFile: join(PACKAGE_ROOT, 'emulator', 'data', 'demo-portal.yaml'),
+} as const;
+
+/** Leaky-bucket settings per plan (limits.md). */
+export const PLAN_LIMITS: Record<Plan, { burst: number; drainPerSec: number }> = {
+  standard: { burst: 50, drainPerSec: 2 },
+  enterprise: { burst: 250, drainPerSec: 5 },
+};
+
+/** The installed app, as an app's backend would know it after installation. */
+export interface EmulatorApp {
+  client_id: string;
+  client_secret: string;
+  access_token: string;
+  refresh_token: string;
+  application_token: string;
+  /** The token server (`{url}/oauth/token/`). */
+  oauth_url: string;
+  member_id: string;
+  /** Portal domain (`127.0.0.1:PORT`). */
+  domain: string;
+}
+
+export interface Emulator {
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  /** Incoming webhook of user 1 with every scope, ending in `/`. */
+  readonly webhookUrl: string;
+  readonly app: EmulatorApp;
+  readonly store: Store;
+  readonly calls: CallLog;
+  readonly registry: Registry;
+  readonly events: {
+    /** The event hub (bindings, offline queues, deliveries). */
+    readonly hub: EventHub;
+    /** Every event writes raised, in order. */
+    readonly emitted: readonly EmittedEvent[];
+  };
+  /** Change fault injection at run time. */
+  setFaults(faults: FaultOptions): void;
+  /** Create another incoming webhook; returns its URL (ending in `/`). */
+  addWebhook(options?: { userId?: number; scopes?: string[] }): string;
+  /** Issue a token pair for the app acting as `userId`. */
+  issueTokens(userId: number): { access_token: string; refresh_token: string };
+  close(): Promise<void>;
+}
+
+/** Start an emulated portal. Resolves once it is listening. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const plan = options.plan ?? DEFAULTS.plan;
+  if (plan !== 'standard' && plan !== 'enterprise') throw new RangeError(`plan must be 'standard' or 'enterprise'; got '${String(plan)}'`);
+  const data = loadPortalData(options.data ?? DEFAULTS.dataFile);
+  const host = options.host ?? DEFAULTS.host;
+  const memberId = data.portal?.memberId ?? randomBytes(16).toString('hex');
+  const scopes = allScopes();
+  const auth = new AuthState(options.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds, memberId, options.appScopes ?? scopes);
+  const registry = new Registry();
+  const store = new StoreImpl();
+  const state: EmulatorState = {
+    store,
+    registry,
+    auth,
+    now,
+    portal: {
+      domain: host,
+      memberId,
+      offsetMinutes: parseOffset(data.portal?.utcOffset ?? DEFAULTS.utcOffset),
+      currency: data.portal?.currency ?? DEFAULTS.currency,
+      plan,
+      baseUrl: '',
+    },
+  };
+  const records = registerCoreMethods(registry, state);
+  store.setNormalizer(seedNormalizer(state, records));
+  seedPortal(state, data);
+
+  const planLimits = PLAN_LIMITS[plan];
+  const limits = options.limits ?? {};
+  const bucket = new LeakyBucket(limits.burst ?? planLimits.burst, limits.drainPerSec ?? planLimits.drainPerSec);
+  const budget = new OperatingBudget(limits.operatingBudgetSec ?? DEFAULTS.operatingBudgetSec);
+  const faults = new FaultInjector(options.faults);
+  const calls = new CallLog();
+  const emitted: EmittedEvent[] = [];
+  // Set once listening (the hub needs the URL); calls before that cannot arrive.
+  const late: { hub?: EventHub; handler?: ReturnType<typeof createHandler> } = {};
+  const dispatcher = new Dispatcher(state, {
+    budget,
+    calls,
+    costs: Object.fromEntries(Object.entries(limits.costs ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    defaultCost: limits.callCostSec ?? DEFAULTS.callCostSec,
+    publish: (e) => {
+      emitted.push(e);
+      late.hub?.publish(e);
+    },
+    onBug: (err, method) => logger.error({ err, method }, 'emulator: a method handler failed (answered 500)'),
+  });
+
+  const webhook = auth.addWebhook(1, scopes);
+  const tokens = auth.issue(1, now());
+  for (const s of [webhook.code, tokens.accessToken, tokens.refreshToken, auth.app.clientSecret, auth.app.applicationToken]) registerSecret(s);
+
+  const listener: Parameters<typeof createHttpServer>[1] = (req, res) => {
+    if (!late.handler) {
+      res.writeHead(503).end();
+      return;
+    }
+    late.handler(req, res);
+  };
+  let server: Server;
+  if (options.tls) {
+    const { generate } = await import('selfsigned');
+    const pems = await generate([{ name: 'commonName', value: host }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }, ...(host !== '127.0.0.1' && host !== 'localhost' ? [{ type: 2 as const, value: host }] : [])] }],
+    });
+    server = createHttpsServer({ key: pems.private, cert: pems.cert }, listener) as unknown as Server;
+  } else {
+    server = createHttpServer(listener);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULTS.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const displayHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${options.tls ? 'https' : 'http'}://${displayHost}:${port}`;
+  state.portal.domain = `${displayHost}:${port}`;
+  state.portal.baseUrl = url;
+
+  const eventHub = createEventHub({
+    now,
+    logger,
+    offsetMinutes: state.portal.offsetMinutes,
+    portal: {
+      domain: state.portal.domain,
+      member_id: memberId,
+      application_token: auth.app.applicationToken,
+      client_id: auth.app.clientId,
+      client_endpoint: `${url}/rest/`,
+      server_endpoint: `${url}/oauth/`,
+    },
+    issueAuth: (_appId, userId) => {
+      const t = auth.issue(userId, now());
+      return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: auth.tokenTtlSeconds, scope: auth.app.scopes.join(',') };
+    },
+    isAdmin: (userId) => isAdmin(state, userId),
+    ...(options.eventFetch ? { fetch: options.eventFetch } : {}),
+  });
+  late.hub = eventHub;
+  registerEventMethods(registry, eventHub);
+  late.handler = createHandler({ state, dispatcher, bucket, faults, calls, logger });
+
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  const emulator: Emulator = {
+    url,
+    webhookUrl: `${url}/rest/1/${webhook.code}/`,
+    app: {
+      client_id: auth.app.clientId,
+      client_secret: auth.app.clientSecret,
+      access_token: tokens.accessToken,
+      refresh_token: tokens.refreshToken,
+      application_token: auth.app.applicationToken,
+      oauth_url: `${url}/oauth/token/`,
+      member_id: memberId,
+      domain: state.portal.domain,
+    },
+    store,
+    calls,
+    registry,
+    events: { hub: eventHub, emitted },
+    setFaults: (f) => faults.set(f),
+    addWebhook: (o = {}) => {
+      const hook = auth.addWebhook(o.userId ?? 1, o.scopes ?? scopes);
+      registerSecret(hook.code);
+      return `${url}/rest/${hook.userId}/${hook.code}/`;
+    },
+    issueTokens: (userId) => {
+      const t = auth.issue(userId, now());
+      registerSecret(t.accessToken);
+      registerSecret(t.refreshToken);
+      return { access_token: t.accessToken, refresh_token: t.refreshToken };
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await eventHub.idle();
+    },
+  };
+  logger.info({ url, plan, records: Object.fromEntries(store.entities().map((e) => [e, store.count(e)])) }, 'emulator: portal ready');
+  return emulator;
+}

@@ -1,0 +1,63 @@
+/** Fault injection with a seeded RNG, so a test that sets a rate sees the same faults on every run. */
+
+/** Faults to inject into REST calls (not into the token server). */
+export interface FaultOptions {
+  /** Share of calls answered 500 INTERNAL_SERVER_ERROR without running. @default 0 */
+  errorRate?: number;
+  /** Share of calls whose connection is destroyed without an answer. @default 0 */
+  dropRate?: number;
+  /** `before`: dropped calls do not run; `after`: they run (a write happens) and the answer is lost. @default 'before' */
+  dropWhen?: 'before' | 'after';
+  /** Added delay before every answer, in real milliseconds. @default 0 */
+  latencyMs?: number;
+  /** RNG seed. @default 1 */
+  seed?: number;
+}
+
+export type Fault = 'error' | 'drop' | null;
+
+/** mulberry32: small, fast, good enough to spread faults evenly. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultInjector {
+  #options: Required<FaultOptions> = { errorRate: 0, dropRate: 0, dropWhen: 'before', latencyMs: 0, seed: 1 };
+  #rng = mulberry32(1);
+
+  constructor(options: FaultOptions = {}) {
+    this.set(options);
+  }
+
+  /** Change the faults; a new `seed` restarts the random sequence. */
+  set(options: FaultOptions): void {
+    for (const k of ['errorRate', 'dropRate'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(v >= 0 && v <= 1)) throw new RangeError(`faults.${k} must be between 0 and 1; got ${v}`);
+    }
+    if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new RangeError(`faults.latencyMs must be >= 0; got ${options.latencyMs}`);
+    this.#options = { ...this.#options, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    if (options.seed !== undefined) this.#rng = mulberry32(options.seed);
+  }
+
+  get options(): Readonly<Required<FaultOptions>> {
+    return this.#options;
+  }
+
+  /** Draw the fault for the next call. */
+  draw(): Fault {
+    const { errorRate, dropRate } = this.#options;
+    if (errorRate === 0 && dropRate === 0) return null;
+    const r = this.#rng();
+    if (r < dropRate) return 'drop';
+    if (r < dropRate + errorRate) return 'error';
+    return null;
+  }
+}

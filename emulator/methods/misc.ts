@@ -1,0 +1,132 @@
+/**
+ * Notifications, users, business processes: im.notify.system.add,
+ * im.notify.personal.add (API-FACTS §8), user.current, user.get, profile (§9),
+ * bizproc.workflow.start (§10).
+ */
+import { randomBytes } from 'node:crypto';
+import { formatIso } from '../clock.js';
+import { compileFilter, compileOrder, paginate, tableSchema } from '../crm/filter.js';
+import type { EmulatorState } from '../state.js';
+import type { Row } from '../store.js';
+import { PortalError, type CallContext, type MethodRegistry, type Params } from '../types.js';
+import { asId, param } from './params.js';
+
+const USER_KINDS = {
+  ID: 'number', ACTIVE: 'string', NAME: 'string', LAST_NAME: 'string', SECOND_NAME: 'string', EMAIL: 'string', WORK_POSITION: 'string',
+  UF_DEPARTMENT: 'number', USER_TYPE: 'string', IS_ONLINE: 'string', PERSONAL_CITY: 'string', LAST_LOGIN: 'date', DATE_REGISTER: 'date',
+  PERSONAL_GENDER: 'string', PERSONAL_MOBILE: 'string', WORK_PHONE: 'string', UF_PHONE_INNER: 'string', TIME_ZONE: 'string',
+} as const;
+
+/** Admins: user 1, and users seeded with `IS_ADMIN: true` / `ADMIN: true`. */
+export function isAdmin(state: EmulatorState, userId: number): boolean {
+  if (userId === 1) return true;
+  const u = state.store.get('user', userId);
+  return u?.IS_ADMIN === true || u?.ADMIN === true || u?.IS_ADMIN === 'Y';
+}
+
+function userView(u: Row): Row {
+  const { IS_ADMIN: _a, ADMIN: _b, ...rest } = u;
+  return rest;
+}
+
+const USER_GET_CONTROL = new Set(['sort', 'order', 'filter', 'admin_mode', 'select', 'image_resize', 'start', 'auth', 'name_search']);
+
+export function registerMisc(registry: MethodRegistry, state: EmulatorState): void {
+  const store = state.store;
+  const offset = (): number => state.portal.offsetMinutes;
+
+  const notify = (kind: 'system' | 'personal') => (params: Params, ctx: CallContext) => {
+    const userId = asId(param(params, 'USER_ID'));
+    if (userId === undefined) throw new PortalError(400, 'USER_ID_EMPTY', "User ID can't be empty");
+    if (!store.get('user', userId)) throw new PortalError(400, 'USER_ID_EMPTY', "User ID can't be empty");
+    const message = String(param(params, 'MESSAGE') ?? '').trim();
+    if (message === '') throw new PortalError(400, 'MESSAGE_EMPTY', "Message can't be empty");
+    const tag = param(params, 'TAG');
+    if (tag !== undefined && tag !== '') for (const n of store.all('notification')) if (n.TAG === tag && n.CLIENT === (ctx.auth.clientId ?? 'webhook')) store.delete('notification', String(n.ID));
+    const id = store.nextId('notification');
+    store.put('notification', id, {
+      ID: String(id),
+      KIND: kind,
+      USER_ID: userId,
+      FROM_USER_ID: kind === 'personal' ? String(ctx.auth.userId) : '0',
+      MESSAGE: message,
+      MESSAGE_OUT: param(params, 'MESSAGE_OUT') ?? null,
+      TAG: tag ?? null,
+      SUB_TAG: param(params, 'SUB_TAG') ?? null,
+      ATTACH: param(params, 'ATTACH') ?? null,
+      CLIENT: ctx.auth.clientId ?? 'webhook',
+      DATE: formatIso(ctx.now(), offset()),
+    });
+    return { result: id };
+  };
+  registry.register('im.notify.system.add', { scope: 'im', handler: notify('system') });
+  registry.register('im.notify.personal.add', { scope: 'im', handler: notify('personal') });
+
+  const current = (ctx: CallContext): Row => {
+    const u = store.get('user', ctx.auth.userId);
+    if (!u) throw new PortalError(401, 'NO_AUTH_FOUND', 'Wrong authorization data');
+    return u;
+  };
+  registry.register('user.current', { scope: 'user,user_brief,user_basic', handler: (_p, ctx) => ({ result: userView(current(ctx)) }) });
+
+  registry.register('profile', {
+    scope: 'basic',
+    handler: (_p, ctx) => {
+      const u = current(ctx);
+      return {
+        result: { ID: String(u.ID), ADMIN: isAdmin(state, ctx.auth.userId), NAME: u.NAME ?? '', LAST_NAME: u.LAST_NAME ?? '', PERSONAL_GENDER: u.PERSONAL_GENDER ?? '', TIME_ZONE: u.TIME_ZONE ?? '' },
+      };
+    },
+  });
+
+  registry.register('user.get', {
+    scope: 'user,user_brief,user_basic',
+    cost: 0.05,
+    handler: (params) => {
+      let filter = param(params, 'FILTER') as Row | undefined;
+      if (!filter || typeof filter !== 'object') {
+        // Older calls put the filter keys at the top level (`user.get?ID=5`).
+        filter = Object.fromEntries(Object.entries(params).filter(([k]) => !USER_GET_CONTROL.has(k.toLowerCase())));
+      }
+      const schema = tableSchema(USER_KINDS, offset());
+      let rows = store.all('user').filter(compileFilter(filter, schema));
+      const search = param(params, 'NAME_SEARCH') ?? (filter as Row).NAME_SEARCH;
+      if (typeof search === 'string' && search !== '') {
+        const s = search.toLowerCase();
+        rows = rows.filter((u) => `${String(u.NAME ?? '')} ${String(u.LAST_NAME ?? '')} ${String(u.EMAIL ?? '')}`.toLowerCase().includes(s));
+      }
+      const sort = param(params, 'sort');
+      const order = typeof sort === 'string' ? { [sort]: String(param(params, 'order') ?? 'ASC') } : undefined;
+      rows.sort(compileOrder(order, schema, [['ID', 'ASC']]));
+      const { page, total, next } = paginate(rows, param(params, 'start'));
+      return { result: page.map(userView), total, ...(next !== undefined ? { next } : {}) };
+    },
+  });
+
+  registry.register('bizproc.workflow.start', {
+    scope: 'bizproc',
+    cost: 0.2,
+    handler: (params, ctx) => {
+      if (!isAdmin(state, ctx.auth.userId)) throw new PortalError(403, 'ACCESS_DENIED', 'Access denied!');
+      const template = asId(param(params, 'TEMPLATE_ID'));
+      if (template === undefined) throw new PortalError(400, 'ERROR_WRONG_WORKFLOW_ID', 'Empty TEMPLATE_ID');
+      const doc = param(params, 'DOCUMENT_ID');
+      const triple = Array.isArray(doc) ? doc.map(String) : doc && typeof doc === 'object' ? Object.values(doc).map(String) : [];
+      if (triple.length !== 3 || triple[0] !== 'crm') throw new PortalError(400, '', 'Wrong DOCUMENT_ID!');
+      const m = /^(LEAD|DEAL|CONTACT|COMPANY)_(\d+)$/.exec(triple[2] as string);
+      const cls = { LEAD: 'CCrmDocumentLead', DEAL: 'CCrmDocumentDeal', CONTACT: 'CCrmDocumentContact', COMPANY: 'CCrmDocumentCompany' };
+      if (!m || cls[m[1] as keyof typeof cls] !== triple[1]) throw new PortalError(400, '', 'Incorrect document type!');
+      if (!store.get((m[1] as string).toLowerCase(), m[2] as string)) throw new PortalError(400, '', 'Wrong DOCUMENT_ID!');
+      const id = `${Math.floor(ctx.now() / 1000).toString(16)}${randomBytes(3).toString('hex')}.${String(randomBytes(4).readUInt32BE() % 100_000_000).padStart(8, '0')}`;
+      store.put('workflow', id, {
+        ID: id,
+        TEMPLATE_ID: template,
+        DOCUMENT_ID: triple,
+        PARAMETERS: param(params, 'PARAMETERS') ?? {},
+        STARTED_BY: String(ctx.auth.userId),
+        STARTED: formatIso(ctx.now(), offset()),
+      });
+      return { result: id };
+    },
+  });
+}

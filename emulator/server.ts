@@ -1,0 +1,176 @@
+/**
+ * The HTTP layer: routes `/rest/{user}/{code}/{method}` (webhook) and
+ * `/rest/{method}` (OAuth, `auth` in query, form or JSON body) and
+ * `/oauth/token/`, parses PHP-style query strings and form or JSON bodies,
+ * injects faults, applies the leaky bucket, authenticates, and writes the
+ * portal's envelopes with the portal's HTTP statuses.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../engine/logger.js';
+import { OAuthError } from './auth.js';
+import type { CallLog } from './calls.js';
+import type { Dispatcher, Outcome } from './dispatch.js';
+import type { FaultInjector } from './faults.js';
+import type { LeakyBucket } from './limits.js';
+import { parsePhpQuery } from './php-query.js';
+import type { EmulatorState } from './state.js';
+import { PortalError, type CallerAuth, type Params } from './types.js';
+
+const MAX_BODY = 32 * 1024 * 1024;
+
+export interface ServerDeps {
+  state: EmulatorState;
+  dispatcher: Dispatcher;
+  bucket: LeakyBucket;
+  faults: FaultInjector;
+  calls: CallLog;
+  logger: Logger;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function envelope(o: Outcome): unknown {
+  if (!o.ok) return { error: o.error, error_description: o.error_description };
+  return { result: o.result, ...(o.next !== undefined ? { next: o.next } : {}), ...(o.total !== undefined ? { total: o.total } : {}), time: o.time };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new PortalError(413, 'INVALID_REQUEST', 'Request body is too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(text: string, contentType: string | undefined): Params {
+  if (text.trim() === '') return {};
+  const ct = (contentType ?? '').toLowerCase();
+  if (ct.includes('application/json') || (!ct.includes('form') && /^\s*[{[]/.test(text))) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new PortalError(400, 'INVALID_REQUEST', 'The request body is not valid JSON');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PortalError(400, 'INVALID_REQUEST', 'The JSON body must be an object of parameters');
+    return parsed as Params;
+  }
+  if (ct.includes('multipart/form-data')) throw new PortalError(400, 'INVALID_REQUEST', 'multipart/form-data is not supported by the b24-rules emulator: send JSON or application/x-www-form-urlencoded');
+  return parsePhpQuery(text);
+}
+
+type Route = { kind: 'webhook'; userId: number; code: string; method: string } | { kind: 'oauth'; method: string } | { kind: 'token' } | { kind: 'none' };
+
+function route(pathname: string): Route {
+  if (/^\/oauth\/token\/?$/.test(pathname)) return { kind: 'token' };
+  let m = /^\/rest\/(\d+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/.exec(pathname);
+  if (m) return { kind: 'webhook', userId: Number(m[1]), code: decodeURIComponent(m[2] as string), method: decodeURIComponent(m[3] as string) };
+  m = /^\/rest\/([^/]+?)(?:\.json)?\/?$/.exec(pathname);
+  if (m) return { kind: 'oauth', method: decodeURIComponent(m[1] as string) };
+  return { kind: 'none' };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The request listener for node:http / node:https. */
+export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(deps, req, res).catch((err: unknown) => {
+      deps.logger.error({ err }, 'emulator: unexpected error answering a request');
+      if (!res.headersSent) send(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { state, calls } = deps;
+  calls.countRequest();
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const r = route(url.pathname);
+  const at = state.now();
+  let params: Params;
+  try {
+    params = { ...parsePhpQuery(url.search.slice(1)), ...parseBody(await readBody(req), req.headers['content-type']) };
+  } catch (err) {
+    if (err instanceof PortalError) return send(res, err.status, { error: err.error, error_description: err.description });
+    throw err;
+  }
+
+  if (r.kind === 'token') return token(deps, params, res);
+  if (r.kind === 'none') return send(res, 404, { error: 'NOT_FOUND', error_description: `No such endpoint: ${url.pathname}. Use /rest/{user}/{code}/{method} or /rest/{method}` });
+
+  const method = r.method.toLowerCase();
+  const record = (status: number, error: string | undefined, auth: CallerAuth | null, fault?: 'error' | 'drop'): void =>
+    calls.add({ seq: calls.nextSeq(), method, params, auth: auth?.kind ?? null, userId: auth?.userId ?? null, time: at, status, ...(error ? { error } : {}), ...(fault ? { fault } : {}) });
+
+  const { latencyMs, dropWhen } = deps.faults.options;
+  const fault = deps.faults.draw();
+  if (latencyMs > 0) await sleep(latencyMs);
+  if (fault === 'drop' && dropWhen === 'before') {
+    record(0, undefined, null, 'drop');
+    req.socket.destroy();
+    return;
+  }
+  if (fault === 'error') {
+    record(500, 'INTERNAL_SERVER_ERROR', null, 'error');
+    return send(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
+  }
+
+  const client = req.socket.remoteAddress ?? 'unknown';
+  if (!deps.bucket.take(client, at)) {
+    record(503, 'QUERY_LIMIT_EXCEEDED', null);
+    return send(res, 503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
+  }
+
+  let auth: CallerAuth;
+  let credential: string;
+  try {
+    if (r.kind === 'webhook') {
+      auth = state.auth.webhook(r.userId, r.code);
+      credential = `webhook:${r.userId}:${r.code}`;
+    } else {
+      auth = state.auth.accessToken(typeof params.auth === 'string' ? params.auth : undefined, at);
+      credential = `app:${auth.clientId ?? ''}`;
+    }
+  } catch (err) {
+    if (!(err instanceof PortalError)) throw err;
+    record(err.status, err.error, null);
+    return send(res, err.status, { error: err.error, error_description: err.description });
+  }
+  delete params.auth;
+
+  const outcome = await deps.dispatcher.invoke({ method: r.method, params, auth, credential });
+  if (fault === 'drop') {
+    const last = calls.records[calls.records.length - 1];
+    if (last) last.fault = 'drop';
+    req.socket.destroy();
+    return;
+  }
+  send(res, outcome.status, envelope(outcome));
+}
+
+function token(deps: ServerDeps, params: Params, res: ServerResponse): void {
+  const { state } = deps;
+  try {
+    const out = state.auth.grant(params, state.now(), { rest: `${state.portal.baseUrl}/rest/`, domain: state.portal.domain });
+    send(res, 200, out);
+  } catch (err) {
+    if (err instanceof OAuthError) return send(res, err.status, { error: err.error, error_description: err.description });
+    throw err;
+  }
+}
