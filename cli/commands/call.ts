@@ -75,7 +75,8 @@ const command: Command = {
     const params = readParams(values);
     const logger = createLogger({ level: logLevel(values['log-level']), toStderr: true, name: 'rules-call' });
     const config = loadConfig();
-    const client = createClient(config, { logger, readOnly: values['read-only'] === true });
+    // An interactive call should fail within seconds, not ride out a long outage.
+    const client = createClient(config, { logger, readOnly: values['read-only'] === true, retries: 3 });
     try {
       const envelope = await client.call(method, params);
       process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
