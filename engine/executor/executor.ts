@@ -1,0 +1,140 @@
+/**
+ * The executor: sends the pending effects of the tick. REST calls go as
+ * `batch` requests (≤50, halt=0) through the client (and its limiter);
+ * external `http` requests go one by one through the fetch-like function.
+ * Each effect is marked `sent` in a committed transaction before its request
+ * leaves, and `done`/`failed` when the answer is back.
+ */
+import type { B24ClientApi, BatchCommand } from '../client/types.js';
+import type { Logger } from '../logger.js';
+import type { EngineStats, FetchLike } from '../pipeline/types.js';
+import type { EffectRecord } from '../store/records.js';
+import type { StateStore } from '../store/state-store.js';
+import { packBatches } from './packer.js';
+
+export interface ExecutorDeps {
+  store: StateStore;
+  client: B24ClientApi;
+  http?: FetchLike;
+  logger: Logger;
+  stats: EngineStats;
+  httpConcurrency: number;
+  /** Called inside the transaction that marks an effect done (snapshot merge, record cache). */
+  onDone(effect: EffectRecord, result: unknown): void;
+}
+
+export interface ExecuteReport {
+  calls: number;
+  batches: number;
+  httpRequests: number;
+  /** A batch request failed as a whole; its effects stay `sent` (in doubt) unless the request surely never left. */
+  transportError?: string;
+}
+
+function errorCode(err: unknown): string | undefined {
+  return err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Whether a thrown client error proves that nothing reached the portal. */
+function surelyNotSent(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code === 'WRITE_REFUSED') return true;
+  if (err && typeof err === 'object' && 'sent' in err) return (err as { sent: unknown }).sent === false;
+  return false;
+}
+
+export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps): Promise<ExecuteReport> {
+  const report: ExecuteReport = { calls: 0, batches: 0, httpRequests: 0 };
+  const rest = effects.filter((e) => e.method !== 'http');
+  const http = effects.filter((e) => e.method === 'http');
+  for (const batch of packBatches(rest)) {
+    deps.store.effects.markSent(batch.map((e) => e.id));
+    const cmds: Record<string, BatchCommand> = {};
+    for (const e of batch) cmds[`e${e.id}`] = { method: e.method, params: e.params };
+    report.batches += 1;
+    report.calls += batch.length;
+    deps.stats.batches += 1;
+    deps.stats.restCalls += batch.length;
+    let res: Awaited<ReturnType<B24ClientApi['batch']>>;
+    try {
+      res = await deps.client.batch(cmds, { halt: false });
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      report.transportError = msg;
+      if (surelyNotSent(err)) {
+        deps.store.transaction(() => {
+          for (const e of batch) deps.store.effects.markPending(e.id);
+        });
+        deps.logger.warn({ err, effects: batch.length }, 'batch not sent; will retry');
+      } else {
+        deps.logger.warn({ err, effects: batch.length }, 'batch outcome unknown; its calls are in doubt until checked');
+      }
+      break;
+    }
+    deps.store.transaction(() => {
+      for (const e of batch) {
+        const item = res[`e${e.id}`];
+        if (item?.ok) {
+          deps.store.effects.markDone(e.id, item.result ?? null);
+          deps.stats.effectsDone += 1;
+          deps.onDone(e, item.result);
+        } else {
+          const desc = item?.error ? `${item.error.error || 'ERROR'}: ${item.error.error_description}` : 'no answer for this command in the batch response';
+          deps.store.effects.markFailed(e.id, desc);
+          deps.stats.effectsFailed += 1;
+        }
+      }
+    });
+  }
+  if (http.length) {
+    if (!deps.http) throw new Error('an http action needs a fetch function (createEngine({ http }))');
+    const queue = [...http];
+    const worker = async () => {
+      for (let e = queue.shift(); e; e = queue.shift()) await sendHttp(e, deps, report);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, deps.httpConcurrency) }, worker));
+  }
+  return report;
+}
+
+async function sendHttp(e: EffectRecord, deps: ExecutorDeps, report: ExecuteReport): Promise<void> {
+  const p = e.params as { url: string; method: string; headers: Record<string, string>; body?: unknown; timeoutMs: number };
+  deps.store.effects.markSent([e.id]);
+  report.httpRequests += 1;
+  deps.stats.httpRequests += 1;
+  const headers = { ...p.headers };
+  let body: string | undefined;
+  if (p.body !== undefined) {
+    body = typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
+    if (typeof p.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  }
+  try {
+    const res = await deps.http!(p.url, { method: p.method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(p.timeoutMs) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('json') || /^\s*[[{]/.test(text)) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    const result = { status: res.status, body: parsed };
+    if (res.status >= 200 && res.status < 300) {
+      deps.store.transaction(() => {
+        deps.store.effects.markDone(e.id, result);
+        deps.onDone(e, result);
+      });
+      deps.stats.effectsDone += 1;
+    } else {
+      deps.store.effects.markFailed(e.id, `HTTP ${res.status} from ${new URL(p.url).host}: ${text.slice(0, 200)}`);
+      deps.stats.effectsFailed += 1;
+      deps.stats.httpFailures += 1;
+    }
+  } catch (err) {
+    // The request carries an Idempotency-Key: a receiver can drop the repeat, so a failed or timed-out request is retried.
+    deps.store.effects.markFailed(e.id, `${p.method} ${new URL(p.url).host}: ${err instanceof Error ? err.message : String(err)}`);
+    deps.stats.effectsFailed += 1;
+    deps.stats.httpFailures += 1;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The tick's reader: every read of a tick goes through it, is asked once
+ * (identical method + params share one command) and is sent as `batch`
+ * requests of up to 50 commands.
+ */
+import type { B24ClientApi, BatchItemResult, Params } from '../client/types.js';
+
+export interface ReadRequest {
+  method: string;
+  params: Params;
+}
+
+export type ReadResult = { ok: true; result: unknown } | { ok: false; error: string; notFound: boolean };
+
+const NOT_FOUND = /not ?found|is not defined or invalid|NOT_FOUND|OWNER_NOT_FOUND|ERROR_NOT_FOUND/i;
+
+export function readKey(r: ReadRequest): string {
+  return `${r.method}?${JSON.stringify(r.params)}`;
+}
+
+export class TickReader {
+  readonly #client: B24ClientApi;
+  readonly #cache = new Map<string, ReadResult>();
+  /** Batch requests sent (each up to 50 commands). */
+  requests = 0;
+  commands = 0;
+
+  constructor(client: B24ClientApi) {
+    this.#client = client;
+  }
+
+  /** Read all of `requests` (cached ones are not asked again). A transport failure rejects; per-command errors come back as results. */
+  async readAll(requests: ReadRequest[]): Promise<Map<string, ReadResult>> {
+    const todo = new Map<string, ReadRequest>();
+    for (const r of requests) {
+      const k = readKey(r);
+      if (!this.#cache.has(k)) todo.set(k, r);
+    }
+    if (todo.size > 0) {
+      const keys = [...todo.keys()];
+      const cmds: Record<string, { method: string; params: Params }> = {};
+      keys.forEach((k, i) => {
+        cmds[`r${i}`] = todo.get(k)!;
+      });
+      this.requests += Math.ceil(keys.length / 50);
+      this.commands += keys.length;
+      const res = await this.#client.batch(cmds, { halt: false });
+      keys.forEach((k, i) => {
+        const item: BatchItemResult | undefined = res[`r${i}`];
+        if (item?.ok) this.#cache.set(k, { ok: true, result: item.result });
+        else {
+          const desc = item?.error ? `${item.error.error}: ${item.error.error_description}` : 'no answer for this command';
+          this.#cache.set(k, { ok: false, error: desc, notFound: NOT_FOUND.test(desc) });
+        }
+      });
+    }
+    const out = new Map<string, ReadResult>();
+    for (const r of requests) out.set(readKey(r), this.#cache.get(readKey(r))!);
+    return out;
+  }
+
+  /** Every row of a list (fast paging), for lists longer than one page. */
+  async list(method: string, options: { filter?: Params; select?: string[]; params?: Params; limit: number }): Promise<unknown[]> {
+    const rows: unknown[] = [];
+    this.requests += 1;
+    for await (const row of this.#client.listAll(method, options)) {
+      rows.push(row);
+      if (rows.length >= options.limit) break;
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Change detection against the engine's last snapshot of a record (Bitrix24
+ * events carry only IDs). Fields the portal changes on every write (modify
+ * date, last activity) are ignored, so the engine's own update, merged into the
+ * snapshot when it is done, does not look like a change.
+ */
+import { sameValue } from '../actions/compare.js';
+import type { FieldChange } from '../rules/types.js';
+
+/** Fields that change on every write without meaning a business change. */
+export const VOLATILE_FIELDS: ReadonlySet<string> = new Set([
+  'DATE_MODIFY',
+  'MODIFY_BY_ID',
+  'LAST_ACTIVITY_TIME',
+  'LAST_ACTIVITY_BY',
+  'MOVED_TIME',
+  'MOVED_BY_ID',
+  'changedDate',
+  'changedBy',
+  'activityDate',
+  'updatedTime',
+  'updatedBy',
+  'movedTime',
+  'movedBy',
+  'lastActivityTime',
+  'lastActivityBy',
+  'TIMESTAMP_X',
+]);
+
+export type Changes = Record<string, { from: unknown; to: unknown }>;
+
+/** Fields whose value differs between the snapshot and the record. Without a snapshot every field counts as changed from undefined. */
+export function diffRecord(previous: Record<string, unknown> | undefined, record: Record<string, unknown>): Changes {
+  const out: Changes = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (VOLATILE_FIELDS.has(k)) continue;
+    const before = previous?.[k];
+    if (previous === undefined || !sameValue(before, v)) out[k] = { from: before, to: v };
+  }
+  return out;
+}
+
+function anyOf(value: unknown, list: unknown[] | undefined): boolean {
+  return list === undefined || list.some((x) => sameValue(value, x));
+}
+
+/** Whether the changes satisfy a trigger's `changed:` (every named field changed, with its from/to). Returns the first unmet field. */
+export function changedMatches(spec: Record<string, FieldChange>, changes: Changes): { ok: true } | { ok: false; reason: string } {
+  for (const [field, want] of Object.entries(spec)) {
+    const ch = changes[field];
+    if (!ch) return { ok: false, reason: `${field} did not change` };
+    if (!anyOf(ch.to, want.to)) return { ok: false, reason: `${field} changed to ${JSON.stringify(ch.to)}, not to ${JSON.stringify(want.to)}` };
+    if (!anyOf(ch.from, want.from)) return { ok: false, reason: `${field} changed from ${JSON.stringify(ch.from)}, not from ${JSON.stringify(want.from)}` };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,146 @@
+/**
+ * The planner: walks a run's actions from its cursor and turns each into the
+ * calls it wants (engine/actions/<kind>.ts, pure). It stops before an action
+ * that uses the result (`as`) of a call not yet made: that action is planned
+ * in the next stage, once the result is back (http answers, created IDs). The
+ * same function serves `tick` (effects go to the ledger) and dry-run.
+ */
+import { actionKind, methodKind, type HttpRequestPlan, type PlannedCall } from '../actions/index.js';
+import { B24RulesError, toB24RulesError } from '../errors.js';
+import { effectKey } from '../executor/effect-key.js';
+import type { RecordCache } from '../facts/loader.js';
+import { redactValue } from '../redact.js';
+import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/types.js';
+
+export interface PlannedEffect {
+  effectKey: string;
+  actionIndex: number;
+  callIndex: number;
+  kind: ActionSpec['kind'];
+  asName: string | null;
+  method: string;
+  params: Record<string, unknown>;
+  call?: PlannedCall;
+  http?: HttpRequestPlan;
+}
+
+export interface StagePlan {
+  effects: PlannedEffect[];
+  /** Next action to plan. */
+  cursor: number;
+  /** The run reached its end (or a `stop`). */
+  finished: boolean;
+  stopReason?: string;
+  /** Why the stage ended before the last action. */
+  waitingFor?: string;
+  /** Values set by actions without calls (round_robin) to persist with the run's facts. */
+  assigned: Record<string, unknown>;
+  /** One entry per action considered, for the trace. */
+  trace: Array<Record<string, unknown>>;
+  error?: B24RulesError;
+}
+
+export interface PlannerContext {
+  rule: CompiledRule;
+  /** Run identity for effect keys (runIdentity()). */
+  identity: string;
+  /** Facts including now, env and the results of done calls. */
+  facts: Facts;
+  cursor: number;
+  /** `as` names whose call is planned but not done. */
+  pendingNames: Set<string>;
+  records: RecordCache;
+  /** The foreach row, usable as the loaded record of its own entity. */
+  rowRecord?: { entity: EntityName; id: string; record: Record<string, unknown> };
+  pick(key: string, users: unknown[]): unknown;
+  authConnector?: string;
+}
+
+export function planStage(ctx: PlannerContext): StagePlan {
+  const { rule, facts } = ctx;
+  const out: StagePlan = { effects: [], cursor: ctx.cursor, finished: false, assigned: {}, trace: [] };
+  for (let i = ctx.cursor; i < rule.actions.length; i++) {
+    const a = rule.actions[i]!;
+    const refs = new Set([...a.config.refs, ...(a.when?.refs ?? [])]);
+    const waiting = [...refs].filter((r) => ctx.pendingNames.has(r));
+    if (waiting.length) {
+      out.cursor = i;
+      out.waitingFor = `action ${i} (${a.kind}) uses ${waiting.join(', ')}, the result of a call not made yet`;
+      return out;
+    }
+    try {
+      if (a.when) {
+        const w = a.when.evaluate(facts);
+        if (!w.value) {
+          out.trace.push({ index: i, kind: a.kind, skipped: `when false${w.reason ? `: ${w.reason}` : ''}` });
+          continue;
+        }
+      }
+      const cfg = a.config.render(facts);
+      const config = cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : {};
+      const key0 = effectKey(rule.id, ctx.identity, i, 0);
+      const outcome = actionKind(a.kind).plan(config, {
+        ruleId: rule.id,
+        effectKey: key0,
+        record: (entity, id, entityTypeId) => {
+          const cached = ctx.records.get(entity, id, entityTypeId);
+          if (cached) return cached;
+          const row = ctx.rowRecord;
+          return row && row.entity === entity && row.id === id ? row.record : undefined;
+        },
+      });
+      switch (outcome.kind) {
+        case 'calls': {
+          outcome.calls.forEach((call, j) => {
+            const params = ctx.authConnector && methodKind(call.method) === 'write' ? { ...call.params, auth_connector: ctx.authConnector } : call.params;
+            out.effects.push({
+              effectKey: effectKey(rule.id, ctx.identity, i, j),
+              actionIndex: i,
+              callIndex: j,
+              kind: a.kind,
+              asName: j === 0 ? (a.as ?? null) : null,
+              method: call.method,
+              params,
+              call,
+            });
+          });
+          if (a.as && outcome.calls.length) ctx.pendingNames.add(a.as);
+          out.trace.push({
+            index: i,
+            kind: a.kind,
+            calls: outcome.calls.map((c) => ({ method: c.method, params: redactValue(c.params), ...(c.before ? { before: redactValue(c.before), after: redactValue(c.after) } : {}) })),
+            ...(outcome.note ? { note: outcome.note } : {}),
+          });
+          break;
+        }
+        case 'http':
+          out.effects.push({ effectKey: key0, actionIndex: i, callIndex: 0, kind: a.kind, asName: a.as ?? null, method: 'http', params: { ...outcome.request }, http: outcome.request });
+          if (a.as) ctx.pendingNames.add(a.as);
+          out.trace.push({ index: i, kind: a.kind, http: { method: outcome.request.method, url: redactValue(outcome.request.url) } });
+          break;
+        case 'pick': {
+          const value = ctx.pick(outcome.key, outcome.users);
+          const name = a.as ?? 'round_robin';
+          facts[name] = value;
+          out.assigned[name] = value;
+          out.trace.push({ index: i, kind: a.kind, picked: value, key: outcome.key });
+          break;
+        }
+        case 'stop':
+          out.trace.push({ index: i, kind: a.kind, stop: outcome.reason });
+          out.cursor = rule.actions.length;
+          out.finished = true;
+          out.stopReason = outcome.reason;
+          return out;
+      }
+    } catch (err) {
+      out.cursor = i;
+      out.error = toB24RulesError(err, 'ACTION_PLAN');
+      out.trace.push({ index: i, kind: a.kind, error: out.error.message });
+      return out;
+    }
+  }
+  out.cursor = rule.actions.length;
+  out.finished = true;
+  return out;
+}

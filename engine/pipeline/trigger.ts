@@ -1,0 +1,72 @@
+/**
+ * Matching inbox items to rules, and the names a trigger provides to a run
+ * (docs/rule-format.md, Triggers): `event`, `schedule`, `request`, `params`.
+ */
+import { entityOfEvent, eventEntityTypeId, eventRecordId } from '../facts/entities.js';
+import type { CompiledRule, EntityName, Facts } from '../rules/types.js';
+import type { InboxItemInput } from '../store/types.js';
+
+/** The record a run is about (its concurrency default and the auto-loaded record of event rules). */
+export interface RecordRef {
+  entity: EntityName;
+  id: string;
+  entityTypeId?: number;
+}
+
+/** Rules an item starts: by `ruleId` for schedules, forms and manual runs; by event name (case-insensitive) otherwise. */
+export function matchRules(item: InboxItemInput, rules: readonly CompiledRule[]): CompiledRule[] {
+  if (item.ruleId !== null) return rules.filter((r) => r.enabled && r.id === item.ruleId);
+  if (item.event === null) return [];
+  const ev = item.event.toUpperCase();
+  return rules.filter((r) => r.enabled && r.trigger.kind === 'event' && r.trigger.event.toUpperCase() === ev);
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The record named by an event item, for an event rule (entity from the trigger, else from the event name). */
+export function eventRecord(item: InboxItemInput, rule: CompiledRule): RecordRef | undefined {
+  if (rule.trigger.kind !== 'event' || item.event === null) return undefined;
+  const entity = rule.trigger.entity ?? entityOfEvent(item.event);
+  const id = eventRecordId(item.payload);
+  if (!entity || id === undefined) return undefined;
+  const entityTypeId = entity === 'item' ? eventEntityTypeId(item.payload) : undefined;
+  return entityTypeId === undefined ? { entity, id } : { entity, id, entityTypeId };
+}
+
+/** The trigger's names for templates and conditions. */
+export function triggerFacts(item: InboxItemInput, rule: CompiledRule): Facts {
+  const p = item.payload;
+  switch (rule.trigger.kind) {
+    case 'event': {
+      const ref = eventRecord(item, rule);
+      const data = p.data !== undefined ? obj(p.data) : p.EVENT_DATA !== undefined ? obj(p.EVENT_DATA) : p;
+      return {
+        event: {
+          name: item.event,
+          id: ref?.id ?? null,
+          entity: ref?.entity ?? null,
+          data,
+          ts: p.ts ?? new Date(item.receivedAt).toISOString(),
+        },
+      };
+    }
+    case 'schedule': {
+      const sch = obj(p.schedule);
+      const at = sch.at ?? (item.key.includes('@') ? item.key.slice(item.key.lastIndexOf('@') + 1) : new Date(item.receivedAt).toISOString());
+      return { schedule: { ...sch, at } };
+    }
+    case 'webhook': {
+      const req = obj(p.request);
+      return { request: { body: req.body ?? p.body ?? {}, query: req.query ?? p.query ?? {}, headers: req.headers ?? p.headers ?? {}, path: req.path ?? null } };
+    }
+    case 'manual':
+      return { params: obj(p.params) };
+  }
+}
+
+/** Identity of the trigger for effect keys and traces. */
+export function triggerKeyOf(item: InboxItemInput): string {
+  return `${item.source}:${item.key}`;
+}

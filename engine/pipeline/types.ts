@@ -1,0 +1,121 @@
+/** Public types of the pipeline: engine options, the tick report, the dry-run plan. */
+import type { Logger } from '../logger.js';
+import type { B24ClientApi } from '../client/types.js';
+import type { CompiledRule } from '../rules/types.js';
+import type { StateStore } from '../store/state-store.js';
+
+/** A fetch-like function for `http` actions (global fetch, undici's fetch, or a test double). */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
+
+export interface EngineTuning {
+  /** Inbox items taken per tick. @default 300 */
+  maxItemsPerTick?: number;
+  /** New runs loaded and evaluated per tick. @default 1000 */
+  maxRunsPerTick?: number;
+  /** Plan → execute rounds per tick (a run with an http action and a comment on its answer needs two). @default 8 */
+  maxStagesPerTick?: number;
+  /** First retry delay of a failing run (ms); multiplied by 4 per attempt, capped by backoffMaxMs. @default 2000 */
+  backoffBaseMs?: number;
+  /** @default 600000 */
+  backoffMaxMs?: number;
+  /** Parallel external http requests. @default 4 */
+  httpConcurrency?: number;
+  /** Values for `env.NAME` (only names a rule lists under `env:` are visible to it). @default process.env */
+  env?: Record<string, string | undefined>;
+  /** How far back from the first send an in-doubt create's lookup accepts a record (clock skew with the portal, ms). @default 600000 */
+  lookupMarginMs?: number;
+}
+
+export interface CreateEngineOptions {
+  store: StateStore;
+  client: B24ClientApi;
+  rules: CompiledRule[];
+  /** The one clock (ms since epoch) for `now`, durations, backoff. Pass the store's clock. @default store.now */
+  clock?: () => number;
+  /** @default silent */
+  logger?: Logger;
+  /** `run` executes; `plan` stops after planning (tick returns the plan, nothing is written). @default 'run' */
+  mode?: 'run' | 'plan';
+  /** OAuth: sent as `auth_connector` on every write so the portal does not queue the engine's own changes back. */
+  authConnector?: string;
+  /** For `http` actions. @default globalThis.fetch */
+  http?: FetchLike;
+  options?: EngineTuning;
+}
+
+export interface TickReport {
+  /** Inbox items taken and matched this tick. */
+  items: number;
+  /** Runs created by matching. */
+  runsCreated: number;
+  /** New runs held back because their concurrency key had a run in flight (serial). */
+  held: number;
+  /** Runs that reached a final state this tick, by outcome. */
+  finished: { done: number; skipped: number; failed: number; dead: number };
+  /** Items finished (done or dead). */
+  itemsFinished: number;
+  /** REST calls sent (inside batches) and batch requests, for reads and writes. */
+  calls: number;
+  batches: number;
+  httpRequests: number;
+  /** In-doubt effects resolved at the start of the tick. */
+  recovered: number;
+  /** Items still pending or running. */
+  depth: number;
+  /** In plan mode: the plan of the ready items (nothing written). */
+  plan?: Plan;
+}
+
+/** Counters for /metrics (monotonic since the engine was created). */
+export interface EngineStats {
+  ticks: number;
+  eventsProcessed: number;
+  eventsFailed: number;
+  runs: { done: number; skipped: number; failed: number; dead: number };
+  restCalls: number;
+  batches: number;
+  httpRequests: number;
+  httpFailures: number;
+  effectsDone: number;
+  effectsFailed: number;
+  effectsRecovered: number;
+  loadRequests: number;
+}
+
+export interface PlanCallOut {
+  method: string;
+  params: Record<string, unknown>;
+  kind: 'read' | 'write';
+  key: string;
+  action: { kind: string; index: number };
+  /** Updates: field, value before, value after. */
+  changes?: Array<{ field: string; before: unknown; after: unknown }>;
+}
+
+/** One rule matched by one trigger (and record). Mirrors engine/plan PlanFiring. */
+export interface PlanFiringOut {
+  rule: string;
+  file?: string;
+  line?: number;
+  trigger: { kind: string; event?: string; key: string; at?: string };
+  record?: { entity: string; id: string; title?: string };
+  condition: { value: boolean; reason?: string } | null;
+  skipped?: string;
+  error?: { code: string; message: string };
+  /** Why planning stopped before the end (an action needs the result of an http/REST call that a dry-run does not make). */
+  stoppedAt?: { action: number; reason: string };
+  calls: PlanCallOut[];
+}
+
+/** What a dry-run of some inbox items would do. */
+export interface Plan {
+  at: string;
+  firings: PlanFiringOut[];
+  /** Write batches the executor would send: indexes `[firing, call]`, at most 50 per batch. */
+  batches: Array<{ index: number; calls: Array<[number, number]> }>;
+  /** Read requests (batches and list pages) the planning made. */
+  readRequests: number;
+}
