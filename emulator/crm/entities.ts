@@ -13,6 +13,8 @@ export interface FieldDef {
   isImmutable?: boolean;
   isMultiple?: boolean;
   statusType?: string;
+  /** Decimal places a legacy result shows (`OPPORTUNITY: "15000.00"`); without it a number shows as is (`REVENUE: "0"`). */
+  decimals?: number;
 }
 
 export type FieldTable = Record<string, FieldDef>;
@@ -101,7 +103,7 @@ const LEAD: FieldTable = {
   POST: f('string', 'Position'),
   ...ADDRESS,
   CURRENCY_ID: f('crm_currency', 'Currency'),
-  OPPORTUNITY: f('double', 'Total'),
+  OPPORTUNITY: f('double', 'Total', { decimals: 2 }),
   IS_MANUAL_OPPORTUNITY: f('char', 'Manual total'),
   COMMENTS: f('string', 'Comment'),
   HAS_PHONE: f('char', 'Has phone', ro),
@@ -132,9 +134,9 @@ const DEAL: FieldTable = {
   IS_REPEATED_APPROACH: f('char', 'Repeat inquiry'),
   PROBABILITY: f('integer', 'Probability'),
   CURRENCY_ID: f('crm_currency', 'Currency'),
-  OPPORTUNITY: f('double', 'Income'),
+  OPPORTUNITY: f('double', 'Income', { decimals: 2 }),
   IS_MANUAL_OPPORTUNITY: f('char', 'Manual total'),
-  TAX_VALUE: f('double', 'Tax rate'),
+  TAX_VALUE: f('double', 'Tax rate', { decimals: 2 }),
   COMPANY_ID: f('crm_company', 'Company'),
   CONTACT_ID: f('crm_contact', 'Contact'),
   CONTACT_IDS: f('crm_contact', 'Contacts', { isMultiple: true }),

@@ -30,7 +30,7 @@ export function legacyValue(def: FieldDef, v: unknown, offset: number): unknown 
     case 'double': {
       if (v === '') return null;
       const n = Number(String(v).replace(',', '.'));
-      return Number.isFinite(n) ? n.toFixed(2) : null;
+      return Number.isFinite(n) ? (def.decimals !== undefined ? n.toFixed(def.decimals) : String(n)) : null;
     }
     case 'char':
       return v === true || v === 1 || v === '1' || String(v).toUpperCase() === 'Y' ? 'Y' : 'N';
