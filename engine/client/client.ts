@@ -367,11 +367,10 @@ export class B24Client implements B24ClientApi {
     if (!cmd || typeof cmd !== 'object') {
       throw new B24RulesError('BATCH_INVALID', "batch params need 'cmd': an object (or array) of 'method?query' strings", { kind: 'user' });
     }
-    for (const [k, v] of Object.entries(params)) {
+    for (const k of Object.keys(params)) {
       if (!RAW_BATCH_KEYS.has(k) && k !== 'auth_connector') {
         throw new B24RulesError('BATCH_INVALID', `batch takes only 'cmd' and 'halt'; got '${k}'`, { kind: 'user' });
       }
-      void v;
     }
     const entries = Object.entries(cmd as Record<string, unknown>);
     const out: Record<string, string> = {};
@@ -500,6 +499,16 @@ export class B24Client implements B24ClientApi {
       if (this.#tokens && token !== undefined && authTry === 0 && (error === 'expired_token' || error === 'invalid_token')) {
         await this.#tokens.refresh(token);
         continue;
+      }
+      if (res.status >= 300 && res.status < 400) {
+        // Never follow: a redirect would turn the POST into a GET, and the new address belongs in the configuration.
+        let where = 'another address';
+        try {
+          if (res.location) where = new URL(res.location, this.#base).origin;
+        } catch {
+          /* keep the generic text */
+        }
+        throw new B24ApiError('B24_PORTAL_MOVED', { method, status: res.status, error: `HTTP_${res.status}`, errorDescription: `the portal answers with a redirect to ${where}; set B24_DOMAIN (or B24_WEBHOOK_URL) to the new address`, kind: 'user' });
       }
       throw this.#toError(method, params, meta, res.status, error, description, parsed === undefined);
     }

@@ -28,6 +28,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   body: string;
+  /** The Location header of a redirect (a cloud portal that changed its domain answers 302). */
+  location?: string;
 }
 
 /** The request got no complete answer. `sent` is false only when it provably never left. */
@@ -67,6 +69,7 @@ export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<Tr
   return new Promise<HttpResponse>((resolve, reject) => {
     let sent = false;
     let status = 0;
+    let location: string | undefined;
     const chunks: Buffer[] = [];
     const fail = (err: unknown) => {
       const errno = errnoOf(err);
@@ -79,8 +82,11 @@ export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<Tr
       onRequestSent() {
         sent = true;
       },
-      onHeaders(statusCode: number) {
+      onHeaders(statusCode: number, rawHeaders: Buffer[]) {
         status = statusCode;
+        for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+          if (String(rawHeaders[i]).toLowerCase() === 'location') location = String(rawHeaders[i + 1]);
+        }
         return true;
       },
       onData(chunk: Buffer) {
@@ -88,7 +94,7 @@ export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<Tr
         return true;
       },
       onComplete() {
-        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8'), ...(location !== undefined ? { location } : {}) });
       },
       onError: fail,
       onUpgrade() {},

@@ -164,4 +164,21 @@ describe('OAuth', () => {
     expect(server.seen[0]?.body.auth_connector).toBe('b24rules');
     expect(server.seen[1]?.body.auth_connector).toBeUndefined();
   });
+
+  it('auth_connector goes into each write command of a batch, and never in webhook mode', async () => {
+    server = await startServer(() => ok({ result: {}, result_error: [] }));
+    client = createClient(oauthConfig(server.url, join(dir, 't.json')), { clock: fakeClock(), authConnector: 'b24rules' });
+    await client.batch({ w: { method: 'crm.deal.update', params: { id: 1, fields: { TITLE: 'x' } } }, r: { method: 'crm.deal.get', params: { id: 1 } } });
+    await client.call('batch', { cmd: { w: 'crm.deal.update?id=1&fields[TITLE]=y', r: 'crm.deal.get?id=1' } });
+    const [structured, raw] = server.seen.map((s) => s.body.cmd as Record<string, string>);
+    expect(structured?.w).toBe('crm.deal.update?id=1&fields[TITLE]=x&auth_connector=b24rules');
+    expect(structured?.r).toBe('crm.deal.get?id=1');
+    expect(raw?.w).toBe('crm.deal.update?id=1&fields[TITLE]=y&auth_connector=b24rules');
+    expect(raw?.r).toBe('crm.deal.get?id=1');
+    expect(server.seen[0]?.body.auth_connector).toBeUndefined();
+    const hook = createClient({ baseUrl: server.url, plan: 'standard', auth: { mode: 'webhook', userId: '1', code: 'hookcode123' } }, { clock: fakeClock(), authConnector: 'b24rules' });
+    await hook.call('crm.deal.update', { id: 1, fields: {} });
+    await hook.close();
+    expect(server.seen[2]?.body.auth_connector).toBeUndefined();
+  });
 });

@@ -124,6 +124,15 @@ describe('retries', () => {
     expect(client.stats.retries).toBe(0);
   });
 
+  it('a redirect (portal changed its domain) is not followed and not retried: B24_PORTAL_MOVED', async () => {
+    const { server, client } = await setup(() => ({ status: 302, text: '', headers: { location: 'https://new-name.bitrix24.com/rest/1/x/crm.lead.add.json' } }));
+    const err = (await client.call('crm.lead.add', { fields: {} }).catch((e: unknown) => e)) as B24ApiError;
+    expect(err.code).toBe('B24_PORTAL_MOVED');
+    expect(err.errorDescription).toContain('https://new-name.bitrix24.com');
+    expect(err.message).not.toContain('/rest/1/x');
+    expect(server.count('crm.lead.add')).toBe(1);
+  });
+
   it('gives up after the configured retries with the last error', async () => {
     const { server, client } = await setup(() => fail(500, 'INTERNAL_SERVER_ERROR'), { retries: 3 });
     const err = await client.call('crm.lead.get', { id: 1 }).catch((e: unknown) => e);

@@ -22,7 +22,7 @@ export type Reply =
   | { status?: number; json: unknown }
   | { drop: true }
   | { hang: true }
-  | { status: number; text: string };
+  | { status: number; text: string; headers?: Record<string, string> };
 
 export type Handler = (req: SeenRequest, n: number) => Reply | Promise<Reply>;
 
@@ -70,7 +70,7 @@ export async function startServer(handler: Handler): Promise<ScriptedServer> {
           } else if ('hang' in reply) {
             hanging.push(res);
           } else if ('text' in reply) {
-            res.writeHead(reply.status, { 'content-type': 'text/html' });
+            res.writeHead(reply.status, { 'content-type': 'text/html', ...(reply.headers ?? {}) });
             res.end(reply.text);
           } else {
             const payload = JSON.stringify(reply.json);
