@@ -1,0 +1,105 @@
+/**
+ * URLs, encodings and envelopes. Doc pages: settings/how-to-call-rest-api/general-principles.md (URL forms, .json),
+ * settings/how-to-call-rest-api/data-encoding.md (PHP brackets), api-reference/data-types.md#time (time object),
+ * _includes/system-errors.md (error envelope and statuses).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../emulator/index.js';
+import { emulator, get, hook, post, postForm } from './helpers.js';
+
+let emu: Emulator;
+beforeAll(async () => {
+  ({ emu } = await emulator());
+});
+afterAll(() => emu.close());
+
+describe('URL forms (general-principles.md)', () => {
+  it('answers /rest/{user}/{code}/{method} with and without .json and with a trailing slash', async () => {
+    for (const m of ['server.time', 'server.time.json', 'server.time/']) {
+      const a = await post(`${emu.webhookUrl}${m}`);
+      expect(a.status, m).toBe(200);
+      expect(a.body.result).toBe('2026-11-24T09:00:00+03:00');
+    }
+  });
+
+  it('takes GET with a query string and POST with a form body in PHP bracket notation', async () => {
+    const created = await postForm(`${emu.webhookUrl}crm.lead.add`, { fields: { TITLE: 'Form lead', PHONE: [{ VALUE: '+1 555 0100', VALUE_TYPE: 'WORK' }] } });
+    expect(created.status).toBe(200);
+    const id = created.body.result as number;
+    const got = await get(`${emu.webhookUrl}crm.lead.get`, `id=${id}`);
+    expect(got.body.result).toMatchObject({ ID: String(id), TITLE: 'Form lead', PHONE: [{ VALUE: '+1 555 0100', VALUE_TYPE: 'WORK', TYPE_ID: 'PHONE' }] });
+    const listed = await get(`${emu.webhookUrl}crm.lead.list`, `filter[%3D%25TITLE]=Form%25&select[]=ID&select[]=TITLE`);
+    expect(listed.body.result).toEqual([{ ID: String(id), TITLE: 'Form lead' }]);
+  });
+
+  it('merges query parameters with the body (the body wins)', async () => {
+    const a = await post(`${emu.webhookUrl}crm.lead.get?id=1`, {});
+    expect((a.body.result as { ID: string }).ID).toBe('1');
+  });
+});
+
+describe('success envelope (general-principles.md, data-types.md#time)', () => {
+  it('has result and a time object with start, finish, duration, processing, date_start, date_finish, operating, operating_reset_at', async () => {
+    const a = await hook(emu, 'crm.deal.get', { id: 1 });
+    expect(Object.keys(a.body)).toEqual(['result', 'time']);
+    const time = a.body.time as Record<string, unknown>;
+    expect(Object.keys(time).sort()).toEqual(['date_finish', 'date_start', 'duration', 'finish', 'operating', 'operating_reset_at', 'processing', 'start']);
+    expect(time.start).toBe(Date.parse('2026-11-24T06:00:00Z') / 1000);
+    expect(time.date_start).toBe('2026-11-24T09:00:00+03:00');
+    expect(time.operating_reset_at).toBe(Date.parse('2026-11-24T06:10:00Z') / 1000);
+  });
+
+  it('list methods add total, and next only when another page exists (crm-lead-list.md)', async () => {
+    const page1 = await hook(emu, 'crm.lead.list', { select: ['ID'] });
+    expect(page1.body.total).toBeGreaterThan(0);
+    expect('next' in page1.body).toBe(false);
+  });
+});
+
+describe('error envelope (_includes/system-errors.md)', () => {
+  it('unknown method: 404 ERROR_METHOD_NOT_FOUND', async () => {
+    const a = await hook(emu, 'no.such.method');
+    expect(a).toEqual({ status: 404, body: { error: 'ERROR_METHOD_NOT_FOUND', error_description: 'Method not found!' } });
+  });
+
+  it('a real method the emulator does not implement says so, never a silent success', async () => {
+    const a = await hook(emu, 'sale.order.add', { fields: {} });
+    expect(a.status).toBe(501);
+    expect(a.body.error).toBe('ERROR_METHOD_NOT_FOUND');
+    expect(a.body.error_description).toMatch(/sale\.order\.add.*real Bitrix24 method.*not implemented by the b24-rules emulator/);
+  });
+
+  it('method names are case-insensitive', async () => {
+    expect((await hook(emu, 'CRM.Deal.Get', { id: 1 })).status).toBe(200);
+  });
+
+  it('legacy CRM errors have an empty code and the meaning in the description, HTTP 400 (crm-deal-get.md)', async () => {
+    expect(await hook(emu, 'crm.deal.get', { id: 99999 })).toEqual({ status: 400, body: { error: '', error_description: 'Not found' } });
+    expect(await hook(emu, 'crm.deal.get', {})).toEqual({ status: 400, body: { error: '', error_description: 'ID is not defined or invalid.' } });
+  });
+
+  it('a body that is not JSON is a 400 with a clear description', async () => {
+    const res = await fetch(`${emu.webhookUrl}crm.deal.get`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"id":' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'INVALID_REQUEST', error_description: 'The request body is not valid JSON' });
+  });
+
+  it('paths outside /rest/ and /oauth/token/ are 404 with a hint', async () => {
+    const a = await get(`${emu.url}/somewhere`);
+    expect(a.status).toBe(404);
+    expect(a.body.error_description).toMatch(/\/rest\/\{user\}\/\{code\}\/\{method\}/);
+  });
+});
+
+describe('call record', () => {
+  it('records method, params, auth kind, user, time and status of every call', async () => {
+    emu.calls.clear();
+    await hook(emu, 'crm.deal.get', { id: 2 });
+    await hook(emu, 'crm.deal.get', { id: 99999 });
+    expect(emu.calls.httpRequests).toBe(2);
+    expect(emu.calls.of('crm.deal.get').map((c) => [c.params.id, c.auth, c.userId, c.status, c.error ?? null, c.time])).toEqual([
+      [2, 'webhook', 1, 200, null, Date.parse('2026-11-24T06:00:00Z')],
+      [99999, 'webhook', 1, 400, '', Date.parse('2026-11-24T06:00:00Z')],
+    ]);
+  });
+});
