@@ -116,6 +116,21 @@ export interface EventHub extends EventSink {
   deliveries(): readonly DeliveryRecord[];
 }
 
+/**
+ * Numbers and booleans as strings, as a portal's queue stores EVENT_DATA
+ * (event-offline-get.md shows `{"FIELDS":{"ID":"123"}}`), so `ID: 5` and
+ * `ID: "5"` are one object with one MESSAGE_ID.
+ */
+function stringifyScalars(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stringifyScalars);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stringifyScalars(v)]));
+  }
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? '1' : '';
+  return value;
+}
+
 function loadKnownEvents(): string[] {
   return readFileSync(join(CATALOG_DIR, 'events.txt'), 'utf8')
     .split('\n')
@@ -219,7 +234,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
         const key = `${b.appId}\u0000${b.connector}`;
         if (queued.has(key)) continue;
         queued.add(key);
-        queue.record({ appId: b.appId, connector: b.connector }, event, data, meta.userId);
+        queue.record({ appId: b.appId, connector: b.connector }, event, stringifyScalars(data), meta.userId);
         notifyOffline(b.appId, meta.userId);
       }
     },

@@ -127,11 +127,7 @@ const DOCS_CORRECTIONS: Record<string, { page: string; fix: (e: Expectation, c: 
  * the docs. Run with `it.fails`: when the core is fixed they start to fail,
  * and the entry must go.
  */
-const KNOWN_CORE_GAPS: Record<string, string> = {
-  'company-list-all': 'REVENUE comes back as "39618000.00"; simulator and api-reference/crm/companies/crm-company-get.md ("REVENUE": "0") have no decimals',
-  'company-list-revenue-over-30m': 'REVENUE with two decimals (see company-list-all)',
-  'company-get-2': 'REVENUE with two decimals (see company-list-all)',
-};
+const KNOWN_CORE_GAPS: Record<string, string> = {};
 
 function expectationFor(c: Case): Expectation {
   const answer = fixture.answers[c.id];
@@ -170,7 +166,7 @@ function checkRow(actual: unknown, expected: Row, exactKeys: boolean, where: str
 
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator({ data: join(PACKAGE_ROOT, 'emulator', 'data', 'official-simulator-dataset.json') });
+  emu = await startEmulator({ data: join(PACKAGE_ROOT, 'emulator', 'data', 'official-simulator-dataset.json'), limits: { burst: 100_000 } });
 });
 afterAll(async () => {
   await emu?.close();
