@@ -245,6 +245,16 @@ export class B24Client implements B24ClientApi {
     return { ...this.#stats };
   }
 
+  /** The portal's base URL (ClientConfig.baseUrl). */
+  get portal(): string {
+    return this.#config.baseUrl;
+  }
+
+  /** `webhook` or `oauth` (offline events and event.bind need `oauth`). */
+  get authMode(): 'webhook' | 'oauth' {
+    return this.#config.auth.mode;
+  }
+
   /** Whether the client refuses writes. */
   get readOnly(): boolean {
     return this.#o.readOnly;
@@ -308,8 +318,12 @@ export class B24Client implements B24ClientApi {
       try {
         chunkResults = await this.#sendBatch(cmd, toSend, halt);
       } catch (err) {
-        if (err instanceof OutcomeUnknownError && Object.keys(results).length > 0) {
-          throw new OutcomeUnknownError('batch', { halt: halt ? 1 : 0, cmd }, { cause: err.cause, completed: { ...results } });
+        if (err instanceof OutcomeUnknownError) {
+          throw new OutcomeUnknownError('batch', { halt: halt ? 1 : 0, cmd }, {
+            cause: err.cause,
+            completed: { ...results },
+            commands: toSend.map(({ key, method, params }) => ({ key, method, params })),
+          });
         }
         throw err;
       }

@@ -103,10 +103,16 @@ export class NetworkError extends B24RulesError {
 export class OutcomeUnknownError extends B24RulesError {
   readonly method: string;
   readonly params: Params;
-  /** For a multi-chunk batch: results of the chunks that completed before the one in doubt. */
+  /** For batch(): results of the chunks that completed before the one in doubt. */
   readonly completed?: Record<string, unknown>;
+  /** For batch(): the commands of the request in doubt (key, method, params; redacted). */
+  readonly commands?: Array<{ key: string; method: string; params: Params }>;
 
-  constructor(method: string, params: Params, options: { cause?: unknown; completed?: Record<string, unknown> } = {}) {
+  constructor(
+    method: string,
+    params: Params,
+    options: { cause?: unknown; completed?: Record<string, unknown>; commands?: Array<{ key: string; method: string; params: Params }> } = {},
+  ) {
     const why = options.cause instanceof Error ? options.cause.message : 'no answer';
     super('OUTCOME_UNKNOWN', `${method}: not re-sent because it is unknown whether the portal carried it out (${why})`, {
       kind: 'operational',
@@ -115,6 +121,7 @@ export class OutcomeUnknownError extends B24RulesError {
     this.method = method;
     this.params = redactValue(params);
     this.completed = options.completed === undefined ? undefined : redactValue(options.completed);
+    this.commands = options.commands === undefined ? undefined : redactValue(options.commands);
   }
 }
 

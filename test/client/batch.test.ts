@@ -166,6 +166,8 @@ describe('batch', () => {
     const err = await client.batch({ a: { method: 'crm.lead.add', params: { fields: { TITLE: 'A' } } } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutcomeUnknownError);
     expect((err as OutcomeUnknownError).method).toBe('batch');
+    expect((err as OutcomeUnknownError).commands).toEqual([{ key: 'a', method: 'crm.lead.add', params: { fields: { TITLE: 'A' } } }]);
+    expect((err as OutcomeUnknownError).completed).toEqual({});
     expect(server.count('batch')).toBe(1);
   });
 
@@ -187,5 +189,21 @@ describe('batch', () => {
     await expect(ro.call('batch', { cmd: { a: 'crm.lead.get?id=1', b: 'crm.lead.delete?id=1' } })).rejects.toMatchObject({ code: 'WRITE_REFUSED', command: 'b' });
     await ro.close();
     expect(server.seen).toHaveLength(1);
+  });
+
+  it("result_time of each command feeds that method's execution budget", async () => {
+    const start = 1_700_000_000_000;
+    server = await startServer((req) =>
+      req.method === 'batch'
+        ? ok({ result: { a: [] }, result_error: [], result_time: { a: { start: 0, finish: 0, duration: 0, operating: 480, operating_reset_at: start / 1000 + 40 } } })
+        : ok([]),
+    );
+    const clock = fakeClock(start);
+    client = createClient(webhookConfig(server.url), { clock });
+    await client.batch({ a: { method: 'crm.deal.list' } });
+    await client.call('crm.lead.list', {});
+    expect(clock.now()).toBe(start);
+    await client.call('crm.deal.list', {});
+    expect(clock.now()).toBe(start + 40_000);
   });
 });

@@ -162,4 +162,17 @@ describe('listPaged (start/next offsets)', () => {
     expect(await collect(client.listPaged('crm.status.list'))).toHaveLength(30);
     expect(server.seen).toHaveLength(1);
   });
+
+  it('without a total, follows next one page at a time', async () => {
+    const all = ids(120);
+    const { server, client } = await portal({
+      'sale.order.list': (p) => {
+        const start = Number(p.start ?? 0);
+        return { result: all.slice(start, start + 50).map((id) => ({ ID: String(id) })), ...(start + 50 < all.length ? { next: start + 50 } : {}) };
+      },
+    });
+    const rows = await collect(client.listPaged<{ ID: string }>('sale.order.list'));
+    expect(rows.map((r) => Number(r.ID))).toEqual(all);
+    expect(server.seen.map((s) => s.body.start)).toEqual([0, 50, 100]);
+  });
 });

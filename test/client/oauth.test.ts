@@ -76,8 +76,17 @@ describe('OAuth', () => {
   it('20 concurrent calls that all hit expired_token cause exactly one refresh request', async () => {
     const p = portal();
     p.state.current = 'rotated-elsewhere';
-    server = await startServer(p.handler);
-    client = createClient(oauthConfig(server.url, join(dir, 't.json')), { clock: fakeClock() });
+    let refusals = 0;
+    let releaseTokenServer: () => void = () => {};
+    const allRefused = new Promise<void>((resolve) => (releaseTokenServer = resolve));
+    // The token server answers only once all 20 calls were refused, so every one of them finds the refresh in flight.
+    server = await startServer(async (req, n) => {
+      if (req.method === 'oauth/token') await allRefused;
+      const reply = await p.handler(req, n);
+      if (req.method === 'crm.lead.get' && 'status' in reply && reply.status === 401 && ++refusals === 20) releaseTokenServer();
+      return reply;
+    });
+    client = createClient(oauthConfig(server.url, join(dir, 't.json')), { clock: fakeClock(), connections: 32 });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => client!.call('crm.lead.get', { id: i })));
     expect(results).toHaveLength(20);
     expect(server.count('oauth/token')).toBe(1);
