@@ -40,7 +40,6 @@ function naturalCompare(a: string, b: string): number {
 
 function compareFirings(a: PlanFiring, b: PlanFiring): number {
   return (
-    naturalCompare(a.trigger.at ?? '', b.trigger.at ?? '') ||
     naturalCompare(a.trigger.key, b.trigger.key) ||
     (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) ||
     (a.record?.entity ?? '').localeCompare(b.record?.entity ?? '') ||

@@ -94,7 +94,7 @@ export function eventItems(events: EventInput[], receivedAt: number): InboxItemI
       const messageId = e.messageId ?? e.id ?? String(n + 1);
       return {
         source: 'offline',
-        key: `dry-run:${messageId}:${n + 1}`,
+        key: `dry-run:${n + 1}:${messageId}`,
         event: e.name,
         ruleId: null,
         payload: { event: e.name, data: e.data, additional: e.additional ?? {}, ts: e.ts ?? null, id: e.id ?? String(n + 1), message_id: messageId },
@@ -105,7 +105,7 @@ export function eventItems(events: EventInput[], receivedAt: number): InboxItemI
     }
     return {
       source: 'outgoing',
-      key: `dry-run:event:${n + 1}`,
+      key: `dry-run:${n + 1}:event`,
       event: e.name,
       ruleId: null,
       payload: { event: e.name, event_handler_id: null, data: e.data, ts: e.ts ?? Math.floor(receivedAt / 1000), auth: { domain: null, member_id: null } },

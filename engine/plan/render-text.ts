@@ -8,16 +8,21 @@ export function renderText(plan: PlanDocument): string {
   out.push(`Dry run at ${plan.at} on ${src}: ${plan.rules.count} rule${plan.rules.count === 1 ? '' : 's'}, ${plan.inputs.events} event${plan.inputs.events === 1 ? '' : 's'}, ${plan.inputs.schedule_ticks.length} schedule tick${plan.inputs.schedule_ticks.length === 1 ? '' : 's'}.`);
   out.push('');
   plan.firings.forEach((f, i) => {
-    const mark = f.error ? '!' : f.calls.some((c) => c.kind === 'write') ? '~' : ' ';
-    out.push(`${mark} [${i + 1}] rule ${f.rule}${f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : ''}`);
+    const writes = f.calls.some((c) => c.kind === 'write');
+    if (!writes && !f.error && f.calls.length === 0) {
+      // A run that does nothing: one line, with the reason.
+      const why = f.condition && !f.condition.value ? `condition ${describeCondition(f)}` : (f.skipped ?? 'no calls');
+      out.push(`  [${i + 1}] ${f.rule} on ${describeRecord(f)} (${describeTrigger(f)}): ${why}`);
+      return;
+    }
+    out.push('');
+    out.push(`${f.error ? '!' : '~'} [${i + 1}] rule ${f.rule}${f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : ''}`);
     out.push(`      trigger    ${describeTrigger(f)}`);
     out.push(`      record     ${describeRecord(f)}`);
     out.push(`      condition  ${describeCondition(f)}`);
-    if (f.skipped) out.push(`      skipped    ${f.skipped}`);
+    if (f.skipped && !(f.condition && !f.condition.value && f.skipped.includes(f.condition.reason ?? '\u0000'))) out.push(`      note       ${f.skipped}`);
     if (f.error) out.push(`      error      ${f.error.code}: ${f.error.message}`);
-    if (f.calls.length === 0) {
-      if (!f.error) out.push('      calls      none');
-    } else {
+    if (f.calls.length > 0) {
       out.push('      calls');
       f.calls.forEach((c, j) => {
         out.push(`        ${j + 1}. ${c.kind === 'write' ? '' : '(read) '}${c.method} ${formatValue(c.params)}`);
@@ -26,6 +31,7 @@ export function renderText(plan: PlanDocument): string {
     }
     out.push('');
   });
+  if (plan.firings.length > 0 && out[out.length - 1] !== '') out.push('');
   if (plan.batches.length > 0) {
     out.push('Batches:');
     for (const b of plan.batches) {

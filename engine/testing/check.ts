@@ -1,5 +1,5 @@
 /** Check one case's expectation against the plan (or the load diagnostics). Returns null when it holds, else why not. */
-import type { PlanDocument } from '../plan/types.js';
+import type { PlanDocument, PlanFiring } from '../plan/types.js';
 import type { Diagnostic } from '../rules/types.js';
 import { diffCalls } from './diff.js';
 import type { ExpectedCall, TestExpectation } from './types.js';
@@ -7,6 +7,15 @@ import type { ExpectedCall, TestExpectation } from './types.js';
 /** The write calls of a plan, in plan order, as test expectations see them. */
 export function plannedWrites(plan: PlanDocument): ExpectedCall[] {
   return plan.firings.flatMap((f) => f.calls.filter((c) => c.kind === 'write').map((c) => ({ method: c.method, params: c.params, rule: f.rule })));
+}
+
+/**
+ * Whether a firing is one whose trigger did not hold: the engine matches rules
+ * by event name and then skips a run whose `changed:` did not hold, or whose
+ * record equals the last snapshot, with these reasons (engine/pipeline/evaluate.ts).
+ */
+export function triggerDidNotHold(f: PlanFiring): boolean {
+  return f.calls.length === 0 && !f.error && typeof f.skipped === 'string' && /^(changed:|record unchanged since the last snapshot)/.test(f.skipped);
 }
 
 /** Whether an expected error matches a diagnostic or error (code, message substring, line). */
@@ -50,9 +59,10 @@ export function checkPlan(expect: TestExpectation, plan: PlanDocument): string |
   }
   for (const [rule, want] of Object.entries(expect.conditions ?? {})) {
     const w = typeof want === 'boolean' ? { value: want } : want;
-    const runs = plan.firings.filter((f) => f.rule === rule);
+    const runs = plan.firings.filter((f) => f.rule === rule && !triggerDidNotHold(f));
     if (runs.length === 0) {
-      problems.push(`condition of ${rule}: expected ${String(w.value)}, but the rule did not run (its trigger did not match, or no such rule)`);
+      const why = plan.firings.find((f) => f.rule === rule)?.skipped;
+      problems.push(`condition of ${rule}: expected ${String(w.value)}, but the rule did not run (${why ?? 'its trigger did not match, or no such rule'})`);
       continue;
     }
     const hit = runs.find((f) => (f.condition?.value ?? true) === w.value && (w.reason === undefined || (f.condition?.reason ?? '').includes(w.reason)));
@@ -62,7 +72,11 @@ export function checkPlan(expect: TestExpectation, plan: PlanDocument): string |
     }
   }
   for (const rule of expect.not_triggered ?? []) {
-    if (plan.firings.some((f) => f.rule === rule)) problems.push(`expected ${rule} not to run, but it ran`);
+    const ran = plan.firings.filter((f) => f.rule === rule && !triggerDidNotHold(f));
+    if (ran.length > 0) {
+      const how = ran.map((f) => (f.condition ? `condition ${String(f.condition.value)}` : f.skipped ?? f.error?.code ?? `${f.calls.length} calls`)).join('; ');
+      problems.push(`expected ${rule} not to run, but it ran (${how})`);
+    }
   }
   return problems.length === 0 ? null : problems.join('\n');
 }

@@ -10,7 +10,7 @@ describe('plan rendering', () => {
     expect(text).toContain('rule route-leads-key-accounts  (rules/03-route-leads.yaml:31)');
     expect(text).toContain('trigger    event ONCRMLEADADD (dry-run:event:1)');
     expect(text).toContain('record     lead 101 "Order, 50% off"');
-    expect(text).toContain('condition  false: lead.OPPORTUNITY < 1000000 was false: 1500000');
+    expect(text).toContain("[1] route-leads-inbound on lead 101 \"Order, 50% off\" (event ONCRMLEADADD (dry-run:event:1)): condition false: lead.OPPORTUNITY < 1000000 was false: 1500000");
     expect(text).toContain('1. crm.lead.update {"fields":{"ASSIGNED_BY_ID":12},"id":"101"}');
     expect(text).toContain('ASSIGNED_BY_ID: "1" → 12');
     expect(text).toContain('batch 1: 2 commands (crm.lead.update ×1, im.notify.system.add ×1)');
