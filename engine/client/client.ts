@@ -96,8 +96,11 @@ export interface ClientOptions {
   backoffBaseMs?: number;
   /** Longest backoff step (ms). @default 30000 */
   backoffMaxMs?: number;
-  /** Client-side leaky bucket; false disables it. @default plan standard {burst: 50, drainPerSecond: 2}, enterprise {250, 5} */
-  rateLimit?: { burst?: number; drainPerSecond?: number } | false;
+  /**
+   * Client-side leaky bucket; false disables it; pass a LeakyBucket to share one between several clients of the same portal.
+   * @default plan standard {burst: 50, drainPerSecond: 2}, enterprise {250, 5}
+   */
+  rateLimit?: { burst?: number; drainPerSecond?: number } | LeakyBucket | false;
   /** Per-method execution budget. @default {budgetSeconds: 480, slowdownAt: 0.8, fallbackWaitMs: 60000} */
   operating?: { budgetSeconds?: number; slowdownAt?: number; fallbackWaitMs?: number };
   /** Refresh OAuth tokens this long before their known expiry (ms). @default 60000 */
@@ -212,7 +215,9 @@ export class B24Client implements B24ClientApi {
       });
       this.#ownsDispatcher = true;
     }
-    if (options.rateLimit !== false) {
+    if (options.rateLimit instanceof LeakyBucket) {
+      this.#bucket = options.rateLimit;
+    } else if (options.rateLimit !== false) {
       const plan = DEFAULTS.rateLimit[config.plan] ?? DEFAULTS.rateLimit.standard;
       this.#bucket = new LeakyBucket(
         { burst: options.rateLimit?.burst ?? plan.burst, drainPerSecond: options.rateLimit?.drainPerSecond ?? plan.drainPerSecond },
@@ -372,7 +377,15 @@ export class B24Client implements B24ClientApi {
     this.#stats.commands += commands.length;
     this.#emit({ type: 'batch', commands: commands.length });
     for (const c of commands) this.#budget.observe(c.method, commandTime(env.result, c.key) as Partial<B24Time> | undefined);
-    return readBatchResult(env.result, commands.map((c) => c.key), halt);
+    const results = readBatchResult(env.result, commands.map((c) => c.key), halt);
+    for (const c of commands) {
+      // A command refused for its method's budget: hold the method, so the caller's next attempt waits for the reset.
+      if (results[c.key]?.error?.error === 'OPERATION_TIME_LIMIT') {
+        this.#stats.operatingLimitRefusals++;
+        this.#budget.block(c.method);
+      }
+    }
+    return results;
   }
 
   /** `call('batch', {cmd, halt})` with command strings as the portal takes them: guarded and passed through. */

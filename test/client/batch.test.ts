@@ -206,4 +206,21 @@ describe('batch', () => {
     await client.call('crm.deal.list', {});
     expect(clock.now()).toBe(start + 40_000);
   });
+
+  it('a command refused with OPERATION_TIME_LIMIT holds its method for later calls', async () => {
+    const start = 1_700_000_000_000;
+    server = await startServer((req) =>
+      req.method === 'batch'
+        ? ok({ result: { b: [] }, result_error: { a: { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked' } } })
+        : ok([]),
+    );
+    const clock = fakeClock(start);
+    client = createClient(webhookConfig(server.url), { clock, operating: { fallbackWaitMs: 30_000 } });
+    const r = await client.batch({ a: { method: 'crm.deal.list' }, b: { method: 'crm.lead.list' } });
+    expect(r.a?.error?.error).toBe('OPERATION_TIME_LIMIT');
+    await client.call('crm.lead.list', {});
+    expect(clock.now()).toBe(start);
+    await client.call('crm.deal.list', {});
+    expect(clock.now()).toBe(start + 30_000);
+  });
 });

@@ -102,4 +102,18 @@ describe('leaky bucket', () => {
     await free.close();
     expect(clock.sleeps).toEqual([1000]);
   });
+
+  it('two clients of one portal can share a bucket', async () => {
+    const clock = fakeClock();
+    server = await startServer(() => ok(true));
+    const shared = new LeakyBucket({ burst: 3, drainPerSecond: 1 }, clock);
+    client = createClient(webhookConfig(server.url), { clock, rateLimit: shared });
+    const other = createClient(webhookConfig(server.url), { clock, rateLimit: shared });
+    await client.call('crm.lead.get', {});
+    await other.call('crm.lead.get', {});
+    await client.call('crm.lead.get', {});
+    await other.call('crm.lead.get', {});
+    await other.close();
+    expect(clock.sleeps).toEqual([1000]);
+  });
 });
