@@ -2,7 +2,8 @@
  * The external services the scenario rules call, served locally for the demo:
  * an enrichment API (rules/02: `POST /enrich` → person and company profile),
  * an OpenAI-style chat completion (rules/05: `POST /ai/chat/completions`) and
- * a sync target (rules/06, 08: `PUT /sync/deals/ID`, `/sync/contacts/ID`).
+ * a sync target (rules/06, 08: `PUT /sync/deals/ID`, `/sync/contacts/ID`) and
+ * an ERP invoicing endpoint (rules/15: `POST /erp/invoices`).
  * Each checks its bearer token, as the real ones would, and records what it
  * received so the demo can show it.
  */
@@ -11,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 export interface StubRequest {
-  service: 'enrich' | 'ai' | 'sync';
+  service: 'enrich' | 'ai' | 'sync' | 'erp';
   method: string;
   path: string;
   body: unknown;
@@ -62,7 +63,8 @@ function hash(s: string): number {
 
 /** Start the stub server on a loopback port. */
 export async function startStubServices(): Promise<StubServices> {
-  const keys = { enrich: randomBytes(12).toString('hex'), ai: randomBytes(12).toString('hex'), sync: randomBytes(12).toString('hex') };
+  const keys = { enrich: randomBytes(12).toString('hex'), ai: randomBytes(12).toString('hex'), sync: randomBytes(12).toString('hex'), erp: randomBytes(12).toString('hex') };
+  let invoices = 0;
   const received: StubRequest[] = [];
   const self: { onRequest?: (r: StubRequest) => void } = {};
 
@@ -71,7 +73,7 @@ export async function startStubServices(): Promise<StubServices> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const body = await readJson(req);
       const auth = req.headers.authorization ?? '';
-      const service = url.pathname.startsWith('/enrich') ? 'enrich' : url.pathname.startsWith('/ai') ? 'ai' : url.pathname.startsWith('/sync') ? 'sync' : null;
+      const service = url.pathname.startsWith('/enrich') ? 'enrich' : url.pathname.startsWith('/ai') ? 'ai' : url.pathname.startsWith('/sync') ? 'sync' : url.pathname.startsWith('/erp') ? 'erp' : null;
       if (!service) return json(res, 404, { error: 'not found' });
       if (auth !== `Bearer ${keys[service]}`) return json(res, 401, { error: 'bad api key' });
       const r: StubRequest = { service, method: req.method ?? 'GET', path: url.pathname, body };
@@ -104,6 +106,10 @@ export async function startStubServices(): Promise<StubServices> {
           ],
         });
       }
+      if (service === 'erp') {
+        invoices++;
+        return json(res, 201, { number: `INV-2026-${String(invoices).padStart(4, '0')}`, status: 'issued' });
+      }
       return json(res, 200, { ok: true, id: url.pathname.split('/').pop() });
     })();
   });
@@ -119,6 +125,8 @@ export async function startStubServices(): Promise<StubServices> {
       AI_MODEL: 'demo-model',
       SYNC_URL: `${url}/sync`,
       SYNC_TOKEN: keys.sync,
+      INVOICING_URL: `${url}/erp`,
+      INVOICING_TOKEN: keys.erp,
     },
     received,
     set onRequest(fn: ((r: StubRequest) => void) | undefined) {
