@@ -40,9 +40,10 @@ export function ruleSchemas(): Map<string, unknown> {
   return out;
 }
 
-/** The compiled validator of one rule document (compiled on first use, then cached). */
-export function ruleValidator(): ValidateFunction {
-  if (cached) return cached;
+let cachedAjv: Ajv2020 | undefined;
+
+function ajvInstance(): Ajv2020 {
+  if (cachedAjv) return cachedAjv;
   // ajv-formats is CommonJS: under NodeNext its default export may arrive wrapped once more.
   const mod = addFormatsModule as unknown as { default?: unknown };
   const addFormats = (mod.default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
@@ -50,10 +51,21 @@ export function ruleValidator(): ValidateFunction {
   const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, verbose: true, allowUnionTypes: true });
   addFormats(ajv);
   for (const [rel, schema] of ruleSchemas()) ajv.addSchema(schema as object, BASE + rel);
-  const validate = ajv.getSchema(BASE + RULE_SCHEMA);
-  if (!validate) throw new Error(`schemas/${RULE_SCHEMA} is missing`);
-  cached = validate;
+  cachedAjv = ajv;
+  return ajv;
+}
+
+/** The compiled validator of one schema file (path relative to schemas/), compiled on first use and cached. */
+export function schemaValidator(rel: string): ValidateFunction {
+  const validate = ajvInstance().getSchema(BASE + rel);
+  if (!validate) throw new Error(`schemas/${rel} is missing`);
   return validate;
+}
+
+/** The compiled validator of one rule document (compiled on first use, then cached). */
+export function ruleValidator(): ValidateFunction {
+  cached ??= schemaValidator(RULE_SCHEMA);
+  return cached;
 }
 
 /** Validate one rule document; the ajv errors (empty when valid). */
@@ -62,7 +74,3 @@ export function validateRuleDocument(doc: unknown): ErrorObject[] {
   return validate(doc) ? [] : [...(validate.errors ?? [])];
 }
 
-/** Resolve a schema by URI (for error translation: property lists, examples). */
-export function schemaUri(rel: string): string {
-  return BASE + rel;
-}
