@@ -119,7 +119,9 @@ export class TokenManager {
     if (!this.#refresh || !auth.clientId || !auth.clientSecret) {
       throw fail('missing_credentials', 'refreshing needs B24_REFRESH_TOKEN, B24_CLIENT_ID and B24_CLIENT_SECRET (or a token file with a refresh token)');
     }
-    const url = new URL('oauth/token/', auth.oauthUrl.endsWith('/') ? auth.oauthUrl : `${auth.oauthUrl}/`);
+    // B24_OAUTH_URL is the token server (https://oauth.bitrix.info); accept the full endpoint (.../oauth/token/) too.
+    const base = auth.oauthUrl.replace(/\/+$/, '');
+    const url = new URL(/\/oauth\/token$/.test(base) ? `${base}/` : `${base}/oauth/token/`);
     url.searchParams.set('grant_type', 'refresh_token');
     url.searchParams.set('client_id', auth.clientId);
     url.searchParams.set('client_secret', auth.clientSecret);

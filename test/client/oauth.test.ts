@@ -73,6 +73,15 @@ describe('OAuth', () => {
     expect(client.stats.refreshes).toBe(1);
   });
 
+  it('B24_OAUTH_URL may be the token server or its full /oauth/token/ endpoint', async () => {
+    const p = portal();
+    p.state.current = 'elsewhere-1';
+    server = await startServer(p.handler);
+    client = createClient(oauthConfig(server.url, join(dir, 't.json'), { oauthUrl: `${server.url}/oauth/token/` }), { clock: fakeClock() });
+    await client.call('crm.lead.get', {});
+    expect(server.seen.find((s) => s.method === 'oauth/token')?.path).toBe('/oauth/token/');
+  });
+
   it('20 concurrent calls that all hit expired_token cause exactly one refresh request', async () => {
     const p = portal();
     p.state.current = 'rotated-elsewhere';
