@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEventHub, type EventHub, type EventHubOptions } from '../../emulator/events/index.js';
+import { createEventHub, encodeForm, type EventHub, type EventHubOptions } from '../../emulator/events/index.js';
 import { eventMethods } from '../../emulator/methods/event.js';
 import { PortalError, type CallContext, type Params } from '../../emulator/types.js';
 
@@ -389,5 +389,19 @@ describe('online delivery', () => {
     expect((await h.call('event.test', { any: 'thing' })).result).toBe(1);
     await h.hub.idle();
     expect(new URLSearchParams(received[0]!.body).get('data[QUERY][any]')).toBe('thing');
+  });
+});
+
+describe('handler form encoding', () => {
+  it('writes PHP bracket keys, lists by index, booleans as 1/empty, and leaves out null', () => {
+    const body = encodeForm({ event: 'ONTASKADD', data: { FIELDS_AFTER: { ID: 7, TAGS: ['a b', 'c&d'] }, DONE: true, NO: false, GONE: null } });
+    expect([...new URLSearchParams(body)]).toEqual([
+      ['event', 'ONTASKADD'],
+      ['data[FIELDS_AFTER][ID]', '7'],
+      ['data[FIELDS_AFTER][TAGS][0]', 'a b'],
+      ['data[FIELDS_AFTER][TAGS][1]', 'c&d'],
+      ['data[DONE]', '1'],
+      ['data[NO]', ''],
+    ]);
   });
 });
