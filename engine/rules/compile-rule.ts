@@ -147,6 +147,9 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
       if (typeof last === 'string') r.report(p.code, join(pointer, ...p.path.slice(0, -1)), p.message, p.hint, { key: last });
       else r.report(p.code, join(pointer, ...p.path), p.message, p.hint);
     }
+    for (const at of templateStrings(expr)) {
+      r.report('LOGIC_TEMPLATE', join(pointer, ...at), 'templates ({{ }}) are not expanded inside json-logic; this string is compared literally', 'read values with { var: deal.ID } instead of "{{ deal.ID }}"', { severity: 'warning' });
+    }
     for (const ref of logicRefs(expr)) {
       if (ref.name === 'env' && scope.has('env')) checkEnvRef(ref.varPath.split('.')[1], join(pointer, ...ref.path));
       else if (!scope.has(ref.name)) {
@@ -380,6 +383,15 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
     if (f.order !== undefined) spec.order = normalizeOrder(f.order);
     if (f.entity === 'item' && f.entity_type_id === undefined) r.report('SCHEMA', ptr, `${where} reads smart-process items and needs entity_type_id`, 'e.g. entity_type_id: 128');
   }
+}
+
+/** Paths of strings inside a json-logic expression that look like templates. */
+function templateStrings(expr: unknown, path: Array<string | number> = [], depth = 0): Array<Array<string | number>> {
+  if (depth > 64) return [];
+  if (typeof expr === 'string') return expr.includes('{{') ? [path] : [];
+  if (Array.isArray(expr)) return expr.flatMap((x, i) => templateStrings(x, [...path, i], depth + 1));
+  if (expr !== null && typeof expr === 'object') return Object.entries(expr).flatMap(([k, v]) => templateStrings(v, [...path, k], depth + 1));
+  return [];
 }
 
 function normalizeOrder(order: Record<string, string>): Record<string, 'ASC' | 'DESC'> {
