@@ -15,3 +15,20 @@ describe('rules/', () => {
     expect(result.rules.length).toBeGreaterThanOrEqual(files.length);
   });
 });
+
+describe('docs/rule-format.md', () => {
+  it('its whole-rule example validates', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { PACKAGE_ROOT } = await import('../../engine/paths.js');
+    const { loadRuleSource } = await import('../../engine/rules/index.js');
+    const md = readFileSync(join(PACKAGE_ROOT, 'docs', 'rule-format.md'), 'utf8');
+    const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^id: /m.test(b));
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const b of blocks) {
+      const r = loadRuleSource(b, 'docs/rule-format.md');
+      expect(formatDiagnostics(r.diagnostics, 'text')).toBe('');
+      expect(r.rules).toHaveLength(1);
+    }
+  });
+});
