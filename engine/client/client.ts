@@ -40,7 +40,7 @@ import {
   type KeyedCommand,
 } from './batch.js';
 import { systemClock, type Clock } from './clock.js';
-import { AuthError, B24ApiError, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
+import { AuthError, B24ApiError, errorText, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
 import { LeakyBucket } from './leaky-bucket.js';
 import {
   listAll as listAllImpl,
@@ -445,7 +445,7 @@ export class B24Client implements B24ClientApi {
     try {
       this.#o.onEvent(event);
     } catch (err) {
-      this.#logger.warn({ err }, 'client onEvent callback threw');
+      this.#logger.warn({ error: errorText(err) }, 'client onEvent callback threw');
     }
   }
 
@@ -463,7 +463,7 @@ export class B24Client implements B24ClientApi {
           const code = (error as B24RulesError).code ?? 'UNKNOWN';
           this.#stats.retries++;
           this.#emit({ type: 'retry', method, attempt: attemptNumber, delayMs, code });
-          this.#logger.warn({ method, attempt: attemptNumber, delayMs, code, err: error }, 'REST call failed; retrying');
+          this.#logger.warn({ method, attempt: attemptNumber, delayMs, code, error: errorText(error) }, 'REST call failed; retrying');
           await this.#clock.sleep(delayMs);
         },
       });

@@ -143,3 +143,9 @@ export class WriteRefusedError extends B24RulesError {
     this.command = command;
   }
 }
+
+/** One line for a log record: the message (redacted), with the code when there is one. Logs pass plain text, not Error objects, so nothing is lost to serialization. */
+export function errorText(err: unknown): string {
+  if (err instanceof B24RulesError) return `${err.code}: ${err.message}`;
+  return redact(err instanceof Error ? err.message : String(err));
+}

@@ -9,6 +9,7 @@ export {
   NetworkError,
   OutcomeUnknownError,
   WriteRefusedError,
+  errorText,
   type B24ApiErrorDetails,
 } from './errors.js';
 export { systemClock, type Clock } from './clock.js';

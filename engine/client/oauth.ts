@@ -14,7 +14,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Clock } from './clock.js';
-import { AuthError } from './errors.js';
+import { AuthError, errorText } from './errors.js';
 import { fingerprint, readTokens, writeTokens, type StoredTokens } from './token-store.js';
 import { send, TransportError, type TransportOptions } from './transport.js';
 import type { OAuthAuthConfig } from './types.js';
@@ -68,7 +68,7 @@ export class TokenManager {
   #load(): Promise<void> {
     this.#loaded ??= (async () => {
       const stored = await readTokens(this.#o.auth.tokenFile).catch((err: unknown) => {
-        this.#o.logger.warn({ err, file: this.#o.auth.tokenFile }, 'cannot read the token file; using the configured tokens');
+        this.#o.logger.warn({ error: errorText(err), file: this.#o.auth.tokenFile }, 'cannot read the token file; using the configured tokens');
         return undefined;
       });
       if (!stored || stored.portal !== this.#o.portal) return;
@@ -183,7 +183,7 @@ export class TokenManager {
       await writeTokens(this.#o.auth.tokenFile, stored);
     } catch (err) {
       // The call can go on with the new token; but the rotated refresh token is lost at the next restart, so say so loudly.
-      this.#o.logger.error({ err, file: this.#o.auth.tokenFile }, 'cannot persist refreshed OAuth tokens; after a restart the application must be re-authorized');
+      this.#o.logger.error({ error: errorText(err), file: this.#o.auth.tokenFile }, 'cannot persist refreshed OAuth tokens; after a restart the application must be re-authorized');
     }
     this.#o.logger.info({ expiresAt: this.#expiresAt }, 'OAuth access token refreshed');
     return access;

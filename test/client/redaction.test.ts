@@ -58,6 +58,8 @@ describe('secrets never leak', () => {
     for (const text of [everything(unknown), everything(apiErr), lines.join('')]) expect(text).not.toContain(WEBHOOK_CODE);
     expect(lines.length).toBeGreaterThan(3);
     expect(lines.some((l) => l.includes('"method":"crm.lead.get"'))).toBe(true);
+    // the retry after the 500 is logged with what went wrong
+    expect(lines.some((l) => l.includes('REST call failed; retrying') && l.includes('B24_SERVER_ERROR: crm.lead.get: INTERNAL_SERVER_ERROR'))).toBe(true);
   });
 
   it('OAuth tokens and the client secret: not in logs or errors, before or after a refresh', async () => {
