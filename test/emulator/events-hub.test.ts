@@ -215,6 +215,22 @@ describe('offline queue: one record per object', () => {
   });
 });
 
+describe('offline queue: list paging', () => {
+  it('pages by 50 with total and next, and get honours limit', async () => {
+    const h = harness();
+    await h.call('event.bind', { event: 'ONCRMLEADADD', event_type: 'offline' });
+    for (let id = 1; id <= 120; id++) h.change('ONCRMLEADADD', id);
+    const first = await h.call('event.offline.list');
+    expect([(first.result as unknown[]).length, first.total, first.next]).toEqual([50, 120, 50]);
+    const last = await h.call('event.offline.list', { start: 100 });
+    expect([(last.result as unknown[]).length, last.total, last.next]).toEqual([20, 120, undefined]);
+    expect(ids(last.result as ListRow[])[0]).toBe('101');
+    expect((await get(h, { limit: 70 })).events).toHaveLength(70);
+    expect((await list(h))).toHaveLength(50);
+    expect((await h.call('event.offline.list')).total).toBe(50);
+  });
+});
+
 describe('offline queue: auth_connector', () => {
   it('a change made with a connector is not queued to that connector, but is queued to the source-less queue', async () => {
     const h = harness();
