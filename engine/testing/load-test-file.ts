@@ -62,7 +62,8 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
   const errors = validate(value);
   if (errors.length > 0) {
     const e = pickError(errors);
-    throw new InputFileError('RULE_TEST_INVALID', display, src.lineOf(e.instancePath), `${describeAjv(e)} (see docs/rule-tests.md)`);
+    const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty?: string }).additionalProperty)}` : '';
+    throw new InputFileError('RULE_TEST_INVALID', display, src.lineOf(`${e.instancePath}${extra}`), `${describeAjv(e)} (see docs/rule-tests.md)`);
   }
   const doc = value as {
     rules?: string | string[];

@@ -4,7 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 export interface YamlSource {
   doc: Document;
   lines: LineCounter;
-  /** 1-based line of the node at a JSON pointer (`/tests/2/expect`), or of the nearest existing parent. */
+  /** 1-based line of the node at a JSON pointer (`/tests/2/expect`: the line of its key), or of the nearest existing parent. */
   lineOf(pointer: string): number;
 }
 
@@ -20,13 +20,13 @@ export function parseYamlSource(text: string): YamlSource {
       if (range) line = lines.linePos(range[0]).line;
     };
     at(node);
-    for (const part of parts) {
+    for (const [i, part] of parts.entries()) {
       if (isMap(node)) {
         const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === part);
         if (!pair) break;
         at(pair.key);
         node = pair.value;
-        if (node) at(node);
+        if (node && i < parts.length - 1) at(node);
       } else if (isSeq(node)) {
         node = node.items[Number(part)];
         if (!node) break;

@@ -1,0 +1,149 @@
+/**
+ * `rules dry-run` as a subprocess on the scenario library and on broken
+ * inputs: output, exit codes, the saved plan, GitHub output. Live mode is in
+ * dry-run-live.test.ts.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../engine/paths.js';
+import type { PlanDocument } from '../../engine/plan/types.js';
+import { runCli } from '../helpers/cli.js';
+
+const FX = join(PACKAGE_ROOT, 'test', 'fixtures', 'dry-run');
+const ROUTE = ['rules/03-route-leads.yaml', '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--at', '2026-11-24T09:00:00+03:00'];
+/** No portal in the environment: fixtures mode must not need one. */
+const NO_PORTAL = { B24_WEBHOOK_URL: '', B24_DOMAIN: '', B24_AUTH_MODE: '', B24_ACCESS_TOKEN: '', B24_WEBHOOK_CODE: '', GITHUB_STEP_SUMMARY: '' };
+let tmp: string;
+/** The line the loader reports for a rule: its `id:` line (computed, so edits to the rule's comments do not break the test). */
+let keyAccountsLine: number;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'dry-run-cli-'));
+  const lines = (await readFile(join(PACKAGE_ROOT, 'rules', '03-route-leads.yaml'), 'utf8')).split('\n');
+  keyAccountsLine = lines.indexOf('id: route-leads-key-accounts') + 1;
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe.concurrent('rules dry-run on the scenario fixtures', () => {
+  it('prints each writing run with trigger, record, condition, calls and before/after, then batches and the estimate; exit 0', async () => {
+    const r = await runCli(['dry-run', ...ROUTE], { env: NO_PORTAL });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`~ [2] rule route-leads-key-accounts  (rules/03-route-leads.yaml:${keyAccountsLine})`);
+    expect(r.stdout).toContain('record     lead 301 "Поставка серверного оборудования"');
+    expect(r.stdout).toContain('1. crm.lead.update {"fields":{"ASSIGNED_BY_ID":12},"id":"301"}');
+    expect(r.stdout).toContain('ASSIGNED_BY_ID: "1" → 12');
+    // A run that does nothing says which part of the condition was false.
+    expect(r.stdout).toMatch(/route-leads-inbound on lead 306 .*: condition false: in_list\(lead\.ASSIGNED_BY_ID \("15"\)/);
+    expect(r.stdout).toContain('batch 1: 10 commands (crm.lead.update ×5, im.notify.system.add ×5)');
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^Plan: 10 writes from 5 of 28 rule runs, in 1 batch, ~\d+ HTTP requests .* at the standard limit \(burst 50, 2\/s\)\.$/);
+  });
+
+  it('exits 2 with --detailed-exitcode when changes are planned, 0 when none are', async () => {
+    expect((await runCli(['dry-run', ...ROUTE, '--detailed-exitcode'], { env: NO_PORTAL })).code).toBe(2);
+    // At 10:00 no schedule fires and there are no events: nothing to do.
+    const none = await runCli(['dry-run', 'rules/07-stale-deals.yaml', '--fixtures', 'rules/fixtures/07-stale-deals.fixtures.yaml', '--at', '2026-11-24T10:00:00+03:00', '--detailed-exitcode'], { env: NO_PORTAL });
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('No changes.');
+  });
+
+  it('runs the schedule rules whose cron fires at --at, with that clock', async () => {
+    const r = await runCli(['dry-run', 'rules/07-stale-deals.yaml', '--fixtures', 'rules/fixtures/07-stale-deals.fixtures.yaml', '--at', '2026-11-24T09:00:00+03:00', '--format', 'json'], { env: NO_PORTAL });
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    expect(plan.inputs.schedule_ticks).toEqual([{ rule: 'stale-deals', at: '2026-11-24T06:00:00.000Z' }]);
+    expect(plan.firings.filter((f) => f.calls.length > 0).map((f) => f.record?.id)).toEqual(['701', '705']);
+    expect(plan.summary.by_method).toEqual({ 'crm.activity.todo.add': 2, 'crm.timeline.comment.add': 2, 'im.notify.system.add': 2 });
+  });
+
+  it('json has format_version, is byte-identical across runs, and --out saves the same plan with the records read', async () => {
+    const out = join(tmp, 'plan.json');
+    const a = await runCli(['dry-run', ...ROUTE, '--format', 'json', '--out', out], { env: NO_PORTAL });
+    const b = await runCli(['dry-run', ...ROUTE, '--format', 'json'], { env: NO_PORTAL });
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const plan = JSON.parse(a.stdout) as PlanDocument;
+    expect(plan.format_version).toBe(1);
+    expect(plan.summary).toMatchObject({ firings: 28, acting: 5, writes: 10, errors: 0 });
+    expect(plan.batches).toEqual([{ index: 1, calls: expect.any(Array) }]);
+    expect(await readFile(out, 'utf8')).toBe(a.stdout);
+    const lead301 = plan.reads.find((x) => x.entity === 'lead' && x.id === '301');
+    expect(lead301).toMatchObject({ date_modify: '2026-11-24T08:40:00+03:00', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+  });
+
+  it('takes events from a JSON-lines file (offline records and webhook payloads) instead of the fixtures', async () => {
+    const r = await runCli(['dry-run', 'rules/03-route-leads.yaml', '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--events', join(FX, 'route-leads.events.jsonl'), '--at', '2026-11-24T09:00:00+03:00', '--format', 'json'], { env: NO_PORTAL });
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    expect(plan.inputs.events).toBe(2);
+    expect(plan.firings.filter((f) => f.calls.length > 0).map((f) => [f.rule, f.record?.id])).toEqual([['route-leads-key-accounts', '301']]);
+  });
+
+  it('github: ::notice per writing run on the rule line, and a Markdown summary appended to $GITHUB_STEP_SUMMARY', async () => {
+    const summary = join(tmp, 'summary.md');
+    await writeFile(summary, 'previous step\n');
+    const r = await runCli(['dry-run', ...ROUTE, '--format', 'github'], { env: { ...NO_PORTAL, GITHUB_STEP_SUMMARY: summary } });
+    expect(r.code).toBe(0);
+    const notices = r.stdout.split('\n').filter((l) => l.startsWith('::notice '));
+    expect(notices).toHaveLength(5);
+    expect(notices[0]).toMatch(new RegExp(`^::notice file=rules/03-route-leads\\.yaml,line=${keyAccountsLine},title=route-leads-key-accounts would write 2 calls::event ONCRMLEADADD`));
+    const md = await readFile(summary, 'utf8');
+    expect(md.startsWith('previous step\n### b24-rules dry-run')).toBe(true);
+    expect(md).toContain('| 2 | `route-leads-key-accounts` |');
+  });
+
+  it('markdown suits a PR comment', async () => {
+    const r = await runCli(['dry-run', ...ROUTE, '--format', 'markdown'], { env: NO_PORTAL });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^### b24-rules dry-run\n\n\*\*Plan: 10 writes/);
+  });
+});
+
+describe.concurrent('rules dry-run on broken inputs', () => {
+  it('an invalid rule: exit 1, the diagnostic with file:line, no plan', async () => {
+    const r = await runCli(['dry-run', join(FX, 'invalid-rule.yaml'), '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml'], { env: NO_PORTAL });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid-rule\.yaml:9:\d+/);
+    expect(r.stderr).toContain('nosuchthing');
+    expect(r.stdout).toBe('');
+  });
+
+  it('fixtures with an unknown key: exit 1 naming file, line and the known keys', async () => {
+    const r = await runCli(['dry-run', ...ROUTE.slice(0, 1), '--fixtures', join(FX, 'bad-fixtures.yaml')], { env: NO_PORTAL });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FIXTURES_INVALID: .*bad-fixtures\.yaml:3: unknown key 'leeds'\. Known: users, departments, leads/);
+  });
+
+  it('fixtures with a YAML syntax error: exit 1 with the line', async () => {
+    const r = await runCli(['dry-run', ...ROUTE.slice(0, 1), '--fixtures', join(FX, 'bad-fixtures-syntax.yaml')], { env: NO_PORTAL });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FIXTURES_INVALID: .*bad-fixtures-syntax\.yaml:\d+: YAML syntax/);
+  });
+
+  it('an events file with a bad line: exit 1 with file:line and the expected shape', async () => {
+    const r = await runCli(['dry-run', ...ROUTE, '--events', join(FX, 'bad-events.jsonl')], { env: NO_PORTAL });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/EVENTS_INVALID: .*bad-events\.jsonl:2: no EVENT_NAME \(offline record\) or event \(webhook payload\); each line must be one JSON object/);
+  });
+
+  it('a missing events file, a bad --at and a bad --format are reported', async () => {
+    const missing = await runCli(['dry-run', ...ROUTE, '--events', join(FX, 'nope.jsonl')], { env: NO_PORTAL });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.jsonl: cannot read the events file/);
+    const at = await runCli(['dry-run', ...ROUTE.slice(0, 3), '--at', 'tomorrow'], { env: NO_PORTAL });
+    expect(at.code).toBe(2);
+    expect(at.stderr).toContain('--at must be an ISO 8601 time with an offset');
+    const fmt = await runCli(['dry-run', ...ROUTE, '--format', 'yaml'], { env: NO_PORTAL });
+    expect(fmt.code).toBe(2);
+  });
+
+  it('without fixtures and without a portal configured: exit 1 saying how to configure one', async () => {
+    const r = await runCli(['dry-run', join(PACKAGE_ROOT, 'rules', '03-route-leads.yaml'), '--events', join(FX, 'route-leads.events.jsonl')], { env: NO_PORTAL, cwd: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no Bitrix24 connection configured');
+  });
+});
