@@ -27,6 +27,29 @@ export const VOLATILE_FIELDS: ReadonlySet<string> = new Set([
   'TIMESTAMP_X',
 ]);
 
+/**
+ * Fields the portal derives from others (a stage's semantics, flags). They take
+ * part in `changed:` triggers, but a change of only these is not a change of the
+ * record: the engine's own update moves them too.
+ */
+export const DERIVED_FIELDS: ReadonlySet<string> = new Set([
+  'IS_NEW',
+  'STAGE_SEMANTIC_ID',
+  'STATUS_SEMANTIC_ID',
+  'HAS_PHONE',
+  'HAS_EMAIL',
+  'HAS_IMOL',
+  'IS_RETURN_CUSTOMER',
+  'DATE_CLOSED',
+  'stageSemanticId',
+  'isNew',
+]);
+
+/** Whether the changes include a field that is neither volatile nor derived. */
+export function isRealChange(changes: Changes): boolean {
+  return Object.keys(changes).some((k) => !DERIVED_FIELDS.has(k));
+}
+
 export type Changes = Record<string, { from: unknown; to: unknown }>;
 
 /** Fields whose value differs between the snapshot and the record. Without a snapshot every field counts as changed from undefined. */

@@ -130,10 +130,16 @@ class RulesEngine implements Engine {
     report.recovered = await recoverInDoubt({ store: this.#store, client: this.#client, logger: this.#logger, lookupMarginMs: this.#opts.lookupMarginMs, onDone });
     this.stats.effectsRecovered += report.recovered;
 
+    const matched: Array<{ item: InboxItem; runs: Expanded[] }> = [];
     for (const item of this.#store.inbox.ready(this.#opts.maxItemsPerTick)) {
       report.items += 1;
-      report.runsCreated += await this.#match(item, reader, report);
+      const runs = await this.#match(item, reader, report);
+      if (runs) matched.push({ item, runs });
     }
+    // One commit for the whole tick's matching: durable before anything is sent.
+    this.#store.transaction(() => {
+      for (const m of matched) report.runsCreated += this.#createRuns(m.item, m.runs);
+    });
 
     for (const run of this.#store.runs.due(['waiting'], this.#opts.maxRunsPerTick)) {
       this.#store.transaction(() => {
@@ -146,8 +152,7 @@ class RulesEngine implements Engine {
 
     for (let stage = 0; stage < this.#opts.maxStagesPerTick; stage++) {
       this.#advance(report);
-      const activeIds = new Set(this.#store.runs.due(['active'], 100_000).map((r) => r.id));
-      const pending = this.#store.effects.inState('pending').filter((e) => activeIds.has(e.runId));
+      const pending = this.#store.effects.pendingOfActiveRuns();
       if (pending.length === 0) break;
       const ex = await executeEffects(pending, {
         store: this.#store,
@@ -192,9 +197,8 @@ class RulesEngine implements Engine {
 
   // ── match: item → runs ──
 
-  async #match(item: InboxItem, reader: TickReader, report: TickReport): Promise<number> {
+  async #match(item: InboxItem, reader: TickReader, report: TickReport): Promise<Expanded[] | undefined> {
     const rules = matchRules(item, this.rules());
-    const triggerKey = triggerKeyOf(item);
     const runs: Expanded[] = [];
     try {
       for (const rule of rules) runs.push(...(await this.#expand(item, rule, reader)));
@@ -211,8 +215,13 @@ class RulesEngine implements Engine {
         this.#store.inbox.retryLater(item.id, this.#now() + this.#backoff(item.attempts + 1), e.message);
       }
       this.#logger.warn({ item: item.id, err: e }, 'matching an inbox item failed');
-      return 0;
+      return undefined;
     }
+    return runs;
+  }
+
+  #createRuns(item: InboxItem, runs: Expanded[]): number {
+    const triggerKey = triggerKeyOf(item);
     this.#store.transaction(() => {
       for (const r of runs) {
         this.#store.runs.create({
@@ -332,6 +341,16 @@ class RulesEngine implements Engine {
     await loadFacts(targets, reader, this.#records);
     const ctx = this.#evalContext(new Map(), false);
     const preload: RecordRefLike[] = [];
+    this.#store.transaction(() => this.#evaluateLoaded(targets, inFlight, ctx, preload, report));
+    try {
+      await loadRecords(preload, reader, this.#records);
+    } catch (err) {
+      // Without the record an update sends every field it names: correct, only less frugal.
+      this.#logger.warn({ err }, 'loading update targets failed');
+    }
+  }
+
+  #evaluateLoaded(targets: Array<LoadTarget & { work: RunWork }>, inFlight: Set<string>, ctx: EvalContext, preload: RecordRefLike[], report: TickReport): void {
     for (const t of targets) {
       const w = t.work;
       const runId = w.runId!;
@@ -355,7 +374,7 @@ class RulesEngine implements Engine {
           }
         }
       }
-      const outcome = this.#store.transaction(() => evaluateRun(w, ctx));
+      const outcome = evaluateRun(w, ctx);
       if (outcome.kind === 'error') {
         this.#failBeforeActions(w, outcome.message, 'user', report);
         continue;
@@ -374,12 +393,6 @@ class RulesEngine implements Engine {
         concurrencyKey: w.concurrencyKey,
       });
       preload.push(...this.#updateTargets(w, ctx));
-    }
-    try {
-      await loadRecords(preload, reader, this.#records);
-    } catch (err) {
-      // Without the record an update sends every field it names: correct, only less frugal.
-      this.#logger.warn({ err }, 'loading update targets failed');
     }
   }
 
@@ -428,14 +441,18 @@ class RulesEngine implements Engine {
   // ── active runs: settle the stage, plan the next one ──
 
   #advance(report: TickReport): void {
-    for (const run of this.#store.runs.due(['active'], 100_000)) {
+    // One commit for the whole pass: every planned call is in the ledger before the executor sends any.
+    this.#store.transaction(() => this.#advanceAll(report));
+  }
+
+  #advanceAll(report: TickReport): void {
+    for (const run of this.#store.runs.settledActive(100_000)) {
       const rule = this.#rules.get(run.ruleId);
       if (!rule) {
         this.#finishRun(run.id, 'failed', report, { reason: `rule ${run.ruleId} is no longer loaded` });
         continue;
       }
       const effects = this.#store.effects.forRun(run.id);
-      if (effects.some((e) => e.state === 'pending' || e.state === 'sent')) continue;
       const failed = effects.filter((e) => e.state === 'failed' && !e.final);
       if (failed.length) {
         this.#onFailure(run, rule, failed, report);
@@ -507,7 +524,8 @@ class RulesEngine implements Engine {
         this.#deadLetter(run.id, item, rule.id, stage.error.message, report);
         return;
       }
-      this.#store.runs.update(run.id, { cursor: stage.cursor, facts: persisted, trace });
+      const factsChanged = Object.keys(persisted).length !== Object.keys(w.facts).length + 1 || Object.keys(stage.assigned).length > 0;
+      this.#store.runs.update(run.id, { cursor: stage.cursor, ...(factsChanged ? { facts: persisted } : {}), trace });
       if (stage.finished && added === 0) {
         this.#finishRun(run.id, 'done', report, stage.stopReason ? { reason: `stop: ${stage.stopReason}` } : {});
       }

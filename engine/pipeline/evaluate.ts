@@ -4,7 +4,7 @@
  */
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/types.js';
-import { changedMatches, diffRecord, type Changes } from './changes.js';
+import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
 import type { RunWork } from './work.js';
 
 export type EvalOutcome =
@@ -54,7 +54,7 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);
           if (!m.ok) return { kind: 'skip', reason: `changed: ${m.reason}` };
-        } else if (previous && /UPDATE$/.test(event) && Object.keys(changes).length === 0) {
+        } else if (previous && /UPDATE$/.test(event) && !isRealChange(changes)) {
           return { kind: 'skip', reason: 'record unchanged since the last snapshot (a repeat, or the engine’s own write)' };
         }
       }

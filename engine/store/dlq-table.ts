@@ -1,5 +1,6 @@
 /** The dead-letter queue: items whose run failed after its retry budget, with the error and the payload, for `rules dlq`. */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.js';
 import { StateNotFoundError } from './errors.js';
 import type { InboxTable } from './inbox-table.js';
 import { fromJson, toJson } from './json.js';
@@ -31,8 +32,7 @@ export class DlqTable {
   }
 
   add(entry: { itemId: number; runId: number | null; ruleId: string | null; error: string; payload: Record<string, unknown> }): number {
-    const info = this.#db
-      .prepare(`INSERT INTO dlq (item_id, run_id, rule_id, error, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+    const info = stmt(this.#db, `INSERT INTO dlq (item_id, run_id, rule_id, error, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
       .run(entry.itemId, entry.runId, entry.ruleId, entry.error, toJson(entry.payload), this.#now());
     return Number(info.lastInsertRowid);
   }
@@ -41,14 +41,14 @@ export class DlqTable {
   list(filter: { ruleId?: string; limit?: number } = {}): DlqEntry[] {
     const rows = (
       filter.ruleId === undefined
-        ? this.#db.prepare(`SELECT * FROM dlq ORDER BY id DESC LIMIT ?`).all(filter.limit ?? 100)
-        : this.#db.prepare(`SELECT * FROM dlq WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(filter.ruleId, filter.limit ?? 100)
+        ? stmt(this.#db, `SELECT * FROM dlq ORDER BY id DESC LIMIT ?`).all(filter.limit ?? 100)
+        : stmt(this.#db, `SELECT * FROM dlq WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(filter.ruleId, filter.limit ?? 100)
     ) as DlqRow[];
     return rows.map(toEntry);
   }
 
   get(id: number): DlqEntry | undefined {
-    const row = this.#db.prepare(`SELECT * FROM dlq WHERE id = ?`).get(id) as DlqRow | undefined;
+    const row = stmt(this.#db, `SELECT * FROM dlq WHERE id = ?`).get(id) as DlqRow | undefined;
     return row ? toEntry(row) : undefined;
   }
 
@@ -61,7 +61,7 @@ export class DlqTable {
     const entry = this.get(id);
     if (!entry) throw new StateNotFoundError('DLQ entry', id);
     this.#db.transaction(() => {
-      this.#db.prepare(`DELETE FROM dlq WHERE item_id = ?`).run(entry.itemId);
+      stmt(this.#db, `DELETE FROM dlq WHERE item_id = ?`).run(entry.itemId);
       this.#inbox.requeue(entry.itemId);
     })();
     return entry;
@@ -71,11 +71,11 @@ export class DlqTable {
   drop(id: number): DlqEntry {
     const entry = this.get(id);
     if (!entry) throw new StateNotFoundError('DLQ entry', id);
-    this.#db.prepare(`DELETE FROM dlq WHERE id = ?`).run(id);
+    stmt(this.#db, `DELETE FROM dlq WHERE id = ?`).run(id);
     return entry;
   }
 
   count(): number {
-    return (this.#db.prepare(`SELECT COUNT(*) AS n FROM dlq`).get() as { n: number }).n;
+    return (stmt(this.#db, `SELECT COUNT(*) AS n FROM dlq`).get() as { n: number }).n;
   }
 }

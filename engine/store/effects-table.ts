@@ -5,6 +5,7 @@
  * leaves, so after a crash every `sent` row is known to be in doubt.
  */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
 
@@ -69,8 +70,7 @@ export class EffectsTable {
    * inserted and the existing row is returned with `existed: true`.
    */
   record(effect: NewEffect): { effect: EffectRecord; existed: boolean } {
-    const info = this.#db
-      .prepare(
+    const info = stmt(this.#db, 
         `INSERT OR IGNORE INTO effects (effect_key, run_id, seq, action_index, kind, method, params, as_name, recovery, meta, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -87,69 +87,76 @@ export class EffectsTable {
         effect.meta ? toJson(effect.meta) : null,
         this.#now(),
       );
-    const row = this.#db.prepare(`SELECT * FROM effects WHERE effect_key = ?`).get(effect.effectKey) as EffectRow;
+    const row = stmt(this.#db, `SELECT * FROM effects WHERE effect_key = ?`).get(effect.effectKey) as EffectRow;
     return { effect: toEffect(row), existed: info.changes === 0 };
   }
 
   /** Take over an effect left failed by an earlier run with the same key (DLQ retry): it will be sent again. */
   adopt(id: number, runId: number, seq: number): void {
-    this.#db.prepare(`UPDATE effects SET run_id = ?, seq = ?, state = 'pending', final = 0, error = NULL WHERE id = ? AND state = 'failed'`).run(runId, seq, id);
+    stmt(this.#db, `UPDATE effects SET run_id = ?, seq = ?, state = 'pending', final = 0, error = NULL WHERE id = ? AND state = 'failed'`).run(runId, seq, id);
   }
 
   get(key: string): EffectRecord | undefined {
-    const row = this.#db.prepare(`SELECT * FROM effects WHERE effect_key = ?`).get(key) as EffectRow | undefined;
+    const row = stmt(this.#db, `SELECT * FROM effects WHERE effect_key = ?`).get(key) as EffectRow | undefined;
     return row ? toEffect(row) : undefined;
   }
 
   byId(id: number): EffectRecord | undefined {
-    const row = this.#db.prepare(`SELECT * FROM effects WHERE id = ?`).get(id) as EffectRow | undefined;
+    const row = stmt(this.#db, `SELECT * FROM effects WHERE id = ?`).get(id) as EffectRow | undefined;
     return row ? toEffect(row) : undefined;
   }
 
   forRun(runId: number): EffectRecord[] {
-    return (this.#db.prepare(`SELECT * FROM effects WHERE run_id = ? ORDER BY seq, id`).all(runId) as EffectRow[]).map(toEffect);
+    return (stmt(this.#db, `SELECT * FROM effects WHERE run_id = ? ORDER BY seq, id`).all(runId) as EffectRow[]).map(toEffect);
   }
 
   /** Effects in a state, in run order (run id, then seq). */
   inState(state: EffectState, limit = 10_000): EffectRecord[] {
-    return (this.#db.prepare(`SELECT * FROM effects WHERE state = ? ORDER BY run_id, seq, id LIMIT ?`).all(state, limit) as EffectRow[]).map(toEffect);
+    return (stmt(this.#db, `SELECT * FROM effects WHERE state = ? ORDER BY run_id, seq, id LIMIT ?`).all(state, limit) as EffectRow[]).map(toEffect);
+  }
+
+  /** Pending effects of active runs, in run order: what the executor sends next. */
+  pendingOfActiveRuns(limit = 10_000): EffectRecord[] {
+    return (
+      stmt(this.#db, `SELECT e.* FROM effects e JOIN runs r ON r.id = e.run_id WHERE e.state = 'pending' AND r.status = 'active' ORDER BY e.run_id, e.seq, e.id LIMIT ?`).all(limit) as EffectRow[]
+    ).map(toEffect);
   }
 
   /** Mark effects `sent` (one committed transaction) right before their request goes out. */
   markSent(ids: number[]): void {
-    const stmt = this.#db.prepare(`UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`);
+    const st = stmt(this.#db, `UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`);
     const now = this.#now();
     this.#db.transaction(() => {
-      for (const id of ids) stmt.run(now, id);
+      for (const id of ids) st.run(now, id);
     })();
   }
 
   markDone(id: number, result: unknown): void {
-    this.#db.prepare(`UPDATE effects SET state = 'done', result = ?, error = NULL, done_at = ? WHERE id = ?`).run(toJson(result), this.#now(), id);
+    stmt(this.#db, `UPDATE effects SET state = 'done', result = ?, error = NULL, done_at = ? WHERE id = ?`).run(toJson(result), this.#now(), id);
   }
 
   markFailed(id: number, error: string, final = false): void {
-    this.#db.prepare(`UPDATE effects SET state = 'failed', error = ?, final = ?, done_at = ? WHERE id = ?`).run(error, final ? 1 : 0, this.#now(), id);
+    stmt(this.#db, `UPDATE effects SET state = 'failed', error = ?, final = ?, done_at = ? WHERE id = ?`).run(error, final ? 1 : 0, this.#now(), id);
   }
 
   /** Back to pending without counting an attempt (an in-doubt call found not to have happened, or to be re-sent). */
   markPending(id: number): void {
-    this.#db.prepare(`UPDATE effects SET state = 'pending' WHERE id = ?`).run(id);
+    stmt(this.#db, `UPDATE effects SET state = 'pending' WHERE id = ?`).run(id);
   }
 
   /** Retry: a run's non-final failed effects go back to pending. Returns how many. */
   resetFailed(runId: number): number {
-    return this.#db.prepare(`UPDATE effects SET state = 'pending', error = NULL WHERE run_id = ? AND state = 'failed' AND final = 0`).run(runId).changes;
+    return stmt(this.#db, `UPDATE effects SET state = 'pending', error = NULL WHERE run_id = ? AND state = 'failed' AND final = 0`).run(runId).changes;
   }
 
   /** Give up on a run's failed effects (budget spent). */
   finalizeFailed(runId: number): void {
-    this.#db.prepare(`UPDATE effects SET final = 1 WHERE run_id = ? AND state = 'failed'`).run(runId);
+    stmt(this.#db, `UPDATE effects SET final = 1 WHERE run_id = ? AND state = 'failed'`).run(runId);
   }
 
   countByState(): Record<EffectState, number> {
     const out: Record<EffectState, number> = { pending: 0, sent: 0, done: 0, failed: 0 };
-    for (const r of this.#db.prepare(`SELECT state, COUNT(*) AS n FROM effects GROUP BY state`).all() as Array<{ state: EffectState; n: number }>) out[r.state] = r.n;
+    for (const r of stmt(this.#db, `SELECT state, COUNT(*) AS n FROM effects GROUP BY state`).all() as Array<{ state: EffectState; n: number }>) out[r.state] = r.n;
     return out;
   }
 }

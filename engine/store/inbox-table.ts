@@ -1,5 +1,6 @@
 /** The inbox: durable work items, one per (source, key). Implements the sources' `Inbox` contract plus what the pipeline needs. */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { Inbox, InboxItem, InboxItemInput, InboxStatus, SourceKind } from './types.js';
 
@@ -57,14 +58,14 @@ export class InboxTable implements Inbox {
   }
 
   add(items: InboxItemInput[]): { inserted: number; duplicates: number } {
-    const stmt = this.#db.prepare(
+    const st = stmt(this.#db, 
       `INSERT OR IGNORE INTO inbox (source, key, event, rule_id, payload, process_id, message_id, received_at, next_attempt_at)
        VALUES (@source, @key, @event, @ruleId, @payload, @processId, @messageId, @receivedAt, 0)`,
     );
     let inserted = 0;
     this.#db.transaction(() => {
       for (const it of items) {
-        const info = stmt.run({
+        const info = st.run({
           source: it.source,
           key: it.key,
           event: it.event,
@@ -83,46 +84,42 @@ export class InboxTable implements Inbox {
   finished(source: SourceKind, processId?: string): InboxItem[] {
     const rows = (
       processId === undefined
-        ? this.#db
-            .prepare(`SELECT * FROM inbox WHERE source = ? AND status IN ('done','dead') AND acknowledged_at IS NULL ORDER BY id`)
+        ? stmt(this.#db, `SELECT * FROM inbox WHERE source = ? AND status IN ('done','dead') AND acknowledged_at IS NULL ORDER BY id`)
             .all(source)
-        : this.#db
-            .prepare(`SELECT * FROM inbox WHERE source = ? AND process_id = ? AND status IN ('done','dead') AND acknowledged_at IS NULL ORDER BY id`)
+        : stmt(this.#db, `SELECT * FROM inbox WHERE source = ? AND process_id = ? AND status IN ('done','dead') AND acknowledged_at IS NULL ORDER BY id`)
             .all(source, processId)
     ) as InboxRow[];
     return rows.map(toItem);
   }
 
   markAcknowledged(ids: number[]): void {
-    const stmt = this.#db.prepare(`UPDATE inbox SET acknowledged_at = ? WHERE id = ?`);
+    const st = stmt(this.#db, `UPDATE inbox SET acknowledged_at = ? WHERE id = ?`);
     const now = this.#now();
     this.#db.transaction(() => {
-      for (const id of ids) stmt.run(now, id);
+      for (const id of ids) st.run(now, id);
     })();
   }
 
   openProcessIds(): string[] {
-    const rows = this.#db
-      .prepare(`SELECT DISTINCT process_id FROM inbox WHERE source = 'offline' AND process_id IS NOT NULL AND acknowledged_at IS NULL ORDER BY process_id`)
+    const rows = stmt(this.#db, `SELECT DISTINCT process_id FROM inbox WHERE source = 'offline' AND process_id IS NOT NULL AND acknowledged_at IS NULL ORDER BY process_id`)
       .all() as Array<{ process_id: string }>;
     return rows.map((r) => r.process_id);
   }
 
   depth(): number {
-    const row = this.#db.prepare(`SELECT COUNT(*) AS n FROM inbox WHERE status IN ('pending','running')`).get() as { n: number };
+    const row = stmt(this.#db, `SELECT COUNT(*) AS n FROM inbox WHERE status IN ('pending','running')`).get() as { n: number };
     return row.n;
   }
 
   /** Items waiting to be matched whose retry time has come, oldest first. */
   ready(limit: number): InboxItem[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+    const rows = stmt(this.#db, `SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
       .all(this.#now(), limit) as InboxRow[];
     return rows.map(toItem);
   }
 
   get(id: number): InboxItem | undefined {
-    const row = this.#db.prepare(`SELECT * FROM inbox WHERE id = ?`).get(id) as InboxRow | undefined;
+    const row = stmt(this.#db, `SELECT * FROM inbox WHERE id = ?`).get(id) as InboxRow | undefined;
     return row ? toItem(row) : undefined;
   }
 
@@ -130,44 +127,43 @@ export class InboxTable implements Inbox {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.status !== undefined) {
-      const st = Array.isArray(filter.status) ? filter.status : [filter.status];
-      where.push(`status IN (${st.map(() => '?').join(',')})`);
-      args.push(...st);
+      const sts = Array.isArray(filter.status) ? filter.status : [filter.status];
+      where.push(`status IN (${sts.map(() => '?').join(',')})`);
+      args.push(...sts);
     }
     if (filter.source !== undefined) {
       where.push('source = ?');
       args.push(filter.source);
     }
     const sql = `SELECT * FROM inbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, filter.limit ?? 100) as InboxRow[]).map(toItem);
+    return (stmt(this.#db, sql).all(...args, filter.limit ?? 100) as InboxRow[]).map(toItem);
   }
 
   /** Item matched: its runs exist (call inside the transaction that created them). */
   markRunning(id: number): void {
-    this.#db.prepare(`UPDATE inbox SET status = 'running', attempts = attempts + 1 WHERE id = ?`).run(id);
+    stmt(this.#db, `UPDATE inbox SET status = 'running', attempts = attempts + 1 WHERE id = ?`).run(id);
   }
 
   /** Matching failed (e.g. a foreach list could not be read): try again later. */
   retryLater(id: number, nextAttemptAt: number, error: string): void {
-    this.#db.prepare(`UPDATE inbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`).run(nextAttemptAt, error, id);
+    stmt(this.#db, `UPDATE inbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`).run(nextAttemptAt, error, id);
   }
 
   /** Final state: every run it started is final. */
   finish(id: number, status: 'done' | 'dead', error: string | null = null): void {
-    this.#db.prepare(`UPDATE inbox SET status = ?, finished_at = ?, last_error = COALESCE(?, last_error) WHERE id = ?`).run(status, this.#now(), error, id);
+    stmt(this.#db, `UPDATE inbox SET status = ?, finished_at = ?, last_error = COALESCE(?, last_error) WHERE id = ?`).run(status, this.#now(), error, id);
   }
 
   /** Back to pending (DLQ retry): matched again from scratch; the effect ledger keeps done calls from repeating. */
   requeue(id: number): void {
-    this.#db
-      .prepare(`UPDATE inbox SET status = 'pending', next_attempt_at = 0, finished_at = NULL, acknowledged_at = NULL, last_error = NULL WHERE id = ?`)
+    stmt(this.#db, `UPDATE inbox SET status = 'pending', next_attempt_at = 0, finished_at = NULL, acknowledged_at = NULL, last_error = NULL WHERE id = ?`)
       .run(id);
   }
 
   /** Number of items per status (for /metrics and `rules runs`). */
   countByStatus(): Record<InboxStatus, number> {
     const out: Record<InboxStatus, number> = { pending: 0, running: 0, done: 0, dead: 0 };
-    for (const r of this.#db.prepare(`SELECT status, COUNT(*) AS n FROM inbox GROUP BY status`).all() as Array<{ status: InboxStatus; n: number }>) out[r.status] = r.n;
+    for (const r of stmt(this.#db, `SELECT status, COUNT(*) AS n FROM inbox GROUP BY status`).all() as Array<{ status: InboxStatus; n: number }>) out[r.status] = r.n;
     return out;
   }
 }

@@ -1,5 +1,6 @@
 /** Small keyed tables: record snapshots, rule-level dedupe keys, round-robin positions, schedule bookkeeping. */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { Snapshot } from './records.js';
 
@@ -11,15 +12,14 @@ export class SnapshotsTable {
   ) {}
 
   get(entity: string, id: string | number): Snapshot | undefined {
-    const row = this.db.prepare(`SELECT * FROM snapshots WHERE entity = ? AND id = ?`).get(entity, String(id)) as
+    const row = stmt(this.db, `SELECT * FROM snapshots WHERE entity = ? AND id = ?`).get(entity, String(id)) as
       | { entity: string; id: string; fields: string; updated_at: number }
       | undefined;
     return row ? { entity: row.entity, id: row.id, fields: fromJson<Record<string, unknown>>(row.fields, {}), updatedAt: row.updated_at } : undefined;
   }
 
   put(entity: string, id: string | number, fields: Record<string, unknown>): void {
-    this.db
-      .prepare(
+    stmt(this.db, 
         `INSERT INTO snapshots (entity, id, fields, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (entity, id) DO UPDATE SET fields = excluded.fields, updated_at = excluded.updated_at`,
       )
@@ -42,15 +42,15 @@ export class DedupeTable {
   ) {}
 
   has(ruleId: string, key: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM dedupe WHERE rule_id = ? AND key = ?`).get(ruleId, key) !== undefined;
+    return stmt(this.db, `SELECT 1 FROM dedupe WHERE rule_id = ? AND key = ?`).get(ruleId, key) !== undefined;
   }
 
   put(ruleId: string, key: string, runId: number | null = null): void {
-    this.db.prepare(`INSERT OR IGNORE INTO dedupe (rule_id, key, run_id, created_at) VALUES (?, ?, ?, ?)`).run(ruleId, key, runId, this.now());
+    stmt(this.db, `INSERT OR IGNORE INTO dedupe (rule_id, key, run_id, created_at) VALUES (?, ?, ?, ?)`).run(ruleId, key, runId, this.now());
   }
 
   delete(ruleId: string, key: string): boolean {
-    return this.db.prepare(`DELETE FROM dedupe WHERE rule_id = ? AND key = ?`).run(ruleId, key).changes > 0;
+    return stmt(this.db, `DELETE FROM dedupe WHERE rule_id = ? AND key = ?`).run(ruleId, key).changes > 0;
   }
 }
 
@@ -66,8 +66,7 @@ export class PositionsTable {
     if (users.length === 0) throw new RangeError(`round_robin of rule ${ruleId}: the users list is empty`);
     return this.db.transaction(() => {
       const pos = this.position(ruleId, key);
-      this.db
-        .prepare(
+      stmt(this.db, 
           `INSERT INTO positions (rule_id, key, position, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (rule_id, key) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
         )
@@ -82,7 +81,7 @@ export class PositionsTable {
   }
 
   position(ruleId: string, key: string): number {
-    const row = this.db.prepare(`SELECT position FROM positions WHERE rule_id = ? AND key = ?`).get(ruleId, key) as { position: number } | undefined;
+    const row = stmt(this.db, `SELECT position FROM positions WHERE rule_id = ? AND key = ?`).get(ruleId, key) as { position: number } | undefined;
     return row?.position ?? 0;
   }
 }
@@ -95,13 +94,12 @@ export class SchedulesTable {
   ) {}
 
   getLastFire(ruleId: string): number | null {
-    const row = this.db.prepare(`SELECT last_fire FROM schedules WHERE rule_id = ?`).get(ruleId) as { last_fire: number } | undefined;
+    const row = stmt(this.db, `SELECT last_fire FROM schedules WHERE rule_id = ?`).get(ruleId) as { last_fire: number } | undefined;
     return row?.last_fire ?? null;
   }
 
   setLastFire(ruleId: string, at: number): void {
-    this.db
-      .prepare(
+    stmt(this.db, 
         `INSERT INTO schedules (rule_id, last_fire, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (rule_id) DO UPDATE SET last_fire = excluded.last_fire, updated_at = excluded.updated_at`,
       )
@@ -109,7 +107,7 @@ export class SchedulesTable {
   }
 
   all(): Array<{ ruleId: string; lastFire: number }> {
-    return (this.db.prepare(`SELECT rule_id, last_fire FROM schedules ORDER BY rule_id`).all() as Array<{ rule_id: string; last_fire: number }>).map((r) => ({
+    return (stmt(this.db, `SELECT rule_id, last_fire FROM schedules ORDER BY rule_id`).all() as Array<{ rule_id: string; last_fire: number }>).map((r) => ({
       ruleId: r.rule_id,
       lastFire: r.last_fire,
     }));

@@ -1,5 +1,6 @@
 /** The runs table: one row per rule acting on one trigger (and record), with its journal entry (trace). */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { NewRun, RunFilter, RunPatch, RunRecord, RunStatus } from './records.js';
 
@@ -72,8 +73,7 @@ export class RunsTable {
 
   create(run: NewRun): number {
     const now = this.#now();
-    const info = this.#db
-      .prepare(
+    const info = stmt(this.#db, 
         `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, facts, trace, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -82,7 +82,7 @@ export class RunsTable {
   }
 
   get(id: number): RunRecord | undefined {
-    const row = this.#db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    const row = stmt(this.#db, `SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
     return row ? toRun(row) : undefined;
   }
 
@@ -99,7 +99,7 @@ export class RunsTable {
       sets.push('finished_at = ?');
       args.push(FINAL.has(patch.status) ? now : null);
     }
-    this.#db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+    stmt(this.#db, `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
   }
 
   /** Newest first. */
@@ -125,33 +125,42 @@ export class RunsTable {
       args.push(filter.beforeId);
     }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, filter.limit ?? 50) as RunRow[]).map(toRun);
+    return (stmt(this.#db, sql).all(...args, filter.limit ?? 50) as RunRow[]).map(toRun);
   }
 
   /** Runs in the given statuses whose time has come, oldest first. */
   due(statuses: RunStatus[], limit: number): RunRecord[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM runs WHERE status IN (${statuses.map(() => '?').join(',')}) AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+    const rows = stmt(this.#db, `SELECT * FROM runs WHERE status IN (${statuses.map(() => '?').join(',')}) AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
       .all(...statuses, this.#now(), limit) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  /** Active runs with no call pending or in doubt: their stage is settled and the next one can be planned. */
+  settledActive(limit: number): RunRecord[] {
+    const rows = stmt(
+      this.#db,
+      `SELECT r.* FROM runs r
+        WHERE r.status = 'active' AND r.next_attempt_at <= ?
+          AND NOT EXISTS (SELECT 1 FROM effects e WHERE e.run_id = r.id AND e.state IN ('pending','sent'))
+        ORDER BY r.id LIMIT ?`,
+    ).all(this.#now(), limit) as RunRow[];
     return rows.map(toRun);
   }
 
   /** Concurrency keys (per rule) of runs that are in flight: active or waiting for a retry. */
   inFlightKeys(): Set<string> {
-    const rows = this.#db
-      .prepare(`SELECT rule_id, concurrency_key FROM runs WHERE status IN ('active','waiting') AND concurrency_key IS NOT NULL`)
+    const rows = stmt(this.#db, `SELECT rule_id, concurrency_key FROM runs WHERE status IN ('active','waiting') AND concurrency_key IS NOT NULL`)
       .all() as Array<{ rule_id: string; concurrency_key: string }>;
     return new Set(rows.map((r) => `${r.rule_id}\u0000${r.concurrency_key}`));
   }
 
   forItem(itemId: number): RunRecord[] {
-    return (this.#db.prepare(`SELECT * FROM runs WHERE item_id = ? ORDER BY id`).all(itemId) as RunRow[]).map(toRun);
+    return (stmt(this.#db, `SELECT * FROM runs WHERE item_id = ? ORDER BY id`).all(itemId) as RunRow[]).map(toRun);
   }
 
   /** Items in `running` whose runs are all final: the pipeline finishes them. */
   settledItems(): Array<{ itemId: number; dead: number; total: number }> {
-    return this.#db
-      .prepare(
+    return stmt(this.#db, 
         `SELECT i.id AS itemId,
                 SUM(CASE WHEN r.status = 'dead' THEN 1 ELSE 0 END) AS dead,
                 COUNT(r.id) AS total
@@ -165,7 +174,7 @@ export class RunsTable {
 
   countByStatus(): Record<RunStatus, number> {
     const out: Record<RunStatus, number> = { new: 0, active: 0, waiting: 0, done: 0, skipped: 0, failed: 0, dead: 0 };
-    for (const r of this.#db.prepare(`SELECT status, COUNT(*) AS n FROM runs GROUP BY status`).all() as Array<{ status: RunStatus; n: number }>) out[r.status] = r.n;
+    for (const r of stmt(this.#db, `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`).all() as Array<{ status: RunStatus; n: number }>) out[r.status] = r.n;
     return out;
   }
 }
