@@ -125,10 +125,51 @@ function walk(root: YamlNode | null, segments: string[], key?: string): Found {
   return keyNode ? { node, keyNode } : { node };
 }
 
+/**
+ * Offset where flow collections (`[`, `{`) nest deeper than `limit`, or -1.
+ * A cheap scan before parsing: the yaml composer recurses per level, and
+ * 100,000 levels cost seconds and hundreds of MB before it gives up. Quoted
+ * strings and comments are skipped; a stray quote can only hide brackets, and
+ * then the parser's own guard still catches real nesting.
+ */
+export function flowDepthExceeded(text: string, limit: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x22 || c === 0x27) {
+      const q = c;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (q === 0x22 && d === 0x5c) i++;
+        else if (d === q) {
+          if (q === 0x27 && text.charCodeAt(i + 1) === 0x27) i++;
+          else break;
+        }
+      }
+    } else if (c === 0x23 && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+    }
+  }
+  return -1;
+}
+
 /** Parse a decoded file into documents; YAML and safety problems become diagnostics. */
 export function parseSource(text: string, file: string): ParsedSource {
   const diagnostics: Diagnostic[] = [];
   const lineCounter = new LineCounter();
+  const tooDeep = flowDepthExceeded(text, DEFAULTS.maxDepth);
+  if (tooDeep >= 0) {
+    const before = text.slice(0, tooDeep);
+    const line = before.split('\n').length;
+    const col = tooDeep - before.lastIndexOf('\n');
+    diagnostics.push({ severity: 'error', code: 'NESTING_TOO_DEEP', message: `the YAML is nested more than ${DEFAULTS.maxDepth} levels deep`, file, line, col, hint: 'flatten the structure' });
+    return { documents: [], diagnostics };
+  }
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true }) as Document.Parsed[];
@@ -160,6 +201,11 @@ export function parseSource(text: string, file: string): ParsedSource {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const p = e.linePos?.[0] ?? pos(e.pos[0]);
+        // The yaml package turns its own stack overflow on absurd nesting into a document error.
+        if (/Maximum call stack/i.test(e.message)) {
+          diagnostics.push({ severity: 'error', code: 'NESTING_TOO_DEEP', message: 'the YAML is nested too deeply to read', file, line: p.line, col: p.col, hint: `keep nesting under ${DEFAULTS.maxDepth} levels` });
+          break;
+        }
         diagnostics.push({
           severity: 'error',
           code: 'YAML_SYNTAX',
