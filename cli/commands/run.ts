@@ -6,10 +6,10 @@ import { runUntilSignalled } from '../../engine/daemon/signals.js';
 import { DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
 import { createLogger } from '../../engine/logger.js';
 import { registerSecret } from '../../engine/redact.js';
-import { logLevel, parse } from '../args.js';
+import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
 
-const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--no-watch] [--log-level LEVEL]
+const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] [--log-level LEVEL]
 
 Run the rules: the daemon. Work comes from
   - offline events (OAuth app: B24_AUTH_MODE=oauth; the daemon binds the events
@@ -28,6 +28,7 @@ Options:
   --listen HOST:PORT   status and webhook server (default ${DEFAULTS.listen};
                        /healthz, /metrics). Loopback unless you say otherwise.
   --no-watch           do not reload when a rule file changes (SIGHUP still does)
+  --poll-interval-ms N offline queue: wait between polls when it was empty (default 2000)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
 
 Signals: SIGTERM/SIGINT stop (exit 0 within 10 s), SIGHUP reloads the rules.
@@ -43,7 +44,9 @@ const command: Command = {
       state: { type: 'string' },
       listen: { type: 'string' },
       'no-watch': { type: 'boolean' },
+      'poll-interval-ms': { type: 'string' },
     });
+    const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
     const logger = createLogger({ level: logLevel(values['log-level']) });
     const env = readEnvironment();
     const config = loadConfig();
@@ -60,9 +63,12 @@ const command: Command = {
       watch: values['no-watch'] !== true,
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),
+      ...(pollIntervalMs !== undefined ? { offline: { pollIntervalMs } } : {}),
     });
+    // Handlers first: a signal that arrives while starting is honoured once started.
+    const done = runUntilSignalled(daemon, logger);
     await daemon.start();
-    return runUntilSignalled(daemon, logger);
+    return done;
   },
 };
 

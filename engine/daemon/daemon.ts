@@ -144,6 +144,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let lastTick: { at: number; error: string | null } = { at: 0, error: null };
   const tickWaiters: Array<(r: TickReport) => void> = [];
   let reloading: Promise<boolean> | null = null;
+  let starting: Promise<void> | null = null;
 
   const metrics = createDaemonMetrics({
     depth: () => (store ? store.inbox.depth() : 0),
@@ -264,6 +265,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   }
 
   async function reload(): Promise<boolean> {
+    if (starting) await starting.catch(() => undefined);
+    if (!running) return false;
     if (reloading) return reloading;
     reloading = (async () => {
       let next: CompiledRule[];
@@ -314,123 +317,133 @@ export function createDaemon(options: DaemonOptions): Daemon {
     reload,
     nextTick: () => new Promise<TickReport>((resolve) => tickWaiters.push(resolve)),
 
-    async start() {
-      rules = (await load()).rules;
-      store = openStateStore(options.statePath, { now: clock.now });
-      const client =
-        options.client ??
-        createClient(options.config, {
-          ...options.clientOptions,
-          logger: logger.child({ component: 'client' }),
-          onEvent: onClientEvent,
-          ...(authConnector ? { authConnector } : {}),
-        });
-      const engineOptions: CreateEngineOptions = {
-        store,
-        client,
-        rules,
-        clock: clock.now,
-        logger: logger.child({ component: 'engine' }),
-        mode: 'run',
-        ...(authConnector ? { authConnector } : {}),
-        ...(options.http ? { http: options.http } : {}),
-        options: { env, ...options.engineOptions },
-      };
-      engine = createEngine(engineOptions);
-      const ctx: SourceContext = { inbox: store.inbox, logger: logger.child({ component: 'sources' }), clock, timers, metrics, notify };
-
-      schedule = createScheduleSource({ rules, book: store.schedules }, ctx);
-      form = createFormWebhookSource({ rules, env: env as NodeJS.ProcessEnv }, ctx);
-      sources.push(schedule, form);
-      const offlineOpt = options.offline ?? true;
-      if (oauth && offlineOpt !== false && authConnector) {
-        const tuning = typeof offlineOpt === 'object' ? offlineOpt : {};
-        offline = createOfflineSource({ client, authConnector, events: eventNames(rules), ...tuning }, ctx);
-        sources.push(offline);
-      }
-      if (options.applicationToken) {
-        outgoing = createOutgoingWebhookSource({ applicationToken: options.applicationToken, ...(offline ? { onOfflineSignal: () => offline?.signal() } : {}) }, ctx);
-        sources.push(outgoing);
-      }
-
-      const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
-      if (listen !== null) {
-        server = await startStatusServer({
-          listen,
-          metrics: metrics.registry,
-          health,
-          handlers: [form.handler, ...(outgoing ? [outgoing.handler] : [])],
-          logger,
-        });
-      }
-      try {
-        for (const s of sources) await s.start();
-      } catch (err) {
-        for (const s of sources) await s.stop().catch(() => undefined);
-        await server?.close();
-        store.close();
-        throw err;
-      }
-      running = true;
-      metrics.up.set(1);
-      metrics.rulesLoaded.set(rules.length);
-      loopDone = loop();
-      if (options.watch ?? true) {
-        stopWatching = watchRules({
-          paths: options.rulesPaths,
-          logger,
-          onChange: (files) => {
-            logger.info({ files }, 'rule files changed; reloading');
-            void reload();
-          },
-        });
-      }
-      logger.info(
-        {
-          rules: rules.length,
-          url: server?.url,
-          sources: sources.map((s) => s.kind),
-          ...(form.routes().length ? { hooks: form.routes().map((r) => r.path) } : {}),
-          ...(outgoing ? { events: `${server?.url ?? ''}${outgoing.path}` } : {}),
-        },
-        `daemon started: ${rules.length} rule(s), sources ${sources.map((s) => s.kind).join(', ')}${server ? `, status on ${server.url}` : ''}`,
-      );
+    start() {
+      starting ??= startOnce();
+      return starting;
     },
 
     async stop() {
-      if (!store) return { abandoned: false };
-      if (!running && sources.length === 0) return { abandoned: false };
-      running = false;
-      metrics.up.set(0);
-      stopWatching?.();
-      stopWatching = null;
-      for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.kind }, 'stopping a source failed'));
-      notify();
-      const drain = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
-      let timedOut = false;
-      await Promise.race([
-        loopDone,
-        new Promise<void>((resolve) => {
-          timers.setTimeout(() => {
-            timedOut = true;
-            resolve();
-          }, drain);
-        }),
-      ]);
-      if (timedOut) {
-        logger.warn({ drainMs: drain }, 'the tick in flight did not finish in time; abandoning it (the effect ledger resumes it at the next start)');
-        await server?.close();
-        server = null;
-        sources.length = 0;
-        return { abandoned: true };
-      }
-      await acknowledgeAll();
+      if (starting) await starting.catch(() => undefined);
+      return stopOnce();
+    },
+  };
+
+  async function startOnce(): Promise<void> {
+    rules = (await load()).rules;
+    store = openStateStore(options.statePath, { now: clock.now });
+    const client =
+      options.client ??
+      createClient(options.config, {
+        ...options.clientOptions,
+        logger: logger.child({ component: 'client' }),
+        onEvent: onClientEvent,
+        ...(authConnector ? { authConnector } : {}),
+      });
+    const engineOptions: CreateEngineOptions = {
+      store,
+      client,
+      rules,
+      clock: clock.now,
+      logger: logger.child({ component: 'engine' }),
+      mode: 'run',
+      ...(authConnector ? { authConnector } : {}),
+      ...(options.http ? { http: options.http } : {}),
+      options: { env, ...options.engineOptions },
+    };
+    engine = createEngine(engineOptions);
+    const ctx: SourceContext = { inbox: store.inbox, logger: logger.child({ component: 'sources' }), clock, timers, metrics, notify };
+
+    schedule = createScheduleSource({ rules, book: store.schedules }, ctx);
+    form = createFormWebhookSource({ rules, env: env as NodeJS.ProcessEnv }, ctx);
+    sources.push(schedule, form);
+    const offlineOpt = options.offline ?? true;
+    if (oauth && offlineOpt !== false && authConnector) {
+      const tuning = typeof offlineOpt === 'object' ? offlineOpt : {};
+      offline = createOfflineSource({ client, authConnector, events: eventNames(rules), ...tuning }, ctx);
+      sources.push(offline);
+    }
+    if (options.applicationToken) {
+      outgoing = createOutgoingWebhookSource({ applicationToken: options.applicationToken, ...(offline ? { onOfflineSignal: () => offline?.signal() } : {}) }, ctx);
+      sources.push(outgoing);
+    }
+
+    const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
+    if (listen !== null) {
+      server = await startStatusServer({
+        listen,
+        metrics: metrics.registry,
+        health,
+        handlers: [form.handler, ...(outgoing ? [outgoing.handler] : [])],
+        logger,
+      });
+    }
+    try {
+      for (const s of sources) await s.start();
+    } catch (err) {
+      for (const s of sources) await s.stop().catch(() => undefined);
+      await server?.close();
+      store.close();
+      throw err;
+    }
+    running = true;
+    metrics.up.set(1);
+    metrics.rulesLoaded.set(rules.length);
+    loopDone = loop();
+    if (options.watch ?? true) {
+      stopWatching = watchRules({
+        paths: options.rulesPaths,
+        logger,
+        onChange: (files) => {
+          logger.info({ files }, 'rule files changed; reloading');
+          void reload();
+        },
+      });
+    }
+    logger.info(
+      {
+        rules: rules.length,
+        url: server?.url,
+        sources: sources.map((s) => s.kind),
+        ...(form.routes().length ? { hooks: form.routes().map((r) => r.path) } : {}),
+        ...(outgoing ? { events: `${server?.url ?? ''}${outgoing.path}` } : {}),
+      },
+      `daemon started: ${rules.length} rule(s), sources ${sources.map((s) => s.kind).join(', ')}${server ? `, status on ${server.url}` : ''}`,
+    );
+  }
+
+  async function stopOnce(): Promise<{ abandoned: boolean }> {
+    if (!store) return { abandoned: false };
+    if (!running && sources.length === 0) return { abandoned: false };
+    running = false;
+    metrics.up.set(0);
+    stopWatching?.();
+    stopWatching = null;
+    for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.kind }, 'stopping a source failed'));
+    notify();
+    const drain = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
+    let timedOut = false;
+    await Promise.race([
+      loopDone,
+      new Promise<void>((resolve) => {
+        timers.setTimeout(() => {
+          timedOut = true;
+          resolve();
+        }, drain);
+      }),
+    ]);
+    if (timedOut) {
+      logger.warn({ drainMs: drain }, 'the tick in flight did not finish in time; abandoning it (the effect ledger resumes it at the next start)');
       await server?.close();
       server = null;
       sources.length = 0;
-      store.close();
-      logger.info('daemon stopped');
-      return { abandoned: false };
-    },
-  };
+      return { abandoned: true };
+    }
+    await acknowledgeAll();
+    await server?.close();
+    server = null;
+    sources.length = 0;
+    store.close();
+    logger.info('daemon stopped');
+    return { abandoned: false };
+  }
 }
