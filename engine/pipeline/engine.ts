@@ -374,6 +374,7 @@ class RulesEngine implements Engine {
           }
         }
       }
+      this.#reuseChanges(w, ctx);
       const outcome = evaluateRun(w, ctx);
       if (outcome.kind === 'error') {
         this.#failBeforeActions(w, outcome.message, 'user', report);
@@ -393,6 +394,24 @@ class RulesEngine implements Engine {
         concurrencyKey: w.concurrencyKey,
       });
       preload.push(...this.#updateTargets(w, ctx));
+    }
+  }
+
+  /**
+   * An item sent back from the DLQ is evaluated again, but the snapshot already
+   * holds the record it brought: the change set its first run saw still applies.
+   */
+  #reuseChanges(w: RunWork, ctx: EvalContext): void {
+    const ref = w.meta.record;
+    if (!ref || w.item.attempts < 2) return;
+    const ck = `${w.item.id}|${ref.entity}:${ref.id}`;
+    if (ctx.changeCache.has(ck)) return;
+    for (const prior of this.#store.runs.forItem(w.item.id)) {
+      const meta = prior.facts?.[RUN_META] as RunMeta | undefined;
+      if (prior.id !== w.runId && meta?.changes) {
+        ctx.changeCache.set(ck, meta.changes);
+        return;
+      }
     }
   }
 

@@ -62,6 +62,7 @@ export class DlqTable {
     if (!entry) throw new StateNotFoundError('DLQ entry', id);
     this.#db.transaction(() => {
       stmt(this.#db, `DELETE FROM dlq WHERE item_id = ?`).run(entry.itemId);
+      stmt(this.#db, `UPDATE runs SET superseded = 1 WHERE item_id = ?`).run(entry.itemId);
       this.#inbox.requeue(entry.itemId);
     })();
     return entry;

@@ -164,7 +164,7 @@ export class RunsTable {
         `SELECT i.id AS itemId,
                 SUM(CASE WHEN r.status = 'dead' THEN 1 ELSE 0 END) AS dead,
                 COUNT(r.id) AS total
-           FROM inbox i LEFT JOIN runs r ON r.item_id = i.id
+           FROM inbox i LEFT JOIN runs r ON r.item_id = i.id AND r.superseded = 0
           WHERE i.status = 'running'
           GROUP BY i.id
          HAVING SUM(CASE WHEN r.status IN ('new','active','waiting') THEN 1 ELSE 0 END) = 0`,

@@ -116,4 +116,6 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: runs of an item sent back from the DLQ are kept for the journal but no longer decide the item's outcome.
+  `ALTER TABLE runs ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;`,
 ];
