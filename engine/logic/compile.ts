@@ -80,7 +80,12 @@ export function compileLogic(expr: unknown, problems?: LogicError[], basePath: P
     const args = rawArgs.map((a, i) => build(a, Array.isArray(raw) ? [...opPath, i] : opPath, depth + 1));
     if (eager) {
       const bad = eager.check?.(rawArgs);
-      if (bad) report(new LogicError(/regular expression/.test(bad) ? (/invalid/.test(bad) ? 'REGEX_INVALID' : 'REGEX_UNSAFE') : 'LOGIC_ARGUMENTS', `'${op}': ${bad}`, { path: opPath, hint: usage }));
+      if (bad) {
+        const regex = /regular expression/.test(bad);
+        const code = regex ? (/invalid regular/.test(bad) ? 'REGEX_INVALID' : 'REGEX_UNSAFE') : 'LOGIC_ARGUMENTS';
+        const hint = regex ? 'patterns are limited to a subset that runs in linear time: at most 200 characters, no nested quantifiers, backreferences or lookaround' : usage;
+        report(new LogicError(code, `'${op}': ${bad}`, { path: opPath, hint }));
+      }
       const fn = eager.fn;
       return {
         source: src,

@@ -253,7 +253,7 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
   if (raw.foreach) {
     const f = raw.foreach;
     if (trigger.kind !== 'schedule' && trigger.kind !== 'manual') {
-      r.report('FOREACH_NOT_ALLOWED', '/foreach', `foreach is for schedule and manual rules; this rule has a ${trigger.kind} trigger`, 'drop foreach, or use a load: with a filter to read a list');
+      r.report('FOREACH_NOT_ALLOWED', '/foreach', `foreach is for schedule and manual rules; this rule has ${trigger.kind === 'event' ? 'an' : 'a'} ${trigger.kind} trigger`, 'drop foreach, or use a load: with a filter to read a list');
     }
     if (f.method !== undefined) checkMethod(f.method, '/foreach/method', true, 'foreach');
     const as = f.as ?? f.entity!;

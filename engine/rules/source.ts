@@ -218,10 +218,12 @@ export function parseSource(text: string, file: string): ParsedSource {
       }
       return;
     }
+    const idNode = isMap(doc.contents) ? doc.contents.get('id', true) : undefined;
+    const ruleId = isScalar(idNode) && typeof idNode.value === 'string' ? { ruleId: idNode.value } : {};
     const problem = safetyCheck(doc.contents as YamlNode | null, 0);
     if (problem) {
       const p = pos(problem.offset);
-      diagnostics.push({ severity: 'error', code: problem.code, message: problem.message, file, line: p.line, col: p.col, hint: problem.hint });
+      diagnostics.push({ severity: 'error', code: problem.code, message: problem.message, file, line: p.line, col: p.col, ...ruleId, hint: problem.hint });
       return;
     }
     let value: unknown;
@@ -236,6 +238,7 @@ export function parseSource(text: string, file: string): ParsedSource {
         file,
         line: start.line,
         col: start.col,
+        ...ruleId,
         hint: 'write the values out instead of nesting aliases (*name)',
       });
       return;

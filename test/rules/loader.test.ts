@@ -281,6 +281,7 @@ describe('hostile input', () => {
       const r = loadRuleSource(t, `p${i}.yaml`);
       expect(r.rules, t).toEqual([]);
       expect(r.diagnostics.map((d) => d.code), t).toEqual(['FORBIDDEN_KEY']);
+      expect(r.diagnostics[0]?.ruleId).toBe(`p${i + 1}`);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
