@@ -60,6 +60,11 @@ export class Store {
     return [...this.#table(entity).entries()].sort(([a], [b]) => Number(a) - Number(b) || a.localeCompare(b)).map(([, r]) => structuredClone(r));
   }
 
+  /** @internal The live records of an entity, unsorted and not copied: for read-only scans inside the emulator. */
+  scan(entity: string): readonly Row[] {
+    return [...this.#table(entity).values()];
+  }
+
   /** Number of records of an entity. */
   count(entity: string): number {
     return this.#table(entity).size;

@@ -94,9 +94,8 @@ const command: Command = {
       domain: emu.app.domain,
       plan,
     };
-    // The emulator's credentials are local and made up at start; printing them is the point of this line.
-    process.stdout.write(`${JSON.stringify(ready)}\n`);
-    await new Promise<void>((resolve) => {
+    // Handlers first: a supervisor may send SIGTERM as soon as it reads the ready line.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         logger.info({ signal }, 'emulator: stopping');
         process.off('SIGTERM', onTerm);
@@ -108,6 +107,9 @@ const command: Command = {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
     });
+    // The emulator's credentials are local and made up at start; printing them is the point of this line.
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+    await stopped;
     await emu.close();
     return EXIT.OK;
   },

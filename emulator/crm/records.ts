@@ -67,7 +67,7 @@ export class CrmRecords {
 
   #stages(entityId: string): Row[] {
     return this.state.store
-      .all('status')
+      .scan('status')
       .filter((s) => s.ENTITY_ID === entityId)
       .sort((a, b) => Number(a.SORT ?? 0) - Number(b.SORT ?? 0));
   }

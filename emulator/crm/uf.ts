@@ -4,7 +4,10 @@ import type { Store, Row } from '../store.js';
 
 /** Definitions of one UF entity (`CRM_LEAD`...). */
 export function ufDefs(store: Store, ufEntityId: string): Row[] {
-  return store.all('userfield').filter((u) => u.ENTITY_ID === ufEntityId);
+  return store
+    .scan('userfield')
+    .filter((u) => u.ENTITY_ID === ufEntityId)
+    .sort((a, b) => Number(a.SORT ?? 100) - Number(b.SORT ?? 100) || Number(a.ID) - Number(b.ID));
 }
 
 /** `UF_CRM_3_1747309727` → `ufCrm3_1747309727`, `UF_CRM_3_DIGIT` → `ufCrm3Digit`, `UF_CRM_1747309879` → `ufCrm_1747309879`. */

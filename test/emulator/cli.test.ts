@@ -58,6 +58,14 @@ describe('rules emulator', () => {
     expect(s.stderr()).not.toContain(s.ready.access_token);
   });
 
+  it('regression: SIGTERM sent the moment the ready line arrives still exits 0 (signal handlers were installed after the line)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const s = await start(['--log-level', 'silent']);
+      s.child.kill('SIGTERM');
+      expect(await s.exit).toBe(0);
+    }
+  });
+
   it('SIGINT also stops it cleanly', async () => {
     const s = await start(['--port', '0', '--plan', 'enterprise', '--log-level', 'silent']);
     s.child.kill('SIGINT');
