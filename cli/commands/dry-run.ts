@@ -70,7 +70,7 @@ const command: Command = {
     });
     const format = (values.format ?? 'text') as PlanFormat;
     if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
-    const planRaw = values.plan ?? process.env.B24_PLAN ?? 'standard';
+    const planRaw = values.plan ?? (process.env.B24_PLAN?.trim() || 'standard');
     if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
     const ratePlan: RatePlan = planRaw;
     let at = Date.now();
