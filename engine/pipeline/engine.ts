@@ -435,6 +435,9 @@ class RulesEngine implements Engine {
         const cfg = a.config.render(facts) as Record<string, unknown>;
         const id = cfg?.id;
         if (!isEntityName(cfg?.entity) || (typeof id !== 'string' && typeof id !== 'number') || String(id) === '') continue;
+        const own = w.meta.record;
+        // A foreach row is the loaded record of its own entity: no extra read.
+        if (own && own.load === false && own.entity === cfg.entity && own.id === String(id)) continue;
         const ref: RecordRefLike = { entity: cfg.entity, id: String(id) };
         const et = Number(cfg.entityTypeId);
         if (Number.isFinite(et) && et > 0) ref.entityTypeId = et;
