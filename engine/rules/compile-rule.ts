@@ -82,18 +82,24 @@ class Reporter {
 export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileContext): { rule?: CompiledRule; diagnostics: Diagnostic[] } {
   const r = new Reporter(doc, ctx.file, raw.id);
   const envNames = raw.env ?? [];
-  const laterAs = new Map<string, number>();
+  // Every name the rule declares, to tell "defined later" from "not defined at all".
+  const declared = new Map<string, string>();
+  const declare = (name: string, origin: string) => {
+    if (!declared.has(name)) declared.set(name, origin);
+  };
+  for (const name of Object.keys(raw.load ?? {})) declare(name, `load '${name}'`);
+  for (const name of Object.keys(raw.let ?? {})) declare(name, `let '${name}'`);
   raw.actions.forEach((a, i) => {
     const kind = actionKind(a);
     const opts = kind ? (a[kind] as Record<string, unknown> | null) : null;
-    if (opts && typeof opts.as === 'string' && !laterAs.has(opts.as)) laterAs.set(opts.as, i);
+    if (opts && typeof opts.as === 'string') declare(opts.as, `actions[${i}].as`);
   });
 
   const unknownName = (scope: Scope, root: string, where: string): { message: string; hint: string } => {
     const guess = closest(root, scope.names.keys());
-    const later = laterAs.get(root);
+    const later = declared.get(root);
     const known = [...scope.names.keys()].sort().join(', ');
-    if (later !== undefined) return { message: `'${root}' is used in ${where} but only defined later, by actions[${later}].as`, hint: `names available here: ${known}` };
+    if (later !== undefined) return { message: `'${root}' is used in ${where} but only defined later, by ${later}`, hint: `names available here: ${known}` };
     return { message: `unknown name '${root}' in ${where}${guess ? `; did you mean '${guess}'?` : ''}`, hint: `names available here: ${known}` };
   };
 
