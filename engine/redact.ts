@@ -49,6 +49,8 @@ export function redactValue<T>(value: T, depth = 0): T {
   if (depth > 20) return value;
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1)) as T;
+  // Error's message and stack are not enumerable: copy them explicitly or they vanish from the log record.
+  if (value instanceof Error) return redactError(value, depth) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -59,6 +61,14 @@ export function redactValue<T>(value: T, depth = 0): T {
     return out as T;
   }
   return value;
+}
+
+function redactError(err: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: err.name, message: redact(err.message) };
+  if (err.stack) out.stack = redact(err.stack);
+  for (const [k, v] of Object.entries(err)) out[k] = SECRET_KEYS.test(k) ? MASK : redactValue(v, depth + 1);
+  if (err.cause !== undefined && depth < 5) out.cause = redactValue(err.cause, depth + 1);
+  return out;
 }
 
 function redactAuthObject(auth: Record<string, unknown>): Record<string, unknown> {

@@ -149,6 +149,8 @@ function defaultIdempotent(method: string, params: Params): boolean {
 }
 
 const METHOD_NAME = /^[A-Za-z][\w.]*$/;
+/** Methods that create a record: sent without `auth_connector` (see #connectorApplies). */
+const CREATE_METHOD = /\.add$/;
 const RAW_BATCH_KEYS = new Set(['cmd', 'halt', 'CMD', 'HALT']);
 
 function retryable(err: unknown): boolean {
@@ -275,7 +277,7 @@ export class B24Client implements B24ClientApi {
     if (method.trim().toLowerCase() === 'batch' && params.cmd !== undefined) return this.#rawBatchCall(params) as Promise<B24Envelope<T>>;
     const kind = callKind(method, params);
     if (this.#o.readOnly && kind === 'write') throw new WriteRefusedError(method);
-    const sendParams = this.#withConnector(kind, params);
+    const sendParams = this.#withConnector(method, kind, params);
     return this.#send(method, sendParams, { idempotent: this.#o.isIdempotent(method, params), budgetMethods: [method] }) as Promise<B24Envelope<T>>;
   }
 
@@ -318,7 +320,7 @@ export class B24Client implements B24ClientApi {
       }
       if (toSend.length === 0) continue;
       const cmd: Record<string, string> = {};
-      for (const c of toSend) cmd[c.key] = encodeCommand(c.method, this.#withConnector(callKind(c.method, c.params), c.params));
+      for (const c of toSend) cmd[c.key] = encodeCommand(c.method, this.#withConnector(c.method, callKind(c.method, c.params), c.params));
       let chunkResults: Record<string, BatchItemResult>;
       try {
         chunkResults = await this.#sendBatch(cmd, toSend, halt);
@@ -413,7 +415,7 @@ export class B24Client implements B24ClientApi {
       if (!this.#o.isIdempotent(m, query)) idempotent = false;
       methods.push(m);
       out[key] =
-        kind === 'write' && this.#connectorApplies() && !/[?&]auth_connector=/.test(value)
+        kind === 'write' && this.#connectorApplies(m) && !/[?&]auth_connector=/.test(value)
           ? `${value}${value.includes('?') ? '&' : '?'}auth_connector=${encodeURIComponent(this.#o.authConnector as string)}`
           : value;
     }
@@ -425,12 +427,18 @@ export class B24Client implements B24ClientApi {
     return env;
   }
 
-  #connectorApplies(): boolean {
-    return this.#o.authConnector !== undefined && this.#config.auth.mode === 'oauth';
+  /**
+   * Record creations (`*.add`) are sent without the connector on purpose: a lead
+   * the engine creates from a form must reach the other rules (routing, scoring)
+   * as ONCRMLEADADD, like one a person created. Updates carry it, so a rule that
+   * updates the record that triggered it never hears about its own write.
+   */
+  #connectorApplies(method: string): boolean {
+    return this.#o.authConnector !== undefined && this.#config.auth.mode === 'oauth' && !CREATE_METHOD.test(method);
   }
 
-  #withConnector(kind: MethodKind, params: Params): Params {
-    if (kind !== 'write' || !this.#connectorApplies() || params.auth_connector !== undefined) return params;
+  #withConnector(method: string, kind: MethodKind, params: Params): Params {
+    if (kind !== 'write' || !this.#connectorApplies(method) || params.auth_connector !== undefined) return params;
     return { ...params, auth_connector: this.#o.authConnector };
   }
 

@@ -173,24 +173,28 @@ describe('OAuth', () => {
     expect(server.seen[0]?.body.auth).toBe('access-token-old-0001');
   });
 
-  it('auth_connector goes with every write, never with reads', async () => {
+  it('auth_connector goes with every write but record creations, never with reads', async () => {
     const p = portal();
     server = await startServer(p.handler);
     client = createClient(oauthConfig(server.url, join(dir, 't.json')), { clock: fakeClock(), authConnector: 'b24rules' });
     await client.call('crm.deal.update', { id: 1, fields: { TITLE: 'x' } });
     await client.call('crm.deal.get', { id: 1 });
+    await client.call('crm.lead.add', { fields: { TITLE: 'from a form' } });
     expect(server.seen[0]?.body.auth_connector).toBe('b24rules');
     expect(server.seen[1]?.body.auth_connector).toBeUndefined();
+    // A lead the engine creates must reach the other rules as ONCRMLEADADD, like one a person created.
+    expect(server.seen[2]?.body.auth_connector).toBeUndefined();
   });
 
   it('auth_connector goes into each write command of a batch, and never in webhook mode', async () => {
     server = await startServer(() => ok({ result: {}, result_error: [] }));
     client = createClient(oauthConfig(server.url, join(dir, 't.json')), { clock: fakeClock(), authConnector: 'b24rules' });
-    await client.batch({ w: { method: 'crm.deal.update', params: { id: 1, fields: { TITLE: 'x' } } }, r: { method: 'crm.deal.get', params: { id: 1 } } });
+    await client.batch({ w: { method: 'crm.deal.update', params: { id: 1, fields: { TITLE: 'x' } } }, r: { method: 'crm.deal.get', params: { id: 1 } }, c: { method: 'tasks.task.add', params: { fields: { TITLE: 't' } } } });
     await client.call('batch', { cmd: { w: 'crm.deal.update?id=1&fields[TITLE]=y', r: 'crm.deal.get?id=1' } });
     const [structured, raw] = server.seen.map((s) => s.body.cmd as Record<string, string>);
     expect(structured?.w).toBe('crm.deal.update?id=1&fields[TITLE]=x&auth_connector=b24rules');
     expect(structured?.r).toBe('crm.deal.get?id=1');
+    expect(structured?.c).toBe('tasks.task.add?fields[TITLE]=t');
     expect(raw?.w).toBe('crm.deal.update?id=1&fields[TITLE]=y&auth_connector=b24rules');
     expect(raw?.r).toBe('crm.deal.get?id=1');
     expect(server.seen[0]?.body.auth_connector).toBeUndefined();

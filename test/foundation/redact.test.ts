@@ -63,3 +63,26 @@ describe('logger', () => {
     expect(lines.join('\n')).not.toMatch(/hookcode99|refresh-token-abcdef/);
   });
 });
+
+describe('logger and Error objects', () => {
+  it('keeps the message and stack of a logged Error, redacted (regression: they were dropped as {})', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const log = createLogger({ destination: destination as never });
+    const err = new Error('POST https://p/rest/1/hooksecret1/crm.lead.add.json failed', { cause: new Error('socket hang up') });
+    log.error({ err }, 'call failed');
+    log.error(err);
+    const a = JSON.parse(lines[0]!) as { err: { message: string; stack: string; cause: { message: string } } };
+    expect(a.err.message).toContain('POST https://p/rest/1/[REDACTED]/crm.lead.add.json failed');
+    expect(a.err.stack).toContain('[REDACTED]');
+    expect(a.err.cause.message).toBe('socket hang up');
+    const b = JSON.parse(lines[1]!) as { err?: { message: string }; msg?: string };
+    expect(JSON.stringify(b)).toContain('[REDACTED]/crm.lead.add.json failed');
+    expect(lines.join('\n')).not.toContain('hooksecret1');
+  });
+});
