@@ -77,10 +77,10 @@ describe('logger and Error objects', () => {
     const err = new Error('POST https://p/rest/1/hooksecret1/crm.lead.add.json failed', { cause: new Error('socket hang up') });
     log.error({ err }, 'call failed');
     log.error(err);
-    const a = JSON.parse(lines[0]!) as { err: { message: string; stack: string; cause: { message: string } } };
+    const a = JSON.parse(lines[0]!) as { err: { message: string; stack: string } };
     expect(a.err.message).toContain('POST https://p/rest/1/[REDACTED]/crm.lead.add.json failed');
     expect(a.err.stack).toContain('[REDACTED]');
-    expect(a.err.cause.message).toBe('socket hang up');
+    expect(a.err.message).toContain('socket hang up'); // pino's err serializer folds the cause into the message
     const b = JSON.parse(lines[1]!) as { err?: { message: string }; msg?: string };
     expect(JSON.stringify(b)).toContain('[REDACTED]/crm.lead.add.json failed');
     expect(lines.join('\n')).not.toContain('hooksecret1');
