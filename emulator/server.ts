@@ -112,9 +112,14 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
 
   if (r.kind === 'token') return token(deps, params, res);
+  if (url.pathname.startsWith('/rest/api/')) {
+    return send(res, 404, { error: 'ERROR_METHOD_NOT_FOUND', error_description: 'REST 3.0 (/rest/api/...) is not implemented by the b24-rules emulator: use the v1 paths /rest/{user}/{code}/{method} or /rest/{method}' });
+  }
   if (r.kind === 'none') return send(res, 404, { error: 'NOT_FOUND', error_description: `No such endpoint: ${url.pathname}. Use /rest/{user}/{code}/{method} or /rest/{method}` });
 
   const method = r.method.toLowerCase();
+  const authToken = typeof params.auth === 'string' ? params.auth : undefined;
+  delete params.auth;
   const record = (status: number, error: string | undefined, auth: CallerAuth | null, fault?: 'error' | 'drop'): void =>
     calls.add({ seq: calls.nextSeq(), method, params, auth: auth?.kind ?? null, userId: auth?.userId ?? null, time: at, status, ...(error ? { error } : {}), ...(fault ? { fault } : {}) });
 
@@ -144,7 +149,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       auth = state.auth.webhook(r.userId, r.code);
       credential = `webhook:${r.userId}:${r.code}`;
     } else {
-      auth = state.auth.accessToken(typeof params.auth === 'string' ? params.auth : undefined, at);
+      auth = state.auth.accessToken(authToken, at);
       credential = `app:${auth.clientId ?? ''}`;
     }
   } catch (err) {
@@ -152,8 +157,6 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     record(err.status, err.error, null);
     return send(res, err.status, { error: err.error, error_description: err.description });
   }
-  delete params.auth;
-
   const outcome = await deps.dispatcher.invoke({ method: r.method, params, auth, credential });
   if (fault === 'drop') {
     const last = calls.records[calls.records.length - 1];
@@ -161,6 +164,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     req.socket.destroy();
     return;
   }
+  deps.logger.debug({ method, status: outcome.status, ...(outcome.ok ? {} : { error: outcome.error }), user: auth.userId, auth: auth.kind }, 'emulator: call');
   send(res, outcome.status, envelope(outcome));
 }
 

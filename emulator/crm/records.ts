@@ -245,6 +245,8 @@ export class CrmRecords {
       if (entity.name === 'lead' && !seeding) row.DATE_CLOSED = sem === 'P' ? null : before?.DATE_CLOSED && before.STATUS_SEMANTIC_ID === sem ? before.DATE_CLOSED : formatIso(now, this.#offset);
     }
     if (entity.name === 'deal' && before && !seeding) row.IS_NEW = 'N';
+    // crm-lead-add.md: IS_RETURN_CUSTOMER cannot be set on leads; it follows COMPANY_ID / CONTACT_ID.
+    if (entity.name === 'lead') row.IS_RETURN_CUSTOMER = (row.COMPANY_ID && row.COMPANY_ID !== '0') || (row.CONTACT_ID && row.CONTACT_ID !== '0') ? 'Y' : 'N';
   }
 
   /** Entity of a legacy method group name. */

@@ -63,6 +63,13 @@ describe('legacy CRM writes', () => {
     expect((await hook(emu, 'crm.deal.add', { fields: { CATEGORY_ID: 77 } })).status).toBe(400);
   });
 
+  it('a lead with a company or contact becomes IS_RETURN_CUSTOMER=Y, which cannot be written directly (crm-lead-add.md)', async () => {
+    const plain = (await hook(emu, 'crm.lead.add', { fields: { TITLE: 'New', IS_RETURN_CUSTOMER: 'Y' } })).body.result;
+    expect((await getRow('crm.lead.get', plain)).IS_RETURN_CUSTOMER).toBe('N');
+    const repeat = (await hook(emu, 'crm.lead.add', { fields: { TITLE: 'Repeat', CONTACT_ID: 2 } })).body.result;
+    expect((await getRow('crm.lead.get', repeat)).IS_RETURN_CUSTOMER).toBe('Y');
+  });
+
   it('an untitled lead or deal is titled "{Entity} #{id}"', async () => {
     const id = (await hook(emu, 'crm.deal.add', { fields: { OPPORTUNITY: 1 } })).body.result;
     expect((await getRow('crm.deal.get', id)).TITLE).toBe(`Deal #${String(id)}`);

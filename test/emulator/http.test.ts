@@ -84,6 +84,12 @@ describe('error envelope (_includes/system-errors.md)', () => {
     expect(await res.json()).toEqual({ error: 'INVALID_REQUEST', error_description: 'The request body is not valid JSON' });
   });
 
+  it('REST 3.0 paths say they are not emulated (api-reference/rest-v3.md)', async () => {
+    const a = await post(`${emu.url}/rest/api/tasks.task.get`, { id: 1 });
+    expect(a.status).toBe(404);
+    expect(a.body.error_description).toMatch(/REST 3\.0.*not implemented by the b24-rules emulator/);
+  });
+
   it('paths outside /rest/ and /oauth/token/ are 404 with a hint', async () => {
     const a = await get(`${emu.url}/somewhere`);
     expect(a.status).toBe(404);
@@ -92,6 +98,15 @@ describe('error envelope (_includes/system-errors.md)', () => {
 });
 
 describe('call record', () => {
+  it('never keeps the auth token in recorded params', async () => {
+    await post(`${emu.url}/rest/server.time`, { auth: emu.app.access_token });
+    await post(`${emu.url}/rest/server.time`, { auth: 'wrong-token-value' });
+    const recs = emu.calls.of('server.time').slice(-2);
+    expect(recs.map((r) => [r.auth, r.status])).toEqual([['oauth', 200], [null, 401]]);
+    expect(JSON.stringify(recs)).not.toContain('wrong-token-value');
+    expect(JSON.stringify(recs)).not.toContain(emu.app.access_token);
+  });
+
   it('records method, params, auth kind, user, time and status of every call', async () => {
     emu.calls.clear();
     await hook(emu, 'crm.deal.get', { id: 2 });
