@@ -6,8 +6,8 @@ import type { ActionKind, ActionOutcome, PlanContext } from './types.js';
 
 export function plan(config: Record<string, unknown>, _ctx: PlanContext): ActionOutcome {
   const method = config.method;
+  if (typeof method === 'string' && method.toLowerCase() === 'batch') throw new ActionConfigError('call', 'batch cannot be called from a rule: the engine batches calls itself');
   if (typeof method !== 'string' || !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/i.test(method)) throw new ActionConfigError('call', `method must be a REST method name, got ${JSON.stringify(method)}`);
-  if (method.toLowerCase() === 'batch') throw new ActionConfigError('call', 'batch cannot be called from a rule: the engine batches calls itself');
   const params = objectOpt('call', config, 'params', false) ?? {};
   // Reads and fixed-value writes are re-sent when in doubt; any other write cannot be checked and is never sent twice (docs/engine.md).
   const recovery = methodKind(method) === 'read' || isIdempotentWrite(method) ? 'resend' : 'none';
