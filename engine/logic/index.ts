@@ -1,8 +1,35 @@
 /** json-logic with the project's operators, compiled once into closures (docs/rule-format.md). */
-export { compileLogic, isOperation, logicRefs, LOGIC_LIMITS, type LogicNode } from './compile.js';
-export { compileCondition, compileExpression } from './build.js';
-export { describe, explainFalse } from './explain.js';
-export { LogicError, type LogicErrorCode } from './errors.js';
-export { CUSTOM_OPERATOR_NAMES, EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, truthy, varLookup, type OpContext, type OperatorDef } from './operators.js';
-export { REGEX_LIMITS, safeRegExp, unsafeReason } from './safe-regex.js';
-export { addUnits, formatDate, isValidTimeZone, parseDate, unitsSince } from './dates.js';
+import { compileCondition, compileExpression } from './build.js';
+import { compileLogic, isOperation, logicRefs, LOGIC_LIMITS, type LogicNode } from './compile.js';
+import { addUnits, formatDate, isValidTimeZone, parseDate, unitsSince } from './dates.js';
+import { LogicError, type LogicErrorCode } from './errors.js';
+import { describe, explainFalse } from './explain.js';
+import { CUSTOM_OPERATOR_NAMES, EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, truthy, varLookup, type OpContext, type OperatorDef } from './operators.js';
+import { REGEX_LIMITS, safeRegExp, unsafeReason } from './safe-regex.js';
+
+export type { LogicErrorCode, LogicNode, OpContext, OperatorDef };
+export {
+  addUnits,
+  compileCondition,
+  compileExpression,
+  compileLogic,
+  CUSTOM_OPERATOR_NAMES,
+  describe,
+  EAGER_OPERATORS,
+  explainFalse,
+  formatDate,
+  isOperation,
+  isValidTimeZone,
+  LAZY_OPERATORS,
+  LOGIC_LIMITS,
+  LogicError,
+  logicRefs,
+  OPERATOR_NAMES,
+  parseDate,
+  REGEX_LIMITS,
+  safeRegExp,
+  truthy,
+  unitsSince,
+  unsafeReason,
+  varLookup,
+};

@@ -1,9 +1,52 @@
 /** Rule loading: files → validated, compiled rules plus diagnostics (docs/rule-format.md). */
-export { loadRules, loadRuleSource, listRuleFiles, type LoadOptions } from './load-rules.js';
-export { compileRule, ruleHash, canonicalJson, actionKind, isWriteAction, checkCron, type CompileContext } from './compile-rule.js';
-export { defaultCatalog, indexCatalog, isReadMethod, type CatalogIndex, type CatalogMethod, type MethodCatalog } from './catalog.js';
-export { formatDiagnostics, formatSummary, DIAGNOSTICS_FORMAT_VERSION, DIAGNOSTICS_FORMATS, type DiagnosticsFormat } from './format-diagnostics.js';
-export { ruleValidator, schemaValidator, validateRuleDocument, ruleSchemas, RULE_SCHEMA } from './schema.js';
-export { eventEntity } from './event-entity.js';
-export { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
-export type * from './types.js';
+import { defaultCatalog, indexCatalog, isReadMethod, type CatalogIndex, type CatalogMethod, type MethodCatalog } from './catalog.js';
+import { actionKind, canonicalJson, checkCron, compileRule, isWriteAction, ruleHash, type CompileContext } from './compile-rule.js';
+import { eventEntity } from './event-entity.js';
+import { DIAGNOSTICS_FORMAT_VERSION, DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, type DiagnosticsFormat } from './format-diagnostics.js';
+import { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
+import { listRuleFiles, loadRuleSource, loadRules, type LoadOptions } from './load-rules.js';
+import { RULE_SCHEMA, ruleSchemas, ruleValidator, schemaValidator, validateRuleDocument } from './schema.js';
+import type * as Types from './types.js';
+
+export type ActionSpec = Types.ActionSpec;
+export type CompiledRule = Types.CompiledRule;
+export type Condition = Types.Condition;
+export type Diagnostic = Types.Diagnostic;
+export type EntityName = Types.EntityName;
+export type Expression = Types.Expression;
+export type Facts = Types.Facts;
+export type FieldChange = Types.FieldChange;
+export type ForeachSpec = Types.ForeachSpec;
+export type LoadResult = Types.LoadResult;
+export type LoadSpec = Types.LoadSpec;
+export type SourceLocation = Types.SourceLocation;
+export type Template = Types.Template;
+export type TemplatedValue = Types.TemplatedValue;
+export type TriggerSpec = Types.TriggerSpec;
+
+export type { CatalogIndex, CatalogMethod, CompileContext, DiagnosticsFormat, LoadOptions, MethodCatalog };
+export {
+  actionKind,
+  canonicalJson,
+  checkCron,
+  compileRule,
+  defaultCatalog,
+  DIAGNOSTICS_FORMAT_VERSION,
+  DIAGNOSTICS_FORMATS,
+  eventEntity,
+  formatDiagnostics,
+  formatSummary,
+  indexCatalog,
+  isReadMethod,
+  isWriteAction,
+  listRuleFiles,
+  LOADER_DEFAULTS,
+  loadRules,
+  loadRuleSource,
+  RULE_SCHEMA,
+  ruleHash,
+  ruleSchemas,
+  ruleValidator,
+  schemaValidator,
+  validateRuleDocument,
+};

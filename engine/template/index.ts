@@ -1,7 +1,10 @@
 /** `{{ }}` templates: parsing, filters, compilation. Syntax in docs/rule-format.md. */
-export { compileTemplate, compileValue, type CompiledTemplate, type CompiledValue } from './compile.js';
-export { TemplateError } from './errors.js';
-export { FILTERS, FILTER_NAMES, type FilterDef } from './filters.js';
-export { hasTemplate, parseTemplate, type FilterCall, type TemplateExpr, type TemplatePart } from './parse.js';
-export { resolvePath } from './resolve.js';
-export { closest, editDistance } from './suggest.js';
+import { compileTemplate, compileValue, type CompiledTemplate, type CompiledValue } from './compile.js';
+import { TemplateError } from './errors.js';
+import { FILTER_NAMES, FILTERS, type FilterDef } from './filters.js';
+import { hasTemplate, parseTemplate, type FilterCall, type TemplateExpr, type TemplatePart } from './parse.js';
+import { resolvePath } from './resolve.js';
+import { closest, editDistance } from './suggest.js';
+
+export type { CompiledTemplate, CompiledValue, FilterCall, FilterDef, TemplateExpr, TemplatePart };
+export { closest, compileTemplate, compileValue, editDistance, FILTER_NAMES, FILTERS, hasTemplate, parseTemplate, resolvePath, TemplateError };
