@@ -40,7 +40,11 @@ export interface Condition {
   refs: string[];
 }
 
-/** Everything a rule run can see: trigger data, loaded records, `let` values, action results, `now`, `env`. */
+/**
+ * Everything a rule run can see: trigger data, loaded records, `let` values, action results, `now`, `env`.
+ * `now` must be an ISO 8601 string: the clock operators (days_since, now, business_hours...) read it and
+ * throw LOGIC_NO_CLOCK without it. `changes` (event rules) is what the `changed` operator reads.
+ */
 export type Facts = Record<string, unknown>;
 
 export type EntityName = 'lead' | 'deal' | 'contact' | 'company' | 'task' | 'user' | 'item';
@@ -128,5 +132,13 @@ export interface LoadResult {
   rules: CompiledRule[];
   diagnostics: Diagnostic[];
   /** Files read, with per-file status. */
-  files: Array<{ file: string; ok: boolean; ruleIds: string[]; rules?: Array<{ id: string; ok: boolean; line: number }> }>;
+  files: Array<{
+    file: string;
+    /** No error diagnostics in this file. */
+    ok: boolean;
+    /** Ids of the rules of this file that loaded. */
+    ruleIds: string[];
+    /** Every rule document of the file with its own status (id '' when it has none). */
+    rules?: Array<{ id: string; ok: boolean; line: number }>;
+  }>;
 }
