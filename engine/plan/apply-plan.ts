@@ -3,11 +3,17 @@
  * after checking that every record the plan was computed from is unchanged
  * (same DATE_MODIFY, or the same hash over the fields read). If any changed,
  * nothing is sent (PlanStaleError). Writes go as the plan's batches, in order,
- * with `halt=0`, each command under the call's key so `$result[...]`
- * references between calls of one batch keep working.
+ * with `halt=0`.
+ *
+ * Only plans of REST calls can be carried out: a plan with external `http`
+ * calls, or whose planning stopped at an action that needs such a call's
+ * answer, or whose params carry masked secrets, is refused whole
+ * (PLAN_NOT_APPLICABLE): run those rules through the daemon instead.
  */
 import { readFileSync } from 'node:fs';
 import type { B24ClientApi, BatchCommand, BatchItemResult } from '../client/types.js';
+import { B24RulesError } from '../errors.js';
+import { REDACTED } from '../redact.js';
 import { InputFileError, PlanStaleError } from './errors.js';
 import { dateModifyOf, fingerprint, rowsOfResult } from './read-recorder.js';
 import { PLAN_FORMAT_VERSION, type PlanDocument, type PlanRead } from './types.js';
@@ -82,12 +88,28 @@ export interface ApplyPlanResult {
   calls: AppliedCall[];
 }
 
+/** Why a plan cannot be carried out as it is, or null. */
+export function notApplicable(plan: PlanDocument): string | null {
+  const problems: string[] = [];
+  plan.firings.forEach((f, i) => {
+    if (f.error) problems.push(`run ${i + 1} (${f.rule}) failed to plan: ${f.error.code}`);
+    if (f.skipped?.includes('planning stops at action')) problems.push(`run ${i + 1} (${f.rule}): ${f.skipped}`);
+    for (const c of f.calls) {
+      if (c.method === 'http') problems.push(`run ${i + 1} (${f.rule}) makes an external http call`);
+      else if (c.kind === 'write' && JSON.stringify(c.params).includes(REDACTED)) problems.push(`run ${i + 1} (${f.rule}): ${c.method} params carry a masked secret`);
+    }
+  });
+  return problems.length === 0 ? null : [...new Set(problems)].join('; ');
+}
+
 /**
  * Check the plan's reads, then send its write batches. Throws PlanStaleError
  * (nothing sent) when a record changed. Failed commands are reported, not
  * thrown: the rest of the plan still goes.
  */
 export async function applyPlan(client: B24ClientApi, plan: PlanDocument): Promise<ApplyPlanResult> {
+  const why = notApplicable(plan);
+  if (why) throw new B24RulesError('PLAN_NOT_APPLICABLE', `this plan cannot be carried out by 'rules apply --plan': ${why}. Nothing was sent.`, { kind: 'user' });
   const changed = await staleReads(client, plan.reads);
   if (changed.length > 0) throw new PlanStaleError(changed);
   const calls: AppliedCall[] = [];
@@ -97,7 +119,8 @@ export async function applyPlan(client: B24ClientApi, plan: PlanDocument): Promi
     for (const [fi, ci] of batch.calls) {
       const call = plan.firings[fi]?.calls[ci];
       if (!call || call.kind !== 'write') continue;
-      const key = call.key ?? `f${fi}c${ci}`;
+      // Effect keys hold ':' and '.', which a batch key in PHP query form does not carry safely.
+      const key = `f${fi}c${ci}`;
       commands[key] = { method: call.method, params: call.params };
       index.set(key, [fi, ci]);
     }
@@ -112,4 +135,35 @@ export async function applyPlan(client: B24ClientApi, plan: PlanDocument): Promi
     }
   }
   return { sent: calls.length, failed: calls.filter((c) => !c.ok).length, calls };
+}
+
+/**
+ * The whole of `rules apply --plan FILE` (cli/commands/apply.ts delegates
+ * here): read the plan, connect as configured in the environment, check and
+ * carry it out, print what happened. Returns the exit code: 0 all sent and
+ * succeeded, 1 refused (stale, not applicable) or any command failed.
+ */
+export async function applyPlanCommand(file: string, io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+  const plan = readPlanFile(file);
+  const { createClient, loadConfig } = await import('../client/index.js');
+  const client = createClient(loadConfig());
+  try {
+    const writes = plan.firings.reduce((n, f) => n + f.calls.filter((c) => c.kind === 'write').length, 0);
+    io.out(`Checking ${plan.reads.length} record(s) the plan was made from, then sending ${writes} call(s) in ${plan.batches.length} batch(es).\n`);
+    const result = await applyPlan(client, plan);
+    for (const c of result.calls) {
+      const f = plan.firings[c.firing];
+      io.out(`${c.ok ? 'ok    ' : 'FAILED'} ${f?.rule ?? '?'} ${c.method}${f?.record ? ` on ${f.record.entity} ${f.record.id}` : ''}${c.error ? `: ${c.error}` : ''}\n`);
+    }
+    io.out(`${result.sent - result.failed} of ${result.sent} call(s) succeeded.\n`);
+    return result.failed > 0 ? 1 : 0;
+  } catch (err) {
+    if (err instanceof PlanStaleError || (err instanceof B24RulesError && err.code === 'PLAN_NOT_APPLICABLE')) {
+      io.err(`rules apply: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await client.close();
+  }
 }
