@@ -146,6 +146,18 @@ export function translateSchemaErrors(errors: ErrorObject[], doc: SourceDocument
       case 'dependentRequired':
         push(at, `'${String(p.property)}' in ${what(at)} can only be used together with '${String(p.missingProperty)}'`, exampleHint(e.parentSchema));
         break;
+      case 'minLength':
+      case 'minItems':
+      case 'minProperties': {
+        const n = Number(p.limit);
+        const what = e.keyword === 'minLength' ? 'character' : e.keyword === 'minItems' ? 'item' : 'key';
+        push(at, n === 1 ? `${displayPath(at)} must not be empty` : `${displayPath(at)} needs at least ${n} ${what}s`, exampleHint(e.parentSchema));
+        break;
+      }
+      case 'minimum':
+      case 'maximum':
+        push(at, `${displayPath(at)} must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(p.limit)} (got ${show(e.data)})`, exampleHint(e.parentSchema));
+        break;
       default:
         push(at, `${displayPath(at)} ${e.message ?? 'is invalid'}`, exampleHint(e.parentSchema));
     }
