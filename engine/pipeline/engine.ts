@@ -86,6 +86,7 @@ class RulesEngine implements Engine {
   readonly #opts: Required<Omit<EngineTuning, 'env'>>;
   readonly #env: Record<string, string | undefined>;
   #rules = new Map<string, CompiledRule>();
+  #ticking: Promise<TickReport> | undefined;
   /** Per tick: the records read, for update diffs. */
   #records = new RecordCache();
 
@@ -113,7 +114,17 @@ class RulesEngine implements Engine {
 
   // ───────────────────────────── tick ─────────────────────────────
 
-  async tick(): Promise<TickReport> {
+  /** One tick at a time: a second call while one runs gets the same promise (a concurrent tick would take in-flight calls for in-doubt ones). */
+  tick(): Promise<TickReport> {
+    if (!this.#ticking) {
+      this.#ticking = this.#tick().finally(() => {
+        this.#ticking = undefined;
+      });
+    }
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<TickReport> {
     const report: TickReport = { items: 0, runsCreated: 0, held: 0, finished: { done: 0, skipped: 0, failed: 0, dead: 0 }, itemsFinished: 0, calls: 0, batches: 0, httpRequests: 0, recovered: 0, depth: 0 };
     this.stats.ticks += 1;
     if (this.mode === 'plan') {
@@ -403,7 +414,7 @@ class RulesEngine implements Engine {
    */
   #reuseChanges(w: RunWork, ctx: EvalContext): void {
     const ref = w.meta.record;
-    if (!ref || w.item.attempts < 2) return;
+    if (!ref || (w.item.attempts ?? 0) < 2) return;
     const ck = `${w.item.id}|${ref.entity}:${ref.id}`;
     if (ctx.changeCache.has(ck)) return;
     for (const prior of this.#store.runs.forItem(w.item.id)) {

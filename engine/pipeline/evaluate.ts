@@ -2,6 +2,7 @@
  * Evaluation of a loaded run: change detection against the snapshot, `let`,
  * the dedupe key, the condition. Shared by `tick` and `planItems`.
  */
+import { entityOfEvent } from '../facts/entities.js';
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/types.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
@@ -34,6 +35,9 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
   const trace = work.trace;
   const ref = work.meta.record;
   try {
+    if (rule.trigger.kind === 'event' && !ref && (rule.trigger.entity ?? entityOfEvent(String(work.item.event ?? '')))) {
+      return { kind: 'skip', reason: 'the event names no record ID (data.FIELDS.ID is missing)' };
+    }
     if (rule.trigger.kind === 'event' && ref && ref.load !== false) {
       const record = work.facts[ref.entity];
       const event = String(work.item.event ?? '').toUpperCase();

@@ -16,7 +16,7 @@ export interface RunMeta {
 export interface RunWork {
   runId: number | null;
   rule: CompiledRule;
-  item: InboxItemInput & { id: number };
+  item: InboxItemInput & { id: number; attempts?: number };
   triggerKey: string;
   recordKey: string;
   meta: RunMeta;
