@@ -89,10 +89,13 @@ export class AuthState {
     return hook;
   }
 
-  /** Resolve `/rest/{user}/{code}/`: a wrong code or user is 401 NO_AUTH_FOUND. */
+  /**
+   * Resolve `/rest/{user}/{code}/`. No active webhook with that user and code is 401 INVALID_CREDENTIALS
+   * (_includes/system-errors.md in bitrix24/b24restdocs; the older Russian table says NO_AUTH_FOUND).
+   */
   webhook(userId: number, code: string): CallerAuth {
     const hook = this.#webhooks.get(code);
-    if (!hook || hook.userId !== userId) throw new PortalError(401, 'NO_AUTH_FOUND', 'Wrong authorization data');
+    if (!hook || hook.userId !== userId) throw new PortalError(401, 'INVALID_CREDENTIALS', 'Invalid request credentials');
     return { kind: 'webhook', userId, scopes: hook.scopes };
   }
 

@@ -95,10 +95,14 @@ export class Dispatcher {
       throw new PortalError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     }
     if (def.appOnly && inv.auth.kind !== 'oauth') throw new PortalError(403, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method');
-    if (!hasScope(inv.auth, def.scope)) throw new PortalError(403, 'insufficient_scope', 'The request requires higher privileges than provided by the webhook token');
+    if (!hasScope(inv.auth, def.scope)) {
+      // _includes/system-errors.md (bitrix24/b24restdocs): 401, and the text names the kind of token.
+      const token = inv.auth.kind === 'webhook' ? 'webhook token' : 'access token';
+      throw new PortalError(401, 'insufficient_scope', `The request requires higher privileges than provided by the ${token}`);
+    }
     const budgetKey = `${inv.credential}|${name}`;
     const { budget } = this.options;
-    if (budget.exhausted(budgetKey, at)) throw new PortalError(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit.');
+    if (budget.exhausted(budgetKey, at)) throw new PortalError(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit');
     const cost = this.options.costs[name] ?? def.cost ?? this.options.defaultCost;
     const authConnector = typeof inv.params.auth_connector === 'string' ? inv.params.auth_connector : undefined;
     const ctx = {

@@ -1,5 +1,7 @@
 /**
- * Authentication. Doc pages: _includes/system-errors.md (NO_AUTH_FOUND 401, expired_token 401, insufficient_scope 403),
+ * Authentication. Doc pages: _includes/system-errors.md (the English page in bitrix24/b24restdocs: NO_AUTH_FOUND 401 when no
+ * credentials are sent, INVALID_CREDENTIALS 401 for no active webhook with that user and code, insufficient_scope 401,
+ * expired_token 401; the older Russian table lists NO_AUTH_FOUND for a wrong code and 403 for insufficient_scope),
  * settings/oauth/auto-renewal.md (refresh rotation), settings/oauth/error-codes.md (invalid_grant, invalid_client),
  * api-reference/events/event-bind.md (app context only: WRONG_AUTH_TYPE for webhooks).
  */
@@ -15,19 +17,27 @@ beforeAll(async () => {
 afterAll(() => emu.close());
 
 describe('webhooks', () => {
-  it('a wrong webhook code or user is 401 NO_AUTH_FOUND', async () => {
+  it('a wrong webhook code or user is 401 INVALID_CREDENTIALS', async () => {
     const wrongCode = await post(`${emu.url}/rest/1/notthecode12345/server.time`);
-    expect(wrongCode).toEqual({ status: 401, body: { error: 'NO_AUTH_FOUND', error_description: 'Wrong authorization data' } });
+    expect(wrongCode).toEqual({ status: 401, body: { error: 'INVALID_CREDENTIALS', error_description: 'Invalid request credentials' } });
     const code = emu.webhookUrl.split('/')[5];
     expect((await post(`${emu.url}/rest/2/${code}/server.time`)).status).toBe(401);
   });
 
-  it('a webhook without the scope gets 403 insufficient_scope', async () => {
+  it('a webhook without the scope gets 401 insufficient_scope naming the webhook token', async () => {
     const limited = emu.addWebhook({ userId: 1, scopes: ['user'] });
     expect((await post(`${limited}user.current`)).status).toBe(200);
-    const denied = await post(`${limited}crm.deal.list`);
-    expect(denied.status).toBe(403);
-    expect(denied.body.error).toBe('insufficient_scope');
+    expect(await post(`${limited}crm.deal.list`)).toEqual({ status: 401, body: { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the webhook token' } });
+  });
+
+  it('an app without the scope gets insufficient_scope naming the access token', async () => {
+    const { emu: narrow } = await emulator({ appScopes: ['crm'] });
+    try {
+      expect(await oauth(narrow, 'tasks.task.list')).toEqual({ status: 401, body: { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token' } });
+      expect((await oauth(narrow, 'crm.deal.list', { select: ['ID'] })).status).toBe(200);
+    } finally {
+      await narrow.close();
+    }
   });
 
   it('app-only methods (event.*) answer WRONG_AUTH_TYPE 403 to a webhook', async () => {

@@ -1,5 +1,5 @@
 /**
- * Limits. Doc pages: limits.md (leaky bucket: 503 QUERY_LIMIT_EXCEEDED; 50 burst / 2 per second, enterprise 250 / 5;
+ * Limits. Doc pages: _includes/system-errors.md (503 QUERY_LIMIT_EXCEEDED "Too many requests", 429 OPERATION_TIME_LIMIT), limits.md (leaky bucket: 503 QUERY_LIMIT_EXCEEDED; 50 burst / 2 per second, enterprise 250 / 5;
  * operating budget per method: 429 OPERATION_TIME_LIMIT, time.operating, time.operating_reset_at),
  * settings/how-to-call-rest-api/batch.md (a batch is one request).
  */
@@ -76,7 +76,7 @@ describe('operating budget', () => {
     // Checked before the call: the call that crosses 480 s still runs, the next is refused.
     expect(operating).toEqual([100, 200, 300, 400, 500]);
     const refused = await hook(emu, 'crm.deal.list');
-    expect(refused).toEqual({ status: 429, body: { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit.' } });
+    expect(refused).toEqual({ status: 429, body: { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' } });
     expect((await hook(emu, 'crm.lead.list', { select: ['ID'] })).status).toBe(200);
     // Another credential has its own budget.
     expect((await post(`${emu.addWebhook()}crm.deal.list`, { select: ['ID'] })).status).toBe(200);
