@@ -41,8 +41,9 @@ export function headline(plan: PlanDocument): string {
   if (s.writes === 0 && s.errors === 0) {
     return `No changes. ${s.firings} rule run${s.firings === 1 ? '' : 's'} considered, none would write.`;
   }
+  const http = s.by_method.http ?? 0;
   const parts = [
-    `Plan: ${s.writes} write${s.writes === 1 ? '' : 's'} from ${s.acting} of ${s.firings} rule run${s.firings === 1 ? '' : 's'}`,
+    `Plan: ${s.writes} write${s.writes === 1 ? '' : 's'}${http > 0 ? ` (${http} external http)` : ''} from ${s.acting} of ${s.firings} rule run${s.firings === 1 ? '' : 's'}`,
     `in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'}`,
     `~${e.http_requests} HTTP request${e.http_requests === 1 ? '' : 's'} (${e.read_requests} read, ${e.write_requests} write), ~${e.seconds} s at the ${e.plan} limit (burst ${e.burst}, ${e.rate_per_second}/s)`,
   ];

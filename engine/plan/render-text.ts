@@ -15,7 +15,7 @@ export function renderText(plan: PlanDocument): string {
       out.push(`  [${i + 1}] ${f.rule} on ${describeRecord(f)} (${describeTrigger(f)}): ${why}`);
       return;
     }
-    out.push('');
+    if (out[out.length - 1] !== '') out.push('');
     out.push(`${f.error ? '!' : '~'} [${i + 1}] rule ${f.rule}${f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : ''}`);
     out.push(`      trigger    ${describeTrigger(f)}`);
     out.push(`      record     ${describeRecord(f)}`);
