@@ -97,7 +97,9 @@ export async function runBatch(params: Params, call: SubCall): Promise<{ result:
       c.result.set(key, out.result);
       if (out.total !== undefined) c.result_total.set(key, out.total);
       if (out.next !== undefined) c.result_next.set(key, out.next);
-      c.result_time.set(key, out.time);
+      // batch.md: a command's time has no operating/operating_reset_at (only the outer call's would).
+      const { operating: _o, operating_reset_at: _r, ...time } = out.time;
+      c.result_time.set(key, time);
     } else {
       c.result_error.set(key, { error: out.error, error_description: out.error_description });
       if (halt) break;

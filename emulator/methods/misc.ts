@@ -79,27 +79,48 @@ export function registerMisc(registry: MethodRegistry, state: EmulatorState): vo
     },
   });
 
-  registry.register('user.get', {
+  const userList = (params: Params): { result: Row[]; total: number; next?: number } => {
+    let filter = param(params, 'FILTER') as Row | undefined;
+    if (!filter || typeof filter !== 'object') {
+      // Older calls put the filter keys at the top level (`user.get?ID=5`).
+      filter = Object.fromEntries(Object.entries(params).filter(([k]) => !USER_GET_CONTROL.has(k.toLowerCase())));
+    }
+    const schema = tableSchema(USER_KINDS, offset());
+    let rows = store.all('user').filter(compileFilter(filter, schema));
+    const search = param(params, 'NAME_SEARCH') ?? (filter as Row).NAME_SEARCH;
+    if (typeof search === 'string' && search !== '') {
+      const s = search.toLowerCase();
+      rows = rows.filter((u) => `${String(u.NAME ?? '')} ${String(u.LAST_NAME ?? '')} ${String(u.EMAIL ?? '')}`.toLowerCase().includes(s));
+    }
+    const sort = param(params, 'sort');
+    const order = typeof sort === 'string' ? { [sort]: String(param(params, 'order') ?? 'ASC') } : undefined;
+    rows.sort(compileOrder(order, schema, [['ID', 'ASC']]));
+    const { page, total, next } = paginate(rows, param(params, 'start'));
+    return { result: page.map(userView), total, ...(next !== undefined ? { next } : {}) };
+  };
+  registry.register('user.get', { scope: 'user,user_brief,user_basic', cost: 0.05, handler: userList });
+  // user.search: the same filter keys plus FIND (name, e-mail) at the top level (api-reference/user/user-search.md).
+  registry.register('user.search', {
     scope: 'user,user_brief,user_basic',
     cost: 0.05,
     handler: (params) => {
-      let filter = param(params, 'FILTER') as Row | undefined;
-      if (!filter || typeof filter !== 'object') {
-        // Older calls put the filter keys at the top level (`user.get?ID=5`).
-        filter = Object.fromEntries(Object.entries(params).filter(([k]) => !USER_GET_CONTROL.has(k.toLowerCase())));
-      }
-      const schema = tableSchema(USER_KINDS, offset());
-      let rows = store.all('user').filter(compileFilter(filter, schema));
-      const search = param(params, 'NAME_SEARCH') ?? (filter as Row).NAME_SEARCH;
-      if (typeof search === 'string' && search !== '') {
-        const s = search.toLowerCase();
-        rows = rows.filter((u) => `${String(u.NAME ?? '')} ${String(u.LAST_NAME ?? '')} ${String(u.EMAIL ?? '')}`.toLowerCase().includes(s));
-      }
+      const find = param(params, 'FIND');
+      const rest = Object.fromEntries(Object.entries(params).filter(([k]) => k.toUpperCase() !== 'FIND'));
+      return userList(typeof find === 'string' && find !== '' ? { ...rest, NAME_SEARCH: find } : rest);
+    },
+  });
+
+  registry.register('department.get', {
+    scope: 'department',
+    handler: (params) => {
+      const filter = Object.fromEntries(Object.entries(params).filter(([k]) => !['sort', 'order', 'start'].includes(k.toLowerCase())));
+      const schema = tableSchema({ ID: 'number', NAME: 'string', SORT: 'number', PARENT: 'number', UF_HEAD: 'number' }, offset());
+      const rows = store.all('department').filter(compileFilter(filter, schema));
       const sort = param(params, 'sort');
-      const order = typeof sort === 'string' ? { [sort]: String(param(params, 'order') ?? 'ASC') } : undefined;
-      rows.sort(compileOrder(order, schema, [['ID', 'ASC']]));
+      rows.sort(compileOrder(typeof sort === 'string' ? { [sort]: String(param(params, 'order') ?? 'ASC') } : undefined, schema, [['SORT', 'ASC'], ['ID', 'ASC']]));
       const { page, total, next } = paginate(rows, param(params, 'start'));
-      return { result: page.map(userView), total, ...(next !== undefined ? { next } : {}) };
+      const view = (d: Row): Row => ({ ID: String(d.ID), NAME: d.NAME, SORT: Number(d.SORT ?? 500), ...(d.PARENT !== null && d.PARENT !== undefined ? { PARENT: String(d.PARENT) } : {}), ...(d.UF_HEAD ? { UF_HEAD: String(d.UF_HEAD) } : {}) });
+      return { result: page.map(view), total, ...(next !== undefined ? { next } : {}) };
     },
   });
 

@@ -15,6 +15,26 @@ afterAll(() => emu.close());
 type BatchResult = { result: Record<string, unknown> | unknown[]; result_error: Record<string, unknown> | unknown[]; result_total: Record<string, unknown> | unknown[]; result_next: Record<string, unknown> | unknown[]; result_time: Record<string, unknown> | unknown[] };
 
 describe('batch', () => {
+  it("the doc page's own example: user.current, then department.get?ID=$result[get_user][UF_DEPARTMENT][0]", async () => {
+    const a = await hook(emu, 'batch', { halt: 0, cmd: { get_user: 'user.current', get_department: 'department.get?ID=$result[get_user][UF_DEPARTMENT][0]' } });
+    const r = a.body.result as BatchResult;
+    const res = r.result as Record<string, unknown>;
+    expect((res.get_user as Row).ID).toBe('1');
+    expect(res.get_department).toEqual([{ ID: '1', NAME: 'Acme Trading', SORT: 100, UF_HEAD: '1' }]);
+    expect(r.result_error).toEqual([]);
+    expect(r.result_total).toEqual({ get_department: 1 });
+    expect(r.result_next).toEqual([]);
+    // A command's time has no operating keys; the outer time has none either.
+    expect(Object.keys((r.result_time as Record<string, Row>).get_user as Row).sort()).toEqual(['date_finish', 'date_start', 'duration', 'finish', 'processing', 'start']);
+    expect('operating' in (a.body.time as Row)).toBe(false);
+  });
+
+  it('the HTTP form of the same example (double-encoded cmd in the query string)', async () => {
+    const a = await get(`${emu.webhookUrl}batch`, 'halt=0&cmd[get_user]=user.current%3F&cmd[get_department]=department.get%3FID%3D%2524result%255Bget_user%255D%255BUF_DEPARTMENT%255D%255B0%255D');
+    const res = (a.body.result as BatchResult).result as Record<string, Row[]>;
+    expect(res.get_department?.[0]?.NAME).toBe('Acme Trading');
+  });
+
   it('runs commands in order and substitutes $result[cmd][i][FIELD] (keyset paging recipe)', async () => {
     const a = await hook(emu, 'batch', {
       cmd: {

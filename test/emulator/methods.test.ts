@@ -118,6 +118,8 @@ describe('notifications, users, business processes', () => {
     expect((sales.body.result as Row[]).map((u) => u.ID)).toEqual(['2', '3', '4']);
     expect(sales.body.total).toBe(3);
     expect(((await hook(emu, 'user.get', { ID: 5 })).body.result as Row[]).map((u) => u.NAME)).toEqual(['Emma']);
+    expect(((await hook(emu, 'user.search', { FIND: 'schulz' })).body.result as Row[]).map((u) => u.ID)).toEqual(['5']);
+    expect(((await hook(emu, 'department.get', { PARENT: 1 })).body.result as Row[]).map((d) => d.NAME)).toEqual(['Sales', 'Customer Success']);
   });
 
   it('bizproc.workflow.start returns a workflow id string and records the start; bad input is 400', async () => {
