@@ -177,7 +177,7 @@ export function compileOrder(order: unknown, schema: FilterSchema, fallback: Arr
     for (const [field, dir] of Object.entries(order as Record<string, unknown>)) {
       const d = String(dir).toUpperCase();
       if (d !== 'ASC' && d !== 'DESC') {
-        if (strict) throw new PortalError(400, 'INVALID_ARG_VALUE', `Invalid order direction '${String(dir)}' for field '${field}': use ASC or DESC`);
+        if (strict) throw new PortalError(400, 'INVALID_ARG_VALUE', `Invalid order: allowed sort directions are ASC, DESC. But got '${String(dir)}' for field '${field}'`);
         continue;
       }
       if (schema.kindOf(field) === undefined) {

@@ -191,7 +191,8 @@ export function itemView(store: Store, entity: CrmEntity, row: Row, select?: unk
     out.observers = [];
     if (entity.name === 'lead' || entity.name === 'deal') out.contactIds = Array.isArray(row.CONTACT_IDS) ? (row.CONTACT_IDS as unknown[]).map(Number) : row.CONTACT_ID ? [Number(row.CONTACT_ID)] : [];
   }
-  out.entityTypeId = entity.entityTypeId;
+  // crm-item-list.md: with an explicit select an item has exactly the selected fields.
+  if (all || wanted?.has('entityTypeId')) out.entityTypeId = entity.entityTypeId;
   return out;
 }
 

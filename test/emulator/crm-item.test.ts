@@ -46,7 +46,7 @@ describe('crm.item', () => {
     const items = (a.body.result as { items: Row[] }).items;
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((i) => ['WON', 'LOSE'].includes(i.stageId as string))).toBe(true);
-    expect(Object.keys(items[0] as Row).sort()).toEqual(['entityTypeId', 'id', 'stageId', 'title']);
+    expect(Object.keys(items[0] as Row).sort()).toEqual(['id', 'stageId', 'title']);
     expect(items.map((i) => i.id)).toEqual([...items.map((i) => i.id)].sort((x, y) => (y as number) - (x as number)));
     expect(a.body.total).toBe(items.length);
 
@@ -56,10 +56,43 @@ describe('crm.item', () => {
     expect(orIds.sort()).toEqual([...new Set([1, ...won.map((w) => Number(w.ID))])].sort());
   });
 
+  it("the doc page's example: OR group over name/lastName, @stageId, @sourceId, @assignedById, an opportunity range, isManualOpportunity", async () => {
+    const { emu: e } = await emulator({
+      data: {
+        users: [{ ID: 1 }, { ID: 6 }],
+        leads: [
+          { ID: 252, TITLE: 'Lead #252', NAME: 'John', LAST_NAME: 'Smith', STATUS_ID: 'NEW', SOURCE_ID: 'ADVERTISING', ASSIGNED_BY_ID: 1, OPPORTUNITY: 12000, IS_MANUAL_OPPORTUNITY: 'Y' },
+          { ID: 253, TITLE: 'Lead #253', NAME: 'Admin', STATUS_ID: 'NEW', SOURCE_ID: 'WEB', ASSIGNED_BY_ID: 6, OPPORTUNITY: 19000, IS_MANUAL_OPPORTUNITY: 'Y' },
+          { ID: 254, TITLE: 'Lead #254', NAME: 'Cat', LAST_NAME: 'Smith', STATUS_ID: 'IN_PROCESS', SOURCE_ID: 'ADVERTISING', ASSIGNED_BY_ID: 6, OPPORTUNITY: 19000, IS_MANUAL_OPPORTUNITY: 'Y' },
+          { ID: 255, TITLE: 'Lead #255', NAME: 'John', LAST_NAME: 'Doe', STATUS_ID: 'NEW', SOURCE_ID: 'WEB', ASSIGNED_BY_ID: 1, OPPORTUNITY: 19600, IS_MANUAL_OPPORTUNITY: 'Y' },
+          { ID: 256, TITLE: 'no names', STATUS_ID: 'NEW', SOURCE_ID: 'WEB', ASSIGNED_BY_ID: 1, OPPORTUNITY: 19600, IS_MANUAL_OPPORTUNITY: 'Y' },
+          { ID: 257, TITLE: 'too cheap', NAME: 'Ann', STATUS_ID: 'NEW', SOURCE_ID: 'WEB', ASSIGNED_BY_ID: 1, OPPORTUNITY: 4000, IS_MANUAL_OPPORTUNITY: 'Y' },
+          { ID: 258, TITLE: 'automatic amount', NAME: 'Bo', STATUS_ID: 'NEW', SOURCE_ID: 'WEB', ASSIGNED_BY_ID: 1, OPPORTUNITY: 6000, IS_MANUAL_OPPORTUNITY: 'N' },
+          { ID: 259, TITLE: 'other manager', NAME: 'Cy', STATUS_ID: 'NEW', SOURCE_ID: 'WEB', ASSIGNED_BY_ID: 2, OPPORTUNITY: 6000, IS_MANUAL_OPPORTUNITY: 'Y' },
+        ],
+      },
+    });
+    try {
+      const a = await hook(e, 'crm.item.list', {
+        entityTypeId: 1,
+        select: ['id', 'title', 'lastName', 'name', 'stageId', 'sourceId', 'assignedById', 'opportunity', 'isManualOpportunity'],
+        filter: { '0': { logic: 'OR', '0': { '!=name': '' }, '1': { '!=lastName': '' } }, '@stageId': ['NEW', 'IN_PROCESS'], '@sourceId': ['WEB', 'ADVERTISING'], '@assignedById': [1, 6], '>=opportunity': 5000, '<=opportunity': 20000, isManualOpportunity: 'Y' },
+        order: { lastName: 'ASC', name: 'ASC' },
+      });
+      expect(a.status).toBe(200);
+      const items = (a.body.result as { items: Row[] }).items;
+      expect(items.map((i) => i.id)).toEqual([253, 255, 254, 252]);
+      expect(items[0]).toEqual({ id: 253, title: 'Lead #253', name: 'Admin', lastName: null, stageId: 'NEW', sourceId: 'WEB', assignedById: 6, opportunity: 19000, isManualOpportunity: 'Y' });
+      expect(a.body.total).toBe(4);
+    } finally {
+      await e.close();
+    }
+  });
+
   it('list: an unknown filter or order field is 400 INVALID_ARG_VALUE', async () => {
     const a = await hook(emu, 'crm.item.list', { entityTypeId: 2, filter: { NOPE: 1 } });
     expect(a).toEqual({ status: 400, body: { error: 'INVALID_ARG_VALUE', error_description: "Invalid filter: field 'NOPE' is not allowed in filter" } });
-    expect((await hook(emu, 'crm.item.list', { entityTypeId: 2, order: { id: 'SIDEWAYS' } })).body.error).toBe('INVALID_ARG_VALUE');
+    expect((await hook(emu, 'crm.item.list', { entityTypeId: 2, order: { id: 'SIDEWAYS' } })).body).toEqual({ error: 'INVALID_ARG_VALUE', error_description: "Invalid order: allowed sort directions are ASC, DESC. But got 'SIDEWAYS' for field 'id'" });
   });
 
   it('update: fm keyed n0 adds, an existing id with a value changes it, with an empty value deletes it', async () => {
