@@ -29,8 +29,8 @@ export function engineClient(emu: Emulator, connector = 'b24rules') {
 }
 
 /** Someone working in the portal (the incoming webhook of user 1): their changes are queued as offline events. */
-export function userClient(emu: Emulator) {
+export function userClient(emu: Emulator, options: { retries?: number; backoffBaseMs?: number } = {}) {
   const m = /^(.*)\/rest\/(\d+)\/([^/]+)\/$/.exec(emu.webhookUrl);
   if (!m) throw new Error(`unexpected webhook url ${emu.webhookUrl}`);
-  return createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { rateLimit: false, retries: 2, backoffBaseMs: 5 });
+  return createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { rateLimit: false, retries: options.retries ?? 2, backoffBaseMs: options.backoffBaseMs ?? 5 });
 }
