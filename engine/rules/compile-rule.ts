@@ -207,6 +207,15 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
     const { entity, autoload: canLoad } = eventEntity(event);
     trigger = { kind: 'event', event };
     if (entity) trigger.entity = entity;
+    if (t.changed && !canLoad) {
+      r.report(
+        'CHANGED_NOT_SUPPORTED',
+        '/trigger',
+        `changed: needs an event whose record the engine loads (it compares the record with its last snapshot); ${event} ${entity ? 'loads no record' : 'names no record'}`,
+        'use it with ONCRM{LEAD,DEAL,CONTACT,COMPANY}UPDATE or ONTASKUPDATE, or drop changed:',
+        { key: 'changed' },
+      );
+    }
     if (t.changed) {
       const changed: Record<string, FieldChange> = {};
       for (const [field, ch] of Object.entries(t.changed)) {
