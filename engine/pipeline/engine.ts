@@ -376,6 +376,8 @@ class RulesEngine implements Engine {
         if (k !== null) {
           const verdict = this.#concurrency(w, k, inFlight);
           if (verdict === 'hold') {
+            // The key needed a read: look again a little later, not on every tick.
+            this.#store.runs.update(runId, { nextAttemptAt: this.#now() + this.#opts.backoffBaseMs });
             report.held += 1;
             continue;
           }

@@ -48,6 +48,12 @@ export interface StateStore {
   now(): number;
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
+  /**
+   * Retention: delete items finished and acknowledged before `before` (ms), with
+   * their runs and ledger rows. DLQ entries and their items are kept. Returns the
+   * number of items deleted.
+   */
+  prune(before: number): number;
   /** Schema version (number of applied migrations). */
   readonly schemaVersion: number;
   close(): void;
@@ -87,6 +93,7 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     dlq: new DlqTable(db, now, inbox),
     now,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    prune: (before) => prune(db, before),
     schemaVersion: MIGRATIONS.length,
     close: () => {
       if (db.open) db.close();
@@ -107,5 +114,14 @@ function migrate(db: Database.Database, path: string): void {
   db.transaction(() => {
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
+
+function prune(db: Database.Database, before: number): number {
+  return db.transaction(() => {
+    const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)`;
+    db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(before);
+    db.prepare(`DELETE FROM runs WHERE item_id IN (${cond})`).run(before);
+    return db.prepare(`DELETE FROM inbox WHERE id IN (${cond})`).run(before).changes;
   })();
 }

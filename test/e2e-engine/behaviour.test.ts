@@ -156,3 +156,36 @@ on_error: { retries: 1, then: stop }
     expect(h.store.dlq.count()).toBe(0);
   });
 });
+
+describe('on_error', () => {
+  const rule = (then: string) => `
+id: fragile
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "before" }
+  - call: { method: im.notify.system.add, params: { USER_ID: 999, MESSAGE: nobody }, as: note }
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "after, note {{ note | default: none }}" }
+on_error: { retries: 1, then: ${then} }
+`;
+
+  it('continue: after the retries the failed call is given up and the next actions run', async () => {
+    h = await harness(rule('continue'));
+    h.store.inbox.add([dealEvent(1)]);
+    await drain(h.engine, h.clock);
+    expect(comments(h, 1).map((c) => c.COMMENT)).toEqual(['before', 'after, note none']);
+    // First attempt + 1 retry.
+    expect(h.emu.calls.of('im.notify.system.add')).toHaveLength(2);
+    expect(h.store.runs.list({ ruleId: 'fragile' })[0]).toMatchObject({ status: 'done' });
+    expect(h.store.dlq.count()).toBe(0);
+  });
+
+  it('stop: the run ends failed, the item is done, nothing goes to the DLQ', async () => {
+    h = await harness(rule('stop'));
+    h.store.inbox.add([dealEvent(1)]);
+    await drain(h.engine, h.clock);
+    expect(comments(h, 1).map((c) => c.COMMENT)).toEqual(['before']);
+    expect(h.store.runs.list({ ruleId: 'fragile' })[0]).toMatchObject({ status: 'failed' });
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: 1, dead: 0 });
+    expect(h.store.dlq.count()).toBe(0);
+  });
+});

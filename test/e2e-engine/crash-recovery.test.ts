@@ -84,7 +84,8 @@ describe('restart after a crash mid-batch', () => {
     // A new process on the same file.
     const second = h.reopen();
     await drain(second, h.clock);
-    assertEachOnce(h, 'at-most-once');
+    // The portal sent the notifications; in doubt they are not sent again: exactly once here.
+    assertEachOnce(h, 'once');
     // Creates were looked up (by ORIGIN_ID, by text, by title), not re-sent.
     expect(h.emu.calls.of('crm.lead.list').length).toBeGreaterThan(0);
     expect(h.emu.calls.of('crm.timeline.comment.add')).toHaveLength(DEALS.length);
@@ -124,5 +125,23 @@ describe('restart after a crash mid-batch', () => {
     await drain(second, h.clock);
     // The second event for deal 1 is a repeat (record unchanged since the snapshot, apart from the engine's own write).
     expect(h.emu.store.all('timeline_comment').filter((c) => String(c.ENTITY_ID) === '1')).toHaveLength(1);
+  });
+
+  it('a write that cannot be checked (call of an .add method) is not re-sent after a crash: the run goes to the DLQ for an operator', async () => {
+    h = await harness(`
+id: raw-call
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - call: { method: crm.activity.add, params: { fields: { OWNER_TYPE_ID: 2, OWNER_ID: "{{ deal.ID }}", TYPE_ID: 2, SUBJECT: "Call", RESPONSIBLE_ID: 1, COMMUNICATIONS: [{ VALUE: "+100", TYPE: PHONE }] } } }
+`);
+    const first = h.reopen({ client: crashingClient(h.client, h, 'after-send-throw') });
+    h.store.inbox.add([dealEvent(1)]);
+    await first.tick();
+    const second = h.reopen();
+    await drain(second, h.clock);
+    expect(h.emu.calls.of('crm.activity.add')).toHaveLength(1);
+    const [entry] = h.store.dlq.list();
+    expect(entry?.error).toMatch(/EFFECT_IN_DOUBT/);
+    expect(h.store.inbox.countByStatus().dead).toBe(1);
   });
 });

@@ -159,3 +159,25 @@ describe('state store', () => {
     expect(() => s2.positions.next('rr', 'k', [])).toThrow(/empty/);
   });
 });
+
+describe('retention', () => {
+  it('prune deletes acknowledged finished items with their runs and effects, keeps DLQ items and recent ones', () => {
+    let t = 1_000;
+    const s = open(':memory:', () => t);
+    s.inbox.add([offline(1), offline(2), offline(3)]);
+    const [a, b, c] = s.inbox.ready(10);
+    const run = s.runs.create({ itemId: a!.id, ruleId: 'r', ruleHash: 'h', triggerKey: 't', recordKey: '' });
+    s.effects.record({ effectKey: 'k', runId: run, seq: 0, actionIndex: 0, kind: 'comment', method: 'm', params: {}, recovery: 'resend' });
+    for (const it of [a!, b!]) s.inbox.finish(it.id, 'done');
+    s.inbox.finish(c!.id, 'dead');
+    s.dlq.add({ itemId: c!.id, runId: null, ruleId: 'r', error: 'x', payload: {} });
+    s.inbox.markAcknowledged([a!.id, c!.id]);
+    t = 5_000;
+    expect(s.prune(2_000)).toBe(1);
+    expect(s.inbox.get(a!.id)).toBeUndefined();
+    expect(s.runs.get(run)).toBeUndefined();
+    expect(s.effects.get('k')).toBeUndefined();
+    expect(s.inbox.get(b!.id)).toBeDefined();
+    expect(s.inbox.get(c!.id)).toBeDefined();
+  });
+});
