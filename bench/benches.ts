@@ -1,0 +1,15 @@
+/** The benchmarks by their `--only` name, in the order a full run takes them. */
+import { runBacklogBench } from './backlog.js';
+import { runListsBench } from './lists.js';
+import { runLogicBench } from './logic.js';
+import { runRateLimitBench } from './rate-limit.js';
+import type { BenchOptions, BenchResult } from './types.js';
+
+export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchResult>> = {
+  backlog: runBacklogBench,
+  lists: runListsBench,
+  'rate-limit': runRateLimitBench,
+  logic: runLogicBench,
+};
+
+export const BENCH_NAMES: string[] = Object.keys(BENCHES);
