@@ -38,7 +38,7 @@ function envelope(o: Outcome): unknown {
   return { result: o.result, ...(o.next !== undefined ? { next: o.next } : {}), ...(o.total !== undefined ? { total: o.total } : {}), time: o.time };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -51,9 +51,31 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** multipart/form-data (general-principles.md lists it): fields become PHP-style params; a file part becomes `[name, base64]`, the portal's file form. */
+async function parseMultipart(body: Buffer, contentType: string): Promise<Params> {
+  let form: FormData;
+  try {
+    form = await new Request('http://emulator/', { method: 'POST', headers: { 'Content-Type': contentType }, body }).formData();
+  } catch {
+    throw new PortalError(400, 'INVALID_REQUEST', 'The multipart/form-data body could not be parsed');
+  }
+  const pairs: string[] = [];
+  const files: Array<[string, string, string]> = [];
+  for (const [key, value] of form.entries()) {
+    if (typeof value === 'string') pairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+    else files.push([key, value.name, Buffer.from(await value.arrayBuffer()).toString('base64')]);
+  }
+  const params = parsePhpQuery(pairs.join('&'));
+  for (const [key, name, b64] of files) {
+    const extra = parsePhpQuery(`${encodeURIComponent(key)}[0]=${encodeURIComponent(name)}&${encodeURIComponent(key)}[1]=${encodeURIComponent(b64)}`);
+    Object.assign(params, extra);
+  }
+  return params;
 }
 
 function parseBody(text: string, contentType: string | undefined): Params {
@@ -69,7 +91,6 @@ function parseBody(text: string, contentType: string | undefined): Params {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PortalError(400, 'INVALID_REQUEST', 'The JSON body must be an object of parameters');
     return parsed as Params;
   }
-  if (ct.includes('multipart/form-data')) throw new PortalError(400, 'INVALID_REQUEST', 'multipart/form-data is not supported by the b24-rules emulator: send JSON or application/x-www-form-urlencoded');
   return parsePhpQuery(text);
 }
 
@@ -105,7 +126,10 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const at = state.now();
   let params: Params;
   try {
-    params = { ...parsePhpQuery(url.search.slice(1)), ...parseBody(await readBody(req), req.headers['content-type']) };
+    const body = await readBody(req);
+    const ct = req.headers['content-type'] ?? '';
+    const fromBody = ct.toLowerCase().includes('multipart/form-data') ? await parseMultipart(body, ct) : parseBody(body.toString('utf8'), ct);
+    params = { ...parsePhpQuery(url.search.slice(1)), ...fromBody };
   } catch (err) {
     if (err instanceof PortalError) return send(res, err.status, { error: err.error, error_description: err.description });
     throw err;
@@ -117,6 +141,9 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
   if (r.kind === 'none') return send(res, 404, { error: 'NOT_FOUND', error_description: `No such endpoint: ${url.pathname}. Use /rest/{user}/{code}/{method} or /rest/{method}` });
 
+  if (/\.xml$/i.test(r.method)) {
+    return send(res, 400, { error: 'INVALID_REQUEST', error_description: 'XML responses (.xml) are not supported by the b24-rules emulator: use .json or no suffix' });
+  }
   const method = r.method.toLowerCase();
   const authToken = typeof params.auth === 'string' ? params.auth : undefined;
   delete params.auth;

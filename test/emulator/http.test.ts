@@ -118,3 +118,20 @@ describe('call record', () => {
     ]);
   });
 });
+
+describe('other encodings', () => {
+  it('multipart/form-data bodies are read like forms (general-principles.md)', async () => {
+    const form = new FormData();
+    form.append('fields[TITLE]', 'Multipart lead');
+    form.append('fields[PHONE][0][VALUE]', '+44 20 7946 0000');
+    const res = await fetch(`${emu.webhookUrl}crm.lead.add`, { method: 'POST', body: form });
+    const id = ((await res.json()) as { result: number }).result;
+    expect((await hook(emu, 'crm.lead.get', { id })).body.result).toMatchObject({ TITLE: 'Multipart lead', PHONE: [{ VALUE: '+44 20 7946 0000' }] });
+  });
+
+  it('.xml responses are refused with a clear message', async () => {
+    const a = await post(`${emu.webhookUrl}server.time.xml`);
+    expect(a.status).toBe(400);
+    expect(a.body.error_description).toMatch(/XML responses/);
+  });
+});
