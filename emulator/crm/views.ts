@@ -51,7 +51,9 @@ export function legacySchema(store: Store, entity: CrmEntity, offsetMinutes: num
 export function legacyView(store: Store, entity: CrmEntity, row: Row, select?: unknown): Row {
   const defs = ufDefs(store, entity.ufEntityId);
   const names = Object.keys(entity.fields);
-  const standard = names.filter((n) => entity.fields[n]?.type !== 'crm_multifield');
+  // CONTACT_IDS / COMPANY_IDS are only returned when named (crm-lead-list.md and crm-deal-get.md examples lack them).
+  const standard = names.filter((n) => entity.fields[n]?.type !== 'crm_multifield' && !entity.fields[n]?.isMultiple);
+  const named = names.filter((n) => entity.fields[n]?.type !== 'crm_multifield');
   const wanted = new Set<string>();
   const list = selectList(select);
   if (list === undefined) {
@@ -69,7 +71,7 @@ export function legacyView(store: Store, entity: CrmEntity, row: Row, select?: u
     }
   }
   const out: Row = {};
-  for (const n of [...standard, ...defs.map((d) => String(d.FIELD_NAME)), ...names.filter((x) => entity.fields[x]?.type === 'crm_multifield')]) {
+  for (const n of [...named, ...defs.map((d) => String(d.FIELD_NAME)), ...names.filter((x) => entity.fields[x]?.type === 'crm_multifield')]) {
     if (!wanted.has(n)) continue;
     if (entity.fields[n]?.type === 'crm_multifield') {
       if (Array.isArray(row[n]) && (row[n] as unknown[]).length > 0) out[n] = row[n];

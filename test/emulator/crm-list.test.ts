@@ -108,6 +108,14 @@ describe('select', () => {
     expect(deal.STAGE_SEMANTIC_ID).toBe('S');
   });
 
+  it('CONTACT_IDS is not part of "*" or get, only returned when named', async () => {
+    const star = ((await hook(emu, 'crm.lead.list', { filter: { ID: 1 }, select: ['*'] })).body.result as Row[])[0] as Row;
+    expect('CONTACT_IDS' in star).toBe(false);
+    expect('CONTACT_IDS' in ((await hook(emu, 'crm.lead.get', { id: 1 })).body.result as Row)).toBe(false);
+    const named = ((await hook(emu, 'crm.lead.list', { filter: { ID: 1 }, select: ['CONTACT_IDS'] })).body.result as Row[])[0];
+    expect(named).toEqual({ ID: '1', CONTACT_IDS: [] });
+  });
+
   it('ID is always returned; IDs and numbers are strings', async () => {
     const r = ((await hook(emu, 'crm.lead.list', { filter: { ID: 3 }, select: ['OPPORTUNITY'] })).body.result as Row[])[0];
     expect(r).toEqual({ ID: '3', OPPORTUNITY: '2500.50' });
