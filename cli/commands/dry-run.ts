@@ -84,7 +84,8 @@ const command: Command = {
     const loaded = await loadRules(paths);
     const diagFormat = format === 'github' ? 'github' : 'text';
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-    if (loaded.diagnostics.length > 0) process.stderr.write(formatDiagnostics(loaded.diagnostics, diagFormat));
+    // GitHub reads workflow commands (::error) from stdout; plain diagnostics go to stderr.
+    if (loaded.diagnostics.length > 0) (format === 'github' ? process.stdout : process.stderr).write(formatDiagnostics(loaded.diagnostics, diagFormat));
     if (errors.length > 0) {
       process.stderr.write(`rules dry-run: ${errors.length} error${errors.length === 1 ? '' : 's'} in the rules; fix them first (rules validate shows the same).\n`);
       return EXIT.ERROR;

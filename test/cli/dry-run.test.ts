@@ -96,11 +96,6 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     expect(md).toContain('| 2 | `route-leads-key-accounts` |');
   });
 
-  it('markdown suits a PR comment', async () => {
-    const r = await runCli(['dry-run', ...ROUTE, '--format', 'markdown'], { env: NO_PORTAL });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^### b24-rules dry-run\n\n\*\*Plan: 10 writes/);
-  });
 });
 
 describe.concurrent('rules dry-run on broken inputs', () => {
@@ -110,6 +105,10 @@ describe.concurrent('rules dry-run on broken inputs', () => {
     expect(r.stderr).toMatch(/invalid-rule\.yaml:9:\d+/);
     expect(r.stderr).toContain('nosuchthing');
     expect(r.stdout).toBe('');
+    // With --format github the diagnostic is an ::error annotation on stdout, where GitHub reads workflow commands.
+    const gh = await runCli(['dry-run', join(FX, 'invalid-rule.yaml'), '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--format', 'github'], { env: NO_PORTAL });
+    expect(gh.code).toBe(1);
+    expect(gh.stdout).toMatch(/^::error file=[^,]*invalid-rule\.yaml,line=9,/m);
   });
 
   it('fixtures with an unknown key: exit 1 naming file, line and the known keys', async () => {
