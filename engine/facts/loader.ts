@@ -25,6 +25,8 @@ export interface LoadTarget {
   loaded: string[];
   /** Set when a read failed (not a "not found": those load as null). */
   error?: string;
+  /** The read failed as a whole (portal unreachable, rate limited...): try again later, not the rule's fault. */
+  transient?: boolean;
 }
 
 /** Records loaded this tick by (entity, type, id): the base of update diffs. */
@@ -151,7 +153,10 @@ export async function loadFacts(targets: LoadTarget[], reader: TickReader, recor
     try {
       results = reads.length ? await reader.readAll(reads) : new Map();
     } catch (err) {
-      for (const r of round) r.t.error ??= `load ${r.step.name}: ${(err as Error).message}`;
+      for (const r of round) {
+        r.t.error ??= `load ${r.step.name}: ${(err as Error).message}`;
+        r.t.transient = isTransient(err);
+      }
       for (const r of round) pending.delete(r.t);
       continue;
     }
@@ -167,6 +172,7 @@ export async function loadFacts(targets: LoadTarget[], reader: TickReader, recor
           t.facts[step.name] = await reader.list(built.method, built.options);
         } catch (err) {
           t.error = `load ${step.name}: ${(err as Error).message}`;
+          t.transient = isTransient(err);
           pending.delete(t);
           continue;
         }
@@ -204,6 +210,11 @@ export async function loadRecords(refs: RecordRefLike[], reader: TickReader, rec
     const rec = x && x.ok ? r.unwrap(x.result) : null;
     if (rec) records.set(r.ref.entity, r.ref.id, rec, r.ref.entityTypeId);
   }
+}
+
+/** Operational failures (network, rate limits, 5xx) pass; anything else is the rule's or the data's problem. */
+export function isTransient(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { kind?: unknown }).kind === 'operational';
 }
 
 export { rowsOf };

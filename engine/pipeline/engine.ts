@@ -18,7 +18,7 @@ import type { StateStore } from '../store/state-store.js';
 import type { EffectRecord, RunRecord, RunStatus } from '../store/records.js';
 import type { InboxItem, InboxItemInput } from '../store/types.js';
 import { ENTITIES, isEntityName } from '../facts/entities.js';
-import { loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from '../facts/loader.js';
+import { isTransient, loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from '../facts/loader.js';
 import { TickReader } from '../facts/reader.js';
 import { methodKind } from '../actions/index.js';
 import type { PlannedCall } from '../actions/types.js';
@@ -214,8 +214,8 @@ class RulesEngine implements Engine {
     try {
       for (const rule of rules) runs.push(...(await this.#expand(item, rule, reader)));
     } catch (err) {
-      const e = err instanceof B24RulesError ? err : new B24RulesError('MATCH_FAILED', (err as Error).message, { cause: err, kind: 'operational' });
-      if (e.kind === 'user' || item.attempts + 1 > 5) {
+      const e = err instanceof B24RulesError ? err : new B24RulesError('MATCH_FAILED', (err as Error).message, { cause: err, kind: 'bug' });
+      if (e.kind !== 'operational') {
         this.#store.transaction(() => {
           this.#store.dlq.add({ itemId: item.id, runId: null, ruleId: item.ruleId, error: e.message, payload: item.payload });
           this.#store.inbox.finish(item.id, 'dead', e.message);
@@ -223,7 +223,7 @@ class RulesEngine implements Engine {
         this.stats.eventsFailed += 1;
         report.itemsFinished += 1;
       } else {
-        this.#store.inbox.retryLater(item.id, this.#now() + this.#backoff(item.attempts + 1), e.message);
+        this.#store.inbox.retryLater(item.id, this.#now() + this.#backoff(Math.min(item.attempts + 1, 4)), e.message);
       }
       this.#logger.warn({ item: item.id, err: e }, 'matching an inbox item failed');
       return undefined;
@@ -367,6 +367,11 @@ class RulesEngine implements Engine {
       const runId = w.runId!;
       w.trace.loaded = redactValue(Object.fromEntries(t.loaded.map((n) => [n, w.facts[n]])));
       if (t.error) {
+        if (t.transient) {
+          // The portal is unreachable or busy: wait and read again, without spending the rule's retries.
+          this.#store.runs.update(runId, { nextAttemptAt: this.#now() + this.#backoff(2), error: redact(t.error) });
+          continue;
+        }
         this.#failBeforeActions(w, t.error, 'operational', report);
         continue;
       }

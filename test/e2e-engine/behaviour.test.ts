@@ -189,3 +189,27 @@ on_error: { retries: 1, then: ${then} }
     expect(h.store.dlq.count()).toBe(0);
   });
 });
+
+describe('portal outage', () => {
+  it('reads failing as a whole (portal down) retry without spending the rule retries, then succeed', async () => {
+    h = await harness(`
+id: patient
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "hello" }
+on_error: { retries: 1, then: dead_letter }
+`);
+    h.store.inbox.add([dealEvent(1)]);
+    h.emu.setFaults({ errorRate: 1 });
+    for (let i = 0; i < 5; i++) {
+      await h.engine.tick();
+      h.clock.advance(60_000);
+    }
+    expect(h.store.dlq.count()).toBe(0);
+    expect(h.store.inbox.depth()).toBe(1);
+    h.emu.setFaults({ errorRate: 0 });
+    await drain(h.engine, h.clock);
+    expect(comments(h, 1)).toHaveLength(1);
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: 1, dead: 0 });
+  });
+});
