@@ -18,7 +18,7 @@ import type { StateStore } from '../store/state-store.js';
 import type { EffectRecord, RunRecord, RunStatus } from '../store/records.js';
 import type { InboxItem, InboxItemInput } from '../store/types.js';
 import { ENTITIES, isEntityName } from '../facts/entities.js';
-import { isTransient, loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from '../facts/loader.js';
+import { loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from '../facts/loader.js';
 import { TickReader } from '../facts/reader.js';
 import { methodKind } from '../actions/index.js';
 import type { PlannedCall } from '../actions/types.js';
