@@ -5,75 +5,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { BenchUsageError, parseRunArgs, reproduceCommand, USAGE, type RunArgs } from './args.js';
 import { BENCHES, BENCH_NAMES } from './benches.js';
 import { formatEnvironment, formatResult, runEnvironment } from './report.js';
 import type { BenchResult } from './types.js';
-
-const USAGE = `usage: npm run bench -- [--only NAME[,NAME...]] [--quick] [--json FILE] [--repetitions N]
-  --only NAME      run only these benchmarks (${BENCH_NAMES.join(', ')}); may repeat
-  --quick          small workloads and fewer repetitions: a smoke run (seconds)
-  --json FILE      also write the results (environment, samples, medians, ratios) as JSON
-  --repetitions N  repetitions per variant (overrides each benchmark's default)`;
-
-class UsageError extends Error {}
-
-interface RunArgs {
-  only: string[];
-  quick: boolean;
-  json?: string;
-  repetitions?: number;
-}
-
-/** Parse the command line; throws UsageError with what is wrong. */
-export function parseRunArgs(argv: string[]): RunArgs | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        only: { type: 'string', multiple: true },
-        quick: { type: 'boolean', default: false },
-        json: { type: 'string' },
-        repetitions: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
-  const only = (values.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  for (const name of only) {
-    if (!BENCH_NAMES.includes(name)) throw new UsageError(`--only: unknown benchmark '${name}'; choose from ${BENCH_NAMES.join(', ')}`);
-  }
-  let repetitions: number | undefined;
-  if (values.repetitions !== undefined) {
-    repetitions = Number(values.repetitions);
-    if (!Number.isInteger(repetitions) || repetitions < 1) throw new UsageError(`--repetitions must be an integer >= 1; got '${values.repetitions}'`);
-  }
-  return { only, quick: values.quick ?? false, ...(values.json ? { json: values.json } : {}), ...(repetitions ? { repetitions } : {}) };
-}
-
-/** The command that reproduces a run with these arguments. */
-export function reproduceCommand(args: RunArgs): string {
-  const parts = ['npm', 'run', 'bench'];
-  const extra: string[] = [];
-  if (args.only.length > 0) extra.push('--only', args.only.join(','));
-  if (args.quick) extra.push('--quick');
-  if (args.repetitions) extra.push('--repetitions', String(args.repetitions));
-  if (args.json) extra.push('--json', args.json);
-  return [...parts, ...(extra.length > 0 ? ['--', ...extra] : [])].join(' ');
-}
 
 async function main(argv: string[]): Promise<number> {
   let args: RunArgs | 'help';
   try {
     args = parseRunArgs(argv);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof BenchUsageError)) throw err;
     process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
     return 2;
   }

@@ -1,0 +1,86 @@
+/**
+ * The benchmarks' --quick mode, run in-process: they must do the work they
+ * claim and return consistent figures. Behaviour checks only: no assertion
+ * here depends on how fast the machine is.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  BENCH_NAMES,
+  BenchUsageError,
+  formatResult,
+  parseRunArgs,
+  reproduceCommand,
+  runBacklogBench,
+  runListsBench,
+  runLogicBench,
+  runRateLimitBench,
+  secondsAtRealRate,
+  type BenchResult,
+} from '../../bench/index.js';
+
+function variant(r: BenchResult, name: string) {
+  const v = r.variants.find((x) => x.name === name);
+  if (!v) throw new Error(`no variant ${name} in ${r.name}`);
+  return v.median;
+}
+
+describe('bench --quick', () => {
+  it('backlog: the engine does the same REST work as the naive loop in 50 times fewer HTTP requests', async () => {
+    const r = await runBacklogBench({ quick: true, repetitions: 1 });
+    const engine = variant(r, 'engine');
+    const naive = variant(r, 'naive');
+    // 200 events × (get lead, get contact, update, comment), checked against the portal's state by the bench itself.
+    expect(naive.restCalls).toBe(800);
+    expect(engine.restCalls).toBe(800);
+    expect(naive.httpRequests).toBe(800);
+    expect(engine.httpRequests).toBe(engine.batchRequests);
+    expect(engine.httpRequests).toBeLessThan(naive.httpRequests! / 10);
+    expect(engine.wallMs).toBeGreaterThan(0);
+    const reqRatio = r.ratios.find((x) => x.metric === 'httpRequests');
+    expect(reqRatio?.value).toBeCloseTo(naive.httpRequests! / engine.httpRequests!);
+    expect(r.computed.find((c) => c.variant === 'naive')?.value).toBe(secondsAtRealRate(800));
+    expect(formatResult(r).join('\n')).toContain('NOT measured');
+  }, 60_000);
+
+  it('lists: every variant reads every row; the batched iterator needs one request where the others need a page each', async () => {
+    const r = await runListsBench({ quick: true });
+    for (const name of ['fast', 'fast-batched', 'paged']) expect(variant(r, name).rows).toBe(1000);
+    expect(variant(r, 'fast').httpRequests).toBe(21);
+    expect(variant(r, 'paged').httpRequests).toBe(20);
+    expect(variant(r, 'fast-batched').httpRequests).toBe(1);
+  }, 60_000);
+
+  it('rate-limit: without the client limiter the portal refuses requests and the client retries them', async () => {
+    const r = await runRateLimitBench({ quick: true });
+    const on = variant(r, 'limiter-on');
+    const off = variant(r, 'limiter-off');
+    expect(off.refused).toBeGreaterThan(0);
+    expect(off.retries).toBe(off.refused);
+    expect(on.refused!).toBeLessThan(off.refused!);
+    expect(on.clientWaits).toBeGreaterThan(0);
+    expect(off.clientWaits).toBe(0);
+    expect(on.httpRequests).toBe(on.calls! + on.refused!);
+  }, 60_000);
+
+  it('logic: compiled and recompiled variants both evaluate events (and agree, or the bench throws)', async () => {
+    const r = await runLogicBench({ quick: true, repetitions: 1 });
+    expect(variant(r, 'compiled').ops).toBeGreaterThan(0);
+    expect(variant(r, 'recompiled').ops).toBeGreaterThan(0);
+    expect(r.ratios[0]?.value).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('bench arguments', () => {
+  it('takes --only names (comma-separated or repeated), --quick and --json, and rebuilds the command', () => {
+    const a = parseRunArgs(['--only', 'backlog,lists', '--only', 'logic', '--quick', '--json', 'out.json']);
+    expect(a).toEqual({ only: ['backlog', 'lists', 'logic'], quick: true, json: 'out.json' });
+    expect(reproduceCommand(a as Exclude<typeof a, 'help'>)).toBe('npm run bench -- --only backlog,lists,logic --quick --json out.json');
+    expect(reproduceCommand({ only: [], quick: false })).toBe('npm run bench');
+  });
+
+  it('refuses an unknown benchmark name, naming the valid ones', () => {
+    expect(() => parseRunArgs(['--only', 'nope'])).toThrow(BenchUsageError);
+    expect(() => parseRunArgs(['--only', 'nope'])).toThrow(BENCH_NAMES.join(', '));
+    expect(() => parseRunArgs(['--repetitions', '0'])).toThrow(/--repetitions/);
+  });
+});
