@@ -131,6 +131,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let store: StateStore | undefined;
   let rules: CompiledRule[] = [];
   let engine: Engine | undefined;
+  let ownClient: { close(): Promise<void> } | null = null;
   let server: StatusServer | null = null;
   let stopWatching: (() => void) | null = null;
   const sources: Source[] = [];
@@ -339,6 +340,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         onEvent: onClientEvent,
         ...(authConnector ? { authConnector } : {}),
       });
+    if (!options.client) ownClient = client as unknown as { close(): Promise<void> };
     const engineOptions: CreateEngineOptions = {
       store,
       client,
@@ -443,6 +445,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     server = null;
     sources.length = 0;
     store.close();
+    await ownClient?.close().catch(() => undefined);
     logger.info('daemon stopped');
     return { abandoned: false };
   }

@@ -1,0 +1,123 @@
+/** `rules apply RULE`: run a manual or bulk rule now (plan first; write only with --yes). */
+import { resolve } from 'node:path';
+import { loadConfig, readEnvironment } from '../../engine/config.js';
+import { executeApply, findApplicableRule, planApply } from '../../engine/daemon/apply-rule.js';
+import { formatRuns } from '../../engine/daemon/journal-format.js';
+import { DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
+import { UsageError } from '../../engine/errors.js';
+import { createLogger } from '../../engine/logger.js';
+import { isRatePlan } from '../../engine/plan/estimate.js';
+import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
+import type { PlanFormat } from '../../engine/plan/types.js';
+import { loadRules } from '../../engine/rules/index.js';
+import { intOption, logLevel, parse } from '../args.js';
+import { EXIT, type Command } from '../command.js';
+
+const usage = `Usage: rules apply RULE [--param KEY=VALUE]... [--max-records N] [--yes]
+                   [--rules PATH]... [--state PATH] [--format text|json|markdown|github]
+
+Run one manual rule (trigger: manual), or a schedule rule now, against the
+portal configured in the environment or .env (as for 'rules call').
+
+Without --yes nothing is written: the rule is planned through the dry-run path
+(reads only) and the plan is printed. With --yes the plan is checked again and
+the rule is run: its work is stored in the state file and carried out with the
+effect ledger, so an interrupted apply resumes without repeating calls.
+
+Options:
+  --param KEY=VALUE  a value for params.KEY (repeatable); numbers and true/false
+                     are typed, everything else is a string
+  --max-records N    refuse a run that would touch more than N rows (also
+                     enforced while running, on top of the rule's max_records)
+  --yes              carry the plan out (otherwise only print it)
+  --rules PATH       rule files or directories (repeatable; default ./rules)
+  --state PATH       state file (default ${DEFAULT_STATE_PATH}); better not the
+                     state of a daemon running at the same time
+  --format FORMAT    plan output: text (default), json, markdown, github
+`;
+
+/** `k=v` → typed value. */
+export function parseParams(values: string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const raw of values ?? []) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param must be KEY=VALUE; got '${raw}'`);
+    const key = raw.slice(0, eq).trim();
+    const value = raw.slice(eq + 1);
+    if (!/^[A-Za-z_][\w.-]*$/.test(key)) throw new UsageError(`--param key '${key}' must be letters, digits, '_', '.', '-'`);
+    out[key] = /^-?\d+(\.\d+)?$/.test(value) && value.length < 16 ? Number(value) : value === 'true' ? true : value === 'false' ? false : value;
+  }
+  return out;
+}
+
+const command: Command = {
+  summary: 'run a manual or bulk rule, or carry out a saved plan',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      param: { type: 'string', multiple: true },
+      'max-records': { type: 'string' },
+      yes: { type: 'boolean' },
+      rules: { type: 'string', multiple: true },
+      state: { type: 'string' },
+      format: { type: 'string' },
+    });
+    // A saved plan (`--plan plan.json`) is carried out by its own branch here, before the rule path.
+    const [ruleId, ...extra] = positionals;
+    if (!ruleId) throw new UsageError('apply needs a RULE id (see rules validate --format json for the ids)');
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'; rule paths go in --rules PATH`);
+    const maxRecords = intOption('max-records', values['max-records'], 1);
+    const format = (values.format ?? 'text') as PlanFormat;
+    if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
+    const params = parseParams(values.param);
+    const logger = createLogger({ level: logLevel(values['log-level'] ?? 'warn'), toStderr: true });
+
+    const paths = (values.rules?.length ? values.rules : ['rules']).map((p) => resolve(p));
+    const loaded = await loadRules(paths);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      for (const d of errors) process.stderr.write(`${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}\n`);
+      process.stderr.write(`rules apply: ${errors.length} error(s) in the rules; fix them first (rules validate shows the same).\n`);
+      return EXIT.ERROR;
+    }
+    const rule = findApplicableRule(loaded.rules, ruleId);
+    const env = readEnvironment();
+    const config = loadConfig();
+    const ratePlan = isRatePlan(config.plan) ? config.plan : 'standard';
+    const target = { rule, params, ...(maxRecords !== undefined ? { maxRecords } : {}) };
+
+    const planned = await planApply({ target, ruleFiles: loaded.files.map((f) => f.file), config, ratePlan, env });
+    process.stdout.write(renderPlan(planned.plan, format));
+    if (planned.refused) {
+      process.stderr.write(`rules apply: refused: ${planned.refused}\n`);
+      return EXIT.ERROR;
+    }
+    if (planned.plan.summary.errors > 0) {
+      process.stderr.write('rules apply: the plan has errors (see above); nothing was written.\n');
+      return EXIT.ERROR;
+    }
+    if (!values.yes) {
+      process.stderr.write(`\nNothing was written. ${planned.rows} row(s), ${planned.plan.summary.writes} write(s) planned. Run again with --yes to carry it out.\n`);
+      return EXIT.OK;
+    }
+
+    const result = await executeApply({
+      target,
+      config,
+      statePath: resolve(values.state ?? DEFAULT_STATE_PATH),
+      logger,
+      env,
+      ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
+    });
+    process.stderr.write('\n');
+    process.stdout.write(formatRuns(result.runs));
+    process.stderr.write(
+      `${result.timedOut ? 'Still running when the wait ended (the work stays queued in the state file; a daemon on it finishes it). ' : ''}` +
+        `${result.runs.length} run(s): ${result.calls.done} call(s) done, ${result.calls.failed} failed.` +
+        `${result.ok ? '' : ' See rules trace RUN_ID for a failed run.'}\n`,
+    );
+    return result.ok ? EXIT.OK : EXIT.ERROR;
+  },
+};
+
+export default command;

@@ -1,0 +1,169 @@
+/**
+ * `rules apply RULE`: run one manual or bulk rule now. Always plans first
+ * (the dry-run path: read-only client, nothing written) and checks the
+ * `--max-records` guard on the plan; only then, when asked, stores the run in
+ * the state file's inbox and drives the engine until it is finished. The
+ * executed rule carries the guard as its `foreach.max_records`, so rows that
+ * appeared between plan and run cannot make it touch more.
+ */
+import { B24RulesError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createClient } from '../client/index.js';
+import type { ClientConfig } from '../client/types.js';
+import { createEngine } from '../pipeline/index.js';
+import { dryRun } from '../plan/dry-run.js';
+import type { PlanDocument, RatePlan } from '../plan/types.js';
+import type { CompiledRule } from '../rules/types.js';
+import { createManualSource } from '../sources/manual.js';
+import { realClock, type SourceContext } from '../sources/types.js';
+import { openStateStore, type RunRecord } from '../store/index.js';
+import type { InboxItemInput } from '../store/types.js';
+
+export const DEFAULTS = {
+  /** Longest time `executeApply` drives the engine before giving up (the work stays in the inbox). @default 10 min */
+  timeoutMs: 10 * 60_000,
+  /** @default 'b24rules' */
+  authConnector: 'b24rules',
+};
+
+export class ApplyError extends B24RulesError {
+  constructor(code: string, message: string) {
+    super(code, message, { kind: 'user' });
+  }
+}
+
+export interface ApplyTarget {
+  rule: CompiledRule;
+  params: Record<string, unknown>;
+  /** Refuse a run that would touch more rows than this. */
+  maxRecords?: number;
+}
+
+/** Find a rule that `apply` may run: manual, or a schedule run now. */
+export function findApplicableRule(rules: CompiledRule[], ruleId: string): CompiledRule {
+  const rule = rules.find((r) => r.id === ruleId);
+  const manual = rules.filter((r) => r.trigger.kind === 'manual').map((r) => r.id);
+  if (!rule) throw new ApplyError('RULE_NOT_FOUND', `no rule '${ruleId}' in the rule files${manual.length ? `; manual rules: ${manual.join(', ')}` : ''}`);
+  if (rule.trigger.kind !== 'manual' && rule.trigger.kind !== 'schedule') {
+    throw new ApplyError('RULE_NOT_APPLICABLE', `rule '${ruleId}' has a ${rule.trigger.kind} trigger; apply runs manual rules and schedules (now)${manual.length ? `; manual rules: ${manual.join(', ')}` : ''}`);
+  }
+  if (!rule.enabled) throw new ApplyError('RULE_DISABLED', `rule '${ruleId}' is disabled (enabled: false)`);
+  return rule;
+}
+
+/** The inbox item of an apply: a manual run with its params, or a schedule tick at `now`. */
+export function applyItem(rule: CompiledRule, params: Record<string, unknown>, now: number, key?: string): InboxItemInput {
+  if (rule.trigger.kind === 'schedule') {
+    const at = new Date(now).toISOString();
+    return { source: 'schedule', key: key ?? `${rule.id}@${at}`, event: null, ruleId: rule.id, payload: { schedule: { at, cron: rule.trigger.cron, timezone: rule.trigger.timezone, applied: true } }, receivedAt: now };
+  }
+  return { source: 'manual', key: key ?? `${rule.id}:${now}:${Math.random().toString(36).slice(2, 10)}`, event: null, ruleId: rule.id, payload: { params }, receivedAt: now };
+}
+
+/** The rule with the guard applied to its `foreach` (the smaller of the two limits). */
+export function guarded(rule: CompiledRule, maxRecords: number | undefined): CompiledRule {
+  if (maxRecords === undefined || !rule.foreach) return rule;
+  return { ...rule, foreach: { ...rule.foreach, maxRecords: Math.min(rule.foreach.maxRecords, maxRecords) } };
+}
+
+export interface PlanApplyResult {
+  plan: PlanDocument;
+  /** Rows (rule runs) the plan touches. */
+  rows: number;
+  /** Set when the guard refuses the run. */
+  refused?: string;
+}
+
+/** Plan the apply through the dry-run path. Nothing is written. */
+export async function planApply(options: { target: ApplyTarget; ruleFiles: string[]; config: ClientConfig; ratePlan: RatePlan; env?: Record<string, string | undefined>; now?: number }): Promise<PlanApplyResult> {
+  const { rule, params, maxRecords } = options.target;
+  const at = options.now ?? Date.now();
+  const item = applyItem(rule, params, at, `plan:${rule.id}`);
+  const { plan } = await dryRun({
+    rules: [rule],
+    ruleFiles: options.ruleFiles,
+    items: [item],
+    at,
+    events: 0,
+    scheduleTicks: item.source === 'schedule' ? [{ rule: rule.id, at: new Date(at).toISOString() }] : [],
+    portal: { kind: 'live', config: options.config, label: 'the portal' },
+    ratePlan: options.ratePlan,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const rows = plan.firings.filter((f) => f.rule === rule.id && !f.error).length;
+  const result: PlanApplyResult = { plan, rows };
+  if (maxRecords !== undefined && rows > maxRecords) {
+    result.refused = `rule ${rule.id} would touch ${rows} rows, more than --max-records ${maxRecords}; narrow the rule's filter (or the params) or raise --max-records`;
+  }
+  return result;
+}
+
+export interface ExecuteApplyResult {
+  runs: RunRecord[];
+  calls: { done: number; failed: number };
+  ok: boolean;
+  /** True when the timeout ended the wait (the item stays in the inbox; a daemon finishes it). */
+  timedOut: boolean;
+}
+
+/** Store the run in the state file's inbox and drive the engine until every run of it is final. */
+export async function executeApply(options: {
+  target: ApplyTarget;
+  config: ClientConfig;
+  statePath: string;
+  logger: Logger;
+  env?: Record<string, string | undefined>;
+  authConnector?: string;
+  timeoutMs?: number;
+}): Promise<ExecuteApplyResult> {
+  const { rule, params, maxRecords } = options.target;
+  const oauth = options.config.auth.mode === 'oauth';
+  const connector = oauth ? (options.authConnector ?? DEFAULTS.authConnector) : undefined;
+  const store = openStateStore(options.statePath);
+  const client = createClient(options.config, { logger: options.logger.child({ component: 'client' }), ...(connector ? { authConnector: connector } : {}) });
+  try {
+    const engine = createEngine({
+      store,
+      client,
+      rules: [guarded(rule, maxRecords)],
+      logger: options.logger.child({ component: 'engine' }),
+      mode: 'run',
+      ...(connector ? { authConnector: connector } : {}),
+      options: { env: options.env ?? process.env },
+    });
+    const ctx: SourceContext = { inbox: store.inbox, logger: options.logger, clock: realClock };
+    const item = applyItem(rule, params, Date.now());
+    if (item.source === 'manual') createManualSource(ctx).submit(rule.id, params, { key: item.key });
+    else store.inbox.add([item]);
+    const stored = store.inbox.list({ source: item.source, limit: 20 }).find((i) => i.key === item.key);
+    if (!stored) throw new ApplyError('APPLY_NOT_STORED', `the run of ${rule.id} was not stored in ${options.statePath}`);
+    const deadline = Date.now() + (options.timeoutMs ?? DEFAULTS.timeoutMs);
+    let timedOut = false;
+    for (;;) {
+      const report = await engine.tick();
+      const now = store.inbox.get(stored.id);
+      if (now && (now.status === 'done' || now.status === 'dead')) break;
+      if (Date.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      const busy = report.items + report.runsCreated + report.calls > 0;
+      if (!busy) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (item.source === 'manual') await createManualSource(ctx).acknowledge?.();
+    const runs = store.runs.list({ itemId: stored.id, limit: 100_000 });
+    let done = 0;
+    let failed = 0;
+    for (const run of runs) {
+      for (const e of store.effects.forRun(run.id)) {
+        if (e.state === 'done') done++;
+        else if (e.state === 'failed') failed++;
+      }
+    }
+    const ok = !timedOut && runs.every((r) => r.status === 'done' || r.status === 'skipped');
+    return { runs, calls: { done, failed }, ok, timedOut };
+  } finally {
+    await client.close();
+    store.close();
+  }
+}
