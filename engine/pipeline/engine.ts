@@ -67,6 +67,9 @@ export function createEngine(options: CreateEngineOptions): Engine {
 
 const FINAL: RunStatus[] = ['done', 'skipped', 'failed', 'dead'];
 
+/** Batch sub-command errors that mean "too fast", not "wrong" (API-FACTS §2). */
+const LIMIT_ERRORS = /^(QUERY_LIMIT_EXCEEDED|OPERATION_TIME_LIMIT|OVERLOAD_LIMIT)\b/;
+
 interface Expanded {
   rule: CompiledRule;
   recordKey: string;
@@ -505,6 +508,11 @@ class RulesEngine implements Engine {
   #onFailure(run: RunRecord, rule: CompiledRule, failed: EffectRecord[], report: TickReport): void {
     const error = failed.map((e) => `${e.method}: ${e.error ?? 'failed'}`).join('; ');
     const inDoubt = failed.some((e) => (e.error ?? '').startsWith('EFFECT_IN_DOUBT'));
+    if (failed.every((e) => LIMIT_ERRORS.test(e.error ?? ''))) {
+      // The portal's limits, not the rule: wait and send again without spending the rule's retries.
+      this.#store.runs.update(run.id, { status: 'waiting', nextAttemptAt: this.#now() + this.#backoff(2), error: redact(error) });
+      return;
+    }
     const attempts = run.attempts + 1;
     if (!inDoubt && attempts <= rule.onError.retries) {
       this.#store.runs.update(run.id, { status: 'waiting', attempts, nextAttemptAt: this.#now() + this.#backoff(attempts), error: redact(error) });

@@ -213,3 +213,24 @@ on_error: { retries: 1, then: dead_letter }
     expect(h.store.inbox.countByStatus()).toMatchObject({ done: 1, dead: 0 });
   });
 });
+
+describe('portal limits inside a batch', () => {
+  it('sub-commands refused with OPERATION_TIME_LIMIT are sent again later without spending the rule retries', async () => {
+    h = await harness(
+      `
+id: limited
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "hello" }
+on_error: { retries: 0, then: dead_letter }
+`,
+      { emulator: { limits: { burst: 100_000, drainPerSec: 100_000, operatingBudgetSec: 0.05, costs: { 'crm.timeline.comment.add': 0.02 } } } },
+    );
+    h.store.inbox.add([1, 2, 3, 4, 5, 6].map((id) => dealEvent(id)));
+    await h.engine.tick();
+    expect(h.emu.calls.of('crm.timeline.comment.add').some((c) => c.error === 'OPERATION_TIME_LIMIT')).toBe(true);
+    await drain(h.engine, h.clock, 40);
+    expect(h.store.dlq.count()).toBe(0);
+    expect(h.emu.store.all('timeline_comment')).toHaveLength(6);
+  });
+});
