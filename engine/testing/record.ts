@@ -83,7 +83,8 @@ export async function recordIncident(client: B24ClientApi, options: RecordOption
   const events: Array<Record<string, unknown>> = [];
   for (let start = 0; events.length < want; start += DEFAULTS.pageSize) {
     const params: Record<string, unknown> = { order: { ID: 'ASC' }, start };
-    if (names && names.length > 0) params.filter = { EVENT_NAME: names };
+    if (names && names.length === 1) params.filter = { EVENT_NAME: names[0] };
+    else if (names && names.length > 1) params.filter = { '@EVENT_NAME': names };
     if (options.authConnector) params.auth_connector = options.authConnector;
     const page = await client.call<unknown>('event.offline.list', params);
     const rows = rowsOfResult(page.result);

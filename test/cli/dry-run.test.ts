@@ -52,9 +52,10 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
   });
 
   it('runs the schedule rules whose cron fires at --at, with that clock', async () => {
-    const r = await runCli(['dry-run', 'rules/07-stale-deals.yaml', '--fixtures', 'rules/fixtures/07-stale-deals.fixtures.yaml', '--at', '2026-11-24T09:00:00+03:00', '--format', 'json'], { env: NO_PORTAL });
+    const r = await runCli(['dry-run', 'rules/07-stale-deals.yaml', '--fixtures', 'rules/fixtures/07-stale-deals.fixtures.yaml', '--at', '2026-11-24T09:00:00+03:00', '--format', 'json', '--plan', 'enterprise'], { env: NO_PORTAL });
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as PlanDocument;
+    expect(plan.estimate).toMatchObject({ plan: 'enterprise', burst: 250, rate_per_second: 5, write_requests: 1 });
     expect(plan.inputs.schedule_ticks).toEqual([{ rule: 'stale-deals', at: '2026-11-24T06:00:00.000Z' }]);
     expect(plan.firings.filter((f) => f.calls.length > 0).map((f) => f.record?.id)).toEqual(['701', '705']);
     expect(plan.summary.by_method).toEqual({ 'crm.activity.todo.add': 2, 'crm.timeline.comment.add': 2, 'im.notify.system.add': 2 });

@@ -111,6 +111,15 @@ describe('rules record', () => {
     expect(plan.firings.filter((f) => f.calls.length > 0).map((f) => [f.rule, f.record?.id, f.calls.map((c) => c.method)])).toEqual([['followup-preparation', '401', ['tasks.task.add']]]);
   });
 
+  it('--event narrows to those event names', async () => {
+    const out = join(tmp, 'deals-only.fixtures.yaml');
+    const r = await runCli(['record', '--events', '10', '--event', 'onCrmDealUpdate', '--out', out], { env: oauthEnv(), cwd: tmp });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Recorded 1 event(s), 1 deals, 2 users into ${out}\n`);
+    const two = await runCli(['record', '--event', 'ONCRMDEALUPDATE', '--event', 'ONCRMLEADUPDATE', '--out', out], { env: oauthEnv(), cwd: tmp });
+    expect(two.stdout).toContain('Recorded 2 event(s)');
+  });
+
   it('knows which record each event names', () => {
     expect(recordOfEvent('ONCRMDEALUPDATE', { FIELDS: { ID: '5' } })).toEqual({ key: 'deals', id: '5', command: { method: 'crm.deal.get', params: { id: '5' } } });
     expect(recordOfEvent('ONTASKUPDATE', { FIELDS_BEFORE: { ID: 7 }, FIELDS_AFTER: { ID: 7 } })).toMatchObject({ key: 'tasks', command: { method: 'tasks.task.get', params: { taskId: '7' } } });
