@@ -73,6 +73,7 @@ export class AuthState {
   readonly #access = new Map<string, AccessToken>();
   readonly #refresh = new Map<string, RefreshToken>();
   readonly app: AppCredentials;
+  #issued = 0;
 
   constructor(
     readonly tokenTtlSeconds: number,
@@ -101,6 +102,7 @@ export class AuthState {
 
   /** Issue a fresh token pair for `userId` (install, or a test wanting another user). */
   issue(userId: number, nowMs: number): { accessToken: string; refreshToken: string; expiresAt: number } {
+    if (++this.#issued % 1000 === 0) this.#prune(nowMs);
     const accessToken = token(35);
     const refreshToken = token(35);
     const expiresAt = nowMs + this.tokenTtlSeconds * 1000;
@@ -116,6 +118,12 @@ export class AuthState {
     if (!t) throw new PortalError(401, 'invalid_token', 'The access token provided is invalid.');
     if (nowMs >= t.expiresAt) throw new PortalError(401, 'expired_token', 'The access token provided has expired.');
     return { kind: 'oauth', userId: t.userId, scopes: this.app.scopes, clientId: this.app.clientId, applicationToken: this.app.applicationToken };
+  }
+
+  /** Forget access tokens expired for a day and refresh tokens used or expired: a long run must not grow without end. */
+  #prune(nowMs: number): void {
+    for (const [k, t] of this.#access) if (t.expiresAt + 86_400_000 < nowMs) this.#access.delete(k);
+    for (const [k, r] of this.#refresh) if (r.used || r.expiresAt < nowMs) this.#refresh.delete(k);
   }
 
   /** Expire an access token now (tests). */

@@ -26,7 +26,10 @@ export class CallLog {
   #httpRequests = 0;
   #seq = 0;
 
-  /** Every call, batch sub-commands included, in order. */
+  /** @param limit Records kept (the oldest go first), so a long-running emulator does not grow without end. */
+  constructor(readonly limit = 10_000) {}
+
+  /** Calls answered, batch sub-commands included, in order (the last `limit`). */
   get records(): readonly CallRecord[] {
     return this.#records;
   }
@@ -60,5 +63,7 @@ export class CallLog {
   /** @internal */
   add(record: CallRecord): void {
     this.#records.push(record);
+    // Trim in chunks: one splice per limit/10 calls instead of one per call.
+    if (this.#records.length > this.limit + Math.ceil(this.limit / 10)) this.#records.splice(0, this.#records.length - this.limit);
   }
 }

@@ -90,6 +90,9 @@ export const DEFAULTS = {
   dataFile: join(PACKAGE_ROOT, 'emulator', 'data', 'demo-portal.yaml'),
 } as const;
 
+/** Raised events kept in `events.emitted` (the oldest go first). */
+const EMITTED_KEPT = 10_000;
+
 /** Leaky-bucket settings per plan (limits.md). */
 export const PLAN_LIMITS: Record<Plan, { burst: number; drainPerSec: number }> = {
   standard: { burst: 50, drainPerSec: 2 },
@@ -122,7 +125,7 @@ export interface Emulator {
   readonly events: {
     /** The event hub (bindings, offline queues, deliveries). */
     readonly hub: EventHub;
-    /** Every event writes raised, in order. */
+    /** Events writes raised, in order (the last 10,000). */
     readonly emitted: readonly EmittedEvent[];
   };
   /** Change fault injection at run time. */
@@ -181,6 +184,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     defaultCost: limits.callCostSec ?? DEFAULTS.callCostSec,
     publish: (e) => {
       emitted.push(e);
+      if (emitted.length > EMITTED_KEPT + EMITTED_KEPT / 10) emitted.splice(0, emitted.length - EMITTED_KEPT);
       late.hub?.publish(e);
     },
     onBug: (err, method) => logger.error({ err, method }, 'emulator: a method handler failed (answered 500)'),
@@ -222,6 +226,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   state.portal.domain = `${displayHost}:${port}`;
   state.portal.baseUrl = url;
 
+  const handlerTokens = new Map<number, { accessToken: string; refreshToken: string; expiresAt: number }>();
   const eventHub = createEventHub({
     now,
     logger,
@@ -235,8 +240,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server_endpoint: `${url}/oauth/`,
     },
     issueAuth: (_appId, userId) => {
-      const t = auth.issue(userId, now());
-      return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: auth.tokenTtlSeconds, scope: auth.app.scopes.join(',') };
+      // One pair per user while it has a minute left: a portal does not mint tokens per event either.
+      let t = handlerTokens.get(userId);
+      if (!t || t.expiresAt - now() < 60_000) {
+        t = auth.issue(userId, now());
+        handlerTokens.set(userId, t);
+      }
+      return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: Math.max(0, Math.floor((t.expiresAt - now()) / 1000)), scope: auth.app.scopes.join(',') };
     },
     isAdmin: (userId) => isAdmin(state, userId),
     ...(options.eventFetch ? { fetch: options.eventFetch } : {}),

@@ -70,3 +70,13 @@ describe('fault injection', () => {
     expect(() => new FaultInjector({ errorRate: 2 })).toThrow(/between 0 and 1/);
   });
 });
+
+describe('long runs', () => {
+  it('the call log keeps only its last records', async () => {
+    const { CallLog } = await import('../../emulator/calls.js');
+    const log = new CallLog(100);
+    for (let i = 0; i < 1000; i++) log.add({ seq: log.nextSeq(), method: 'm', params: {}, auth: null, userId: null, time: 0, status: 200 });
+    expect(log.records.length).toBeLessThanOrEqual(110);
+    expect(log.records.at(-1)?.seq).toBe(1000);
+  });
+});
