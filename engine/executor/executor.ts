@@ -12,6 +12,9 @@ import type { EffectRecord } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import { packBatches } from './packer.js';
 
+/** Longest http answer body kept (characters). */
+export const MAX_BODY_CHARS = 262_144;
+
 export interface ExecutorDeps {
   store: StateStore;
   client: B24ClientApi;
@@ -110,7 +113,9 @@ async function sendHttp(e: EffectRecord, deps: ExecutorDeps, report: ExecuteRepo
   }
   try {
     const res = await deps.http!(p.url, { method: p.method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(p.timeoutMs) });
-    const text = await res.text();
+    const full = await res.text();
+    // The answer is kept in the ledger and the run's facts: a runaway body must not bloat the state file.
+    const text = full.length > MAX_BODY_CHARS ? full.slice(0, MAX_BODY_CHARS) : full;
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') || /^\s*[[{]/.test(text)) {
       try {

@@ -10,7 +10,7 @@
  * the next engine on the same file continues (docs/engine.md).
  */
 import { silentLogger, type Logger } from '../logger.js';
-import { redact, redactValue } from '../redact.js';
+import { redact, redactValue, registerSecret } from '../redact.js';
 import { B24RulesError } from '../errors.js';
 import type { B24ClientApi } from '../client/types.js';
 import type { CompiledRule, Facts } from '../rules/types.js';
@@ -109,6 +109,8 @@ class RulesEngine implements Engine {
 
   setRules(rules: CompiledRule[]): void {
     this.#rules = new Map(rules.map((r) => [r.id, r]));
+    // Values rules read from the environment are API keys and shared secrets: never in a log line or a trace.
+    for (const r of rules) for (const name of r.env) registerSecret(this.#env[name]);
   }
 
   rules(): CompiledRule[] {
@@ -722,7 +724,7 @@ class RulesEngine implements Engine {
       }
       const outcome = evaluateRun(work, ctx);
       const cond = work.trace.condition as { value: boolean; reason?: string } | undefined;
-      firing.condition = cond ?? (work.rule.condition ? null : null);
+      firing.condition = cond ?? null;
       if (outcome.kind === 'error') firing.error = { code: 'EVALUATE_FAILED', message: outcome.message };
       else if (outcome.kind === 'skip') firing.skipped = outcome.reason;
       else acting.push(w);

@@ -7,7 +7,7 @@
  * but may lose the last commits on power loss; an outgoing-webhook source answers
  * HTTP 200 right after `inbox.add` commits, so that commit must be on disk.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DlqTable } from './dlq-table.js';
@@ -62,6 +62,7 @@ export interface StateStore {
 /** Open (creating if needed) the state file and bring its schema up to date. */
 export function openStateStore(path: string, options: StateStoreOptions = {}): StateStore {
   const now = options.now ?? Date.now;
+  const fresh = path !== ':memory:' && !existsSync(path);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
@@ -75,6 +76,8 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
     migrate(db, path);
+    // The ledger keeps request params (http headers may carry API keys): owner-only.
+    if (fresh) chmodSync(path, 0o600);
   } catch (err) {
     db.close();
     if (err instanceof StateStoreError) throw err;

@@ -21,6 +21,10 @@ async function erp(): Promise<{ url: string; got: Array<{ deal: string; key: str
     req.on('end', () => {
       const deal = String((JSON.parse(body) as { deal: unknown }).deal);
       got.push({ deal, key: req.headers['idempotency-key'] as string | undefined });
+      if (req.headers['x-erp-key'] !== 'erp-key-0f9a7c') {
+        res.writeHead(401).end();
+        return;
+      }
       if (deal === '2') {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ledger locked"}');
         return;
@@ -38,13 +42,14 @@ describe('http action', () => {
     h = await harness(
       `
 id: invoice
+env: [ERP_KEY]
 trigger: { event: ONCRMDEALUPDATE }
 actions:
-  - http: { url: "${url}", method: POST, body: { deal: "{{ deal.ID }}" }, as: invoice }
+  - http: { url: "${url}", method: POST, headers: { X-Erp-Key: "{{ env.ERP_KEY }}" }, body: { deal: "{{ deal.ID }}" }, as: invoice }
   - comment: { entity: deal, id: "{{ deal.ID }}", text: "Invoice {{ invoice.body.number }} (HTTP {{ invoice.status }})" }
 on_error: { retries: 2, then: dead_letter }
 `,
-      { http: fetch as never },
+      { http: fetch as never, engine: { options: { env: { ERP_KEY: 'erp-key-0f9a7c' } } } },
     );
     h.store.inbox.add([dealEvent(1), dealEvent(2), dealEvent(3)]);
     await drain(h.engine, h.clock);
@@ -62,6 +67,10 @@ on_error: { retries: 2, then: dead_letter }
     expect(h.store.inbox.countByStatus()).toMatchObject({ done: 2, dead: 1, pending: 0, running: 0 });
     expect(h.store.inbox.finished('offline').map((i) => i.status).sort()).toEqual(['dead', 'done', 'done']);
     expect(h.engine.stats.runs).toMatchObject({ done: 2, dead: 1 });
+    // The env value reached the ERP but no trace or DLQ entry.
+    expect(got.length).toBeGreaterThan(0);
+    expect(JSON.stringify(h.store.runs.list({ limit: 100 }).map((r) => r.trace))).not.toContain('erp-key-0f9a7c');
+    expect(JSON.stringify(h.store.dlq.list())).not.toContain('erp-key-0f9a7c');
 
     // Retry from the DLQ once the ERP is fixed: the item is matched again and completes.
     server!.removeAllListeners('request');
