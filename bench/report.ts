@@ -1,5 +1,5 @@
 /** Text output of the benchmarks: one table per benchmark, its ratios, computed figures and notes. */
-import { availableParallelism, cpus, platform, release } from 'node:os';
+import { availableParallelism, cpus, loadavg, platform, release } from 'node:os';
 import { round } from './measure.js';
 import type { BenchResult } from './types.js';
 
@@ -11,6 +11,8 @@ export interface RunEnvironment {
   nproc: number;
   cpu: string;
   os: string;
+  /** 1-minute load average when the run started: how busy the shared machine was. */
+  loadAverage: number;
 }
 
 export function runEnvironment(now: Date = new Date()): RunEnvironment {
@@ -20,6 +22,7 @@ export function runEnvironment(now: Date = new Date()): RunEnvironment {
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     os: `${platform()} ${release()}`,
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
@@ -55,5 +58,5 @@ export function formatResult(r: BenchResult): string[] {
 }
 
 export function formatEnvironment(env: RunEnvironment): string {
-  return `${env.date}  Node ${env.node}  nproc ${env.nproc}  ${env.cpu}  ${env.os}`;
+  return `${env.date}  Node ${env.node}  nproc ${env.nproc}  load average ${env.loadAverage}  ${env.cpu}  ${env.os}`;
 }

@@ -48,6 +48,9 @@ describe('bench --quick', () => {
     expect(variant(r, 'fast').httpRequests).toBe(21);
     expect(variant(r, 'paged').httpRequests).toBe(20);
     expect(variant(r, 'fast-batched').httpRequests).toBe(1);
+    // That one request chains 50 pages: 20 with rows, a short one, and 29 past the end that still run.
+    expect(variant(r, 'fast-batched').listCommands).toBe(50);
+    expect(variant(r, 'fast').listCommands).toBe(21);
   }, 60_000);
 
   it('rate-limit: without the client limiter the portal refuses requests and the client retries them', async () => {
