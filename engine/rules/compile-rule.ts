@@ -368,6 +368,29 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
     }
   }
 
+  // 8. Records the engine creates come back as *ADD events (creations carry no auth_connector, so other
+  // rules can act on them): a rule that creates a record of the kind that triggers it feeds itself.
+  if (trigger.kind === 'event' && /ADD$/i.test(trigger.event) && trigger.entity) {
+    const entity = trigger.entity;
+    raw.actions.forEach((a, index) => {
+      const kind = actionKind(a);
+      const opts = (kind ? a[kind] : undefined) as Record<string, unknown> | undefined;
+      const creates =
+        (kind === 'create' && opts?.entity === entity) ||
+        (kind === 'task' && entity === 'task') ||
+        (kind === 'call' && typeof opts?.method === 'string' && opts.method.toLowerCase() === (entity === 'task' ? 'tasks.task.add' : `crm.${entity}.add`));
+      if (creates) {
+        r.report(
+          'LOOP_RISK',
+          join('/actions', index),
+          `this rule runs on ${trigger.event} and creates a ${entity} (actions[${index}]): each record it creates raises ${trigger.event} again and runs this rule again`,
+          'add a condition that is false for the records this rule creates (e.g. on SOURCE_ID or a marker field it sets), or a dedupe key',
+          { severity: 'warning' },
+        );
+      }
+    });
+  }
+
   if (r.failed) return { diagnostics: r.diagnostics };
   const rule: CompiledRule = {
     id: raw.id,
