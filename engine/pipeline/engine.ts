@@ -67,6 +67,9 @@ export function createEngine(options: CreateEngineOptions): Engine {
 
 const FINAL: RunStatus[] = ['done', 'skipped', 'failed', 'dead'];
 
+/** Names of environment variables whose values are treated as secrets. */
+const SECRET_ENV_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
+
 /** Batch sub-command errors that mean "too fast", not "wrong" (API-FACTS §2). */
 const LIMIT_ERRORS = /^(QUERY_LIMIT_EXCEEDED|OPERATION_TIME_LIMIT|OVERLOAD_LIMIT)\b/;
 
@@ -109,8 +112,8 @@ class RulesEngine implements Engine {
 
   setRules(rules: CompiledRule[]): void {
     this.#rules = new Map(rules.map((r) => [r.id, r]));
-    // Values rules read from the environment are API keys and shared secrets: never in a log line or a trace.
-    for (const r of rules) for (const name of r.env) registerSecret(this.#env[name]);
+    // Environment values with secret-looking names (API keys, tokens, shared secrets) never reach a log line or a trace.
+    for (const r of rules) for (const name of r.env) if (SECRET_ENV_NAME.test(name)) registerSecret(this.#env[name]);
   }
 
   rules(): CompiledRule[] {
