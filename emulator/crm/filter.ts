@@ -188,10 +188,12 @@ export function compileOrder(order: unknown, schema: FilterSchema, fallback: Arr
     }
   }
   keys.push(...fallback);
+  // Resolve each key's kind once: the comparator runs n·log n times.
+  const resolved = keys.map(([field, dir]) => ({ field, kind: schema.kindOf(field) ?? 'string', sign: dir === 'ASC' ? 1 : -1 }));
   return (a, b) => {
-    for (const [field, dir] of keys) {
-      const c = compareValues(schema.kindOf(field) ?? 'string', schema.valueOf(a, field), schema.valueOf(b, field), schema.offsetMinutes);
-      if (c !== 0) return dir === 'ASC' ? c : -c;
+    for (const { field, kind, sign } of resolved) {
+      const c = compareValues(kind, schema.valueOf(a, field), schema.valueOf(b, field), schema.offsetMinutes);
+      if (c !== 0) return sign * c;
     }
     return 0;
   };

@@ -31,6 +31,17 @@ function multiValues(row: Row, name: string): string[] {
 /** Filter/order schema of a legacy list (UPPER names; unknown fields ignored). */
 export function legacySchema(store: Store, entity: CrmEntity, offsetMinutes: number): FilterSchema {
   const defs = ufDefs(store, entity.ufEntityId);
+  // Filters and sorts call valueOf per row and comparison: resolve each field name once.
+  const resolved = new Map<string, { key: string; multi: boolean }>();
+  const resolve = (field: string): { key: string; multi: boolean } => {
+    let r = resolved.get(field);
+    if (!r) {
+      const key = field.toUpperCase();
+      r = { key, multi: entity.fields[key]?.type === 'crm_multifield' };
+      resolved.set(field, r);
+    }
+    return r;
+  };
   return {
     offsetMinutes,
     kindOf(field) {
@@ -41,8 +52,8 @@ export function legacySchema(store: Store, entity: CrmEntity, offsetMinutes: num
       return uf ? ufKind(uf) : undefined;
     },
     valueOf(row, field) {
-      const f = field.toUpperCase();
-      return entity.fields[f]?.type === 'crm_multifield' ? multiValues(row, f) : row[f];
+      const r = resolve(field);
+      return r.multi ? multiValues(row, r.key) : row[r.key];
     },
   };
 }
@@ -201,17 +212,22 @@ export function itemView(store: Store, entity: CrmEntity, row: Row, select?: unk
 /** Filter/order schema of crm.item.list (camelCase names; an unknown field is 400 INVALID_ARG_VALUE). */
 export function itemSchema(store: Store, entity: CrmEntity, offsetMinutes: number, originalUf = false): FilterSchema {
   const legacy = legacySchema(store, entity, offsetMinutes);
+  const names = new Map<string, string | undefined>();
+  const upper = (field: string): string | undefined => {
+    if (!names.has(field)) names.set(field, upperName(store, entity, field, originalUf));
+    return names.get(field);
+  };
   return {
     offsetMinutes,
     unknown: 'error',
     groups: true,
     kindOf(field) {
-      const upper = upperName(store, entity, field, originalUf);
-      return upper === undefined ? undefined : legacy.kindOf(upper);
+      const u = upper(field);
+      return u === undefined ? undefined : legacy.kindOf(u);
     },
     valueOf(row, field) {
-      const upper = upperName(store, entity, field, originalUf);
-      return upper === undefined ? undefined : legacy.valueOf(row, upper);
+      const u = upper(field);
+      return u === undefined ? undefined : legacy.valueOf(row, u);
     },
   };
 }

@@ -59,7 +59,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
       const entity = entityOf(params);
       const schema = itemSchema(store, entity, state.portal.offsetMinutes, originalUf(params));
       const pred = compileFilter(param(params, 'filter'), schema);
-      const rows = store.all(entity.name).filter(pred);
+      const rows = store.scan(entity.name).filter(pred);
       rows.sort(compileOrder(param(params, 'order'), schema, [['id', 'ASC']], true));
       const { page, total, next } = paginate(rows, param(params, 'start'));
       const select = param(params, 'select');

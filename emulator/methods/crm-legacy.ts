@@ -42,7 +42,7 @@ function register(registry: MethodRegistry, state: EmulatorState, records: CrmRe
       const schema = legacySchema(store, entity, state.portal.offsetMinutes);
       const filter = param(params, 'filter');
       const pred = compileFilter(filter, schema);
-      const rows = store.all(entity.name).filter(pred);
+      const rows = store.scan(entity.name).filter(pred);
       rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'ASC']]));
       const { page, total, next } = paginate(rows, param(params, 'start'));
       const select = param(params, 'select') ?? [];

@@ -21,7 +21,7 @@ const ACTIVITY_KINDS = {
 
 function pick(row: Row, select: unknown): Row {
   const list = selectList(select);
-  if (!list || list.length === 0 || list.includes('*')) return row;
+  if (!list || list.length === 0 || list.includes('*')) return { ...row };
   const out: Row = { ID: row.ID };
   for (const k of list) if (k.toUpperCase() in row) out[k.toUpperCase()] = row[k.toUpperCase()];
   return out;
@@ -78,7 +78,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
     cost: 0.05,
     handler: (params) => {
       const schema = tableSchema(COMMENT_KINDS, offset());
-      const rows = store.all('timeline_comment').filter(compileFilter(param(params, 'filter'), schema));
+      const rows = store.scan('timeline_comment').filter(compileFilter(param(params, 'filter'), schema));
       rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'DESC']]));
       const { page, total, next } = paginate(rows, param(params, 'start'));
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };
@@ -168,7 +168,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
     cost: 0.1,
     handler: (params) => {
       const schema = tableSchema(ACTIVITY_KINDS, offset());
-      const rows = store.all('activity').filter(compileFilter(param(params, 'filter'), schema));
+      const rows = store.scan('activity').filter(compileFilter(param(params, 'filter'), schema));
       rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'ASC']]));
       const { page, total, next } = paginate(rows, param(params, 'start'));
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };

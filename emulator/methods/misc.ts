@@ -86,7 +86,7 @@ export function registerMisc(registry: MethodRegistry, state: EmulatorState): vo
       filter = Object.fromEntries(Object.entries(params).filter(([k]) => !USER_GET_CONTROL.has(k.toLowerCase())));
     }
     const schema = tableSchema(USER_KINDS, offset());
-    let rows = store.all('user').filter(compileFilter(filter, schema));
+    let rows = store.scan('user').filter(compileFilter(filter, schema));
     const search = param(params, 'NAME_SEARCH') ?? (filter as Row).NAME_SEARCH;
     if (typeof search === 'string' && search !== '') {
       const s = search.toLowerCase();

@@ -128,7 +128,7 @@ export function registerTasks(registry: MethodRegistry, state: EmulatorState): v
     cost: 0.1,
     handler: (params) => {
       const schema = tableSchema(KINDS, offset(), taskKey);
-      const rows = store.all('task').filter(compileFilter(param(params, 'filter'), schema));
+      const rows = store.scan('task').filter(compileFilter(param(params, 'filter'), schema));
       rows.sort(compileOrder(param(params, 'order'), schema, [['id', 'DESC']]));
       const { page, total, next } = paginate(rows, param(params, 'start'));
       return { result: { tasks: page.map((r) => view(r, param(params, 'select'))) }, total, ...(next !== undefined ? { next } : {}) };
