@@ -105,7 +105,7 @@ function checkWork(portal: BenchPortal, leadIds: string[], variant: string): voi
 }
 
 function portalFigures(portal: BenchPortal, wallMs: number, restCalls: number): Sample {
-  const records = portal.emu.calls.records;
+  const records = portal.records();
   return {
     httpRequests: portal.emu.calls.httpRequests,
     restCalls,
@@ -131,7 +131,7 @@ async function runEngine(n: number, rules: CompiledRule[], synchronous: 'FULL' |
     }
     const wallMs = elapsedMs(started);
     checkWork(portal, leadIds, 'engine');
-    const restCalls = portal.emu.calls.records.filter((r) => r.method !== 'batch').length;
+    const restCalls = portal.records().filter((r) => r.method !== 'batch').length;
     return { ...portalFigures(portal, wallMs, restCalls), ticks: ticks + 1 };
   } finally {
     store.close();

@@ -77,7 +77,7 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
       }
       const wallMs = elapsedMs(started);
       if (count !== n || seen.size !== n) throw new Error(`lists/${variant}: read ${count} rows (${seen.size} distinct), expected ${n}`);
-      const listCommands = portal.emu.calls.records.filter((r) => r.method === method).length;
+      const listCommands = portal.records().filter((r) => r.method === method).length;
       return { httpRequests: portal.emu.calls.httpRequests, listCommands, rows: count, wallMs };
     };
     for (const s of specs) for await (const _ of s.rows(LISTS_DEFAULTS.warmupRows)) void _; // untimed warm-up

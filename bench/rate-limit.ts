@@ -9,9 +9,8 @@
  * - `limiter-off`: requests go out at once; the portal answers 503
  *   QUERY_LIMIT_EXCEEDED and the client retries them after a jittered backoff.
  */
-import type { Emulator } from '../emulator/index.js';
 import { alternate, elapsedMs, ratio } from './measure.js';
-import { startBenchPortal } from './portal.js';
+import { startBenchPortal, type BenchPortal } from './portal.js';
 import type { BenchOptions, BenchResult, Sample } from './types.js';
 
 /** Sizes and the scaled bucket. */
@@ -34,8 +33,8 @@ export const RATE_LIMIT_DEFAULTS = {
   realDrainPerSec: 2,
 } as const;
 
-function refusals(emu: Emulator): number {
-  return emu.calls.records.filter((r) => r.error === 'QUERY_LIMIT_EXCEEDED').length;
+function refusals(portal: BenchPortal): number {
+  return portal.records().filter((r) => r.error === 'QUERY_LIMIT_EXCEEDED').length;
 }
 
 async function runLoad(limiter: boolean, calls: number): Promise<Sample> {
@@ -66,7 +65,7 @@ async function runLoad(limiter: boolean, calls: number): Promise<Sample> {
     return {
       calls,
       httpRequests: portal.emu.calls.httpRequests,
-      refused: refusals(portal.emu),
+      refused: refusals(portal),
       retries: stats.retries,
       failed,
       clientWaits: stats.rateLimitWaits,
