@@ -41,6 +41,10 @@ Portal data:
                     an in-process emulator. Without it the portal in the
                     environment is read (as for 'rules call'); never written:
                     the client refuses every write method.
+  --state PATH      the daemon's state file (.rules/state.db): plan with its
+                    dedupe keys, record snapshots (for changed:) and round-robin
+                    positions. Read through a private copy; never changed.
+                    Default: an empty state (every run is new).
 Output:
   --format FORMAT   text (default), json (has format_version), github
                     (::notice/::warning annotations; appends a summary to
@@ -66,6 +70,7 @@ const command: Command = {
       format: { type: 'string' },
       out: { type: 'string' },
       plan: { type: 'string' },
+      state: { type: 'string' },
       'detailed-exitcode': { type: 'boolean' },
     });
     const format = (values.format ?? 'text') as PlanFormat;
@@ -121,6 +126,7 @@ const command: Command = {
       scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
       portal,
       ratePlan,
+      ...(values.state ? { statePath: values.state } : {}),
     });
 
     process.stdout.write(renderPlan(plan, format));

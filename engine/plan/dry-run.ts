@@ -17,6 +17,7 @@ import { portalDataOf } from '../testing/fixtures.js';
 import type { FixtureData } from '../testing/types.js';
 import { toPlanDocument } from './from-engine.js';
 import { recordReads } from './read-recorder.js';
+import { openStateCopy } from './state-copy.js';
 import type { PlanDocument, RatePlan } from './types.js';
 
 export type PortalSource = { kind: 'fixtures'; data: FixtureData; label: string } | { kind: 'live'; config: ClientConfig; label: string };
@@ -35,6 +36,8 @@ export interface DryRunRequest {
   snapshots?: Record<string, Record<string, Record<string, unknown>>>;
   /** Dedupe keys already used (rule id → keys). */
   dedupe?: Record<string, string[]>;
+  /** The daemon's state file: planning sees its dedupe keys, snapshots and round-robin positions (on a private copy). */
+  statePath?: string;
   /** Values for env.NAME. @default process.env */
   env?: Record<string, string | undefined>;
   cwd?: string;
@@ -55,17 +58,22 @@ function webhookConfig(url: string, plan: RatePlan): ClientConfig {
 
 /** Plan the items. Nothing is written: the client is read-only and the engine stops after planning. */
 export async function dryRun(req: DryRunRequest): Promise<DryRunResult> {
-  // The emulator's clock stands still at `at`, so its leaky bucket would never drain: lift the limits (the estimate models them).
-  const emulator =
-    req.portal.kind === 'fixtures'
-      ? await startEmulator({ port: 0, data: portalDataOf(req.portal.data) as PortalData, now: () => req.at, plan: req.ratePlan, limits: { burst: 1e9, drainPerSec: 1e9, operatingBudgetSec: 1e9 } })
-      : undefined;
-  const config: ClientConfig = emulator ? webhookConfig(emulator.webhookUrl, req.ratePlan) : (req.portal as { config: ClientConfig }).config;
-  // Against the emulator the client's own leaky bucket would only slow tests down; against a portal it stays on.
-  const client = createClient(config, { readOnly: true, ...(emulator ? { rateLimit: false, retries: 0 } : {}) });
-  const recorder = recordReads(client);
-  const store = openStateStore(':memory:', { now: () => req.at });
+  // Everything opened is closed in `finally`, also when a later step fails: a leaked emulator would keep the process alive.
+  let state: ReturnType<typeof openStateCopy> | undefined;
+  let store: ReturnType<typeof openStateStore> | undefined;
+  let emulator: Awaited<ReturnType<typeof startEmulator>> | undefined;
+  let client: ReturnType<typeof createClient> | undefined;
   try {
+    state = req.statePath ? openStateCopy(req.statePath, () => req.at) : undefined;
+    store = state?.store ?? openStateStore(':memory:', { now: () => req.at });
+    // The emulator's clock stands still at `at`, so its leaky bucket would never drain: lift the limits (the estimate models them).
+    if (req.portal.kind === 'fixtures') {
+      emulator = await startEmulator({ port: 0, data: portalDataOf(req.portal.data) as PortalData, now: () => req.at, plan: req.ratePlan, limits: { burst: 1e9, drainPerSec: 1e9, operatingBudgetSec: 1e9 } });
+    }
+    const config: ClientConfig = emulator ? webhookConfig(emulator.webhookUrl, req.ratePlan) : (req.portal as { config: ClientConfig }).config;
+    // Against the emulator the client's own leaky bucket would only slow tests down; against a portal it stays on.
+    client = createClient(config, { readOnly: true, ...(emulator ? { rateLimit: false, retries: 0 } : {}) });
+    const recorder = recordReads(client);
     for (const [entity, byId] of Object.entries(req.snapshots ?? {})) {
       for (const [id, fields] of Object.entries(byId)) store.snapshots.put(entity, id, { ID: id, ...fields });
     }
@@ -87,8 +95,9 @@ export async function dryRun(req: DryRunRequest): Promise<DryRunResult> {
     if (emulator) result.portalCalls = [...emulator.calls.records];
     return result;
   } finally {
-    store.close();
-    await client.close();
+    if (state) state.dispose();
+    else store?.close();
+    await client?.close();
     await emulator?.close();
   }
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../engine/paths.js';
 import type { PlanDocument } from '../../engine/plan/types.js';
+import { openStateStore } from '../../engine/store/index.js';
 import { runCli } from '../helpers/cli.js';
 
 const FX = join(PACKAGE_ROOT, 'test', 'fixtures', 'dry-run');
@@ -97,6 +98,29 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     expect(md).toContain('| 2 | `route-leads-key-accounts` |');
   });
 
+});
+
+describe('rules dry-run with the daemon state', () => {
+  it('--state: plans with its dedupe keys and round-robin positions, and leaves the file as it was', async () => {
+    const path = join(tmp, 'state.db');
+    const store = openStateStore(path);
+    store.dedupe.put('route-leads-key-accounts', 'route-lead:301');
+    store.positions.next('route-leads-regions', 'regions', [21, 6]);
+    store.close();
+    const before = await readFile(path);
+    const r = await runCli(['dry-run', ...ROUTE, '--format', 'json', '--state', path], { env: NO_PORTAL });
+    expect(r.stderr).toBe('');
+    const plan = JSON.parse(r.stdout) as PlanDocument;
+    const ka = plan.firings.find((f) => f.rule === 'route-leads-key-accounts' && f.record?.id === '301');
+    expect(ka?.calls).toEqual([]);
+    expect(ka?.skipped).toMatch(/^dedupe: key "route-lead:301" was used by an earlier run/);
+    const regions = plan.firings.filter((f) => f.rule === 'route-leads-regions' && f.calls.length > 0);
+    expect(regions.map((f) => [f.record?.id, (f.calls[0]?.params.fields as Record<string, unknown>).ASSIGNED_BY_ID])).toEqual([['303', 6], ['304', 21]]);
+    expect(await readFile(path)).toEqual(before);
+    const missing = await runCli(['dry-run', ...ROUTE, '--state', join(tmp, 'nope.db')], { env: NO_PORTAL });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('STATE_FILE_MISSING');
+  });
 });
 
 describe.concurrent('rules dry-run on broken inputs', () => {
