@@ -369,6 +369,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
       sources.push(outgoing);
     }
 
+    if (!offline && !outgoing && rules.some((r) => r.enabled && r.trigger.kind === 'event')) {
+      logger.warn(
+        'event rules will not fire: offline events need OAuth (B24_AUTH_MODE=oauth) and outgoing webhooks need B24_APPLICATION_TOKEN; schedules, form hooks and manual runs work',
+      );
+    }
     const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
     if (listen !== null) {
       server = await startStatusServer({

@@ -28,8 +28,10 @@ export function runUntilSignalled(daemon: Daemon, logger: Logger, options: { har
         process.exit(1);
       }, hardExit).unref();
       daemon.stop().then(
-        () => {
+        ({ abandoned }) => {
           cleanup();
+          // An abandoned tick may still hold sockets open: leave now rather than wait for it.
+          if (abandoned) process.exit(0);
           resolve(0);
         },
         (err: unknown) => {

@@ -137,9 +137,10 @@ export const SCRIPT: ActivityStep[] = [
 const TICKER_SOURCES = ['WEB', 'CALL', 'EMAIL', 'PARTNER', 'ADVERTISING'];
 
 /** Run the script, then keep adding a lead every `everySeconds` until aborted. */
-export async function runActivity(ctx: ActivityContext, options: { everySeconds?: number; script?: ActivityStep[] } = {}): Promise<void> {
+export async function runActivity(ctx: ActivityContext, options: { everySeconds?: number; script?: ActivityStep[]; timeScale?: number } = {}): Promise<void> {
   const script = options.script ?? SCRIPT;
-  const every = options.everySeconds ?? 15;
+  const scale = options.timeScale ?? 1;
+  const every = (options.everySeconds ?? 15) * scale;
   const state: Record<string, unknown> = {};
   const start = Date.now();
   const wait = (ms: number) =>
@@ -152,7 +153,7 @@ export async function runActivity(ctx: ActivityContext, options: { everySeconds?
       }, { once: true });
     });
   for (const step of script) {
-    await wait(start + step.at * 1000 - Date.now());
+    await wait(start + step.at * 1000 * scale - Date.now());
     if (ctx.signal.aborted) return;
     try {
       await step.run(ctx, state);

@@ -37,6 +37,8 @@ export interface DemoOptions {
   color?: boolean;
   /** Seconds between the generator's leads after the scripted minute. @default 15 */
   everySeconds?: number;
+  /** Multiplies the generator's delays (tests run the script faster). @default 1 */
+  timeScale?: number;
 }
 
 export interface RunningDemo {
@@ -197,7 +199,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         daemon.store.inbox.add([{ source: 'schedule', key: `${ruleId}@${at}`, event: null, ruleId, payload: { schedule: { at, manualDemo: true } }, receivedAt: Date.now() }]);
       },
     },
-    options.everySeconds !== undefined ? { everySeconds: options.everySeconds } : {},
+    { ...(options.everySeconds !== undefined ? { everySeconds: options.everySeconds } : {}), ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}) },
   );
 
   let stopped = false;

@@ -37,6 +37,8 @@ export interface OfflineConfig {
   maxDepth?: number;
   /** Pages of `event.offline.list` scanned for unknown reservations at start. @default 200 */
   maxListPages?: number;
+  /** How long stop() waits for a poll in flight; past it the poll is abandoned (its reservation is recovered at the next start). @default 2000 */
+  stopTimeoutMs?: number;
 }
 
 export const DEFAULTS = {
@@ -50,6 +52,8 @@ export const DEFAULTS = {
   maxDepth: 1000,
   /** @default 200 (10,000 records) */
   maxListPages: 200,
+  /** @default 2000 ms */
+  stopTimeoutMs: 2000,
 };
 
 /** An offline-queue call failed in a way retrying will not fix (no admin rights, webhook auth...). */
@@ -295,7 +299,12 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       running = false;
       if (timer !== null) timers.clearTimeout(timer);
       timer = null;
-      if (inFlight) await inFlight;
+      if (inFlight) {
+        const limit = config.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -1,0 +1,31 @@
+/** `rules demo` in-process with the generator's script sped up: the newcomer's minute, asserted on the narration and the portal. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDemo, type RunningDemo } from '../../engine/demo/demo.js';
+import { until } from './harness.js';
+
+let demo: RunningDemo | undefined;
+afterEach(async () => {
+  await demo?.stop();
+  demo = undefined;
+});
+
+describe('rules demo', () => {
+  it('routes and scores leads, creates tasks, tidies a contact, turns a form into a lead and escalates stale deals', { timeout: 40_000 }, async () => {
+    const lines: string[] = [];
+    demo = await startDemo({ out: (l) => lines.push(l), color: false, timeScale: 0.15, everySeconds: 60 });
+    const saw = (re: RegExp) => lines.some((l) => re.test(l));
+    await until(
+      () => saw(/✓ route-leads-\S+: lead #\d+ assigned to/) && saw(/✓ lead-score-new: lead #\d+ UF_CRM_LEAD_SCORE = \d+/) && saw(/✓ followup-preparation: task "/) && saw(/✓ normalize-contact-new: contact #\d+ NAME = Ivan/) && saw(/✓ form-to-lead: new lead/) && saw(/✓ stale-deals: comment on deal #\d+/),
+      'the scenario rules to act',
+      30_000,
+    );
+    expect(lines.some((l) => /✗/.test(l))).toBe(false);
+    const health = await fetch(`${demo.daemon.url}/healthz`);
+    expect(health.status).toBe(200);
+    // The stale deals got their escalation comment on the portal.
+    expect(demo.emulator.store.all('timeline_comment').some((c) => String(c.COMMENT).startsWith('No changes for'))).toBe(true);
+    await demo.stop();
+    expect(lines.at(-1)).toMatch(/^Stopped\. Rule runs: \d+ done/);
+    demo = undefined;
+  });
+});
