@@ -32,7 +32,9 @@ describe('demo portal (default data)', () => {
     const stale = (await hook(emu, 'crm.deal.list', { filter: { '<DATE_MODIFY': new Date(started.clock.now() - 14 * DAY).toISOString() }, select: ['ID'] })).body.result as Row[];
     expect(stale.length).toBeGreaterThanOrEqual(3);
     expect(emu.store.all('contact').some((c) => ((c.PHONE as Row[] | undefined) ?? []).some((p) => /[()\s-]/.test(String(p.VALUE))))).toBe(true);
-    expect((await hook(emu, 'crm.lead.userfield.list')).body.result).toEqual([expect.objectContaining({ FIELD_NAME: 'UF_CRM_REGION' })]);
+    // The fields the example rules in rules/ write (region routing, enrichment, lead scoring).
+    const leadFields = (await hook(emu, 'crm.lead.userfield.list')).body.result as Row[];
+    expect(leadFields.map((f) => [f.FIELD_NAME, f.USER_TYPE_ID])).toEqual([['UF_CRM_REGION', 'string'], ['UF_CRM_INDUSTRY', 'string'], ['UF_CRM_LEAD_SCORE', 'integer']]);
   });
 });
 
