@@ -193,7 +193,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     let start = 0;
     for (let page = 0; page < maxListPages; page++) {
       const env = await config.client.call<OfflineRecord[]>('event.offline.list', {
-        filter: { ERROR: 0 },
+        // Reserved records only (PROCESS_ID is '' until reserved); checked again below in case a portal ignores it.
+        filter: { ERROR: 0, '>PROCESS_ID': '' },
         order: { ID: 'ASC' },
         start,
         auth_connector: connector,

@@ -93,6 +93,8 @@ describe('offline source against the emulator', () => {
     expect(lost.result.events).toHaveLength(2);
     // A normal get does not see reserved records: without recovery they would be hidden for 30 days.
     expect(await first.poll()).toBe(0);
+    // A newer change, not reserved: recovery leaves it to the normal poll.
+    await addLeads(1, 'Fresh');
 
     const ctx = makeContext(store, clock, new ManualTimers());
     const restarted = source(ctx);
@@ -103,7 +105,8 @@ describe('offline source against the emulator', () => {
     expect(items.every((i) => i.processId === lost.result.process_id)).toBe(true);
     for (const i of items) store.finish(i.id, 'done');
     await restarted.acknowledge();
-    expect(await queue()).toHaveLength(0);
+    expect(await queue()).toHaveLength(1);
+    expect(await restarted.poll()).toBe(1);
     expect(ctx.metrics.eventsProcessed.get({ source: 'offline', outcome: 'done' })).toBe(2);
   });
 
@@ -124,11 +127,12 @@ describe('offline source against the emulator', () => {
   });
 
   it('does not get back the changes made with its own connector (the engine writes)', async () => {
-    const src = source();
+    const src = source(undefined, ['ONCRMLEADUPDATE']);
     await src.bind();
-    await engineClient(emu).call('crm.lead.add', { fields: { TITLE: 'made by the engine' } });
+    const [id] = await addLeads(1);
+    await engineClient(emu).call('crm.lead.update', { id, fields: { TITLE: 'changed by the engine' } });
     expect(await src.poll()).toBe(0);
-    await addLeads(1);
+    await userClient(emu).call('crm.lead.update', { id, fields: { TITLE: 'changed by a person' } });
     expect(await src.poll()).toBe(1);
   });
 
