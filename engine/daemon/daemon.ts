@@ -200,10 +200,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
     });
   }
 
-  function logRuns(since: number): void {
+  /** One log line and one metric sample per run that finished since `since`. */
+  function logRuns(since: number, finished: number): void {
     if (!store) return;
-    for (const run of store.runs.list({ limit: 500 }).reverse()) {
+    // Newest first by id; a run finished now may be older than the newest ones, hence the margin.
+    for (const run of store.runs.list({ limit: Math.max(500, finished * 4) }).reverse()) {
       if (run.finishedAt === null || run.finishedAt < since) continue;
+      metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
       const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: run.finishedAt - run.createdAt };
       if (run.status === 'dead' || run.status === 'failed') logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
       else logger.info(line, `rule ${run.ruleId} ${run.status}`);
@@ -240,11 +243,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
         continue;
       }
       const f = report.finished;
-      for (const [outcome, n] of Object.entries(f)) if (n > 0) metrics.ruleRuns.inc({ outcome }, n);
-      if (f.done + f.skipped + f.failed + f.dead > 0) logRuns(startedAt);
+      const finished = f.done + f.skipped + f.failed + f.dead;
+      if (finished > 0) logRuns(startedAt, finished);
       await acknowledgeAll();
       for (const w of tickWaiters.splice(0)) w(report);
-      const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || f.done + f.skipped + f.failed + f.dead > 0;
+      const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || finished > 0;
       if (running && !busy) await sleep(tickInterval);
     }
   }

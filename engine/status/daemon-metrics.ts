@@ -50,7 +50,7 @@ export function createDaemonMetrics(readers: { depth?: () => number; dlqSize?: (
     eventsProcessed: r.counter('b24rules_events_processed_total', 'Inbox items that reached a final state, by outcome.'),
     eventsFailed: r.counter('b24rules_events_failed_total', 'Inbox items dead-lettered after exhausting their retries.'),
     webhookRejected: r.counter('b24rules_webhook_rejected_total', 'Webhook requests refused, by source and reason.'),
-    ruleRuns: r.counter('b24rules_rule_runs_total', 'Rule runs, by rule and outcome.'),
+    ruleRuns: r.counter('b24rules_rule_runs_total', 'Rule runs finished, by rule and outcome.'),
     restCalls: r.counter('b24rules_rest_calls_total', 'Bitrix24 REST commands carried out.'),
     restBatches: r.counter('b24rules_rest_batches_total', 'Bitrix24 batch requests sent.'),
     rateLimitWaits: r.counter('b24rules_rate_limit_waits_total', 'Waits caused by Bitrix24 rate limits.'),

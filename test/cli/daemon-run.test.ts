@@ -56,7 +56,7 @@ describe('rules run (subprocess)', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('# TYPE b24rules_events_received_total counter');
     expect(metrics).toMatch(/^b24rules_events_received_total\{source="offline"\} 1$/m);
-    expect(metrics).toMatch(/^b24rules_rule_runs_total\{outcome="done"\} 1$/m);
+    expect(metrics).toMatch(/^b24rules_rule_runs_total\{outcome="done",rule="welcome-leads"\} 1$/m);
     expect(metrics).toMatch(/^b24rules_queue_depth \d+$/m);
     expect(metrics).toMatch(/^b24rules_dlq_size 0$/m);
     expect(metrics).toMatch(/^b24rules_rest_calls_total \d+$/m);
