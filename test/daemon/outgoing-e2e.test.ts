@@ -56,5 +56,18 @@ describe('outgoing webhook source in the daemon', () => {
     });
     expect(forged.status).toBe(403);
     expect(daemon.store.inbox.list({ source: 'outgoing' })).toHaveLength(1);
+
+    // A state file that became unusable: /healthz says so, and an event is refused with 500, never 200.
+    expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
+    daemon.store.close();
+    const health = await fetch(`${daemon.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: 'unhealthy' });
+    const lost = await fetch(`${daemon.url}/b24/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ event: 'ONCRMLEADADD', 'data[FIELDS][ID]': '1', 'auth[application_token]': emu.app.application_token }).toString(),
+    });
+    expect(lost.status).toBe(500);
   });
 });
