@@ -87,6 +87,8 @@ export interface OfflineSource extends Source {
   recover(): Promise<{ known: string[]; unknown: string[] }>;
   /** Reserve one batch and store it; returns how many records it held (0: queue empty or backpressure). */
   poll(): Promise<number>;
+  /** Clear done message ids, report dead ones (event.offline.error), per open process id. */
+  acknowledge(): Promise<void>;
   /** Wake the poll loop now (ONOFFLINEEVENT push signal). */
   signal(): void;
   setEvents(events: string[]): Promise<void>;
