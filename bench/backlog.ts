@@ -180,9 +180,9 @@ export async function runBacklogBench(options: BenchOptions = {}): Promise<Bench
   const reps = options.repetitions ?? (options.quick ? BACKLOG_DEFAULTS.quickRepetitions : BACKLOG_DEFAULTS.repetitions);
   const rules = compileRule();
   const specs = [
-    { name: 'engine', label: 'engine: inbox → tick(), batched reads and writes, state file synchronous=FULL (the daemon default)', run: () => runEngine(n, rules, 'FULL') },
-    { name: 'engine-normal', label: 'engine, state file synchronous=NORMAL (fewer fsyncs)', run: () => runEngine(n, rules, 'NORMAL') },
-    { name: 'naive', label: 'naive: one REST call per read and per write, event by event', run: () => runNaive(n) },
+    { name: 'engine', label: 'inbox → tick(), batched reads and writes, state file synchronous=FULL (the daemon default)', run: () => runEngine(n, rules, 'FULL') },
+    { name: 'engine-normal', label: 'the same engine, state file synchronous=NORMAL (fewer fsyncs)', run: () => runEngine(n, rules, 'NORMAL') },
+    { name: 'naive', label: 'one REST call per read and per write, event by event', run: () => runNaive(n) },
   ];
   // Untimed warm-up: JIT, first sockets, SQLite's first file.
   for (const v of specs) await (v.name === 'naive' ? runNaive(BACKLOG_DEFAULTS.warmupEvents) : runEngine(BACKLOG_DEFAULTS.warmupEvents, rules, 'NORMAL'));

@@ -20,10 +20,10 @@ import type { BenchOptions, BenchResult, Sample } from './types.js';
 export const LISTS_DEFAULTS = {
   /** @default 5000 */
   rows: 5000,
-  /** @default 2 */
-  repetitions: 2,
-  /** @default 1000 */
-  quickRows: 1000,
+  /** @default 5 */
+  repetitions: 5,
+  /** @default 5000 */
+  quickRows: 5000,
   /** @default 1 */
   quickRepetitions: 1,
   /** Rows read by each variant's untimed warm-up. @default 200 */
@@ -110,7 +110,7 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
       notes: [
         'HTTP requests are counted by the emulator; a batch is one. "List commands run" counts every crm.lead.list the portal executed, inside batches too: the batched iterator does not know where the list ends, so its last request runs all its chained pages, and those past the end still cost the portal a query each.',
         'The emulator answers offset pages with the same work as keyset pages; on a real portal offset paging also runs a COUNT(*) per page and deep OFFSET scans, which makes `paged` slower there than here.',
-        'Wall time here is mostly the emulator\'s own work per page (its list handler copies and sorts every row of the table for each page), the same for every variant; the request count is the figure that carries over to a real portal, where each request costs a slot of the rate limit.',
+        'On loopback a request costs well under a millisecond, so wall times are close; the request count is the figure that carries over to a real portal, where each request costs network latency and a slot of the rate limit (2/s sustained on the standard plan).',
       ],
     };
   } finally {

@@ -17,8 +17,8 @@ import type { BenchOptions, BenchResult, Sample } from './types.js';
 export const RATE_LIMIT_DEFAULTS = {
   /** @default 300 */
   calls: 300,
-  /** @default 2 */
-  repetitions: 2,
+  /** @default 3 */
+  repetitions: 3,
   /** @default 100 */
   quickCalls: 100,
   /** @default 1 */

@@ -43,7 +43,7 @@ export function formatResult(r: BenchResult): string[] {
   out.push(`median of ${r.repetitions} repetition${r.repetitions === 1 ? '' : 's'} per variant, variants alternated:`);
   const rows = [['variant', ...r.metrics.map(header)], ...r.variants.map((v) => [v.name, ...r.metrics.map((m) => round(v.median[m.key] ?? Number.NaN))])];
   out.push(...pad(rows, (c) => c > 0).map((l) => `  ${l}`));
-  for (const v of r.variants) out.push(`    ${v.name}: ${v.label}`);
+  for (const v of r.variants) out.push(`    ${v.name} = ${v.label}`);
   if (r.ratios.length > 0) {
     out.push('ratios (medians measured side by side in this run):');
     const label = (key: string) => r.metrics.find((m) => m.key === key)?.label ?? key;
