@@ -51,8 +51,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(ruleYaml: string, opts: { emulator?: EmulatorOptions; engine?: Partial<CreateEngineOptions>; http?: FetchLike } = {}): Promise<Harness> {
-  const clock = new TestClock();
+export async function harness(ruleYaml: string, opts: { emulator?: EmulatorOptions; engine?: Partial<CreateEngineOptions>; http?: FetchLike; startAt?: number } = {}): Promise<Harness> {
+  const clock = new TestClock(opts.startAt);
   const emu = await startEmulator({ now: clock.now, limits: { burst: 100_000, drainPerSec: 100_000, operatingBudgetSec: 1e9 }, ...opts.emulator });
   const client = clientFor(emu, clock);
   const dir = mkdtempSync(join(tmpdir(), 'b24-engine-'));
