@@ -56,6 +56,8 @@ export interface WriteOptions {
   skipIfUnchanged?: boolean;
   /** crm.item `fm` already applied: the complete multi values per type, replacing the stored ones. */
   multi?: Row;
+  /** crm.item.update may move a deal to another pipeline (legacy crm.deal.update ignores CATEGORY_ID). */
+  allowCategoryChange?: boolean;
 }
 
 export class CrmRecords {
@@ -180,6 +182,16 @@ export class CrmRecords {
     if (!before) throw new PortalError(400, '', 'Not found');
     const row = structuredClone(before);
     this.#apply(entity, row, fields, 'update', opts.multi);
+    let moved = false;
+    if (entity.name === 'deal' && opts.allowCategoryChange && fields.CATEGORY_ID !== undefined && String(Number(fields.CATEGORY_ID)) !== before.CATEGORY_ID) {
+      const n = Number(fields.CATEGORY_ID);
+      if (!Number.isInteger(n) || n < 0 || (n > 0 && !this.state.store.get('category', n))) throw new PortalError(400, 'NOT_FOUND', `Category with ID ${String(fields.CATEGORY_ID)} is not found`);
+      row.CATEGORY_ID = String(n);
+      const wanted = typeof fields.STAGE_ID === 'string' ? fields.STAGE_ID : '';
+      const stages = this.#stages(dealStageEntity(n)).map((s) => String(s.STATUS_ID));
+      row.STAGE_ID = stages.includes(wanted) ? wanted : (stages[0] ?? (n === 0 ? 'NEW' : `C${n}:NEW`));
+      moved = true;
+    }
     if (opts.skipIfUnchanged && JSON.stringify(row) === JSON.stringify(before)) return before;
     const now = ctx.now();
     row.DATE_MODIFY = formatIso(now, this.#offset);
@@ -187,6 +199,8 @@ export class CrmRecords {
     this.#derive(entity, row, before, ctx.auth.userId, now, false);
     store.put(entity.name, id, row);
     ctx.emit(`ONCRM${entity.typeName}UPDATE`, { FIELDS: { ID: id } });
+    // on-crm-deal-move-to-category.md
+    if (moved) ctx.emit('ONCRMDEALMOVETOCATEGORY', { FIELDS: { ID: id, CATEGORY_ID: row.CATEGORY_ID, STAGE_ID: row.STAGE_ID } });
     return row;
   }
 

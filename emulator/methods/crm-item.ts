@@ -80,7 +80,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
       const legacy = fromItemFields(store, entity, fields, originalUf(params));
       const multi: Record<string, unknown> = { PHONE: existing.PHONE, EMAIL: existing.EMAIL, WEB: existing.WEB, IM: existing.IM, LINK: existing.LINK };
       if ('fm' in fields) applyItemFm(store, multi, fields.fm, 'update');
-      const row = records.update(entity, id, legacy, ctx, { skipIfUnchanged: true, multi });
+      const row = records.update(entity, id, legacy, ctx, { skipIfUnchanged: true, multi, allowCategoryChange: true });
       return { result: { item: itemView(store, entity, row, undefined, originalUf(params)) } };
     },
   });

@@ -111,6 +111,20 @@ describe('crm.item', () => {
     expect(emu.events.emitted.slice(before).map((e) => e.event)).toEqual(['ONCRMDEALUPDATE']);
   });
 
+  it('update with another categoryId moves the deal to that pipeline first stage and raises ONCRMDEALMOVETOCATEGORY (on-crm-deal-move-to-category.md)', async () => {
+    const created = item(await hook(emu, 'crm.item.add', { entityTypeId: 2, fields: { title: 'Mover' } }));
+    const before = emu.events.emitted.length;
+    const moved = item(await hook(emu, 'crm.item.update', { entityTypeId: 2, id: created.id, fields: { categoryId: 1 } }));
+    expect(moved).toMatchObject({ categoryId: 1, stageId: 'C1:NEW' });
+    expect(emu.events.emitted.slice(before).map((e) => [e.event, e.data])).toEqual([
+      ['ONCRMDEALUPDATE', { FIELDS: { ID: String(created.id) } }],
+      ['ONCRMDEALMOVETOCATEGORY', { FIELDS: { ID: String(created.id), CATEGORY_ID: '1', STAGE_ID: 'C1:NEW' } }],
+    ]);
+    // The legacy method keeps CATEGORY_ID (immutable there).
+    await hook(emu, 'crm.deal.update', { id: created.id, fields: { CATEGORY_ID: 0 } });
+    expect(((await hook(emu, 'crm.deal.get', { id: created.id })).body.result as Row).CATEGORY_ID).toBe('1');
+  });
+
   it('delete answers [] and raises ONCRMCONTACTDELETE', async () => {
     const id = item(await hook(emu, 'crm.item.add', { entityTypeId: 3, fields: { name: 'Tmp' } })).id;
     expect(await hook(emu, 'crm.item.delete', { entityTypeId: 3, id }).then((a) => a.body.result)).toEqual([]);
