@@ -40,4 +40,24 @@ actions:
     expect(h.engine.stats.runs.done).toBe(1000);
     expect(h.engine.stats.eventsProcessed).toBe(1000);
   });
+
+  it('50 lead events that need 50 leads and their contacts cost 2 read requests and 1 write batch', async () => {
+    h = await harness(`
+id: lead-contact
+trigger: { event: ONCRMLEADADD }
+load:
+  contact: { entity: contact, id: "{{ lead.CONTACT_ID }}" }
+actions:
+  - comment: { entity: lead, id: "{{ lead.ID }}", text: "{{ contact.NAME }}" }
+`);
+    const contacts = h.emu.store.seed('contact', Array.from({ length: 50 }, (_, i) => ({ NAME: `C${i}` })));
+    const ids = h.emu.store.seed('lead', contacts.map((c, i) => ({ TITLE: `L${i}`, CONTACT_ID: c })));
+    h.store.inbox.add(ids.map((id) => leadEvent(id)));
+    h.emu.calls.clear();
+    const report = await h.engine.tick();
+    expect(report.depth).toBe(0);
+    expect(h.emu.calls.of('crm.contact.get', { batch: true })).toHaveLength(50);
+    expect(h.emu.calls.httpRequests).toBe(3);
+    expect(h.emu.store.all('timeline_comment').map((c) => c.COMMENT).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `C${i}`).sort());
+  });
 });
