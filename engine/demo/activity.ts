@@ -114,7 +114,7 @@ export const SCRIPT: ActivityStep[] = [
   {
     at: 17,
     run: async (ctx) => {
-      ctx.say('it is "09:00": the stale-deal check runs (the demo does not wait for the schedule)');
+      ctx.say('it is "09:00": the stale-deal check runs over deals nobody touched for weeks (the demo does not wait for the schedule)');
       ctx.fireSchedule('stale-deals');
     },
   },

@@ -58,7 +58,7 @@ export const DEFAULTS = {
 
 /** An offline-queue call failed in a way retrying will not fix (no admin rights, webhook auth...). */
 export class OfflineSourceError extends B24RulesError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  constructor(message: string, options: { cause?: unknown; kind?: 'user' | 'operational' } = {}) {
     super('OFFLINE_SOURCE_FAILED', message, { kind: 'operational', ...options });
   }
 }
@@ -293,7 +293,14 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       if (running) await bind();
     },
     async start() {
-      await bind();
+      try {
+        await bind();
+      } catch (err) {
+        throw new OfflineSourceError(
+          `cannot bind the offline events the rules need (${err instanceof Error ? err.message : String(err)}): offline events need an OAuth app authorized by a portal administrator, and auth_connector needs the Professional plan or higher (feature.get CODE=rest_auth_connector)`,
+          { cause: err, kind: 'user' },
+        );
+      }
       await recover();
       running = true;
       schedule(0);

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { createOfflineSource, type OfflineRecord } from '../../engine/sources/offline.js';
-import { engineClient, userClient } from './emulator-helpers.js';
+import { createClient } from '../../engine/client/index.js';
+import { engineClient, oauthConfig, userClient } from './emulator-helpers.js';
 import { makeContext, ManualClock, ManualTimers, openTestStore, type TestStore } from './helpers.js';
 
 let emu: Emulator;
@@ -164,5 +165,23 @@ describe('offline source against the emulator', () => {
     await again.stop();
     expect(store.inbox.list()).toHaveLength(2);
     expect(ctx.notified).toBe(0);
+  });
+});
+
+describe('offline source without the rights to bind', () => {
+  it('start() fails with a user error that says what offline events need', async () => {
+    const e = await startEmulator({ port: 0, data: { users: [{ ID: 1, NAME: 'Admin', ACTIVE: true }, { ID: 7, NAME: 'Not admin', ACTIVE: true }] } });
+    try {
+      const clock = new ManualClock(Date.now());
+      const st = openTestStore(clock.now);
+      const tokens = e.issueTokens(7);
+      const base = oauthConfig(e);
+      const client = createClient({ ...base, auth: { ...base.auth, accessToken: tokens.access_token, refreshToken: tokens.refresh_token } as typeof base.auth }, { authConnector: 'b24rules', rateLimit: false, retries: 0 });
+      const src = createOfflineSource({ client, authConnector: 'b24rules', events: ['ONCRMLEADADD'] }, makeContext(st, clock, new ManualTimers()));
+      await expect(src.start()).rejects.toMatchObject({ code: 'OFFLINE_SOURCE_FAILED', kind: 'user', message: expect.stringContaining('administrator') });
+      st.state.close();
+    } finally {
+      await e.close();
+    }
   });
 });
