@@ -1,9 +1,8 @@
 /** `rules dry-run [PATHS...]`: plan what the rules would do on events, a time and portal data, without writing. */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../../engine/client/index.js';
 import { UsageError } from '../../engine/errors.js';
-import { dryRun, type PortalSource } from '../../engine/plan/dry-run.js';
+import type { PortalSource } from '../../engine/plan/dry-run.js';
 import { isRatePlan } from '../../engine/plan/estimate.js';
 import { eventItems, parseAt, parseEvents, readEventsFile, scheduleItemsAt, type EventInput } from '../../engine/plan/inputs.js';
 import { renderJson } from '../../engine/plan/render-json.js';
@@ -12,7 +11,6 @@ import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
 import type { PlanFormat, RatePlan } from '../../engine/plan/types.js';
 import { redact } from '../../engine/redact.js';
 import { formatDiagnostics } from '../../engine/rules/format-diagnostics.js';
-import { loadRules } from '../../engine/rules/load-rules.js';
 import { fixtureEvents, readFixturesFile } from '../../engine/testing/fixtures.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
@@ -85,6 +83,8 @@ const command: Command = {
       at = parsed;
     }
 
+    // The loader, the engine, the client and the emulator load only once the arguments are known good.
+    const [{ loadRules }, { dryRun }, { loadConfig }] = await Promise.all([import('../../engine/rules/load-rules.js'), import('../../engine/plan/dry-run.js'), import('../../engine/client/index.js')]);
     const paths = positionals.length > 0 ? positionals : [resolve('rules')];
     const loaded = await loadRules(paths);
     const diagFormat = format === 'github' ? 'github' : 'text';

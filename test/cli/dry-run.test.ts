@@ -44,8 +44,7 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^Plan: 10 writes from 5 of 28 rule runs, in 1 batch, ~\d+ HTTP requests .* at the standard limit \(burst 50, 2\/s\)\.$/);
   });
 
-  it('exits 2 with --detailed-exitcode when changes are planned, 0 when none are', async () => {
-    expect((await runCli(['dry-run', ...ROUTE, '--detailed-exitcode'], { env: NO_PORTAL })).code).toBe(2);
+  it('exits 2 with --detailed-exitcode when changes are planned (see the github case), 0 when none are', async () => {
     // At 10:00 no schedule fires and there are no events: nothing to do.
     const none = await runCli(['dry-run', 'rules/07-stale-deals.yaml', '--fixtures', 'rules/fixtures/07-stale-deals.fixtures.yaml', '--at', '2026-11-24T10:00:00+03:00', '--detailed-exitcode'], { env: NO_PORTAL });
     expect(none.code).toBe(0);
@@ -88,8 +87,8 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
   it('github: ::notice per writing run on the rule line, and a Markdown summary appended to $GITHUB_STEP_SUMMARY', async () => {
     const summary = join(tmp, 'summary.md');
     await writeFile(summary, 'previous step\n');
-    const r = await runCli(['dry-run', ...ROUTE, '--format', 'github'], { env: { ...NO_PORTAL, GITHUB_STEP_SUMMARY: summary } });
-    expect(r.code).toBe(0);
+    const r = await runCli(['dry-run', ...ROUTE, '--format', 'github', '--detailed-exitcode'], { env: { ...NO_PORTAL, GITHUB_STEP_SUMMARY: summary } });
+    expect(r.code).toBe(2);
     const notices = r.stdout.split('\n').filter((l) => l.startsWith('::notice '));
     expect(notices).toHaveLength(5);
     expect(notices[0]).toMatch(new RegExp(`^::notice file=rules/03-route-leads\\.yaml,line=${keyAccountsLine},title=route-leads-key-accounts would write 2 calls::event ONCRMLEADADD`));
