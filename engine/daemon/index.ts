@@ -1,0 +1,33 @@
+/** The daemon (`rules run`), its signals, `rules apply`, and the journal's text form for `runs`, `trace`, `dlq`. */
+import { applyItem, ApplyError, DEFAULTS as APPLY_DEFAULTS, executeApply, findApplicableRule, guarded, planApply, type ApplyTarget, type ExecuteApplyResult, type PlanApplyResult } from './apply-rule.js';
+import { createDaemon, DEFAULTS as DAEMON_DEFAULTS, formatDiagnostics, RuleSetInvalidError, type Daemon, type DaemonOptions } from './daemon.js';
+import { formatDlqEntry, formatDlqList, formatRuns, formatTrace, table } from './journal-format.js';
+import { watchRules, type RuleWatcherOptions } from './rule-watcher.js';
+import { DEFAULTS as SIGNAL_DEFAULTS, runUntilSignalled } from './signals.js';
+import { DEFAULT_STATE_PATH, openExistingState, StateFileMissingError } from './state-file.js';
+
+export {
+  createDaemon,
+  DAEMON_DEFAULTS,
+  RuleSetInvalidError,
+  formatDiagnostics,
+  runUntilSignalled,
+  SIGNAL_DEFAULTS,
+  watchRules,
+  DEFAULT_STATE_PATH,
+  openExistingState,
+  StateFileMissingError,
+  formatRuns,
+  formatTrace,
+  formatDlqList,
+  formatDlqEntry,
+  table,
+  findApplicableRule,
+  applyItem,
+  guarded,
+  planApply,
+  executeApply,
+  ApplyError,
+  APPLY_DEFAULTS,
+};
+export type { Daemon, DaemonOptions, RuleWatcherOptions, ApplyTarget, PlanApplyResult, ExecuteApplyResult };
