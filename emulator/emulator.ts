@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ConfigError } from '../engine/errors.js';
 import { silentLogger, type Logger } from '../engine/logger.js';
 import { PACKAGE_ROOT } from '../engine/paths.js';
 import { registerSecret } from '../engine/redact.js';
@@ -21,7 +22,7 @@ import { FaultInjector, type FaultOptions } from './faults.js';
 import { LeakyBucket, OperatingBudget } from './limits.js';
 import { registerEventMethods } from './methods/event.js';
 import { isAdmin, registerCoreMethods } from './methods/index.js';
-import { loadPortalData, type PortalData } from './portal-data.js';
+import { EmulatorDataError, loadPortalData, type PortalData } from './portal-data.js';
 import { Registry } from './registry.js';
 import { seedNormalizer, seedPortal } from './seed.js';
 import { createHandler } from './server.js';
@@ -137,12 +138,20 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
+function portalOffset(text: unknown): number {
+  try {
+    return parseOffset(String(text));
+  } catch (err) {
+    throw new EmulatorDataError(`portal.utcOffset: ${(err as Error).message} (quote it in YAML: '+03:00')`, { cause: err });
+  }
+}
+
 /** Start an emulated portal. Resolves once it is listening. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const plan = options.plan ?? DEFAULTS.plan;
-  if (plan !== 'standard' && plan !== 'enterprise') throw new RangeError(`plan must be 'standard' or 'enterprise'; got '${String(plan)}'`);
+  if (plan !== 'standard' && plan !== 'enterprise') throw new ConfigError(`emulator plan must be 'standard' or 'enterprise'; got '${String(plan)}'`);
   const data = loadPortalData(options.data ?? DEFAULTS.dataFile);
   const host = options.host ?? DEFAULTS.host;
   const memberId = data.portal?.memberId ?? randomBytes(16).toString('hex');
@@ -158,7 +167,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     portal: {
       domain: host,
       memberId,
-      offsetMinutes: parseOffset(data.portal?.utcOffset ?? DEFAULTS.utcOffset),
+      offsetMinutes: portalOffset(data.portal?.utcOffset ?? DEFAULTS.utcOffset),
       currency: data.portal?.currency ?? DEFAULTS.currency,
       plan,
       baseUrl: '',

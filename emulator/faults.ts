@@ -1,4 +1,5 @@
 /** Fault injection with a seeded RNG, so a test that sets a rate sees the same faults on every run. */
+import { ConfigError } from '../engine/errors.js';
 
 /** Faults to inject into REST calls (not into the token server). */
 export interface FaultOptions {
@@ -40,9 +41,9 @@ export class FaultInjector {
   set(options: FaultOptions): void {
     for (const k of ['errorRate', 'dropRate'] as const) {
       const v = options[k];
-      if (v !== undefined && !(v >= 0 && v <= 1)) throw new RangeError(`faults.${k} must be between 0 and 1; got ${v}`);
+      if (v !== undefined && !(v >= 0 && v <= 1)) throw new ConfigError(`faults.${k} must be between 0 and 1; got ${v}`);
     }
-    if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new RangeError(`faults.latencyMs must be >= 0; got ${options.latencyMs}`);
+    if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new ConfigError(`faults.latencyMs must be >= 0; got ${options.latencyMs}`);
     this.#options = { ...this.#options, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     if (options.seed !== undefined) this.#rng = mulberry32(options.seed);
   }
