@@ -5,6 +5,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { stringify } from 'yaml';
 import { SCHEMAS_DIR } from '../paths.js';
 import { InputFileError } from '../plan/errors.js';
+import { checkFixtures } from './fixtures.js';
 import type { RuleTestCase, RuleTestFile, TestEvent, TestExpectation } from './types.js';
 import { parseYamlSource } from './yaml-source.js';
 
@@ -85,7 +86,7 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
       if (!existsSync(path)) throw new InputFileError('RULE_TEST_INVALID', display, src.lineOf(pointer), `fixtures file not found: ${relative(cwd, path)}`);
       return { file: path };
     }
-    return { inline: f as Record<string, unknown> };
+    return { inline: checkFixtures(f, display, (p) => src.lineOf(`${pointer}${p}`)) };
   };
   const fileFixtures = fixturesOf(doc.fixtures, '/fixtures');
   const cases = doc.tests.map((t, index): RuleTestCase => {

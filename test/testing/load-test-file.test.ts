@@ -45,6 +45,11 @@ describe('loading a test file', () => {
     expect(() => loadTestFile(join(dir, 'nofx.test.yaml'), dir)).toThrow(/nofx\.test\.yaml:2: fixtures file not found: nope\.yaml/);
   });
 
+  it('checks inline fixtures, naming the line in the test file', () => {
+    const dir = dirWith({ 'x.yaml': '', 'x.test.yaml': 'at: "2026-11-24T09:00:00Z"\ntests:\n  - name: one\n    event: { name: A }\n    fixtures:\n      leads: []\n      deels: []\n    expect: { no_calls: true }\n' });
+    expect(() => loadTestFile(join(dir, 'x.test.yaml'), dir)).toThrow(/^x\.test\.yaml:7: unknown key 'deels'/);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const dir = dirWith({ 'x.yaml': '', 'x.test.yaml': 'tests:\n  - name: [unclosed\n' });
     expect(() => loadTestFile(join(dir, 'x.test.yaml'), dir)).toThrow(/^x\.test\.yaml:[23]: YAML syntax/);
