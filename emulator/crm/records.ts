@@ -99,7 +99,7 @@ export class CrmRecords {
       if (def.type === 'crm_multifield') {
         if (raw[name] !== undefined) row[name] = seedMulti(this.state.store, name, raw[name]);
       } else if (name in raw) row[name] = legacyValue(def, resolveRelative(raw[name], now, this.#offset), this.#offset);
-      else row[name] = null;
+      else row[name] = def.type === 'date' ? '' : null;
     }
     const defs = ufDefs(this.state.store, entity.ufEntityId);
     for (const [k, v] of Object.entries(raw)) {
@@ -139,7 +139,8 @@ export class CrmRecords {
     const user = String(ctx.auth.userId);
     const id = String(store.nextId(entity.name));
     const row: Row = {};
-    for (const [name, def] of Object.entries(entity.fields)) if (def.type !== 'crm_multifield') row[name] = null;
+    // crm-lead-list.md shows an unset date as "" (BIRTHDATE) and other unset fields as null.
+    for (const [name, def] of Object.entries(entity.fields)) if (def.type !== 'crm_multifield') row[name] = def.type === 'date' ? '' : null;
     Object.assign(row, {
       ID: id,
       OPENED: 'Y',

@@ -38,6 +38,8 @@ describe('legacy CRM writes', () => {
       DATE_MODIFY: '2026-11-24T09:00:00+03:00',
       OPENED: 'Y',
       HAS_PHONE: 'N',
+      BIRTHDATE: '',
+      HONORIFIC: null,
     });
     expect('UNKNOWN_KEY' in lead).toBe(false);
   });
