@@ -97,6 +97,21 @@ describe('error envelope (_includes/system-errors.md)', () => {
   });
 });
 
+describe('registry', () => {
+  it('methods registered at run time are served, with their scope; a handler bug answers 500 INTERNAL_SERVER_ERROR', async () => {
+    emu.registry.register('test.echo', { scope: 'crm', handler: (params, ctx) => ({ result: { params, user: ctx.auth.userId } }) });
+    emu.registry.register('test.boom', {
+      scope: 'crm',
+      handler: () => {
+        throw new Error('bug');
+      },
+    });
+    expect((await hook(emu, 'TEST.ECHO', { a: { b: 1 } })).body.result).toEqual({ params: { a: { b: 1 } }, user: 1 });
+    expect(await hook(emu, 'test.boom')).toEqual({ status: 500, body: { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' } });
+    expect(emu.registry.names()).toContain('test.echo');
+  });
+});
+
 describe('call record', () => {
   it('never keeps the auth token in recorded params', async () => {
     await post(`${emu.url}/rest/server.time`, { auth: emu.app.access_token });
