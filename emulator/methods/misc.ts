@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatIso } from '../clock.js';
 import { compileFilter, compileOrder, paginate, tableSchema } from '../crm/filter.js';
+import { selectList } from '../crm/views.js';
 import type { EmulatorState } from '../state.js';
 import type { Row } from '../store.js';
 import { PortalError, type CallContext, type MethodRegistry, type Params } from '../types.js';
@@ -139,15 +140,43 @@ export function registerMisc(registry: MethodRegistry, state: EmulatorState): vo
       if (!m || cls[m[1] as keyof typeof cls] !== triple[1]) throw new PortalError(400, '', 'Incorrect document type!');
       if (!store.get((m[1] as string).toLowerCase(), m[2] as string)) throw new PortalError(400, '', 'Wrong DOCUMENT_ID!');
       const id = `${Math.floor(ctx.now() / 1000).toString(16)}${randomBytes(3).toString('hex')}.${String(randomBytes(4).readUInt32BE() % 100_000_000).padStart(8, '0')}`;
+      const started = formatIso(ctx.now(), offset());
       store.put('workflow', id, {
         ID: id,
-        TEMPLATE_ID: template,
-        DOCUMENT_ID: triple,
-        PARAMETERS: param(params, 'PARAMETERS') ?? {},
+        MODIFIED: started,
+        OWNED_UNTIL: null,
+        MODULE_ID: 'crm',
+        ENTITY: triple[1],
+        DOCUMENT_ID: triple[2],
+        STARTED: started,
         STARTED_BY: String(ctx.auth.userId),
-        STARTED: formatIso(ctx.now(), offset()),
+        TEMPLATE_ID: template,
+        PARAMETERS: param(params, 'PARAMETERS') ?? {},
       });
       return { result: id };
     },
   });
+
+  // bizproc-workflow-instances.md (bizproc.workflow.instance.list is its old alias): started workflows stay "running".
+  const instances = (params: Params, ctx: CallContext) => {
+    if (!isAdmin(state, ctx.auth.userId)) throw new PortalError(403, 'ACCESS_DENIED', 'Access denied!');
+    const kinds = { ID: 'string', MODIFIED: 'date', OWNED_UNTIL: 'date', MODULE_ID: 'string', ENTITY: 'string', DOCUMENT_ID: 'string', STARTED: 'date', STARTED_BY: 'number', TEMPLATE_ID: 'number' } as const;
+    const schema = tableSchema(kinds, offset());
+    const rows = store.scan('workflow').filter(compileFilter(param(params, 'filter'), schema));
+    rows.sort(compileOrder(param(params, 'order') ?? { MODIFIED: 'DESC' }, schema, [['ID', 'DESC']]));
+    const { page, total, next } = paginate(rows, param(params, 'start'));
+    const select = (selectList(param(params, 'select')) ?? ['ID', 'MODIFIED', 'OWNED_UNTIL']).map((f) => f.toUpperCase()).filter((f) => f in kinds);
+    return { result: page.map((w) => Object.fromEntries(select.map((f) => [f, w[f] ?? null]))), total, ...(next !== undefined ? { next } : {}) };
+  };
+  registry.register('bizproc.workflow.instances', { scope: 'bizproc', handler: instances });
+  registry.register('bizproc.workflow.instance.list', { scope: 'bizproc', handler: instances });
+
+  const stop = (params: Params, ctx: CallContext) => {
+    if (!isAdmin(state, ctx.auth.userId)) throw new PortalError(403, 'ACCESS_DENIED', 'Access denied!');
+    const id = String(param(params, 'ID') ?? '');
+    if (!store.delete('workflow', id)) throw new PortalError(400, 'ERROR_WRONG_WORKFLOW_ID', 'Workflow not found');
+    return { result: true };
+  };
+  registry.register('bizproc.workflow.terminate', { scope: 'bizproc', handler: stop });
+  registry.register('bizproc.workflow.kill', { scope: 'bizproc', handler: stop });
 }

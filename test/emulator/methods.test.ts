@@ -125,7 +125,12 @@ describe('notifications, users, business processes', () => {
   it('bizproc.workflow.start returns a workflow id string and records the start; bad input is 400', async () => {
     const a = await hook(emu, 'bizproc.workflow.start', { TEMPLATE_ID: 12, DOCUMENT_ID: ['crm', 'CCrmDocumentDeal', 'DEAL_3'], PARAMETERS: { reason: 'stale' } });
     expect(a.body.result).toMatch(/^[0-9a-f]+\.\d{8}$/);
-    expect(emu.store.get('workflow', a.body.result as string)).toMatchObject({ TEMPLATE_ID: '12', DOCUMENT_ID: ['crm', 'CCrmDocumentDeal', 'DEAL_3'] });
+    // bizproc-workflow-instances.md: the started workflow is listed until terminated.
+    const listed = await hook(emu, 'bizproc.workflow.instances', { select: ['ID', 'TEMPLATE_ID', 'DOCUMENT_ID', 'ENTITY', 'STARTED_BY'], filter: { TEMPLATE_ID: 12, DOCUMENT_ID: 'DEAL_3' } });
+    expect(listed.body.result).toEqual([{ ID: a.body.result, TEMPLATE_ID: '12', DOCUMENT_ID: 'DEAL_3', ENTITY: 'CCrmDocumentDeal', STARTED_BY: '1' }]);
+    expect(Object.keys(((await hook(emu, 'bizproc.workflow.instances')).body.result as Row[])[0] as Row)).toEqual(['ID', 'MODIFIED', 'OWNED_UNTIL']);
+    expect((await hook(emu, 'bizproc.workflow.terminate', { ID: a.body.result, STATUS: 'stop' })).body.result).toBe(true);
+    expect((await hook(emu, 'bizproc.workflow.instances', { filter: { TEMPLATE_ID: 12 } })).body.result).toEqual([]);
     expect(await hook(emu, 'bizproc.workflow.start', { DOCUMENT_ID: ['crm', 'CCrmDocumentDeal', 'DEAL_3'] })).toEqual({ status: 400, body: { error: 'ERROR_WRONG_WORKFLOW_ID', error_description: 'Empty TEMPLATE_ID' } });
     expect((await hook(emu, 'bizproc.workflow.start', { TEMPLATE_ID: 1, DOCUMENT_ID: ['crm', 'CCrmDocumentLead', 'DEAL_3'] })).body.error_description).toBe('Incorrect document type!');
     const nonAdmin = await oauth(emu, 'bizproc.workflow.start', { TEMPLATE_ID: 1, DOCUMENT_ID: ['crm', 'CCrmDocumentDeal', 'DEAL_3'] }, emu.issueTokens(3).access_token);
