@@ -17,23 +17,20 @@ import type { CompiledRule, Facts } from '../rules/types.js';
 import type { StateStore } from '../store/state-store.js';
 import type { EffectRecord, RunRecord, RunStatus } from '../store/records.js';
 import type { InboxItem, InboxItemInput } from '../store/types.js';
-import { ENTITIES, isEntityName } from '../facts/entities.js';
 import { loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from '../facts/loader.js';
 import { TickReader } from '../facts/reader.js';
-import { methodKind } from '../actions/index.js';
-import type { PlannedCall } from '../actions/types.js';
 import { executeEffects } from '../executor/executor.js';
 import { runIdentity } from '../executor/effect-key.js';
-import { packBatches } from '../executor/packer.js';
 import { recoverInDoubt } from '../executor/recovery.js';
 import type { Changes } from './changes.js';
-import { ForeachLimitError } from './errors.js';
 import { evaluateRun, withVolatile, type EvalContext } from './evaluate.js';
 import { planStage, type PlannedEffect } from './planner.js';
 import { createStats } from './stats.js';
-import { eventRecord, matchRules, triggerFacts, triggerKeyOf, type RecordRef } from './trigger.js';
-import type { CreateEngineOptions, EngineStats, EngineTuning, FetchLike, Plan, PlanCallOut, PlanFiringOut, TickReport } from './types.js';
-import { RUN_META, type RunMeta, type RunWork } from './work.js';
+import { matchRules, triggerKeyOf, type RecordRef } from './trigger.js';
+import type { CreateEngineOptions, EngineStats, EngineTuning, FetchLike, Plan, TickReport } from './types.js';
+import { planItems as planItemsWith } from './plan-items.js';
+import { RUN_META, rowRecord, updateTargets, type RunMeta, type RunWork } from './work.js';
+import { expandRuns, type Expanded } from './expand.js';
 
 /** @default values of EngineTuning */
 export const DEFAULTS: Required<Omit<EngineTuning, 'env'>> = {
@@ -73,12 +70,6 @@ const SECRET_ENV_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
 /** Batch sub-command errors that mean "too fast", not "wrong" (API-FACTS §2). */
 const LIMIT_ERRORS = /^(QUERY_LIMIT_EXCEEDED|OPERATION_TIME_LIMIT|OVERLOAD_LIMIT)\b/;
 
-interface Expanded {
-  rule: CompiledRule;
-  recordKey: string;
-  facts: Facts;
-  meta: RunMeta;
-}
 
 class RulesEngine implements Engine {
   readonly mode: 'run' | 'plan';
@@ -220,7 +211,7 @@ class RulesEngine implements Engine {
     const rules = matchRules(item, this.rules());
     const runs: Expanded[] = [];
     try {
-      for (const rule of rules) runs.push(...(await this.#expand(item, rule, reader)));
+      for (const rule of rules) runs.push(...(await expandRuns(item, rule, reader, this.#volatile(rule))));
     } catch (err) {
       const e = err instanceof B24RulesError ? err : new B24RulesError('MATCH_FAILED', (err as Error).message, { cause: err, kind: 'bug' });
       if (e.kind !== 'operational') {
@@ -256,36 +247,6 @@ class RulesEngine implements Engine {
       this.#store.inbox.markRunning(item.id);
     });
     return runs.length;
-  }
-
-  /** One run per rule, or one per row for a foreach rule. */
-  async #expand(item: InboxItemInput, rule: CompiledRule, reader: TickReader): Promise<Expanded[]> {
-    const base = triggerFacts(item, rule);
-    if (!rule.foreach || rule.trigger.kind === 'event') {
-      const ref = eventRecord(item, rule);
-      return [{ rule, recordKey: ref ? `${ref.entity}:${ref.id}` : '', facts: base, meta: ref ? { record: ref } : {} }];
-    }
-    const fe = rule.foreach;
-    const method = fe.method ?? (fe.entity ? ENTITIES[fe.entity].list : undefined);
-    if (!method) throw new B24RulesError('FOREACH_INVALID', `rule ${rule.id}: foreach needs entity or method`, { kind: 'user' });
-    const facts = { ...base, ...this.#volatile(rule) };
-    const filter = fe.filter?.render(facts);
-    const params = fe.params?.render(facts);
-    const override = Number(item.payload.maxRecords);
-    const max = Number.isInteger(override) && override > 0 ? override : fe.maxRecords;
-    const rows = await reader.list(method, {
-      ...(filter && typeof filter === 'object' ? { filter: filter as Record<string, unknown> } : {}),
-      ...(fe.select ? { select: fe.select } : {}),
-      params: { ...(params && typeof params === 'object' ? (params as Record<string, unknown>) : {}), ...(fe.order ? { order: fe.order } : {}) },
-      limit: max + 1,
-    });
-    if (rows.length > max) throw new ForeachLimitError(rule.id, max);
-    return rows.map((row, idx) => {
-      const r = (row ?? {}) as Record<string, unknown>;
-      const id = String(r.ID ?? r.id ?? idx);
-      const meta: RunMeta = fe.entity && fe.entity !== 'user' ? { record: { entity: fe.entity, id, load: false } } : {};
-      return { rule, recordKey: `${fe.entity ?? fe.method ?? 'row'}:${id}`, facts: { ...base, [fe.as]: row }, meta };
-    });
   }
 
   // ── new runs: load, concurrency, evaluate ──
@@ -419,7 +380,7 @@ class RulesEngine implements Engine {
         dedupeKey: w.dedupeKey,
         concurrencyKey: w.concurrencyKey,
       });
-      preload.push(...this.#updateTargets(w, ctx));
+      preload.push(...updateTargets(w, withVolatile(w, ctx)));
     }
   }
 
@@ -449,30 +410,6 @@ class RulesEngine implements Engine {
     if (inFlight.has(k)) return w.rule.concurrency.mode === 'skip' ? 'skip' : 'hold';
     inFlight.add(k);
     return 'go';
-  }
-
-  /** Records the run's update actions will diff against, when their entity and id render now. */
-  #updateTargets(w: RunWork, ctx: EvalContext): RecordRefLike[] {
-    const out: RecordRefLike[] = [];
-    const facts = withVolatile(w, ctx);
-    for (const a of w.rule.actions) {
-      if (a.kind !== 'update') continue;
-      try {
-        const cfg = a.config.render(facts) as Record<string, unknown>;
-        const id = cfg?.id;
-        if (!isEntityName(cfg?.entity) || (typeof id !== 'string' && typeof id !== 'number') || String(id) === '') continue;
-        const own = w.meta.record;
-        // A foreach row is the loaded record of its own entity: no extra read.
-        if (own && own.load === false && own.entity === cfg.entity && own.id === String(id)) continue;
-        const ref: RecordRefLike = { entity: cfg.entity, id: String(id) };
-        const et = Number(cfg.entityTypeId);
-        if (Number.isFinite(et) && et > 0) ref.entityTypeId = et;
-        out.push(ref);
-      } catch {
-        // Rendered again when planned; errors surface there.
-      }
-    }
-    return out;
   }
 
   #failBeforeActions(w: RunWork, message: string, kind: 'user' | 'operational', report: TickReport): void {
@@ -551,7 +488,7 @@ class RulesEngine implements Engine {
       else facts[e.asName] = null;
     }
     const identity = runIdentity(rule.id, w.triggerKey, w.recordKey, w.dedupeKey);
-    const rowRecord = this.#rowRecord(w);
+    const row = rowRecord(w);
     this.#store.transaction(() => {
       const stage = planStage({
         rule,
@@ -560,7 +497,7 @@ class RulesEngine implements Engine {
         cursor: w.cursor,
         pendingNames,
         records: this.#records,
-        ...(rowRecord ? { rowRecord } : {}),
+        ...(row ? { rowRecord: row } : {}),
         pick: (key, users) => this.#store.positions.next(rule.id, key, users),
         ...(this.#authConnector ? { authConnector: this.#authConnector } : {}),
       });
@@ -583,14 +520,6 @@ class RulesEngine implements Engine {
         this.#finishRun(run.id, 'done', report, stage.stopReason ? { reason: `stop: ${stage.stopReason}` } : {});
       }
     });
-  }
-
-  #rowRecord(w: RunWork): { entity: import('../rules/types.js').EntityName; id: string; record: Record<string, unknown> } | undefined {
-    const ref = w.meta.record;
-    const fe = w.rule.foreach;
-    if (!ref || ref.load !== false || !fe) return undefined;
-    const row = w.facts[fe.as];
-    return row && typeof row === 'object' ? { entity: ref.entity, id: ref.id, record: row as Record<string, unknown> } : undefined;
   }
 
   /** Put a planned call in the ledger. A key already there (a retry, a DLQ retry, a run sharing a dedupe key) is not sent twice. Returns whether this run must wait for it. */
@@ -678,126 +607,19 @@ class RulesEngine implements Engine {
   // ───────────────────────────── dry-run ─────────────────────────────
 
   async planItems(inputs: InboxItemInput[]): Promise<Plan> {
-    const reader = new TickReader(this.#client);
-    const records = new RecordCache();
-    const firings: PlanFiringOut[] = [];
-    const works: Array<{ work: RunWork; firing: PlanFiringOut; target: LoadTarget }> = [];
-    let n = 0;
-    for (const input of inputs) {
-      const item = { ...input, id: 'id' in input && typeof (input as InboxItem).id === 'number' ? (input as InboxItem).id : --n } as InboxItem;
-      for (const rule of matchRules(item, this.rules())) {
-        const trigger = { kind: rule.trigger.kind, ...(item.event ? { event: item.event } : {}), key: item.key, ...planAt(item) };
-        let expanded: Expanded[];
-        try {
-          expanded = await this.#expand(item, rule, reader);
-        } catch (err) {
-          const e = err instanceof B24RulesError ? err : new B24RulesError('MATCH_FAILED', (err as Error).message);
-          firings.push({ rule: rule.id, file: rule.location.file, line: rule.location.line, trigger, condition: null, error: { code: e.code, message: e.message }, calls: [] });
-          continue;
-        }
-        for (const x of expanded) {
-          const work: RunWork = { runId: null, rule, item, triggerKey: triggerKeyOf(item), recordKey: x.recordKey, meta: x.meta, facts: x.facts, cursor: 0, attempts: 0, concurrencyKey: null, dedupeKey: null, trace: {} };
-          const ref = x.meta.record;
-          const firing: PlanFiringOut = { rule: rule.id, file: rule.location.file, line: rule.location.line, trigger, ...(ref ? { record: { entity: ref.entity, id: ref.id } } : {}), condition: null, calls: [] };
-          firings.push(firing);
-          const target: LoadTarget = { rule, facts: work.facts, loaded: [] };
-          if (ref && ref.load !== false) target.record = ref;
-          works.push({ work, firing, target });
-        }
-      }
-    }
-    await loadFacts(
-      works.map((w) => w.target),
-      reader,
-      records,
-    );
-    const ctx = this.#evalContext(new Map(), true);
-    const picks = new Map<string, number>();
-    const acting: typeof works = [];
-    for (const w of works) {
-      const { work, firing, target } = w;
-      if (target.error) {
-        firing.error = { code: 'LOAD_FAILED', message: target.error };
-        continue;
-      }
-      const rec = work.meta.record ? work.facts[work.meta.record.entity] : undefined;
-      if (firing.record && rec && typeof rec === 'object') {
-        const title = (rec as Record<string, unknown>).TITLE ?? (rec as Record<string, unknown>).title;
-        if (typeof title === 'string') firing.record.title = title;
-      }
-      const outcome = evaluateRun(work, ctx);
-      const cond = work.trace.condition as { value: boolean; reason?: string } | undefined;
-      firing.condition = cond ?? null;
-      if (outcome.kind === 'error') firing.error = { code: 'EVALUATE_FAILED', message: outcome.message };
-      else if (outcome.kind === 'skip') firing.skipped = outcome.reason;
-      else acting.push(w);
-    }
-    const preload = acting.flatMap((w) => this.#updateTargets(w.work, ctx));
-    try {
-      await loadRecords(preload, reader, records);
-    } catch {
-      // Plans then show every field of such updates as sent.
-    }
-    for (const { work, firing } of acting) {
-      const facts: Facts = { ...work.facts, ...this.#volatile(work.rule) };
-      const identity = runIdentity(work.rule.id, work.triggerKey, work.recordKey, work.dedupeKey);
-      const rowRecord = this.#rowRecord(work);
-      const stage = planStage({
-        rule: work.rule,
-        identity,
-        facts,
-        cursor: 0,
-        pendingNames: new Set(),
-        records,
-        ...(rowRecord ? { rowRecord } : {}),
-        pick: (key, users) => {
-          const k = `${work.rule.id}\u0000${key}`;
-          const offset = picks.get(k) ?? 0;
-          picks.set(k, offset + 1);
-          const pos = this.#store.positions.position(work.rule.id, key);
-          return users[(pos + offset) % users.length];
-        },
+    return planItemsWith(
+      {
+        client: this.#client,
+        rules: this.rules(),
+        store: this.#store,
+        now: this.#now(),
+        volatile: (rule) => this.#volatile(rule),
+        evalContext: this.#evalContext(new Map(), true),
         ...(this.#authConnector ? { authConnector: this.#authConnector } : {}),
-      });
-      firing.calls = stage.effects.map((pe) => planCall(pe));
-      if (stage.error) firing.error = { code: stage.error.code, message: stage.error.message };
-      else if (!stage.finished && stage.waitingFor) firing.stoppedAt = { action: stage.cursor, reason: stage.waitingFor };
-      else if (stage.stopReason && firing.calls.length === 0) firing.skipped = `stop: ${stage.stopReason}`;
-      else if (firing.calls.length === 0 && !firing.skipped) {
-        const notes = stage.trace.map((t) => t.note ?? t.skipped).filter(Boolean);
-        firing.skipped = notes.length ? String(notes.join('; ')) : 'no calls';
-      }
-    }
-    const flat: Array<[number, number]> = [];
-    firings.forEach((f, fi) =>
-      f.calls.forEach((c, ci) => {
-        if (c.method !== 'http') flat.push([fi, ci]);
-      }),
+      },
+      inputs,
     );
-    const batches = packBatches(flat).map((calls, i) => ({ index: i + 1, calls }));
-    return { at: new Date(this.#now()).toISOString(), firings, batches, readRequests: reader.requests };
   }
-}
-
-function planAt(item: InboxItemInput): { at?: string } {
-  const sch = item.payload.schedule as { at?: unknown } | undefined;
-  if (sch && typeof sch.at === 'string') return { at: sch.at };
-  const ts = item.payload.ts;
-  if (typeof ts === 'string' && ts !== '') return { at: ts };
-  return {};
-}
-
-function planCall(pe: PlannedEffect): PlanCallOut {
-  const call = pe.call as PlannedCall | undefined;
-  const out: PlanCallOut = {
-    method: pe.method,
-    params: redactValue(pe.params),
-    kind: pe.method === 'http' ? 'write' : methodKind(pe.method),
-    key: pe.effectKey,
-    action: { kind: pe.kind, index: pe.actionIndex },
-  };
-  if (call?.after) out.changes = Object.entries(call.after).map(([field, after]) => ({ field, before: call.before?.[field] ?? null, after }));
-  return out;
 }
 
 /** The value of an effect's `as`: the result, or the part named by the call's resultPath. */
