@@ -27,12 +27,23 @@ function annotation(level: 'notice' | 'warning' | 'error', props: { file?: strin
   return `::${level} ${p.join(',')}::${escapeData(message)}`;
 }
 
+/** GitHub shows at most 10 annotations of each level per step; more would be silently dropped. */
+export const MAX_ANNOTATIONS = 10;
+
 export function renderGithub(plan: PlanDocument): string {
   const lines: string[] = [];
+  const counts = { notice: 0, warning: 0 };
+  const over = { notice: 0, warning: 0 };
+  const push = (level: 'notice' | 'warning', line: string): void => {
+    if (counts[level] < MAX_ANNOTATIONS - 1) {
+      counts[level]++;
+      lines.push(line);
+    } else over[level]++;
+  };
   for (const f of plan.firings) {
     const where = { file: f.file, line: f.line };
     if (f.error) {
-      lines.push(annotation('warning', { ...where, title: `${f.rule}: planning failed` }, `${describeTrigger(f)}, ${describeRecord(f)}: ${f.error.code}: ${f.error.message}`));
+      push('warning', annotation('warning', { ...where, title: `${f.rule}: planning failed` }, `${describeTrigger(f)}, ${describeRecord(f)}: ${f.error.code}: ${f.error.message}`));
       continue;
     }
     const writes = f.calls.filter((c) => c.kind === 'write');
@@ -41,7 +52,10 @@ export function renderGithub(plan: PlanDocument): string {
       const changes = describeChanges(c);
       return `${c.method} ${changes.length > 0 ? changes.join('; ') : formatValue(c.params)}`;
     });
-    lines.push(annotation('notice', { ...where, title: `${f.rule} would write ${writes.length} call${writes.length === 1 ? '' : 's'}` }, `${describeTrigger(f)}, ${describeRecord(f)}, condition ${describeCondition(f)}\n${detail.join('\n')}`));
+    push('notice', annotation('notice', { ...where, title: `${f.rule} would write ${writes.length} call${writes.length === 1 ? '' : 's'}` }, `${describeTrigger(f)}, ${describeRecord(f)}, condition ${describeCondition(f)}\n${detail.join('\n')}`));
+  }
+  for (const level of ['notice', 'warning'] as const) {
+    if (over[level] > 0) lines.push(annotation(level, { title: `${over[level]} more rule run${over[level] === 1 ? '' : 's'}` }, `${over[level]} more ${level === 'notice' ? 'rule runs would write' : 'runs failed to plan'}: see the job summary or the plan below.`));
   }
   return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${renderText(plan)}`;
 }

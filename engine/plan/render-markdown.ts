@@ -7,6 +7,9 @@ function cell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/`/g, "'");
 }
 
+/** Rows of the runs table and runs with their calls shown, so a PR comment stays under GitHub's size limit. */
+export const MARKDOWN_LIMITS = { tableRows: 100, detailedRuns: 50 };
+
 export function renderMarkdown(plan: PlanDocument): string {
   const out: string[] = [];
   out.push('### b24-rules dry-run');
@@ -19,17 +22,18 @@ export function renderMarkdown(plan: PlanDocument): string {
   if (plan.firings.length > 0) {
     out.push('| # | rule | trigger | record | condition | writes |');
     out.push('|---|---|---|---|---|---|');
-    plan.firings.forEach((f, i) => {
+    plan.firings.slice(0, MARKDOWN_LIMITS.tableRows).forEach((f, i) => {
       const writes = f.error ? `error: ${f.error.code}` : String(f.calls.filter((c) => c.kind === 'write').length);
       out.push(`| ${i + 1} | \`${cell(f.rule)}\` | ${cell(describeTrigger(f))} | ${cell(describeRecord(f))} | ${cell(describeCondition(f))} | ${cell(writes)} |`);
     });
+    if (plan.firings.length > MARKDOWN_LIMITS.tableRows) out.push(`\n… and ${plan.firings.length - MARKDOWN_LIMITS.tableRows} more runs (the JSON plan has them all).`);
     out.push('');
   }
   const acting = plan.firings.map((f, i) => ({ f, i })).filter(({ f }) => f.calls.length > 0 || f.error);
   if (acting.length > 0) {
     out.push('<details><summary>Calls</summary>');
     out.push('');
-    for (const { f, i } of acting) {
+    for (const { f, i } of acting.slice(0, MARKDOWN_LIMITS.detailedRuns)) {
       out.push(`**[${i + 1}] \`${f.rule}\`** on ${cell(describeRecord(f))}`);
       out.push('');
       out.push('```');
@@ -41,6 +45,7 @@ export function renderMarkdown(plan: PlanDocument): string {
       out.push('```');
       out.push('');
     }
+    if (acting.length > MARKDOWN_LIMITS.detailedRuns) out.push(`… and ${acting.length - MARKDOWN_LIMITS.detailedRuns} more runs with calls (the JSON plan has them all).\n`);
     out.push('</details>');
     out.push('');
   }

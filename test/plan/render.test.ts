@@ -53,6 +53,15 @@ describe('plan rendering', () => {
     expect(out).toMatch(/^::warning file=rules\/03-route-leads\.yaml,line=120,title=route-leads-inbound%3A planning failed::/m);
   });
 
+  it('github caps annotations at what GitHub shows and says how many more', () => {
+    const plan = samplePlan();
+    const writer = plan.firings[1]!;
+    plan.firings = Array.from({ length: 25 }, (_, i) => ({ ...writer, record: { entity: 'lead', id: String(i + 1) } }));
+    const notices = renderGithub(plan).split('\n').filter((l) => l.startsWith('::notice'));
+    expect(notices).toHaveLength(10);
+    expect(notices[9]).toBe('::notice title=16 more rule runs::16 more rule runs would write: see the job summary or the plan below.');
+  });
+
   it('escapes workflow-command data and properties', () => {
     expect(escapeData('50% a\r\nb')).toBe('50%25 a%0D%0Ab');
     expect(escapeProperty('a:b,c')).toBe('a%3Ab%2Cc');
