@@ -5,7 +5,9 @@ import { createDaemon, DEFAULTS } from '../../engine/daemon/daemon.js';
 import { runUntilSignalled } from '../../engine/daemon/signals.js';
 import { DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
 import { createLogger } from '../../engine/logger.js';
+import { UsageError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
+import { parseListen } from '../../engine/status/server.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
 
@@ -47,6 +49,12 @@ const command: Command = {
       'poll-interval-ms': { type: 'string' },
     });
     const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
+    const listen = values.listen ?? DEFAULTS.listen;
+    try {
+      parseListen(listen);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const logger = createLogger({ level: logLevel(values['log-level']) });
     const env = readEnvironment();
     const config = loadConfig();
@@ -59,7 +67,7 @@ const command: Command = {
       config,
       logger,
       env,
-      listen: values.listen ?? DEFAULTS.listen,
+      listen,
       watch: values['no-watch'] !== true,
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),

@@ -178,6 +178,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (d.severity === 'warning') logger.warn({ file: d.file, line: d.line, rule: d.ruleId, code: d.code }, d.message);
     }
     if (result.diagnostics.some((d) => d.severity === 'error')) throw new RuleSetInvalidError(result.diagnostics);
+    if (result.rules.length === 0) {
+      throw new RuleSetInvalidError([
+        { severity: 'error', code: 'NO_RULES', message: `no rules found in ${options.rulesPaths.join(', ')}`, file: options.rulesPaths[0] ?? '.', line: 1, col: 1, hint: 'pass the directory or files that hold your rule YAML files' },
+      ]);
+    }
     return result;
   }
 
