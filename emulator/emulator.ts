@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ConfigError } from '../engine/errors.js';
+import { B24RulesError, ConfigError } from '../engine/errors.js';
 import { silentLogger, type Logger } from '../engine/logger.js';
 import { PACKAGE_ROOT } from '../engine/paths.js';
 import { registerSecret } from '../engine/redact.js';
@@ -223,9 +223,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server = createHttpServer(listener);
   }
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new B24RulesError('EMULATOR_LISTEN', `the emulator cannot listen on ${host}:${options.port ?? DEFAULTS.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use; pick another port, or 0 for a free one' : err.message}`, {
+          kind: 'operational',
+          cause: err,
+        }),
+      ),
+    );
     server.listen(options.port ?? DEFAULTS.port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

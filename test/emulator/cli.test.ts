@@ -99,6 +99,17 @@ describe('rules emulator', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('a port in use is an error that says so (exit 1)', async () => {
+    const s = await start(['--log-level', 'silent']);
+    const port = new URL(s.ready.url as string).port;
+    const r = await runCli(['emulator', '--port', port]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('EMULATOR_LISTEN');
+    expect(r.stderr).toContain('the port is in use');
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+  });
+
   it('a missing data file is an error naming the file (exit 1)', async () => {
     const r = await runCli(['emulator', '--data', '/nonexistent/portal.yaml']);
     expect(r.code).toBe(1);
