@@ -1,13 +1,29 @@
-/** The engine's durable state store (SQLite). */
-export { openStateStore, DEFAULTS as STATE_STORE_DEFAULTS } from './state-store.js';
+/** The engine's durable state store (SQLite): inbox, runs and traces, effect ledger, snapshots, dedupe, positions, schedules, DLQ. */
+import { DlqTable } from './dlq-table.js';
+import { EffectsTable } from './effects-table.js';
+import { StateNotFoundError, StateStoreError } from './errors.js';
+import { InboxTable } from './inbox-table.js';
+import { DedupeTable, PositionsTable, SchedulesTable, SnapshotsTable } from './kv-tables.js';
+import { FINAL_RUN_STATUSES } from './records.js';
+import { RunsTable } from './runs-table.js';
+import { DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.js';
+
 export type { StateStore, StateStoreOptions } from './state-store.js';
-export { InboxTable } from './inbox-table.js';
 export type { InboxListFilter } from './inbox-table.js';
-export { RunsTable } from './runs-table.js';
-export { EffectsTable } from './effects-table.js';
-export { SnapshotsTable, DedupeTable, PositionsTable, SchedulesTable } from './kv-tables.js';
-export { DlqTable } from './dlq-table.js';
-export { StateStoreError, StateNotFoundError } from './errors.js';
-export { FINAL_RUN_STATUSES } from './records.js';
 export type { RunStatus, RunRecord, NewRun, RunPatch, RunFilter, EffectState, EffectRecord, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
 export type { SourceKind, InboxItemInput, InboxItem, InboxStatus, Inbox } from './types.js';
+export {
+  openStateStore,
+  STATE_STORE_DEFAULTS,
+  InboxTable,
+  RunsTable,
+  EffectsTable,
+  SnapshotsTable,
+  DedupeTable,
+  PositionsTable,
+  SchedulesTable,
+  DlqTable,
+  StateStoreError,
+  StateNotFoundError,
+  FINAL_RUN_STATUSES,
+};
