@@ -8,7 +8,7 @@ import { formatIso, parseDate } from '../clock.js';
 import type { EmulatorState } from '../state.js';
 import type { Row } from '../store.js';
 import { PortalError, type CallContext } from '../types.js';
-import { CRM_ENTITIES, ID_TYPES, MULTIFIELD_TYPES, type CrmEntity, type FieldDef } from './entities.js';
+import { ID_TYPES, MULTIFIELD_TYPES, type CrmEntity, type FieldDef } from './entities.js';
 import { applyLegacyMulti, seedMulti, type MultiValue } from './multifield.js';
 import { ufDefinition, ufDefs, ufValue } from './uf.js';
 
@@ -262,11 +262,6 @@ export class CrmRecords {
     if (entity.name === 'deal' && before && !seeding) row.IS_NEW = 'N';
     // crm-lead-add.md: IS_RETURN_CUSTOMER cannot be set on leads; it follows COMPANY_ID / CONTACT_ID.
     if (entity.name === 'lead') row.IS_RETURN_CUSTOMER = (row.COMPANY_ID && row.COMPANY_ID !== '0') || (row.CONTACT_ID && row.CONTACT_ID !== '0') ? 'Y' : 'N';
-  }
-
-  /** Entity of a legacy method group name. */
-  static entity(name: keyof typeof CRM_ENTITIES): CrmEntity {
-    return CRM_ENTITIES[name];
   }
 }
 
