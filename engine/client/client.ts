@@ -42,6 +42,7 @@ import {
 import { systemClock, type Clock } from './clock.js';
 import { AuthError, B24ApiError, errorText, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
 import { LeakyBucket } from './leaky-bucket.js';
+import { Semaphore } from './semaphore.js';
 import {
   listAll as listAllImpl,
   listAllBatched as listAllBatchedImpl,
@@ -176,6 +177,12 @@ export class B24Client implements B24ClientApi {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #bucket?: LeakyBucket;
+  /**
+   * At most `connections` requests in flight. The bucket slot is reserved only
+   * once a request holds one of them: reserving first and then queueing for a
+   * socket let well-spaced requests leave together and trip the portal's bucket.
+   */
+  readonly #inFlight: Semaphore;
   readonly #budget: OperatingBudget;
   readonly #tokens?: TokenManager;
   readonly #stats: ClientStats = emptyStats();
@@ -217,6 +224,7 @@ export class B24Client implements B24ClientApi {
       });
       this.#ownsDispatcher = true;
     }
+    this.#inFlight = new Semaphore(options.connections ?? DEFAULTS.connections);
     if (options.rateLimit instanceof LeakyBucket) {
       this.#bucket = options.rateLimit;
     } else if (options.rateLimit !== false) {
@@ -502,22 +510,26 @@ export class B24Client implements B24ClientApi {
     }
     for (let authTry = 0; ; authTry++) {
       const token = this.#tokens ? await this.#tokens.accessToken() : undefined;
-      const wait = this.#bucket?.reserve() ?? 0;
-      if (wait > 0) {
-        this.#stats.rateLimitWaits++;
-        this.#stats.rateLimitWaitMs += wait;
-        this.#emit({ type: 'rate-limit-wait', method, ms: wait });
-        await this.#clock.sleep(wait);
-      }
-      const started = this.#clock.now();
+      const release = await this.#inFlight.acquire();
+      let started = this.#clock.now();
       let res: HttpResponse;
       try {
+        const wait = this.#bucket?.reserve() ?? 0;
+        if (wait > 0) {
+          this.#stats.rateLimitWaits++;
+          this.#stats.rateLimitWaitMs += wait;
+          this.#emit({ type: 'rate-limit-wait', method, ms: wait });
+          await this.#clock.sleep(wait);
+          started = this.#clock.now();
+        }
         res = await send(this.#dispatcher, this.#request(method, params, token), this.#o);
       } catch (err) {
         const te = err instanceof TransportError ? err : new TransportError('UNKNOWN', true, false, { cause: err });
         const net = new NetworkError(method, te.errno, te.sent, { cause: err, timeout: te.timeout });
         if (te.sent && !meta.idempotent) throw new OutcomeUnknownError(method, params, { cause: net });
         throw net;
+      } finally {
+        release();
       }
       this.#stats.requests++;
       const ms = this.#clock.now() - started;

@@ -117,3 +117,21 @@ describe('leaky bucket', () => {
     expect(clock.sleeps).toEqual([1000]);
   });
 });
+
+describe('requests in flight', () => {
+  it('never exceeds the connection count, so bucket slots are not spent while queueing for a socket (regression: 1-2 refusals in 300 calls)', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    server = await startServer(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return ok(true);
+    });
+    client = createClient(webhookConfig(server.url), { connections: 2, rateLimit: false });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => client!.call('crm.lead.get', { id: i })));
+    expect(server.count('crm.lead.get')).toBe(12);
+    expect(peak).toBe(2);
+  });
+});
