@@ -151,12 +151,12 @@ class RulesEngine implements Engine {
       for (const m of matched) report.runsCreated += this.#createRuns(m.item, m.runs);
     });
 
-    for (const run of this.#store.runs.due(['waiting'], this.#opts.maxRunsPerTick)) {
-      this.#store.transaction(() => {
+    this.#store.transaction(() => {
+      for (const run of this.#store.runs.due(['waiting'], this.#opts.maxRunsPerTick)) {
         this.#store.effects.resetFailed(run.id);
         this.#store.runs.update(run.id, { status: 'active' });
-      });
-    }
+      }
+    });
 
     await this.#evaluateNew(reader, report);
 
@@ -216,7 +216,7 @@ class RulesEngine implements Engine {
       const e = err instanceof B24RulesError ? err : new B24RulesError('MATCH_FAILED', (err as Error).message, { cause: err, kind: 'bug' });
       if (e.kind !== 'operational') {
         this.#store.transaction(() => {
-          this.#store.dlq.add({ itemId: item.id, runId: null, ruleId: item.ruleId, error: e.message, payload: item.payload });
+          this.#store.dlq.add({ itemId: item.id, runId: null, ruleId: item.ruleId, error: redact(e.message), payload: redactValue(item.payload) });
           this.#store.inbox.finish(item.id, 'dead', e.message);
         });
         this.stats.eventsFailed += 1;
