@@ -121,9 +121,9 @@ export const SCRIPT: ActivityStep[] = [
   {
     at: 20,
     run: async (ctx, state) => {
-      const id = Number((await ctx.user.call<number>('crm.deal.add', { fields: { TITLE: 'Fleet tracking for Globex', CATEGORY_ID: 0, STAGE_ID: 'NEW', OPPORTUNITY: 2400000, CURRENCY_ID: 'USD', ASSIGNED_BY_ID: 3 } })).result);
+      const id = Number((await ctx.user.call<number>('crm.deal.add', { fields: { TITLE: 'Fleet tracking for Globex', CATEGORY_ID: 0, STAGE_ID: 'NEW', OPPORTUNITY: 6400000, CURRENCY_ID: 'USD', ASSIGNED_BY_ID: 3 } })).result);
       state.bigDeal = id;
-      ctx.say(`new deal #${id} "Fleet tracking for Globex" (2,400,000)`);
+      ctx.say(`new deal #${id} "Fleet tracking for Globex" (6,400,000)`);
     },
   },
   {

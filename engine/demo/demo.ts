@@ -62,10 +62,11 @@ function clock(): string {
 
 /**
  * The scenario rules route to and notify users 9, 12, 15 and 21 (the sales
- * team of their fixtures); the demo portal's staff list is smaller, so add
- * the ones it lacks rather than have every notification fail.
+ * team of their fixtures) and hand won deals to pipeline 2; the demo portal
+ * has fewer users and pipelines, so add what it lacks rather than have those
+ * calls fail.
  */
-function seedRuleUsers(emulator: Emulator): void {
+function seedScenarioData(emulator: Emulator): void {
   const team: Array<[string, string, string, string]> = [
     ['9', 'Ivan', 'Sokolov', 'Inbound sales'],
     ['12', 'Helen', 'Price', 'Head of key accounts'],
@@ -75,6 +76,20 @@ function seedRuleUsers(emulator: Emulator): void {
   for (const [id, name, last, position] of team) {
     if (emulator.store.get('user', id)) continue;
     emulator.store.seed('user', [{ ID: id, ACTIVE: true, NAME: name, LAST_NAME: last, EMAIL: `${name.toLowerCase()}.${last.toLowerCase()}@acme.example`, WORK_POSITION: position, UF_DEPARTMENT: [2], USER_TYPE: 'employee' }]);
+  }
+  // rules/12 hands won deals over to a delivery pipeline (CATEGORY_ID 2).
+  if (!emulator.store.all('category').some((c) => String(c.id) === '2')) {
+    emulator.store.seed('category', [{ id: 2, name: 'Delivery', sort: 30, entityTypeId: 2, isDefault: 'N' }]);
+    const stages: Array<[string, string, string | null]> = [
+      ['C2:NEW', 'Kick-off', null],
+      ['C2:EXECUTING', 'In delivery', null],
+      ['C2:WON', 'Delivered', 'S'],
+      ['C2:LOSE', 'Cancelled', 'F'],
+    ];
+    emulator.store.seed(
+      'status',
+      stages.map(([statusId, name, semantics], i) => ({ ENTITY_ID: 'DEAL_STAGE_2', STATUS_ID: statusId, NAME: name, SORT: String((i + 1) * 10), SYSTEM: i === 0 ? 'Y' : 'N', CATEGORY_ID: '2', SEMANTICS: semantics })),
+    );
   }
 }
 
@@ -88,7 +103,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
 
   const stubs = await startStubServices();
   const emulator = await startEmulator({ port: 0 });
-  seedRuleUsers(emulator);
+  seedScenarioData(emulator);
   const formSecret = randomBytes(16).toString('hex');
   for (const v of [formSecret, ...Object.values(stubs.env)]) registerSecret(v);
   const env: Record<string, string | undefined> = { ...process.env, ...stubs.env, FORM_SECRET: formSecret };
