@@ -144,4 +144,24 @@ actions:
     expect(entry?.error).toMatch(/EFFECT_IN_DOUBT/);
     expect(h.store.inbox.countByStatus().dead).toBe(1);
   });
+
+  it('to-dos and workflows in doubt are looked up on their record, not started twice', async () => {
+    h = await harness(`
+id: todo-wf
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - todo: { entity: deal, id: "{{ deal.ID }}", title: "Call {{ deal.ID }}", deadline: "2026-03-05T10:00:00", responsible: 2 }
+  - workflow: { template_id: 5, entity: deal, id: "{{ deal.ID }}" }
+`);
+    const first = h.reopen({ client: crashingClient(h.client, h, 'after-send-drop') });
+    h.store.inbox.add(DEALS.map((id) => dealEvent(id)));
+    await first.tick();
+    const second = h.reopen();
+    await drain(second, h.clock);
+    expect(h.emu.calls.of('crm.activity.todo.add')).toHaveLength(DEALS.length);
+    expect(h.emu.calls.of('bizproc.workflow.start')).toHaveLength(DEALS.length);
+    expect(h.emu.calls.of('crm.activity.list').length).toBeGreaterThan(0);
+    expect(h.emu.calls.of('bizproc.workflow.instances').length).toBeGreaterThan(0);
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: DEALS.length, dead: 0 });
+  });
 });
