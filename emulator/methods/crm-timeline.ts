@@ -68,7 +68,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
       const id = asId(param(params, 'id'));
       if (id === undefined) throw new PortalError(400, '100', 'Expected one of the following parameters: id');
       const row = store.get('timeline_comment', id);
-      if (!row) throw new PortalError(400, 'NOT_FOUND', 'Comment not found');
+      if (!row) throw new PortalError(400, 'NOT_FOUND', 'Not found.');
       return { result: row };
     },
   });
@@ -82,6 +82,37 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
       rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'DESC']]));
       const { page, total, next } = paginate(rows, param(params, 'start'));
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };
+    },
+  });
+
+  registry.register('crm.timeline.comment.update', {
+    scope: 'crm',
+    cost: 0.05,
+    handler: (params, ctx) => {
+      const id = asId(param(params, 'id'));
+      const fields = params.fields as Row | undefined;
+      if (id === undefined || !fields || typeof fields !== 'object') throw new PortalError(400, '100', 'Expected parameters: id, fields');
+      const row = store.get('timeline_comment', id);
+      if (!row) throw new PortalError(400, 'NOT_FOUND', 'Not found.');
+      if (fields.COMMENT !== undefined) {
+        if (String(fields.COMMENT).trim() === '') throw new PortalError(400, 'INVALID_ARG_VALUE', 'Empty comment');
+        row.COMMENT = String(fields.COMMENT);
+      }
+      store.put('timeline_comment', id, row);
+      ctx.emit('ONCRMTIMELINECOMMENTUPDATE', { ID: Number(id) });
+      return { result: Number(id) };
+    },
+  });
+
+  registry.register('crm.timeline.comment.delete', {
+    scope: 'crm',
+    cost: 0.05,
+    handler: (params, ctx) => {
+      const id = asId(param(params, 'id'));
+      if (id === undefined) throw new PortalError(400, '100', 'Expected one of the following parameters: id');
+      if (!store.delete('timeline_comment', id)) throw new PortalError(400, 'NOT_FOUND', 'Not found.');
+      ctx.emit('ONCRMTIMELINECOMMENTDELETE', { ID: Number(id) });
+      return { result: null };
     },
   });
 

@@ -1,7 +1,7 @@
 /**
  * The other methods. Doc pages: api-reference/crm/status/crm-status-list.md, api-reference/crm/universal/category/crm-category-list.md,
  * api-reference/crm/outdated/category-old/crm-deal-category-stage-list.md, api-reference/crm/timeline/comments/crm-timeline-comment-add.md,
- * api-reference/crm/timeline/comments/events/on-Crm-Timeline-Comment-Add.md, api-reference/crm/timeline/activities/todo/crm-activity-todo-add.md,
+ * api-reference/crm/timeline/comments/events/on-Crm-Timeline-Comment-Add.md, crm-timeline-comment-update.md (result: the id), crm-timeline-comment-delete.md (result: null), api-reference/crm/timeline/activities/todo/crm-activity-todo-add.md,
  * api-reference/tasks/tasks-task-add.md, tasks-task-list.md, api-reference/tasks/events-tasks/on-task-add.md,
  * api-reference/chats/notifications/im-notify-system-add.md, api-reference/user/user-current.md, user-get.md,
  * api-reference/bizproc/bizproc-workflow-start.md, api-reference/common/system/feature-get.md, app-info.md, scope.md, methods.md,
@@ -53,6 +53,13 @@ describe('timeline and activities', () => {
     const list = (await hook(emu, 'crm.timeline.comment.list', { filter: { ENTITY_ID: 1, ENTITY_TYPE: 'deal' } })).body.result as Row[];
     expect(list.map((c) => c.COMMENT)).toEqual(['Called, no answer']);
     expect((await hook(emu, 'crm.timeline.comment.add', { fields: { ENTITY_ID: 99999, ENTITY_TYPE: 'deal', COMMENT: 'x' } })).body.error).toBe('OWNER_NOT_FOUND');
+    await hook(emu, 'crm.timeline.comment.update', { id: a.body.result, fields: { COMMENT: 'Called twice' } });
+    expect(((await hook(emu, 'crm.timeline.comment.get', { id: a.body.result })).body.result as Row).COMMENT).toBe('Called twice');
+    await hook(emu, 'crm.timeline.comment.delete', { id: a.body.result });
+    expect(emu.events.emitted.slice(-2).map((e) => [e.event, e.data])).toEqual([
+      ['ONCRMTIMELINECOMMENTUPDATE', { ID: a.body.result }],
+      ['ONCRMTIMELINECOMMENTDELETE', { ID: a.body.result }],
+    ]);
     expect((await hook(emu, 'crm.timeline.comment.add', { fields: { ENTITY_ID: 1, ENTITY_TYPE: 'deal', COMMENT: ' ' } })).body.error).toBe('INVALID_ARG_VALUE');
   });
 
