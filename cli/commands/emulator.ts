@@ -7,7 +7,7 @@ import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules emulator [--port N] [--host 127.0.0.1] [--data FILE] [--plan standard|enterprise]
                       [--token-ttl SECONDS] [--tls] [--fault-error-rate R] [--fault-drop-rate R]
-                      [--fault-latency-ms MS] [--fault-seed N]
+                      [--fault-drop-when before|after] [--fault-latency-ms MS] [--fault-seed N]
 
 Start a stand-in Bitrix24 portal over HTTP. When it is ready, one JSON line goes
 to stdout with url, webhook, client_id, client_secret, access_token,
@@ -24,6 +24,8 @@ Options:
   --tls                  serve HTTPS with a self-signed certificate made at start
   --fault-error-rate R   share of calls answered 500 (0..1, default 0)
   --fault-drop-rate R    share of calls whose connection is dropped (0..1, default 0)
+  --fault-drop-when W    before: a dropped call does not run (default); after: it runs
+                         (the write happens) and only the answer is lost
   --fault-latency-ms MS  delay added to every answer (default 0)
   --fault-seed N         seed of the fault RNG (default 1)
 `;
@@ -50,6 +52,7 @@ const command: Command = {
         tls: { type: 'boolean' },
         'fault-error-rate': { type: 'string' },
         'fault-drop-rate': { type: 'string' },
+        'fault-drop-when': { type: 'string' },
         'fault-latency-ms': { type: 'string' },
         'fault-seed': { type: 'string' },
       },
@@ -63,6 +66,8 @@ const command: Command = {
     const logger = createLogger({ level: logLevel(values['log-level']), toStderr: true, name: 'emulator' });
     const errorRate = rate('fault-error-rate', values['fault-error-rate']);
     const dropRate = rate('fault-drop-rate', values['fault-drop-rate']);
+    const dropWhen = values['fault-drop-when'];
+    if (dropWhen !== undefined && dropWhen !== 'before' && dropWhen !== 'after') throw new UsageError(`--fault-drop-when must be before or after; got '${dropWhen}'`);
     const latencyMs = intOption('fault-latency-ms', values['fault-latency-ms'], 0);
     const seed = intOption('fault-seed', values['fault-seed'], 0);
     const options: EmulatorOptions = {
@@ -76,6 +81,7 @@ const command: Command = {
       faults: {
         ...(errorRate !== undefined ? { errorRate } : {}),
         ...(dropRate !== undefined ? { dropRate } : {}),
+        ...(dropWhen !== undefined ? { dropWhen } : {}),
         ...(latencyMs !== undefined ? { latencyMs } : {}),
         ...(seed !== undefined ? { seed } : {}),
       },

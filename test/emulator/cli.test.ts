@@ -97,6 +97,9 @@ describe('rules emulator', () => {
     expect(r.stderr).toContain('--plan must be standard or enterprise');
     const bad = await runCli(['emulator', '--fault-drop-rate', '3']);
     expect(bad.code).toBe(2);
+    const when = await runCli(['emulator', '--fault-drop-when', 'sometimes']);
+    expect(when.code).toBe(2);
+    expect(when.stderr).toContain('--fault-drop-when must be before or after');
   });
 
   it('a port in use is an error that says so (exit 1)', async () => {
