@@ -30,7 +30,8 @@ Options:
   --listen HOST:PORT   status and webhook server (default ${DEFAULTS.listen};
                        /healthz, /metrics). Loopback unless you say otherwise.
   --no-watch           do not reload when a rule file changes (SIGHUP still does)
-  --poll-interval-ms N offline queue: wait between polls when it was empty (default 2000)
+  --poll-interval-ms N offline queue: wait between polls when it was empty
+                       (default 2000; doubles up to 5x while it stays empty)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
 
 Signals: SIGTERM/SIGINT stop (exit 0 within 10 s), SIGHUP reloads the rules.

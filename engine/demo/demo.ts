@@ -170,7 +170,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     env,
     listen: options.listen ?? '127.0.0.1:0',
     watch: false,
-    offline: { pollIntervalMs: 500 },
+    offline: { pollIntervalMs: 300 },
     tickIntervalMs: 200,
   });
   daemonRef = daemon;

@@ -31,6 +31,8 @@ export interface OfflineConfig {
   batchSize?: number;
   /** Wait between polls when the queue was empty. @default 2000 */
   pollIntervalMs?: number;
+  /** While the queue stays empty the wait doubles up to this (each poll costs a request of the portal's rate budget). @default 5 × pollIntervalMs */
+  maxIdleIntervalMs?: number;
   /** Longest wait after failed polls (exponential backoff). @default 30000 */
   maxBackoffMs?: number;
   /** Stop reserving while the inbox holds this many unfinished items. @default 1000 */
@@ -102,6 +104,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   const timers = ctx.timers ?? realTimers;
   const batchSize = config.batchSize ?? DEFAULTS.batchSize;
   const pollInterval = config.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
+  const maxIdle = Math.max(pollInterval, config.maxIdleIntervalMs ?? pollInterval * 5);
+  let idleWait = pollInterval;
   const maxBackoff = config.maxBackoffMs ?? DEFAULTS.maxBackoffMs;
   const maxDepth = config.maxDepth ?? DEFAULTS.maxDepth;
   const maxListPages = config.maxListPages ?? DEFAULTS.maxListPages;
@@ -270,7 +274,9 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     try {
       const n = await poll();
       failures = 0;
-      schedule(n >= batchSize ? 0 : pollInterval);
+      if (n > 0) idleWait = pollInterval;
+      schedule(n >= batchSize ? 0 : n > 0 ? pollInterval : idleWait);
+      if (n === 0) idleWait = Math.min(maxIdle, idleWait * 2);
     } catch (err) {
       failures++;
       const wait = Math.min(maxBackoff, pollInterval * 2 ** Math.min(failures, 10));
@@ -286,6 +292,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     poll,
     acknowledge,
     signal() {
+      idleWait = pollInterval;
       if (running && inFlight === null) schedule(0);
     },
     async setEvents(next) {

@@ -87,7 +87,7 @@ export function startDaemonProcess(args: string[], env: Record<string, string>, 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) => {
     proc.on('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - started }));
   });
-  const waitForLog = (pred: (r: LogRecord) => boolean, timeoutMs = 15_000): Promise<LogRecord> => {
+  const waitForLog = (pred: (r: LogRecord) => boolean, timeoutMs = 25_000): Promise<LogRecord> => {
     const hit = logs.find(pred);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {

@@ -53,7 +53,7 @@ actions:
 
 const commentsFor = (e: Emulator, lead: string) => e.store.all('timeline_comment').filter((c) => String(c.ENTITY_ID) === lead).length;
 
-describe('daemon resilience', () => {
+describe('daemon resilience', { timeout: 60_000 }, () => {
   it('a rate-limit storm (portal burst of 3) finishes with no lost and no doubled events', async () => {
     const { emu: e, user } = await setup(COMMENT_RULE, { limits: { burst: 3, drainPerSec: 20 } });
     const leads: string[] = [];

@@ -4,6 +4,7 @@ import { createOfflineSource, type OfflineRecord } from '../../engine/sources/of
 import { createClient } from '../../engine/client/index.js';
 import { engineClient, oauthConfig, userClient } from './emulator-helpers.js';
 import { makeContext, ManualClock, ManualTimers, openTestStore, type TestStore } from './helpers.js';
+import { until } from '../daemon/harness.js';
 
 let emu: Emulator;
 let store: TestStore;
@@ -146,6 +147,27 @@ describe('offline source against the emulator', () => {
     await addLeads(1, 'More');
     expect(await src.poll()).toBe(0);
     expect((await queue()).filter((r) => r.PROCESS_ID === '')).toHaveLength(1);
+  });
+
+  it('polls less often while the queue stays empty (doubling to 5x), and at once after a full batch', async () => {
+    const timers = new ManualTimers();
+    const ctx = makeContext(store, clock, timers);
+    const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], pollIntervalMs: 100, batchSize: 2 }, ctx);
+    await src.start();
+    const waits: number[] = [];
+    const step = async () => {
+      waits.push(...[...timers.pending.values()].map((t) => t.ms));
+      timers.runAll();
+      await until(() => timers.pending.size === 1);
+    };
+    for (let i = 0; i < 5; i++) await step();
+    expect(waits).toEqual([0, 100, 200, 400, 500]);
+    await addLeads(3);
+    await step(); // polls 2 of 3: a full batch
+    await step(); // polls the third: back to the short wait
+    await step();
+    expect(waits.slice(5)).toEqual([500, 0, 100]);
+    await src.stop();
   });
 
   it('start() binds, recovers and polls from its timer; stop() waits for the poll in flight', async () => {
