@@ -4,8 +4,10 @@
  * - `listAllBatched`: keyset paging chained inside one `batch` request: page k
  *   filters `>ID` by `$result[p{k-1}][49][ID]` (for crm.item.list
  *   `$result[p{k-1}][items][49][id]`), so one request returns up to 50 pages
- *   (2,500 rows). The portal resolves a reference to a missing row to garbage,
- *   so the client stops at the first short page and ignores what follows it.
+ *   (2,500 rows). The first page is read alone for its `total`, which sizes
+ *   the chains so no empty page past the end is queried. The portal resolves a
+ *   reference to a missing row to garbage, so the client stops at the first
+ *   short page and ignores what follows it.
  * - `listAll`: the official fast full scan, one page per request: `start=-1`
  *   (no COUNT), `order {ID: ASC}`, `filter {>ID: last}`; stops at a short page.
  * - `listPaged`: plain `start`/`next` offsets, for methods that cannot order
@@ -124,7 +126,12 @@ export async function* listAll<T>(ctx: ListContext, method: string, options: Lis
   }
 }
 
-/** Fast full scan, up to 50 pages (2,500 rows) per batch request. */
+/**
+ * Fast full scan, up to 50 pages (2,500 rows) per batch request. The first page
+ * is read alone with `start=0`, whose `total` (one COUNT) sizes the batches that
+ * follow: a chain of 50 pages sent blindly would make the portal run (and charge
+ * the method's time budget for) every empty page past the end.
+ */
 export async function* listAllBatched<T>(ctx: ListContext, method: string, options: ListAllBatchedOptions = {}): AsyncGenerator<T> {
   const shape = listShape(method, options);
   const { base, start } = keysetParams(options, shape);
@@ -132,10 +139,25 @@ export async function* listAllBatched<T>(ctx: ListContext, method: string, optio
   const perRequest = Math.max(1, Math.min(50, options.pagesPerRequest ?? 50));
   const gtKey = `>${shape.cursorKey}`;
   const rowPath = `${shape.itemsKey !== null ? `[${shape.itemsKey}]` : ''}[${PAGE_SIZE - 1}][${shape.idKey}]`;
-  let last: number = start;
   let yielded = 0;
+
+  const first = await ctx.call(method, { ...base, start: 0, filter: { ...(base.filter as Params), [gtKey]: start } });
+  const firstRows = rowsOf<T>(first.result, shape, method);
+  for (const row of firstRows) {
+    if (yielded >= limit) return;
+    yield row;
+    yielded++;
+  }
+  if (firstRows.length < PAGE_SIZE) return;
+  let last = cursorOf(firstRows[firstRows.length - 1], shape, method);
+  // Rows still expected by the count; pages that stay full beyond it (rows added meanwhile) are followed one chain at a time.
+  let expected = typeof first.total === 'number' ? first.total - firstRows.length : Infinity;
+
   while (yielded < limit) {
-    const pages = Math.min(perRequest, Math.ceil((limit - yielded) / PAGE_SIZE));
+    // When the count ends within this chain, one page more tells whether rows were added meanwhile.
+    const byCount = expected > 0 ? Math.ceil(expected / PAGE_SIZE) + 1 : 1;
+    const byLimit = Math.ceil((limit - yielded) / PAGE_SIZE);
+    const pages = Math.max(1, Math.min(perRequest, byCount, byLimit));
     const cmd: Record<string, string> = {};
     for (let k = 0; k < pages; k++) {
       const cursor = k === 0 ? last : `$result[p${k - 1}]${rowPath}`;
@@ -151,6 +173,8 @@ export async function* listAllBatched<T>(ctx: ListContext, method: string, optio
         yield row;
         yielded++;
       }
+      expected -= rows.length;
+      // The portal resolves a reference to a missing row to garbage: nothing after a short page counts.
       if (rows.length < PAGE_SIZE) return;
       last = cursorOf(rows[rows.length - 1], shape, method);
     }

@@ -113,11 +113,33 @@ describe('listAllBatched (50 chained pages per batch)', () => {
     const rows = await collect(client.listAllBatched<{ ID: string }>('crm.lead.list', { select: ['ID', 'TITLE'] }));
     expect(rows.map((r) => Number(r.ID))).toEqual(all);
     expect(server.seen).toHaveLength(3);
-    expect(server.count('batch')).toBe(3);
-    const cmd = server.seen[0]?.body.cmd as Record<string, string>;
-    expect(cmd.p0).toContain('filter[%3EID]=0');
+    // The first page alone, for its total; then chains sized by it.
+    expect(server.count('crm.lead.list')).toBe(1);
+    expect(server.seen[0]?.body).toMatchObject({ start: 0, filter: { '>ID': 0 } });
+    expect(server.count('batch')).toBe(2);
+    const cmd = server.seen[1]?.body.cmd as Record<string, string>;
+    expect(cmd.p0).toContain('filter[%3EID]=148');
     expect(cmd.p1).toContain('filter[%3EID]=$result[p0][49][ID]');
     expect(cmd.p49).toContain('start=-1');
+    // 4,950 rows left: 99 pages, plus one to see rows added during the scan; no chain of 50 blind pages past the end.
+    const second = server.seen[2]?.body.cmd as Record<string, string>;
+    expect(Object.keys(second)).toHaveLength(50);
+  });
+
+  it('rows added during the scan are still read (pages stay full beyond the count)', async () => {
+    const all = ids(200);
+    const list = listMethod(all, { idKey: 'ID', cursorKey: 'ID' });
+    let calls = 0;
+    const { client } = await portal({
+      'crm.lead.list': (p) => {
+        // After the first page was counted, 100 more leads arrive.
+        if (++calls === 2) all.push(...Array.from({ length: 100 }, (_, i) => 1000 + i));
+        return list(p);
+      },
+    });
+    const rows = await collect(client.listAllBatched<{ ID: string }>('crm.lead.list'));
+    expect(rows.map((r) => Number(r.ID))).toEqual(all);
+    expect(rows).toHaveLength(300);
   });
 
   it('a last page that is short ends the scan; pages after it (unresolvable references) are ignored', async () => {
@@ -126,7 +148,8 @@ describe('listAllBatched (50 chained pages per batch)', () => {
     const rows = await collect(client.listAllBatched<{ ID: string }>('crm.lead.list'));
     expect(rows).toHaveLength(2620);
     expect(new Set(rows.map((r) => r.ID)).size).toBe(2620);
-    expect(server.seen).toHaveLength(2);
+    expect(server.seen).toHaveLength(3);
+    expect(Object.keys(server.seen[2]?.body.cmd as object)).toHaveLength(3);
   });
 
   it('crm.item.list chains $result[p][items][49][id]', async () => {
@@ -134,15 +157,16 @@ describe('listAllBatched (50 chained pages per batch)', () => {
     const { server, client } = await portal({ 'crm.item.list': listMethod(all, { itemsKey: 'items', idKey: 'id', cursorKey: 'id' }) });
     const rows = await collect(client.listAllBatched<{ id: number }>('crm.item.list', { params: { entityTypeId: 1036 } }));
     expect(rows.map((r) => r.id)).toEqual(all);
-    expect(server.seen).toHaveLength(2);
-    expect((server.seen[0]?.body.cmd as Record<string, string>).p1).toContain('filter[%3Eid]=$result[p0][items][49][id]');
+    expect(server.seen).toHaveLength(3);
+    expect((server.seen[1]?.body.cmd as Record<string, string>).p1).toContain('filter[%3Eid]=$result[p0][items][49][id]');
   });
 
   it('limit asks for only the pages it needs', async () => {
     const { server, client } = await portal({ 'crm.lead.list': listMethod(ids(5000), { idKey: 'ID', cursorKey: 'ID' }) });
     const rows = await collect(client.listAllBatched('crm.lead.list', { limit: 120 }));
     expect(rows).toHaveLength(120);
-    expect(Object.keys(server.seen[0]?.body.cmd as object)).toHaveLength(3);
+    expect(server.seen).toHaveLength(2);
+    expect(Object.keys(server.seen[1]?.body.cmd as object)).toHaveLength(2);
   });
 });
 
