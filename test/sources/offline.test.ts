@@ -158,7 +158,7 @@ describe('offline source against the emulator', () => {
     const step = async () => {
       waits.push(...[...timers.pending.values()].map((t) => t.ms));
       timers.runAll();
-      await until(() => timers.pending.size === 1);
+      await until(() => timers.pending.size === 1, 'the next poll to be scheduled');
     };
     for (let i = 0; i < 5; i++) await step();
     expect(waits).toEqual([0, 100, 200, 400, 500]);
