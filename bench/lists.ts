@@ -108,7 +108,7 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
       ],
       computed: [],
       notes: [
-        'HTTP requests are counted by the emulator; a batch is one. "List commands run" counts every crm.lead.list the portal executed, inside batches too: the batched iterator does not know where the list ends, so its last request runs all its chained pages, and those past the end still cost the portal a query each.',
+        'HTTP requests are counted by the emulator; a batch is one. "List commands run" counts every crm.lead.list the portal executed, inside batches too: the batched iterator reads the first page alone for its total and sizes its chains by it, plus one page to see rows added during the scan.',
         'The emulator answers offset pages with the same work as keyset pages; on a real portal offset paging also runs a COUNT(*) per page and deep OFFSET scans, which makes `paged` slower there than here.',
         'On loopback a request costs well under a millisecond, so wall times are close; the request count is the figure that carries over to a real portal, where each request costs network latency and a slot of the rate limit (2/s sustained on the standard plan).',
       ],
