@@ -6,6 +6,7 @@
  * for that rule and only then answered 200.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { registerSecret } from '../redact.js';
 import type { CompiledRule } from '../rules/types.js';
 import type { RequestHandler } from '../status/server.js';
 import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
@@ -69,6 +70,7 @@ export function createFormWebhookSource(config: FormWebhookConfig, ctx: SourceCo
         for (const name of rule.env) allowed[name] = env[name];
         const rendered = rule.trigger.secret.render({ env: allowed });
         secret = typeof rendered === 'string' && rendered !== '' ? rendered : typeof rendered === 'number' ? String(rendered) : null;
+        registerSecret(secret);
         if (secret === null) {
           ctx.logger.error({ rule: rule.id, path }, `webhook rule ${rule.id}: its secret renders empty (is the environment variable set?); ${path} refuses every request until it is`);
         }

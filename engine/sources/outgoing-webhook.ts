@@ -7,6 +7,7 @@
  * answers 500. Works with webhook auth as well as OAuth apps.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { registerSecret } from '../redact.js';
 import type { RequestHandler } from '../status/server.js';
 import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
 import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
@@ -38,6 +39,7 @@ export interface OutgoingWebhookSource extends Source {
 /** Create the receiver. It takes requests between `start()` and `stop()`; outside that it answers 503. */
 export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: SourceContext): OutgoingWebhookSource {
   if (!config.applicationToken) throw new Error('outgoing webhook source needs an application token');
+  registerSecret(config.applicationToken);
   const path = config.path ?? DEFAULTS.path;
   const maxBody = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
   let accepting = false;

@@ -71,7 +71,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
-      logger.error({ err, path: req.url }, 'http handler failed');
+      // The path only: a query string may carry a form hook's secret.
+      logger.error({ err, path: (req.url ?? '/').split('?')[0] }, 'http handler failed');
       if (!res.headersSent) send(res, 500, 'application/json', JSON.stringify({ error: 'internal error' }));
       else res.destroy();
     });
