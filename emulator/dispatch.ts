@@ -6,7 +6,7 @@
  * batch sub-commands included, goes into the call log.
  */
 import { runBatch } from './batch.js';
-import type { CallLog } from './calls.js';
+import type { CallLog, CallRecord } from './calls.js';
 import { catalog } from './catalog.js';
 import { timeInfo, type TimeInfo } from './clock.js';
 import type { OperatingBudget } from './limits.js';
@@ -54,11 +54,23 @@ export class Dispatcher {
     readonly options: DispatcherOptions,
   ) {}
 
-  /** Run a call and record it; never throws a PortalError (it becomes an error outcome). */
-  async invoke(inv: Invocation): Promise<Outcome> {
+  /** Run a call and record it; never throws a PortalError (it becomes an error outcome). `seq` is its call record's. */
+  async invoke(inv: Invocation): Promise<Outcome & { seq: number }> {
     const seq = this.options.calls.nextSeq();
     const at = this.state.now();
     const name = inv.method.toLowerCase();
+    const record: CallRecord = {
+      seq,
+      method: name,
+      params: inv.params,
+      auth: inv.auth.kind,
+      userId: inv.auth.userId,
+      time: at,
+      status: 0,
+      ...(inv.batch ? { batch: inv.batch } : {}),
+    };
+    // Recorded before it runs, so a batch comes before its sub-commands in the log.
+    this.options.calls.add(record);
     let outcome: Outcome;
     try {
       outcome = name === 'batch' && !inv.batch ? await this.#batch(inv, seq, at) : await this.#run(name, inv, at);
@@ -66,18 +78,9 @@ export class Dispatcher {
       if (!(err instanceof PortalError)) this.options.onBug?.(err, name);
       outcome = errorOutcome(err instanceof PortalError ? err : new PortalError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
     }
-    this.options.calls.add({
-      seq,
-      method: name,
-      params: inv.params,
-      auth: inv.auth.kind,
-      userId: inv.auth.userId,
-      time: at,
-      status: outcome.status,
-      ...(outcome.ok ? {} : { error: outcome.error }),
-      ...(inv.batch ? { batch: inv.batch } : {}),
-    });
-    return outcome;
+    record.status = outcome.status;
+    if (!outcome.ok) record.error = outcome.error;
+    return { ...outcome, seq };
   }
 
   async #run(name: string, inv: Invocation, at: number): Promise<Outcome> {

@@ -186,8 +186,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
   const outcome = await deps.dispatcher.invoke({ method: r.method, params, auth, credential });
   if (fault === 'drop') {
-    const last = calls.records[calls.records.length - 1];
-    if (last) last.fault = 'drop';
+    const mine = calls.records.findLast((c) => c.seq === outcome.seq);
+    if (mine) mine.fault = 'drop';
     req.socket.destroy();
     return;
   }

@@ -110,6 +110,7 @@ describe('batch', () => {
     await hook(emu, 'batch', { cmd: { x: 'server.time', y: 'crm.deal.get?id=1' } });
     const parent = emu.calls.of('batch')[0];
     expect(parent?.batch).toBeUndefined();
+    expect(emu.calls.records.map((c) => c.method)).toEqual(['batch', 'server.time', 'crm.deal.get']);
     expect(emu.calls.records.filter((c) => c.batch).map((c) => [c.method, c.batch?.key, c.batch?.parent])).toEqual([
       ['server.time', 'x', parent?.seq],
       ['crm.deal.get', 'y', parent?.seq],

@@ -37,6 +37,7 @@ describe('fault injection', () => {
     await expect(hook(emu, 'crm.lead.add', { fields: { TITLE: 'written, answer lost' } })).rejects.toThrow();
     expect(emu.store.all('lead').some((l) => l.TITLE === 'written, answer lost')).toBe(true);
     expect(emu.events.emitted.at(-1)?.event).toBe('ONCRMLEADADD');
+    expect(emu.calls.of('crm.lead.add').at(-1)).toMatchObject({ status: 200, fault: 'drop' });
   });
 
   it('the same seed gives the same sequence of faults', async () => {
