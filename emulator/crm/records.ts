@@ -38,7 +38,9 @@ export function legacyValue(def: FieldDef, v: unknown, offset: number): unknown 
     case 'date': {
       if (v === '') return def.type === 'date' ? '' : null;
       const ms = parseDate(v, offset);
-      return Number.isNaN(ms) ? null : formatIso(ms, offset);
+      if (Number.isNaN(ms)) return null;
+      // A date field holds a day: the portal shows it at local midnight ("BEGINDATE": "2026-04-15T00:00:00+03:00").
+      return formatIso(def.type === 'date' ? startOfDay(ms, offset) : ms, offset);
     }
     default:
       return typeof v === 'object' ? v : String(v);

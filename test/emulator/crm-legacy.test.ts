@@ -72,6 +72,13 @@ describe('legacy CRM writes', () => {
     expect((await getRow('crm.lead.get', repeat)).IS_RETURN_CUSTOMER).toBe('Y');
   });
 
+  it('date fields hold a day at local midnight; a new deal begins today and closes in 7 days (crm-deal-add.md)', async () => {
+    const id = (await hook(emu, 'crm.deal.add', { fields: { TITLE: 'Dated' } })).body.result;
+    expect(await getRow('crm.deal.get', id)).toMatchObject({ BEGINDATE: '2026-11-24T00:00:00+03:00', CLOSEDATE: '2026-12-01T00:00:00+03:00' });
+    await hook(emu, 'crm.deal.update', { id, fields: { CLOSEDATE: '2026-12-24T17:45:00' } });
+    expect((await getRow('crm.deal.get', id)).CLOSEDATE).toBe('2026-12-24T00:00:00+03:00');
+  });
+
   it('an untitled lead or deal is titled "{Entity} #{id}"', async () => {
     const id = (await hook(emu, 'crm.deal.add', { fields: { OPPORTUNITY: 1 } })).body.result;
     expect((await getRow('crm.deal.get', id)).TITLE).toBe(`Deal #${String(id)}`);
