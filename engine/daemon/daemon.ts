@@ -434,7 +434,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
     metrics.up.set(0);
     stopWatching?.();
     stopWatching = null;
-    for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.kind }, 'stopping a source failed'));
+    // Webhook receivers keep storing until the server closes: the portal never re-sends an
+    // event it could not deliver, and a stored one is simply processed after the restart.
+    const receivers: Source[] = [form, outgoing].filter((s): s is FormWebhookSource | OutgoingWebhookSource => s !== undefined);
+    const stopSource = (s: Source) => s.stop().catch((err: unknown) => logger.warn({ err, source: s.kind }, 'stopping a source failed'));
+    for (const s of sources) if (!receivers.includes(s)) await stopSource(s);
     notify();
     const drain = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
     let timedOut = false;
@@ -449,12 +453,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
     ]);
     if (timedOut) {
       logger.warn({ drainMs: drain }, 'the tick in flight did not finish in time; abandoning it (the effect ledger resumes it at the next start)');
+      for (const s of receivers) await stopSource(s);
       await server?.close();
       server = null;
       sources.length = 0;
       return { abandoned: true };
     }
     await acknowledgeAll();
+    for (const s of receivers) await stopSource(s);
     await server?.close();
     server = null;
     sources.length = 0;
