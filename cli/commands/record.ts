@@ -36,11 +36,21 @@ const command: Command = {
     const config = loadConfig();
     const client = createClient(config, { readOnly: true });
     try {
-      const recorded = await recordIncident(client, {
-        events: intOption('events', values.events, 1) ?? 20,
-        ...(values.event ? { eventNames: values.event } : {}),
-        ...(values['auth-connector'] ? { authConnector: values['auth-connector'] } : {}),
-      });
+      let recorded;
+      try {
+        recorded = await recordIncident(client, {
+          events: intOption('events', values.events, 1) ?? 20,
+          ...(values.event ? { eventNames: values.event } : {}),
+          ...(values['auth-connector'] ? { authConnector: values['auth-connector'] } : {}),
+        });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'AUTH_WRONG_TYPE' || /WRONG_AUTH_TYPE|ACCESS_DENIED/.test((err as Error).message)) {
+          process.stderr.write(`rules record: ${(err as Error).message}\nThe offline event queue can only be read by an application (B24_AUTH_MODE=oauth) acting as an administrator; an incoming webhook cannot read it.\n`);
+          return EXIT.ERROR;
+        }
+        throw err;
+      }
       const header = [
         `# Recorded by 'rules record' from ${redact(config.baseUrl)} at ${new Date().toISOString()}.`,
         `# ${recorded.events.length} offline event(s) (read with event.offline.list: not cleared, not reserved) and the records they name.`,

@@ -120,6 +120,13 @@ describe('rules record', () => {
     expect(two.stdout).toContain('Recorded 2 event(s)');
   });
 
+  it('with an incoming webhook: exit 1 explaining that the queue needs an OAuth app', async () => {
+    const r = await runCli(['record', '--out', join(tmp, 'never.yaml')], { env: { ...oauthEnv(), B24_AUTH_MODE: '', B24_ACCESS_TOKEN: '', B24_REFRESH_TOKEN: '', B24_WEBHOOK_URL: emulator.webhookUrl }, cwd: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('WRONG_AUTH_TYPE');
+    expect(r.stderr).toContain('can only be read by an application (B24_AUTH_MODE=oauth)');
+  });
+
   it('knows which record each event names', () => {
     expect(recordOfEvent('ONCRMDEALUPDATE', { FIELDS: { ID: '5' } })).toEqual({ key: 'deals', id: '5', command: { method: 'crm.deal.get', params: { id: '5' } } });
     expect(recordOfEvent('ONTASKUPDATE', { FIELDS_BEFORE: { ID: 7 }, FIELDS_AFTER: { ID: 7 } })).toMatchObject({ key: 'tasks', command: { method: 'tasks.task.get', params: { taskId: '7' } } });
