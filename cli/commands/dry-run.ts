@@ -29,8 +29,8 @@ PATHS are rule files or directories (default: ./rules).
 What to run them on:
   --events FILE     JSON lines: records as event.offline.get returns them
                     (EVENT_NAME, EVENT_DATA, MESSAGE_ID, TIMESTAMP_X...) or
-                    outgoing-webhook payloads (event, data, ts). Default: the
-                    events: of the fixtures file, if it has any.
+                    outgoing-webhook payloads (event, data, ts); '-' reads
+                    stdin. Default: the events: of the fixtures file, if any.
   --at TIME         ISO 8601 with offset, e.g. 2026-11-24T09:00:00+03:00: the
                     schedule rules whose cron fires at that minute run, and it is
                     the clock for conditions. Default: now (and no schedules).

@@ -72,15 +72,15 @@ export function parseEvents(text: string, file: string): Array<EventInput & { li
   return out;
 }
 
-/** Read and parse an events file. */
+/** Read and parse an events file (`-` reads standard input). */
 export function readEventsFile(file: string): Array<EventInput & { line: number }> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
     throw new InputFileError('EVENTS_INVALID', file, undefined, `cannot read the events file: ${(err as Error).message}`, { cause: err });
   }
-  return parseEvents(text, file);
+  return parseEvents(text, file === '-' ? '(stdin)' : file);
 }
 
 /**

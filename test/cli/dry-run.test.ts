@@ -76,8 +76,9 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     expect(lead301).toMatchObject({ date_modify: '2026-11-24T08:40:00+03:00', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
   });
 
-  it('takes events from a JSON-lines file (offline records and webhook payloads) instead of the fixtures', async () => {
-    const r = await runCli(['dry-run', 'rules/03-route-leads.yaml', '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--events', join(FX, 'route-leads.events.jsonl'), '--at', '2026-11-24T09:00:00+03:00', '--format', 'json'], { env: NO_PORTAL });
+  it('takes events from JSON lines on stdin (offline records and webhook payloads) instead of the fixtures', async () => {
+    const input = await readFile(join(FX, 'route-leads.events.jsonl'), 'utf8');
+    const r = await runCli(['dry-run', 'rules/03-route-leads.yaml', '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--events', '-', '--at', '2026-11-24T09:00:00+03:00', '--format', 'json'], { env: NO_PORTAL, input });
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as PlanDocument;
     expect(plan.inputs.events).toBe(2);
