@@ -262,6 +262,15 @@ export class CrmRecords {
       if (entity.name === 'lead' && !seeding) row.DATE_CLOSED = sem === 'P' ? null : before?.DATE_CLOSED && before.STATUS_SEMANTIC_ID === sem ? before.DATE_CLOSED : formatIso(now, this.#offset);
     }
     if (entity.name === 'deal' && before && !seeding) row.IS_NEW = 'N';
+    // CONTACT_ID is the primary of CONTACT_IDS: keep the two in step.
+    if ('CONTACT_IDS' in entity.fields && entity.name !== 'contact') {
+      const ids = Array.isArray(row.CONTACT_IDS) ? (row.CONTACT_IDS as string[]) : [];
+      const primary = row.CONTACT_ID as string | null;
+      const idsChanged = JSON.stringify(ids) !== JSON.stringify(before?.CONTACT_IDS ?? []);
+      if (ids.length > 0 && idsChanged && (!primary || !ids.includes(primary))) row.CONTACT_ID = ids[0] ?? null;
+      else if (primary && !ids.includes(primary)) row.CONTACT_IDS = [primary, ...ids];
+      else if (!primary && ids.length > 0 && !idsChanged) row.CONTACT_IDS = [];
+    }
     // crm-lead-add.md: IS_RETURN_CUSTOMER cannot be set on leads; it follows COMPANY_ID / CONTACT_ID.
     if (entity.name === 'lead') row.IS_RETURN_CUSTOMER = (row.COMPANY_ID && row.COMPANY_ID !== '0') || (row.CONTACT_ID && row.CONTACT_ID !== '0') ? 'Y' : 'N';
   }

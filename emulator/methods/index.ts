@@ -2,6 +2,7 @@
 import { CrmRecords } from '../crm/records.js';
 import type { EmulatorState } from '../state.js';
 import type { MethodRegistry } from '../types.js';
+import { registerDealContacts } from './crm-deal-contacts.js';
 import { registerCrmItem } from './crm-item.js';
 import { registerLegacyCrm } from './crm-legacy.js';
 import { registerCrmStatus } from './crm-status.js';
@@ -15,6 +16,7 @@ import { registerTasks } from './tasks.js';
 function registerCoreMethods(registry: MethodRegistry, state: EmulatorState, records = new CrmRecords(state)): CrmRecords {
   registerLegacyCrm(registry, state, records);
   registerCrmItem(registry, state, records);
+  registerDealContacts(registry, state, records);
   registerCrmStatus(registry, state);
   registerCrmUserfields(registry, state);
   registerCrmTimeline(registry, state);

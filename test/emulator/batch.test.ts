@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
 import { stringifyPhpQuery } from '../../emulator/php-query.js';
-import { emulator, get, hook, type Row } from './helpers.js';
+import { NO_RATE_LIMIT, emulator, get, hook, type Row } from './helpers.js';
 
 let emu: Emulator;
 beforeAll(async () => {
-  ({ emu } = await emulator());
+  ({ emu } = await emulator({ limits: NO_RATE_LIMIT }));
   const rows = Array.from({ length: 120 }, (_, i) => ({ TITLE: `Bulk ${i + 1}`, SOURCE_ID: 'WEB' }));
   emu.store.seed('lead', rows);
 });

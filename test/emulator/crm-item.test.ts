@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
-import { emulator, hook, type Row } from './helpers.js';
+import { NO_RATE_LIMIT, emulator, hook, type Row } from './helpers.js';
 
 let emu: Emulator;
 beforeAll(async () => {
-  ({ emu } = await emulator());
+  ({ emu } = await emulator({ limits: NO_RATE_LIMIT }));
 });
 afterAll(() => emu.close());
 

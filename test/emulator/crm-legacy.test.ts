@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
-import { emulator, hook, oauth, type Clock, type Row } from './helpers.js';
+import { NO_RATE_LIMIT, emulator, hook, oauth, type Clock, type Row } from './helpers.js';
 
 let emu: Emulator;
 let clock: Clock;
 beforeAll(async () => {
-  ({ emu, clock } = await emulator());
+  ({ emu, clock } = await emulator({ limits: NO_RATE_LIMIT }));
 });
 afterAll(() => emu.close());
 
@@ -115,6 +115,25 @@ describe('legacy CRM writes', () => {
     const list = (await hook(emu, 'crm.deal.userfield.list', { filter: { FIELD_NAME: 'UF_CRM_BUDGET_CODE' } })).body.result as Row[];
     expect(list).toHaveLength(1);
     expect((await hook(emu, 'crm.deal.userfield.add', { fields: { FIELD_NAME: 'budget_code' } })).body.error).toBe('ERROR_CORE');
+  });
+
+  it("a deal's contacts: crm.deal.contact.items.set/get, contact.add/delete keep CONTACT_ID as the primary (api-reference/crm/deals/contacts/)", async () => {
+    const id = (await hook(emu, 'crm.deal.add', { fields: { TITLE: 'With contacts', CONTACT_ID: 1 } })).body.result;
+    expect((await hook(emu, 'crm.deal.contact.items.get', { id })).body.result).toEqual([{ CONTACT_ID: 1, SORT: 10, ROLE_ID: 0, IS_PRIMARY: 'Y' }]);
+    await hook(emu, 'crm.deal.contact.items.set', { id, items: [{ CONTACT_ID: 2, SORT: 10 }, { CONTACT_ID: 3, SORT: 20, IS_PRIMARY: 'Y' }] });
+    expect((await hook(emu, 'crm.deal.contact.items.get', { id })).body.result).toEqual([
+      { CONTACT_ID: 3, SORT: 10, ROLE_ID: 0, IS_PRIMARY: 'Y' },
+      { CONTACT_ID: 2, SORT: 20, ROLE_ID: 0, IS_PRIMARY: 'N' },
+    ]);
+    expect((await getRow('crm.deal.get', id)).CONTACT_ID).toBe('3');
+    await hook(emu, 'crm.deal.contact.delete', { id, fields: { CONTACT_ID: 3 } });
+    expect((await getRow('crm.deal.get', id)).CONTACT_ID).toBe('2');
+    await hook(emu, 'crm.deal.contact.add', { id, fields: { CONTACT_ID: 4, IS_PRIMARY: 'Y' } });
+    expect((await hook(emu, 'crm.deal.contact.items.get', { id })).body.result).toMatchObject([{ CONTACT_ID: 4, IS_PRIMARY: 'Y' }, { CONTACT_ID: 2, IS_PRIMARY: 'N' }]);
+    expect((await hook(emu, 'crm.deal.contact.add', { id, fields: { CONTACT_ID: 9999 } })).status).toBe(400);
+    await hook(emu, 'crm.deal.contact.items.delete', { id });
+    expect((await getRow('crm.deal.get', id)).CONTACT_ID).toBeNull();
+    expect(emu.events.emitted.at(-1)).toMatchObject({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: String(id) } } });
   });
 
   it('fields describes types and flags (crm-lead-fields.md)', async () => {

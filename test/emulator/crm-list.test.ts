@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator, PortalData } from '../../emulator/index.js';
-import { emulator, hook, type Row } from './helpers.js';
+import { NO_RATE_LIMIT, emulator, hook, type Row } from './helpers.js';
 
 const data: PortalData = {
   portal: { utcOffset: '+03:00', currency: 'EUR' },
@@ -27,7 +27,7 @@ const data: PortalData = {
 
 let emu: Emulator;
 beforeAll(async () => {
-  ({ emu } = await emulator({ data }));
+  ({ emu } = await emulator({ data, limits: NO_RATE_LIMIT }));
 });
 afterAll(() => emu.close());
 

@@ -13,6 +13,9 @@ export function manualClock(start = Date.parse('2026-11-24T06:00:00Z')): Clock {
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
+/** For tests about something else than the leaky bucket: their many calls at one frozen instant would hit it. */
+export const NO_RATE_LIMIT = { burst: 1_000_000 };
+
 export async function emulator(options: EmulatorOptions = {}): Promise<{ emu: Emulator; clock: Clock }> {
   const clock = manualClock();
   const emu = await startEmulator({ now: clock.now, ...options });

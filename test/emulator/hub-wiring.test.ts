@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
 import { parsePhpQuery } from '../../emulator/php-query.js';
-import { emulator, hook, oauth, type Row } from './helpers.js';
+import { NO_RATE_LIMIT, emulator, hook, oauth, type Row } from './helpers.js';
 
 let emu: Emulator;
 let receiver: Server;
@@ -16,7 +16,7 @@ const received: Array<Record<string, unknown>> = [];
 let handlerUrl = '';
 
 beforeAll(async () => {
-  ({ emu } = await emulator());
+  ({ emu } = await emulator({ limits: NO_RATE_LIMIT }));
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
