@@ -123,6 +123,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const logger = options.logger;
   const clock = options.clock ?? realClock;
   const timers = options.timers ?? realTimers;
+  // The tick loop's own wait is what keeps the process alive while the daemon runs (the sources' timers are unref'd).
+  const loopTimers: Timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
   const env = options.env ?? process.env;
   const tickInterval = options.tickIntervalMs ?? DEFAULTS.tickIntervalMs;
   const oauth = options.config.auth.mode === 'oauth';
@@ -194,12 +196,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const h = timers.setTimeout(() => {
+      const h = loopTimers.setTimeout(() => {
         wake = null;
         resolve();
       }, ms);
       wake = () => {
-        timers.clearTimeout(h);
+        loopTimers.clearTimeout(h);
         resolve();
       };
     });
