@@ -6,7 +6,8 @@ import type { PortalSource } from '../../engine/plan/dry-run.js';
 import { isRatePlan } from '../../engine/plan/estimate.js';
 import { eventItems, parseAt, parseEvents, readEventsFile, scheduleItemsAt, type EventInput } from '../../engine/plan/inputs.js';
 import { renderJson } from '../../engine/plan/render-json.js';
-import { stepSummary } from '../../engine/plan/render-github.js';
+import { InputFileError } from '../../engine/plan/errors.js';
+import { escapeData, escapeProperty, stepSummary } from '../../engine/plan/render-github.js';
 import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
 import type { PlanFormat, RatePlan } from '../../engine/plan/types.js';
 import { redact } from '../../engine/redact.js';
@@ -61,80 +62,93 @@ const command: Command = {
   summary: 'plan what rules would do, without writing',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, {
-      events: { type: 'string' },
-      at: { type: 'string' },
-      fixtures: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string' },
-      plan: { type: 'string' },
-      state: { type: 'string' },
-      'detailed-exitcode': { type: 'boolean' },
-    });
-    const format = (values.format ?? 'text') as PlanFormat;
-    if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
-    const planRaw = values.plan ?? (process.env.B24_PLAN?.trim() || 'standard');
-    if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
-    const ratePlan: RatePlan = planRaw;
-    let at = Date.now();
-    if (values.at !== undefined) {
-      const parsed = parseAt(values.at);
-      if (parsed === null) throw new UsageError(`--at must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+03:00; got '${values.at}'`);
-      at = parsed;
+    try {
+      return await run(argv);
+    } catch (err) {
+      // In GitHub Actions a bad fixtures or events file is also an annotation on its line.
+      if (err instanceof InputFileError && argv.includes('github')) {
+        const props = [`file=${escapeProperty(err.file)}`, ...(err.line ? [`line=${err.line}`] : []), `title=${escapeProperty(err.code)}`].join(',');
+        process.stdout.write(`::error ${props}::${escapeData(err.message)}\n`);
+      }
+      throw err;
     }
-
-    // The loader, the engine, the client and the emulator load only once the arguments are known good.
-    const [{ loadRules }, { dryRun }, { loadConfig }] = await Promise.all([import('../../engine/rules/load-rules.js'), import('../../engine/plan/dry-run.js'), import('../../engine/client/index.js')]);
-    const paths = positionals.length > 0 ? positionals : [resolve('rules')];
-    const loaded = await loadRules(paths);
-    const diagFormat = format === 'github' ? 'github' : 'text';
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-    // GitHub reads workflow commands (::error) from stdout; plain diagnostics go to stderr.
-    if (loaded.diagnostics.length > 0) (format === 'github' ? process.stdout : process.stderr).write(formatDiagnostics(loaded.diagnostics, diagFormat));
-    if (errors.length > 0) {
-      process.stderr.write(`rules dry-run: ${errors.length} error${errors.length === 1 ? '' : 's'} in the rules; fix them first (rules validate shows the same).\n`);
-      return EXIT.ERROR;
-    }
-    if (loaded.files.length === 0) {
-      process.stderr.write(`rules dry-run: no rule files found in ${paths.join(', ')}\n`);
-      return EXIT.ERROR;
-    }
-
-    const fixtures = values.fixtures ? readFixturesFile(values.fixtures) : undefined;
-    let events: EventInput[] = [];
-    if (values.events) events = readEventsFile(values.events);
-    else if (fixtures && values.fixtures) {
-      const recorded = fixtureEvents(fixtures);
-      if (recorded.length > 0) events = parseEvents(recorded.map((e) => JSON.stringify(e)).join('\n'), `${values.fixtures} (events:)`);
-    }
-    const ticks = values.at !== undefined ? scheduleItemsAt(loaded.rules, at) : [];
-    const items = [...eventItems(events, at), ...ticks];
-    if (items.length === 0) process.stderr.write('rules dry-run: nothing to plan: give --events FILE (or fixtures with events:) and/or --at TIME for schedules.\n');
-
-    let portal: PortalSource;
-    if (fixtures && values.fixtures) portal = { kind: 'fixtures', data: fixtures, label: values.fixtures };
-    else {
-      const config = loadConfig();
-      portal = { kind: 'live', config, label: redact(config.baseUrl) };
-    }
-    const { plan } = await dryRun({
-      rules: loaded.rules,
-      ruleFiles: loaded.files.map((f) => f.file),
-      items,
-      at,
-      events: events.length,
-      scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
-      portal,
-      ratePlan,
-      ...(values.state ? { statePath: values.state } : {}),
-    });
-
-    process.stdout.write(renderPlan(plan, format));
-    if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, stepSummary(plan));
-    if (values.out) writeFileSync(values.out, renderJson(plan));
-    if (plan.summary.errors > 0) return EXIT.ERROR;
-    return plan.summary.writes > 0 && values['detailed-exitcode'] ? EXIT.USAGE : EXIT.OK;
   },
 };
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    events: { type: 'string' },
+    at: { type: 'string' },
+    fixtures: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    plan: { type: 'string' },
+    state: { type: 'string' },
+    'detailed-exitcode': { type: 'boolean' },
+  });
+  const format = (values.format ?? 'text') as PlanFormat;
+  if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
+  const planRaw = values.plan ?? (process.env.B24_PLAN?.trim() || 'standard');
+  if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
+  const ratePlan: RatePlan = planRaw;
+  let at = Date.now();
+  if (values.at !== undefined) {
+    const parsed = parseAt(values.at);
+    if (parsed === null) throw new UsageError(`--at must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+03:00; got '${values.at}'`);
+    at = parsed;
+  }
+
+  // The loader, the engine, the client and the emulator load only once the arguments are known good.
+  const [{ loadRules }, { dryRun }, { loadConfig }] = await Promise.all([import('../../engine/rules/load-rules.js'), import('../../engine/plan/dry-run.js'), import('../../engine/client/index.js')]);
+  const paths = positionals.length > 0 ? positionals : [resolve('rules')];
+  const loaded = await loadRules(paths);
+  const diagFormat = format === 'github' ? 'github' : 'text';
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  // GitHub reads workflow commands (::error) from stdout; plain diagnostics go to stderr.
+  if (loaded.diagnostics.length > 0) (format === 'github' ? process.stdout : process.stderr).write(formatDiagnostics(loaded.diagnostics, diagFormat));
+  if (errors.length > 0) {
+    process.stderr.write(`rules dry-run: ${errors.length} error${errors.length === 1 ? '' : 's'} in the rules; fix them first (rules validate shows the same).\n`);
+    return EXIT.ERROR;
+  }
+  if (loaded.files.length === 0) {
+    process.stderr.write(`rules dry-run: no rule files found in ${paths.join(', ')}\n`);
+    return EXIT.ERROR;
+  }
+
+  const fixtures = values.fixtures ? readFixturesFile(values.fixtures) : undefined;
+  let events: EventInput[] = [];
+  if (values.events) events = readEventsFile(values.events);
+  else if (fixtures && values.fixtures) {
+    const recorded = fixtureEvents(fixtures);
+    if (recorded.length > 0) events = parseEvents(recorded.map((e) => JSON.stringify(e)).join('\n'), `${values.fixtures} (events:)`);
+  }
+  const ticks = values.at !== undefined ? scheduleItemsAt(loaded.rules, at) : [];
+  const items = [...eventItems(events, at), ...ticks];
+  if (items.length === 0) process.stderr.write('rules dry-run: nothing to plan: give --events FILE (or fixtures with events:) and/or --at TIME for schedules.\n');
+
+  let portal: PortalSource;
+  if (fixtures && values.fixtures) portal = { kind: 'fixtures', data: fixtures, label: values.fixtures };
+  else {
+    const config = loadConfig();
+    portal = { kind: 'live', config, label: redact(config.baseUrl) };
+  }
+  const { plan } = await dryRun({
+    rules: loaded.rules,
+    ruleFiles: loaded.files.map((f) => f.file),
+    items,
+    at,
+    events: events.length,
+    scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
+    portal,
+    ratePlan,
+    ...(values.state ? { statePath: values.state } : {}),
+  });
+
+  process.stdout.write(renderPlan(plan, format));
+  if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, stepSummary(plan));
+  if (values.out) writeFileSync(values.out, renderJson(plan));
+  if (plan.summary.errors > 0) return EXIT.ERROR;
+  return plan.summary.writes > 0 && values['detailed-exitcode'] ? EXIT.USAGE : EXIT.OK;
+}
 
 export default command;

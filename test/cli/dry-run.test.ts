@@ -152,6 +152,9 @@ describe.concurrent('rules dry-run on broken inputs', () => {
     const r = await runCli(['dry-run', ...ROUTE, '--events', join(FX, 'bad-events.jsonl')], { env: NO_PORTAL });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/EVENTS_INVALID: .*bad-events\.jsonl:2: no EVENT_NAME \(offline record\) or event \(webhook payload\); each line must be one JSON object/);
+    const gh = await runCli(['dry-run', ...ROUTE, '--events', join(FX, 'bad-events.jsonl'), '--format', 'github'], { env: NO_PORTAL });
+    expect(gh.code).toBe(1);
+    expect(gh.stdout).toMatch(/^::error file=[^,]*bad-events\.jsonl,line=2,title=EVENTS_INVALID::/m);
   });
 
   it('a missing events file, a bad --at and a bad --format are reported', async () => {
