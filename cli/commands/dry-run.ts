@@ -124,7 +124,10 @@ async function run(argv: string[]): Promise<number> {
   }
   const ticks = values.at !== undefined ? scheduleItemsAt(loaded.rules, at) : [];
   const items = [...eventItems(events, at), ...ticks];
-  if (items.length === 0) process.stderr.write('rules dry-run: nothing to plan: give --events FILE (or fixtures with events:) and/or --at TIME for schedules.\n');
+  if (items.length === 0) {
+    const why = values.at !== undefined ? `no events, and no schedule rule fires at ${values.at}` : 'no events, and no --at TIME for schedules';
+    process.stderr.write(`rules dry-run: nothing to plan: ${why}. Give --events FILE (or fixtures with events:) and/or --at TIME.\n`);
+  }
 
   let portal: PortalSource;
   if (fixtures && values.fixtures) portal = { kind: 'fixtures', data: fixtures, label: values.fixtures };
