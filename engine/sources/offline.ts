@@ -41,6 +41,8 @@ export interface OfflineConfig {
   maxListPages?: number;
   /** How long stop() waits for a poll in flight; past it the poll is abandoned (its reservation is recovered at the next start). @default 2000 */
   stopTimeoutMs?: number;
+  /** Repeat the recovery scan this often while running (a batch reserved but not stored, e.g. the disk was full). @default 600000 */
+  recoverEveryMs?: number;
 }
 
 export const DEFAULTS = {
@@ -56,6 +58,8 @@ export const DEFAULTS = {
   maxListPages: 200,
   /** @default 2000 ms */
   stopTimeoutMs: 2000,
+  /** @default 10 min */
+  recoverEveryMs: 600_000,
 };
 
 /** An offline-queue call failed in a way retrying will not fix (no admin rights, webhook auth...). */
@@ -115,6 +119,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   let timer: unknown = null;
   let inFlight: Promise<void> | null = null;
   let failures = 0;
+  let lastRecover = 0;
+  const recoverEvery = config.recoverEveryMs ?? DEFAULTS.recoverEveryMs;
 
   function toItems(processId: string, records: OfflineRecord[]): InboxItemInput[] {
     const now = ctx.clock.now();
@@ -233,7 +239,17 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     return r.events.length;
   }
 
-  async function acknowledge(): Promise<void> {
+  let acking: Promise<void> | null = null;
+
+  /** One acknowledgement pass at a time (the daemon's loop and a recovery may both ask). */
+  function acknowledge(): Promise<void> {
+    acking ??= acknowledgeOnce().finally(() => {
+      acking = null;
+    });
+    return acking;
+  }
+
+  async function acknowledgeOnce(): Promise<void> {
     for (const pid of ctx.inbox.openProcessIds()) {
       const finished = ctx.inbox.finished('offline', pid);
       if (finished.length === 0) continue;
@@ -272,6 +288,10 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   async function loopOnce(): Promise<void> {
     if (!running) return;
     try {
+      if (ctx.clock.now() - lastRecover >= recoverEvery) {
+        lastRecover = ctx.clock.now();
+        await recover();
+      }
       const n = await poll();
       failures = 0;
       if (n > 0) idleWait = pollInterval;
@@ -309,6 +329,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
         );
       }
       await recover();
+      lastRecover = ctx.clock.now();
       running = true;
       schedule(0);
     },

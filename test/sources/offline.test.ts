@@ -170,6 +170,22 @@ describe('offline source against the emulator', () => {
     await src.stop();
   });
 
+  it('repeats the recovery scan while running, so a batch reserved but never stored is not hidden for long', async () => {
+    const timers = new ManualTimers();
+    const ctx = makeContext(store, clock, timers);
+    const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], pollIntervalMs: 100, recoverEveryMs: 60_000 }, ctx);
+    await src.start();
+    await addLeads(1, 'Reserved elsewhere');
+    await engineClient(emu).call('event.offline.get', { clear: 0, auth_connector: 'b24rules' });
+    timers.runAll();
+    await until(() => timers.pending.size === 1, 'the next poll');
+    expect(store.inbox.list()).toHaveLength(0);
+    clock.advance(60_000);
+    timers.runAll();
+    await until(() => store.inbox.list().length === 1, 'the periodic recovery to store the lost batch');
+    await src.stop();
+  });
+
   it('start() binds, recovers and polls from its timer; stop() waits for the poll in flight', async () => {
     const timers = new ManualTimers();
     const ctx = makeContext(store, clock, timers);
