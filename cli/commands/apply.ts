@@ -15,6 +15,7 @@ import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules apply RULE [--param KEY=VALUE]... [--max-records N] [--yes]
                    [--rules PATH]... [--state PATH] [--format text|json|markdown|github]
+       rules apply --plan PLAN.json
 
 Run one manual rule (trigger: manual), or a schedule rule now, against the
 portal configured in the environment or .env (as for 'rules call').
@@ -34,6 +35,9 @@ Options:
   --state PATH       state file (default ${DEFAULT_STATE_PATH}); better not the
                      state of a daemon running at the same time
   --format FORMAT    plan output: text (default), json, markdown, github
+  --plan FILE        carry out exactly a plan saved by 'rules dry-run --out FILE';
+                     refused, with nothing sent, if any record it read has
+                     changed on the portal since the plan was made
 `;
 
 /** `k=v` → typed value. */
@@ -61,8 +65,13 @@ const command: Command = {
       rules: { type: 'string', multiple: true },
       state: { type: 'string' },
       format: { type: 'string' },
+      plan: { type: 'string' },
     });
-    // A saved plan (`--plan plan.json`) is carried out by its own branch here, before the rule path.
+    if (values.plan !== undefined) {
+      if (positionals.length > 0) throw new UsageError('--plan carries out a saved plan; give no RULE with it');
+      const { applyPlanCommand } = await import('../../engine/plan/apply-plan.js');
+      return applyPlanCommand(values.plan);
+    }
     const [ruleId, ...extra] = positionals;
     if (!ruleId) throw new UsageError('apply needs a RULE id (see rules validate --format json for the ids)');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'; rule paths go in --rules PATH`);

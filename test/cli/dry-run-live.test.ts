@@ -61,3 +61,34 @@ describe('rules dry-run against a live portal', () => {
     expect(emulator.store.all('lead')).toEqual(before);
   });
 });
+
+describe('rules apply --plan', () => {
+  it('carries out exactly the saved plan, then refuses it once the records it read have changed', async () => {
+    const out = join(tmp, 'plan-to-apply.json');
+    const planned = await runCli(['dry-run', join(PACKAGE_ROOT, 'rules', '03-route-leads.yaml'), '--events', EVENTS, '--at', '2026-11-24T09:00:00+03:00', '--format', 'json', '--out', out], { env: env(), cwd: tmp });
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(await readFile(out, 'utf8')) as PlanDocument;
+    const writes = plan.firings.flatMap((f) => f.calls.filter((c) => c.kind === 'write'));
+    expect(writes.map((c) => c.method)).toEqual(['crm.lead.update', 'im.notify.system.add']);
+
+    emulator.calls.clear();
+    const applied = await runCli(['apply', '--plan', out], { env: env(), cwd: tmp });
+    expect(applied.stderr).not.toMatch(/refused/i);
+    expect(applied.code).toBe(0);
+    const sent = () => emulator.calls.records.map((x) => x.method).filter((m) => methodKind(m) === 'write' && m !== 'batch');
+    expect(sent().sort()).toEqual(['crm.lead.update', 'im.notify.system.add']);
+
+    // The update changed the lead the plan read: the same plan is now stale and nothing is sent.
+    emulator.calls.clear();
+    const again = await runCli(['apply', '--plan', out], { env: env(), cwd: tmp });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/changed/i);
+    expect(sent()).toEqual([]);
+  });
+
+  it('--plan with a RULE is a usage error (exit 2)', async () => {
+    const r = await runCli(['apply', 'route-leads', '--plan', 'plan.json'], { env: env(), cwd: tmp });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('give no RULE');
+  });
+});
