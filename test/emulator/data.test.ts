@@ -16,11 +16,13 @@ afterEach(async () => {
 const DAY = 86_400_000;
 
 describe('demo portal (default data)', () => {
-  it('has 6 users in 2 departments, ~20 leads from several sources, deals in two pipelines with some untouched for weeks', async () => {
+  it('has 10 users in 2 departments, ~20 leads from several sources, deals in two pipelines with some untouched for weeks', async () => {
     const started = await emulator();
     emu = started.emu;
     const users = emu.store.all('user');
-    expect(users).toHaveLength(6);
+    expect(users).toHaveLength(10);
+    // The teams the scenario rules in rules/ route to and hand work to (rules/03, 08, 12).
+    expect(users.map((u) => String(u.ID))).toEqual(expect.arrayContaining(['9', '12', '15', '21']));
     expect(new Set(users.flatMap((u) => u.UF_DEPARTMENT as number[]).filter((d) => d !== 1)).size).toBe(2);
     const leads = emu.store.all('lead');
     expect(leads.length).toBeGreaterThanOrEqual(20);
@@ -35,6 +37,9 @@ describe('demo portal (default data)', () => {
     // The fields the example rules in rules/ write (region routing, enrichment, lead scoring).
     const leadFields = (await hook(emu, 'crm.lead.userfield.list')).body.result as Row[];
     expect(leadFields.map((f) => [f.FIELD_NAME, f.USER_TYPE_ID])).toEqual([['UF_CRM_REGION', 'string'], ['UF_CRM_INDUSTRY', 'string'], ['UF_CRM_LEAD_SCORE', 'integer']]);
+    // The delivery pipeline rules/12 opens deals in.
+    const delivery = (await hook(emu, 'crm.dealcategory.stage.list', { id: 2 })).body.result as Row[];
+    expect(delivery[0]).toMatchObject({ STATUS_ID: 'C2:NEW' });
   });
 });
 

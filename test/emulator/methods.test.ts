@@ -28,11 +28,12 @@ describe('statuses and pipelines', () => {
     expect(sources.map((s) => s.STATUS_ID)).toContain('WEB');
   });
 
-  it('crm.category.list gives the default pipeline id 0 and the demo Renewals pipeline', async () => {
+  it('crm.category.list gives the default pipeline id 0 and the demo Renewals and Service pipelines', async () => {
     const a = await hook(emu, 'crm.category.list', { entityTypeId: 2 });
     expect((a.body.result as { categories: Row[] }).categories.map((c) => [c.id, c.name, c.isDefault])).toEqual([
       [0, 'Sales', 'Y'],
       [1, 'Renewals', 'N'],
+      [2, 'Service', 'N'],
     ]);
     expect((await hook(emu, 'crm.category.get', { entityTypeId: 2, id: 1 })).body.result).toMatchObject({ category: { id: 1, name: 'Renewals' } });
   });
@@ -122,8 +123,8 @@ describe('notifications, users, business processes', () => {
     expect((await hook(emu, 'user.current')).body.result).toMatchObject({ ID: '1', NAME: 'Alice', ACTIVE: true, UF_DEPARTMENT: [1] });
     expect((await oauth(emu, 'profile', {}, emu.issueTokens(4).access_token)).body.result).toMatchObject({ ID: '4', ADMIN: false, NAME: 'Diego' });
     const sales = await hook(emu, 'user.get', { FILTER: { UF_DEPARTMENT: 2 } });
-    expect((sales.body.result as Row[]).map((u) => u.ID)).toEqual(['2', '3', '4']);
-    expect(sales.body.total).toBe(3);
+    expect((sales.body.result as Row[]).map((u) => u.ID)).toEqual(['2', '3', '4', '9', '12', '15', '21']);
+    expect(sales.body.total).toBe(7);
     expect(((await hook(emu, 'user.get', { ID: 5 })).body.result as Row[]).map((u) => u.NAME)).toEqual(['Emma']);
     expect(((await hook(emu, 'user.search', { FIND: 'schulz' })).body.result as Row[]).map((u) => u.ID)).toEqual(['5']);
     expect(((await hook(emu, 'department.get', { PARENT: 1 })).body.result as Row[]).map((d) => d.NAME)).toEqual(['Sales', 'Customer Success']);
