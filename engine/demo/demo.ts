@@ -60,39 +60,6 @@ function clock(): string {
   return new Date().toISOString().slice(11, 19);
 }
 
-/**
- * The scenario rules route to and notify users 9, 12, 15 and 21 (the sales
- * team of their fixtures) and hand won deals to pipeline 2; the demo portal
- * has fewer users and pipelines, so add what it lacks rather than have those
- * calls fail.
- */
-function seedScenarioData(emulator: Emulator): void {
-  const team: Array<[string, string, string, string]> = [
-    ['9', 'Ivan', 'Sokolov', 'Inbound sales'],
-    ['12', 'Helen', 'Price', 'Head of key accounts'],
-    ['15', 'Oscar', 'Lind', 'Key account manager'],
-    ['21', 'Nadia', 'Roy', 'Regional manager'],
-  ];
-  for (const [id, name, last, position] of team) {
-    if (emulator.store.get('user', id)) continue;
-    emulator.store.seed('user', [{ ID: id, ACTIVE: true, NAME: name, LAST_NAME: last, EMAIL: `${name.toLowerCase()}.${last.toLowerCase()}@acme.example`, WORK_POSITION: position, UF_DEPARTMENT: [2], USER_TYPE: 'employee' }]);
-  }
-  // rules/12 hands won deals over to a delivery pipeline (CATEGORY_ID 2).
-  if (!emulator.store.all('category').some((c) => String(c.id) === '2')) {
-    emulator.store.seed('category', [{ id: 2, name: 'Delivery', sort: 30, entityTypeId: 2, isDefault: 'N' }]);
-    const stages: Array<[string, string, string | null]> = [
-      ['C2:NEW', 'Kick-off', null],
-      ['C2:EXECUTING', 'In delivery', null],
-      ['C2:WON', 'Delivered', 'S'],
-      ['C2:LOSE', 'Cancelled', 'F'],
-    ];
-    emulator.store.seed(
-      'status',
-      stages.map(([statusId, name, semantics], i) => ({ ENTITY_ID: 'DEAL_STAGE_2', STATUS_ID: statusId, NAME: name, SORT: String((i + 1) * 10), SYSTEM: i === 0 ? 'Y' : 'N', CATEGORY_ID: '2', SEMANTICS: semantics })),
-    );
-  }
-}
-
 /** Start everything; resolves once the daemon runs and the generator has begun. */
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const out = options.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
@@ -102,11 +69,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const statePath = options.statePath ?? join(tmp as string, 'state.db');
 
   const stubs = await startStubServices();
+  // The default data (emulator/data/demo-portal.yaml) has the users, pipeline and fields the scenario rules refer to.
   const emulator = await startEmulator({ port: 0 });
-  seedScenarioData(emulator);
   const formSecret = randomBytes(16).toString('hex');
   for (const v of [formSecret, ...Object.values(stubs.env)]) registerSecret(v);
-  const env: Record<string, string | undefined> = { ...process.env, ...stubs.env, FORM_SECRET: formSecret };
+  const env: Record<string, string | undefined> = { ...process.env, ...stubs.env, FORM_SECRET: formSecret, APPROVAL_TEMPLATE_ID: '17' };
 
   const config: ClientConfig = {
     baseUrl: emulator.url,
@@ -196,7 +163,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   out(`  portal (emulator)   ${emulator.url}`);
   out(`  daemon status       ${daemon.url}/healthz   ${daemon.url}/metrics`);
   out(`  rules               ${daemon.rules.length} rules from ${(options.rulesPaths ?? [RULES_DIR]).join(', ')}`);
-  out(`  external services   ${stubs.url} (enrichment, AI summary, sync stubs)`);
+  out(`  external services   ${stubs.url} (enrichment, AI summary, deal/contact and task sync, ERP invoicing: stubs)`);
   out(`  state               ${statePath}`);
   out(col.dim('  Leads arrive, deals move, a form is submitted; the rules act within seconds. Ctrl-C stops.'));
   out('');

@@ -57,7 +57,7 @@ export function describeEffect(e: EffectRecord, names: UserNames): string {
       return `${ENTITY_OF_TYPE[str(p.entityTypeId)] ?? 'item'} #${str(p.id)} ${Object.entries(fields).map(([k, v]) => fieldText(k, v, names)).join(', ')}`;
     case 'http': {
       const url = str(p.url);
-      const service = /\/enrich/.test(url) ? 'enrichment service' : /\/ai\//.test(url) ? 'AI summary service' : /\/sync\//.test(url) ? 'external system (sync)' : /\/erp\//.test(url) ? 'ERP (invoice)' : url;
+      const service = /\/enrich/.test(url) ? 'enrichment service' : /\/ai\//.test(url) ? 'AI summary service' : /\/tasks-sync\//.test(url) ? 'task tracker (sync)' : /\/sync\//.test(url) ? 'external system (sync)' : /\/erp\//.test(url) ? 'ERP (invoice)' : url;
       return `called the ${service} (${str(p.method ?? 'GET')})`;
     }
     default:

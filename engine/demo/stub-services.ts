@@ -2,8 +2,9 @@
  * The external services the scenario rules call, served locally for the demo:
  * an enrichment API (rules/02: `POST /enrich` → person and company profile),
  * an OpenAI-style chat completion (rules/05: `POST /ai/chat/completions`) and
- * a sync target (rules/06, 08: `PUT /sync/deals/ID`, `/sync/contacts/ID`) and
- * an ERP invoicing endpoint (rules/15: `POST /erp/invoices`).
+ * a sync target (rules/06, 08: `PUT /sync/deals/ID`, `/sync/contacts/ID`), a
+ * task tracker (rules/14: `PUT /tasks-sync/tasks/ID`) and an ERP invoicing
+ * endpoint (rules/15: `POST /erp/invoices`).
  * Each checks its bearer token, as the real ones would, and records what it
  * received so the demo can show it.
  */
@@ -12,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 export interface StubRequest {
-  service: 'enrich' | 'ai' | 'sync' | 'erp';
+  service: 'enrich' | 'ai' | 'sync' | 'tasks' | 'erp';
   method: string;
   path: string;
   body: unknown;
@@ -20,13 +21,16 @@ export interface StubRequest {
 
 export interface StubServices {
   readonly url: string;
-  /** Environment variables pointing the rules at this server (ENRICH_URL, AI_API_URL, SYNC_URL and their keys). */
+  /** Environment variables pointing the rules at this server (ENRICH_URL, AI_API_URL, SYNC_URL, TASKS_SYNC_URL, INVOICING_URL and their keys). */
   readonly env: Record<string, string>;
   readonly received: StubRequest[];
   /** Called for each request served. */
   onRequest?: (r: StubRequest) => void;
   close(): Promise<void>;
 }
+
+/** Path prefix of each service: the rules' *_URL variables point below it. */
+const PREFIX = { enrich: '/enrich', ai: '/ai', sync: '/sync', tasks: '/tasks-sync', erp: '/erp' } as const;
 
 const COMPANIES: Record<string, { name: string; industry: string }> = {
   'acme.example': { name: 'Acme Robotics GmbH', industry: 'MANUFACTURING' },
@@ -63,7 +67,7 @@ function hash(s: string): number {
 
 /** Start the stub server on a loopback port. */
 export async function startStubServices(): Promise<StubServices> {
-  const keys = { enrich: randomBytes(12).toString('hex'), ai: randomBytes(12).toString('hex'), sync: randomBytes(12).toString('hex'), erp: randomBytes(12).toString('hex') };
+  const keys = { enrich: randomBytes(12).toString('hex'), ai: randomBytes(12).toString('hex'), sync: randomBytes(12).toString('hex'), tasks: randomBytes(12).toString('hex'), erp: randomBytes(12).toString('hex') };
   let invoices = 0;
   const received: StubRequest[] = [];
   const self: { onRequest?: (r: StubRequest) => void } = {};
@@ -73,7 +77,7 @@ export async function startStubServices(): Promise<StubServices> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const body = await readJson(req);
       const auth = req.headers.authorization ?? '';
-      const service = url.pathname.startsWith('/enrich') ? 'enrich' : url.pathname.startsWith('/ai') ? 'ai' : url.pathname.startsWith('/sync') ? 'sync' : url.pathname.startsWith('/erp') ? 'erp' : null;
+      const service = (['enrich', 'ai', 'sync', 'tasks', 'erp'] as const).find((s) => url.pathname === PREFIX[s] || url.pathname.startsWith(`${PREFIX[s]}/`)) ?? null;
       if (!service) return json(res, 404, { error: 'not found' });
       if (auth !== `Bearer ${keys[service]}`) return json(res, 401, { error: 'bad api key' });
       const r: StubRequest = { service, method: req.method ?? 'GET', path: url.pathname, body };
@@ -125,6 +129,8 @@ export async function startStubServices(): Promise<StubServices> {
       AI_MODEL: 'demo-model',
       SYNC_URL: `${url}/sync`,
       SYNC_TOKEN: keys.sync,
+      TASKS_SYNC_URL: `${url}/tasks-sync`,
+      TASKS_SYNC_TOKEN: keys.tasks,
       INVOICING_URL: `${url}/erp`,
       INVOICING_TOKEN: keys.erp,
     },
