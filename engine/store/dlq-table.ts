@@ -1,5 +1,5 @@
 /** The dead-letter queue: items whose run failed after its retry budget, with the error and the payload, for `rules dlq`. */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { StateNotFoundError } from './errors.js';
 import type { InboxTable } from './inbox-table.js';
@@ -21,11 +21,11 @@ function toEntry(r: DlqRow): DlqEntry {
 }
 
 export class DlqTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #inbox: InboxTable;
 
-  constructor(db: Database.Database, now: () => number, inbox: InboxTable) {
+  constructor(db: SqlDatabase, now: () => number, inbox: InboxTable) {
     this.#db = db;
     this.#now = now;
     this.#inbox = inbox;

@@ -4,7 +4,7 @@
  * An effect is marked `sent` in a committed transaction before its request
  * leaves, so after a crash every `sent` row is known to be in doubt.
  */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
@@ -56,10 +56,10 @@ function toEffect(r: EffectRow): EffectRecord {
 }
 
 export class EffectsTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }

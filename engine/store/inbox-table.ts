@@ -1,5 +1,5 @@
 /** The inbox: durable work items, one per (source, key). Implements the sources' `Inbox` contract plus what the pipeline needs. */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { Inbox, InboxItem, InboxItemInput, InboxStatus, SourceKind } from './types.js';
@@ -49,10 +49,10 @@ export interface InboxListFilter {
 
 /** The inbox table. Every method is one SQLite transaction. */
 export class InboxTable implements Inbox {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }

@@ -1,15 +1,15 @@
 /** Small keyed tables: record snapshots, rule-level dedupe keys, round-robin positions, schedule bookkeeping. */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { Snapshot } from './records.js';
 
 /** Last known fields of a record: for `changed` triggers and for recognising the engine's own writes. */
 export class SnapshotsTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }
@@ -39,10 +39,10 @@ export class SnapshotsTable {
 
 /** Rule-level dedupe keys: a run whose key is here (it completed before) is skipped. */
 export class DedupeTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }
@@ -62,10 +62,10 @@ export class DedupeTable {
 
 /** Round-robin positions per (rule, key); they survive restarts. */
 export class PositionsTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }
@@ -97,10 +97,10 @@ export class PositionsTable {
 
 /** Last fire time per schedule rule (ms since epoch), so a restart neither repeats nor silently skips a tick. */
 export class SchedulesTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }

@@ -1,5 +1,5 @@
 /** The runs table: one row per rule acting on one trigger (and record), with its journal entry (trace). */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
 import type { NewRun, RunFilter, RunPatch, RunRecord, RunStatus } from './records.js';
@@ -63,10 +63,10 @@ const COLUMNS: Record<keyof RunPatch, string> = {
 };
 
 export class RunsTable {
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
 
-  constructor(db: Database.Database, now: () => number) {
+  constructor(db: SqlDatabase, now: () => number) {
     this.#db = db;
     this.#now = now;
   }

@@ -9,7 +9,7 @@
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase, type SqlDatabase } from './sqlite.js';
 import { DlqTable } from './dlq-table.js';
 import { EffectsTable } from './effects-table.js';
 import { StateStoreError } from './errors.js';
@@ -64,9 +64,9 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
   const now = options.now ?? Date.now;
   const fresh = path !== ':memory:' && !existsSync(path);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let db: Database.Database;
+  let db: SqlDatabase;
   try {
-    db = new Database(path);
+    db = openDatabase(path);
   } catch (err) {
     throw new StateStoreError(`cannot open the state file ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -105,7 +105,7 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
   return store;
 }
 
-function migrate(db: Database.Database, path: string): void {
+function migrate(db: SqlDatabase, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
     throw new StateStoreError(
@@ -120,7 +120,7 @@ function migrate(db: Database.Database, path: string): void {
   })();
 }
 
-function prune(db: Database.Database, before: number): number {
+function prune(db: SqlDatabase, before: number): number {
   return db.transaction(() => {
     const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)`;
     db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(before);

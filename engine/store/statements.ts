@@ -1,9 +1,9 @@
 /** Prepared statements, compiled once per connection and SQL text (preparing is the costly part of a small query). */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase, SqlStatement } from './sqlite.js';
 
-const caches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const caches = new WeakMap<SqlDatabase, Map<string, SqlStatement>>();
 
-export function stmt(db: Database.Database, sql: string): Database.Statement {
+export function stmt(db: SqlDatabase, sql: string): SqlStatement {
   let cache = caches.get(db);
   if (!cache) {
     cache = new Map();

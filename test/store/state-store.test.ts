@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../engine/store/sqlite.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStateStore, StateNotFoundError, StateStoreError, type InboxItemInput, type StateStore } from '../../engine/store/index.js';
 
@@ -31,7 +31,7 @@ describe('state store', () => {
     const path = tempPath();
     const s = open(path);
     s.close();
-    const db = new Database(path);
+    const db = openDatabase(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(s.schemaVersion);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -41,7 +41,7 @@ describe('state store', () => {
   it('refuses a state file from a newer version with a user error', () => {
     const path = tempPath();
     open(path).close();
-    const db = new Database(path);
+    const db = openDatabase(path);
     db.pragma('user_version = 99');
     db.close();
     expect(() => open(path)).toThrow(StateStoreError);
