@@ -151,7 +151,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   }
 
   const m = /^(.*)\/rest\/(\d+)\/([^/]+)\/$/.exec(emulator.webhookUrl) as RegExpExecArray;
-  const user = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { rateLimit: false });
+  // The portal's request limit is per client address, shared with the daemon here: the user's client keeps its own
+  // bucket so that after a QUERY_LIMIT_EXCEEDED its retries wait for the limit to drain instead of failing within a second.
+  const user = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } });
   try {
     const users = await user.call<Array<{ ID: string; NAME?: string; LAST_NAME?: string }>>('user.get', {});
     for (const u of users.result) names.set(String(u.ID), [u.NAME, u.LAST_NAME].filter(Boolean).join(' '));

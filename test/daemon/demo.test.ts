@@ -27,6 +27,9 @@ describe('rules demo', () => {
       30_000,
     );
     expect(lines.some((l) => /✗/.test(l))).toBe(false);
+    // Regression: the portal user's client had no rate-limit bucket, so a QUERY_LIMIT_EXCEEDED (the limit is shared
+    // with the daemon) used up its retries within a second and the scripted WON move was lost.
+    expect(lines.filter((l) => /a simulated change failed/.test(l))).toEqual([]);
     expect(demo.daemon.store.dlq.count()).toBe(0);
     // The teams the rules route to come from the default portal data (emulator/data/demo-portal.yaml), named.
     expect(lines.filter((l) => /✓ route-leads-/.test(l)).every((l) => /assigned to (Ivan Sokolov|Helen Price|Oscar Lind|Nadia Roy|Farid Haddad)/.test(l))).toBe(true);
