@@ -52,7 +52,7 @@ import {
   type ListContext,
   type ListPagedOptions,
 } from './lists.js';
-import { isIdempotentMethod, methodKind } from './method-kind.js';
+import { isCreateMethod, isIdempotentMethod, methodKind } from './method-kind.js';
 import { TokenManager } from './oauth.js';
 import { OperatingBudget } from './operating-budget.js';
 import { commandMethod, encodeCommand } from './query-string.js';
@@ -150,8 +150,6 @@ function defaultIdempotent(method: string, params: Params): boolean {
 }
 
 const METHOD_NAME = /^[A-Za-z][\w.]*$/;
-/** Methods that create a record: sent without `auth_connector` (see #connectorApplies). */
-const CREATE_METHOD = /\.add$/;
 const RAW_BATCH_KEYS = new Set(['cmd', 'halt', 'CMD', 'HALT']);
 
 function retryable(err: unknown): boolean {
@@ -442,7 +440,7 @@ export class B24Client implements B24ClientApi {
    * updates the record that triggered it never hears about its own write.
    */
   #connectorApplies(method: string): boolean {
-    return this.#o.authConnector !== undefined && this.#config.auth.mode === 'oauth' && !CREATE_METHOD.test(method);
+    return this.#o.authConnector !== undefined && this.#config.auth.mode === 'oauth' && !isCreateMethod(method);
   }
 
   #withConnector(method: string, kind: MethodKind, params: Params): Params {

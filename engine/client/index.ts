@@ -1,7 +1,7 @@
 /** The Bitrix24 REST client: createClient(config, options), its errors, the method catalog's read/write split. */
 export { B24Client, createClient, callKind, DEFAULTS, type ClientOptions } from './client.js';
 export { loadConfig } from '../config.js';
-export { methodKind, isIdempotentMethod, isKnownMethod } from './method-kind.js';
+export { methodKind, isCreateMethod, isIdempotentMethod, isKnownMethod } from './method-kind.js';
 export {
   B24ApiError,
   RateLimitError,

@@ -53,3 +53,13 @@ export function isIdempotentMethod(method: string): boolean {
   const verb = method.trim().toLowerCase().split('.').pop() ?? '';
   return IDEMPOTENT_VERBS.has(verb);
 }
+
+/**
+ * Methods that create a record (`*.add`). They are sent without the engine's
+ * `auth_connector` on purpose: a record the engine creates (a lead from a web
+ * form) must come back to the other rules as an *ADD event, like one a person
+ * created. Updates carry the connector, so a rule never hears its own update.
+ */
+export function isCreateMethod(method: string): boolean {
+  return /\.add$/i.test(method.trim());
+}

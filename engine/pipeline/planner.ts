@@ -6,6 +6,7 @@
  * same function serves `tick` (effects go to the ledger) and dry-run.
  */
 import { actionKind, methodKind, type HttpRequestPlan, type PlannedCall } from '../actions/index.js';
+import { isCreateMethod } from '../client/method-kind.js';
 import { B24RulesError, toB24RulesError } from '../errors.js';
 import { effectKey } from '../executor/effect-key.js';
 import type { RecordCache } from '../facts/loader.js';
@@ -92,7 +93,8 @@ export function planStage(ctx: PlannerContext): StagePlan {
       switch (outcome.kind) {
         case 'calls': {
           outcome.calls.forEach((call, j) => {
-            const params = ctx.authConnector && methodKind(call.method) === 'write' ? { ...call.params, auth_connector: ctx.authConnector } : call.params;
+            // A connector set here would be kept by the client, so creations must be left without it here too.
+            const params = ctx.authConnector && methodKind(call.method) === 'write' && !isCreateMethod(call.method) ? { ...call.params, auth_connector: ctx.authConnector } : call.params;
             out.effects.push({
               effectKey: effectKey(rule.id, ctx.identity, i, j),
               actionIndex: i,
