@@ -40,8 +40,8 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     expect(r.stdout).toContain('ASSIGNED_BY_ID: "1" → 12');
     // A run that does nothing says which part of the condition was false.
     expect(r.stdout).toMatch(/route-leads-inbound on lead 306 .*: condition false: in_list\(lead\.ASSIGNED_BY_ID \("15"\)/);
-    expect(r.stdout).toContain('batch 1: 10 commands (crm.lead.update ×5, im.notify.system.add ×5)');
-    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^Plan: 10 writes from 5 of 28 rule runs, in 1 batch, ~\d+ HTTP requests .* at the standard limit \(burst 50, 2\/s\)\.$/);
+    expect(r.stdout).toContain('batch 1: 12 commands (crm.lead.update ×6, im.notify.system.add ×6)');
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^Plan: 12 writes from 6 of 32 rule runs, in 1 batch, ~\d+ HTTP requests .* at the standard limit \(burst 50, 2\/s\)\.$/);
   });
 
   it('exits 2 with --detailed-exitcode when changes are planned (see the github case), 0 when none are', async () => {
@@ -69,7 +69,7 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     expect(a.stdout).toBe(b.stdout);
     const plan = JSON.parse(a.stdout) as PlanDocument;
     expect(plan.format_version).toBe(1);
-    expect(plan.summary).toMatchObject({ firings: 28, acting: 5, writes: 10, errors: 0 });
+    expect(plan.summary).toMatchObject({ firings: 32, acting: 6, writes: 12, errors: 0 });
     expect(plan.batches).toEqual([{ index: 1, calls: expect.any(Array) }]);
     expect(await readFile(out, 'utf8')).toBe(a.stdout);
     const lead301 = plan.reads.find((x) => x.entity === 'lead' && x.id === '301');
@@ -91,7 +91,7 @@ describe.concurrent('rules dry-run on the scenario fixtures', () => {
     const r = await runCli(['dry-run', ...ROUTE, '--format', 'github', '--detailed-exitcode'], { env: { ...NO_PORTAL, GITHUB_STEP_SUMMARY: summary } });
     expect(r.code).toBe(2);
     const notices = r.stdout.split('\n').filter((l) => l.startsWith('::notice '));
-    expect(notices).toHaveLength(5);
+    expect(notices).toHaveLength(6);
     expect(notices[0]).toMatch(new RegExp(`^::notice file=rules/03-route-leads\\.yaml,line=${keyAccountsLine},title=route-leads-key-accounts would write 2 calls::event ONCRMLEADADD`));
     const md = await readFile(summary, 'utf8');
     expect(md.startsWith('previous step\n### b24-rules dry-run')).toBe(true);
