@@ -8,7 +8,7 @@ const usage = `Usage: rules demo [PATHS...] [--listen HOST:PORT] [--state PATH] 
 
 Start an emulated Bitrix24 portal in this process, the daemon with the scenario
 rules (default: the package's rules/), a stub of the external services the
-rules call (enrichment, AI summary, sync), and a generator of portal activity:
+rules call (enrichment, AI summary, sync, a task tracker, an ERP), and a generator of portal activity:
 leads from several sources, deals moving through stages, contacts with messy
 phones, a stale deal, a website form. Prints what happens and what the rules
 did. Ctrl-C stops it.
