@@ -1,4 +1,5 @@
 /** Portal time: ISO datetimes with the portal's UTC offset, date parsing for filters, and the `time` envelope object. */
+import type { B24Time } from '../engine/client/types.js';
 
 /** Format `ms` as `2026-11-24T09:00:00+03:00` in a portal at `offsetMinutes` from UTC. */
 export function formatIso(ms: number, offsetMinutes: number): string {
@@ -40,17 +41,8 @@ export function parseDate(value: unknown, offsetMinutes: number): number {
   return NaN;
 }
 
-/** The `time` object of a response envelope (all times in seconds). */
-export interface TimeInfo {
-  start: number;
-  finish: number;
-  duration: number;
-  processing: number;
-  date_start: string;
-  date_finish: string;
-  operating?: number;
-  operating_reset_at?: number;
-}
+/** The `time` object of a response envelope (all times in seconds): the same shape the client reads. */
+export type TimeInfo = B24Time;
 
 /** Build a `time` object for a call that started at `startMs` and took `processingSec` of simulated work. */
 export function timeInfo(startMs: number, processingSec: number, offsetMinutes: number, operating?: { operating: number; resetAt: number }): TimeInfo {
