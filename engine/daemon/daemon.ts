@@ -75,8 +75,10 @@ export const DEFAULTS = {
   tickIntervalMs: 250,
   /** @default 8000 ms (the CLI exits within 10 s of SIGTERM) */
   drainTimeoutMs: 8000,
-  /** @default 1000 ms, the longest wait after a failed tick */
+  /** @default 10000 ms, the longest wait after a failed tick */
   tickBackoffMaxMs: 10_000,
+  /** @default 500 finished runs read per query when logging them */
+  runLogPage: 500,
 };
 
 /** The rule set has errors: the daemon does not start with it (or keeps the old one on reload). */
@@ -147,6 +149,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let lastTick: { at: number; error: string | null } = { at: 0, error: null };
   const tickWaiters: Array<(r: TickReport) => void> = [];
   let reloading: Promise<boolean> | null = null;
+  // Finish number of the last run logged and counted. In memory only: a (re)started daemon
+  // starts from the store's latest finish, so runs that finished while it was down (or in a
+  // previous process, which logged and counted them itself) are not logged or counted again;
+  // `rule_runs_total` is a per-process counter, as Prometheus counters are.
+  let finishCursor = 0;
   let starting: Promise<void> | null = null;
 
   const metrics = createDaemonMetrics({
@@ -207,17 +214,23 @@ export function createDaemon(options: DaemonOptions): Daemon {
     });
   }
 
-  /** One log line and one metric sample per run that finished since `since`. */
-  function logRuns(since: number, finished: number): void {
+  /**
+   * One log line and one `rule_runs_total` sample per run that reached a final state
+   * since the last call, however long after its creation it finished (retries, backoff,
+   * DLQ retries), following the store's finish order with `finishCursor`.
+   */
+  function logRuns(): void {
     if (!store) return;
-    // Newest first by id; a run finished now may be older than the newest ones, hence the margin.
-    // (A `finishedSince` filter in the store would make this exact.)
-    for (const run of store.runs.list({ limit: Math.max(100, finished * 4) }).reverse()) {
-      if (run.finishedAt === null || run.finishedAt < since) continue;
-      metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
-      const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: run.finishedAt - run.createdAt };
-      if (run.status === 'dead' || run.status === 'failed') logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
-      else logger.info(line, `rule ${run.ruleId} ${run.status}`);
+    for (;;) {
+      const page = store.runs.finishedSince(finishCursor, DEFAULTS.runLogPage);
+      finishCursor = page.cursor;
+      for (const run of page.runs) {
+        metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
+        const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt };
+        if (run.status === 'dead' || run.status === 'failed') logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
+        else logger.info(line, `rule ${run.ruleId} ${run.status}`);
+      }
+      if (page.runs.length < DEFAULTS.runLogPage) return;
     }
   }
 
@@ -234,7 +247,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
   async function loop(): Promise<void> {
     let failures = 0;
     while (running) {
-      const startedAt = clock.now();
       let report: TickReport;
       try {
         report = await (engine as Engine).tick();
@@ -252,7 +264,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const f = report.finished;
       const finished = f.done + f.skipped + f.failed + f.dead;
-      if (finished > 0) logRuns(startedAt, finished);
+      // Always: another process on the same state file (`rules dlq retry`, `rules apply`) may have finished runs too.
+      logRuns();
       await acknowledgeAll();
       for (const w of tickWaiters.splice(0)) w(report);
       const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || finished > 0;
@@ -343,6 +356,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   async function startOnce(): Promise<void> {
     rules = (await load()).rules;
     store = openStateStore(options.statePath, { now: clock.now });
+    finishCursor = store.runs.finishedCursor();
     const client =
       options.client ??
       createClient(options.config, {

@@ -23,6 +23,7 @@ interface RunRow {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  finished_seq: number | null;
 }
 
 function toRun(r: RunRow): RunRecord {
@@ -86,7 +87,18 @@ export class RunsTable {
     return row ? toRun(row) : undefined;
   }
 
+  /**
+   * Patch a run. A status patch also stamps `finished_at` (now for a final status, null
+   * otherwise); the first move into a final state takes the next finish number
+   * (see finishedSince), a final-to-final patch keeps the one it has, and a move back
+   * out of a final state clears it.
+   */
   update(id: number, patch: RunPatch): void {
+    if (patch.status === undefined) this.#update(id, patch);
+    else this.#db.transaction(() => this.#update(id, patch))();
+  }
+
+  #update(id: number, patch: RunPatch): void {
     const sets: string[] = ['updated_at = ?'];
     const now = this.#now();
     const args: unknown[] = [now];
@@ -98,8 +110,39 @@ export class RunsTable {
     if (patch.status !== undefined) {
       sets.push('finished_at = ?');
       args.push(FINAL.has(patch.status) ? now : null);
+      if (!FINAL.has(patch.status)) sets.push('finished_seq = NULL');
+      else {
+        const row = stmt(this.#db, `SELECT finished_seq FROM runs WHERE id = ?`).get(id) as { finished_seq: number | null } | undefined;
+        if (row && row.finished_seq === null) {
+          sets.push('finished_seq = ?');
+          args.push(this.#nextFinishSeq());
+        }
+      }
     }
     stmt(this.#db, `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+  }
+
+  #nextFinishSeq(): number {
+    stmt(this.#db, `UPDATE counters SET value = value + 1 WHERE name = 'runs_finished'`).run();
+    return (stmt(this.#db, `SELECT value FROM counters WHERE name = 'runs_finished'`).get() as { value: number }).value;
+  }
+
+  /**
+   * Runs that reached a final state (done, skipped, failed, dead) after `cursor`, in the
+   * order they finished, at most `limit`; `cursor` of the answer is where the next call
+   * goes on (unchanged when nothing finished). A run is returned once however long it
+   * waited before finishing (retries, backoff, concurrency holds). Start from 0 for every
+   * finish still in the store, or from finishedCursor() for only those to come.
+   */
+  finishedSince(cursor: number, limit: number): { runs: RunRecord[]; cursor: number } {
+    const rows = stmt(this.#db, `SELECT * FROM runs WHERE finished_seq > ? ORDER BY finished_seq LIMIT ?`).all(cursor, limit) as RunRow[];
+    const last = rows[rows.length - 1];
+    return { runs: rows.map(toRun), cursor: last?.finished_seq ?? cursor };
+  }
+
+  /** The cursor after the latest finish so far (0 when no run has finished yet). */
+  finishedCursor(): number {
+    return (stmt(this.#db, `SELECT value FROM counters WHERE name = 'runs_finished'`).get() as { value: number }).value;
   }
 
   /** Newest first. */

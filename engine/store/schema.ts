@@ -118,4 +118,20 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: runs of an item sent back from the DLQ are kept for the journal but no longer decide the item's outcome.
   `ALTER TABLE runs ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;`,
+  // 3: the order in which runs reached a final state, so readers (the daemon's run log and
+  // `rule_runs_total`) can follow finishes with a cursor instead of scanning by id. The counter
+  // lives in its own table so that pruning the latest-finished runs never lets a number be reused.
+  `
+  ALTER TABLE runs ADD COLUMN finished_seq INTEGER;
+  UPDATE runs SET finished_seq = o.n
+    FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY finished_at, id) AS n
+            FROM runs WHERE finished_at IS NOT NULL AND status IN ('done','skipped','failed','dead')) AS o
+   WHERE o.id = runs.id;
+  CREATE UNIQUE INDEX runs_finished ON runs (finished_seq) WHERE finished_seq IS NOT NULL;
+  CREATE TABLE counters (
+    name  TEXT    PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  INSERT INTO counters (name, value) VALUES ('runs_finished', (SELECT COALESCE(MAX(finished_seq), 0) FROM runs));
+  `,
 ];
