@@ -264,7 +264,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const f = report.finished;
       const finished = f.done + f.skipped + f.failed + f.dead;
-      // Always: another process on the same state file (`rules dlq retry`, `rules apply`) may have finished runs too.
+      // Every tick, not only when this one finished runs: it is one index lookup, and a run finished
+      // by another process on the same state file is then not missed either.
       logRuns();
       await acknowledgeAll();
       for (const w of tickWaiters.splice(0)) w(report);
