@@ -128,7 +128,6 @@ export async function executeApply(options: {
       rules: [guarded(rule, maxRecords)],
       logger: options.logger.child({ component: 'engine' }),
       mode: 'run',
-      ...(connector ? { authConnector: connector } : {}),
       options: { env: options.env ?? process.env },
     });
     const ctx: SourceContext = { inbox: store.inbox, logger: options.logger, clock: realClock };

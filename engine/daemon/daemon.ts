@@ -374,7 +374,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
       clock: clock.now,
       logger: logger.child({ component: 'engine' }),
       mode: 'run',
-      ...(authConnector ? { authConnector } : {}),
       ...(options.http ? { http: options.http } : {}),
       options: { env, ...options.engineOptions },
     };

@@ -78,7 +78,6 @@ class RulesEngine implements Engine {
   readonly #client: B24ClientApi;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  readonly #authConnector: string | undefined;
   readonly #http: FetchLike | undefined;
   readonly #opts: Required<Omit<EngineTuning, 'env'>>;
   readonly #env: Record<string, string | undefined>;
@@ -93,7 +92,6 @@ class RulesEngine implements Engine {
     this.#clock = o.clock ?? o.store.now;
     this.#logger = o.logger ?? silentLogger;
     this.mode = o.mode ?? 'run';
-    this.#authConnector = o.authConnector;
     this.#http = o.http ?? (globalThis.fetch as unknown as FetchLike | undefined);
     const { env, ...tuning } = o.options ?? {};
     this.#opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) };
@@ -499,7 +497,6 @@ class RulesEngine implements Engine {
         records: this.#records,
         ...(row ? { rowRecord: row } : {}),
         pick: (key, users) => this.#store.positions.next(rule.id, key, users),
-        ...(this.#authConnector ? { authConnector: this.#authConnector } : {}),
       });
       const actions = [...((w.trace.actions as unknown[]) ?? []), ...stage.trace];
       const persisted = { ...w.facts, ...stage.assigned, [RUN_META]: w.meta };
@@ -615,7 +612,6 @@ class RulesEngine implements Engine {
         now: this.#now(),
         volatile: (rule) => this.#volatile(rule),
         evalContext: this.#evalContext(new Map(), true),
-        ...(this.#authConnector ? { authConnector: this.#authConnector } : {}),
       },
       inputs,
     );

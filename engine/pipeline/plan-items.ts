@@ -33,7 +33,6 @@ export interface PlanDeps {
   volatile(rule: CompiledRule): Facts;
   /** A read-only evaluation context (snapshots are not written). */
   evalContext: EvalContext;
-  authConnector?: string;
 }
 
 /** Plan `inputs`: firings (rule, trigger, record, condition, calls with before/after) and the write batches. */
@@ -117,7 +116,6 @@ export async function planItems(deps: PlanDeps, inputs: InboxItemInput[]): Promi
         const pos = deps.store.positions.position(work.rule.id, key);
         return users[(pos + offset) % users.length];
       },
-      ...(deps.authConnector ? { authConnector: deps.authConnector } : {}),
     });
     firing.calls = stage.effects.map((pe) => planCall(pe));
     if (stage.error) firing.error = { code: stage.error.code, message: stage.error.message };

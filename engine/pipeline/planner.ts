@@ -5,8 +5,7 @@
  * in the next stage, once the result is back (http answers, created IDs). The
  * same function serves `tick` (effects go to the ledger) and dry-run.
  */
-import { actionKind, methodKind, type HttpRequestPlan, type PlannedCall } from '../actions/index.js';
-import { isCreateMethod } from '../client/method-kind.js';
+import { actionKind, type HttpRequestPlan, type PlannedCall } from '../actions/index.js';
 import { B24RulesError, toB24RulesError } from '../errors.js';
 import { effectKey } from '../executor/effect-key.js';
 import type { RecordCache } from '../facts/loader.js';
@@ -54,7 +53,6 @@ export interface PlannerContext {
   /** The foreach row, usable as the loaded record of its own entity. */
   rowRecord?: { entity: EntityName; id: string; record: Record<string, unknown> };
   pick(key: string, users: unknown[]): unknown;
-  authConnector?: string;
 }
 
 export function planStage(ctx: PlannerContext): StagePlan {
@@ -93,8 +91,7 @@ export function planStage(ctx: PlannerContext): StagePlan {
       switch (outcome.kind) {
         case 'calls': {
           outcome.calls.forEach((call, j) => {
-            // A connector set here would be kept by the client, so creations must be left without it here too.
-            const params = ctx.authConnector && methodKind(call.method) === 'write' && !isCreateMethod(call.method) ? { ...call.params, auth_connector: ctx.authConnector } : call.params;
+            // No `auth_connector` here: the client adds it, and knows which writes must go without it.
             out.effects.push({
               effectKey: effectKey(rule.id, ctx.identity, i, j),
               actionIndex: i,
@@ -102,7 +99,7 @@ export function planStage(ctx: PlannerContext): StagePlan {
               kind: a.kind,
               asName: j === 0 ? (a.as ?? null) : null,
               method: call.method,
-              params,
+              params: call.params,
               call,
             });
           });

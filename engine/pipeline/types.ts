@@ -39,8 +39,6 @@ export interface CreateEngineOptions {
   logger?: Logger;
   /** `run` executes; `plan` stops after planning (tick returns the plan, nothing is written). @default 'run' */
   mode?: 'run' | 'plan';
-  /** OAuth: sent as `auth_connector` on every write so the portal does not queue the engine's own changes back. */
-  authConnector?: string;
   /** For `http` actions. @default globalThis.fetch */
   http?: FetchLike;
   options?: EngineTuning;

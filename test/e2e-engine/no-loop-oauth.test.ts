@@ -48,7 +48,7 @@ describe('no loops in OAuth mode', () => {
     }));
     h.store.inbox.add(items);
 
-    const engine = createEngine({ store: h.store, client: oauth, rules: rules(RULE), clock: h.clock.now, authConnector: 'b24rules' });
+    const engine = createEngine({ store: h.store, client: oauth, rules: rules(RULE), clock: h.clock.now });
     await drain(engine, h.clock);
     const update = h.emu.calls.of('crm.deal.update').find((c) => c.auth === 'oauth');
     expect(update?.params).toMatchObject({ id: '1', fields: { UF_CRM_NEXT_STEP: 'Engine was here' }, auth_connector: 'b24rules' });
