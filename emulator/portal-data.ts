@@ -5,10 +5,8 @@
  * `tasks`, `portal` at the top level) and the official docs simulator's
  * sample portal (the same lists under `entities`).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { B24RulesError } from '../engine/errors.js';
 import type { Row } from './store.js';
@@ -45,28 +43,6 @@ export interface PortalData {
 const LISTS = ['users', 'departments', 'leads', 'deals', 'contacts', 'companies', 'statuses', 'categories', 'userfields', 'tasks'] as const;
 const ALIASES: Record<string, (typeof LISTS)[number]> = { deal_categories: 'categories', dealCategories: 'categories', user_fields: 'userfields', userFields: 'userfields' };
 
-/**
- * YAML parsing is the slowest part of start-up (the demo portal takes ~0.5 s on a slow machine), so a parsed
- * file is kept as JSON under the OS temp dir, keyed by the hash of its text: an edited file never hits a stale entry.
- */
-function parseYamlCached(text: string): unknown {
-  const dir = join(tmpdir(), 'b24-rules-emulator-cache');
-  const file = join(dir, `${createHash('sha256').update(text).digest('hex')}.json`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    // not cached yet (or unreadable): parse below
-  }
-  const value: unknown = parseYaml(text);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, JSON.stringify(value));
-  } catch {
-    // a read-only temp dir only costs speed
-  }
-  return value;
-}
-
 /** Read and check seed data; `where` names the source in error messages. */
 export function loadPortalData(source: string | PortalData): PortalData {
   let raw: unknown = source;
@@ -79,7 +55,7 @@ export function loadPortalData(source: string | PortalData): PortalData {
       throw new EmulatorDataError(`cannot read the emulator data file ${source}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      raw = extname(source).toLowerCase() === '.json' ? JSON.parse(text) : parseYamlCached(text);
+      raw = extname(source).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
     } catch (err) {
       throw new EmulatorDataError(`${source} is not valid ${extname(source).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
     }
