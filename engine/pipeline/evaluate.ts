@@ -10,7 +10,7 @@ import type { RunWork } from './work.js';
 
 export type EvalOutcome =
   | { kind: 'act' }
-  | { kind: 'skip'; reason: string; condition?: { value: boolean; reason?: string } }
+  | { kind: 'skip'; reason: string; condition?: { value: boolean; reason?: string }; /** The event did not hold as the trigger asks (`changed:`, or no real change). */ triggerHeld?: false }
   | { kind: 'error'; message: string };
 
 export interface EvalContext {
@@ -57,9 +57,9 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
         trace.changes = redactValue(previous ? changes : { note: 'no snapshot yet: every field counts as changed' });
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);
-          if (!m.ok) return { kind: 'skip', reason: `changed: ${m.reason}` };
+          if (!m.ok) return { kind: 'skip', reason: `changed: ${m.reason}`, triggerHeld: false };
         } else if (previous && /UPDATE$/.test(event) && !isRealChange(changes)) {
-          return { kind: 'skip', reason: 'record unchanged since the last snapshot (a repeat, or the engine’s own write)' };
+          return { kind: 'skip', reason: 'record unchanged since the last snapshot (a repeat, or the engine’s own write)', triggerHeld: false };
         }
       }
     }

@@ -88,7 +88,10 @@ export async function planItems(deps: PlanDeps, inputs: InboxItemInput[]): Promi
     const cond = work.trace.condition as { value: boolean; reason?: string } | undefined;
     firing.condition = cond ?? null;
     if (outcome.kind === 'error') firing.error = { code: 'EVALUATE_FAILED', message: outcome.message };
-    else if (outcome.kind === 'skip') firing.skipped = outcome.reason;
+    else if (outcome.kind === 'skip') {
+      firing.skipped = outcome.reason;
+      if (outcome.triggerHeld === false) firing.triggerHeld = false;
+    }
     else acting.push(w);
   }
   const preload = acting.flatMap((w) => updateTargets(w.work, withVolatile(w.work, ctx)));

@@ -102,6 +102,8 @@ export interface PlanFiringOut {
   record?: { entity: string; id: string; title?: string };
   condition: { value: boolean; reason?: string } | null;
   skipped?: string;
+  /** False when the event did not hold as the trigger asks (`changed:` not met, or no real change): the rule did not fire. */
+  triggerHeld?: false;
   error?: { code: string; message: string };
   /** Why planning stopped before the end (an action needs the result of an http/REST call that a dry-run does not make). */
   stoppedAt?: { action: number; reason: string };

@@ -42,6 +42,8 @@ export interface PlanFiring {
   condition: { value: boolean; reason?: string } | null;
   /** Why the run does nothing although it matched (dedupe key used, a `stop`, nothing to change...). */
   skipped?: string;
+  /** False when the event did not hold as the trigger asks (`changed:` not met, or no real change): the rule did not fire. */
+  trigger_held?: false;
   /** An error that stopped planning this run (a failed read, a template error...). */
   error?: { code: string; message: string };
   calls: PlanCall[];

@@ -12,10 +12,10 @@ export function plannedWrites(plan: PlanDocument): ExpectedCall[] {
 /**
  * Whether a firing is one whose trigger did not hold: the engine matches rules
  * by event name and then skips a run whose `changed:` did not hold, or whose
- * record equals the last snapshot, with these reasons (engine/pipeline/evaluate.ts).
+ * record equals the last snapshot: the engine marks those firings `trigger_held: false`.
  */
 export function triggerDidNotHold(f: PlanFiring): boolean {
-  return f.calls.length === 0 && !f.error && typeof f.skipped === 'string' && /^(changed:|record unchanged since the last snapshot)/.test(f.skipped);
+  return f.trigger_held === false && f.calls.length === 0 && !f.error;
 }
 
 /** Whether an expected error matches a diagnostic or error (code, message substring, line). */

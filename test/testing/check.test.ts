@@ -16,6 +16,7 @@ describe('expectation checks', () => {
     expect(checkPlan({ not_triggered: ['route-leads-inbound'] }, plan)).toMatch(/expected route-leads-inbound not to run, but it ran \(condition false\)/);
     plan.firings[0]!.condition = null;
     plan.firings[0]!.skipped = 'changed: STAGE_ID did not change';
+    plan.firings[0]!.trigger_held = false;
     expect(triggerDidNotHold(plan.firings[0]!)).toBe(true);
     expect(checkPlan({ not_triggered: ['route-leads-inbound', 'other-rule'] }, plan)).toBeNull();
   });
