@@ -93,7 +93,7 @@ export function notApplicable(plan: PlanDocument): string | null {
   const problems: string[] = [];
   plan.firings.forEach((f, i) => {
     if (f.error) problems.push(`run ${i + 1} (${f.rule}) failed to plan: ${f.error.code}`);
-    if (f.skipped?.includes('planning stops at action')) problems.push(`run ${i + 1} (${f.rule}): ${f.skipped}`);
+    if (f.stopped_at_action !== undefined) problems.push(`run ${i + 1} (${f.rule}): ${f.skipped}`);
     for (const c of f.calls) {
       if (c.method === 'http') problems.push(`run ${i + 1} (${f.rule}) makes an external http call`);
       else if (c.kind === 'write' && JSON.stringify(c.params).includes(REDACTED)) problems.push(`run ${i + 1} (${f.rule}): ${c.method} params carry a masked secret`);

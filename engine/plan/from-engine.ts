@@ -66,6 +66,7 @@ export function toPlanDocument(plan: Plan, ctx: PlanContext): PlanDocument {
     if (f.record) firing.record = { ...f.record };
     if (f.skipped) firing.skipped = f.skipped;
     if (f.triggerHeld === false) firing.trigger_held = false;
+    if (f.stoppedAt) firing.stopped_at_action = f.stoppedAt.action + 1;
     if (f.stoppedAt) firing.skipped = `${firing.skipped ? `${firing.skipped}; ` : ''}planning stops at action ${f.stoppedAt.action + 1}: ${f.stoppedAt.reason}`;
     if (f.error) firing.error = { ...f.error };
     return { firing, original };

@@ -44,6 +44,8 @@ export interface PlanFiring {
   skipped?: string;
   /** False when the event did not hold as the trigger asks (`changed:` not met, or no real change): the rule did not fire. */
   trigger_held?: false;
+  /** Planning stopped before this action (1-based): a later action needs the answer of a call a dry-run does not make. */
+  stopped_at_action?: number;
   /** An error that stopped planning this run (a failed read, a template error...). */
   error?: { code: string; message: string };
   calls: PlanCall[];

@@ -92,6 +92,10 @@ describe('apply --plan', () => {
     const withHttp: PlanDocument = structuredClone(plan);
     withHttp.firings[0]!.calls.push({ method: 'http', kind: 'write', params: { url: 'https://erp.example/x', method: 'POST' } });
     expect(notApplicable(withHttp)).toContain('makes an external http call');
+    const stopped: PlanDocument = structuredClone(plan);
+    stopped.firings[0]!.stopped_at_action = 2;
+    stopped.firings[0]!.skipped = 'planning stops at action 2: needs the answer of an http call';
+    expect(notApplicable(stopped)).toContain('planning stops at action 2');
     expect(notApplicable(plan)).toBeNull();
     const dir = mkdtempSync(join(tmpdir(), 'plan-file-'));
     writeFileSync(join(dir, 'old.json'), JSON.stringify({ ...plan, format_version: 0 }));
