@@ -1,6 +1,6 @@
 /** `rules demo` in-process with the generator's script sped up: the newcomer's minute, asserted on the narration and the portal. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDemo, type RunningDemo } from '../../engine/demo/demo.js';
+import { startDemo, type RunningDemo } from '../../demo/demo.js';
 import { until } from './harness.js';
 
 let demo: RunningDemo | undefined;

@@ -3,7 +3,7 @@
  * the effect ledger rows of a run (the calls it made) described in words
  * ("lead #41 assigned to Chloe Nguyen", "task 'Prepare the proposal' for Ben").
  */
-import type { EffectRecord } from '../store/index.js';
+import type { EffectRecord } from '../engine/store/index.js';
 
 export type UserNames = Map<string, string>;
 

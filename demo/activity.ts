@@ -7,7 +7,7 @@
  * inbound webhook, and the morning stale-deal check runs (the demo does not
  * wait for 09:00; it stores that schedule tick itself).
  */
-import type { B24ClientApi } from '../client/types.js';
+import type { B24ClientApi } from '../engine/client/types.js';
 
 export interface ActivityContext {
   /** A portal user's client (webhook of user 1). */
