@@ -3,13 +3,14 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
 import type { PortalSource } from '../../engine/plan/dry-run.js';
+import type { FixturePortal } from '../../engine/plan/fixture-portal.js';
 import { isRatePlan } from '../../engine/plan/estimate.js';
 import { eventItems, parseAt, parseEvents, readEventsFile, scheduleItemsAt, type EventInput } from '../../engine/plan/inputs.js';
 import { renderJson } from '../../engine/plan/render-json.js';
 import { InputFileError } from '../../engine/plan/errors.js';
 import { escapeData, escapeProperty, stepSummary } from '../../engine/plan/render-github.js';
 import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
-import type { PlanFormat, RatePlan } from '../../engine/plan/types.js';
+import type { PlanDocument, PlanFormat, RatePlan } from '../../engine/plan/types.js';
 import { redact } from '../../engine/redact.js';
 import { formatDiagnostics } from '../../engine/rules/format-diagnostics.js';
 import { fixtureEvents, readFixturesFile } from '../../engine/testing/fixtures.js';
@@ -129,23 +130,33 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`rules dry-run: nothing to plan: ${why}. Give --events FILE (or fixtures with events:) and/or --at TIME.\n`);
   }
 
+  // Fixtures are served by an in-process emulator started here (engine/ does not import it) and closed once planned.
+  let fixturePortal: FixturePortal | undefined;
   let portal: PortalSource;
-  if (fixtures && values.fixtures) portal = { kind: 'fixtures', data: fixtures, label: values.fixtures };
-  else {
+  if (fixtures && values.fixtures) {
+    const { startFixturePortal } = await import('../fixture-portal.js');
+    fixturePortal = await startFixturePortal(fixtures, { at, ratePlan });
+    portal = { kind: 'fixtures', portal: fixturePortal, label: values.fixtures };
+  } else {
     const config = loadConfig();
     portal = { kind: 'live', config, label: redact(config.baseUrl) };
   }
-  const { plan } = await dryRun({
-    rules: loaded.rules,
-    ruleFiles: loaded.files.map((f) => f.file),
-    items,
-    at,
-    events: events.length,
-    scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
-    portal,
-    ratePlan,
-    ...(values.state ? { statePath: values.state } : {}),
-  });
+  let plan: PlanDocument;
+  try {
+    ({ plan } = await dryRun({
+      rules: loaded.rules,
+      ruleFiles: loaded.files.map((f) => f.file),
+      items,
+      at,
+      events: events.length,
+      scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
+      portal,
+      ratePlan,
+      ...(values.state ? { statePath: values.state } : {}),
+    }));
+  } finally {
+    await fixturePortal?.close();
+  }
 
   process.stdout.write(renderPlan(plan, format));
   if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, stepSummary(plan));

@@ -6,6 +6,7 @@ import { discoverTestFiles } from '../../engine/testing/discover.js';
 import { renderJunit } from '../../engine/testing/junit.js';
 import { formatResult } from '../../engine/testing/report.js';
 import { runTests, summaryLine } from '../../engine/testing/runner.js';
+import { startFixturePortal } from '../fixture-portal.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -40,7 +41,7 @@ const command: Command = {
       return EXIT.ERROR;
     }
     let current = '';
-    const results = await runTests(files, defaultRunnerDeps(), {
+    const results = await runTests(files, defaultRunnerDeps({ startFixturePortal }), {
       update: values.update === true,
       onResult(r) {
         if (r.file !== current) {

@@ -1,28 +1,43 @@
-/** The rule-test runner's real dependencies: the rule loader and the dry-run harness on fixtures (in-process emulator). */
+/**
+ * The rule-test runner's real dependencies: the rule loader and the dry-run
+ * harness on each case's fixtures, served by a fixture portal the caller
+ * provides (the CLI's in-process emulator; engine/ does not depend on it).
+ */
+import type { StartFixturePortal } from '../plan/fixture-portal.js';
 import { dryRun } from '../plan/dry-run.js';
 import { formatDiagnostics } from '../rules/format-diagnostics.js';
 import { loadRules } from '../rules/load-rules.js';
 import type { RunnerDeps } from './runner.js';
 
-export function defaultRunnerDeps(): RunnerDeps {
+export interface DefaultRunnerDepsOptions {
+  /** Starts the portal a case's fixtures are read from; one per case, closed when the case is planned. */
+  startFixturePortal: StartFixturePortal;
+}
+
+export function defaultRunnerDeps(options: DefaultRunnerDepsOptions): RunnerDeps {
   return {
     loadRules: (paths) => loadRules(paths),
     formatDiagnostics: (d) => formatDiagnostics(d, 'text').trimEnd(),
     async plan(input) {
-      const { plan } = await dryRun({
-        rules: input.rules,
-        ruleFiles: input.ruleFiles,
-        items: input.items,
-        at: input.at,
-        events: input.events,
-        scheduleTicks: input.scheduleTicks,
-        portal: { kind: 'fixtures', data: input.fixtures, label: input.fixturesLabel },
-        ratePlan: 'standard',
-        env: input.env,
-        ...(input.snapshots ? { snapshots: input.snapshots } : {}),
-        ...(input.dedupe ? { dedupe: input.dedupe } : {}),
-      });
-      return plan;
+      const portal = await options.startFixturePortal(input.fixtures, { at: input.at, ratePlan: 'standard' });
+      try {
+        const { plan } = await dryRun({
+          rules: input.rules,
+          ruleFiles: input.ruleFiles,
+          items: input.items,
+          at: input.at,
+          events: input.events,
+          scheduleTicks: input.scheduleTicks,
+          portal: { kind: 'fixtures', portal, label: input.fixturesLabel },
+          ratePlan: 'standard',
+          env: input.env,
+          ...(input.snapshots ? { snapshots: input.snapshots } : {}),
+          ...(input.dedupe ? { dedupe: input.dedupe } : {}),
+        });
+        return plan;
+      } finally {
+        await portal.close();
+      }
     },
   };
 }

@@ -4,6 +4,7 @@
  * another, so no scenario rule goes untested.
  */
 import { describe, expect, it } from 'vitest';
+import { startFixturePortal } from '../../cli/fixture-portal.js';
 import { RULES_DIR } from '../../engine/paths.js';
 import type { PlanDocument } from '../../engine/plan/types.js';
 import { loadRules } from '../../engine/rules/load-rules.js';
@@ -13,7 +14,7 @@ import { runTests } from '../../engine/testing/runner.js';
 
 describe('scenario rule tests', () => {
   it('pass, and cover every rule both acting and not acting', async () => {
-    const deps = defaultRunnerDeps();
+    const deps = defaultRunnerDeps({ startFixturePortal });
     const plans: PlanDocument[] = [];
     const results = await runTests(discoverTestFiles([RULES_DIR]), {
       ...deps,
