@@ -1,9 +1,7 @@
-/** The engine's public exports: the state store, the pipeline, actions, the executor and the facts loader. */
-export * from './store/index.js';
-export * from './pipeline/index.js';
-export { ACTIONS, actionKind, ActionConfigError, ORIGINATOR_ID, originIdOf } from './actions/index.js';
-export type { ActionKind, ActionOutcome, PlanContext, PlannedCall, HttpRequestPlan, LookupSpec } from './actions/index.js';
-export { effectKey, runIdentity, executeEffects, MAX_BATCH, packBatches, recoverInDoubt } from './executor/index.js';
-export { ENTITIES, entityOfEvent, eventRecordId } from './facts/entities.js';
-export { TickReader } from './facts/reader.js';
-export { loadFacts, RecordCache } from './facts/loader.js';
+/**
+ * The engine's public surface for programs that embed it: open a state store,
+ * create the engine over a client and compiled rules, tick it. Everything
+ * else is reached through its own folder's index.ts.
+ */
+export { openStateStore, type StateStore, type StateStoreOptions } from './store/index.js';
+export { createEngine, ENGINE_DEFAULTS, type CreateEngineOptions, type Engine, type EngineTuning, type EngineStats, type FetchLike, type Plan, type TickReport } from './pipeline/index.js';

@@ -3,6 +3,21 @@ import type { Logger } from '../logger.js';
 import type { B24ClientApi } from '../client/types.js';
 import type { CompiledRule } from '../rules/types.js';
 import type { StateStore } from '../store/state-store.js';
+import type { InboxItemInput } from '../store/types.js';
+
+export interface Engine {
+  readonly mode: 'run' | 'plan';
+  /** Counters for /metrics. */
+  readonly stats: EngineStats;
+  /** One round: recover in-doubt calls, match ready items, load, evaluate, plan, record, execute, finish. */
+  tick(): Promise<TickReport>;
+  /** Dry-run of items through the same stages, stopped after plan: reads happen, nothing is written or sent. */
+  planItems(items: InboxItemInput[]): Promise<Plan>;
+  /** Replace the rule set (hot reload). Runs in flight continue with the new version of their rule. */
+  setRules(rules: CompiledRule[]): void;
+  /** The rules the engine runs. */
+  rules(): CompiledRule[];
+}
 
 /** A fetch-like function for `http` actions (global fetch, undici's fetch, or a test double). */
 export type FetchLike = (

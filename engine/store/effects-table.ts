@@ -7,7 +7,7 @@
 import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
-import type { EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
+import type { EffectFailure, EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
 
 interface EffectRow {
   id: number;
@@ -25,6 +25,7 @@ interface EffectRow {
   final: number;
   result: string | null;
   error: string | null;
+  error_code: string | null;
   attempts: number;
   created_at: number;
   sent_at: number | null;
@@ -48,6 +49,7 @@ function toEffect(r: EffectRow): EffectRecord {
     final: r.final === 1,
     result: fromJson<unknown>(r.result, null),
     error: r.error,
+    errorCode: r.error_code,
     attempts: r.attempts,
     createdAt: r.created_at,
     sentAt: r.sent_at,
@@ -93,7 +95,7 @@ export class EffectsTable {
 
   /** Take over an effect left failed by an earlier run with the same key (DLQ retry): it will be sent again. */
   adopt(id: number, runId: number, seq: number): void {
-    stmt(this.#db, `UPDATE effects SET run_id = ?, seq = ?, state = 'pending', final = 0, error = NULL WHERE id = ? AND state = 'failed'`).run(runId, seq, id);
+    stmt(this.#db, `UPDATE effects SET run_id = ?, seq = ?, state = 'pending', final = 0, error = NULL, error_code = NULL WHERE id = ? AND state = 'failed'`).run(runId, seq, id);
   }
 
   get(key: string): EffectRecord | undefined {
@@ -132,11 +134,11 @@ export class EffectsTable {
   }
 
   markDone(id: number, result: unknown): void {
-    stmt(this.#db, `UPDATE effects SET state = 'done', result = ?, error = NULL, done_at = ? WHERE id = ?`).run(toJson(result), this.#now(), id);
+    stmt(this.#db, `UPDATE effects SET state = 'done', result = ?, error = NULL, error_code = NULL, done_at = ? WHERE id = ?`).run(toJson(result), this.#now(), id);
   }
 
-  markFailed(id: number, error: string, final = false): void {
-    stmt(this.#db, `UPDATE effects SET state = 'failed', error = ?, final = ?, done_at = ? WHERE id = ?`).run(error, final ? 1 : 0, this.#now(), id);
+  markFailed(id: number, failure: EffectFailure, final = false): void {
+    stmt(this.#db, `UPDATE effects SET state = 'failed', error = ?, error_code = ?, final = ?, done_at = ? WHERE id = ?`).run(failure.message, failure.code, final ? 1 : 0, this.#now(), id);
   }
 
   /** Back to pending without counting an attempt (an in-doubt call found not to have happened, or to be re-sent). */
@@ -146,7 +148,7 @@ export class EffectsTable {
 
   /** Retry: a run's non-final failed effects go back to pending. Returns how many. */
   resetFailed(runId: number): number {
-    return stmt(this.#db, `UPDATE effects SET state = 'pending', error = NULL WHERE run_id = ? AND state = 'failed' AND final = 0`).run(runId).changes;
+    return stmt(this.#db, `UPDATE effects SET state = 'pending', error = NULL, error_code = NULL WHERE run_id = ? AND state = 'failed' AND final = 0`).run(runId).changes;
   }
 
   /** Give up on a run's failed effects (budget spent). */

@@ -1,10 +1,11 @@
 /** Errors of the state store. */
 import { B24RulesError, type B24RulesErrorOptions } from '../errors.js';
 
-/** The state file cannot be opened, is newer than this version, or is corrupt. */
+/** The state file cannot be opened or prepared (STATE_STORE), or a newer b24-rules wrote it (STATE_FILE_TOO_NEW). */
 export class StateStoreError extends B24RulesError {
-  constructor(message: string, options: B24RulesErrorOptions = {}) {
-    super('STATE_STORE', message, { kind: 'operational', ...options });
+  constructor(message: string, options: B24RulesErrorOptions & { code?: 'STATE_STORE' | 'STATE_FILE_TOO_NEW' } = {}) {
+    const { code = 'STATE_STORE', ...rest } = options;
+    super(code, message, rest);
   }
 }
 

@@ -84,9 +84,9 @@ export class PositionsTable {
     })();
   }
 
-  /** The user `next` would return, without advancing (dry-run). */
-  peek<T>(ruleId: string, key: string, users: readonly T[]): T | undefined {
-    return users.length === 0 ? undefined : users[this.position(ruleId, key) % users.length];
+  /** The user `next` would return after `ahead` more picks, without advancing (dry-run). */
+  peek<T>(ruleId: string, key: string, users: readonly T[], ahead = 0): T | undefined {
+    return users.length === 0 ? undefined : users[(this.position(ruleId, key) + ahead) % users.length];
   }
 
   position(ruleId: string, key: string): number {

@@ -89,6 +89,8 @@ export interface EffectRecord {
   final: boolean;
   result: unknown;
   error: string | null;
+  /** Stable code of the failure: the portal's error code (QUERY_LIMIT_EXCEEDED) or the engine's (EFFECT_IN_DOUBT, HTTP_STATUS). */
+  errorCode: string | null;
   attempts: number;
   createdAt: number;
   sentAt: number | null;
@@ -106,6 +108,12 @@ export interface NewEffect {
   asName?: string | null;
   recovery: RecoveryMode;
   meta?: Record<string, unknown> | null;
+}
+
+/** Why a call failed: a stable code to branch on, and a message for people (redacted where shown). */
+export interface EffectFailure {
+  code: string;
+  message: string;
 }
 
 export interface Snapshot {

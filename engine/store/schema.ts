@@ -134,4 +134,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO counters (name, value) VALUES ('runs_finished', (SELECT COALESCE(MAX(finished_seq), 0) FROM runs));
   `,
+  // 4: a failed call keeps its error code beside the message (the portal's code, such as
+  // QUERY_LIMIT_EXCEEDED, or the engine's, such as EFFECT_IN_DOUBT), so the pipeline branches
+  // on the code, never on message text. Rows written before carried it as the message's
+  // "CODE: description" prefix: that prefix becomes the code where it is one.
+  `
+  ALTER TABLE effects ADD COLUMN error_code TEXT;
+  UPDATE effects SET error_code = substr(error, 1, instr(error, ':') - 1)
+   WHERE error IS NOT NULL AND instr(error, ':') > 1
+     AND substr(error, 1, instr(error, ':') - 1) NOT GLOB '*[^A-Za-z0-9_]*';
+  `,
 ];

@@ -110,7 +110,7 @@ function migrate(db: SqlDatabase, path: string): void {
   if (version > MIGRATIONS.length) {
     throw new StateStoreError(
       `the state file ${path} has schema version ${version}, newer than this b24-rules (${MIGRATIONS.length}); upgrade b24-rules or point it at another state file`,
-      { kind: 'user' },
+      { code: 'STATE_FILE_TOO_NEW' },
     );
   }
   if (version === MIGRATIONS.length) return;

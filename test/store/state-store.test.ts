@@ -100,7 +100,7 @@ describe('state store', () => {
     expect(s.effects.record(e).existed).toBe(true);
     s.effects.markSent([first.effect.id]);
     expect(s.effects.inState('sent').map((x) => x.effectKey)).toEqual(['r:k:0']);
-    s.effects.markFailed(first.effect.id, 'ERR');
+    s.effects.markFailed(first.effect.id, { code: 'ERR', message: 'ERR' });
     expect(s.effects.resetFailed(runId)).toBe(1);
     s.effects.markDone(first.effect.id, 42);
     expect(s.effects.get('r:k:0')).toMatchObject({ state: 'done', result: 42, attempts: 1 });

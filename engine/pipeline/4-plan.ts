@@ -1,16 +1,17 @@
 /**
- * The planner: walks a run's actions from its cursor and turns each into the
+ * Stage 4, plan: walks a run's actions from its cursor and turns each into the
  * calls it wants (engine/actions/<kind>.ts, pure). It stops before an action
  * that uses the result (`as`) of a call not yet made: that action is planned
- * in the next stage, once the result is back (http answers, created IDs). The
- * same function serves `tick` (effects go to the ledger) and dry-run.
+ * in the next round, once the result is back (http answers, created IDs).
+ * Dry-run is the conductor stopped here.
  */
 import { actionKind, type HttpRequestPlan, type PlannedCall } from '../actions/index.js';
 import { B24RulesError, toB24RulesError } from '../errors.js';
-import { effectKey } from '../executor/effect-key.js';
+import { effectKey, runIdentity } from './effect-key.js';
 import type { RecordCache } from '../facts/loader.js';
 import { redactValue } from '../redact.js';
 import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/types.js';
+import { rowRecord, type Run } from './run.js';
 
 export interface PlannedEffect {
   effectKey: string;
@@ -24,6 +25,7 @@ export interface PlannedEffect {
   http?: HttpRequestPlan;
 }
 
+/** What one round of planning produced for a run. */
 export interface StagePlan {
   effects: PlannedEffect[];
   /** Next action to plan. */
@@ -40,7 +42,35 @@ export interface StagePlan {
   error?: B24RulesError;
 }
 
-export interface PlannerContext {
+/** Round-robin: the user whose turn it is for (rule, key), advancing the turn. */
+export type Picker = (ruleId: string, key: string, users: unknown[]) => unknown;
+
+/** What planning a run needs besides the run. */
+export interface PlanInputs {
+  /** Facts with `now` and `env` added. */
+  facts: Facts;
+  /** Values of `as` names whose calls are done (null when failed or in flight). */
+  results: Record<string, unknown>;
+  records: RecordCache;
+  pick: Picker;
+}
+
+/** Plan the next round of a run's actions, from its cursor. */
+export function plan(run: Run, inputs: PlanInputs): StagePlan {
+  const row = rowRecord(run);
+  return planStage({
+    rule: run.rule,
+    identity: runIdentity(run.rule.id, run.triggerKey, run.recordKey, run.dedupeKey),
+    facts: { ...inputs.facts, ...inputs.results },
+    cursor: run.cursor,
+    pendingNames: new Set(),
+    records: inputs.records,
+    ...(row ? { rowRecord: row } : {}),
+    pick: (key, users) => inputs.pick(run.rule.id, key, users),
+  });
+}
+
+interface PlannerContext {
   rule: CompiledRule;
   /** Run identity for effect keys (runIdentity()). */
   identity: string;
@@ -55,7 +85,7 @@ export interface PlannerContext {
   pick(key: string, users: unknown[]): unknown;
 }
 
-export function planStage(ctx: PlannerContext): StagePlan {
+function planStage(ctx: PlannerContext): StagePlan {
   const { rule, facts } = ctx;
   const out: StagePlan = { effects: [], cursor: ctx.cursor, finished: false, assigned: {}, trace: [] };
   for (let i = ctx.cursor; i < rule.actions.length; i++) {

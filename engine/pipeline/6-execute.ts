@@ -1,16 +1,20 @@
 /**
- * The executor: sends the pending effects of the tick. REST calls go as
- * `batch` requests (≤50, halt=0) through the client (and its limiter);
- * external `http` requests go one by one through the fetch-like function.
- * Each effect is marked `sent` in a committed transaction before its request
- * leaves, and `done`/`failed` when the answer is back.
+ * Stage 6, execute: sends the pending effects of the tick. REST calls go as
+ * `batch` requests (≤50, halt=0) through the client (and its limiter), in each
+ * run's order; the planner only puts calls whose inputs are known into one
+ * round, so no command depends on another of its batch and one failing
+ * command never stops the others. External `http` requests go one by one
+ * through the fetch-like function. Each effect is marked `sent` in a committed
+ * transaction before its request leaves, and `done`/`failed` when the answer
+ * is back.
  */
+import { chunk, NetworkError, WriteRefusedError } from '../client/index.js';
 import type { B24ClientApi, BatchCommand } from '../client/types.js';
+import type { RecordCache } from '../facts/loader.js';
 import type { Logger } from '../logger.js';
-import type { EngineStats, FetchLike } from '../pipeline/types.js';
 import type { EffectRecord } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import { packBatches } from './packer.js';
+import type { EngineStats, FetchLike } from './types.js';
 
 /** Longest http answer body kept (characters). */
 export const MAX_BODY_CHARS = 262_144;
@@ -34,23 +38,26 @@ export interface ExecuteReport {
   transportError?: string;
 }
 
-function errorCode(err: unknown): string | undefined {
-  return err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+/** The `onDone` of the daemon: a done update's fields merge into the record's snapshot and the tick's cache, so the engine's own change is not a change when the record comes back. */
+export function mergeSnapshot(store: StateStore, records: RecordCache): (effect: EffectRecord) => void {
+  return (e) => {
+    const snap = e.meta?.snapshot as { entity: string; id: string; fields: Record<string, unknown> } | undefined;
+    if (!snap) return;
+    store.snapshots.merge(snap.entity, snap.id, snap.fields);
+    records.merge(snap.entity, snap.id, snap.fields);
+  };
 }
 
 /** Whether a thrown client error proves that nothing reached the portal. */
 function surelyNotSent(err: unknown): boolean {
-  const code = errorCode(err);
-  if (code === 'WRITE_REFUSED') return true;
-  if (err && typeof err === 'object' && 'sent' in err) return (err as { sent: unknown }).sent === false;
-  return false;
+  return err instanceof WriteRefusedError || (err instanceof NetworkError && !err.sent);
 }
 
 export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps): Promise<ExecuteReport> {
   const report: ExecuteReport = { calls: 0, batches: 0, httpRequests: 0 };
   const rest = effects.filter((e) => e.method !== 'http');
   const http = effects.filter((e) => e.method === 'http');
-  for (const batch of packBatches(rest)) {
+  for (const batch of chunk(rest)) {
     deps.store.effects.markSent(batch.map((e) => e.id));
     const cmds: Record<string, BatchCommand> = {};
     for (const e of batch) cmds[`e${e.id}`] = { method: e.method, params: e.params };
@@ -82,8 +89,9 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
           deps.stats.effectsDone += 1;
           deps.onDone(e, item.result);
         } else {
-          const desc = item?.error ? `${item.error.error || 'ERROR'}: ${item.error.error_description}` : 'no answer for this command in the batch response';
-          deps.store.effects.markFailed(e.id, desc);
+          const code = item?.error ? item.error.error || 'ERROR' : 'BATCH_NO_RESULT';
+          const message = item?.error ? `${code}: ${item.error.error_description}` : 'no answer for this command in the batch response';
+          deps.store.effects.markFailed(e.id, { code, message });
           deps.stats.effectsFailed += 1;
         }
       }
@@ -132,13 +140,13 @@ async function sendHttp(e: EffectRecord, deps: ExecutorDeps, report: ExecuteRepo
       });
       deps.stats.effectsDone += 1;
     } else {
-      deps.store.effects.markFailed(e.id, `HTTP ${res.status} from ${new URL(p.url).host}: ${text.slice(0, 200)}`);
+      deps.store.effects.markFailed(e.id, { code: 'HTTP_STATUS', message: `HTTP ${res.status} from ${new URL(p.url).host}: ${text.slice(0, 200)}` });
       deps.stats.effectsFailed += 1;
       deps.stats.httpFailures += 1;
     }
   } catch (err) {
     // The request carries an Idempotency-Key: a receiver can drop the repeat, so a failed or timed-out request is retried.
-    deps.store.effects.markFailed(e.id, `${p.method} ${new URL(p.url).host}: ${err instanceof Error ? err.message : String(err)}`);
+    deps.store.effects.markFailed(e.id, { code: 'HTTP_FAILED', message: `${p.method} ${new URL(p.url).host}: ${err instanceof Error ? err.message : String(err)}` });
     deps.stats.effectsFailed += 1;
     deps.stats.httpFailures += 1;
   }

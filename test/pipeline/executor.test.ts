@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { effectKey, findCreated, packBatches, runIdentity } from '../../engine/executor/index.js';
+import { chunk as packBatches } from '../../engine/client/index.js';
+import { findCreated } from '../../engine/pipeline/0-recover.js';
+import { effectKey, runIdentity } from '../../engine/pipeline/index.js';
 
 describe('effect keys', () => {
   it('are stable, per action and call, and use the dedupe key when there is one', () => {

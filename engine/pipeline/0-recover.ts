@@ -1,5 +1,5 @@
 /**
- * In-doubt effects: a `sent` effect at the start of a tick was handed to the
+ * Before the stages, recover: in-doubt effects. a `sent` effect at the start of a tick was handed to the
  * portal (or to an http receiver) without its answer being recorded, because
  * the process died or the request failed after leaving. Per effect:
  * - resend: idempotent (updates to fixed values, reads, http with Idempotency-Key): back to pending;
@@ -14,7 +14,7 @@ import type { LookupSpec } from '../actions/types.js';
 import { sameValue } from '../actions/compare.js';
 import type { B24ClientApi, BatchCommand } from '../client/types.js';
 import type { Logger } from '../logger.js';
-import type { EffectRecord } from '../store/records.js';
+import type { EffectFailure, EffectRecord } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 
 export interface RecoveryDeps {
@@ -47,6 +47,11 @@ function resultOf(row: Record<string, unknown>, how: LookupSpec['result']): unkn
     case 'row':
       return row;
   }
+}
+
+/** The ledger failure of a call whose outcome is unknown and stays so. */
+function inDoubt(why: string): EffectFailure {
+  return { code: 'EFFECT_IN_DOUBT', message: `EFFECT_IN_DOUBT: ${why}` };
 }
 
 /** Find the row a lookup describes among the rows the portal returned. */
@@ -87,13 +92,13 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<number> {
         case 'lookup':
           if (e.meta && e.meta.lookup) lookups.push(e);
           else {
-            store.effects.markFailed(e.id, 'EFFECT_IN_DOUBT: sent without an answer and no way to look it up');
+            store.effects.markFailed(e.id, inDoubt('sent without an answer and no way to look it up'));
             resolved++;
           }
           break;
         default:
           logger.warn({ effect: e.effectKey, method: e.method }, 'in-doubt call cannot be checked; failed for good');
-          store.effects.markFailed(e.id, `EFFECT_IN_DOUBT: ${e.method} was sent but its answer was lost; it cannot be checked, so it is not sent again`);
+          store.effects.markFailed(e.id, inDoubt(`${e.method} was sent but its answer was lost; it cannot be checked, so it is not sent again`));
           resolved++;
       }
     }
@@ -116,7 +121,7 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<number> {
       const spec = e.meta!.lookup as LookupSpec;
       const item = res[`l${e.id}`];
       if (!item?.ok) {
-        store.effects.markFailed(e.id, `EFFECT_IN_DOUBT: lookup ${spec.method} failed (${item?.error?.error_description ?? 'no answer'}); not sent again`);
+        store.effects.markFailed(e.id, inDoubt(`lookup ${spec.method} failed (${item?.error?.error_description ?? 'no answer'}); not sent again`));
         resolved++;
         continue;
       }

@@ -1,16 +1,18 @@
 /**
- * Evaluation of a loaded run: change detection against the snapshot, `let`,
- * the dedupe key, the condition. Shared by `tick` and `planItems`.
+ * Stage 3, evaluate: a loaded run against the snapshot of its record (what
+ * changed, and whether the trigger holds), then `let`, the dedupe key and the
+ * condition. Pure but for the context it is given: the daemon's context keeps
+ * snapshots in the store, dry-run's only in memory.
  */
 import { entityOfEvent } from '../facts/entities.js';
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/types.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
-import type { RunWork } from './work.js';
+import type { Run } from './run.js';
 
-export type EvalOutcome =
+export type Evaluation =
   | { kind: 'act' }
-  | { kind: 'skip'; reason: string; condition?: { value: boolean; reason?: string }; /** The event did not hold as the trigger asks (`changed:`, or no real change). */ triggerHeld?: false }
+  | { kind: 'skip'; reason: string; /** The event did not hold as the trigger asks (`changed:`, or no real change): the rule did not fire. */ triggerHeld?: false }
   | { kind: 'error'; message: string };
 
 export interface EvalContext {
@@ -20,31 +22,40 @@ export interface EvalContext {
   remember(entity: string, id: string, record: Record<string, unknown>): void;
   dedupeUsed(ruleId: string, key: string): boolean;
   /** Facts added fresh for every evaluation: `now`, `env`. */
-  volatile(work: RunWork): Facts;
-  /** Changes already computed for this item and record (several rules on one event see the same change). */
+  volatile(run: Run): Facts;
+  /** Changes already computed for an item and record (several rules on one event see the same change). */
   changeCache: Map<string, Changes>;
+  /**
+   * The change set an earlier run of the same item was evaluated with. An item
+   * sent back from the DLQ is evaluated again, but the snapshot already holds
+   * the record it brought: the change its first run saw still applies.
+   */
+  earlierChanges?(run: Run): Changes | undefined;
 }
 
-/** Names a template may not see in the journal. */
-export function withVolatile(work: RunWork, ctx: EvalContext): Facts {
-  return { ...work.facts, ...ctx.volatile(work) };
+/** The facts templates see: the run's, plus `now` and `env`. */
+export function factsOf(run: Run, ctx: Pick<EvalContext, 'volatile'>): Facts {
+  return { ...run.facts, ...ctx.volatile(run) };
 }
 
-export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
-  const { rule } = work;
-  const trace = work.trace;
-  const ref = work.meta.record;
+export function evaluate(run: Run, ctx: EvalContext): Evaluation {
+  const { rule, trace } = run;
+  const ref = run.record;
   try {
-    if (rule.trigger.kind === 'event' && !ref && (rule.trigger.entity ?? entityOfEvent(String(work.item.event ?? '')))) {
+    if (rule.trigger.kind === 'event' && !ref && (rule.trigger.entity ?? entityOfEvent(String(run.item.event ?? '')))) {
       return { kind: 'skip', reason: 'the event names no record ID (data.FIELDS.ID is missing)' };
     }
     if (rule.trigger.kind === 'event' && ref && ref.load !== false) {
-      const record = work.facts[ref.entity];
-      const event = String(work.item.event ?? '').toUpperCase();
+      const record = run.facts[ref.entity];
+      const event = String(run.item.event ?? '').toUpperCase();
       if (record === null || record === undefined) {
         if (!/DELETE$/.test(event)) return { kind: 'skip', reason: `${ref.entity} ${ref.id} was not found on the portal` };
       } else {
-        const ck = `${work.item.id}|${ref.entity}:${ref.id}`;
+        const ck = `${run.item.id}|${ref.entity}:${ref.id}`;
+        if (!ctx.changeCache.has(ck) && (run.item.attempts ?? 0) >= 2) {
+          const earlier = ctx.earlierChanges?.(run);
+          if (earlier) ctx.changeCache.set(ck, earlier);
+        }
         let changes = ctx.changeCache.get(ck);
         const previous = ctx.previous(ref.entity, ref.id);
         if (!changes) {
@@ -52,8 +63,8 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
           ctx.changeCache.set(ck, changes);
           ctx.remember(ref.entity, ref.id, record as Record<string, unknown>);
         }
-        work.meta.changes = changes;
-        work.facts.changes = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: v.from ?? null, to: v.to }]));
+        run.changes = changes;
+        run.facts.changes = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: v.from ?? null, to: v.to }]));
         trace.changes = redactValue(previous ? changes : { note: 'no snapshot yet: every field counts as changed' });
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);
@@ -63,12 +74,12 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
         }
       }
     }
-    const facts = withVolatile(work, ctx);
+    const facts = factsOf(run, ctx);
     const lets: Record<string, unknown> = {};
     for (const l of rule.let) {
       const v = l.expr.evaluate(facts);
       facts[l.name] = v;
-      work.facts[l.name] = v;
+      run.facts[l.name] = v;
       lets[l.name] = v;
     }
     if (rule.let.length) trace.let = redactValue(lets);
@@ -76,7 +87,7 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
       const key = rule.dedupe.render(facts);
       const k = key === undefined || key === null ? '' : String(key);
       if (k !== '') {
-        work.dedupeKey = k;
+        run.dedupeKey = k;
         trace.dedupe = k;
         if (ctx.dedupeUsed(rule.id, k)) return { kind: 'skip', reason: `dedupe: key ${JSON.stringify(k)} was used by an earlier run` };
       }
@@ -84,7 +95,7 @@ export function evaluateRun(work: RunWork, ctx: EvalContext): EvalOutcome {
     if (rule.condition) {
       const c = rule.condition.evaluate(facts);
       trace.condition = c;
-      if (!c.value) return { kind: 'skip', reason: `condition false${c.reason ? `: ${c.reason}` : ''}`, condition: c };
+      if (!c.value) return { kind: 'skip', reason: `condition false${c.reason ? `: ${c.reason}` : ''}` };
     }
     return { kind: 'act' };
   } catch (err) {

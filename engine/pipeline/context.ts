@@ -1,0 +1,95 @@
+/**
+ * What the stages of one tick share: the store, the client, the tick's reader
+ * and record cache, the clock, the tuning and the report. Built fresh per tick
+ * (and per dry-run), so nothing read in one tick leaks into the next.
+ */
+import type { B24ClientApi } from '../client/types.js';
+import { RecordCache } from '../facts/loader.js';
+import { TickReader } from '../facts/reader.js';
+import type { Logger } from '../logger.js';
+import type { CompiledRule, Facts } from '../rules/types.js';
+import type { StateStore } from '../store/state-store.js';
+import type { Changes } from './changes.js';
+import type { EvalContext } from './3-evaluate.js';
+import type { Backoff } from './retry-policy.js';
+import { storedChanges, type Run } from './run.js';
+import type { EngineStats, EngineTuning, FetchLike, TickReport } from './types.js';
+
+/** @default values of EngineTuning */
+export const DEFAULTS: Required<Omit<EngineTuning, 'env'>> = {
+  maxItemsPerTick: 300,
+  maxRunsPerTick: 1000,
+  maxStagesPerTick: 8,
+  backoffBaseMs: 2000,
+  backoffMaxMs: 600_000,
+  httpConcurrency: 4,
+  lookupMarginMs: 600_000,
+};
+
+/** What lives as long as the engine. */
+export interface EngineDeps {
+  store: StateStore;
+  client: B24ClientApi;
+  now: () => number;
+  logger: Logger;
+  http: FetchLike | undefined;
+  tuning: Required<Omit<EngineTuning, 'env'>> & Backoff;
+  stats: EngineStats;
+  env: Record<string, string | undefined>;
+}
+
+/** What lives for one tick (or one dry-run). */
+export interface Tick extends EngineDeps {
+  rules: ReadonlyMap<string, CompiledRule>;
+  reader: TickReader;
+  records: RecordCache;
+  report: TickReport;
+}
+
+export function newReport(): TickReport {
+  return { items: 0, runsCreated: 0, held: 0, finished: { done: 0, skipped: 0, failed: 0, dead: 0 }, itemsFinished: 0, calls: 0, batches: 0, httpRequests: 0, recovered: 0, depth: 0 };
+}
+
+export function newTick(deps: EngineDeps, rules: ReadonlyMap<string, CompiledRule>): Tick {
+  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport() };
+}
+
+/** `now` and the `env` names a rule declares: added fresh at each use, never stored with a run. */
+export function volatileFacts(t: Pick<EngineDeps, 'now' | 'env'>, rule: CompiledRule): Facts {
+  const env: Record<string, string> = {};
+  for (const name of rule.env) {
+    const v = t.env[name];
+    if (v !== undefined) env[name] = v;
+  }
+  return { now: new Date(t.now()).toISOString(), env };
+}
+
+/**
+ * The evaluation context. `durable`: snapshots are written to the store and an
+ * item retried from the DLQ reuses the change set of its first run (the daemon);
+ * otherwise snapshots live only as long as the context (dry-run).
+ */
+export function evalContext(t: Tick, durable: boolean): EvalContext {
+  const { store } = t;
+  const snapshots = new Map<string, Record<string, unknown>>();
+  const ctx: EvalContext = {
+    previous: (entity, id) => snapshots.get(`${entity}:${id}`) ?? store.snapshots.get(entity, id)?.fields,
+    remember: (entity, id, record) => {
+      snapshots.set(`${entity}:${id}`, record);
+      if (durable) store.snapshots.put(entity, id, record);
+    },
+    dedupeUsed: (ruleId, key) => store.dedupe.has(ruleId, key),
+    volatile: (run) => volatileFacts(t, run.rule),
+    changeCache: new Map<string, Changes>(),
+  };
+  if (durable) {
+    ctx.earlierChanges = (run: Run) => {
+      for (const prior of store.runs.forItem(run.item.id)) {
+        const changes = prior.id !== run.id ? storedChanges(prior) : undefined;
+        if (changes) return changes;
+      }
+      return undefined;
+    };
+  }
+  return ctx;
+}

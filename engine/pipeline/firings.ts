@@ -1,0 +1,84 @@
+/**
+ * What a dry-run reports: one firing per run (rule, trigger, record,
+ * condition, the calls it would make with the fields before and after), and
+ * the write batches the executor would send. Built from the same runs and
+ * stage results as the daemon's path.
+ */
+import { chunk, methodKind } from '../client/index.js';
+import type { B24RulesError } from '../errors.js';
+import { redactValue } from '../redact.js';
+import type { CompiledRule } from '../rules/types.js';
+import type { Evaluation } from './3-evaluate.js';
+import type { PlannedEffect, StagePlan } from './4-plan.js';
+import type { Run, RunItem } from './run.js';
+import type { Plan, PlanCallOut, PlanFiringOut } from './types.js';
+
+function triggerOf(item: RunItem, rule: CompiledRule): PlanFiringOut['trigger'] {
+  const sch = item.payload.schedule as { at?: unknown } | undefined;
+  const ts = item.payload.ts;
+  const at = sch && typeof sch.at === 'string' ? sch.at : typeof ts === 'string' && ts !== '' ? ts : undefined;
+  return { kind: rule.trigger.kind, ...(item.event ? { event: item.event } : {}), key: item.key, ...(at ? { at } : {}) };
+}
+
+/** A rule the item matched whose runs could not be built. */
+export function failedFiring(item: RunItem, rule: CompiledRule, error: B24RulesError): PlanFiringOut {
+  return { rule: rule.id, file: rule.location.file, line: rule.location.line, trigger: triggerOf(item, rule), condition: null, error: { code: error.code, message: error.message }, calls: [] };
+}
+
+/** The firing of a run, before it is loaded. */
+export function firingOf(run: Run): PlanFiringOut {
+  const { rule, record } = run;
+  return { rule: rule.id, file: rule.location.file, line: rule.location.line, trigger: triggerOf(run.item, rule), ...(record ? { record: { entity: record.entity, id: record.id } } : {}), condition: null, calls: [] };
+}
+
+/** After loading and evaluation: the record's title, the condition, why it was skipped or failed. */
+export function evaluated(firing: PlanFiringOut, run: Run, ev: Evaluation): void {
+  const rec = run.record ? run.facts[run.record.entity] : undefined;
+  if (firing.record && rec && typeof rec === 'object') {
+    const title = (rec as Record<string, unknown>).TITLE ?? (rec as Record<string, unknown>).title;
+    if (typeof title === 'string') firing.record.title = title;
+  }
+  firing.condition = (run.trace.condition as { value: boolean; reason?: string } | undefined) ?? null;
+  if (ev.kind === 'error') firing.error = { code: 'EVALUATE_FAILED', message: ev.message };
+  else if (ev.kind === 'skip') {
+    firing.skipped = ev.reason;
+    if (ev.triggerHeld === false) firing.triggerHeld = false;
+  }
+}
+
+/** The calls of the run's first round of planning, and why planning stopped or sent nothing. */
+export function planned(firing: PlanFiringOut, round: StagePlan): void {
+  firing.calls = round.effects.map(callOf);
+  if (round.error) firing.error = { code: round.error.code, message: round.error.message };
+  else if (!round.finished && round.waitingFor) firing.stoppedAt = { action: round.cursor, reason: round.waitingFor };
+  else if (round.stopReason && firing.calls.length === 0) firing.skipped = `stop: ${round.stopReason}`;
+  else if (firing.calls.length === 0 && !firing.skipped) {
+    const notes = round.trace.map((t) => t.note ?? t.skipped).filter(Boolean);
+    firing.skipped = notes.length ? String(notes.join('; ')) : 'no calls';
+  }
+}
+
+function callOf(pe: PlannedEffect): PlanCallOut {
+  const call = pe.call;
+  const out: PlanCallOut = {
+    method: pe.method,
+    params: redactValue(pe.params),
+    kind: pe.method === 'http' ? 'write' : methodKind(pe.method),
+    key: pe.effectKey,
+    action: { kind: pe.kind, index: pe.actionIndex },
+  };
+  if (call?.after) out.changes = Object.entries(call.after).map(([field, after]) => ({ field, before: call.before?.[field] ?? null, after }));
+  return out;
+}
+
+/** The plan: firings and the REST write batches the executor would send (http requests go one by one). */
+export function toPlan(at: number, firings: PlanFiringOut[], readRequests: number): Plan {
+  const flat: Array<[number, number]> = [];
+  firings.forEach((f, fi) =>
+    f.calls.forEach((c, ci) => {
+      if (c.method !== 'http') flat.push([fi, ci]);
+    }),
+  );
+  const batches = chunk(flat).map((calls, i) => ({ index: i + 1, calls }));
+  return { at: new Date(at).toISOString(), firings, batches, readRequests };
+}
