@@ -4,7 +4,6 @@ import { commentAction } from './comment.js';
 import { createAction, ORIGINATOR_ID, originIdOf } from './create.js';
 import { ActionConfigError } from './errors.js';
 import { httpAction } from './http.js';
-import { isIdempotentWrite, methodKind } from './method-kind.js';
 import { notifyAction } from './notify.js';
 import { roundRobinAction } from './round-robin.js';
 import { stopAction } from './stop.js';
@@ -37,5 +36,5 @@ function actionKind(kind: string): ActionKind {
   return a;
 }
 
-export { ACTIONS, actionKind, ActionConfigError, ORIGINATOR_ID, originIdOf, methodKind, isIdempotentWrite, sameValue };
+export { ACTIONS, actionKind, ActionConfigError, ORIGINATOR_ID, originIdOf, sameValue };
 export type { ActionKind, ActionOutcome, PlanContext, PlannedCall, HttpRequestPlan, LookupSpec } from './types.js';

@@ -14,8 +14,9 @@
  *   ACCESS_DENIED), auth errors (insufficient_scope, WRONG_AUTH_TYPE,
  *   NO_AUTH_FOUND, a failed refresh), OVERLOAD_LIMIT (a manual block);
  * - not blindly re-sent: a write that is not idempotent (see
- *   isIdempotentMethod: anything but update/set/delete/unset/bind/unbind/clear,
- *   so every `.add`) whose outcome is unknown, i.e. the request was written to
+ *   isIdempotentMethod in method-kind.ts: anything but
+ *   update/set/delete/unset/bind/unbind/clear/complete/renew, so every
+ *   `.add`; a read always is) whose outcome is unknown, i.e. the request was written to
  *   the socket and then the connection dropped or timed out, or a 5xx other
  *   than QUERY_LIMIT_EXCEEDED/OVERLOAD_LIMIT came back. The client throws
  *   OutcomeUnknownError (method, params) so the effect ledger can look for the
@@ -52,7 +53,7 @@ import {
   type ListContext,
   type ListPagedOptions,
 } from './lists.js';
-import { isCreateMethod, isIdempotentMethod, methodKind } from './method-kind.js';
+import { callKind, isCreateMethod, isIdempotentCall, methodKind } from './method-kind.js';
 import { TokenManager } from './oauth.js';
 import { OperatingBudget } from './operating-budget.js';
 import { commandMethod, encodeCommand } from './query-string.js';
@@ -106,7 +107,7 @@ export interface ClientOptions {
   operating?: { budgetSeconds?: number; slowdownAt?: number; fallbackWaitMs?: number };
   /** Refresh OAuth tokens this long before their known expiry (ms). @default 60000 */
   refreshSkewMs?: number;
-  /** Which writes may be re-sent when their outcome is unknown. @default isIdempotentMethod */
+  /** Which writes may be re-sent when their outcome is unknown. @default isIdempotentCall */
   isIdempotent?: (method: string, params: Params) => boolean;
   /** @default 'b24-rules' */
   userAgent?: string;
@@ -134,20 +135,6 @@ export const DEFAULTS = {
   /** Attempts at the OAuth token server. */
   refreshAttempts: 3,
 } as const;
-
-/** Read or write for a call, params included: `event.offline.get` clears what it returns unless `clear=0`. */
-export function callKind(method: string, params: Params = {}): MethodKind {
-  if (method.trim().toLowerCase() === 'event.offline.get') {
-    const clear = params.clear ?? params.CLEAR;
-    return clear === 0 || clear === '0' || clear === false || clear === 'N' ? 'read' : 'write';
-  }
-  return methodKind(method);
-}
-
-function defaultIdempotent(method: string, params: Params): boolean {
-  if (method.trim().toLowerCase() === 'event.offline.get') return callKind(method, params) === 'read';
-  return isIdempotentMethod(method);
-}
 
 const METHOD_NAME = /^[A-Za-z][\w.]*$/;
 const RAW_BATCH_KEYS = new Set(['cmd', 'halt', 'CMD', 'HALT']);
@@ -203,7 +190,7 @@ export class B24Client implements B24ClientApi {
       readOnly: options.readOnly ?? DEFAULTS.readOnly,
       authConnector: options.authConnector,
       onEvent: options.onEvent,
-      isIdempotent: options.isIdempotent ?? defaultIdempotent,
+      isIdempotent: options.isIdempotent ?? isIdempotentCall,
     };
     try {
       this.#base = new URL(config.baseUrl.endsWith('/') ? config.baseUrl : `${config.baseUrl}/`);

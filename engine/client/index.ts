@@ -1,7 +1,7 @@
 /** The Bitrix24 REST client: createClient(config, options), its errors, the method catalog's read/write split. */
-export { B24Client, createClient, callKind, DEFAULTS, type ClientOptions } from './client.js';
+export { B24Client, createClient, DEFAULTS, type ClientOptions } from './client.js';
 export { loadConfig } from '../config.js';
-export { methodKind, isCreateMethod, isIdempotentMethod, isKnownMethod } from './method-kind.js';
+export { methodKind, verbKind, callKind, isCreateMethod, isIdempotentMethod, isIdempotentCall, isKnownMethod } from './method-kind.js';
 export {
   B24ApiError,
   RateLimitError,

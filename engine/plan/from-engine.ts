@@ -5,7 +5,7 @@
  * summary and estimate computed, file paths made relative.
  */
 import { isAbsolute, relative } from 'node:path';
-import { methodKind } from '../client/method-kind.js';
+import { methodKind } from '../client/index.js';
 import type { Plan } from '../pipeline/types.js';
 import { compareIds, sortKeys } from './canonical.js';
 import { estimate } from './estimate.js';
