@@ -16,7 +16,8 @@ describe('readOnly (dry-run guard)', () => {
   it('refuses writes and unclassified methods before sending; reads go through', async () => {
     server = await startServer(() => ok([]));
     client = createClient(webhookConfig(server.url), { clock: fakeClock(), readOnly: true });
-    for (const method of ['crm.lead.add', 'crm.deal.update', 'user.current', 'no.such.method']) {
+    // event.test: unclassified by the catalog and named by no read verb (user.current, once here, is a read now).
+    for (const method of ['crm.lead.add', 'crm.deal.update', 'event.test', 'no.such.method']) {
       const err = await client.call(method, {}).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WriteRefusedError);
       expect((err as WriteRefusedError).code).toBe('WRITE_REFUSED');
@@ -28,6 +29,13 @@ describe('readOnly (dry-run guard)', () => {
     await client.call('event.offline.get', { clear: 0 });
     expect(server.seen.map((s) => s.method)).toEqual(['crm.lead.list', 'event.offline.get']);
     expect(client.readOnly).toBe(true);
+  });
+
+  it('reads the catalog leaves unclassified (user.current, app.info, crm.contact.fields) go through', async () => {
+    server = await startServer(() => ok({}));
+    client = createClient(webhookConfig(server.url), { clock: fakeClock(), readOnly: true });
+    for (const method of ['user.current', 'app.info', 'crm.contact.fields']) await client.call(method, {});
+    expect(server.seen.map((s) => s.method)).toEqual(['user.current', 'app.info', 'crm.contact.fields']);
   });
 
   it('an invalid method name is refused before anything is sent', async () => {
