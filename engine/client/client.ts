@@ -26,6 +26,7 @@
  */
 import pRetry from 'p-retry';
 import type { Dispatcher } from 'undici';
+import { systemClock, type Clock } from '../clock.js';
 import { B24RulesError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
@@ -40,7 +41,6 @@ import {
   resolveReferences,
   type KeyedCommand,
 } from './batch.js';
-import { systemClock, type Clock } from './clock.js';
 import { AuthError, B24ApiError, errorText, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
 import { LeakyBucket } from './leaky-bucket.js';
 import { Semaphore } from './semaphore.js';

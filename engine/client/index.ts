@@ -12,7 +12,6 @@ export {
   errorText,
   type B24ApiErrorDetails,
 } from './errors.js';
-export { systemClock, type Clock } from './clock.js';
 export { encodeParams, encodeCommand, commandMethod } from './query-string.js';
 export { LeakyBucket, type LeakyBucketOptions } from './leaky-bucket.js';
 export { OperatingBudget, type OperatingBudgetOptions } from './operating-budget.js';

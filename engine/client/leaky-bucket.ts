@@ -6,7 +6,7 @@
  * QUERY_LIMIT_EXCEEDED. Slots are reserved synchronously, so concurrent
  * callers queue in order without a lock.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export interface LeakyBucketOptions {
   /** @default 50 (250 on enterprise) */

@@ -13,7 +13,7 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { AuthError, errorText } from './errors.js';
 import { fingerprint, readTokens, writeTokens, type StoredTokens } from './token-store.js';
 import { send, TransportError, type TransportOptions } from './transport.js';

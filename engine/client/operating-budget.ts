@@ -7,7 +7,7 @@
  * budget, and after a 429 holds that method until the reset time instead of
  * hammering it. Other methods are unaffected.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { B24Time } from './types.js';
 
 export interface OperatingBudgetOptions {

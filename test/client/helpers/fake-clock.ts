@@ -1,5 +1,5 @@
 /** A virtual clock: sleep() advances time at once, so waits are asserted without waiting. */
-import type { Clock } from '../../../engine/client/clock.js';
+import type { Clock } from '../../../engine/clock.js';
 
 export interface FakeClock extends Clock {
   sleeps: number[];
