@@ -3,6 +3,7 @@
  * order, with `$result[cmd][field]...` references to earlier results, `halt`,
  * and the five result containers (`[]` when empty, as PHP encodes them).
  */
+import type { B24BatchResult, B24ErrorBody, B24Time, PhpMap } from '../engine/wire/index.js';
 import type { Outcome } from './dispatch.js';
 import { flag, param } from './methods/params.js';
 import { parsePhpQuery, stringifyPhpQuery } from './php-query.js';
@@ -10,10 +11,16 @@ import { PortalError, type Params } from './types.js';
 
 export const MAX_BATCH = 50;
 
-type Containers = Record<'result' | 'result_error' | 'result_total' | 'result_next' | 'result_time', Map<string, unknown>>;
+interface Containers {
+  result: Map<string, unknown>;
+  result_error: Map<string, B24ErrorBody>;
+  result_total: Map<string, number>;
+  result_next: Map<string, number>;
+  result_time: Map<string, B24Time>;
+}
 
 /** PHP's json_encode of an array: a list when its keys are 0..n-1, `[]` when empty, else an object. */
-export function phpMap(m: Map<string, unknown>): unknown {
+export function phpMap<T>(m: Map<string, T>): PhpMap<T> {
   const keys = [...m.keys()];
   if (keys.length === 0) return [];
   if (keys.every((k, i) => k === String(i))) return [...m.values()];
@@ -77,7 +84,7 @@ export function substitute(qs: string, c: Containers): string {
 export type SubCall = (method: string, params: Params, key: string) => Promise<Outcome>;
 
 /** Run a batch; returns the `result` object and the summed cost of its commands. */
-export async function runBatch(params: Params, call: SubCall): Promise<{ result: unknown; cost: number }> {
+export async function runBatch(params: Params, call: SubCall): Promise<{ result: B24BatchResult; cost: number }> {
   const cmd = param(params, 'cmd');
   const entries: Array<[string, unknown]> = Array.isArray(cmd) ? cmd.map((v, i) => [String(i), v]) : cmd && typeof cmd === 'object' ? Object.entries(cmd) : [];
   if (entries.length > MAX_BATCH) throw new PortalError(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded');

@@ -1,5 +1,5 @@
 /** Portal time: ISO datetimes with the portal's UTC offset, date parsing for filters, and the `time` envelope object. */
-import type { B24Time } from '../engine/client/types.js';
+import type { B24Time } from '../engine/wire/index.js';
 
 /** Format `ms` as `2026-11-24T09:00:00+03:00` in a portal at `offsetMinutes` from UTC. */
 export function formatIso(ms: number, offsetMinutes: number): string {
@@ -41,7 +41,7 @@ export function parseDate(value: unknown, offsetMinutes: number): number {
   return NaN;
 }
 
-/** The `time` object of a response envelope (all times in seconds): the same shape the client reads. */
+/** The `time` object of a response envelope (all times in seconds), as API-FACTS §1.4 documents it (engine/wire/). */
 export type TimeInfo = B24Time;
 
 /** Build a `time` object for a call that started at `startMs` and took `processingSec` of simulated work. */

@@ -9,6 +9,7 @@ import { runBatch } from './batch.js';
 import type { CallLog, CallRecord } from './calls.js';
 import { catalog } from './catalog.js';
 import { timeInfo, type TimeInfo } from './clock.js';
+import type { B24ErrorBody } from '../engine/wire/index.js';
 import type { OperatingBudget } from './limits.js';
 import type { EmulatorState } from './state.js';
 import { PortalError, type CallerAuth, type EmittedEvent, type Params } from './types.js';
@@ -25,7 +26,7 @@ export interface Invocation {
 
 export type Outcome =
   | { ok: true; status: 200; result: unknown; total?: number; next?: number; time: TimeInfo; cost: number }
-  | { ok: false; status: number; error: string; error_description: string; cost: number };
+  | ({ ok: false; status: number; cost: number } & B24ErrorBody);
 
 export interface DispatcherOptions {
   budget: OperatingBudget;

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../engine/logger.js';
+import type { B24Envelope, B24ErrorBody } from '../engine/wire/index.js';
 import { OAuthError } from './auth.js';
 import type { CallLog } from './calls.js';
 import type { Dispatcher, Outcome } from './dispatch.js';
@@ -33,7 +34,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function envelope(o: Outcome): unknown {
+function envelope(o: Outcome): B24Envelope | B24ErrorBody {
   if (!o.ok) return { error: o.error, error_description: o.error_description };
   return { result: o.result, ...(o.next !== undefined ? { next: o.next } : {}), ...(o.total !== undefined ? { total: o.total } : {}), time: o.time };
 }
