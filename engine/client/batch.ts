@@ -32,7 +32,8 @@ export function normalizeCommands(commands: Record<string, BatchCommand> | Batch
   });
 }
 
-export function chunk<T>(items: T[], size = MAX_BATCH): T[][] {
+/** Split items, in order, into consecutive chunks of at most `size` (MAX_BATCH: one `batch` request each). */
+export function chunk<T>(items: readonly T[], size = MAX_BATCH): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

@@ -1,4 +1,8 @@
-/** The Bitrix24 REST client: createClient(config, options), its errors, the method catalog's read/write split. */
+/**
+ * The Bitrix24 REST client: createClient(config, options), its errors, the one
+ * method classifier (read/write, safe to re-send) and the one batch limit and
+ * chunker. The clock is engine/clock.ts.
+ */
 export { B24Client, createClient, DEFAULTS, type ClientOptions } from './client.js';
 export { loadConfig } from '../config.js';
 export { methodKind, verbKind, callKind, isCreateMethod, isIdempotentMethod, isIdempotentCall, isKnownMethod } from './method-kind.js';
@@ -16,7 +20,7 @@ export { encodeParams, encodeCommand, commandMethod } from './query-string.js';
 export { LeakyBucket, type LeakyBucketOptions } from './leaky-bucket.js';
 export { OperatingBudget, type OperatingBudgetOptions } from './operating-budget.js';
 export { listShape, PAGE_SIZE, type ListAllOptions, type ListAllBatchedOptions, type ListPagedOptions } from './lists.js';
-export { MAX_BATCH, referencedKeys } from './batch.js';
+export { MAX_BATCH, chunk, referencedKeys } from './batch.js';
 export { readTokens, writeTokens, type StoredTokens } from './token-store.js';
 export type { ClientStats, ClientEvent } from './stats.js';
 export type {
