@@ -2,28 +2,13 @@
  * The public surface of the Bitrix24 REST client (engine/client/). Everything
  * the engine, the CLI and dry-run send goes through an object of this shape.
  */
+import type { B24Envelope, B24ErrorBody } from '../wire/index.js';
 
 /** Parameters of a REST call: a JSON-like object (nested objects and arrays allowed). */
 export type Params = Record<string, unknown>;
 
-/** The success envelope a portal returns (see API-FACTS §1.3, §1.4). */
-export interface B24Envelope<T = unknown> {
-  result: T;
-  total?: number;
-  next?: number;
-  time?: B24Time;
-}
-
-export interface B24Time {
-  start: number;
-  finish: number;
-  duration: number;
-  processing: number;
-  date_start: string;
-  date_finish: string;
-  operating?: number;
-  operating_reset_at?: number;
-}
+/** The success envelope and its `time` object (API-FACTS §1.3, §1.4) are wire types: engine/wire/, shared with the emulator. */
+export type { B24Envelope, B24Time } from '../wire/index.js';
 
 /** One command of a batch: a method and its params (encoded by the client into query-string form). */
 export interface BatchCommand {
@@ -39,7 +24,7 @@ export interface BatchItemResult<T = unknown> {
   total?: number;
   next?: number;
   /** Present when the command failed: the Bitrix24 error code and description. */
-  error?: { error: string; error_description: string };
+  error?: B24ErrorBody;
 }
 
 export interface BatchOptions {
