@@ -66,6 +66,7 @@ import type {
   BatchCommand,
   BatchItemResult,
   BatchOptions,
+  CallOptions,
   ClientConfig,
   MethodKind,
   Params,
@@ -151,7 +152,11 @@ interface SendMeta {
   idempotent: boolean;
   /** Methods whose execution budget this request spends (a batch: its commands' methods). */
   budgetMethods: string[];
+  /** The calling operation's own listener (CallOptions.onEvent). */
+  onEvent?: Sink;
 }
+
+type Sink = ((event: ClientEvent) => void) | undefined;
 
 /** The REST client. Create with createClient(). */
 export class B24Client implements B24ClientApi {
@@ -265,13 +270,13 @@ export class B24Client implements B24ClientApi {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
-  async call<T = unknown>(method: string, params: Params = {}): Promise<B24Envelope<T>> {
+  async call<T = unknown>(method: string, params: Params = {}, options: CallOptions = {}): Promise<B24Envelope<T>> {
     this.#checkMethod(method);
-    if (method.trim().toLowerCase() === 'batch' && params.cmd !== undefined) return this.#rawBatchCall(params) as Promise<B24Envelope<T>>;
+    if (method.trim().toLowerCase() === 'batch' && params.cmd !== undefined) return this.#rawBatchCall(params, options.onEvent) as Promise<B24Envelope<T>>;
     const kind = callKind(method, params);
     if (this.#o.readOnly && kind === 'write') throw new WriteRefusedError(method);
     const sendParams = this.#withConnector(method, kind, params);
-    return this.#send(method, sendParams, { idempotent: this.#o.isIdempotent(method, params), budgetMethods: [method] }) as Promise<B24Envelope<T>>;
+    return this.#send(method, sendParams, { idempotent: this.#o.isIdempotent(method, params), budgetMethods: [method], onEvent: options.onEvent }) as Promise<B24Envelope<T>>;
   }
 
   async batch(commands: Record<string, BatchCommand> | BatchCommand[], options: BatchOptions = {}): Promise<Record<string, BatchItemResult>> {
@@ -316,7 +321,7 @@ export class B24Client implements B24ClientApi {
       for (const c of toSend) cmd[c.key] = encodeCommand(c.method, this.#withConnector(c.method, callKind(c.method, c.params), c.params));
       let chunkResults: Record<string, BatchItemResult>;
       try {
-        chunkResults = await this.#sendBatch(cmd, toSend, halt);
+        chunkResults = await this.#sendBatch(cmd, toSend, halt, options.onEvent);
       } catch (err) {
         if (err instanceof OutcomeUnknownError) {
           throw new OutcomeUnknownError('batch', { halt: halt ? 1 : 0, cmd }, {
@@ -340,37 +345,37 @@ export class B24Client implements B24ClientApi {
   }
 
   listAll<T = Record<string, unknown>>(method: string, options: ListAllOptions = {}): AsyncIterable<T> {
-    return listAllImpl<T>(this.#listContext(), method, options);
+    return listAllImpl<T>(this.#listContext(options.onEvent), method, options);
   }
 
   /** Like listAll, but chains up to 50 pages per `batch` request (about 2,500 rows a request). */
   listAllBatched<T = Record<string, unknown>>(method: string, options: ListAllBatchedOptions = {}): AsyncIterable<T> {
-    return listAllBatchedImpl<T>(this.#listContext(), method, options);
+    return listAllBatchedImpl<T>(this.#listContext(options.onEvent), method, options);
   }
 
   /** `start`/`next` offset paging, for methods that cannot be ordered and filtered by ID. */
   listPaged<T = Record<string, unknown>>(method: string, options: ListPagedOptions = {}): AsyncIterable<T> {
-    return listPagedImpl<T>(this.#listContext(), method, options);
+    return listPagedImpl<T>(this.#listContext(options.onEvent), method, options);
   }
 
-  #listContext(): ListContext {
+  #listContext(onEvent: Sink): ListContext {
     return {
-      call: (method, params) => this.call(method, params),
+      call: (method, params) => this.call(method, params, { onEvent }),
       rawBatch: async (cmd, methods) => {
         for (const m of methods) if (this.#o.readOnly && methodKind(m) === 'write') throw new WriteRefusedError(m);
         const keyed = Object.keys(cmd).map((key) => ({ key, method: methods[0] as string, params: {} }));
-        return this.#sendBatch(cmd, keyed, false);
+        return this.#sendBatch(cmd, keyed, false, onEvent);
       },
     };
   }
 
-  async #sendBatch(cmd: Record<string, string>, commands: KeyedCommand[], halt: boolean): Promise<Record<string, BatchItemResult>> {
+  async #sendBatch(cmd: Record<string, string>, commands: KeyedCommand[], halt: boolean, onEvent: Sink): Promise<Record<string, BatchItemResult>> {
     const methods = [...new Set(commands.map((c) => c.method))];
     const idempotent = commands.every((c) => this.#o.isIdempotent(c.method, c.params));
-    const env = await this.#send('batch', { halt: halt ? 1 : 0, cmd }, { idempotent, budgetMethods: methods });
+    const env = await this.#send('batch', { halt: halt ? 1 : 0, cmd }, { idempotent, budgetMethods: methods, onEvent });
     this.#stats.batches++;
     this.#stats.commands += commands.length;
-    this.#emit({ type: 'batch', commands: commands.length });
+    this.#emit({ type: 'batch', commands: commands.length }, onEvent);
     for (const c of commands) this.#budget.observe(c.method, commandTime(env.result, c.key) as Partial<B24Time> | undefined);
     const results = readBatchResult(env.result, commands.map((c) => c.key), halt);
     for (const c of commands) {
@@ -384,7 +389,7 @@ export class B24Client implements B24ClientApi {
   }
 
   /** `call('batch', {cmd, halt})` with command strings as the portal takes them: guarded and passed through. */
-  async #rawBatchCall(params: Params): Promise<B24Envelope> {
+  async #rawBatchCall(params: Params, onEvent: Sink): Promise<B24Envelope> {
     const cmd = params.cmd ?? params.CMD;
     if (!cmd || typeof cmd !== 'object') {
       throw new B24RulesError('BATCH_INVALID', "batch params need 'cmd': an object (or array) of 'method?query' strings", { kind: 'user' });
@@ -413,10 +418,10 @@ export class B24Client implements B24ClientApi {
           : value;
     }
     const sendCmd = Array.isArray(cmd) ? Object.values(out) : out;
-    const env = await this.#send('batch', { halt: params.halt ?? params.HALT ?? 0, cmd: sendCmd }, { idempotent, budgetMethods: [...new Set(methods)] });
+    const env = await this.#send('batch', { halt: params.halt ?? params.HALT ?? 0, cmd: sendCmd }, { idempotent, budgetMethods: [...new Set(methods)], onEvent });
     this.#stats.batches++;
     this.#stats.commands += entries.length;
-    this.#emit({ type: 'batch', commands: entries.length });
+    this.#emit({ type: 'batch', commands: entries.length }, onEvent);
     return env;
   }
 
@@ -441,12 +446,15 @@ export class B24Client implements B24ClientApi {
     }
   }
 
-  #emit(event: ClientEvent): void {
-    if (!this.#o.onEvent) return;
-    try {
-      this.#o.onEvent(event);
-    } catch (err) {
-      this.#logger.warn({ error: errorText(err) }, 'client onEvent callback threw');
+  /** To the client's listener, then to the calling operation's own (CallOptions.onEvent). */
+  #emit(event: ClientEvent, onEvent?: Sink): void {
+    for (const listener of [this.#o.onEvent, onEvent]) {
+      if (!listener) continue;
+      try {
+        listener(event);
+      } catch (err) {
+        this.#logger.warn({ error: errorText(err) }, 'client onEvent callback threw');
+      }
     }
   }
 
@@ -463,7 +471,7 @@ export class B24Client implements B24ClientApi {
           const delayMs = this.#backoff(error, attemptNumber);
           const code = (error as B24RulesError).code ?? 'UNKNOWN';
           this.#stats.retries++;
-          this.#emit({ type: 'retry', method, attempt: attemptNumber, delayMs, code });
+          this.#emit({ type: 'retry', method, attempt: attemptNumber, delayMs, code }, meta.onEvent);
           this.#logger.warn({ method, attempt: attemptNumber, delayMs, code, error: errorText(error) }, 'REST call failed; retrying');
           await this.#clock.sleep(delayMs);
         },
@@ -472,7 +480,7 @@ export class B24Client implements B24ClientApi {
       const code = err instanceof B24RulesError ? err.code : 'UNEXPECTED';
       if (err instanceof OutcomeUnknownError) this.#stats.outcomeUnknown++;
       this.#stats.errors++;
-      this.#emit({ type: 'error', method, code });
+      this.#emit({ type: 'error', method, code }, meta.onEvent);
       throw err;
     }
   }
@@ -489,7 +497,7 @@ export class B24Client implements B24ClientApi {
     if (budgetWait > 0) {
       this.#stats.operatingWaits++;
       this.#stats.operatingWaitMs += budgetWait;
-      this.#emit({ type: 'operating-wait', method, ms: budgetWait });
+      this.#emit({ type: 'operating-wait', method, ms: budgetWait }, meta.onEvent);
       this.#logger.debug({ method, ms: budgetWait }, 'holding the method for its execution budget');
       await this.#clock.sleep(budgetWait);
     }
@@ -503,7 +511,7 @@ export class B24Client implements B24ClientApi {
         if (wait > 0) {
           this.#stats.rateLimitWaits++;
           this.#stats.rateLimitWaitMs += wait;
-          this.#emit({ type: 'rate-limit-wait', method, ms: wait });
+          this.#emit({ type: 'rate-limit-wait', method, ms: wait }, meta.onEvent);
           await this.#clock.sleep(wait);
           started = this.#clock.now();
         }
@@ -518,7 +526,7 @@ export class B24Client implements B24ClientApi {
       }
       this.#stats.requests++;
       const ms = this.#clock.now() - started;
-      this.#emit({ type: 'request', method, status: res.status, ms });
+      this.#emit({ type: 'request', method, status: res.status, ms }, meta.onEvent);
       this.#logger.debug({ method, status: res.status, ms }, 'REST call');
       const parsed = parseBody(res.body);
       if (parsed && 'result' in parsed && !('error' in parsed && parsed.error) && res.status < 400) {

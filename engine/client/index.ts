@@ -30,6 +30,7 @@ export type {
   BatchCommand,
   BatchItemResult,
   BatchOptions,
+  CallOptions,
   ListOptions,
   ListShapeOptions,
   MethodKind,

@@ -2,6 +2,7 @@
  * The public surface of the Bitrix24 REST client (engine/client/). Everything
  * the engine, the CLI and dry-run send goes through an object of this shape.
  */
+import type { ClientEvent } from './stats.js';
 import type { B24Envelope, B24ErrorBody } from '../wire/index.js';
 
 /** Parameters of a REST call: a JSON-like object (nested objects and arrays allowed). */
@@ -27,12 +28,23 @@ export interface BatchItemResult<T = unknown> {
   error?: B24ErrorBody;
 }
 
-export interface BatchOptions {
+/**
+ * Options every call takes. `onEvent` hears the ClientEvents of this one call
+ * as they happen (its HTTP requests, retries, waits, batches, failure): the
+ * way a caller counts what its reads cost without redoing the client's
+ * chunking. The client's own `onEvent` option still hears every call.
+ */
+export interface CallOptions {
+  /** Called for each event of this call; an error it throws is logged and ignored. @default undefined */
+  onEvent?: (event: ClientEvent) => void;
+}
+
+export interface BatchOptions extends CallOptions {
   /** Stop at the first failing command. @default false */
   halt?: boolean;
 }
 
-export interface ListOptions {
+export interface ListOptions extends CallOptions {
   filter?: Params;
   select?: string[];
   /** Extra params merged into each page request (e.g. `entityTypeId` for crm.item.list). */
@@ -46,7 +58,7 @@ export type MethodKind = 'read' | 'write';
 
 export interface B24ClientApi {
   /** Call one method. Resolves to the whole envelope; rejects with a B24ApiError (or a subclass). */
-  call<T = unknown>(method: string, params?: Params): Promise<B24Envelope<T>>;
+  call<T = unknown>(method: string, params?: Params, options?: CallOptions): Promise<B24Envelope<T>>;
   /**
    * Send commands as `batch` requests of at most 50 commands each. Keys are kept;
    * `$result[key]` references between commands must stay within one chunk (the

@@ -1,9 +1,10 @@
 /**
  * The tick's reader: every read of a tick goes through it, is asked once
  * (identical method + params share one command) and is sent as `batch`
- * requests of up to 50 commands.
+ * requests of up to 50 commands. What the reads cost is counted from the
+ * client's own events (CallOptions.onEvent), not recomputed here.
  */
-import type { B24ClientApi, BatchItemResult, Params } from '../client/types.js';
+import type { B24ClientApi, BatchItemResult, ClientEvent, Params } from '../client/index.js';
 
 export interface ReadRequest {
   method: string;
@@ -21,9 +22,13 @@ export function readKey(r: ReadRequest): string {
 export class TickReader {
   readonly #client: B24ClientApi;
   readonly #cache = new Map<string, ReadResult>();
-  /** Batch requests sent (each up to 50 commands). */
+  /** HTTP requests the reads cost, as the client reported them (retries and list pages included). */
   requests = 0;
+  /** Distinct read commands asked (cached repeats not counted). */
   commands = 0;
+  readonly #count = (event: ClientEvent): void => {
+    if (event.type === 'request') this.requests++;
+  };
 
   constructor(client: B24ClientApi) {
     this.#client = client;
@@ -42,9 +47,8 @@ export class TickReader {
       keys.forEach((k, i) => {
         cmds[`r${i}`] = todo.get(k)!;
       });
-      this.requests += Math.ceil(keys.length / 50);
       this.commands += keys.length;
-      const res = await this.#client.batch(cmds, { halt: false });
+      const res = await this.#client.batch(cmds, { halt: false, onEvent: this.#count });
       keys.forEach((k, i) => {
         const item: BatchItemResult | undefined = res[`r${i}`];
         if (item?.ok) this.#cache.set(k, { ok: true, result: item.result });
@@ -62,8 +66,7 @@ export class TickReader {
   /** Every row of a list (fast paging), for lists longer than one page. */
   async list(method: string, options: { filter?: Params; select?: string[]; params?: Params; limit: number }): Promise<unknown[]> {
     const rows: unknown[] = [];
-    this.requests += 1;
-    for await (const row of this.#client.listAll(method, options)) {
+    for await (const row of this.#client.listAll(method, { ...options, onEvent: this.#count })) {
       rows.push(row);
       if (rows.length >= options.limit) break;
     }

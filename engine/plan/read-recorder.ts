@@ -2,10 +2,11 @@
  * A client wrapper that notes every record the planning read, so a saved plan
  * carries each record's DATE_MODIFY and a hash of the fields read, and
  * `rules apply --plan` can refuse a plan made on data that changed since. It
- * also counts the HTTP requests the reads cost (for the estimate). It passes
- * calls through unchanged: the write guard stays the wrapped client's.
+ * also counts the HTTP requests the reads cost (for the estimate), from the
+ * wrapped client's own `request` events. It passes calls through unchanged:
+ * the write guard stays the wrapped client's.
  */
-import type { B24ClientApi, B24Envelope, BatchCommand, BatchItemResult, BatchOptions, ListOptions, Params } from '../client/types.js';
+import type { B24ClientApi, B24Envelope, BatchCommand, BatchItemResult, BatchOptions, CallOptions, ClientEvent, ListOptions, Params } from '../client/index.js';
 import { compareIds, hashValue } from './canonical.js';
 import type { PlanRead } from './types.js';
 
@@ -58,13 +59,24 @@ export interface ReadRecorder {
   client: B24ClientApi;
   /** Records read so far, sorted by entity and id. */
   reads(): PlanRead[];
-  /** HTTP requests made through the wrapper (a batch is one; each list page is one). */
+  /** HTTP requests made through the wrapper, as the wrapped client reported them (CallOptions.onEvent `request` events). */
   requests(): number;
 }
 
 export function recordReads(inner: B24ClientApi): ReadRecorder {
   const seen = new Map<string, Row>();
   let requests = 0;
+  /** Counts this call's requests, and still tells the caller's own listener. */
+  const observed = <O extends CallOptions>(options: O | undefined): O => {
+    const theirs = options?.onEvent;
+    return {
+      ...(options as O),
+      onEvent: (event: ClientEvent) => {
+        if (event.type === 'request') requests++;
+        theirs?.(event);
+      },
+    };
+  };
 
   const note = (method: string, params: Params | undefined, result: unknown): void => {
     const entity = entityOfMethod(method, params ?? {});
@@ -78,16 +90,14 @@ export function recordReads(inner: B24ClientApi): ReadRecorder {
   };
 
   const client: B24ClientApi = {
-    async call<T = unknown>(method: string, params?: Params): Promise<B24Envelope<T>> {
-      requests++;
-      const env = await inner.call<T>(method, params);
+    async call<T = unknown>(method: string, params?: Params, options?: CallOptions): Promise<B24Envelope<T>> {
+      const env = await inner.call<T>(method, params, observed(options));
       note(method, params, env.result);
       return env;
     },
     async batch(commands: Record<string, BatchCommand> | BatchCommand[], options?: BatchOptions): Promise<Record<string, BatchItemResult>> {
       const entries = Array.isArray(commands) ? commands.map((c, i) => [String(i), c] as const) : Object.entries(commands);
-      requests += Math.max(1, Math.ceil(entries.length / 50));
-      const out = await inner.batch(commands, options);
+      const out = await inner.batch(commands, observed(options));
       for (const [key, cmd] of entries) {
         const r = out[key];
         if (r?.ok) note(cmd.method, cmd.params, r.result);
@@ -95,15 +105,11 @@ export function recordReads(inner: B24ClientApi): ReadRecorder {
       return out;
     },
     listAll<T = Row>(method: string, options?: ListOptions): AsyncIterable<T> {
-      const source = inner.listAll<T>(method, options);
+      const source = inner.listAll<T>(method, observed(options));
       const params = options?.params ?? {};
       return {
         async *[Symbol.asyncIterator]() {
-          let rows = 0;
-          requests++;
           for await (const row of source) {
-            rows++;
-            if (rows % 50 === 1 && rows > 1) requests++;
             note(method, params, [row]);
             yield row;
           }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { B24ClientApi } from '../../engine/client/types.js';
+import type { B24ClientApi, CallOptions, Params } from '../../engine/client/types.js';
 import { entityOfMethod, recordReads, rowsOfResult } from '../../engine/plan/read-recorder.js';
 
 describe('read recorder', () => {
@@ -16,11 +16,20 @@ describe('read recorder', () => {
   });
 
   it('fingerprints each record read (merging partial reads), counts requests, passes results through', async () => {
+    // Like the real client, the stand-in reports each HTTP request it sends to the call's onEvent.
+    const sent = (method: string, options?: CallOptions) => options?.onEvent?.({ type: 'request', method, status: 200, ms: 1 });
     const inner: B24ClientApi = {
-      call: async <T,>(method: string) => ({ result: (method === 'crm.deal.get' ? { ID: '7', TITLE: 'A', DATE_MODIFY: '2026-11-20T10:00:00+03:00' } : []) as T }),
-      batch: async () => ({ a: { key: 'a', ok: true, result: [{ ID: '7', STAGE_ID: 'NEW' }, { ID: '10', STAGE_ID: 'WON' }] }, b: { key: 'b', ok: false, error: { error: 'X', error_description: 'y' } } }),
-      listAll: <T,>() => ({
+      call: async <T,>(method: string, _params?: Params, options?: CallOptions) => {
+        sent(method, options);
+        return { result: (method === 'crm.deal.get' ? { ID: '7', TITLE: 'A', DATE_MODIFY: '2026-11-20T10:00:00+03:00' } : []) as T };
+      },
+      batch: async (_commands, options) => {
+        sent('batch', options);
+        return { a: { key: 'a', ok: true, result: [{ ID: '7', STAGE_ID: 'NEW' }, { ID: '10', STAGE_ID: 'WON' }] }, b: { key: 'b', ok: false, error: { error: 'X', error_description: 'y' } } };
+      },
+      listAll: <T,>(method: string, options?: CallOptions) => ({
         async *[Symbol.asyncIterator]() {
+          sent(method, options);
           yield { ID: '3', NAME: 'Ann' } as T;
         },
       }),
