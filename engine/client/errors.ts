@@ -3,17 +3,19 @@
  *
  * | class | code(s) | kind | retried by the client |
  * |---|---|---|---|
- * | B24ApiError | `B24_API_ERROR` (400-class portal error), `B24_METHOD_NOT_FOUND`, `B24_SERVER_ERROR` (5xx), `B24_BAD_RESPONSE` | user / operational | 5xx and bad responses only |
+ * | B24ApiError | `B24_API_ERROR` (400-class portal error), `B24_METHOD_NOT_FOUND`, `B24_PORTAL_MOVED` (a redirect), `B24_SERVER_ERROR` (5xx), `B24_BAD_RESPONSE` | user / operational | 5xx and bad responses only |
  * | RateLimitError | `RATE_LIMITED` (503 QUERY_LIMIT_EXCEEDED), `OPERATION_TIME_LIMIT` (429), `OVERLOAD_LIMIT` | operational | yes, except OVERLOAD_LIMIT |
  * | AuthError | `AUTH_FAILED`, `AUTH_REFRESH_FAILED`, `AUTH_INSUFFICIENT_SCOPE`, `AUTH_WRONG_TYPE` | user | expired tokens are refreshed once, never retried otherwise |
  * | NetworkError | `NETWORK_ERROR`, `NETWORK_TIMEOUT` | operational | yes (reads, idempotent writes, and anything never sent) |
  * | OutcomeUnknownError | `OUTCOME_UNKNOWN` | operational | never: the caller checks the portal first |
  * | WriteRefusedError | `WRITE_REFUSED` | user | never: nothing was sent |
  *
+ * Each code's kind, meaning and remedy: engine/error-codes.ts (docs/errors.md).
  * Every message passes through `redact()` (B24RulesError does it), and params
  * carried on an error are deep-redacted, so a webhook code or a token never
  * reaches a log line or a stack trace.
  */
+import { errorKindOf } from '../error-codes.js';
 import { B24RulesError, type ErrorKind } from '../errors.js';
 import { redact, redactValue } from '../redact.js';
 import type { Params } from './types.js';
@@ -31,6 +33,21 @@ export interface B24ApiErrorDetails {
   cause?: unknown;
 }
 
+/** The codes of B24ApiError and its subclasses. */
+export type B24ApiErrorCode =
+  | 'B24_API_ERROR'
+  | 'B24_METHOD_NOT_FOUND'
+  | 'B24_PORTAL_MOVED'
+  | 'B24_SERVER_ERROR'
+  | 'B24_BAD_RESPONSE'
+  | 'RATE_LIMITED'
+  | 'OPERATION_TIME_LIMIT'
+  | 'OVERLOAD_LIMIT'
+  | 'AUTH_FAILED'
+  | 'AUTH_REFRESH_FAILED'
+  | 'AUTH_INSUFFICIENT_SCOPE'
+  | 'AUTH_WRONG_TYPE';
+
 /** A portal answer that is an error envelope `{error, error_description}` (or no envelope at all). */
 export class B24ApiError extends B24RulesError {
   readonly method: string;
@@ -38,10 +55,10 @@ export class B24ApiError extends B24RulesError {
   readonly error: string;
   readonly errorDescription: string;
 
-  constructor(code: string, details: B24ApiErrorDetails, message?: string) {
+  constructor(code: B24ApiErrorCode, details: B24ApiErrorDetails, message?: string) {
     const what = details.error || '(no code)';
     super(code, message ?? `${details.method}: ${what}: ${details.errorDescription || 'no description'} (HTTP ${details.status})`, {
-      kind: details.kind ?? (details.status >= 500 ? 'operational' : 'user'),
+      kind: details.kind ?? errorKindOf(code),
       cause: details.cause,
     });
     this.method = details.method;

@@ -27,7 +27,7 @@ export const DEFAULTS = {
 };
 
 export class ApplyError extends B24RulesError {
-  constructor(code: string, message: string) {
+  constructor(code: 'RULE_NOT_FOUND' | 'RULE_NOT_APPLICABLE' | 'RULE_DISABLED' | 'APPLY_NOT_STORED', message: string) {
     super(code, message, { kind: 'user' });
   }
 }

@@ -27,6 +27,8 @@ export const LOGIC_LIMITS = {
 
 type Path = Array<string | number>;
 
+const REGEX_HINT = 'patterns are limited to a subset that runs in linear time: at most 200 characters, no nested quantifiers, backreferences or lookaround';
+
 /** Whether `v` is an operation (an object with exactly one key), as json-logic defines it. */
 export function isOperation(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1;
@@ -80,11 +82,11 @@ export function compileLogic(expr: unknown, problems?: LogicError[], basePath: P
     const args = rawArgs.map((a, i) => build(a, Array.isArray(raw) ? [...opPath, i] : opPath, depth + 1));
     if (eager) {
       const bad = eager.check?.(rawArgs);
-      if (bad) {
-        const regex = /regular expression/.test(bad);
-        const code = regex ? (/invalid regular/.test(bad) ? 'REGEX_INVALID' : 'REGEX_UNSAFE') : 'LOGIC_ARGUMENTS';
-        const hint = regex ? 'patterns are limited to a subset that runs in linear time: at most 200 characters, no nested quantifiers, backreferences or lookaround' : usage;
-        report(new LogicError(code, `'${op}': ${bad}`, { path: opPath, hint }));
+      if (bad instanceof LogicError) {
+        const regex = bad.code === 'REGEX_UNSAFE' || bad.code === 'REGEX_INVALID';
+        report(new LogicError(bad.code, `'${op}': ${bad.message}`, { path: opPath, hint: regex ? REGEX_HINT : (bad.hint ?? usage) }));
+      } else if (bad) {
+        report(new LogicError('LOGIC_ARGUMENTS', `'${op}': ${bad}`, { path: opPath, hint: usage }));
       }
       const fn = eager.fn;
       return {
@@ -154,7 +156,7 @@ function lazyEvaluator(op: string, args: LogicNode[]): LogicNode['evaluate'] {
           case 'some':
             return Array.isArray(list) && list.some((x) => truthy(each(x)));
           default:
-            throw new LogicError('LOGIC_INVALID', `no evaluator for '${op}'`, { kind: 'bug' });
+            throw new LogicError('LOGIC_NO_EVALUATOR', `no evaluator for '${op}'`, { kind: 'bug' });
         }
       };
     }

@@ -7,15 +7,17 @@ export type LogicErrorCode =
   | 'LOGIC_INVALID'
   | 'REGEX_UNSAFE'
   | 'REGEX_INVALID'
-  | 'LOGIC_NO_CLOCK';
+  | 'LOGIC_NO_CLOCK'
+  | 'LOGIC_NO_EVALUATOR';
 
 /** A json-logic problem; `path` is where in the expression (keys and array indexes). */
 export class LogicError extends B24RulesError {
+  declare readonly code: LogicErrorCode;
   readonly path: Array<string | number>;
   readonly hint?: string;
 
   constructor(code: LogicErrorCode, message: string, options: { path?: Array<string | number>; hint?: string; kind?: ErrorKind } = {}) {
-    super(code, message, { kind: options.kind ?? 'user' });
+    super(code, message, { kind: options.kind });
     this.path = options.path ?? [];
     if (options.hint !== undefined) this.hint = options.hint;
   }

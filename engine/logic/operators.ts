@@ -25,8 +25,8 @@ export interface OperatorDef {
   arity: [number, number];
   /** One-line usage for messages. */
   usage: string;
-  /** Compile-time check of literal arguments; returns a message when wrong. */
-  check?(args: unknown[]): string | undefined;
+  /** Compile-time check of literal arguments: a message (LOGIC_ARGUMENTS) or the LogicError to report when wrong. */
+  check?(args: unknown[]): string | LogicError | undefined;
 }
 
 /** json-logic truthiness: an empty array is false. */
@@ -201,7 +201,8 @@ const custom: Record<string, OperatorDef> = {
         safeRegExp(pattern, typeof flags === 'string' ? flags : '');
         return undefined;
       } catch (err) {
-        return (err as Error).message;
+        if (err instanceof LogicError) return err;
+        throw err;
       }
     },
   },

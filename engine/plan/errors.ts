@@ -6,8 +6,7 @@ export class InputFileError extends B24RulesError {
   readonly file: string;
   readonly line?: number;
 
-  /** `code`: EVENTS_INVALID, FIXTURES_INVALID, RULE_TEST_INVALID, PLAN_FILE_INVALID. */
-  constructor(code: string, file: string, line: number | undefined, message: string, options: B24RulesErrorOptions = {}) {
+  constructor(code: 'EVENTS_INVALID' | 'FIXTURES_INVALID' | 'RULE_TEST_INVALID' | 'PLAN_FILE_INVALID', file: string, line: number | undefined, message: string, options: B24RulesErrorOptions = {}) {
     super(code, `${file}${line ? `:${line}` : ''}: ${message}`, { kind: 'user', ...options });
     this.file = file;
     if (line !== undefined) this.line = line;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { clearSecrets, redact, redactValue, registerSecret } from '../../engine/redact.js';
-import { B24RulesError } from '../../engine/errors.js';
+import { B24RulesError, type ErrorCode } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
 
 afterEach(() => clearSecrets());
@@ -37,7 +37,7 @@ describe('redact', () => {
 describe('B24RulesError', () => {
   it('redacts its message and serialises without secrets', () => {
     registerSecret('client-secret-value');
-    const err = new B24RulesError('X', 'bad call to https://h/rest/1/abcdef12/m with client-secret-value', { kind: 'operational' });
+    const err = new B24RulesError('X' as ErrorCode, 'bad call to https://h/rest/1/abcdef12/m with client-secret-value', { kind: 'operational' });
     expect(err.message).not.toContain('abcdef12');
     expect(err.message).not.toContain('client-secret-value');
     expect(err.toJSON()).toMatchObject({ code: 'X', kind: 'operational' });
