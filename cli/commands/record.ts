@@ -1,7 +1,7 @@
 /** `rules record`: capture offline events and the records they name from a portal into a fixtures file. */
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { createClient, loadConfig } from '../../engine/client/index.js';
+import { B24ApiError, createClient, loadConfig } from '../../engine/client/index.js';
 import { redact } from '../../engine/redact.js';
 import { recordIncident } from '../../engine/testing/record.js';
 import { intOption, parse } from '../args.js';
@@ -44,9 +44,8 @@ const command: Command = {
           ...(values['auth-connector'] ? { authConnector: values['auth-connector'] } : {}),
         });
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'AUTH_WRONG_TYPE' || /WRONG_AUTH_TYPE|ACCESS_DENIED/.test((err as Error).message)) {
-          process.stderr.write(`rules record: ${(err as Error).message}\nThe offline event queue can only be read by an application (B24_AUTH_MODE=oauth) acting as an administrator; an incoming webhook cannot read it.\n`);
+        if (err instanceof B24ApiError && (err.code === 'AUTH_WRONG_TYPE' || err.error === 'ACCESS_DENIED')) {
+          process.stderr.write(`rules record: ${err.message}\nThe offline event queue can only be read by an application (B24_AUTH_MODE=oauth) acting as an administrator; an incoming webhook cannot read it.\n`);
           return EXIT.ERROR;
         }
         throw err;

@@ -148,6 +148,16 @@ describe('compilation', () => {
     expect(problems[3]?.message).toContain('unit must be one of minutes, hours, days');
   });
 
+  it("takes a literal argument's problem code from the check's own error, not from its message", () => {
+    const problems: LogicError[] = [];
+    compileLogic({ and: [{ matches: ['x', '('] }, { matches: ['x', '(a+)+'] }, { phone_e164: ['x', 'ZZ'] }] }, problems);
+    expect(problems.map((p) => p.code)).toEqual(['REGEX_INVALID', 'REGEX_UNSAFE', 'LOGIC_ARGUMENTS']);
+    expect(problems.map((p) => p.kind)).toEqual(['user', 'user', 'user']);
+    expect(problems[0]?.hint).toContain('linear time');
+    expect(problems[1]?.message).toMatch(/^'matches': regular expression refused: nested quantifiers/);
+    expect(problems[2]?.hint).toContain('phone_e164');
+  });
+
   it('var reads own properties only', () => {
     expect(ev({ var: 'deal.constructor' }, { deal: {} })).toBeNull();
     expect(ev({ var: 'deal.__proto__' }, { deal: {} })).toBeNull();

@@ -127,6 +127,17 @@ describe('rules record', () => {
     expect(r.stderr).toContain('can only be read by an application (B24_AUTH_MODE=oauth)');
   });
 
+  it('as an app user who is not an administrator: exit 1 explaining that the queue needs an administrator', async () => {
+    const notAdmin = emulator.issueTokens(9);
+    const r = await runCli(['record', '--out', join(tmp, 'never.yaml')], {
+      env: { ...oauthEnv(), B24_ACCESS_TOKEN: notAdmin.access_token, B24_REFRESH_TOKEN: notAdmin.refresh_token, B24_TOKEN_FILE: join(tmp, 'tokens-not-admin.json') },
+      cwd: tmp,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ACCESS_DENIED');
+    expect(r.stderr).toContain('acting as an administrator');
+  });
+
   it('knows which record each event names', () => {
     expect(recordOfEvent('ONCRMDEALUPDATE', { FIELDS: { ID: '5' } })).toEqual({ key: 'deals', id: '5', command: { method: 'crm.deal.get', params: { id: '5' } } });
     expect(recordOfEvent('ONTASKUPDATE', { FIELDS_BEFORE: { ID: 7 }, FIELDS_AFTER: { ID: 7 } })).toMatchObject({ key: 'tasks', command: { method: 'tasks.task.get', params: { taskId: '7' } } });
