@@ -201,8 +201,8 @@ export function parseSource(text: string, file: string): ParsedSource {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const p = e.linePos?.[0] ?? pos(e.pos[0]);
-        // The yaml package turns its own stack overflow on absurd nesting into a document error.
-        if (/Maximum call stack/i.test(e.message)) {
+        // The yaml package turns its own stack overflow on absurd nesting into a RESOURCE_EXHAUSTION document error.
+        if (e.code === 'RESOURCE_EXHAUSTION') {
           diagnostics.push({ severity: 'error', code: 'NESTING_TOO_DEEP', message: 'the YAML is nested too deeply to read', file, line: p.line, col: p.col, hint: `keep nesting under ${DEFAULTS.maxDepth} levels` });
           break;
         }

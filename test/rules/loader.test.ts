@@ -253,6 +253,12 @@ describe('hostile input', () => {
     expect(r.diagnostics).toMatchObject([{ code: 'NESTING_TOO_DEEP', line: 67 }]);
   });
 
+  it('block sequences nested beyond what the parser can recurse into are refused as too deep', () => {
+    const r = loadRuleSource(`id: deep\nlet:\n  x:\n    ${'- '.repeat(5000)}x\n`, 'deep.yaml');
+    expect(r.rules).toEqual([]);
+    expect(r.diagnostics).toMatchObject([{ code: 'NESTING_TOO_DEEP', message: 'the YAML is nested too deeply to read', line: 4 }]);
+  });
+
   it('brackets inside quoted strings and comments do not count as nesting', () => {
     const deep = '['.repeat(100);
     const r = loadRuleSource(`# ${deep}\nid: q\ndescription: "${deep}"\ntrigger: { manual: {} }\nlet:\n  s: '${deep}'\nactions: [ { stop: {} } ]\n`, 'q.yaml');
