@@ -1,4 +1,5 @@
 /** Loose value comparison between what a rule wants and what the portal returned (the portal answers numbers as strings, Y/N for booleans). */
+import { canonicalJson } from '../canonical-json.js';
 
 function norm(v: unknown): unknown {
   if (v === null || v === undefined) return '';
@@ -8,7 +9,7 @@ function norm(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(norm);
   if (typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) out[k] = norm((v as Record<string, unknown>)[k]);
+    for (const [k, x] of Object.entries(v as object)) out[k] = norm(x);
     return out;
   }
   return String(v);
@@ -24,5 +25,5 @@ export function sameValue(current: unknown, wanted: unknown): boolean {
     const nb = Number(b);
     return a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb) && na === nb;
   }
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }

@@ -1,5 +1,5 @@
 /** Short human descriptions shared by the text, GitHub and Markdown renderers. */
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { PlanCall, PlanDocument, PlanFiring } from './types.js';
 
 /** A value as it appears in a plan: JSON (strings quoted), `(unset)` for undefined. */

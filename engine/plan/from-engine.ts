@@ -7,7 +7,8 @@
 import { isAbsolute, relative } from 'node:path';
 import { methodKind } from '../client/index.js';
 import type { Plan } from '../pipeline/types.js';
-import { compareIds, sortKeys } from './canonical.js';
+import { sortKeys } from '../canonical-json.js';
+import { compareIds } from './canonical.js';
 import { estimate } from './estimate.js';
 import { PLAN_FORMAT_VERSION, type PlanCall, type PlanDocument, type PlanFiring, type PlanRead, type RatePlan } from './types.js';
 

@@ -13,6 +13,7 @@ export { recordReads, entityOfMethod, rowsOfResult, dateModifyOf, fingerprint, t
 export { parseEvents, readEventsFile, eventItems, scheduleItem, scheduleItemsAt, scheduleTickAt, formItem, manualItem, parseAt, type EventInput } from './inputs.js';
 export { openStateCopy, type StateCopy } from './state-copy.js';
 export { applyPlanCommand, notApplicable } from './apply-plan.js';
-export { canonicalJson, sortKeys, hashValue, compareIds } from './canonical.js';
+export { canonicalJson, sortKeys } from '../canonical-json.js';
+export { hashValue, compareIds } from './canonical.js';
 export { InputFileError, PlanStaleError } from './errors.js';
 export * from './types.js';

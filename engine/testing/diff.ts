@@ -1,5 +1,5 @@
 /** Readable explanations of why planned calls differ from the expected ones. */
-import { canonicalJson } from '../plan/canonical.js';
+import { canonicalJson } from '../canonical-json.js';
 import { callMismatches } from './match.js';
 import type { ExpectedCall } from './types.js';
 
