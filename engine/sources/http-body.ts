@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { canonicalSha256 } from '../canonical-json.js';
 import { B24RulesError } from '../errors.js';
 
 /** The request body could not be read or parsed; `status` is what to answer. */
@@ -121,18 +122,7 @@ export function safeEqual(given: string, expected: string): boolean {
 
 /** Stable sha256 of a JSON value (keys sorted), for idempotency keys. */
 export function stableHash(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('hex').slice(0, 32);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+  return canonicalSha256(value).slice(0, 32);
 }
 
 export function sendJson(res: import('node:http').ServerResponse, status: number, body: unknown): void {
