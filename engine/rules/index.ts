@@ -1,4 +1,5 @@
 /** Rule loading: files → validated, compiled rules plus diagnostics (docs/rule-format.md). */
+import { canonicalJson } from '../canonical-json.js';
 import { actionKind, isWriteAction } from './action-kind.js';
 import { defaultCatalog, indexCatalog, isReadMethod, type CatalogIndex, type CatalogMethod, type MethodCatalog } from './catalog.js';
 import { compileRule } from './compile-rule.js';
@@ -7,7 +8,7 @@ import { eventEntity } from './event-entity.js';
 import { DIAGNOSTICS_FORMAT_VERSION, DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, type DiagnosticsFormat } from './format-diagnostics.js';
 import { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
 import { listRuleFiles, loadRuleSource, loadRules, type LoadOptions } from './load-rules.js';
-import { canonicalJson, ruleHash } from './rule-hash.js';
+import { ruleHash } from './rule-hash.js';
 import type { CompileContext } from './rule-checker.js';
 import { RULE_SCHEMA, ruleSchemas, ruleValidator, schemaValidator, validateRuleDocument } from './schema.js';
 import type * as Types from './types.js';
