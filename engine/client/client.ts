@@ -469,7 +469,7 @@ export class B24Client implements B24ClientApi {
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (retriesLeft <= 0 || !retryable(error)) return;
           const delayMs = this.#backoff(error, attemptNumber);
-          const code = (error as B24RulesError).code ?? 'UNKNOWN';
+          const code = error instanceof B24RulesError ? error.code : 'UNEXPECTED';
           this.#stats.retries++;
           this.#emit({ type: 'retry', method, attempt: attemptNumber, delayMs, code }, meta.onEvent);
           this.#logger.warn({ method, attempt: attemptNumber, delayMs, code, error: errorText(error) }, 'REST call failed; retrying');
