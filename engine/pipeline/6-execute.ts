@@ -9,6 +9,7 @@
  * is back.
  */
 import { chunk, NetworkError, WriteRefusedError } from '../client/index.js';
+import { B24RulesError } from '../errors.js';
 import type { B24ClientApi, BatchCommand } from '../client/types.js';
 import type { RecordCache } from '../facts/loader.js';
 import type { Logger } from '../logger.js';
@@ -89,7 +90,8 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
           deps.stats.effectsDone += 1;
           deps.onDone(e, item.result);
         } else {
-          const code = item?.error ? item.error.error || 'ERROR' : 'BATCH_NO_RESULT';
+          // The portal's own code when it gives one (legacy CRM methods often answer a 400 with an empty one).
+          const code = item?.error ? item.error.error || 'EFFECT_FAILED' : 'BATCH_NO_RESULT';
           const message = item?.error ? `${code}: ${item.error.error_description}` : 'no answer for this command in the batch response';
           deps.store.effects.markFailed(e.id, { code, message });
           deps.stats.effectsFailed += 1;
@@ -98,7 +100,7 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
     });
   }
   if (http.length) {
-    if (!deps.http) throw new Error('an http action needs a fetch function (createEngine({ http }))');
+    if (!deps.http) throw new B24RulesError('UNEXPECTED', 'an http action needs a fetch function (createEngine({ http }))', { kind: 'bug' });
     const queue = [...http];
     const worker = async () => {
       for (let e = queue.shift(); e; e = queue.shift()) await sendHttp(e, deps, report);
