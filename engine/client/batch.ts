@@ -2,7 +2,8 @@
  * The pieces of `batch` that do not touch the network: normalising commands,
  * splitting them into chunks of at most 50, `$result[key][...]` references
  * (found, and resolved client-side when the referenced command ran in an
- * earlier chunk, the way the portal resolves them: API-FACTS §3.1), and reading
+ * earlier chunk, the way the portal resolves them: API-FACTS §3.1), what each
+ * chunk sends and what a failure before it means (halt, a failed reference), and reading
  * each command's outcome out of `result`, `result_error`, `result_total` and
  * `result_next` (any of which may be `[]`, PHP's empty array).
  */
@@ -113,6 +114,63 @@ function toNumber(v: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** Where a batch() stands between its requests. */
+export interface BatchProgress {
+  /** Each command's outcome so far, by key. */
+  results: Record<string, BatchItemResult>;
+  /** The results of the commands that succeeded, for references from later chunks. */
+  succeeded: Map<string, unknown>;
+  /** A command failed (or could not be sent) and halt is set: the rest do not run. */
+  halted: boolean;
+}
+
+/** A fresh BatchProgress. */
+export function startBatch(): BatchProgress {
+  return { results: {}, succeeded: new Map(), halted: false };
+}
+
+/**
+ * The commands of one chunk to send, with their references to commands of
+ * earlier chunks resolved. A command whose reference cannot be resolved gets
+ * BATCH_REFERENCE_FAILED (and halts the rest when `halt`); a command after a
+ * halt gets BATCH_HALTED. `keys` are all the batch's command keys.
+ */
+export function chunkToSend(group: readonly KeyedCommand[], keys: ReadonlySet<string>, halt: boolean, progress: BatchProgress): KeyedCommand[] {
+  const inGroup = new Set(group.map((c) => c.key));
+  const toSend: KeyedCommand[] = [];
+  for (const c of group) {
+    if (progress.halted) {
+      progress.results[c.key] = notRun(c.key, 'BATCH_HALTED', 'not run: an earlier command failed and halt was set');
+      continue;
+    }
+    const earlier = [...referencedKeys(c.params)].filter((k) => !inGroup.has(k) && keys.has(k));
+    if (earlier.length === 0) {
+      toSend.push(c);
+      continue;
+    }
+    const known = new Map([...progress.succeeded].filter(([k]) => earlier.includes(k)));
+    const failedRef = earlier.find((k) => !known.has(k));
+    const resolved = resolveReferences(c.params, known);
+    if (failedRef !== undefined || resolved.unresolved !== undefined) {
+      progress.results[c.key] = notRun(c.key, 'BATCH_REFERENCE_FAILED', `not run: it references ${failedRef !== undefined ? `command '${failedRef}', which failed or did not run` : `${resolved.unresolved}, which is not in that command's result`}`);
+      if (halt) progress.halted = true;
+      continue;
+    }
+    toSend.push({ ...c, params: resolved.params });
+  }
+  return toSend;
+}
+
+/** Record the outcomes of a chunk's commands; a failure halts the rest when `halt`. */
+export function recordChunk(sent: readonly KeyedCommand[], chunkResults: Record<string, BatchItemResult>, halt: boolean, progress: BatchProgress): void {
+  for (const c of sent) {
+    const r = chunkResults[c.key] as BatchItemResult;
+    progress.results[c.key] = r;
+    if (r.ok) progress.succeeded.set(c.key, r.result);
+    else if (halt) progress.halted = true;
+  }
+}
+
 /** Per-command outcome of one batch answer. A key in neither `result` nor `result_error` did not run (halt). */
 export function readBatchResult(result: unknown, keys: string[], halt: boolean): Record<string, BatchItemResult> {
   const r = (result ?? {}) as Record<string, unknown>;
@@ -146,6 +204,7 @@ export function readBatchResult(result: unknown, keys: string[], halt: boolean):
   return out;
 }
 
+/** The outcome of a command that was not sent. */
 export function notRun(key: string, error: string, description: string): BatchItemResult {
   return { key, ok: false, error: { error, error_description: description } };
 }

@@ -3,7 +3,8 @@
  * method classifier (read/write, safe to re-send) and the one batch limit and
  * chunker. The clock is engine/clock.ts.
  */
-export { B24Client, createClient, DEFAULTS, type ClientOptions } from './client.js';
+export { B24Client, createClient } from './client.js';
+export { DEFAULTS, type ClientOptions } from './options.js';
 export { loadConfig } from '../config.js';
 export { methodKind, verbKind, callKind, isCreateMethod, isIdempotentMethod, isIdempotentCall, isKnownMethod } from './method-kind.js';
 export {

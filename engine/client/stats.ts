@@ -1,4 +1,10 @@
-/** Counters the daemon's /metrics reads, and the events the client reports as they happen. */
+/**
+ * Counters the daemon's /metrics reads, and the events the client reports as
+ * they happen: to the client's listener (ClientOptions.onEvent) and to the
+ * calling operation's own (CallOptions.onEvent).
+ */
+import type { Logger } from '../logger.js';
+import { errorText } from './errors.js';
 
 export interface ClientStats {
   /** HTTP requests answered by the portal (including refused ones). */
@@ -35,6 +41,34 @@ export type ClientEvent =
   | { type: 'batch'; commands: number }
   | { type: 'error'; method: string; code: string };
 
+/** A listener of ClientEvents. */
+export type EventListener = (event: ClientEvent) => void;
+
+/** The counters of one client and the fan-out of its events. */
+export class Telemetry {
+  readonly stats: ClientStats = emptyStats();
+  readonly #listener: EventListener | undefined;
+  readonly #logger: Logger;
+
+  constructor(listener: EventListener | undefined, logger: Logger) {
+    this.#listener = listener;
+    this.#logger = logger;
+  }
+
+  /** To the client's listener, then to the calling operation's own; a listener that throws is logged, never fails the call. */
+  emit(event: ClientEvent, own?: EventListener): void {
+    for (const listener of [this.#listener, own]) {
+      if (!listener) continue;
+      try {
+        listener(event);
+      } catch (err) {
+        this.#logger.warn({ error: errorText(err) }, 'client onEvent callback threw');
+      }
+    }
+  }
+}
+
+/** All counters at zero. */
 export function emptyStats(): ClientStats {
   return {
     requests: 0,
