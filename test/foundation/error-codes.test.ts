@@ -138,7 +138,7 @@ describe('docs/errors.md', () => {
 
   it("lists every Bitrix24 code the client treats specially", () => {
     const portal = docTable("Bitrix24's codes").join('\n');
-    const client = readFileSync(join(PACKAGE_ROOT, 'engine', 'client', 'client.ts'), 'utf8');
+    const client = readFileSync(join(PACKAGE_ROOT, 'engine', 'client', 'answer-errors.ts'), 'utf8');
     const cases = [...client.matchAll(/case '([A-Za-z_]+)':/g)].map((m) => m[1]!);
     expect(cases.length).toBeGreaterThan(5);
     for (const code of [...cases, 'expired_token', 'invalid_token', 'ACCESS_DENIED', 'NOT_FOUND']) expect(portal, code).toContain(`\`${code}\``);
