@@ -1,15 +1,11 @@
 /** `rules apply RULE`: run a manual or bulk rule now (plan first; write only with --yes). */
 import { resolve } from 'node:path';
 import { loadConfig, readEnvironment } from '../../engine/config.js';
-import { executeApply, findApplicableRule, planApply } from '../../engine/daemon/apply-rule.js';
-import { formatRuns } from '../../engine/daemon/journal-format.js';
-import { DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
+import { DEFAULT_STATE_PATH, executeApply, findApplicableRule, formatRuns, planApply } from '../../engine/daemon/index.js';
 import { UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
-import { isRatePlan } from '../../engine/plan/estimate.js';
-import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
-import type { PlanFormat } from '../../engine/plan/types.js';
-import { loadRules } from '../../engine/rules/index.js';
+import { applyPlanCommand, isRatePlan, PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/plan/index.js';
+import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -69,7 +65,6 @@ const command: Command = {
     });
     if (values.plan !== undefined) {
       if (positionals.length > 0) throw new UsageError('--plan carries out a saved plan; give no RULE with it');
-      const { applyPlanCommand } = await import('../../engine/plan/apply-plan.js');
       return applyPlanCommand(values.plan);
     }
     const [ruleId, ...extra] = positionals;
@@ -85,7 +80,7 @@ const command: Command = {
     const loaded = await loadRules(paths);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
-      for (const d of errors) process.stderr.write(`${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}\n`);
+      process.stderr.write(formatDiagnostics(errors, 'text'));
       process.stderr.write(`rules apply: ${errors.length} error(s) in the rules; fix them first (rules validate shows the same).\n`);
       return EXIT.ERROR;
     }

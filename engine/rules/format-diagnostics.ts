@@ -1,10 +1,12 @@
 /**
  * Diagnostics for people and machines: `text` (file:line:col: error CODE
  * [rule] message, then the hint), `json` (versioned document) and `github`
- * (workflow commands that annotate the pull request). Messages pass through
- * redact() in case a rule carries a secret literally.
+ * (workflow commands that annotate the pull request). This is the one
+ * formatter of diagnostics (the CLI, the daemon's refusals and its reload log
+ * use it), and everything it prints passes through redact(), in case a rule
+ * carries a secret literally.
  */
-import { redact } from '../redact.js';
+import { redact, redactValue } from '../redact.js';
 import type { Diagnostic, LoadResult } from './types.js';
 
 export type DiagnosticsFormat = 'text' | 'json' | 'github';
@@ -14,16 +16,18 @@ export const DIAGNOSTICS_FORMATS: readonly DiagnosticsFormat[] = ['text', 'json'
 export const DIAGNOSTICS_FORMAT_VERSION = 1;
 
 function text(d: Diagnostic): string {
-  const head = `${d.file}:${d.line}:${d.col}: ${d.severity} ${d.code}${d.ruleId ? ` [${d.ruleId}]` : ''} ${redact(d.message)}`;
-  return d.hint ? `${head}\n  hint: ${redact(d.hint)}` : head;
+  const head = `${d.file}:${d.line}:${d.col}: ${d.severity} ${d.code}${d.ruleId ? ` [${d.ruleId}]` : ''} ${d.message}`;
+  return redact(d.hint ? `${head}\n  hint: ${d.hint}` : head);
 }
 
 const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 function github(d: Diagnostic): string {
-  const props = [`file=${escapeProperty(d.file)}`, `line=${d.line}`, `col=${d.col}`, `title=${escapeProperty(d.ruleId ? `${d.code} [${d.ruleId}]` : d.code)}`].join(',');
-  const message = d.hint ? `${redact(d.message)}\nhint: ${redact(d.hint)}` : redact(d.message);
+  // Redacted before escaping, so a secret is found as it was written.
+  const title = redact(d.ruleId ? `${d.code} [${d.ruleId}]` : d.code);
+  const props = [`file=${escapeProperty(redact(d.file))}`, `line=${d.line}`, `col=${d.col}`, `title=${escapeProperty(title)}`].join(',');
+  const message = redact(d.hint ? `${d.message}\nhint: ${d.hint}` : d.message);
   return `::${d.severity === 'warning' ? 'warning' : 'error'} ${props}::${escapeData(message)}`;
 }
 
@@ -32,7 +36,7 @@ export function formatDiagnostics(diagnostics: Diagnostic[], format: Diagnostics
   if (format === 'json') {
     const doc: Record<string, unknown> = {
       format_version: DIAGNOSTICS_FORMAT_VERSION,
-      diagnostics: diagnostics.map((d) => ({ ...d, message: redact(d.message), ...(d.hint ? { hint: redact(d.hint) } : {}) })),
+      diagnostics: diagnostics.map((d) => redactValue(d)),
     };
     if (result) {
       doc.files = result.files;
