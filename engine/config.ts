@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './redact.js';
-import type { ClientConfig, PortalPlan } from './client/types.js';
+import type { ClientConfig, PortalPlan } from './client/index.js';
 import { parseDotenv } from './config/dotenv.js';
 
 /** Defaults of the configuration. */
@@ -24,7 +24,19 @@ export const DEFAULTS = {
   plan: 'standard' as PortalPlan,
   /** @default '.env' */
   envFile: '.env',
+  /** The `auth_connector` key (B24_AUTH_CONNECTOR) of the daemon and `rules apply` in OAuth mode. @default 'b24rules' */
+  authConnector: 'b24rules',
 } as const;
+
+/**
+ * The connector the daemon and `rules apply` give the client (which adds it to
+ * writes) and the offline source: OAuth only, as webhook auth has none;
+ * `value` (B24_AUTH_CONNECTOR) when set, else the default.
+ */
+export function authConnectorFor(config: ClientConfig, value?: string): string | undefined {
+  if (config.auth.mode !== 'oauth') return undefined;
+  return value !== undefined && value.trim() !== '' ? value.trim() : DEFAULTS.authConnector;
+}
 
 const SECRET_VARS = ['B24_WEBHOOK_CODE', 'B24_ACCESS_TOKEN', 'B24_REFRESH_TOKEN', 'B24_CLIENT_SECRET', 'B24_WEBHOOK_URL'] as const;
 

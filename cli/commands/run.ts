@@ -1,13 +1,11 @@
 /** `rules run`: the daemon. */
 import { resolve } from 'node:path';
-import { loadConfig, readEnvironment } from '../../engine/config.js';
-import { createDaemon, DEFAULTS } from '../../engine/daemon/daemon.js';
-import { runUntilSignalled } from '../../engine/daemon/signals.js';
-import { DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
+import { DEFAULTS as CONFIG_DEFAULTS, loadConfig, readEnvironment } from '../../engine/config.js';
+import { createDaemon, DAEMON_DEFAULTS as DEFAULTS, DEFAULT_STATE_PATH, runUntilSignalled } from '../../engine/daemon/index.js';
 import { createLogger } from '../../engine/logger.js';
 import { UsageError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
-import { parseListen } from '../../engine/status/server.js';
+import { parseListen } from '../../engine/status/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
 
@@ -23,7 +21,7 @@ Run the rules: the daemon. Work comes from
 
 PATHS are rule files or directories (default ./rules). The connection comes
 from the environment or .env, as for 'rules call' (B24_DOMAIN, B24_AUTH_MODE,
-B24_WEBHOOK_URL or the OAuth variables; B24_AUTH_CONNECTOR, default b24rules).
+B24_WEBHOOK_URL or the OAuth variables; B24_AUTH_CONNECTOR, default ${CONFIG_DEFAULTS.authConnector}).
 
 Options:
   --state PATH         state file (default ${DEFAULT_STATE_PATH})
