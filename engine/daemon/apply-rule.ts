@@ -6,24 +6,22 @@
  * executed rule carries the guard as its `foreach.max_records`, so rows that
  * appeared between plan and run cannot make it touch more.
  */
+import { systemClock, type Clock } from '../clock.js';
+import { authConnectorFor } from '../config.js';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createClient } from '../client/index.js';
-import type { ClientConfig } from '../client/types.js';
+import { createClient, type ClientConfig } from '../client/index.js';
 import { createEngine } from '../pipeline/index.js';
-import { dryRun } from '../plan/dry-run.js';
-import type { PlanDocument, RatePlan } from '../plan/types.js';
-import type { CompiledRule } from '../rules/types.js';
-import { createManualSource } from '../sources/manual.js';
-import { realClock, type SourceContext } from '../sources/types.js';
-import { openStateStore, type RunRecord } from '../store/index.js';
-import type { InboxItemInput } from '../store/types.js';
+import { dryRun, type PlanDocument, type RatePlan } from '../plan/index.js';
+import type { CompiledRule } from '../rules/index.js';
+import { manualPlugin } from '../sources/index.js';
+import { openStateStore, type InboxItemInput, type RunRecord } from '../store/index.js';
 
 export const DEFAULTS = {
   /** Longest time `executeApply` drives the engine before giving up (the work stays in the inbox). @default 10 min */
   timeoutMs: 10 * 60_000,
-  /** @default 'b24rules' */
-  authConnector: 'b24rules',
+  /** Wait between engine ticks while nothing moved. @default 200 ms */
+  idleWaitMs: 200,
 };
 
 export class ApplyError extends B24RulesError {
@@ -113,43 +111,58 @@ export async function executeApply(options: {
   statePath: string;
   logger: Logger;
   env?: Record<string, string | undefined>;
+  /** OAuth: the connector key. @default CONFIG_DEFAULTS.authConnector (engine/config.ts) */
   authConnector?: string;
   timeoutMs?: number;
+  /** The one clock of the apply: state store, client, engine and the wait. @default systemClock */
+  clock?: Clock;
 }): Promise<ExecuteApplyResult> {
   const { rule, params, maxRecords } = options.target;
-  const oauth = options.config.auth.mode === 'oauth';
-  const connector = oauth ? (options.authConnector ?? DEFAULTS.authConnector) : undefined;
-  const store = openStateStore(options.statePath);
-  const client = createClient(options.config, { logger: options.logger.child({ component: 'client' }), ...(connector ? { authConnector: connector } : {}) });
+  const clock = options.clock ?? systemClock;
+  const connector = authConnectorFor(options.config, options.authConnector);
+  const env = options.env ?? process.env;
+  const store = openStateStore(options.statePath, { now: () => clock.now() });
+  const client = createClient(options.config, { clock, logger: options.logger.child({ component: 'client' }), ...(connector ? { authConnector: connector } : {}) });
   try {
     const engine = createEngine({
       store,
       client,
       rules: [guarded(rule, maxRecords)],
+      clock: () => clock.now(),
       logger: options.logger.child({ component: 'engine' }),
       mode: 'run',
-      options: { env: options.env ?? process.env },
+      options: { env },
     });
-    const ctx: SourceContext = { inbox: store.inbox, logger: options.logger, clock: realClock };
-    const item = applyItem(rule, params, Date.now());
-    if (item.source === 'manual') createManualSource(ctx).submit(rule.id, params, { key: item.key });
+    const manual = await manualPlugin.attach({
+      inbox: store.inbox,
+      logger: options.logger,
+      clock,
+      setup: { authMode: options.config.auth.mode, ...(connector ? { authConnector: connector } : {}), env },
+      rules: [rule],
+      client,
+      schedules: store.schedules,
+      attached: () => undefined,
+    });
+    const item = applyItem(rule, params, clock.now());
+    if (item.source === 'manual') manual.submit(rule.id, params, { key: item.key });
     else store.inbox.add([item]);
     const stored = store.inbox.list({ source: item.source, limit: 20 }).find((i) => i.key === item.key);
     if (!stored) throw new ApplyError('APPLY_NOT_STORED', `the run of ${rule.id} was not stored in ${options.statePath}`);
-    const deadline = Date.now() + (options.timeoutMs ?? DEFAULTS.timeoutMs);
+    const deadline = clock.now() + (options.timeoutMs ?? DEFAULTS.timeoutMs);
     let timedOut = false;
     for (;;) {
       const report = await engine.tick();
       const now = store.inbox.get(stored.id);
       if (now && (now.status === 'done' || now.status === 'dead')) break;
-      if (Date.now() > deadline) {
+      if (clock.now() > deadline) {
         timedOut = true;
         break;
       }
       const busy = report.items + report.runsCreated + report.calls > 0;
-      if (!busy) await new Promise((r) => setTimeout(r, 200));
+      if (!busy) await clock.sleep(DEFAULTS.idleWaitMs);
     }
-    if (item.source === 'manual') await createManualSource(ctx).acknowledge?.();
+    if (item.source === 'manual') await manual.acknowledge();
+    await manual.detach();
     const runs = store.runs.list({ itemId: stored.id, limit: 100_000 });
     let done = 0;
     let failed = 0;

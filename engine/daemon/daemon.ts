@@ -1,34 +1,35 @@
 /**
  * The daemon: one process that owns the state file, runs the engine's tick
- * loop, and feeds it from every work source (offline events in OAuth mode,
- * outgoing webhooks when an application token is configured, form webhooks,
- * schedules), with `/healthz` and `/metrics` on the same HTTP server.
+ * loop, and feeds it from the work sources of its registry (by default
+ * engine/sources/registry.ts: schedules, form webhooks, offline events in
+ * OAuth mode, outgoing webhooks when an application token is configured),
+ * with `/healthz` and `/metrics` on the same HTTP server.
  *
  * Lifecycle: `start()` loads the rules (refusing a set with errors), opens the
- * state, starts the sources (the offline source binds its events and recovers
- * reservations first) and the loop. `reload()` swaps in a new rule set only if
- * it validates. `stop()` stops taking work, lets the tick in flight finish
- * (bounded: past the deadline it is abandoned, which the effect ledger makes
- * safe), acknowledges what is done, and closes the state.
+ * state, attaches the sources in registry order (the offline source binds its
+ * events and recovers reservations before the loop starts) and starts the
+ * loop. `reload()` swaps in a new rule set only if it validates and every
+ * source accepts it. `stop()` stops taking work, lets the tick in flight
+ * finish (bounded: past the deadline it is abandoned, which the effect ledger
+ * makes safe), acknowledges what is done, and closes the state.
  */
+import { realTimers, systemClock, type Clock, type Timers } from '../clock.js';
+import { authConnectorFor } from '../config.js';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createClient, type ClientOptions } from '../client/index.js';
-import type { ClientEvent } from '../client/stats.js';
-import type { B24ClientApi, ClientConfig } from '../client/types.js';
-import { createEngine } from '../pipeline/index.js';
-import type { CreateEngineOptions, EngineStats, EngineTuning, FetchLike, TickReport } from '../pipeline/types.js';
-import { loadRules } from '../rules/index.js';
-import type { CompiledRule, Diagnostic } from '../rules/types.js';
-import { createFormWebhookSource, type FormWebhookSource } from '../sources/form-webhook.js';
-import { createOfflineSource, type OfflineSource } from '../sources/offline.js';
-import { createOutgoingWebhookSource, type OutgoingWebhookSource } from '../sources/outgoing-webhook.js';
-import { createScheduleSource, type ScheduleSource } from '../sources/schedule.js';
-import { realClock, realTimers, type Clock, type Source, type SourceContext, type Timers } from '../sources/types.js';
-import { createDaemonMetrics, type DaemonMetrics } from '../status/daemon-metrics.js';
-import { startStatusServer, type HealthReport, type StatusServer } from '../status/server.js';
+import { createClient, type B24ClientApi, type ClientConfig, type ClientOptions } from '../client/index.js';
+import { createEngine, type CreateEngineOptions, type EngineStats, type EngineTuning, type FetchLike, type TickReport } from '../pipeline/index.js';
+import type { CompiledRule } from '../rules/index.js';
+import { DAEMON_SOURCES, type OfflineTuning, type SourcePlugin } from '../sources/index.js';
+import { createDaemonMetrics, startStatusServer, type DaemonMetrics, type HealthReport, type StatusServer } from '../status/index.js';
 import { openStateStore, type StateStore } from '../store/index.js';
+import { AttachedSources } from './attached-sources.js';
+import { countClientEvents } from './client-metrics.js';
+import { loadRuleSet, logRefusedReload } from './rule-set.js';
 import { watchRules } from './rule-watcher.js';
+import { RunLog } from './run-log.js';
+
+export { RuleSetInvalidError } from './rule-set.js';
 
 export interface DaemonOptions {
   /** Rule files and directories. */
@@ -42,22 +43,25 @@ export interface DaemonOptions {
   listen?: string | null;
   /** Values for rules' `env.NAME` and form-hook secrets. @default process.env */
   env?: Record<string, string | undefined>;
+  /** The one clock of the daemon: its loop, its sources, its engine, its state store and its REST client. @default systemClock */
   clock?: Clock;
   timers?: Timers;
-  /** OAuth: the connector key for offline events and the engine's writes. @default 'b24rules' */
+  /** OAuth: the connector key for offline events and the client's writes. @default CONFIG_DEFAULTS.authConnector (engine/config.ts) */
   authConnector?: string;
   /** Enables the outgoing-webhook receiver (`/b24/events`) with this token. @default undefined */
   applicationToken?: string;
   /** Offline source in OAuth mode. @default true */
-  offline?: boolean | { pollIntervalMs?: number; batchSize?: number; maxDepth?: number };
+  offline?: boolean | OfflineTuning;
+  /** The source plug-ins, attached in this order when they apply. @default DAEMON_SOURCES (engine/sources/registry.ts) */
+  sources?: readonly SourcePlugin[];
   /** Reload when a rule file changes. @default true */
   watch?: boolean;
   /** Wait between ticks when idle (ms). @default 250 */
   tickIntervalMs?: number;
   /** Longest time stop() waits for the tick in flight (ms). @default 8000 */
   drainTimeoutMs?: number;
-  /** Passed to the REST client (tests: rate limit, retries). */
-  clientOptions?: Omit<ClientOptions, 'logger' | 'onEvent' | 'authConnector'>;
+  /** Passed to the REST client (tests: rate limit, retries); its clock is the daemon's. */
+  clientOptions?: Omit<ClientOptions, 'logger' | 'onEvent' | 'authConnector' | 'clock'>;
   /** Passed to the engine. */
   engineOptions?: EngineTuning;
   /** For `http` actions. @default globalThis.fetch */
@@ -69,8 +73,6 @@ export interface DaemonOptions {
 export const DEFAULTS = {
   /** @default '127.0.0.1:7424' */
   listen: '127.0.0.1:7424',
-  /** @default 'b24rules' */
-  authConnector: 'b24rules',
   /** @default 250 ms */
   tickIntervalMs: 250,
   /** @default 8000 ms (the CLI exits within 10 s of SIGTERM) */
@@ -80,20 +82,6 @@ export const DEFAULTS = {
   /** @default 500 finished runs read per query when logging them */
   runLogPage: 500,
 };
-
-/** The rule set has errors: the daemon does not start with it (or keeps the old one on reload). */
-export class RuleSetInvalidError extends B24RulesError {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super('RULES_INVALID', `the rule set has ${diagnostics.filter((d) => d.severity === 'error').length} error(s):\n${formatDiagnostics(diagnostics)}`, { kind: 'user' });
-  }
-}
-
-export function formatDiagnostics(diagnostics: Diagnostic[]): string {
-  return diagnostics
-    .filter((d) => d.severity === 'error')
-    .map((d) => `  ${d.file}:${d.line}:${d.col} ${d.code}${d.ruleId ? ` [${d.ruleId}]` : ''}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`)
-    .join('\n');
-}
 
 interface Engine {
   tick(): Promise<TickReport>;
@@ -117,20 +105,15 @@ export interface Daemon {
   nextTick(): Promise<TickReport>;
 }
 
-function eventNames(rules: CompiledRule[]): string[] {
-  return [...new Set(rules.filter((r) => r.enabled && r.trigger.kind === 'event').map((r) => (r.trigger as { event: string }).event.toUpperCase()))];
-}
-
 export function createDaemon(options: DaemonOptions): Daemon {
   const logger = options.logger;
-  const clock = options.clock ?? realClock;
+  const clock = options.clock ?? systemClock;
   const timers = options.timers ?? realTimers;
   // The tick loop's own wait is what keeps the process alive while the daemon runs (the sources' timers are unref'd).
   const loopTimers: Timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
   const env = options.env ?? process.env;
   const tickInterval = options.tickIntervalMs ?? DEFAULTS.tickIntervalMs;
-  const oauth = options.config.auth.mode === 'oauth';
-  const authConnector = oauth ? (options.authConnector ?? DEFAULTS.authConnector) : undefined;
+  const authConnector = authConnectorFor(options.config, options.authConnector);
 
   let store: StateStore | undefined;
   let rules: CompiledRule[] = [];
@@ -138,22 +121,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let ownClient: { close(): Promise<void> } | null = null;
   let server: StatusServer | null = null;
   let stopWatching: (() => void) | null = null;
-  const sources: Source[] = [];
-  let schedule: ScheduleSource | undefined;
-  let form: FormWebhookSource | undefined;
-  let offline: OfflineSource | undefined;
-  let outgoing: OutgoingWebhookSource | undefined;
+  const sources = new AttachedSources(options.sources ?? DAEMON_SOURCES, logger);
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
   let wake: (() => void) | null = null;
   let lastTick: { at: number; error: string | null } = { at: 0, error: null };
   const tickWaiters: Array<(r: TickReport) => void> = [];
   let reloading: Promise<boolean> | null = null;
-  // Finish number of the last run logged and counted. In memory only: a (re)started daemon
-  // starts from the store's latest finish, so runs that finished while it was down (or in a
-  // previous process, which logged and counted them itself) are not logged or counted again;
-  // `rule_runs_total` is a per-process counter, as Prometheus counters are.
-  let finishCursor = 0;
   let starting: Promise<void> | null = null;
 
   const metrics = createDaemonMetrics({
@@ -161,39 +135,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     dlqSize: () => (store ? store.dlq.count() : 0),
   });
 
-  function onClientEvent(e: ClientEvent): void {
-    switch (e.type) {
-      case 'request':
-        if (e.method !== 'batch') metrics.restCalls.inc();
-        break;
-      case 'batch':
-        metrics.restBatches.inc();
-        metrics.restCalls.inc({}, e.commands);
-        break;
-      case 'rate-limit-wait':
-        metrics.rateLimitWaits.inc({ kind: 'request_rate' });
-        break;
-      case 'operating-wait':
-        metrics.rateLimitWaits.inc({ kind: 'operating' });
-        break;
-      default:
-        break;
-    }
-  }
-
-  async function load(): Promise<{ rules: CompiledRule[]; diagnostics: Diagnostic[] }> {
-    const result = await loadRules(options.rulesPaths);
-    for (const d of result.diagnostics) {
-      if (d.severity === 'warning') logger.warn({ file: d.file, line: d.line, rule: d.ruleId, code: d.code }, d.message);
-    }
-    if (result.diagnostics.some((d) => d.severity === 'error')) throw new RuleSetInvalidError(result.diagnostics);
-    if (result.rules.length === 0) {
-      throw new RuleSetInvalidError([
-        { severity: 'error', code: 'NO_RULES', message: `no rules found in ${options.rulesPaths.join(', ')}`, file: options.rulesPaths[0] ?? '.', line: 1, col: 1, hint: 'pass the directory or files that hold your rule YAML files' },
-      ]);
-    }
-    return result;
-  }
+  const runLog = new RunLog(logger, metrics, DEFAULTS.runLogPage);
+  const load = () => loadRuleSet(options.rulesPaths, logger);
 
   function notify(): void {
     const w = wake;
@@ -212,36 +155,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
         resolve();
       };
     });
-  }
-
-  /**
-   * One log line and one `rule_runs_total` sample per run that reached a final state
-   * since the last call, however long after its creation it finished (retries, backoff,
-   * DLQ retries), following the store's finish order with `finishCursor`.
-   */
-  function logRuns(): void {
-    if (!store) return;
-    for (;;) {
-      const page = store.runs.finishedSince(finishCursor, DEFAULTS.runLogPage);
-      finishCursor = page.cursor;
-      for (const run of page.runs) {
-        metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
-        const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt };
-        if (run.status === 'dead' || run.status === 'failed') logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
-        else logger.info(line, `rule ${run.ruleId} ${run.status}`);
-      }
-      if (page.runs.length < DEFAULTS.runLogPage) return;
-    }
-  }
-
-  async function acknowledgeAll(): Promise<void> {
-    for (const s of sources) {
-      try {
-        await s.acknowledge?.();
-      } catch (err) {
-        logger.warn({ err, source: s.kind }, 'acknowledging finished work failed; will retry');
-      }
-    }
   }
 
   async function loop(): Promise<void> {
@@ -266,8 +179,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const finished = f.done + f.skipped + f.failed + f.dead;
       // Every tick, not only when this one finished runs: it is one index lookup, and a run finished
       // by another process on the same state file is then not missed either.
-      logRuns();
-      await acknowledgeAll();
+      if (store) runLog.logFinished(store);
+      await sources.acknowledge();
       for (const w of tickWaiters.splice(0)) w(report);
       const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || finished > 0;
       if (running && !busy) await sleep(tickInterval);
@@ -286,7 +199,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       dlq,
       lastTickAt: lastTick.at ? new Date(lastTick.at).toISOString() : null,
       lastTickError: lastTick.error,
-      sources: sources.map((s) => s.kind),
+      sources: sources.kinds,
     };
   }
 
@@ -296,28 +209,19 @@ export function createDaemon(options: DaemonOptions): Daemon {
     if (reloading) return reloading;
     reloading = (async () => {
       let next: CompiledRule[];
+      let applyToSources: () => Promise<void>;
       try {
-        next = (await load()).rules;
-        // Compile schedules before swapping, so a bad cron refuses the whole set.
-        if (schedule) schedule.setRules(next);
+        next = await load();
+        // Every source validates before anything swaps, so one refusal (a bad cron) refuses the whole set.
+        applyToSources = await sources.prepare(next);
       } catch (err) {
         metrics.reloads.inc({ outcome: 'refused' });
-        const diagnostics = err instanceof RuleSetInvalidError ? err.diagnostics.filter((d) => d.severity === 'error') : [];
-        for (const d of diagnostics) logger.error({ file: d.file, line: d.line, col: d.col, rule: d.ruleId, code: d.code }, `${d.file}:${d.line}:${d.col} ${d.message}`);
-        logger.error({ err: diagnostics.length ? undefined : err, errors: diagnostics.length }, 'rule reload refused; the running rule set keeps working');
-        if (schedule) schedule.setRules(rules);
+        logRefusedReload(logger, err);
         return false;
       }
       rules = next;
       engine?.setRules(rules);
-      form?.setRules(rules);
-      if (offline) {
-        try {
-          await offline.setEvents(eventNames(rules));
-        } catch (err) {
-          logger.warn({ err }, 'binding the offline events of the new rules failed; will bind at the next start');
-        }
-      }
+      await applyToSources();
       metrics.reloads.inc({ outcome: 'ok' });
       metrics.rulesLoaded.set(rules.length);
       logger.info({ rules: rules.length }, `rules reloaded: ${rules.length} rule(s)`);
@@ -355,15 +259,16 @@ export function createDaemon(options: DaemonOptions): Daemon {
   };
 
   async function startOnce(): Promise<void> {
-    rules = (await load()).rules;
-    store = openStateStore(options.statePath, { now: clock.now });
-    finishCursor = store.runs.finishedCursor();
+    rules = await load();
+    store = openStateStore(options.statePath, { now: () => clock.now() });
+    runLog.startAt(store);
     const client =
       options.client ??
       createClient(options.config, {
         ...options.clientOptions,
+        clock,
         logger: logger.child({ component: 'client' }),
-        onEvent: onClientEvent,
+        onEvent: countClientEvents(metrics),
         ...(authConnector ? { authConnector } : {}),
       });
     if (!options.client) ownClient = client as unknown as { close(): Promise<void> };
@@ -371,52 +276,45 @@ export function createDaemon(options: DaemonOptions): Daemon {
       store,
       client,
       rules,
-      clock: clock.now,
+      clock: () => clock.now(),
       logger: logger.child({ component: 'engine' }),
       mode: 'run',
       ...(options.http ? { http: options.http } : {}),
       options: { env, ...options.engineOptions },
     };
     engine = createEngine(engineOptions);
-    const ctx: SourceContext = { inbox: store.inbox, logger: logger.child({ component: 'sources' }), clock, timers, metrics, notify };
 
-    schedule = createScheduleSource({ rules, book: store.schedules }, ctx);
-    form = createFormWebhookSource({ rules, env: env as NodeJS.ProcessEnv }, ctx);
-    sources.push(schedule, form);
-    const offlineOpt = options.offline ?? true;
-    if (oauth && offlineOpt !== false && authConnector) {
-      const tuning = typeof offlineOpt === 'object' ? offlineOpt : {};
-      offline = createOfflineSource({ client, authConnector, events: eventNames(rules), ...tuning }, ctx);
-      sources.push(offline);
-    }
-    if (options.applicationToken) {
-      outgoing = createOutgoingWebhookSource({ applicationToken: options.applicationToken, ...(offline ? { onOfflineSignal: () => offline?.signal() } : {}) }, ctx);
-      sources.push(outgoing);
-    }
-
-    if (!offline && !outgoing && rules.some((r) => r.enabled && r.trigger.kind === 'event')) {
-      logger.warn(
-        'event rules will not fire: offline events need OAuth (B24_AUTH_MODE=oauth) and outgoing webhooks need B24_APPLICATION_TOKEN; schedules, form hooks and manual runs work',
-      );
-    }
+    // The server comes first, so /healthz answers while the sources attach (an offline recovery can take a while).
     const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
-    if (listen !== null) {
-      server = await startStatusServer({
-        listen,
-        metrics: metrics.registry,
-        health,
-        handlers: [form.handler, ...(outgoing ? [outgoing.handler] : [])],
-        logger,
-      });
-    }
     try {
-      for (const s of sources) await s.start();
+      if (listen !== null) server = await startStatusServer({ listen, metrics: metrics.registry, health, handlers: [sources.handler], logger });
+      await sources.attach({
+        inbox: store.inbox,
+        logger: logger.child({ component: 'sources' }),
+        clock,
+        timers,
+        metrics,
+        notify,
+        setup: {
+          authMode: options.config.auth.mode,
+          ...(authConnector ? { authConnector } : {}),
+          ...(options.applicationToken ? { applicationToken: options.applicationToken } : {}),
+          offline: options.offline ?? true,
+          env,
+        },
+        rules,
+        client,
+        schedules: store.schedules,
+      });
     } catch (err) {
-      for (const s of sources) await s.stop().catch(() => undefined);
       await server?.close();
+      server = null;
       store.close();
+      await ownClient?.close().catch(() => undefined);
       throw err;
     }
+    for (const hint of sources.unserved(rules)) logger.warn(hint);
+
     running = true;
     metrics.up.set(1);
     metrics.rulesLoaded.set(rules.length);
@@ -432,29 +330,21 @@ export function createDaemon(options: DaemonOptions): Daemon {
       });
     }
     logger.info(
-      {
-        rules: rules.length,
-        url: server?.url,
-        sources: sources.map((s) => s.kind),
-        ...(form.routes().length ? { hooks: form.routes().map((r) => r.path) } : {}),
-        ...(outgoing ? { events: `${server?.url ?? ''}${outgoing.path}` } : {}),
-      },
-      `daemon started: ${rules.length} rule(s), sources ${sources.map((s) => s.kind).join(', ')}${server ? `, status on ${server.url}` : ''}`,
+      { rules: rules.length, url: server?.url, sources: sources.kinds, ...sources.describe(server?.url ?? null) },
+      `daemon started: ${rules.length} rule(s), sources ${sources.kinds.join(', ')}${server ? `, status on ${server.url}` : ''}`,
     );
   }
 
   async function stopOnce(): Promise<{ abandoned: boolean }> {
     if (!store) return { abandoned: false };
-    if (!running && sources.length === 0) return { abandoned: false };
+    if (!running && sources.empty) return { abandoned: false };
     running = false;
     metrics.up.set(0);
     stopWatching?.();
     stopWatching = null;
-    // Webhook receivers keep storing until the server closes: the portal never re-sends an
+    // Receivers keep storing until the server closes: the portal never re-sends an
     // event it could not deliver, and a stored one is simply processed after the restart.
-    const receivers: Source[] = [form, outgoing].filter((s): s is FormWebhookSource | OutgoingWebhookSource => s !== undefined);
-    const stopSource = (s: Source) => s.stop().catch((err: unknown) => logger.warn({ err, source: s.kind }, 'stopping a source failed'));
-    for (const s of sources) if (!receivers.includes(s)) await stopSource(s);
+    await sources.detach('pulling');
     notify();
     const drain = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
     let timedOut = false;
@@ -469,17 +359,17 @@ export function createDaemon(options: DaemonOptions): Daemon {
     ]);
     if (timedOut) {
       logger.warn({ drainMs: drain }, 'the tick in flight did not finish in time; abandoning it (the effect ledger resumes it at the next start)');
-      for (const s of receivers) await stopSource(s);
+      await sources.detach('receiving');
       await server?.close();
       server = null;
-      sources.length = 0;
+      sources.clear();
       return { abandoned: true };
     }
-    await acknowledgeAll();
-    for (const s of receivers) await stopSource(s);
+    await sources.acknowledge();
+    await sources.detach('receiving');
     await server?.close();
     server = null;
-    sources.length = 0;
+    sources.clear();
     store.close();
     await ownClient?.close().catch(() => undefined);
     logger.info('daemon stopped');

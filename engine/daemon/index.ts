@@ -1,6 +1,7 @@
 /** The daemon (`rules run`), its signals, `rules apply`, and the journal's text form for `runs`, `trace`, `dlq`. */
 import { applyItem, ApplyError, DEFAULTS as APPLY_DEFAULTS, executeApply, findApplicableRule, guarded, planApply, type ApplyTarget, type ExecuteApplyResult, type PlanApplyResult } from './apply-rule.js';
-import { createDaemon, DEFAULTS as DAEMON_DEFAULTS, formatDiagnostics, RuleSetInvalidError, type Daemon, type DaemonOptions } from './daemon.js';
+import { SourceRegistryError } from './attached-sources.js';
+import { createDaemon, DEFAULTS as DAEMON_DEFAULTS, RuleSetInvalidError, type Daemon, type DaemonOptions } from './daemon.js';
 import { formatDlqEntry, formatDlqList, formatRuns, formatTrace, table } from './journal-format.js';
 import { watchRules, type RuleWatcherOptions } from './rule-watcher.js';
 import { DEFAULTS as SIGNAL_DEFAULTS, runUntilSignalled } from './signals.js';
@@ -10,7 +11,7 @@ export {
   createDaemon,
   DAEMON_DEFAULTS,
   RuleSetInvalidError,
-  formatDiagnostics,
+  SourceRegistryError,
   runUntilSignalled,
   SIGNAL_DEFAULTS,
   watchRules,

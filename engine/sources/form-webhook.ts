@@ -7,9 +7,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerSecret } from '../redact.js';
-import type { CompiledRule } from '../rules/types.js';
-import type { RequestHandler } from '../status/server.js';
+import type { CompiledRule } from '../rules/index.js';
+import type { RequestHandler } from '../status/index.js';
 import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
+import { startSource, type SourcePlugin } from './plugin.js';
 import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
 export interface FormWebhookConfig {
@@ -42,6 +43,7 @@ export interface FormWebhookSource extends Source {
   setRules(rules: CompiledRule[]): void;
   /** Mounted paths (`/hooks/forms/contact-us`) and their rules. */
   routes(): Array<{ path: string; ruleId: string }>;
+  acknowledge(): Promise<void>;
 }
 
 /** Header names copied into the stored request (never auth or cookies). */
@@ -165,3 +167,24 @@ export function createFormWebhookSource(config: FormWebhookConfig, ctx: SourceCo
     },
   };
 }
+
+/** The form-webhook plug-in: always attached (a rule set without webhook rules mounts no path); a receiver on the daemon's server. */
+export const formWebhookPlugin: SourcePlugin = {
+  kind: 'form',
+  triggers: ['webhook'],
+  applies: () => true,
+  async attach(ctx) {
+    const source = await startSource(createFormWebhookSource({ rules: ctx.rules, env: ctx.setup.env as NodeJS.ProcessEnv }, ctx));
+    return {
+      kind: source.kind,
+      routes: [source.handler],
+      detach: () => source.stop(),
+      acknowledge: () => source.acknowledge(),
+      rulesChanged: (rules) => () => source.setRules(rules),
+      describe: () => {
+        const routes = source.routes();
+        return routes.length ? { hooks: routes.map((r) => r.path) } : {};
+      },
+    };
+  },
+};

@@ -1,18 +1,38 @@
-/** Work sources: each turns the outside world into inbox rows and acknowledges its own kind once the inbox says done. */
-import { createFormWebhookSource, DEFAULTS as FORM_WEBHOOK_DEFAULTS, type FormWebhookConfig, type FormWebhookSource } from './form-webhook.js';
+/** Work sources: each turns the outside world into inbox rows and acknowledges its own kind once the inbox says done; the daemon attaches them as plug-ins. */
+import { createFormWebhookSource, DEFAULTS as FORM_WEBHOOK_DEFAULTS, formWebhookPlugin, type FormWebhookConfig, type FormWebhookSource } from './form-webhook.js';
 import { parseBody, parseNestedForm, readBody, RequestBodyError, safeEqual, stableHash } from './http-body.js';
-import { createManualSource, type ManualSource } from './manual.js';
-import { createOfflineSource, DEFAULTS as OFFLINE_DEFAULTS, OfflineSourceError, type OfflineConfig, type OfflineRecord, type OfflineSource } from './offline.js';
-import { createOutgoingWebhookSource, DEFAULTS as OUTGOING_WEBHOOK_DEFAULTS, type OutgoingWebhookConfig, type OutgoingWebhookSource } from './outgoing-webhook.js';
-import { createScheduleSource, DEFAULTS as SCHEDULE_DEFAULTS, ScheduleError, type ScheduleConfig, type ScheduleFire, type ScheduleSource } from './schedule.js';
-import { countFinished, realClock, realTimers, recordAdded, retireFinished, type Clock, type ScheduleBook, type Source, type SourceContext, type Timers } from './types.js';
+import { manualPlugin, type ManualHandle } from './manual.js';
+import {
+  createOfflineSource,
+  DEFAULTS as OFFLINE_DEFAULTS,
+  offlineEventNames,
+  offlinePlugin,
+  OfflineSourceError,
+  type OfflineConfig,
+  type OfflineRecord,
+  type OfflineSource,
+  type OfflineTuning,
+} from './offline.js';
+import { createOutgoingWebhookSource, DEFAULTS as OUTGOING_WEBHOOK_DEFAULTS, outgoingWebhookPlugin, type OutgoingWebhookConfig, type OutgoingWebhookSource } from './outgoing-webhook.js';
+import { startSource, type ApplyRules, type AttachContext, type SourceHandle, type SourcePlugin, type SourceSetup, type TriggerKind } from './plugin.js';
+import { DAEMON_SOURCES, UNSERVED_TRIGGER_HINTS } from './registry.js';
+import { createScheduleSource, DEFAULTS as SCHEDULE_DEFAULTS, ScheduleError, schedulePlugin, type ScheduleConfig, type ScheduleFire, type ScheduleSource } from './schedule.js';
+import { countFinished, recordAdded, retireFinished, type ScheduleBook, type Source, type SourceContext } from './types.js';
 
 export {
+  DAEMON_SOURCES,
+  UNSERVED_TRIGGER_HINTS,
+  schedulePlugin,
+  formWebhookPlugin,
+  offlinePlugin,
+  outgoingWebhookPlugin,
+  manualPlugin,
+  startSource,
   createOfflineSource,
   createOutgoingWebhookSource,
   createFormWebhookSource,
   createScheduleSource,
-  createManualSource,
+  offlineEventNames,
   OfflineSourceError,
   ScheduleError,
   RequestBodyError,
@@ -25,21 +45,24 @@ export {
   readBody,
   safeEqual,
   stableHash,
-  realClock,
-  realTimers,
   recordAdded,
   retireFinished,
   countFinished,
 };
 export type {
+  SourcePlugin,
+  SourceHandle,
+  SourceSetup,
+  AttachContext,
+  ApplyRules,
+  TriggerKind,
   Source,
   SourceContext,
-  Clock,
-  Timers,
   ScheduleBook,
   OfflineConfig,
   OfflineRecord,
   OfflineSource,
+  OfflineTuning,
   OutgoingWebhookConfig,
   OutgoingWebhookSource,
   FormWebhookConfig,
@@ -47,5 +70,5 @@ export type {
   ScheduleConfig,
   ScheduleFire,
   ScheduleSource,
-  ManualSource,
+  ManualHandle,
 };

@@ -17,9 +17,12 @@
  * that process id, instead of leaving them hidden for 30 days.
  */
 import { B24RulesError } from '../errors.js';
-import type { B24ClientApi } from '../client/types.js';
-import type { InboxItemInput } from '../store/types.js';
-import { countFinished, realTimers, recordAdded, type Source, type SourceContext } from './types.js';
+import type { B24ClientApi } from '../client/index.js';
+import { realTimers } from '../clock.js';
+import type { CompiledRule } from '../rules/index.js';
+import type { InboxItemInput } from '../store/index.js';
+import { startSource, type SourcePlugin } from './plugin.js';
+import { countFinished, recordAdded, type Source, type SourceContext } from './types.js';
 
 export interface OfflineConfig {
   client: B24ClientApi;
@@ -45,6 +48,9 @@ export interface OfflineConfig {
   recoverEveryMs?: number;
 }
 
+/** What the daemon's configuration may tune (DaemonOptions.offline). */
+export type OfflineTuning = Pick<OfflineConfig, 'pollIntervalMs' | 'batchSize' | 'maxDepth'>;
+
 export const DEFAULTS = {
   /** @default 50 (the portal's maximum page) */
   batchSize: 50,
@@ -62,10 +68,14 @@ export const DEFAULTS = {
   recoverEveryMs: 600_000,
 };
 
-/** An offline-queue call failed in a way retrying will not fix (no admin rights, webhook auth...). */
+/**
+ * An offline-queue call failed in a way retrying will not fix (no admin rights,
+ * webhook auth...: OFFLINE_SOURCE_FAILED), or the portal answered a reservation
+ * that could never be cleared (OFFLINE_NO_PROCESS_ID; the source polls again).
+ */
 export class OfflineSourceError extends B24RulesError {
-  constructor(message: string, options: { cause?: unknown; kind?: 'user' | 'operational' } = {}) {
-    super('OFFLINE_SOURCE_FAILED', message, { kind: 'operational', ...options });
+  constructor(message: string, options: { cause?: unknown; code?: 'OFFLINE_SOURCE_FAILED' | 'OFFLINE_NO_PROCESS_ID' } = {}) {
+    super(options.code ?? 'OFFLINE_SOURCE_FAILED', message, options.cause === undefined ? {} : { cause: options.cause });
   }
 }
 
@@ -232,7 +242,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     const r = await get({ clear: 0, limit: batchSize });
     if (r.events.length === 0) return 0;
     if (!r.process_id) {
-      throw new OfflineSourceError('event.offline.get with clear=0 returned events without a process_id; refusing to store them, as they could never be cleared');
+      throw new OfflineSourceError('event.offline.get with clear=0 returned events without a process_id; refusing to store them, as they could never be cleared', { code: 'OFFLINE_NO_PROCESS_ID' });
     }
     store(r.process_id, r.events);
     ctx.logger.debug({ processId: r.process_id, count: r.events.length }, 'offline: reserved a batch');
@@ -325,7 +335,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       } catch (err) {
         throw new OfflineSourceError(
           `cannot bind the offline events the rules need (${err instanceof Error ? err.message : String(err)}): offline events need an OAuth app authorized by a portal administrator, and auth_connector needs the Professional plan or higher (feature.get CODE=rest_auth_connector)`,
-          { cause: err, kind: 'user' },
+          { cause: err },
         );
       }
       await recover();
@@ -346,3 +356,38 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     },
   };
 }
+
+/** The offline event names that `rules` need (enabled event rules). */
+export function offlineEventNames(rules: CompiledRule[]): string[] {
+  return [...new Set(rules.filter((r) => r.enabled && r.trigger.kind === 'event').map((r) => (r.trigger as { event: string }).event.toUpperCase()))];
+}
+
+/**
+ * The offline-events plug-in: attached in OAuth mode with a connector unless
+ * turned off. Attaching binds the events the rules need and recovers
+ * reservations before it resolves, so the daemon's loop starts after both.
+ */
+export const offlinePlugin: SourcePlugin = {
+  kind: 'offline',
+  triggers: ['event'],
+  applies: (setup) => setup.authMode === 'oauth' && setup.offline !== false && Boolean(setup.authConnector),
+  async attach(ctx) {
+    const connector = ctx.setup.authConnector;
+    if (!connector) throw new OfflineSourceError('offline events need an auth connector (OAuth)');
+    const tuning = typeof ctx.setup.offline === 'object' ? ctx.setup.offline : {};
+    const source = await startSource(createOfflineSource({ client: ctx.client, authConnector: connector, events: offlineEventNames(ctx.rules), ...tuning }, ctx));
+    return {
+      kind: source.kind,
+      detach: () => source.stop(),
+      acknowledge: () => source.acknowledge(),
+      wake: () => source.signal(),
+      rulesChanged: (rules) => async () => {
+        try {
+          await source.setEvents(offlineEventNames(rules));
+        } catch (err) {
+          ctx.logger.warn({ err }, 'binding the offline events of the new rules failed; will bind at the next start');
+        }
+      },
+    };
+  },
+};

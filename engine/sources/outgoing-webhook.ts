@@ -8,8 +8,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerSecret } from '../redact.js';
-import type { RequestHandler } from '../status/server.js';
+import type { RequestHandler } from '../status/index.js';
 import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
+import { startSource, type SourcePlugin } from './plugin.js';
 import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
 export interface OutgoingWebhookConfig {
@@ -34,6 +35,7 @@ export interface OutgoingWebhookSource extends Source {
   /** Mount on the status server. */
   readonly handler: RequestHandler;
   readonly path: string;
+  acknowledge(): Promise<void>;
 }
 
 /** Create the receiver. It takes requests between `start()` and `stop()`; outside that it answers 503. */
@@ -116,3 +118,26 @@ export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: 
     },
   };
 }
+
+/**
+ * The outgoing-webhook plug-in: attached when an application token is
+ * configured; a receiver on the daemon's server. An ONOFFLINEEVENT push wakes
+ * the offline poller when one is attached (otherwise it is stored as an event).
+ */
+export const outgoingWebhookPlugin: SourcePlugin = {
+  kind: 'outgoing',
+  triggers: ['event'],
+  applies: (setup) => Boolean(setup.applicationToken),
+  async attach(ctx) {
+    const offline = ctx.attached('offline');
+    const wake = offline?.wake ? () => offline.wake?.() : undefined;
+    const source = await startSource(createOutgoingWebhookSource({ applicationToken: ctx.setup.applicationToken ?? '', ...(wake ? { onOfflineSignal: wake } : {}) }, ctx));
+    return {
+      kind: source.kind,
+      routes: [source.handler],
+      detach: () => source.stop(),
+      acknowledge: () => source.acknowledge(),
+      describe: (baseUrl) => ({ events: `${baseUrl ?? ''}${source.path}` }),
+    };
+  },
+};

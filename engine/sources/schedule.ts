@@ -12,8 +12,10 @@
  */
 import { Cron } from 'croner';
 import { B24RulesError } from '../errors.js';
-import type { CompiledRule } from '../rules/types.js';
-import { realTimers, recordAdded, retireFinished, type ScheduleBook, type Source, type SourceContext } from './types.js';
+import type { CompiledRule } from '../rules/index.js';
+import { realTimers } from '../clock.js';
+import { startSource, type SourcePlugin } from './plugin.js';
+import { recordAdded, retireFinished, type ScheduleBook, type Source, type SourceContext } from './types.js';
 
 export interface ScheduleConfig {
   rules: CompiledRule[];
@@ -55,7 +57,10 @@ export interface ScheduleSource extends Source {
   check(): ScheduleFire[];
   /** Next tick time over all rules (ms), or null when no rule has one. */
   nextDue(): number | null;
+  /** Compile a rule set's schedules (throws ScheduleError on a bad cron) and return what swaps them in. */
+  prepareRules(rules: CompiledRule[]): () => void;
   setRules(rules: CompiledRule[]): void;
+  acknowledge(): Promise<void>;
 }
 
 function compile(rules: CompiledRule[]): Job[] {
@@ -143,13 +148,21 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
     }, wait);
   }
 
+  function prepareRules(rules: CompiledRule[]): () => void {
+    const next = compile(rules);
+    return () => {
+      jobs = next;
+      arm();
+    };
+  }
+
   return {
     kind: 'schedule',
     check,
     nextDue,
+    prepareRules,
     setRules(rules) {
-      jobs = compile(rules);
-      arm();
+      prepareRules(rules)();
     },
     async start() {
       running = true;
@@ -166,3 +179,19 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
     },
   };
 }
+
+/** The schedule plug-in: always attached; a reloaded rule set with a bad cron is refused as a whole. */
+export const schedulePlugin: SourcePlugin = {
+  kind: 'schedule',
+  triggers: ['schedule'],
+  applies: () => true,
+  async attach(ctx) {
+    const source = await startSource(createScheduleSource({ rules: ctx.rules, book: ctx.schedules }, ctx));
+    return {
+      kind: source.kind,
+      detach: () => source.stop(),
+      acknowledge: () => source.acknowledge(),
+      rulesChanged: (rules) => source.prepareRules(rules),
+    };
+  },
+};

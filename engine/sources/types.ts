@@ -1,34 +1,14 @@
 /**
- * The contract every work source implements (one file per kind in
- * engine/sources/). A source turns the outside world into inbox rows and, once
- * the inbox says the work is done, acknowledges it to the outside in its own
- * way (offline: `event.offline.clear`). It never runs rules itself.
+ * What every work source is built from (one file per kind in engine/sources/).
+ * A source turns the outside world into inbox rows and, once the inbox says the
+ * work is done, acknowledges it to the outside in its own way (offline:
+ * `event.offline.clear`). It never runs rules itself. How the daemon starts,
+ * reloads and stops a source is the plug-in contract in plugin.ts.
  */
+import type { Clock, Timers } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { Inbox, SourceKind } from '../store/types.js';
-import type { DaemonMetrics } from '../status/daemon-metrics.js';
-
-/** The engine's clock (ms since epoch), injectable so tests never sleep. */
-export interface Clock {
-  now(): number;
-}
-
-/** Timers, injectable alongside the clock. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = { now: () => Date.now() };
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+import type { DaemonMetrics } from '../status/index.js';
+import type { Inbox, SourceKind } from '../store/index.js';
 
 /** Last-fire bookkeeping of schedules (kept in the state store), ms since epoch. */
 export interface ScheduleBook {
@@ -41,13 +21,18 @@ export interface SourceContext {
   inbox: Inbox;
   logger: Logger;
   clock: Clock;
+  /** Polling and schedule timers. @default realTimers (engine/clock.ts) */
   timers?: Timers;
   metrics?: DaemonMetrics;
   /** Called after a source stored new items, so the daemon can tick the engine without waiting. */
   notify?: () => void;
 }
 
-/** A running source. */
+/**
+ * A source's own controls, which its plug-in's `attach` and `detach` drive
+ * (engine/sources/plugin.ts). Tests use them directly; the daemon only sees
+ * plug-ins.
+ */
 export interface Source {
   readonly kind: SourceKind;
   /** Begin taking work (bind, recover, arm timers). Resolves when started. */

@@ -1,14 +1,21 @@
-/** Shared fixtures for the source tests: a real SQLite inbox, a manual clock and timers, rule factories. */
+/** Shared fixtures for the source and daemon tests: a real SQLite inbox, a manual clock and timers, rule factories. */
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { openStateStore, type StateStore } from '../../engine/store/index.js';
 import type { CompiledRule, Template, TriggerSpec } from '../../engine/rules/types.js';
-import type { ScheduleBook, SourceContext, Timers } from '../../engine/sources/types.js';
+import type { Clock, Timers } from '../../engine/clock.js';
+import type { ScheduleBook, SourceContext } from '../../engine/sources/types.js';
 import { createDaemonMetrics } from '../../engine/status/daemon-metrics.js';
 
-export class ManualClock {
+/** A clock that moves only when told to: `advance`, or a `sleep`, which moves it by the wait and records it. */
+export class ManualClock implements Clock {
+  readonly sleeps: number[] = [];
   constructor(public t: number) {}
   now = (): number => this.t;
+  sleep = async (ms: number): Promise<void> => {
+    this.sleeps.push(ms);
+    if (ms > 0) this.t += ms;
+  };
   advance(ms: number): void {
     this.t += ms;
   }

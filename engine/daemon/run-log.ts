@@ -1,0 +1,43 @@
+/**
+ * The daemon's run log: one log line and one `rule_runs_total` sample per run
+ * that reached a final state, however long after its creation it finished
+ * (retries, backoff, DLQ retries), following the store's finish order.
+ */
+import type { Logger } from '../logger.js';
+import type { DaemonMetrics } from '../status/index.js';
+import type { StateStore } from '../store/index.js';
+
+/** Logs and counts finished runs from a cursor over the store's finish numbers. */
+export class RunLog {
+  // In memory only: a (re)started daemon starts from the store's latest finish, so runs that
+  // finished while it was down (or in a previous process, which logged and counted them itself)
+  // are not logged or counted again; `rule_runs_total` is a per-process counter, as Prometheus counters are.
+  #cursor = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: DaemonMetrics,
+    /** Finished runs read per query. */
+    private readonly page: number,
+  ) {}
+
+  /** Start after every run already finished in `store`. */
+  startAt(store: StateStore): void {
+    this.#cursor = store.runs.finishedCursor();
+  }
+
+  /** Log and count every run finished since the last call. */
+  logFinished(store: StateStore): void {
+    for (;;) {
+      const page = store.runs.finishedSince(this.#cursor, this.page);
+      this.#cursor = page.cursor;
+      for (const run of page.runs) {
+        this.metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
+        const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt };
+        if (run.status === 'dead' || run.status === 'failed') this.logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
+        else this.logger.info(line, `rule ${run.ruleId} ${run.status}`);
+      }
+      if (page.runs.length < this.page) return;
+    }
+  }
+}
