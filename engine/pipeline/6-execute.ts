@@ -8,7 +8,7 @@
  * transaction before its request leaves, and `done`/`failed` when the answer
  * is back.
  */
-import { chunk, NetworkError, WriteRefusedError } from '../client/index.js';
+import { chunk, NetworkError, RateLimitError, WriteRefusedError } from '../client/index.js';
 import { B24RulesError } from '../errors.js';
 import type { B24ClientApi, BatchCommand } from '../client/types.js';
 import type { RecordCache } from '../facts/loader.js';
@@ -49,9 +49,15 @@ export function mergeSnapshot(store: StateStore, records: RecordCache): (effect:
   };
 }
 
-/** Whether a thrown client error proves that nothing reached the portal. */
-function surelyNotSent(err: unknown): boolean {
-  return err instanceof WriteRefusedError || (err instanceof NetworkError && !err.sent);
+/**
+ * Whether a thrown client error proves that the portal ran none of the batch:
+ * nothing left (refused read-only, a connection that never carried the request),
+ * or the portal refused the whole request for load (503 QUERY_LIMIT_EXCEEDED,
+ * 429 OPERATION_TIME_LIMIT, OVERLOAD_LIMIT): a refused request is not run, so
+ * its calls are sent again, not looked up as in doubt.
+ */
+function surelyNotRun(err: unknown): boolean {
+  return err instanceof WriteRefusedError || err instanceof RateLimitError || (err instanceof NetworkError && !err.sent);
 }
 
 export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps): Promise<ExecuteReport> {
@@ -72,7 +78,7 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       report.transportError = msg;
-      if (surelyNotSent(err)) {
+      if (surelyNotRun(err)) {
         deps.store.transaction(() => {
           for (const e of batch) deps.store.effects.markPending(e.id);
         });
