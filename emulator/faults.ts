@@ -13,6 +13,10 @@ export interface FaultOptions {
   latencyMs?: number;
   /** RNG seed. @default 1 */
   seed?: number;
+  /** Only calls of these methods (case-insensitive; a batch is `batch`) draw faults; an empty list or unset: every method. @default undefined */
+  methods?: string[];
+  /** Inject at most this many faults, then none, counting from this setting (so a test can lose exactly one answer). @default Infinity */
+  maxFaults?: number;
 }
 
 export type Fault = 'error' | 'drop' | null;
@@ -29,9 +33,13 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+type RateOptions = Required<Omit<FaultOptions, 'methods' | 'maxFaults'>>;
+
 export class FaultInjector {
-  #options: Required<FaultOptions> = { errorRate: 0, dropRate: 0, dropWhen: 'before', latencyMs: 0, seed: 1 };
+  #options: RateOptions = { errorRate: 0, dropRate: 0, dropWhen: 'before', latencyMs: 0, seed: 1 };
   #rng = mulberry32(1);
+  #methods: ReadonlySet<string> | null = null;
+  #left = Infinity;
 
   constructor(options: FaultOptions = {}) {
     this.set(options);
@@ -44,21 +52,27 @@ export class FaultInjector {
       if (v !== undefined && !(v >= 0 && v <= 1)) throw new ConfigError(`faults.${k} must be between 0 and 1; got ${v}`);
     }
     if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new ConfigError(`faults.latencyMs must be >= 0; got ${options.latencyMs}`);
-    this.#options = { ...this.#options, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    if (options.maxFaults !== undefined && !(options.maxFaults >= 0)) throw new ConfigError(`faults.maxFaults must be >= 0; got ${options.maxFaults}`);
+    const { methods, maxFaults, ...rates } = options;
+    this.#options = { ...this.#options, ...Object.fromEntries(Object.entries(rates).filter(([, v]) => v !== undefined)) };
     if (options.seed !== undefined) this.#rng = mulberry32(options.seed);
+    if (methods !== undefined) this.#methods = methods.length > 0 ? new Set(methods.map((m) => m.toLowerCase())) : null;
+    if (maxFaults !== undefined) this.#left = maxFaults;
   }
 
-  get options(): Readonly<Required<FaultOptions>> {
+  get options(): Readonly<RateOptions> {
     return this.#options;
   }
 
-  /** Draw the fault for the next call. */
-  draw(): Fault {
+  /** Draw the fault for the next call of `method` (its name as called; unset: any method). */
+  draw(method?: string): Fault {
     const { errorRate, dropRate } = this.#options;
     if (errorRate === 0 && dropRate === 0) return null;
+    if (this.#left <= 0) return null;
+    if (this.#methods && (method === undefined || !this.#methods.has(method.toLowerCase()))) return null;
     const r = this.#rng();
-    if (r < dropRate) return 'drop';
-    if (r < dropRate + errorRate) return 'error';
-    return null;
+    const fault: Fault = r < dropRate ? 'drop' : r < dropRate + errorRate ? 'error' : null;
+    if (fault) this.#left--;
+    return fault;
   }
 }

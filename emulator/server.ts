@@ -152,7 +152,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     calls.add({ seq: calls.nextSeq(), method, params, auth: auth?.kind ?? null, userId: auth?.userId ?? null, time: at, status, ...(error ? { error } : {}), ...(fault ? { fault } : {}) });
 
   const { latencyMs, dropWhen } = deps.faults.options;
-  const fault = deps.faults.draw();
+  const fault = deps.faults.draw(method);
   if (latencyMs > 0) await sleep(latencyMs);
   if (fault === 'drop' && dropWhen === 'before') {
     record(0, undefined, null, 'drop');

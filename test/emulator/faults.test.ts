@@ -67,6 +67,17 @@ describe('fault injection', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
   });
 
+  it('methods and maxFaults aim faults at one call: only the named method draws them, and only that many', async () => {
+    ({ emu } = await emulator({ faults: { errorRate: 1, methods: ['Server.Time'], maxFaults: 1 } }));
+    expect((await hook(emu, 'profile')).status).toBe(200);
+    expect(await outcome(emu)).toBe(500);
+    expect(await outcome(emu)).toBe(200);
+    emu.setFaults({ maxFaults: 1 });
+    expect(await outcome(emu)).toBe(500);
+    expect(await outcome(emu)).toBe(200);
+    expect(emu.calls.of('server.time').map((c) => c.fault ?? null)).toEqual(['error', null, 'error', null]);
+  });
+
   it('rejects rates outside 0..1', () => {
     expect(() => new FaultInjector({ errorRate: 2 })).toThrow(/between 0 and 1/);
   });
