@@ -1,7 +1,11 @@
 /**
  * OAuth access tokens for one portal: the current token, a refresh when the
  * portal says `expired_token`/`invalid_token` or shortly before the known
- * expiry, and persistence of the rotated pair. Refreshes are single-flight:
+ * expiry, and persistence of the rotated pair. "Shortly" is relative to the
+ * token's lifetime when it is known (refreshMarginMs), and a token younger
+ * than `minTokenAgeMs` is never refreshed ahead of time: every refresh rotates
+ * the refresh token, and a 30 s token with a fixed 60 s margin was refreshed
+ * before every request. Refreshes are single-flight:
  * however many calls discover the expiry at once, one request goes to the
  * token server and all of them wait for its answer (API-FACTS §4.2).
  *
@@ -26,8 +30,12 @@ export interface TokenManagerOptions {
   dispatcher: Dispatcher;
   timeouts: Pick<TransportOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>;
   logger: Logger;
-  /** Refresh this long before the known expiry (ms). */
+  /** Refresh at most this long before the known expiry (ms). */
   refreshSkewMs: number;
+  /** The margin as a share of the token's known lifetime, when smaller than refreshSkewMs. */
+  refreshSkewShare: number;
+  /** Never refresh a token younger than this (ms) ahead of its expiry. */
+  minTokenAgeMs: number;
   /** Attempts at the token server on network errors and 5xx. */
   attempts: number;
   /** Called once per completed refresh request (stats). */
@@ -49,6 +57,8 @@ export class TokenManager {
   #access?: string;
   #refresh?: string;
   #expiresAt?: number;
+  /** When the current access token was obtained (ms since epoch); unknown for one from the environment. */
+  #obtainedAt?: number;
   #memberId?: string;
   readonly #seed?: string;
   #loaded?: Promise<void>;
@@ -83,6 +93,8 @@ export class TokenManager {
       this.#access = stored.accessToken;
       this.#refresh = stored.refreshToken;
       this.#expiresAt = stored.expiresAt;
+      // Token files written before obtainedAt was kept read as 0: unknown.
+      this.#obtainedAt = stored.obtainedAt > 0 ? stored.obtainedAt : undefined;
       this.#memberId = stored.memberId;
     })();
     return this.#loaded;
@@ -92,9 +104,15 @@ export class TokenManager {
   async accessToken(): Promise<string> {
     await this.#load();
     if (this.#inflight) return this.#inflight;
-    const expiring = this.#expiresAt !== undefined && this.#o.clock.now() >= this.#expiresAt - this.#o.refreshSkewMs;
-    if (this.#access === undefined || expiring) return this.refresh(this.#access);
+    if (this.#access === undefined || this.#expiring(this.#o.clock.now())) return this.refresh(this.#access);
     return this.#access;
+  }
+
+  /** Whether the current token is due for a refresh ahead of its expiry. */
+  #expiring(now: number): boolean {
+    if (this.#expiresAt === undefined) return false;
+    if (this.#obtainedAt !== undefined && now - this.#obtainedAt < this.#o.minTokenAgeMs) return false;
+    return now >= this.#expiresAt - refreshMarginMs(this.#expiresAt, this.#obtainedAt, this.#o);
   }
 
   /**
@@ -169,6 +187,7 @@ export class TokenManager {
     this.#access = access;
     this.#refresh = refresh;
     this.#expiresAt = typeof data.expires_in === 'number' ? now + data.expires_in * 1000 : typeof data.expires === 'number' ? data.expires * 1000 : undefined;
+    this.#obtainedAt = now;
     this.#memberId = data.member_id ?? this.#memberId;
     const stored: StoredTokens = {
       accessToken: access,
@@ -188,4 +207,14 @@ export class TokenManager {
     this.#o.logger.info({ expiresAt: this.#expiresAt }, 'OAuth access token refreshed');
     return access;
   }
+}
+
+/**
+ * How long before its expiry a token is refreshed: `refreshSkewMs`, or
+ * `refreshSkewShare` of the token's lifetime when that is known and shorter
+ * (a 30 s token: 3 s; a one-hour token: 60 s).
+ */
+export function refreshMarginMs(expiresAt: number, obtainedAt: number | undefined, o: Pick<TokenManagerOptions, 'refreshSkewMs' | 'refreshSkewShare'>): number {
+  if (obtainedAt === undefined || expiresAt <= obtainedAt) return o.refreshSkewMs;
+  return Math.min(o.refreshSkewMs, Math.floor((expiresAt - obtainedAt) * o.refreshSkewShare));
 }

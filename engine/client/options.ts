@@ -40,8 +40,16 @@ export interface ClientOptions {
   rateLimit?: { burst?: number; drainPerSecond?: number } | LeakyBucket | false;
   /** Per-method execution budget. @default {budgetSeconds: 480, slowdownAt: 0.8, fallbackWaitMs: 60000} */
   operating?: { budgetSeconds?: number; slowdownAt?: number; fallbackWaitMs?: number };
-  /** Refresh OAuth tokens this long before their known expiry (ms). @default 60000 */
+  /**
+   * Refresh OAuth tokens at most this long before their known expiry (ms). For a token whose lifetime is known (one
+   * the client obtained or read from the token file) the margin is `refreshSkewShare` of that lifetime when smaller,
+   * so a short-lived token is not refreshed before every request. @default 60000
+   */
   refreshSkewMs?: number;
+  /** The refresh margin as a share of a token's known lifetime, when smaller than `refreshSkewMs`. @default 0.1 */
+  refreshSkewShare?: number;
+  /** Never refresh a token younger than this (ms) ahead of its expiry; the portal's `expired_token` still refreshes it. @default 5000 */
+  minTokenAgeMs?: number;
   /** Which writes may be re-sent when their outcome is unknown. @default isIdempotentCall */
   isIdempotent?: (method: string, params: Params) => boolean;
   /** @default 'b24-rules' */
@@ -66,6 +74,8 @@ export const DEFAULTS = {
   },
   operating: { budgetSeconds: 480, slowdownAt: 0.8, fallbackWaitMs: 60_000 },
   refreshSkewMs: 60_000,
+  refreshSkewShare: 0.1,
+  minTokenAgeMs: 5_000,
   userAgent: 'b24-rules',
   /** Attempts at the OAuth token server. */
   refreshAttempts: 3,

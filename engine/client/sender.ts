@@ -114,6 +114,8 @@ export class Sender {
         timeouts: this.#timeouts,
         logger: this.#logger,
         refreshSkewMs: options.refreshSkewMs ?? DEFAULTS.refreshSkewMs,
+        refreshSkewShare: options.refreshSkewShare ?? DEFAULTS.refreshSkewShare,
+        minTokenAgeMs: options.minTokenAgeMs ?? DEFAULTS.minTokenAgeMs,
         attempts: DEFAULTS.refreshAttempts,
         onRefresh: () => {
           this.#telemetry.stats.refreshes++;
