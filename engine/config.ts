@@ -12,7 +12,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './redact.js';
 import type { ClientConfig, PortalPlan } from './client/index.js';
-import { parseDotenv } from './config/dotenv.js';
+import { parseDotenv } from './dotenv.js';
 
 /** Defaults of the configuration. */
 export const DEFAULTS = {

@@ -5,8 +5,8 @@
  * compile error. Semantics follow json-logic-js (test/rules/logic-parity.test.ts
  * checks them against it).
  */
-import type { Facts } from '../rules/types.js';
-import { closest } from '../template/suggest.js';
+import type { Facts } from '../rules/index.js';
+import { closest } from '../suggest.js';
 import { LogicError } from './errors.js';
 import { EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, SCOPED_OPERATORS, truthy, type OpContext } from './operators.js';
 

@@ -4,7 +4,7 @@
  * makes visible to the rest of the rule.
  */
 import { isValidTimeZone } from '../logic/index.js';
-import { closest } from '../template/index.js';
+import { closest } from '../suggest.js';
 import { checkCron } from './cron.js';
 import { eventEntity } from './event-entity.js';
 import { DEFAULTS } from './limits.js';

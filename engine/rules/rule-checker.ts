@@ -4,7 +4,8 @@
  * conflicts and Bitrix24 method names. Each problem goes to the rule's Reporter.
  */
 import { compileLogic, logicRefs, type LogicError, type LogicNode } from '../logic/index.js';
-import { closest, compileTemplate, compileValue, TemplateError, type CompiledTemplate, type CompiledValue } from '../template/index.js';
+import { closest } from '../suggest.js';
+import { compileTemplate, compileValue, TemplateError, type CompiledTemplate, type CompiledValue } from '../template/index.js';
 import { actionKind } from './action-kind.js';
 import { isReadMethod, type CatalogIndex } from './catalog.js';
 import { joinPointer } from './json-pointer.js';

@@ -5,7 +5,7 @@
  * property" lines, and every message carries the YAML position.
  */
 import type { ErrorObject } from 'ajv';
-import { closest } from '../template/suggest.js';
+import { closest } from '../suggest.js';
 import type { SourceDocument } from './source.js';
 import { pointerSegments } from './source.js';
 import type { Diagnostic } from './types.js';

@@ -4,7 +4,6 @@ import { TemplateError } from './errors.js';
 import { FILTER_NAMES, FILTERS, type FilterDef } from './filters.js';
 import { hasTemplate, parseTemplate, type FilterCall, type TemplateExpr, type TemplatePart } from './parse.js';
 import { resolvePath } from './resolve.js';
-import { closest, editDistance } from './suggest.js';
 
 export type { CompiledTemplate, CompiledValue, FilterCall, FilterDef, TemplateExpr, TemplatePart };
-export { closest, compileTemplate, compileValue, editDistance, FILTER_NAMES, FILTERS, hasTemplate, parseTemplate, resolvePath, TemplateError };
+export { compileTemplate, compileValue, FILTER_NAMES, FILTERS, hasTemplate, parseTemplate, resolvePath, TemplateError };

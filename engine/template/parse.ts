@@ -7,7 +7,7 @@
  */
 import { TemplateError } from './errors.js';
 import { FILTERS, FILTER_NAMES } from './filters.js';
-import { closest } from './suggest.js';
+import { closest } from '../suggest.js';
 
 export interface FilterCall {
   name: string;

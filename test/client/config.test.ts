@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../engine/config.js';
-import { parseDotenv } from '../../engine/config/dotenv.js';
+import { parseDotenv } from '../../engine/dotenv.js';
 import { ConfigError } from '../../engine/errors.js';
 import { clearSecrets, redact } from '../../engine/redact.js';
 

@@ -4,7 +4,7 @@
  * quotes taken literally, double quotes with \n, \t, \" and \\ escapes.
  * Bad lines are reported with their line number.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from './errors.js';
 
 export function parseDotenv(text: string, file = '.env'): Record<string, string> {
   const out: Record<string, string> = {};
