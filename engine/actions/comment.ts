@@ -1,5 +1,5 @@
 /** `comment: { entity, id, text }` → crm.timeline.comment.add. */
-import { timelineEntityType } from '../facts/entities.js';
+import { timelineEntityType } from '../facts/index.js';
 import { ActionConfigError } from './errors.js';
 import { entityOpt, entityTypeIdOpt, idOpt, stringOpt } from './options.js';
 import type { ActionKind, ActionOutcome, PlanContext } from './types.js';

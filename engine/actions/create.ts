@@ -3,7 +3,7 @@
  * CRM records carry ORIGINATOR_ID 'b24-rules' and ORIGIN_ID `b24rules:<effect key>`,
  * so after a crash the engine looks for the record before sending the add again.
  */
-import { ENTITIES, taskBinding } from '../facts/entities.js';
+import { ENTITIES, taskBinding } from '../facts/index.js';
 import { ActionConfigError } from './errors.js';
 import { entityOpt, entityTypeIdOpt, objectOpt } from './options.js';
 import type { ActionKind, ActionOutcome, PlanContext } from './types.js';

@@ -1,6 +1,6 @@
 /** Reading rendered action options with clear errors. */
-import type { EntityName } from '../rules/types.js';
-import { isEntityName } from '../facts/entities.js';
+import type { EntityName } from '../rules/index.js';
+import { isEntityName } from '../facts/index.js';
 import { ActionConfigError } from './errors.js';
 
 export function entityOpt(action: string, cfg: Record<string, unknown>, allowed?: readonly EntityName[]): EntityName {

@@ -1,5 +1,5 @@
 /** `task: { title, responsible, deadline, description, bind: { entity, id }, ... }` → tasks.task.add (bind sets UF_CRM_TASK). */
-import { taskBinding } from '../facts/entities.js';
+import { taskBinding } from '../facts/index.js';
 import { taskAddCall } from './create.js';
 import { entityOpt, entityTypeIdOpt, idOpt, objectOpt, stringOpt, userIdOpt } from './options.js';
 import type { ActionKind, ActionOutcome, PlanContext } from './types.js';

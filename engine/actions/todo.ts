@@ -1,5 +1,5 @@
 /** `todo: { entity, id, title, deadline, responsible, description }` → crm.activity.todo.add (top-level params, not `fields`). */
-import { ENTITIES } from '../facts/entities.js';
+import { ENTITIES } from '../facts/index.js';
 import { ActionConfigError } from './errors.js';
 import { entityOpt, entityTypeIdOpt, idOpt, stringOpt, userIdOpt } from './options.js';
 import type { ActionKind, ActionOutcome, PlanContext } from './types.js';

@@ -3,9 +3,9 @@
  * options and the loaded facts to what the action wants done. Only the executor
  * sends; dry-run stops after planning, so the plan is the trace.
  */
-import type { Params } from '../client/types.js';
-import type { EntityName } from '../rules/types.js';
-import type { RecoveryMode } from '../store/records.js';
+import type { Params } from '../client/index.js';
+import type { EntityName } from '../rules/index.js';
+import type { RecoveryMode } from '../store/index.js';
 
 /** How to find, after a crash, what an in-doubt create made (see docs/engine.md). */
 export interface LookupSpec {

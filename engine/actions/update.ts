@@ -1,5 +1,5 @@
 /** `update: { entity, id, fields }`: only fields that differ from the loaded record are sent; nothing when none differ. */
-import { ENTITIES } from '../facts/entities.js';
+import { ENTITIES } from '../facts/index.js';
 import { sameValue } from './compare.js';
 import { ActionConfigError } from './errors.js';
 import { entityOpt, entityTypeIdOpt, idOpt, objectOpt } from './options.js';

@@ -1,5 +1,5 @@
 /** `workflow: { template_id, entity, id, parameters }` → bizproc.workflow.start with DOCUMENT_ID ['crm','CCrmDocumentDeal','DEAL_12']. */
-import { workflowDocumentId } from '../facts/entities.js';
+import { workflowDocumentId } from '../facts/index.js';
 import { ActionConfigError } from './errors.js';
 import { entityOpt, entityTypeIdOpt, idOpt, objectOpt } from './options.js';
 import type { ActionKind, ActionOutcome, PlanContext } from './types.js';

@@ -3,8 +3,8 @@
  * update and create it, its CRM owner type, and how it is named in timeline
  * comments, task bindings and workflow document ids (API-FACTS §6, §7, §10).
  */
-import type { EntityName } from '../rules/types.js';
-import type { Params } from '../client/types.js';
+import type { EntityName } from '../rules/index.js';
+import type { Params } from '../client/index.js';
 
 export interface EntityDef {
   name: EntityName;

@@ -4,8 +4,8 @@
  * uses another load's value waits for the next round), each round one set of
  * batch requests. 50 events needing 50 leads and their contacts = 2 requests.
  */
-import type { Params } from '../client/types.js';
-import type { CompiledRule, Facts, LoadSpec } from '../rules/types.js';
+import type { Params } from '../client/index.js';
+import type { CompiledRule, Facts, LoadSpec } from '../rules/index.js';
 import { ENTITIES } from './entities.js';
 import { readKey, type ReadRequest, type TickReader } from './reader.js';
 

@@ -1,5 +1,5 @@
 /** Build the engine-facing Condition and Expression objects (engine/rules/types.ts) from json-logic. */
-import type { Condition, Expression, Facts } from '../rules/types.js';
+import type { Condition, Expression, Facts } from '../rules/index.js';
 import { compileLogic, logicRefs, type LogicNode } from './compile.js';
 import { explainFalse } from './explain.js';
 import { truthy } from './operators.js';

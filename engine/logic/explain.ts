@@ -3,7 +3,7 @@
  * `days_idle (3) > 14 is false` names the first false part of an `and` with the
  * values it saw.
  */
-import type { Facts } from '../rules/types.js';
+import type { Facts } from '../rules/index.js';
 import type { LogicNode } from './compile.js';
 import { truthy } from './operators.js';
 

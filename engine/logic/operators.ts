@@ -6,7 +6,7 @@
  * `dry-run --at`. Lazy operators (if, and, or, map, ...) live in compile.ts.
  */
 import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js';
-import type { Facts } from '../rules/types.js';
+import type { Facts } from '../rules/index.js';
 import { DATE_UNITS, addUnits, isValidTimeZone, parseDate, parseDays, parseHours, unitsSince, wallClock, type DateUnit } from './dates.js';
 import { LogicError } from './errors.js';
 import { safeRegExp } from './safe-regex.js';

@@ -5,7 +5,7 @@
  * in mixed text a missing value renders as '' (never "undefined") and objects
  * as JSON.
  */
-import type { Facts, Template, TemplatedValue } from '../rules/types.js';
+import type { Facts, Template, TemplatedValue } from '../rules/index.js';
 import { FILTERS } from './filters.js';
 import { hasTemplate, parseTemplate, type TemplateExpr, type TemplatePart } from './parse.js';
 import { resolvePath } from './resolve.js';

@@ -3,7 +3,7 @@
  * docs/rule-format.md. Filters are pure; date filters take their input from the
  * value, never from the system clock.
  */
-import { addUnits, formatDate, parseDate } from '../logic/dates.js';
+import { addUnits, formatDate, parseDate } from '../logic/index.js';
 
 export interface FilterDef {
   /** Whether the filter takes an argument after `:`. */
