@@ -11,7 +11,7 @@
  * (PLAN_NOT_APPLICABLE): run those rules through the daemon instead.
  */
 import { readFileSync } from 'node:fs';
-import type { B24ClientApi, BatchCommand, BatchItemResult } from '../client/types.js';
+import type { B24ClientApi, BatchCommand, BatchItemResult } from '../client/index.js';
 import { B24RulesError } from '../errors.js';
 import { REDACTED } from '../redact.js';
 import { InputFileError, PlanStaleError } from './errors.js';

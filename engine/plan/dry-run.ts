@@ -8,12 +8,10 @@
  * sending it (catalog kind; unknown = write), so a mistake in the engine
  * cannot leak one.
  */
-import { createClient } from '../client/index.js';
-import type { ClientConfig } from '../client/types.js';
+import { createClient, type ClientConfig } from '../client/index.js';
 import { createEngine } from '../pipeline/index.js';
-import type { CompiledRule } from '../rules/types.js';
-import { openStateStore } from '../store/index.js';
-import type { InboxItemInput } from '../store/types.js';
+import type { CompiledRule } from '../rules/index.js';
+import { openStateStore, type InboxItemInput } from '../store/index.js';
 import type { FixturePortal, PortalCall } from './fixture-portal.js';
 import { toPlanDocument } from './from-engine.js';
 import { recordReads } from './read-recorder.js';

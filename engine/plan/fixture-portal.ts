@@ -5,8 +5,8 @@
  * caller does (the CLI's `startFixturePortal`, an in-process emulator over
  * loopback) and injects it.
  */
-import type { ClientConfig } from '../client/types.js';
-import type { FixtureData } from '../testing/types.js';
+import type { ClientConfig } from '../client/index.js';
+import type { FixtureData } from '../testing/index.js';
 import type { RatePlan } from './types.js';
 
 /** One call a fixture portal answered, batch sub-commands included. */

@@ -6,7 +6,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import { methodKind } from '../client/index.js';
-import type { Plan } from '../pipeline/types.js';
+import type { Plan } from '../pipeline/index.js';
 import { sortKeys } from '../canonical-json.js';
 import { compareIds } from './canonical.js';
 import { estimate } from './estimate.js';

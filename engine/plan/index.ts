@@ -16,4 +16,5 @@ export { applyPlanCommand, notApplicable } from './apply-plan.js';
 export { canonicalJson, sortKeys } from '../canonical-json.js';
 export { hashValue, compareIds } from './canonical.js';
 export { InputFileError, PlanStaleError } from './errors.js';
-export * from './types.js';
+export { PLAN_FORMAT_VERSION } from './types.js';
+export type { RatePlan, PlanCall, PlanFieldChange, PlanFiring, PlanTrigger, PlanRecordRef, PlanBatch, PlanRead, PlanEstimate, PlanSummary, PlanDocument, PlanFormat } from './types.js';

@@ -10,8 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Cron } from 'croner';
-import type { CompiledRule } from '../rules/types.js';
-import type { InboxItemInput } from '../store/types.js';
+import type { CompiledRule } from '../rules/index.js';
+import type { InboxItemInput } from '../store/index.js';
 import { InputFileError } from './errors.js';
 
 /** An event given by name and data (tests, and the normalized form of both file shapes). */

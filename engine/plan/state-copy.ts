@@ -9,8 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { B24RulesError } from '../errors.js';
-import { openStateStore, type StateStore } from '../store/index.js';
-import { openDatabase } from '../store/sqlite.js';
+import { openDatabase, openStateStore, type StateStore } from '../store/index.js';
 
 export interface StateCopy {
   store: StateStore;

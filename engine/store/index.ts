@@ -6,6 +6,7 @@ import { InboxTable } from './inbox-table.js';
 import { DedupeTable, PositionsTable, SchedulesTable, SnapshotsTable } from './kv-tables.js';
 import { FINAL_RUN_STATUSES } from './records.js';
 import { RunsTable } from './runs-table.js';
+import { openDatabase } from './sqlite.js';
 import { DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.js';
 
 export type { StateStore, StateStoreOptions } from './state-store.js';
@@ -26,4 +27,5 @@ export {
   StateStoreError,
   StateNotFoundError,
   FINAL_RUN_STATUSES,
+  openDatabase,
 };

@@ -1,6 +1,6 @@
 /** Check one case's expectation against the plan (or the load diagnostics). Returns null when it holds, else why not. */
-import type { PlanDocument, PlanFiring } from '../plan/types.js';
-import type { Diagnostic } from '../rules/types.js';
+import type { PlanDocument, PlanFiring } from '../plan/index.js';
+import type { Diagnostic } from '../rules/index.js';
 import { diffCalls } from './diff.js';
 import type { ExpectedCall, TestExpectation } from './types.js';
 

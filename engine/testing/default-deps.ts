@@ -3,10 +3,8 @@
  * harness on each case's fixtures, served by a fixture portal the caller
  * provides (the CLI's in-process emulator; engine/ does not depend on it).
  */
-import type { StartFixturePortal } from '../plan/fixture-portal.js';
-import { dryRun } from '../plan/dry-run.js';
-import { formatDiagnostics } from '../rules/format-diagnostics.js';
-import { loadRules } from '../rules/load-rules.js';
+import { dryRun, type StartFixturePortal } from '../plan/index.js';
+import { formatDiagnostics, loadRules } from '../rules/index.js';
 import type { RunnerDeps } from './runner.js';
 
 export interface DefaultRunnerDepsOptions {

@@ -1,7 +1,7 @@
 /** Find `*.test.yaml` files under the given paths (files are taken as given), sorted. */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputFileError } from '../plan/errors.js';
+import { InputFileError } from '../plan/index.js';
 
 const TEST_FILE = /\.test\.ya?ml$/;
 

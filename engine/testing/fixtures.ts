@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { InputFileError } from '../plan/errors.js';
+import { InputFileError } from '../plan/index.js';
 import type { FixtureData } from './types.js';
 import { parseYamlSource } from './yaml-source.js';
 

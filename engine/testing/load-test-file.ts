@@ -4,7 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { stringify } from 'yaml';
 import { SCHEMAS_DIR } from '../paths.js';
-import { InputFileError } from '../plan/errors.js';
+import { InputFileError } from '../plan/index.js';
 import { checkFixtures } from './fixtures.js';
 import type { RuleTestCase, RuleTestFile, TestEvent, TestExpectation } from './types.js';
 import { parseYamlSource } from './yaml-source.js';

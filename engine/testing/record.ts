@@ -9,9 +9,8 @@
  * from the running engine. The client is created read-only, so even a mistake
  * here cannot write.
  */
-import type { B24ClientApi, BatchCommand } from '../client/types.js';
-import { compareIds } from '../plan/canonical.js';
-import { rowsOfResult } from '../plan/read-recorder.js';
+import type { B24ClientApi, BatchCommand } from '../client/index.js';
+import { compareIds, rowsOfResult } from '../plan/index.js';
 
 /** Defaults of recordIncident. */
 export const DEFAULTS = {

@@ -9,11 +9,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { eventItems, formItem, manualItem, parseAt, scheduleItem, scheduleItemsAt, type EventInput } from '../plan/inputs.js';
-import { InputFileError } from '../plan/errors.js';
-import type { PlanDocument } from '../plan/types.js';
-import type { CompiledRule, Diagnostic, LoadResult } from '../rules/types.js';
-import type { InboxItemInput } from '../store/types.js';
+import { eventItems, formItem, InputFileError, manualItem, parseAt, scheduleItem, scheduleItemsAt, type EventInput, type PlanDocument } from '../plan/index.js';
+import type { CompiledRule, Diagnostic, LoadResult } from '../rules/index.js';
+import type { InboxItemInput } from '../store/index.js';
 import { checkLoadErrors, checkPlan, plannedWrites } from './check.js';
 import { readFixturesFile } from './fixtures.js';
 import { loadTestFile } from './load-test-file.js';
