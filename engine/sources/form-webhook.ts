@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerSecret } from '../redact.js';
 import type { CompiledRule } from '../rules/index.js';
 import type { RequestHandler } from '../status/index.js';
-import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
+import { DEFAULTS as BODY_DEFAULTS, parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
 import { startSource, type SourcePlugin } from './plugin.js';
 import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
@@ -22,13 +22,17 @@ export interface FormWebhookConfig {
   basePath?: string;
   /** Largest body accepted, bytes. @default 1048576 */
   maxBodyBytes?: number;
+  /** Deepest nesting of objects and arrays accepted (the body is level 1). @default 32 */
+  maxDepth?: number;
 }
 
 export const DEFAULTS = {
   /** @default '/hooks' */
   basePath: '/hooks',
   /** @default 1 MiB */
-  maxBodyBytes: 1024 * 1024,
+  maxBodyBytes: BODY_DEFAULTS.maxBodyBytes,
+  /** @default 32 levels */
+  maxDepth: BODY_DEFAULTS.maxDepth,
 };
 
 interface Route {
@@ -57,6 +61,7 @@ function normalizePath(p: string): string {
 export function createFormWebhookSource(config: FormWebhookConfig, ctx: SourceContext): FormWebhookSource {
   const base = normalizePath(config.basePath ?? DEFAULTS.basePath);
   const maxBody = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  const maxDepth = config.maxDepth ?? DEFAULTS.maxDepth;
   const env = config.env ?? process.env;
   let table = new Map<string, Route>();
   let accepting = false;
@@ -106,7 +111,7 @@ export function createFormWebhookSource(config: FormWebhookConfig, ctx: SourceCo
     }
     let body: Record<string, unknown>;
     try {
-      body = parseBody(await readBody(req, maxBody), req.headers['content-type']);
+      body = parseBody(await readBody(req, maxBody), req.headers['content-type'], maxDepth);
     } catch (err) {
       if (err instanceof RequestBodyError) return reject(res, err.status, 'body', err.message);
       throw err;

@@ -1,8 +1,8 @@
 /**
  * Request-body helpers shared by the webhook receivers: a size-capped reader,
  * a parser for Bitrix24's bracket-nested form encoding
- * (`data[FIELDS][ID]=7&auth[application_token]=...`), and a constant-time
- * secret comparison.
+ * (`data[FIELDS][ID]=7&auth[application_token]=...`), a nesting-depth cap, and
+ * a constant-time secret comparison.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -19,19 +19,75 @@ export class RequestBodyError extends B24RulesError {
   }
 }
 
-/** Read the whole body, refusing more than `limit` bytes (413). */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Limits on what a webhook body may be. */
+export const DEFAULTS = {
+  /** Largest body accepted (413 above it). @default 1 MiB */
+  maxBodyBytes: 1024 * 1024,
+  /**
+   * Deepest nesting accepted (400 above it): objects and arrays inside one
+   * another, the body itself being level 1 (`data[FIELDS][ID]=7` is 3 levels).
+   * Every later step (the idempotency hash, the stored JSON) walks the body
+   * recursively, so a deeper one would overflow the stack. @default 32
+   */
+  maxDepth: 32,
+};
+
+/**
+ * Read the whole body, refusing more than `limit` bytes (413). On refusal the
+ * rest of the body is left to the HTTP server, which reads and discards it, so
+ * the sender still gets the 413 (leaving the loop of an async iterator would
+ * destroy the socket under the sender instead).
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new RequestBodyError(413, `body larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) throw new RequestBodyError(413, `body larger than ${limit} bytes`);
-    chunks.push(buf);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new RequestBodyError(413, `body larger than ${limit} bytes`));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (buf: Buffer) => {
+      size += buf.length;
+      if (size > limit) {
+        done();
+        reject(new RequestBodyError(413, `body larger than ${limit} bytes`));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function tooDeep(limit: number): RequestBodyError {
+  return new RequestBodyError(400, `body nested deeper than ${limit} levels`);
+}
+
+/** Whether `value` nests objects and arrays more than `limit` levels deep (iterative: any depth is safe to measure). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
   }
-  return Buffer.concat(chunks);
+  return false;
 }
 
 const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
@@ -41,9 +97,12 @@ const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
  * objects: `a[b][c]=1` → `{a:{b:{c:'1'}}}`; `a[]=1&a[]=2` → `{a:['1','2']}`.
  * Values stay strings, as PHP (and so Bitrix24) sends them.
  */
-export function parseNestedForm(text: string): Record<string, unknown> {
+export function parseNestedForm(text: string, maxDepth: number = DEFAULTS.maxDepth): Record<string, unknown> {
   const root: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [rawKey, value] of new URLSearchParams(text)) {
+    // A key with k bracket pairs nests k + 1 levels; counting first keeps the parse itself bounded.
+    let brackets = 0;
+    for (let i = rawKey.indexOf('['); i !== -1; i = rawKey.indexOf('[', i + 1)) if (++brackets >= maxDepth) throw tooDeep(maxDepth);
     const m = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(rawKey);
     const path = m ? [m[1] as string, ...[...(m[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((x) => x[1] as string)] : [rawKey];
     if (path.some((p) => UNSAFE_KEYS.has(p))) continue;
@@ -92,8 +151,11 @@ function toPlain(v: unknown): unknown {
   return v;
 }
 
-/** Parse a body by its content type: JSON, form (nested brackets) or, failing both, `{ text }`. */
-export function parseBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {
+/**
+ * Parse a body by its content type: JSON, form (nested brackets) or, failing
+ * both, `{ text }`. A body nested more than `maxDepth` levels is refused (400).
+ */
+export function parseBody(body: Buffer, contentType: string | undefined, maxDepth: number = DEFAULTS.maxDepth): Record<string, unknown> {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const text = body.toString('utf8');
   if (type === 'application/json' || type.endsWith('+json')) {
@@ -106,9 +168,10 @@ export function parseBody(body: Buffer, contentType: string | undefined): Record
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new RequestBodyError(400, 'JSON body must be an object');
     }
+    if (nestsDeeperThan(parsed, maxDepth)) throw tooDeep(maxDepth);
     return parsed as Record<string, unknown>;
   }
-  if (type === 'application/x-www-form-urlencoded' || type === '') return parseNestedForm(text);
+  if (type === 'application/x-www-form-urlencoded' || type === '') return parseNestedForm(text, maxDepth);
   if (type === 'text/plain') return { text };
   throw new RequestBodyError(415, `unsupported content type '${type}': send application/json or application/x-www-form-urlencoded`);
 }

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerSecret } from '../redact.js';
 import type { RequestHandler } from '../status/index.js';
-import { parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
+import { DEFAULTS as BODY_DEFAULTS, parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
 import { startSource, type SourcePlugin } from './plugin.js';
 import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
@@ -20,6 +20,8 @@ export interface OutgoingWebhookConfig {
   path?: string;
   /** Largest body accepted, bytes. @default 1048576 */
   maxBodyBytes?: number;
+  /** Deepest nesting of objects and arrays accepted (the body is level 1). @default 32 */
+  maxDepth?: number;
   /** Called for ONOFFLINEEVENT (a "poll now" signal) instead of storing it. */
   onOfflineSignal?: () => void;
 }
@@ -28,7 +30,9 @@ export const DEFAULTS = {
   /** @default '/b24/events' */
   path: '/b24/events',
   /** @default 1 MiB */
-  maxBodyBytes: 1024 * 1024,
+  maxBodyBytes: BODY_DEFAULTS.maxBodyBytes,
+  /** @default 32 levels */
+  maxDepth: BODY_DEFAULTS.maxDepth,
 };
 
 export interface OutgoingWebhookSource extends Source {
@@ -44,6 +48,7 @@ export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: 
   registerSecret(config.applicationToken);
   const path = config.path ?? DEFAULTS.path;
   const maxBody = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  const maxDepth = config.maxDepth ?? DEFAULTS.maxDepth;
   let accepting = false;
 
   const reject = (res: ServerResponse, status: number, reason: string, message: string) => {
@@ -56,7 +61,7 @@ export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: 
     if (!accepting) return reject(res, 503, 'stopping', 'not accepting events');
     let body: Record<string, unknown>;
     try {
-      body = parseBody(await readBody(req, maxBody), req.headers['content-type']);
+      body = parseBody(await readBody(req, maxBody), req.headers['content-type'], maxDepth);
     } catch (err) {
       if (err instanceof RequestBodyError) return reject(res, err.status, 'body', err.message);
       throw err;
