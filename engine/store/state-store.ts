@@ -6,8 +6,13 @@
  * Durability: `synchronous = FULL`. In WAL mode NORMAL survives a process crash
  * but may lose the last commits on power loss; an outgoing-webhook source answers
  * HTTP 200 right after `inbox.add` commits, so that commit must be on disk.
+ *
+ * Privacy: the file, its `-wal` and its `-shm` are owner-only (0600) from the
+ * first open. The ledger keeps request params (http headers may carry API
+ * keys) and the inbox keeps payloads (people's e-mails and phones); the WAL
+ * holds them too until a checkpoint.
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase, type SqlDatabase } from './sqlite.js';
 import { DlqTable } from './dlq-table.js';
@@ -62,10 +67,12 @@ export interface StateStore {
 /** Open (creating if needed) the state file and bring its schema up to date. */
 export function openStateStore(path: string, options: StateStoreOptions = {}): StateStore {
   const now = options.now ?? Date.now;
-  const fresh = path !== ':memory:' && !existsSync(path);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: SqlDatabase;
   try {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      if (!createOwnerOnly(path)) tightenCompanions(path);
+    }
     db = openDatabase(path);
   } catch (err) {
     throw new StateStoreError(`cannot open the state file ${path}: ${(err as Error).message}`, { cause: err });
@@ -76,8 +83,6 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
     migrate(db, path);
-    // The ledger keeps request params (http headers may carry API keys): owner-only.
-    if (fresh) chmodSync(path, 0o600);
   } catch (err) {
     db.close();
     if (err instanceof StateStoreError) throw err;
@@ -103,6 +108,44 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     },
   };
   return store;
+}
+
+/**
+ * Create `path` empty and 0600 unless it exists (false then). SQLite takes an
+ * empty file for a new database and creates the `-wal` and `-shm` with the
+ * main file's permissions, so all three are owner-only from the first write.
+ * Chmod'ing the main file after SQLite's first write came too late: the
+ * companions were already created with the umask's 0644.
+ */
+function createOwnerOnly(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    // The mode given to open() is narrowed by the umask; set it exactly.
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** An existing `-wal` or `-shm` looser than the main file (left by an earlier version) is narrowed to it. */
+function tightenCompanions(path: string): void {
+  const mode = statSync(path).mode & 0o777;
+  for (const companion of [`${path}-wal`, `${path}-shm`]) {
+    let current: number;
+    try {
+      current = statSync(companion).mode & 0o777;
+    } catch {
+      continue;
+    }
+    if ((current & ~mode) !== 0) chmodSync(companion, current & mode);
+  }
 }
 
 function migrate(db: SqlDatabase, path: string): void {
