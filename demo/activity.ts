@@ -7,7 +7,8 @@
  * inbound webhook, and the morning stale-deal check runs (the demo does not
  * wait for 09:00; it stores that schedule tick itself).
  */
-import type { B24ClientApi } from '../engine/client/types.js';
+import { RateLimitError, type B24ClientApi, type B24Envelope, type Params } from '../engine/client/index.js';
+import { systemClock, type Clock } from '../engine/clock.js';
 
 export interface ActivityContext {
   /** A portal user's client (webhook of user 1). */
@@ -21,6 +22,36 @@ export interface ActivityContext {
   say(text: string): void;
   /** Stop early (Ctrl-C). */
   signal: AbortSignal;
+  /** What the user's retries after a rate-limit refusal wait on. @default systemClock */
+  clock?: Clock;
+}
+
+/** How a portal user's change outlasts the portal's request limit. */
+export const ACTIVITY_DEFAULTS = {
+  /** Pause before sending a refused change again, on top of the client's own bucket wait: one slot of the standard plan's 2/s. @default 500 ms */
+  retryPauseMs: 500,
+  /** Longest time (clock ms) a change keeps being sent again after refusals before it is reported as failed. @default 120000 ms */
+  retryCeilingMs: 120_000,
+};
+
+/**
+ * Call the portal as the user. The request limit is shared with the daemon, so a change may be refused with
+ * 503 QUERY_LIMIT_EXCEEDED (RATE_LIMITED) or 429 OPERATION_TIME_LIMIT after the client's own retries: such a
+ * refusal means nothing ran, so the change is sent again (the client's bucket, saturated by the refusal, waits
+ * for the limit to drain first) until it is accepted or the ceiling passes. OVERLOAD_LIMIT (a block) is not retried.
+ */
+export async function userCall<T>(ctx: ActivityContext, method: string, params: Params): Promise<B24Envelope<T>> {
+  const clock = ctx.clock ?? systemClock;
+  const deadline = clock.now() + ACTIVITY_DEFAULTS.retryCeilingMs;
+  for (;;) {
+    try {
+      return await ctx.user.call<T>(method, params);
+    } catch (err) {
+      const refusedForLoad = err instanceof RateLimitError && err.code !== 'OVERLOAD_LIMIT';
+      if (!refusedForLoad || ctx.signal.aborted || clock.now() >= deadline) throw err;
+      await clock.sleep(ACTIVITY_DEFAULTS.retryPauseMs);
+    }
+  }
 }
 
 export interface ActivityStep {
@@ -30,13 +61,13 @@ export interface ActivityStep {
 }
 
 async function addLead(ctx: ActivityContext, fields: Record<string, unknown>, what: string): Promise<number> {
-  const id = Number((await ctx.user.call<number>('crm.lead.add', { fields })).result);
+  const id = Number((await userCall<number>(ctx, 'crm.lead.add', { fields })).result);
   ctx.say(`new lead #${id} ${what}`);
   return id;
 }
 
 async function moveDeal(ctx: ActivityContext, id: number, stage: string): Promise<void> {
-  await ctx.user.call('crm.deal.update', { id, fields: { STAGE_ID: stage } });
+  await userCall(ctx, 'crm.deal.update', { id, fields: { STAGE_ID: stage } });
   ctx.say(`deal #${id} moved to ${stage}`);
 }
 
@@ -69,17 +100,17 @@ export const SCRIPT: ActivityStep[] = [
   {
     at: 6,
     run: async (ctx) => {
-      const id = Number((await ctx.user.call<number>('crm.contact.add', { fields: { NAME: 'ivan', LAST_NAME: 'PETROV', PHONE: [{ VALUE: '8 (916) 555-12-34', VALUE_TYPE: 'WORK' }], EMAIL: [{ VALUE: 'Ivan.Petrov@Example.COM', VALUE_TYPE: 'WORK' }] } })).result);
+      const id = Number((await userCall<number>(ctx, 'crm.contact.add', { fields: { NAME: 'ivan', LAST_NAME: 'PETROV', PHONE: [{ VALUE: '8 (916) 555-12-34', VALUE_TYPE: 'WORK' }], EMAIL: [{ VALUE: 'Ivan.Petrov@Example.COM', VALUE_TYPE: 'WORK' }] } })).result);
       ctx.say(`new contact #${id} typed in as "ivan PETROV", phone "8 (916) 555-12-34"`);
     },
   },
   {
     at: 8,
     run: async (ctx, state) => {
-      const list = await ctx.user.call<Array<{ ID: string; TITLE: string }>>('crm.deal.list', { filter: { CATEGORY_ID: 0, STAGE_ID: 'NEW' }, order: { ID: 'DESC' }, select: ['ID', 'TITLE'] });
+      const list = await userCall<Array<{ ID: string; TITLE: string }>>(ctx, 'crm.deal.list', { filter: { CATEGORY_ID: 0, STAGE_ID: 'NEW' }, order: { ID: 'DESC' }, select: ['ID', 'TITLE'] });
       let deal = list.result[0];
       if (!deal) {
-        const id = Number((await ctx.user.call<number>('crm.deal.add', { fields: { TITLE: 'CRM rollout for Globex', CATEGORY_ID: 0, STAGE_ID: 'NEW', OPPORTUNITY: 80000, CURRENCY_ID: 'USD', ASSIGNED_BY_ID: 3 } })).result);
+        const id = Number((await userCall<number>(ctx, 'crm.deal.add', { fields: { TITLE: 'CRM rollout for Globex', CATEGORY_ID: 0, STAGE_ID: 'NEW', OPPORTUNITY: 80000, CURRENCY_ID: 'USD', ASSIGNED_BY_ID: 3 } })).result);
         deal = { ID: String(id), TITLE: 'CRM rollout for Globex' };
       }
       state.deal = Number(deal.ID);
@@ -121,7 +152,7 @@ export const SCRIPT: ActivityStep[] = [
   {
     at: 20,
     run: async (ctx, state) => {
-      const id = Number((await ctx.user.call<number>('crm.deal.add', { fields: { TITLE: 'Fleet tracking for Globex', CATEGORY_ID: 0, STAGE_ID: 'NEW', OPPORTUNITY: 6400000, CURRENCY_ID: 'USD', ASSIGNED_BY_ID: 3 } })).result);
+      const id = Number((await userCall<number>(ctx, 'crm.deal.add', { fields: { TITLE: 'Fleet tracking for Globex', CATEGORY_ID: 0, STAGE_ID: 'NEW', OPPORTUNITY: 6400000, CURRENCY_ID: 'USD', ASSIGNED_BY_ID: 3 } })).result);
       state.bigDeal = id;
       ctx.say(`new deal #${id} "Fleet tracking for Globex" (6,400,000)`);
     },
@@ -136,8 +167,19 @@ export const SCRIPT: ActivityStep[] = [
 
 const TICKER_SOURCES = ['WEB', 'CALL', 'EMAIL', 'PARTNER', 'ADVERTISING'];
 
+export interface ActivityOptions {
+  /** Seconds between the generator's leads after the script. @default 15 */
+  everySeconds?: number;
+  /** @default SCRIPT */
+  script?: ActivityStep[];
+  /** Multiplies the delays. @default 1 */
+  timeScale?: number;
+  /** Called once every scripted step has run (each done, or reported as failed), before the generator's leads. */
+  onScripted?: () => void;
+}
+
 /** Run the script, then keep adding a lead every `everySeconds` until aborted. */
-export async function runActivity(ctx: ActivityContext, options: { everySeconds?: number; script?: ActivityStep[]; timeScale?: number } = {}): Promise<void> {
+export async function runActivity(ctx: ActivityContext, options: ActivityOptions = {}): Promise<void> {
   const script = options.script ?? SCRIPT;
   const scale = options.timeScale ?? 1;
   const every = (options.everySeconds ?? 15) * scale;
@@ -161,6 +203,7 @@ export async function runActivity(ctx: ActivityContext, options: { everySeconds?
       if (!ctx.signal.aborted) ctx.say(`(a simulated change failed: ${(err as Error).message})`);
     }
   }
+  options.onScripted?.();
   for (let n = 1; !ctx.signal.aborted; n++) {
     await wait(every * 1000);
     if (ctx.signal.aborted) return;

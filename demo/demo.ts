@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startEmulator, type Emulator } from '../emulator/index.js';
-import { createClient } from '../engine/client/index.js';
-import type { ClientConfig } from '../engine/client/types.js';
-import { createDaemon, type Daemon } from '../engine/daemon/daemon.js';
+import { createClient, type ClientConfig } from '../engine/client/index.js';
+import { createDaemon, type Daemon } from '../engine/daemon/index.js';
 import type { Logger, LogLevel } from '../engine/logger.js';
 import { RULES_DIR } from '../engine/paths.js';
 import { redact, registerSecret } from '../engine/redact.js';
@@ -45,6 +44,8 @@ export interface RunningDemo {
   daemon: Daemon;
   emulator: Emulator;
   stubs: StubServices;
+  /** Resolves once every step of the scripted minute has run (each done, or reported as failed); never rejects. */
+  scripted: Promise<void>;
   /** Stop the generator, the daemon, the emulator and the stubs; prints a summary. */
   stop(): Promise<void>;
 }
@@ -103,7 +104,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       }
       return;
     }
-    if (level === 40 && (rec.code === 'RATE_LIMITED' || rec.code === 'QUERY_LIMIT_EXCEEDED')) {
+    // The client logs a 503 QUERY_LIMIT_EXCEEDED under its own code, RATE_LIMITED.
+    if (level === 40 && rec.code === 'RATE_LIMITED') {
       // The portal's request-rate limit is shared by everyone working in it; the client waits and retries.
       out(`${col.dim(clock())} ${col.dim('limit   ')}  ${col.dim(`rate limit reached on ${String(rec.method ?? 'a call')}: waiting, then retrying`)}`);
       return;
@@ -171,6 +173,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   out('');
 
   const abort = new AbortController();
+  let scriptedDone!: () => void;
+  const scripted = new Promise<void>((resolve) => (scriptedDone = resolve));
   const activity = runActivity(
     {
       user,
@@ -183,7 +187,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         daemon.store.inbox.add([{ source: 'schedule', key: `${ruleId}@${at}`, event: null, ruleId, payload: { schedule: { at, manualDemo: true } }, receivedAt: Date.now() }]);
       },
     },
-    { ...(options.everySeconds !== undefined ? { everySeconds: options.everySeconds } : {}), ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}) },
+    {
+      ...(options.everySeconds !== undefined ? { everySeconds: options.everySeconds } : {}),
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      onScripted: () => scriptedDone(),
+    },
   );
 
   let stopped = false;
@@ -191,6 +199,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     daemon,
     emulator,
     stubs,
+    scripted,
     async stop() {
       if (stopped) return;
       stopped = true;
