@@ -10,19 +10,36 @@
  *    inbox says are done, and reports dead-lettered ones with
  *    `event.offline.error` (they stay in the local DLQ).
  *
- * Crash recovery on start: re-read every process id the inbox still has open
+ * Recovery (offline-reservations.ts: batched, a few requests however many
+ * reservations are open): re-read every process id the inbox still has open
  * (a crash between 3 and 4: the inbox says done, so they are just cleared),
  * and look for reservations nobody remembers (a crash between 1 and 2:
  * `event.offline.list` shows their PROCESS_ID) and re-read them with `get` and
- * that process id, instead of leaving them hidden for 30 days.
+ * that process id, instead of leaving them hidden for 30 days. It runs in the
+ * source's own loop, not in start(): the daemon starts working at once (the
+ * inbox already holds what the open reservations brought), and polling for
+ * new events follows the recovery. It repeats every `recoverEveryMs`.
+ *
+ * A reserving `get` whose answer may have been lost (no answer, a timeout, a
+ * 5xx: the client re-sends the read, and the re-send reserves the *next*
+ * batch) leaves a reservation nobody knows. The loop looks for it with
+ * `event.offline.list` right after that poll, or, when every attempt failed,
+ * before the next poll: such a batch is hidden for one poll cycle, not until
+ * the next periodic recovery.
  */
-import { B24RulesError } from '../errors.js';
-import type { B24ClientApi } from '../client/index.js';
+import type { B24ClientApi, ClientEvent } from '../client/index.js';
 import { realTimers } from '../clock.js';
+import { B24RulesError } from '../errors.js';
 import type { CompiledRule } from '../rules/index.js';
 import type { InboxItemInput } from '../store/index.js';
+import { bindOfflineEvents } from './offline-bind.js';
+import { OfflineSourceError } from './offline-error.js';
+import { createReservationReader, type OfflineRecord } from './offline-reservations.js';
 import { startSource, type SourcePlugin } from './plugin.js';
 import { countFinished, recordAdded, type Source, type SourceContext } from './types.js';
+
+export { OfflineSourceError } from './offline-error.js';
+export type { OfflineRecord } from './offline-reservations.js';
 
 export interface OfflineConfig {
   client: B24ClientApi;
@@ -40,11 +57,11 @@ export interface OfflineConfig {
   maxBackoffMs?: number;
   /** Stop reserving while the inbox holds this many unfinished items. @default 1000 */
   maxDepth?: number;
-  /** Pages of `event.offline.list` scanned for unknown reservations at start. @default 200 */
+  /** Pages of `event.offline.list` scanned for unknown reservations (50 records each). @default 200 */
   maxListPages?: number;
   /** How long stop() waits for a poll in flight; past it the poll is abandoned (its reservation is recovered at the next start). @default 2000 */
   stopTimeoutMs?: number;
-  /** Repeat the recovery scan this often while running (a batch reserved but not stored, e.g. the disk was full). @default 600000 */
+  /** Repeat the full recovery this often while running (a batch reserved but not stored, e.g. the disk was full). @default 600000 */
   recoverEveryMs?: number;
 }
 
@@ -69,37 +86,21 @@ export const DEFAULTS = {
 };
 
 /**
- * An offline-queue call failed in a way retrying will not fix (no admin rights,
- * webhook auth...: OFFLINE_SOURCE_FAILED), or the portal answered a reservation
- * that could never be cleared (OFFLINE_NO_PROCESS_ID; the source polls again).
+ * Client error codes of an attempt whose request may have reached the portal
+ * and run there without an answer coming back. A refusal for load
+ * (RATE_LIMITED, OPERATION_TIME_LIMIT, OVERLOAD_LIMIT) or a 4xx did not run.
  */
-export class OfflineSourceError extends B24RulesError {
-  constructor(message: string, options: { cause?: unknown; code?: 'OFFLINE_SOURCE_FAILED' | 'OFFLINE_NO_PROCESS_ID' } = {}) {
-    super(options.code ?? 'OFFLINE_SOURCE_FAILED', message, options.cause === undefined ? {} : { cause: options.cause });
-  }
-}
+const MAY_HAVE_RUN = new Set(['NETWORK_ERROR', 'NETWORK_TIMEOUT', 'B24_SERVER_ERROR', 'B24_BAD_RESPONSE', 'UNEXPECTED', 'UNKNOWN']);
 
-/** One record of `event.offline.get` / `event.offline.list`. */
-export interface OfflineRecord {
-  ID: string | number;
-  TIMESTAMP_X?: string;
-  EVENT_NAME: string;
-  EVENT_DATA?: unknown;
-  EVENT_ADDITIONAL?: unknown;
-  MESSAGE_ID: string | number;
-  PROCESS_ID?: string;
-  ERROR?: string | number;
-}
-
-interface GetResult {
-  process_id: string | null;
-  events: OfflineRecord[];
+/** Whether a failed reserving `get` may have reserved a batch whose answer was lost. */
+function mayHaveRun(err: unknown): boolean {
+  return !(err instanceof B24RulesError) || MAY_HAVE_RUN.has(err.code);
 }
 
 export interface OfflineSource extends Source {
   /** Bind the offline events that `event.get` does not show yet; returns the names bound. */
   bind(): Promise<string[]>;
-  /** Re-read known and unknown reservations into the inbox; returns the process ids recovered. */
+  /** Re-read known and unknown reservations into the inbox, then acknowledge; returns the process ids re-read. */
   recover(): Promise<{ known: string[]; unknown: string[] }>;
   /** Reserve one batch and store it; returns how many records it held (0: queue empty or backpressure). */
   poll(): Promise<number>;
@@ -129,8 +130,12 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   let timer: unknown = null;
   let inFlight: Promise<void> | null = null;
   let failures = 0;
-  let lastRecover = 0;
   const recoverEvery = config.recoverEveryMs ?? DEFAULTS.recoverEveryMs;
+  /** When the next full recovery is due (clock ms); 0: at the loop's first cycle. */
+  let recoverAt = 0;
+  let recoverFailures = 0;
+  /** A reserving get may have lost its answer: look for the reservation before reserving more. */
+  let scanDue = false;
 
   function toItems(processId: string, records: OfflineRecord[]): InboxItemInput[] {
     const now = ctx.clock.now();
@@ -164,82 +169,82 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     return result.inserted;
   }
 
-  async function get(params: Record<string, unknown>): Promise<GetResult> {
-    const env = await config.client.call<GetResult>('event.offline.get', { ...params, auth_connector: connector });
-    const r = env.result ?? { process_id: null, events: [] };
-    return { process_id: r.process_id ?? null, events: Array.isArray(r.events) ? r.events : [] };
+  const reader = createReservationReader({ client: config.client, authConnector: connector, batchSize, maxListPages, store, logger: ctx.logger });
+
+  const bind = (): Promise<string[]> => bindOfflineEvents(config.client, connector, events, ctx.logger);
+
+  // The list scan pages by offset: clearing records while it runs would shift its pages, so the two take turns.
+  let queueTurn: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queueTurn.then(fn);
+    queueTurn = run.catch(() => undefined);
+    return run;
   }
 
-  /** Re-read every record still reserved under `processId` (paging by ID when a page is full). */
-  async function reread(processId: string): Promise<number> {
-    let inserted = 0;
-    let lastId: number | null = null;
-    for (let page = 0; page < maxListPages; page++) {
-      const params: Record<string, unknown> = { process_id: processId, clear: 0, limit: batchSize, order: { ID: 'ASC' } };
-      if (lastId !== null) params.filter = { '>ID': lastId };
-      const r = await get(params);
-      inserted += store(processId, r.events);
-      if (r.events.length < batchSize) break;
-      const maxId: number = Math.max(...r.events.map((e) => Number(e.ID)));
-      if (!Number.isFinite(maxId) || (lastId !== null && maxId <= lastId)) break;
-      lastId = maxId;
+  /** Find the reservations the inbox does not know and re-read them; returns their process ids. */
+  async function recoverUnknown(why: string): Promise<string[]> {
+    const found = await exclusive(() => reader.findUnknown(new Set(ctx.inbox.openProcessIds())));
+    const report = await reader.reread(found.processIds);
+    for (const [pid, n] of report.inserted) {
+      ctx.logger.warn({ processId: pid, inserted: n }, `offline: recovered ${n} event(s) from reservation ${pid} that no one remembered (${why})`);
     }
-    return inserted;
-  }
-
-  async function bind(): Promise<string[]> {
-    if (events.length === 0) return [];
-    const env = await config.client.call<Array<Record<string, unknown>>>('event.get', {});
-    const bound = new Set<string>();
-    for (const h of Array.isArray(env.result) ? env.result : []) {
-      // A binding for another connector queues to another queue: it does not count.
-      const sameConnector = h.connector_id === undefined || h.connector_id === null || String(h.connector_id) === connector;
-      if (Number(h.offline) === 1 && sameConnector && typeof h.event === 'string') bound.add(h.event.toUpperCase());
-    }
-    const missing = events.filter((e) => !bound.has(e));
-    for (const event of missing) {
-      await config.client.call('event.bind', { event, event_type: 'offline', auth_connector: connector });
-      ctx.logger.info({ event }, `bound offline event ${event}`);
-    }
-    return missing;
+    return found.processIds;
   }
 
   async function recover(): Promise<{ known: string[]; unknown: string[] }> {
     const known = ctx.inbox.openProcessIds();
-    for (const pid of known) {
-      const n = await reread(pid);
-      ctx.logger.info({ processId: pid, inserted: n }, `offline: re-read known reservation ${pid}`);
+    if (known.length > 0) {
+      const report = await reader.reread(known);
+      const inserted = [...report.inserted.values()].reduce((a, b) => a + b, 0);
+      ctx.logger.info({ processIds: known, inserted, requests: report.requests }, `offline: re-read ${known.length} known reservation(s) in ${report.requests} request(s)`);
     }
-    const knownSet = new Set(known);
-    const unknown = new Set<string>();
-    let start = 0;
-    for (let page = 0; page < maxListPages; page++) {
-      const env = await config.client.call<OfflineRecord[]>('event.offline.list', {
-        // Reserved records only (PROCESS_ID is '' until reserved); checked again below in case a portal ignores it.
-        filter: { ERROR: 0, '>PROCESS_ID': '' },
-        order: { ID: 'ASC' },
-        start,
-        auth_connector: connector,
-      });
-      const rows = Array.isArray(env.result) ? env.result : [];
-      for (const row of rows) {
-        const pid = row.PROCESS_ID ? String(row.PROCESS_ID) : '';
-        if (pid !== '' && Number(row.ERROR ?? 0) === 0 && !knownSet.has(pid)) unknown.add(pid);
-      }
-      if (env.next === undefined || env.next === null || rows.length === 0) break;
-      start = Number(env.next);
-    }
-    for (const pid of unknown) {
-      const n = await reread(pid);
-      ctx.logger.warn({ processId: pid, inserted: n }, `offline: recovered ${n} event(s) from reservation ${pid} that no one remembered (a crash between reserve and store)`);
-    }
+    const unknown = await recoverUnknown('a crash between reserve and store');
+    scanDue = false;
     await acknowledge();
-    return { known, unknown: [...unknown] };
+    return { known, unknown };
+  }
+
+  /**
+   * A due full recovery, or the scan after a lost answer. A failure is logged
+   * and tried again (a full recovery after a growing wait, a scan before the
+   * next poll); polling goes on meanwhile.
+   */
+  async function catchUp(): Promise<void> {
+    const full = ctx.clock.now() >= recoverAt;
+    if (!full && !scanDue) return;
+    try {
+      if (full) {
+        await recover();
+        recoverFailures = 0;
+        recoverAt = ctx.clock.now() + recoverEvery;
+      } else {
+        await recoverUnknown('the answer to the get that reserved it was lost');
+        scanDue = false;
+      }
+    } catch (err) {
+      if (full) {
+        recoverFailures++;
+        recoverAt = ctx.clock.now() + Math.min(maxBackoff, pollInterval * 2 ** Math.min(recoverFailures, 10));
+      }
+      ctx.logger.warn({ err }, full ? 'offline: recovering reservations failed; will try again' : 'offline: looking for a reservation whose answer was lost failed; will try again before the next poll');
+    }
   }
 
   async function poll(): Promise<number> {
     if (ctx.inbox.depth() >= maxDepth) return 0;
-    const r = await get({ clear: 0, limit: batchSize });
+    let lost = false;
+    const onEvent = (e: ClientEvent): void => {
+      if (e.type === 'retry' && MAY_HAVE_RUN.has(e.code)) lost = true;
+    };
+    let r;
+    try {
+      r = await reader.get({ clear: 0, limit: batchSize }, { onEvent });
+    } catch (err) {
+      if (lost || mayHaveRun(err)) scanDue = true;
+      throw err;
+    }
+    // An earlier attempt may have reserved a batch and lost the answer; the loop looks for it right away.
+    if (lost) scanDue = true;
     if (r.events.length === 0) return 0;
     if (!r.process_id) {
       throw new OfflineSourceError('event.offline.get with clear=0 returned events without a process_id; refusing to store them, as they could never be cleared', { code: 'OFFLINE_NO_PROCESS_ID' });
@@ -251,9 +256,9 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
 
   let acking: Promise<void> | null = null;
 
-  /** One acknowledgement pass at a time (the daemon's loop and a recovery may both ask). */
+  /** One acknowledgement pass at a time (the daemon's loop and a recovery may both ask), never during a list scan. */
   function acknowledge(): Promise<void> {
-    acking ??= acknowledgeOnce().finally(() => {
+    acking ??= exclusive(acknowledgeOnce).finally(() => {
       acking = null;
     });
     return acking;
@@ -297,13 +302,11 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
 
   async function loopOnce(): Promise<void> {
     if (!running) return;
+    await catchUp();
     try {
-      if (ctx.clock.now() - lastRecover >= recoverEvery) {
-        lastRecover = ctx.clock.now();
-        await recover();
-      }
       const n = await poll();
       failures = 0;
+      if (scanDue) await catchUp();
       if (n > 0) idleWait = pollInterval;
       schedule(n >= batchSize ? 0 : n > 0 ? pollInterval : idleWait);
       if (n === 0) idleWait = Math.min(maxIdle, idleWait * 2);
@@ -330,16 +333,9 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       if (running) await bind();
     },
     async start() {
-      try {
-        await bind();
-      } catch (err) {
-        throw new OfflineSourceError(
-          `cannot bind the offline events the rules need (${err instanceof Error ? err.message : String(err)}): offline events need an OAuth app authorized by a portal administrator, and auth_connector needs the Professional plan or higher (feature.get CODE=rest_auth_connector)`,
-          { cause: err },
-        );
-      }
-      await recover();
-      lastRecover = ctx.clock.now();
+      await bind();
+      // Recovery is the loop's first step (catchUp), so start() returns after the binding only.
+      recoverAt = 0;
       running = true;
       schedule(0);
     },
@@ -364,8 +360,9 @@ export function offlineEventNames(rules: CompiledRule[]): string[] {
 
 /**
  * The offline-events plug-in: attached in OAuth mode with a connector unless
- * turned off. Attaching binds the events the rules need and recovers
- * reservations before it resolves, so the daemon's loop starts after both.
+ * turned off. Attaching binds the events the rules need and resolves; the
+ * source's loop then recovers reservations and polls, while the daemon's loop
+ * already works.
  */
 export const offlinePlugin: SourcePlugin = {
   kind: 'offline',

@@ -32,6 +32,11 @@ async function addLeads(n: number, prefix = 'Lead'): Promise<number[]> {
   return ids;
 }
 
+/** Wait until the source's loop has armed its next timer (the cycle in flight is over). */
+async function settle(timers: ManualTimers): Promise<void> {
+  await until(() => timers.pending.size === 1, 'the next poll to be scheduled');
+}
+
 function source(ctx = makeContext(store, clock, new ManualTimers()), events = ['ONCRMLEADADD']) {
   return createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events, batchSize: 50 }, ctx);
 }
@@ -175,6 +180,9 @@ describe('offline source against the emulator', () => {
     const ctx = makeContext(store, clock, timers);
     const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], pollIntervalMs: 100, recoverEveryMs: 60_000 }, ctx);
     await src.start();
+    // The first cycle runs the start's recovery.
+    timers.runAll();
+    await settle(timers);
     await addLeads(1, 'Reserved elsewhere');
     await engineClient(emu).call('event.offline.get', { clear: 0, auth_connector: 'b24rules' });
     timers.runAll();
@@ -183,6 +191,54 @@ describe('offline source against the emulator', () => {
     clock.advance(60_000);
     timers.runAll();
     await until(() => store.inbox.list().length === 1, 'the periodic recovery to store the lost batch');
+    await src.stop();
+  });
+
+  it('regression: a reservation whose answer was lost (the get ran, the connection dropped) is recovered in the same poll cycle, not after 10 minutes', async () => {
+    const timers = new ManualTimers();
+    const ctx = makeContext(store, clock, timers);
+    const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], pollIntervalMs: 100 }, ctx);
+    await src.start();
+    await settle(timers);
+    await addLeads(3, 'Answer lost');
+    // The portal reserves the three records, then the answer is lost; the client's retry reserves the (empty) rest.
+    emu.setFaults({ dropRate: 1, dropWhen: 'after', methods: ['event.offline.get'], maxFaults: 1 });
+    const before = clock.now();
+    timers.runAll();
+    await settle(timers);
+    expect(emu.calls.of('event.offline.get').filter((c) => c.fault === 'drop')).toHaveLength(1);
+    const items = store.inbox.list();
+    expect(items).toHaveLength(3);
+    expect(new Set(items.map((i) => i.messageId)).size).toBe(3);
+    // Within the poll cycle that lost the answer: no time passed on the source's clock, no further poll ran.
+    expect(clock.now() - before).toBe(0);
+    for (const i of items) store.finish(i.id, 'done');
+    await src.acknowledge();
+    expect(await queue()).toHaveLength(0);
+    await src.stop();
+  });
+
+  it('regression: when every attempt of the reserving get lost its answer, the next poll recovers the reservation first', async () => {
+    const timers = new ManualTimers();
+    const ctx = makeContext(store, clock, timers);
+    // retries: 2, so three lost answers fail the poll.
+    const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], pollIntervalMs: 100 }, ctx);
+    await src.start();
+    await settle(timers);
+    await addLeads(2, 'All answers lost');
+    emu.setFaults({ dropRate: 1, dropWhen: 'after', methods: ['event.offline.get'], maxFaults: 3 });
+    timers.runAll();
+    await settle(timers);
+    expect(store.inbox.list()).toHaveLength(0);
+    // The failure backoff: 2 x the poll interval.
+    expect([...timers.pending.values()].map((t) => t.ms)).toEqual([200]);
+    timers.runAll();
+    await settle(timers);
+    const items = store.inbox.list();
+    expect(items).toHaveLength(2);
+    for (const i of items) store.finish(i.id, 'done');
+    await src.acknowledge();
+    expect(await queue()).toHaveLength(0);
     await src.stop();
   });
 
