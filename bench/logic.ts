@@ -7,7 +7,7 @@
  * event facts; both must produce the same condition values and texts.
  */
 import { compileCondition } from '../engine/logic/index.js';
-import type { Facts } from '../engine/rules/types.js';
+import type { Facts } from '../engine/rules/index.js';
 import { compileTemplate } from '../engine/template/index.js';
 import { alternate, ratio } from './measure.js';
 import type { BenchOptions, BenchResult, Sample } from './types.js';

@@ -5,10 +5,9 @@
  * does not import the emulator.
  */
 import { startEmulator, type PortalData } from '../emulator/index.js';
-import type { ClientConfig } from '../engine/client/types.js';
-import type { FixturePortal, StartFixturePortal } from '../engine/plan/fixture-portal.js';
-import type { RatePlan } from '../engine/plan/types.js';
-import { portalDataOf } from '../engine/testing/fixtures.js';
+import type { ClientConfig } from '../engine/client/index.js';
+import type { FixturePortal, RatePlan, StartFixturePortal } from '../engine/plan/index.js';
+import { portalDataOf } from '../engine/testing/index.js';
 
 /** Client configuration for an incoming-webhook URL (`{base}/rest/{user}/{code}/`). */
 function webhookConfig(url: string, plan: RatePlan): ClientConfig {

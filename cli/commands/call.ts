@@ -10,8 +10,7 @@ import { B24RulesError, UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
 import { redact } from '../../engine/redact.js';
 import { loadConfig } from '../../engine/config.js';
-import { B24ApiError, createClient } from '../../engine/client/index.js';
-import type { Params } from '../../engine/client/types.js';
+import { B24ApiError, createClient, type Params } from '../../engine/client/index.js';
 import { logLevel, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 

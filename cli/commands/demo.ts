@@ -1,6 +1,6 @@
 /** `rules demo` (npm start): the daemon on the embedded emulator with the scenario rules and simulated activity. */
 import { resolve } from 'node:path';
-import { startDemo } from '../../demo/demo.js';
+import { startDemo } from '../../demo/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 

@@ -1,6 +1,5 @@
 /** `rules dlq`: list, show, retry or drop dead-lettered work in the state file. */
-import { openExistingState, DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
-import { formatDlqEntry, formatDlqList } from '../../engine/daemon/journal-format.js';
+import { DEFAULT_STATE_PATH, formatDlqEntry, formatDlqList, openExistingState } from '../../engine/daemon/index.js';
 import { B24RulesError, UsageError } from '../../engine/errors.js';
 import { redactValue } from '../../engine/redact.js';
 import { intOption, parse } from '../args.js';

@@ -2,18 +2,32 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import type { PortalSource } from '../../engine/plan/dry-run.js';
-import type { FixturePortal } from '../../engine/plan/fixture-portal.js';
-import { isRatePlan } from '../../engine/plan/estimate.js';
-import { eventItems, parseAt, parseEvents, readEventsFile, scheduleItemsAt, type EventInput } from '../../engine/plan/inputs.js';
-import { renderJson } from '../../engine/plan/render-json.js';
-import { InputFileError } from '../../engine/plan/errors.js';
-import { escapeData, escapeProperty, stepSummary } from '../../engine/plan/render-github.js';
-import { PLAN_FORMATS, renderPlan } from '../../engine/plan/render.js';
-import type { PlanDocument, PlanFormat, RatePlan } from '../../engine/plan/types.js';
+import { loadConfig } from '../../engine/client/index.js';
+import {
+  dryRun,
+  escapeData,
+  escapeProperty,
+  eventItems,
+  InputFileError,
+  isRatePlan,
+  parseAt,
+  parseEvents,
+  PLAN_FORMATS,
+  readEventsFile,
+  renderJson,
+  renderPlan,
+  scheduleItemsAt,
+  stepSummary,
+  type EventInput,
+  type FixturePortal,
+  type PlanDocument,
+  type PlanFormat,
+  type PortalSource,
+  type RatePlan,
+} from '../../engine/plan/index.js';
 import { redact } from '../../engine/redact.js';
-import { formatDiagnostics } from '../../engine/rules/format-diagnostics.js';
-import { fixtureEvents, readFixturesFile } from '../../engine/testing/fixtures.js';
+import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
+import { fixtureEvents, readFixturesFile } from '../../engine/testing/index.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -99,8 +113,6 @@ async function run(argv: string[]): Promise<number> {
     at = parsed;
   }
 
-  // The loader, the engine, the client and the emulator load only once the arguments are known good.
-  const [{ loadRules }, { dryRun }, { loadConfig }] = await Promise.all([import('../../engine/rules/load-rules.js'), import('../../engine/plan/dry-run.js'), import('../../engine/client/index.js')]);
   const paths = positionals.length > 0 ? positionals : [resolve('rules')];
   const loaded = await loadRules(paths);
   const diagFormat = format === 'github' ? 'github' : 'text';

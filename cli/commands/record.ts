@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { B24ApiError, createClient, loadConfig } from '../../engine/client/index.js';
 import { redact } from '../../engine/redact.js';
-import { recordIncident } from '../../engine/testing/record.js';
+import { recordIncident } from '../../engine/testing/index.js';
 import { intOption, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { UsageError } from '../../engine/errors.js';

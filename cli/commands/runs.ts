@@ -1,6 +1,5 @@
 /** `rules runs`: list rule runs from the journal in the state file. */
-import { openExistingState, DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
-import { formatRuns } from '../../engine/daemon/journal-format.js';
+import { DEFAULT_STATE_PATH, formatRuns, openExistingState } from '../../engine/daemon/index.js';
 import { redactValue } from '../../engine/redact.js';
 import { intOption, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';

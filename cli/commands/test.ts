@@ -1,11 +1,7 @@
 /** `rules test [PATHS...]`: run rule tests (*.test.yaml) on fixtures, read-only; exit 1 on any failure. */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultRunnerDeps } from '../../engine/testing/default-deps.js';
-import { discoverTestFiles } from '../../engine/testing/discover.js';
-import { renderJunit } from '../../engine/testing/junit.js';
-import { formatResult } from '../../engine/testing/report.js';
-import { runTests, summaryLine } from '../../engine/testing/runner.js';
+import { defaultRunnerDeps, discoverTestFiles, formatResult, renderJunit, runTests, summaryLine } from '../../engine/testing/index.js';
 import { startFixturePortal } from '../fixture-portal.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';

@@ -1,6 +1,5 @@
 /** `rules trace RUN_ID`: one run's trace (trigger, loaded data, condition, planned and sent calls). */
-import { openExistingState, DEFAULT_STATE_PATH } from '../../engine/daemon/state-file.js';
-import { formatTrace } from '../../engine/daemon/journal-format.js';
+import { DEFAULT_STATE_PATH, formatTrace, openExistingState } from '../../engine/daemon/index.js';
 import { B24RulesError, UsageError } from '../../engine/errors.js';
 import { redactValue } from '../../engine/redact.js';
 import { intOption, parse } from '../args.js';

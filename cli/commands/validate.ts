@@ -1,8 +1,7 @@
 /** `rules validate [PATHS...]`: check rule files against the schemas and the semantic checks; exit 0 when all are valid. */
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import { formatDiagnostics, formatSummary, DIAGNOSTICS_FORMATS, type DiagnosticsFormat } from '../../engine/rules/format-diagnostics.js';
-import { loadRules } from '../../engine/rules/load-rules.js';
+import { DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, loadRules, type DiagnosticsFormat } from '../../engine/rules/index.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
