@@ -4,10 +4,12 @@
  * scopes) and one installed app with a token pair.
  */
 import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { B24RulesError, ConfigError } from '../engine/errors.js';
 import { silentLogger, type Logger } from '../engine/logger.js';
 import { PACKAGE_ROOT } from '../engine/paths.js';
@@ -58,6 +60,11 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** Serve HTTPS with a self-signed certificate generated at start. @default false */
   tls?: boolean;
+  /**
+   * With `tls`: where to write that certificate (PEM, mode 0600), for clients to trust (B24_CA_FILE).
+   * @default `ca.pem` in a new private temp directory, removed on close()
+   */
+  caFile?: string;
   /** Clock (ms since epoch) for tokens, limits, dates, events. @default Date.now */
   now?: () => number;
   limits?: LimitOptions;
@@ -119,6 +126,8 @@ export interface Emulator {
   readonly url: string;
   /** Incoming webhook of user 1 with every scope, ending in `/`. */
   readonly webhookUrl: string;
+  /** With `tls`: the file holding the self-signed certificate (PEM) a client must trust, e.g. as B24_CA_FILE. */
+  readonly caFile?: string;
   readonly app: EmulatorApp;
   readonly store: Store;
   readonly calls: CallLog;
@@ -211,13 +220,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     late.handler(req, res);
   };
   let server: Server;
+  let tlsFiles: { caFile: string; removeOnClose?: string } | undefined;
   if (options.tls) {
     const { generate } = await import('selfsigned');
-    const pems = await generate([{ name: 'commonName', value: host }], {
+    // A subject of its own per certificate: two emulators' certificates trusted together (B24_CA_FILE plus NODE_EXTRA_CA_CERTS) must not shadow each other.
+    const pems = await generate([{ name: 'commonName', value: host }, { name: 'organizationName', value: `b24-rules emulator ${randomBytes(6).toString('hex')}` }], {
       keySize: 2048,
       algorithm: 'sha256',
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }, ...(host !== '127.0.0.1' && host !== 'localhost' ? [{ type: 2 as const, value: host }] : [])] }],
     });
+    tlsFiles = await writeCertificate(pems.cert, options.caFile);
     server = createHttpsServer({ key: pems.private, cert: pems.cert }, listener) as unknown as Server;
   } else {
     server = createHttpServer(listener);
@@ -235,6 +247,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server.removeAllListeners('error');
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    if (tlsFiles?.removeOnClose) await rm(tlsFiles.removeOnClose, { recursive: true, force: true });
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const displayHost = host.includes(':') ? `[${host}]` : host;
@@ -280,6 +295,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const emulator: Emulator = {
     url,
     webhookUrl: `${url}/rest/1/${webhook.code}/`,
+    ...(tlsFiles ? { caFile: tlsFiles.caFile } : {}),
     app: {
       client_id: auth.app.clientId,
       client_secret: auth.app.clientSecret,
@@ -312,8 +328,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         for (const s of sockets) s.destroy();
       });
       await eventHub.idle();
+      if (tlsFiles?.removeOnClose) await rm(tlsFiles.removeOnClose, { recursive: true, force: true });
     },
   };
   logger.info({ url, plan, records: Object.fromEntries(store.entities().map((e) => [e, store.count(e)])) }, 'emulator: portal ready');
   return emulator;
+}
+
+/**
+ * Write the self-signed certificate where clients can trust it: owner-only
+ * (0600, in a 0700 directory when the emulator makes one), so no other local
+ * user can swap it for their own.
+ */
+async function writeCertificate(pem: string, file: string | undefined): Promise<{ caFile: string; removeOnClose?: string }> {
+  try {
+    if (file !== undefined) {
+      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      await writeFile(file, pem, { mode: 0o600 });
+      await chmod(file, 0o600);
+      return { caFile: file };
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'b24-emulator-tls-'));
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, pem, { mode: 0o600, flag: 'wx' });
+    return { caFile, removeOnClose: dir };
+  } catch (err) {
+    throw new ConfigError(`the emulator cannot write its TLS certificate${file !== undefined ? ` to ${file}` : ''}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -3,7 +3,7 @@
  * agent skill pack: B24_DOMAIN, B24_AUTH_MODE (webhook | oauth),
  * B24_WEBHOOK_URL or B24_WEBHOOK_USER_ID + B24_WEBHOOK_CODE, B24_ACCESS_TOKEN,
  * B24_REFRESH_TOKEN, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_OAUTH_URL,
- * B24_TOKEN_FILE, B24_PLAN. A `.env` file in the working directory is read when
+ * B24_TOKEN_FILE, B24_PLAN, B24_CA_FILE. A `.env` file in the working directory is read when
  * present; real environment variables win over it. Every secret is registered
  * for redaction as soon as it is read.
  */
@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './redact.js';
-import type { ClientConfig, PortalPlan } from './client/index.js';
+import type { ClientConfig, PortalPlan, TlsConfig } from './client/index.js';
 import { parseDotenv } from './dotenv.js';
 
 /** Defaults of the configuration. */
@@ -87,6 +87,31 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
   return merged;
 }
 
+/**
+ * B24_CA_FILE: certificate authorities (PEM) to trust besides Node's bundled
+ * ones, for a portal or proxy with a private CA or `rules emulator --tls`.
+ * NODE_EXTRA_CA_CERTS is read along with it: Node ignores that variable once a
+ * client passes its own CA list.
+ */
+function readCaFile(vars: Record<string, string | undefined>, cwd: string): TlsConfig | undefined {
+  const raw = get(vars, 'B24_CA_FILE');
+  if (raw === undefined) return undefined;
+  const caFile = isAbsolute(raw) ? raw : resolve(cwd, raw);
+  const read = (file: string, variable: string): string => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${variable} cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${variable} is not a PEM certificate file (no '-----BEGIN CERTIFICATE-----' in ${file})`);
+    return text;
+  };
+  const extra = get(vars, 'NODE_EXTRA_CA_CERTS');
+  const ca = [read(caFile, 'B24_CA_FILE'), ...(extra !== undefined ? [read(isAbsolute(extra) ? extra : resolve(cwd, extra), 'NODE_EXTRA_CA_CERTS')] : [])].join('\n');
+  return { caFile, ca };
+}
+
 /** Build the client configuration from the environment (and `.env` in `cwd`). Throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): ClientConfig {
   const vars = readEnvironment(env, cwd);
@@ -95,6 +120,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const planRaw = get(vars, 'B24_PLAN')?.toLowerCase() ?? DEFAULTS.plan;
   if (planRaw !== 'standard' && planRaw !== 'enterprise') throw new ConfigError(`B24_PLAN must be 'standard' or 'enterprise'; got '${planRaw}'`);
   const plan: PortalPlan = planRaw;
+  const tlsConfig = readCaFile(vars, cwd);
+  const tls = tlsConfig ? { tls: tlsConfig } : {};
 
   const webhookUrl = get(vars, 'B24_WEBHOOK_URL');
   const modeRaw = get(vars, 'B24_AUTH_MODE')?.toLowerCase();
@@ -114,7 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (webhookUrl) {
       const parsed = parseWebhookUrl(webhookUrl);
       registerSecret(parsed.code);
-      return { baseUrl: parsed.baseUrl, plan, auth: { mode: 'webhook', userId: parsed.userId, code: parsed.code } };
+      return { baseUrl: parsed.baseUrl, plan, auth: { mode: 'webhook', userId: parsed.userId, code: parsed.code }, ...tls };
     }
     const domain = get(vars, 'B24_DOMAIN');
     if (!domain) throw new ConfigError("webhook mode needs B24_DOMAIN (e.g. 'your-portal.bitrix24.com') or B24_WEBHOOK_URL");
@@ -126,7 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!code || !/^[A-Za-z0-9_-]+$/.test(code)) {
       throw new ConfigError('B24_WEBHOOK_CODE must be the webhook code the portal shows (letters and digits, the part after /rest/{user}/)');
     }
-    return { baseUrl: normalizeBaseUrl(domain, 'B24_DOMAIN'), plan, auth: { mode: 'webhook', userId, code } };
+    return { baseUrl: normalizeBaseUrl(domain, 'B24_DOMAIN'), plan, auth: { mode: 'webhook', userId, code }, ...tls };
   }
 
   const domain = get(vars, 'B24_DOMAIN');
@@ -148,5 +175,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl: normalizeBaseUrl(domain, 'B24_DOMAIN'),
     plan,
     auth: { mode: 'oauth', accessToken, refreshToken, clientId, clientSecret, oauthUrl, tokenFile },
+    ...tls,
   };
 }

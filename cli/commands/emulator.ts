@@ -1,4 +1,5 @@
 /** `rules emulator`: start the Bitrix24 portal emulator and print its credentials as one JSON line. */
+import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
 import { startEmulator, type EmulatorOptions } from '../../emulator/index.js';
@@ -6,13 +7,13 @@ import { intOption, logLevel, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules emulator [--port N] [--host 127.0.0.1] [--data FILE] [--plan standard|enterprise]
-                      [--token-ttl SECONDS] [--tls] [--fault-error-rate R] [--fault-drop-rate R]
+                      [--token-ttl SECONDS] [--tls [--ca-file FILE]] [--fault-error-rate R] [--fault-drop-rate R]
                       [--fault-drop-when before|after] [--fault-latency-ms MS] [--fault-seed N]
 
 Start a stand-in Bitrix24 portal over HTTP. When it is ready, one JSON line goes
 to stdout with url, webhook, client_id, client_secret, access_token,
-refresh_token, application_token, oauth_url, member_id and domain. Logs go to
-stderr. Stops on SIGTERM or SIGINT.
+refresh_token, application_token, oauth_url, member_id and domain (with --tls
+also ca_file). Logs go to stderr. Stops on SIGTERM or SIGINT.
 
 Options:
   --port N               port to listen on; 0 picks a free one (default 0)
@@ -21,7 +22,11 @@ Options:
                          simulator's sample portal); default: the demo portal
   --plan PLAN            standard (50 burst, 2 req/s) or enterprise (250, 5 req/s)
   --token-ttl SECONDS    access-token lifetime (default 3600)
-  --tls                  serve HTTPS with a self-signed certificate made at start
+  --tls                  serve HTTPS with a self-signed certificate made at start; the
+                         certificate is written (mode 0600) to the ready line's ca_file:
+                         trust it with B24_CA_FILE=<ca_file> (or NODE_EXTRA_CA_CERTS)
+  --ca-file FILE         with --tls: write the certificate there (default: a new private
+                         temp directory, removed on stop)
   --fault-error-rate R   share of calls answered 500 (0..1, default 0)
   --fault-drop-rate R    share of calls whose connection is dropped (0..1, default 0)
   --fault-drop-when W    before: a dropped call does not run (default); after: it runs
@@ -50,6 +55,7 @@ const command: Command = {
         plan: { type: 'string' },
         'token-ttl': { type: 'string' },
         tls: { type: 'boolean' },
+        'ca-file': { type: 'string' },
         'fault-error-rate': { type: 'string' },
         'fault-drop-rate': { type: 'string' },
         'fault-drop-when': { type: 'string' },
@@ -63,6 +69,7 @@ const command: Command = {
     const port = intOption('port', values.port, 0);
     if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535; got '${port}'`);
     const ttl = intOption('token-ttl', values['token-ttl'], 1);
+    if (values['ca-file'] !== undefined && !values.tls) throw new UsageError('--ca-file goes with --tls (it is where the HTTPS certificate is written)');
     const logger = createLogger({ level: logLevel(values['log-level']), toStderr: true, name: 'emulator' });
     const errorRate = rate('fault-error-rate', values['fault-error-rate']);
     const dropRate = rate('fault-drop-rate', values['fault-drop-rate']);
@@ -78,6 +85,7 @@ const command: Command = {
       ...(values.data ? { data: values.data } : {}),
       ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
       ...(values.tls ? { tls: true } : {}),
+      ...(values['ca-file'] !== undefined ? { caFile: resolvePath(values['ca-file']) } : {}),
       faults: {
         ...(errorRate !== undefined ? { errorRate } : {}),
         ...(dropRate !== undefined ? { dropRate } : {}),
@@ -99,6 +107,7 @@ const command: Command = {
       member_id: emu.app.member_id,
       domain: emu.app.domain,
       plan,
+      ...(emu.caFile !== undefined ? { ca_file: emu.caFile } : {}),
     };
     // Handlers first: a supervisor may send SIGTERM as soon as it reads the ready line.
     const stopped = new Promise<void>((resolve) => {

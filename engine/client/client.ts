@@ -15,7 +15,7 @@ import { B24RulesError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { chunk, chunkToSend, commandTime, MAX_BATCH, normalizeCommands, readBatchResult, recordChunk, startBatch, type KeyedCommand } from './batch.js';
 import { commandWithConnector, encodeBatchCommands, readRawBatch, readRawCommand, withConnector } from './batch-request.js';
-import { OutcomeUnknownError, WriteRefusedError } from './errors.js';
+import { NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
 import {
   listAll as listAllImpl,
   listAllBatched as listAllBatchedImpl,
@@ -114,7 +114,7 @@ export class B24Client implements B24ClientApi {
             commands: toSend.map(({ key, method, params }) => ({ key, method, params })),
           });
         }
-        throw err;
+        throw withCompleted(err, progress.results);
       }
       recordChunk(toSend, chunkResults, halt, progress);
     }
@@ -194,6 +194,28 @@ export class B24Client implements B24ClientApi {
     this.#telemetry.emit({ type: 'batch', commands: raw.entries.length }, onEvent);
     return env;
   }
+}
+
+/**
+ * A refusal of a later request of batch() carries the results of the earlier
+ * ones (`completed`), so provedNotRun() does not take it for proof that none
+ * of the call ran.
+ */
+function withCompleted(err: unknown, completed: Record<string, BatchItemResult>): unknown {
+  if (Object.keys(completed).length === 0) return err;
+  if (err instanceof RateLimitError) {
+    return new RateLimitError(err.code as 'RATE_LIMITED' | 'OPERATION_TIME_LIMIT' | 'OVERLOAD_LIMIT', {
+      method: err.method,
+      status: err.status,
+      error: err.error,
+      errorDescription: err.errorDescription,
+      resetAt: err.resetAt,
+      completed: { ...completed },
+      cause: err,
+    });
+  }
+  if (err instanceof NetworkError) return new NetworkError(err.method, err.errno, err.sent, { timeout: err.code === 'NETWORK_TIMEOUT', completed: { ...completed }, cause: err });
+  return err;
 }
 
 function checkMethod(method: string): void {

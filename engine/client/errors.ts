@@ -7,8 +7,12 @@
  * | RateLimitError | `RATE_LIMITED` (503 QUERY_LIMIT_EXCEEDED), `OPERATION_TIME_LIMIT` (429), `OVERLOAD_LIMIT` | operational | yes, except OVERLOAD_LIMIT |
  * | AuthError | `AUTH_FAILED`, `AUTH_REFRESH_FAILED`, `AUTH_INSUFFICIENT_SCOPE`, `AUTH_WRONG_TYPE` | user | expired tokens are refreshed once, never retried otherwise |
  * | NetworkError | `NETWORK_ERROR`, `NETWORK_TIMEOUT` | operational | yes (reads, idempotent writes, and anything never sent) |
+ * | UntrustedCertificateError | `CONFIG_INVALID` (the portal's TLS certificate is not trusted: B24_CA_FILE) | user | never: nothing was sent |
  * | OutcomeUnknownError | `OUTCOME_UNKNOWN` | operational | never: the caller checks the portal first |
  * | WriteRefusedError | `WRITE_REFUSED` | user | never: nothing was sent |
+ *
+ * provedNotRun(err) says whether an error proves the portal ran none of the
+ * call's commands, so that sending it again cannot do anything twice.
  *
  * Each code's kind, meaning and remedy: engine/error-codes.ts (docs/errors.md).
  * Every message passes through `redact()` (B24RulesError does it), and params
@@ -68,14 +72,24 @@ export class B24ApiError extends B24RulesError {
   }
 }
 
-/** The portal refused for load: 503 QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT, 503 OVERLOAD_LIMIT. */
+/**
+ * The portal refused for load: 503 QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT, 503 OVERLOAD_LIMIT.
+ * The portal refuses such a request before it runs any of it, so a refused `batch` ran none of its
+ * commands (provedNotRun): it may be sent again like a read, whatever its commands do.
+ */
 export class RateLimitError extends B24ApiError {
   /** For OPERATION_TIME_LIMIT: when (ms since epoch) the method's budget is expected to allow calls again, if known. */
   readonly resetAt?: number;
+  /**
+   * For batch() sent as several requests: the results of the requests that ran before the refused one
+   * (redacted). Then the refusal does not prove that nothing of the call ran: those commands did.
+   */
+  readonly completed?: Record<string, unknown>;
 
-  constructor(code: 'RATE_LIMITED' | 'OPERATION_TIME_LIMIT' | 'OVERLOAD_LIMIT', details: B24ApiErrorDetails & { resetAt?: number }) {
+  constructor(code: 'RATE_LIMITED' | 'OPERATION_TIME_LIMIT' | 'OVERLOAD_LIMIT', details: B24ApiErrorDetails & { resetAt?: number; completed?: Record<string, unknown> }) {
     super(code, { ...details, kind: 'operational' });
     this.resetAt = details.resetAt;
+    this.completed = details.completed === undefined ? undefined : redactValue(details.completed);
   }
 }
 
@@ -97,8 +111,10 @@ export class NetworkError extends B24RulesError {
   readonly errno: string;
   /** False only when the request provably never left (connection refused, DNS failure, connect timeout). */
   readonly sent: boolean;
+  /** For batch() sent as several requests: the results of the requests that ran before this one (redacted). */
+  readonly completed?: Record<string, unknown>;
 
-  constructor(method: string, errno: string, sent: boolean, options: { cause?: unknown; timeout?: boolean } = {}) {
+  constructor(method: string, errno: string, sent: boolean, options: { cause?: unknown; timeout?: boolean; completed?: Record<string, unknown> } = {}) {
     super(
       options.timeout ? 'NETWORK_TIMEOUT' : 'NETWORK_ERROR',
       `${method}: ${options.timeout ? 'timed out' : 'network error'} (${errno}${sent ? ', request was sent' : ', request was not sent'})`,
@@ -107,6 +123,35 @@ export class NetworkError extends B24RulesError {
     this.method = method;
     this.errno = errno;
     this.sent = sent;
+    this.completed = options.completed === undefined ? undefined : redactValue(options.completed);
+  }
+}
+
+/**
+ * The portal's (or its token server's) TLS certificate is not signed by a
+ * trusted authority: a self-signed or private-CA certificate, such as the one
+ * `rules emulator --tls` makes. Nothing was sent, and retrying cannot help:
+ * the fix is the configuration, B24_CA_FILE (or NODE_EXTRA_CA_CERTS), so the
+ * code is CONFIG_INVALID and the message names the variable.
+ */
+export class UntrustedCertificateError extends B24RulesError {
+  readonly method: string;
+  /** The TLS check that failed (DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_VERIFY_LEAF_SIGNATURE ...). */
+  readonly errno: string;
+  /** Always false: the TLS handshake failed before anything was written. */
+  readonly sent = false;
+  /** The B24_CA_FILE in use, if any. */
+  readonly caFile?: string;
+
+  constructor(method: string, errno: string, options: { caFile?: string; cause?: unknown } = {}) {
+    const fix =
+      options.caFile === undefined
+        ? 'If the portal (or a proxy in front of it, or `rules emulator --tls`) uses a self-signed or private certificate, set B24_CA_FILE to the PEM file of the CA that signed it (for `rules emulator --tls`: the ca_file of its ready line), or start Node with NODE_EXTRA_CA_CERTS=<that file>'
+        : `B24_CA_FILE (${options.caFile}) is in use but does not hold the CA that signed this certificate (a restarted \`rules emulator --tls\` makes a new one: use the ca_file of its latest ready line)`;
+    super('CONFIG_INVALID', `${method}: the server's TLS certificate is not trusted (${errno}); nothing was sent. ${fix}`, { cause: options.cause });
+    this.method = method;
+    this.errno = errno;
+    this.caFile = options.caFile;
   }
 }
 
@@ -159,6 +204,34 @@ export class WriteRefusedError extends B24RulesError {
     this.method = method;
     this.command = command;
   }
+}
+
+/**
+ * Whether a client error proves that sending the same call again cannot do
+ * anything twice, because the portal ran none of its commands:
+ *
+ * - RateLimitError (503 QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT,
+ *   503 OVERLOAD_LIMIT): the portal refuses for load before running anything;
+ *   for a `batch`, none of its commands ran;
+ * - NetworkError with `sent: false`: the request never left (connection
+ *   refused, DNS failure, connect timeout);
+ * - UntrustedCertificateError, WriteRefusedError: nothing was sent.
+ *
+ * For batch() sent as several requests, an error carrying `completed` is not
+ * such proof: the requests before the failed one ran. Anything else (an
+ * OutcomeUnknownError, a 5xx, a dropped answer, a 4xx) proves nothing.
+ *
+ * "None ran" is about the attempt the error comes from. An earlier attempt of
+ * the same call that may have reached the portal (a dropped answer, a 5xx) is
+ * re-sent by the client only for reads and idempotent writes, where one more
+ * run changes nothing; for any other write it is OutcomeUnknownError at once.
+ */
+export function provedNotRun(err: unknown): boolean {
+  if (err instanceof RateLimitError || err instanceof NetworkError) {
+    if (err.completed !== undefined) return false;
+    return err instanceof RateLimitError || !err.sent;
+  }
+  return err instanceof UntrustedCertificateError || err instanceof WriteRefusedError;
 }
 
 /** One line for a log record: the message (redacted), with the code when there is one. Logs pass plain text, not Error objects, so nothing is lost to serialization. */

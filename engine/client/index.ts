@@ -14,6 +14,8 @@ export {
   NetworkError,
   OutcomeUnknownError,
   WriteRefusedError,
+  UntrustedCertificateError,
+  provedNotRun,
   errorText,
   type B24ApiErrorDetails,
 } from './errors.js';
@@ -40,4 +42,5 @@ export type {
   PortalPlan,
   WebhookAuthConfig,
   OAuthAuthConfig,
+  TlsConfig,
 } from './types.js';

@@ -18,9 +18,9 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Clock } from '../clock.js';
-import { AuthError, errorText } from './errors.js';
+import { AuthError, errorText, UntrustedCertificateError } from './errors.js';
 import { fingerprint, readTokens, writeTokens, type StoredTokens } from './token-store.js';
-import { send, TransportError, type TransportOptions } from './transport.js';
+import { isUntrustedCertificate, send, TransportError, type TransportOptions } from './transport.js';
 import type { OAuthAuthConfig } from './types.js';
 
 export interface TokenManagerOptions {
@@ -29,6 +29,8 @@ export interface TokenManagerOptions {
   clock: Clock;
   dispatcher: Dispatcher;
   timeouts: Pick<TransportOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>;
+  /** The B24_CA_FILE in use, if any (named when the token server's certificate is not trusted). */
+  caFile?: string | undefined;
   logger: Logger;
   /** Refresh at most this long before the known expiry (ms). */
   refreshSkewMs: number;
@@ -153,6 +155,7 @@ export class TokenManager {
       try {
         ({ status, body } = await send(this.#o.dispatcher, { url, method: 'GET', headers: { accept: 'application/json' } }, this.#o.timeouts));
       } catch (err) {
+        if (err instanceof TransportError && isUntrustedCertificate(err.errno)) throw new UntrustedCertificateError('oauth/token', err.errno, { caFile: this.#o.caFile, cause: err });
         lastError = fail('network_error', err instanceof TransportError ? err.errno : String(err), 0, err);
         continue;
       } finally {

@@ -15,7 +15,7 @@ import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import { answerError, isExpiredToken, readAnswer, type PortalLimits } from './answer-errors.js';
-import { errorText, NetworkError, OutcomeUnknownError } from './errors.js';
+import { errorText, NetworkError, OutcomeUnknownError, UntrustedCertificateError } from './errors.js';
 import { LeakyBucket } from './leaky-bucket.js';
 import { TokenManager } from './oauth.js';
 import { OperatingBudget } from './operating-budget.js';
@@ -23,7 +23,7 @@ import { DEFAULTS, type ClientOptions } from './options.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { Semaphore } from './semaphore.js';
 import type { EventListener, Telemetry } from './stats.js';
-import { createAgent, send, TransportError, type HttpResponse } from './transport.js';
+import { createAgent, isUntrustedCertificate, send, TransportError, type HttpResponse } from './transport.js';
 import type { B24Envelope, ClientConfig, Params } from './types.js';
 
 /** What the send path needs to know about one request beyond method and params. */
@@ -89,6 +89,7 @@ export class Sender {
         ...this.#timeouts,
         keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
         connections: options.connections ?? DEFAULTS.connections,
+        ...(config.tls ? { extraCa: config.tls.ca } : {}),
       });
       this.#ownsDispatcher = true;
     }
@@ -112,6 +113,7 @@ export class Sender {
         clock: this.#clock,
         dispatcher: this.#dispatcher,
         timeouts: this.#timeouts,
+        caFile: config.tls?.caFile,
         logger: this.#logger,
         refreshSkewMs: options.refreshSkewMs ?? DEFAULTS.refreshSkewMs,
         refreshSkewShare: options.refreshSkewShare ?? DEFAULTS.refreshSkewShare,
@@ -176,6 +178,7 @@ export class Sender {
         res = await send(this.#dispatcher, this.#request(method, params, token), this.#timeouts);
       } catch (err) {
         const te = err instanceof TransportError ? err : new TransportError('UNKNOWN', true, false, { cause: err });
+        if (isUntrustedCertificate(te.errno)) throw new UntrustedCertificateError(method, te.errno, { caFile: this.#config.tls?.caFile, cause: err });
         const net = new NetworkError(method, te.errno, te.sent, { cause: err, timeout: te.timeout });
         if (te.sent && !meta.idempotent) throw new OutcomeUnknownError(method, params, { cause: net });
         throw net;

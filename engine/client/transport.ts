@@ -5,6 +5,7 @@
  * portal never saw the request; an error after it (reset, dropped socket,
  * headers/body timeout) leaves the outcome unknown.
  */
+import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 
 export interface TransportOptions {
@@ -16,6 +17,8 @@ export interface TransportOptions {
   keepAliveTimeoutMs: number;
   /** Sockets per origin. @default 8 */
   connections: number;
+  /** Certificate authorities (PEM) to trust besides Node's bundled ones (B24_CA_FILE). @default undefined */
+  extraCa?: string;
 }
 
 export interface HttpRequest {
@@ -45,7 +48,21 @@ export class TransportError extends Error {
   }
 }
 
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+/** TLS failures that mean "signed by no authority this process trusts": fixed by trusting the CA (B24_CA_FILE), not by retrying. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', ...UNTRUSTED_CERTIFICATE]);
+
+/** Whether a transport error is a TLS certificate no trusted authority signed (errno from TransportError). */
+export function isUntrustedCertificate(errno: string): boolean {
+  return UNTRUSTED_CERTIFICATE.has(errno);
+}
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
 export function createAgent(options: TransportOptions): Agent {
@@ -54,6 +71,8 @@ export function createAgent(options: TransportOptions): Agent {
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
     connections: options.connections,
+    // An explicit `ca` replaces Node's bundled roots: keep them, so the public token server (oauth.bitrix.info) stays trusted.
+    ...(options.extraCa !== undefined ? { connect: { ca: [...rootCertificates, options.extraCa] } } : {}),
   });
 }
 

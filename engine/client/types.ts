@@ -100,6 +100,16 @@ export interface ClientConfig {
   baseUrl: string;
   plan: PortalPlan;
   auth: WebhookAuthConfig | OAuthAuthConfig;
+  /** Certificate authorities to trust besides Node's bundled ones, for the portal and the token server (B24_CA_FILE). */
+  tls?: TlsConfig;
+}
+
+/** Extra trusted certificate authorities: a portal or proxy with a private CA, or `rules emulator --tls`. */
+export interface TlsConfig {
+  /** Where they were read from (named in errors). */
+  caFile: string;
+  /** The certificates, PEM (B24_CA_FILE, plus NODE_EXTRA_CA_CERTS when that is set too: an explicit CA list makes Node ignore it). */
+  ca: string;
 }
 
 /**

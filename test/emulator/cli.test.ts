@@ -1,6 +1,7 @@
 /** `rules emulator` as a subprocess: one ready JSON line on stdout, working credentials, clean stop on SIGTERM/SIGINT. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,6 +90,52 @@ describe('rules emulator', () => {
     await dispatcher.close();
     s.child.kill('SIGTERM');
     expect(await s.exit).toBe(0);
+  });
+
+  it('regression: --tls prints ca_file (0600); rules call trusts it through B24_CA_FILE or NODE_EXTRA_CA_CERTS, and without either says B24_CA_FILE', async () => {
+    const s = await start(['--tls', '--log-level', 'silent']);
+    const caFile = s.ready.ca_file as string;
+    expect(caFile).toMatch(/ca\.pem$/);
+    expect(statSync(caFile).mode & 0o777).toBe(0o600);
+    const cwd = mkdtempSync(join(tmpdir(), 'b24-emu-tls-'));
+    try {
+      // Only the webhook: no other B24_* setting of the machine running the tests, no .env.
+      const base = { ...Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('B24_') || k === 'NODE_EXTRA_CA_CERTS').map((k) => [k, undefined])), B24_WEBHOOK_URL: s.ready.webhook };
+      const trusted = await runCli(['call', 'user.current'], { cwd, env: { ...base, B24_CA_FILE: caFile } });
+      expect(trusted.stderr).toBe('');
+      expect(trusted.code).toBe(0);
+      expect((JSON.parse(trusted.stdout) as { result: { ID: string } }).result.ID).toBe('1');
+      const viaNode = await runCli(['call', 'user.current'], { cwd, env: { ...base, NODE_EXTRA_CA_CERTS: caFile } });
+      expect(viaNode.code).toBe(0);
+      const untrusted = await runCli(['call', 'user.current'], { cwd, env: base });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(untrusted.stderr).toContain('B24_CA_FILE');
+      expect(untrusted.stderr).toContain('ca_file');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+    // The certificate made for this run goes with it.
+    expect(existsSync(caFile)).toBe(false);
+  });
+
+  it('--ca-file writes the certificate where asked; without --tls it is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'b24-emu-ca-'));
+    try {
+      const file = join(dir, 'emulator-ca.pem');
+      const s = await start(['--tls', '--ca-file', file, '--log-level', 'silent']);
+      expect(s.ready.ca_file).toBe(file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      s.child.kill('SIGTERM');
+      expect(await s.exit).toBe(0);
+      const bad = await runCli(['emulator', '--ca-file', file]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--ca-file goes with --tls');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad usage exits 2 with a message', async () => {
