@@ -7,11 +7,12 @@
  *
  * Lifecycle: `start()` loads the rules (refusing a set with errors), opens the
  * state, attaches the sources in registry order (the offline source binds its
- * events and recovers reservations before the loop starts) and starts the
- * loop. `reload()` swaps in a new rule set only if it validates and every
- * source accepts it. `stop()` stops taking work, lets the tick in flight
- * finish (bounded: past the deadline it is abandoned, which the effect ledger
- * makes safe), acknowledges what is done, and closes the state.
+ * events; it recovers open reservations in its own loop, so the daemon's
+ * loop starts at once) and starts the loop. `reload()` swaps in a new rule
+ * set only if it validates and every source accepts it. `stop()` stops
+ * taking work, lets the tick in flight finish (bounded: past the deadline it
+ * is abandoned, which the effect ledger makes safe), acknowledges what is
+ * done, and closes the state.
  */
 import { realTimers, systemClock, type Clock, type Timers } from '../clock.js';
 import { authConnectorFor } from '../config.js';
@@ -284,7 +285,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     };
     engine = createEngine(engineOptions);
 
-    // The server comes first, so /healthz answers while the sources attach (an offline recovery can take a while).
+    // The server comes first, so /healthz answers while the sources attach (binding offline events is a few requests, retried).
     const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
     try {
       if (listen !== null) server = await startStatusServer({ listen, metrics: metrics.registry, health, handlers: [sources.handler], logger });

@@ -79,7 +79,7 @@ export function bindFailure(err: unknown, event?: string): Error {
   if (err.error === 'ACCESS_DENIED') {
     hint = 'offline events need an OAuth app authorized by a portal administrator; authorize the app as an administrator';
   } else if (err.error === 'WRONG_LICENSE') {
-    hint = "the portal's plan does not include it: auth_connector and extended offline events need the Professional plan or higher (feature.get CODE=rest_auth_connector)";
+    hint = "the portal's plan does not include it: auth_connector and extended offline events need the Professional plan or higher (check with feature.get, code rest_auth_connector)";
   } else if (err.code === 'AUTH_WRONG_TYPE') {
     hint = 'offline events need OAuth app auth (B24_AUTH_MODE=oauth), not an incoming webhook';
   } else if (err.error === 'ERROR_EVENT_NOT_FOUND') {

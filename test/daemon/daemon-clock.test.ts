@@ -1,8 +1,8 @@
 /**
  * One clock in the daemon: the clock given to createDaemon is the one its REST
  * client waits on. With a client-side rate limit of one request per 500 s,
- * starting the daemon (the offline source binds its events and scans the
- * queue: several requests) takes 500 s of the injected clock's time per
+ * starting the daemon (the offline source binds its events: several
+ * requests) takes 500 s of the injected clock's time per
  * request after the first, and no real time; on the system clock the start
  * would not finish within the test's timeout.
  */
@@ -30,6 +30,8 @@ describe('the daemon clock', () => {
     const dir = tempDir('b24-clock-');
     mkdirSync(join(dir, 'rules'));
     writeRule(join(dir, 'rules'), 'welcome.yaml', 'id: welcome\ntrigger: { event: ONCRMLEADADD }\nactions:\n  - comment: { entity: lead, id: "{{ lead.ID }}", text: hi }\n');
+    // Two events to bind (event.get and two binds at start): the recovery runs after start, in the source's loop.
+    writeRule(join(dir, 'rules'), 'deal.yaml', 'id: deal\ntrigger: { event: ONCRMDEALADD }\nactions:\n  - comment: { entity: deal, id: "{{ deal.ID }}", text: hi }\n');
     const start = Date.UTC(2026, 0, 5, 9);
     const clock = new ManualClock(start);
     daemon = createDaemon({

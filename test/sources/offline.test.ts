@@ -3,7 +3,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { createOfflineSource, type OfflineRecord } from '../../engine/sources/offline.js';
 import { createClient } from '../../engine/client/index.js';
 import { engineClient, oauthConfig, userClient } from './emulator-helpers.js';
-import { makeContext, ManualClock, ManualTimers, openTestStore, type TestStore } from './helpers.js';
+import { makeContext, ManualClock, ManualTimers, memoryLogger, openTestStore, type TestStore } from './helpers.js';
 import { until } from '../daemon/harness.js';
 
 let emu: Emulator;
@@ -277,5 +277,56 @@ describe('offline source without the rights to bind', () => {
     } finally {
       await e.close();
     }
+  });
+});
+
+describe('offline source start-up through faults (the client retries reads and idempotent writes)', () => {
+  const bound = () => emu.events.hub.bindings.forEvent('ONCRMLEADADD').filter((b) => b.offline);
+
+  it('regression: a dropped connection on event.get (before or after the portal ran it) does not fail the start', async () => {
+    for (const dropWhen of ['before', 'after'] as const) {
+      emu.setFaults({ dropRate: 1, dropWhen, methods: ['event.get'], maxFaults: 1 });
+      const timers = new ManualTimers();
+      const src = source(makeContext(store, clock, timers));
+      await src.start();
+      await src.stop();
+    }
+    expect(emu.calls.of('event.get').filter((c) => c.fault === 'drop')).toHaveLength(2);
+    expect(bound()).toHaveLength(1);
+  });
+
+  it('regression: a re-sent event.bind whose first attempt ran ("Handler already binded") counts as bound', async () => {
+    emu.setFaults({ dropRate: 1, dropWhen: 'after', methods: ['event.bind'], maxFaults: 1 });
+    const { logger, records } = memoryLogger();
+    const ctx = { ...makeContext(store, clock, new ManualTimers()), logger };
+    const src = source(ctx);
+    await src.start();
+    await src.stop();
+    const binds = emu.calls.of('event.bind');
+    expect(binds.map((c) => [c.status, c.error ?? null, c.fault ?? null])).toEqual([
+      [200, null, 'drop'],
+      [400, 'ERROR_CORE', null],
+    ]);
+    expect(bound()).toHaveLength(1);
+    expect(records.some((r) => String(r.msg).includes('bound already'))).toBe(true);
+  });
+
+  it('a portal that keeps failing at start fails it with its own code, not a hint about rights or the plan', async () => {
+    emu.setFaults({ errorRate: 1, methods: ['event.get'] });
+    const src = source();
+    const err = (await src.start().catch((e: unknown) => e)) as { code: string; kind: string; message: string };
+    expect(err).toMatchObject({ code: 'B24_SERVER_ERROR', kind: 'operational' });
+    expect(err.message).not.toMatch(/administrator|plan/i);
+  });
+
+  it('a plan without auth_connector fails the start with the plan hint, not the administrator one', async () => {
+    (emu.events.hub.features as { authConnector: boolean }).authConnector = false;
+    const src = source();
+    const err = (await src.start().catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err.code).toBe('OFFLINE_SOURCE_FAILED');
+    expect(err.message).toContain('WRONG_LICENSE');
+    expect(err.message).toContain('Professional plan');
+    expect(err.message).toContain('rest_auth_connector');
+    expect(err.message).not.toContain('administrator');
   });
 });
