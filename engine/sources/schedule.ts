@@ -9,6 +9,15 @@
  * recent missed tick, not once per missed tick. The last fire of each rule is
  * kept in the state store; a crash between storing the tick and recording the
  * fire repeats the same key, which the inbox ignores.
+ *
+ * Catch-up is decided from the source's own bookkeeping, never from how late
+ * a timer fired: a tick that fell due while this source was watching the rule
+ * (since its previous check in this run) is the running loop's to fire, however
+ * late its timer was, so a stalled event loop fires each such tick once, not as
+ * caught up. Ticks that fell due while nobody watched (before the run's first
+ * check of the rule: downtime, a rule switched back on; or across a gap between
+ * checks longer than the loop ever waits: the process was suspended or the clock
+ * jumped) are caught up: one fire, for the latest of them, `caughtUp: true`.
  */
 import { Cron } from 'croner';
 import { B24RulesError } from '../errors.js';
@@ -48,7 +57,7 @@ interface Job {
 export interface ScheduleFire {
   ruleId: string;
   at: number;
-  /** True when the tick was missed (downtime) and is being caught up. */
+  /** True when the tick fell due while the source was not watching (downtime) and is being caught up. */
   caughtUp: boolean;
 }
 
@@ -82,11 +91,33 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
   let jobs = compile(config.rules);
   let timer: unknown = null;
   let running = false;
+  // When this run last checked each rule: ticks due since then were watched. Kept in memory only, so a new run
+  // (a restart) starts unwatched and catches up what fell due while it was down.
+  const watchedAt = new Map<string, number>();
+
+  function fire(rule: CompiledRule, at: number, now: number, caughtUp: boolean): ScheduleFire {
+    const iso = new Date(at).toISOString();
+    const result = ctx.inbox.add([
+      {
+        source: 'schedule',
+        key: `${rule.id}@${iso}`,
+        event: null,
+        ruleId: rule.id,
+        payload: { schedule: { at: iso, cron: rule.trigger.kind === 'schedule' ? rule.trigger.cron : '', timezone: rule.trigger.kind === 'schedule' ? rule.trigger.timezone : 'UTC', caughtUp } },
+        receivedAt: now,
+      },
+    ]);
+    config.book.setLastFire(rule.id, at);
+    recordAdded(ctx, 'schedule', result);
+    return { ruleId: rule.id, at, caughtUp };
+  }
 
   function check(): ScheduleFire[] {
     const now = ctx.clock.now();
     const fires: ScheduleFire[] = [];
     for (const { rule, cron } of jobs) {
+      const seen = watchedAt.get(rule.id);
+      watchedAt.set(rule.id, now);
       const last = config.book.getLastFire(rule.id);
       if (last === null) {
         // First sight of this rule: start counting from now, never fire for the past.
@@ -95,28 +126,20 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
       }
       const next = cron.nextRun(new Date(last));
       if (!next || next.getTime() > now) continue;
+      // The loop never waits longer than maxWait between checks; a longer gap means nobody was watching.
+      const watched = seen !== undefined && now - seen <= maxWait * 2;
+      if (watched) {
+        // Each tick that fell due since the last check, in order; a late timer makes them late, not missed.
+        for (let due: Date | null = next; due && due.getTime() <= now; due = cron.nextRun(due)) {
+          fires.push(fire(rule, due.getTime(), now, false));
+          ctx.logger.debug({ rule: rule.id, at: due.toISOString() }, 'schedule tick');
+        }
+        continue;
+      }
       const latest = cron.previousRuns(1, new Date(now + 1))[0] ?? next;
       const at = Math.max(latest.getTime(), next.getTime());
-      const iso = new Date(at).toISOString();
-      const caughtUp = at > next.getTime() || now - at > maxWait * 2;
-      const result = ctx.inbox.add([
-        {
-          source: 'schedule',
-          key: `${rule.id}@${iso}`,
-          event: null,
-          ruleId: rule.id,
-          payload: { schedule: { at: iso, cron: rule.trigger.kind === 'schedule' ? rule.trigger.cron : '', timezone: rule.trigger.kind === 'schedule' ? rule.trigger.timezone : 'UTC', caughtUp } },
-          receivedAt: now,
-        },
-      ]);
-      config.book.setLastFire(rule.id, at);
-      recordAdded(ctx, 'schedule', result);
-      if (caughtUp) {
-        ctx.logger.info({ rule: rule.id, at: iso, missedSince: next.toISOString() }, `schedule ${rule.id}: missed tick(s) since ${next.toISOString()}, catching up once`);
-      } else {
-        ctx.logger.debug({ rule: rule.id, at: iso }, 'schedule tick');
-      }
-      fires.push({ ruleId: rule.id, at, caughtUp });
+      fires.push(fire(rule, at, now, true));
+      ctx.logger.info({ rule: rule.id, at: new Date(at).toISOString(), missedSince: next.toISOString() }, `schedule ${rule.id}: missed tick(s) since ${next.toISOString()}, catching up once`);
     }
     return fires;
   }
@@ -152,6 +175,9 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
     const next = compile(rules);
     return () => {
       jobs = next;
+      // A rule that left the set is not watched meanwhile: if it comes back, it catches up.
+      const ids = new Set(jobs.map((j) => j.rule.id));
+      for (const id of [...watchedAt.keys()]) if (!ids.has(id)) watchedAt.delete(id);
       arm();
     };
   }
@@ -166,6 +192,7 @@ export function createScheduleSource(config: ScheduleConfig, ctx: SourceContext)
     },
     async start() {
       running = true;
+      watchedAt.clear();
       check();
       arm();
     },

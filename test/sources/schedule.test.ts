@@ -50,6 +50,42 @@ describe('schedule source', () => {
     await second.stop();
   });
 
+  it('catch-up comes from the bookkeeping, not lateness: a stalled loop fires each tick it passed, none caught up; a gap longer than the loop ever waits is caught up once', async () => {
+    const clock = new ManualClock(Date.parse('2026-03-01T12:00:00.300Z'));
+    const store = openTestStore(clock.now);
+    const everySecond = rule('beat', { kind: 'schedule', cron: '* * * * * *', timezone: 'UTC' });
+    const src = createScheduleSource({ rules: [everySecond], book: store.book, maxWaitMs: 30_000 }, makeContext(store, clock, new ManualTimers()));
+    await src.start();
+    clock.advance(1000);
+    expect(src.check()).toEqual([{ ruleId: 'beat', at: Date.parse('2026-03-01T12:00:01Z'), caughtUp: false }]);
+    // The event loop stalls for 2.3 s: the timer fires late, past two ticks.
+    clock.advance(2300);
+    expect(src.check()).toEqual([
+      { ruleId: 'beat', at: Date.parse('2026-03-01T12:00:02Z'), caughtUp: false },
+      { ruleId: 'beat', at: Date.parse('2026-03-01T12:00:03Z'), caughtUp: false },
+    ]);
+    // Suspended for ten minutes (the loop never waits longer than 30 s): nobody watched, one catch-up for the latest tick.
+    clock.advance(600_000);
+    expect(src.check()).toEqual([{ ruleId: 'beat', at: Date.parse('2026-03-01T12:10:03Z'), caughtUp: true }]);
+    clock.advance(1000);
+    expect(src.check()).toEqual([{ ruleId: 'beat', at: Date.parse('2026-03-01T12:10:04Z'), caughtUp: false }]);
+    await src.stop();
+  });
+
+  it('a rule that leaves the set and comes back catches up what fell due meanwhile, once', async () => {
+    const clock = new ManualClock(Date.parse('2026-03-01T12:00:00.300Z'));
+    const store = openTestStore(clock.now);
+    const everySecond = rule('beat', { kind: 'schedule', cron: '* * * * * *', timezone: 'UTC' });
+    const src = createScheduleSource({ rules: [everySecond], book: store.book }, makeContext(store, clock, new ManualTimers()));
+    await src.start();
+    src.setRules([]);
+    clock.advance(5000);
+    expect(src.check()).toEqual([]);
+    src.setRules([everySecond]);
+    expect(src.check()).toEqual([{ ruleId: 'beat', at: Date.parse('2026-03-01T12:00:05Z'), caughtUp: true }]);
+    await src.stop();
+  });
+
   it('a crash between storing a tick and recording the fire repeats the same key, which the inbox ignores', async () => {
     const clock = new ManualClock(Date.parse('2026-01-05T07:00:00Z'));
     const store = openTestStore(clock.now);
