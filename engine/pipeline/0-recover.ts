@@ -10,12 +10,10 @@
  * - none (other writes): cannot be checked; failed with `EFFECT_IN_DOUBT` (never retried), the run follows on_error.
  * See docs/engine.md for the per-method table.
  */
-import type { LookupSpec } from '../actions/types.js';
-import { sameValue } from '../actions/compare.js';
-import type { B24ClientApi, BatchCommand } from '../client/types.js';
+import { sameValue, type LookupSpec } from '../actions/index.js';
+import type { B24ClientApi, BatchCommand } from '../client/index.js';
 import type { Logger } from '../logger.js';
-import type { EffectFailure, EffectRecord } from '../store/records.js';
-import type { StateStore } from '../store/state-store.js';
+import type { EffectFailure, EffectRecord, StateStore } from '../store/index.js';
 
 export interface RecoveryDeps {
   store: StateStore;

@@ -5,9 +5,8 @@
  * error; the conductor decides what that means for the item.
  */
 import { B24RulesError, toB24RulesError } from '../errors.js';
-import { ENTITIES } from '../facts/entities.js';
-import type { TickReader } from '../facts/reader.js';
-import type { CompiledRule, Facts } from '../rules/types.js';
+import { ENTITIES, type TickReader } from '../facts/index.js';
+import type { CompiledRule, Facts } from '../rules/index.js';
 import { ForeachLimitError } from './errors.js';
 import type { Run, RunItem } from './run.js';
 import { eventRecord, matchRules, triggerFacts, triggerKeyOf } from './trigger.js';

@@ -4,11 +4,9 @@
  * the acting runs' updates will diff against. 50 events that need 50 leads and
  * their contacts cost two requests, not a hundred.
  */
-import { isEntityName } from '../facts/entities.js';
-import { loadFacts, loadRecords, type LoadTarget, type RecordCache, type RecordRefLike } from '../facts/loader.js';
-import type { TickReader } from '../facts/reader.js';
+import { isEntityName, loadFacts, loadRecords, type LoadTarget, type RecordCache, type RecordRefLike, type TickReader } from '../facts/index.js';
 import { redactValue } from '../redact.js';
-import type { Facts } from '../rules/types.js';
+import type { Facts } from '../rules/index.js';
 import type { Run } from './run.js';
 
 export interface Loaded {

@@ -4,9 +4,9 @@
  * condition. Pure but for the context it is given: the daemon's context keeps
  * snapshots in the store, dry-run's only in memory.
  */
-import { entityOfEvent } from '../facts/entities.js';
+import { entityOfEvent } from '../facts/index.js';
 import { redactValue } from '../redact.js';
-import type { Facts } from '../rules/types.js';
+import type { Facts } from '../rules/index.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
 import type { Run } from './run.js';
 

@@ -8,9 +8,9 @@
 import { actionKind, type HttpRequestPlan, type PlannedCall } from '../actions/index.js';
 import { B24RulesError, toB24RulesError } from '../errors.js';
 import { effectKey, runIdentity } from './effect-key.js';
-import type { RecordCache } from '../facts/loader.js';
+import type { RecordCache } from '../facts/index.js';
 import { redactValue } from '../redact.js';
-import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/types.js';
+import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/index.js';
 import { rowRecord, type Run } from './run.js';
 
 export interface PlannedEffect {

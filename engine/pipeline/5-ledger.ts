@@ -5,9 +5,8 @@
  * already there (a retry, a DLQ retry, a run sharing a dedupe key) is never
  * sent twice.
  */
-import type { Facts } from '../rules/types.js';
-import type { EffectRecord } from '../store/records.js';
-import type { StateStore } from '../store/state-store.js';
+import type { Facts } from '../rules/index.js';
+import type { EffectRecord, StateStore } from '../store/index.js';
 import type { MatchedItem } from './1-match.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import { encodeFacts, newRunRow, type Run } from './run.js';

@@ -8,13 +8,11 @@
  * transaction before its request leaves, and `done`/`failed` when the answer
  * is back.
  */
-import { chunk, NetworkError, RateLimitError, WriteRefusedError } from '../client/index.js';
+import { chunk, NetworkError, RateLimitError, WriteRefusedError, type B24ClientApi, type BatchCommand } from '../client/index.js';
 import { B24RulesError } from '../errors.js';
-import type { B24ClientApi, BatchCommand } from '../client/types.js';
-import type { RecordCache } from '../facts/loader.js';
+import type { RecordCache } from '../facts/index.js';
 import type { Logger } from '../logger.js';
-import type { EffectRecord } from '../store/records.js';
-import type { StateStore } from '../store/state-store.js';
+import type { EffectRecord, StateStore } from '../store/index.js';
 import type { EngineStats, FetchLike } from './types.js';
 
 /** Longest http answer body kept (characters). */

@@ -4,8 +4,7 @@
  * all final are finished, so their source can acknowledge them.
  */
 import { redact, redactValue } from '../redact.js';
-import type { RunStatus } from '../store/records.js';
-import type { StateStore } from '../store/state-store.js';
+import type { RunStatus, StateStore } from '../store/index.js';
 import type { RunItem } from './run.js';
 import type { EngineStats, TickReport } from './types.js';
 

@@ -4,8 +4,8 @@
  * date, last activity) are ignored, so the engine's own update, merged into the
  * snapshot when it is done, does not look like a change.
  */
-import { sameValue } from '../actions/compare.js';
-import type { FieldChange } from '../rules/types.js';
+import { sameValue } from '../actions/index.js';
+import type { FieldChange } from '../rules/index.js';
 
 /** Fields that change on every write without meaning a business change. */
 export const VOLATILE_FIELDS: ReadonlySet<string> = new Set([

@@ -3,7 +3,7 @@
  * `concurrency.key`): serial holds a run while another run of the same rule and
  * key is in flight, skip drops it, parallel lets it go.
  */
-import type { Facts } from '../rules/types.js';
+import type { Facts } from '../rules/index.js';
 import type { Run } from './run.js';
 
 export type Gate = 'go' | 'hold' | 'skip';

@@ -9,7 +9,7 @@
  * process may die anywhere and the next engine on the same file continues
  * (docs/engine.md).
  */
-import type { InboxItemInput } from '../store/types.js';
+import type { InboxItemInput } from '../store/index.js';
 import { recoverInDoubt } from './0-recover.js';
 import { match } from './1-match.js';
 import { load, loadUpdateTargets } from './2-load.js';

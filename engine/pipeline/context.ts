@@ -3,12 +3,11 @@
  * and record cache, the clock, the tuning and the report. Built fresh per tick
  * (and per dry-run), so nothing read in one tick leaks into the next.
  */
-import type { B24ClientApi } from '../client/types.js';
-import { RecordCache } from '../facts/loader.js';
-import { TickReader } from '../facts/reader.js';
+import type { B24ClientApi } from '../client/index.js';
+import { RecordCache, TickReader } from '../facts/index.js';
 import type { Logger } from '../logger.js';
-import type { CompiledRule, Facts } from '../rules/types.js';
-import type { StateStore } from '../store/state-store.js';
+import type { CompiledRule, Facts } from '../rules/index.js';
+import type { StateStore } from '../store/index.js';
 import type { Changes } from './changes.js';
 import type { EvalContext } from './3-evaluate.js';
 import type { Backoff } from './retry-policy.js';

@@ -4,7 +4,7 @@
  */
 import { silentLogger } from '../logger.js';
 import { registerSecret } from '../redact.js';
-import type { CompiledRule } from '../rules/types.js';
+import type { CompiledRule } from '../rules/index.js';
 import { planItems, planTick, tick } from './conductor.js';
 import { DEFAULTS, newTick, type EngineDeps } from './context.js';
 import { createStats } from './stats.js';

@@ -7,7 +7,7 @@
 import { chunk, methodKind } from '../client/index.js';
 import type { B24RulesError } from '../errors.js';
 import { redactValue } from '../redact.js';
-import type { CompiledRule } from '../rules/types.js';
+import type { CompiledRule } from '../rules/index.js';
 import type { Evaluation } from './3-evaluate.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import type { Run, RunItem } from './run.js';

@@ -2,8 +2,8 @@
  * The one retry policy of the pipeline: how long a failing run waits, and
  * when it gives up. Every decision reads error codes, never message text.
  */
-import type { CompiledRule } from '../rules/types.js';
-import type { EffectRecord } from '../store/records.js';
+import type { CompiledRule } from '../rules/index.js';
+import type { EffectRecord } from '../store/index.js';
 
 export interface Backoff {
   /** First retry delay (ms); multiplied by 4 per attempt. */

@@ -4,9 +4,8 @@
  * `decodeRun` and `encodeFacts` are the one codec between the two, so no stage
  * pulls the row apart or spreads bookkeeping back into it.
  */
-import type { CompiledRule, EntityName, Facts } from '../rules/types.js';
-import type { NewRun, RunRecord } from '../store/records.js';
-import type { InboxItemInput } from '../store/types.js';
+import type { CompiledRule, EntityName, Facts } from '../rules/index.js';
+import type { InboxItemInput, NewRun, RunRecord } from '../store/index.js';
 import type { Changes } from './changes.js';
 
 /** The record a run is about; `load: false` when its data came with the trigger (a foreach row). */

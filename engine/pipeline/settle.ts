@@ -4,8 +4,8 @@
  * retry policy and the rule's `on_error`. Dry-run never settles: it reports.
  */
 import { redact } from '../redact.js';
-import type { CompiledRule } from '../rules/types.js';
-import type { EffectRecord, RunRecord } from '../store/records.js';
+import type { CompiledRule } from '../rules/index.js';
+import type { EffectRecord, RunRecord } from '../store/index.js';
 import type { MatchedItem } from './1-match.js';
 import type { Loaded } from './2-load.js';
 import { evaluate, factsOf, type EvalContext } from './3-evaluate.js';

@@ -2,9 +2,9 @@
  * Matching inbox items to rules, and the names a trigger provides to a run
  * (docs/rule-format.md, Triggers): `event`, `schedule`, `request`, `params`.
  */
-import { entityOfEvent, eventEntityTypeId, eventRecordId } from '../facts/entities.js';
-import type { CompiledRule, EntityName, Facts } from '../rules/types.js';
-import type { InboxItemInput } from '../store/types.js';
+import { entityOfEvent, eventEntityTypeId, eventRecordId } from '../facts/index.js';
+import type { CompiledRule, EntityName, Facts } from '../rules/index.js';
+import type { InboxItemInput } from '../store/index.js';
 
 /** The record a run is about (its concurrency default and the auto-loaded record of event rules). */
 export interface RecordRef {

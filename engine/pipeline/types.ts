@@ -1,9 +1,8 @@
 /** Public types of the pipeline: engine options, the tick report, the dry-run plan. */
 import type { Logger } from '../logger.js';
-import type { B24ClientApi } from '../client/types.js';
-import type { CompiledRule } from '../rules/types.js';
-import type { StateStore } from '../store/state-store.js';
-import type { InboxItemInput } from '../store/types.js';
+import type { B24ClientApi } from '../client/index.js';
+import type { CompiledRule } from '../rules/index.js';
+import type { InboxItemInput, StateStore } from '../store/index.js';
 
 export interface Engine {
   readonly mode: 'run' | 'plan';
