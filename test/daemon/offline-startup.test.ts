@@ -3,7 +3,8 @@
  * manual clock and manual timers (nothing waits for real time to pass):
  *
  * - start-up survives one dropped connection or 500 on event.get and
- *   event.bind (a re-sent bind that ran already counts as bound);
+ *   event.bind (a re-sent bind that ran already counts as bound), in-process
+ *   and through `rules run` as a subprocess (built dist/);
  * - with 20 reservations open from a crashed run, the daemon works (its first
  *   tick) before the recovery ran, and the recovery costs a few batched
  *   requests instead of one per reservation;
@@ -19,7 +20,7 @@ import { createOfflineSource } from '../../engine/sources/offline.js';
 import { openStateStore } from '../../engine/store/index.js';
 import { engineClient, oauthConfig, userClient } from '../sources/emulator-helpers.js';
 import { makeContext, ManualClock, ManualTimers, memoryLogger } from '../sources/helpers.js';
-import { tempDir, writeRule } from './harness.js';
+import { emulatorEnv, startDaemonProcess, tempDir, writeRule } from './harness.js';
 
 const COMMENT_RULE = `id: welcome
 trigger: { event: ONCRMLEADADD }
@@ -102,6 +103,22 @@ describe('daemon start-up with the offline source', () => {
       expect(emu.events.hub.bindings.forEvent('ONCRMLEADADD').filter((b) => b.offline)).toHaveLength(1);
     });
   }
+});
+
+describe('rules run (the CLI as a subprocess)', () => {
+  it('regression: starts and stops cleanly when the answer to its event.bind is lost (exit 0, not 1 with a hint about rights)', { timeout: 30_000 }, async () => {
+    emu = await startEmulator({ port: 0, faults: { dropRate: 1, dropWhen: 'after', methods: ['event.bind'], maxFaults: 1 } });
+    const dir = tempDir('b24-run-startup-');
+    mkdirSync(join(dir, 'rules'));
+    writeRule(join(dir, 'rules'), 'welcome.yaml', COMMENT_RULE);
+    const proc = startDaemonProcess([join(dir, 'rules'), '--state', join(dir, 'state.db'), '--listen', '127.0.0.1:0', '--no-watch'], emulatorEnv(emu, dir), dir);
+    await proc.url;
+    proc.kill('SIGTERM');
+    const exit = await proc.exited;
+    expect({ code: exit.code, stderr: proc.stderr() }).toEqual({ code: 0, stderr: '' });
+    expect(proc.logs.some((r) => r.msg.includes('bound already'))).toBe(true);
+    expect(emu.events.hub.bindings.forEvent('ONCRMLEADADD').filter((b) => b.offline)).toHaveLength(1);
+  });
 });
 
 describe('daemon recovery of open reservations', () => {
