@@ -47,17 +47,6 @@ export function mergeSnapshot(store: StateStore, records: RecordCache): (effect:
   };
 }
 
-/**
- * Whether a thrown client error proves that the portal ran none of the batch:
- * nothing left (refused read-only, a connection that never carried the request),
- * or the portal refused the whole request for load (503 QUERY_LIMIT_EXCEEDED,
- * 429 OPERATION_TIME_LIMIT, OVERLOAD_LIMIT): a refused request is not run, so
- * its calls are sent again, not looked up as in doubt.
- */
-function surelyNotRun(err: unknown): boolean {
-  return err instanceof WriteRefusedError || err instanceof RateLimitError || (err instanceof NetworkError && !err.sent);
-}
-
 export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps): Promise<ExecuteReport> {
   const report: ExecuteReport = { calls: 0, batches: 0, httpRequests: 0 };
   const rest = effects.filter((e) => e.method !== 'http');
@@ -76,7 +65,8 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       report.transportError = msg;
-      if (surelyNotRun(err)) {
+      // A batch the client proves never ran (refused for load, never left, refused read-only) is sent again, not looked up.
+      if (provedNotRun(err)) {
         deps.store.transaction(() => {
           for (const e of batch) deps.store.effects.markPending(e.id);
         });
