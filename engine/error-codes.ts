@@ -365,8 +365,8 @@ export const ERROR_CODES = {
   },
   OFFLINE_SOURCE_FAILED: {
     kind: 'user',
-    meaning: 'The offline events the rules need cannot be bound: they need an OAuth app authorized by a portal administrator.',
-    action: 'Authorize the app as an administrator (B24_AUTH_MODE=oauth); auth_connector needs the Professional plan or higher.',
+    meaning: 'The portal refused to bind the offline events the rules need, for a reason retrying will not fix; the message names it (ACCESS_DENIED: not an administrator, WRONG_LICENSE: the plan, webhook auth, an unknown event). A network error or a 5xx at start keeps its own code.',
+    action: 'Follow the message: authorize the app as a portal administrator (B24_AUTH_MODE=oauth), move to the Professional plan or higher for auth_connector, or fix the event name in the rule.',
   },
   OFFLINE_NO_PROCESS_ID: {
     kind: 'operational',
