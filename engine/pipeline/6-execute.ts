@@ -8,7 +8,7 @@
  * transaction before its request leaves, and `done`/`failed` when the answer
  * is back.
  */
-import { chunk, NetworkError, RateLimitError, WriteRefusedError, type B24ClientApi, type BatchCommand } from '../client/index.js';
+import { chunk, provedNotRun, type B24ClientApi, type BatchCommand } from '../client/index.js';
 import { B24RulesError } from '../errors.js';
 import type { RecordCache } from '../facts/index.js';
 import type { Logger } from '../logger.js';
