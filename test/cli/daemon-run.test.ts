@@ -29,6 +29,19 @@ afterEach(async () => {
   await emu.close();
 });
 
+/** The daemon's exit, or a failure naming what it last logged if it has not exited within `ceilingMs`. */
+async function exitWithin(d: DaemonProcess, ceilingMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ceiling = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the daemon did not exit within ${ceilingMs} ms of SIGTERM; last log lines: ${JSON.stringify(d.logs.slice(-5))}; stderr: ${d.stderr()}`)), ceilingMs);
+  });
+  try {
+    return await Promise.race([d.exited, ceiling]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function commentsOn(leadId: number): number {
   return emu.store.all('timeline_comment').filter((c) => String(c.ENTITY_ID) === String(leadId) && String(c.ENTITY_TYPE).toLowerCase() === 'lead').length;
 }
@@ -61,10 +74,10 @@ describe('rules run (subprocess)', { timeout: 60_000 }, () => {
     expect(metrics).toMatch(/^b24rules_dlq_size 0$/m);
     expect(metrics).toMatch(/^b24rules_rest_calls_total \d+$/m);
 
-    const t = daemon.kill('SIGTERM');
-    const exit = await daemon.exited;
+    daemon.kill('SIGTERM');
+    // Bounded by the daemon itself (its drain deadline), not by a stopwatch here: a loaded machine only makes it slower.
+    const exit = await exitWithin(daemon, 45_000);
     expect(exit.code).toBe(0);
-    expect(Date.now() - t.at).toBeLessThan(10_000);
     expect(daemon.logs.some((r) => r.msg === 'daemon stopped')).toBe(true);
     // The event was cleared from the portal's queue before exit.
     expect(emu.events.hub.queue.snapshot().filter((r) => r.connector === 'b24rules')).toEqual([]);
@@ -95,7 +108,7 @@ describe('rules run (subprocess)', { timeout: 60_000 }, () => {
     const lead2 = Number((await userClient(emu).call<number>('crm.lead.add', { fields: { TITLE: 'After a good reload' } })).result);
     await until(() => emu.store.get('lead', lead2)?.COMMENTS === 'tagged' && commentsOn(lead2) === 1, 'both rules acting');
     daemon.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await exitWithin(daemon, 45_000)).code).toBe(0);
   });
 
   it('reloads when a rule file changes (watched, debounced)', async () => {
@@ -106,7 +119,7 @@ describe('rules run (subprocess)', { timeout: 60_000 }, () => {
     writeRule(rulesDir, 'second.yaml', 'id: second\ntrigger: { manual: {} }\nactions:\n  - notify: { user: 1, message: hi }\n');
     await daemon.waitForLog((r) => r.msg === 'rules reloaded: 2 rule(s)');
     daemon.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await exitWithin(daemon, 45_000)).code).toBe(0);
   });
 
   it('refuses to start with an invalid rule set (exit 1, errors with file:line)', async () => {

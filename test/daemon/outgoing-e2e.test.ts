@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 describe('outgoing webhook source in the daemon', () => {
-  it('receives the portal event POSTs, checks the token, and the rule acts (webhook auth, no offline queue)', async () => {
+  it('receives the portal event POSTs, checks the token, and the rule acts (webhook auth, no offline queue)', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-outgoing-');
     mkdirSync(join(dir, 'rules'));
@@ -46,7 +46,14 @@ describe('outgoing webhook source in the daemon', () => {
     // The app subscribes the daemon's endpoint (what the portal's outgoing-webhook settings do).
     await engineClient(emu).call('event.bind', { event: 'ONCRMLEADADD', handler: `${daemon.url}/b24/events` });
     const lead = String((await userClient(emu).call<number>('crm.lead.add', { fields: { TITLE: 'Pushed' } })).result);
-    await until(() => emu!.store.all('timeline_comment').some((c) => String(c.ENTITY_ID) === lead), 'the comment from the pushed event');
+    // The portal's POST is sent in the background and never retried: wait for it to end, then see that the daemon took it.
+    await emu.events.hub.idle();
+    expect(emu.events.hub.deliveries().map((d) => ({ event: d.event, ok: d.ok, error: d.error }))).toEqual([{ event: 'ONCRMLEADADD', ok: true, error: undefined }]);
+    await until(
+      () => emu!.store.all('timeline_comment').some((c) => String(c.ENTITY_ID) === lead),
+      `the comment from the pushed event (the stored event: ${JSON.stringify(daemon.store.inbox.list({ source: 'outgoing' }).map((i) => ({ status: i.status, attempts: i.attempts, lastError: i.lastError })))})`,
+      90_000,
+    );
     expect(daemon.metrics.eventsReceived.get({ source: 'outgoing' })).toBe(1);
 
     const forged = await fetch(`${daemon.url}/b24/events`, {
