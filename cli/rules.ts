@@ -6,6 +6,8 @@
  */
 import { B24RulesError, UsageError } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
+import { closest } from '../engine/suggest.js';
+import { CommandLineError } from './args.js';
 import { EXIT, type Command } from './command.js';
 
 const COMMANDS: Record<string, string> = {
@@ -55,8 +57,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return EXIT.OK;
   }
-  if (!(name in COMMANDS)) {
-    process.stderr.write(`rules: unknown command '${name}'. Run 'rules --help' for the list.\n`);
+  if (!Object.hasOwn(COMMANDS, name)) {
+    const guess = closest(name, Object.keys(COMMANDS));
+    process.stderr.write(`rules: unknown command '${redact(name)}'${guess ? `; did you mean '${guess}'?` : '.'} Run 'rules --help' for the list.\n`);
     return EXIT.USAGE;
   }
   const mod = (await import(`./commands/${name}.js`)) as { default: Command };
@@ -65,7 +68,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
     return EXIT.OK;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    // Only here is the command's name known: a bad option says which command it was given to.
+    if (err instanceof CommandLineError) throw new UsageError(err.forCommand(`rules ${name}`));
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(
