@@ -2,14 +2,15 @@
 import { DEFAULT_STATE_PATH, formatDlqEntry, formatDlqList, openExistingState } from '../../engine/daemon/index.js';
 import { B24RulesError, UsageError } from '../../engine/errors.js';
 import { redactValue } from '../../engine/redact.js';
-import { intOption, parse } from '../args.js';
+import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules dlq list [--rule ID] [--limit N]
        rules dlq show ID
        rules dlq retry ID|all
        rules dlq drop ID
-       (all: --state PATH, default ${DEFAULT_STATE_PATH}; --json)
+       (all: --state PATH, default ${DEFAULT_STATE_PATH}; --format text|json,
+       --json being the same as --format json)
 
 Work that exhausted its retry budget (on_error.then: dead_letter) lands in the
 dead-letter queue. 'retry' sends the item back to the inbox: a running daemon
@@ -26,13 +27,14 @@ const command: Command = {
   summary: 'list, show, retry or drop dead-lettered work',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' }, rule: { type: 'string' }, limit: { type: 'string' } });
+    const { values, positionals } = parse(argv, { state: { type: 'string' }, ...FORMAT_OPTIONS, rule: { type: 'string' }, limit: { type: 'string' } });
+    const format = outputFormat(values, ['text', 'json'], 'text');
     const [verb, arg, ...extra] = positionals;
     if (verb === undefined) throw new UsageError('dlq needs a subcommand: list, show ID, retry ID|all, drop ID');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (!['list', 'show', 'retry', 'drop'].includes(verb)) throw new UsageError(`unknown dlq subcommand '${verb}': use list, show, retry or drop`);
     const limit = intOption('limit', values.limit, 1) ?? 100;
-    const out = (text: string, json: unknown) => process.stdout.write(values.json ? `${JSON.stringify(redactValue(json), null, 2)}\n` : text);
+    const out = (text: string, json: unknown) => process.stdout.write(format === 'json' ? `${JSON.stringify(redactValue(json), null, 2)}\n` : text);
     const store = openExistingState(values.state ?? DEFAULT_STATE_PATH);
     try {
       const notFound = (id: number) => new B24RulesError('DLQ_NOT_FOUND', `no DLQ entry ${id} in ${store.path}; list entries with: rules dlq list`, { kind: 'user' });

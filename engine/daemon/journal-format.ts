@@ -51,8 +51,58 @@ function indent(text: string, by = '  '): string {
     .join('\n');
 }
 
+export interface TraceFormatOptions {
+  /** Print the trace document as stored: null fields, the diff of a record seen for the first time, the trace's copy of the calls. */
+  full?: boolean;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A loaded record (or a list of them) without its null fields; `hidden` counts what was left out. */
+function withoutNulls(value: unknown, hidden: { fields: number }): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutNulls(v, hidden));
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null) hidden.fields++;
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** A diff in which no field has a `from` is a record seen for the first time: every field again, as `to`. */
+function isFirstSight(changes: unknown): boolean {
+  if (!isPlainObject(changes)) return false;
+  const entries = Object.values(changes);
+  return entries.length > 0 && entries.every((c) => isPlainObject(c) && 'to' in c && !('from' in c));
+}
+
+/**
+ * The trace as `rules trace` shows it: each loaded record once and without its
+ * null fields, no diff that only repeats a record seen for the first time, and
+ * no second copy of the calls (the ledger rows under "Calls" are the same).
+ */
+function compactTrace(trace: Record<string, unknown>): { trace: Record<string, unknown>; left: string[] } {
+  const out = { ...trace };
+  const left: string[] = [];
+  const hidden = { fields: 0 };
+  if (isPlainObject(out.loaded)) out.loaded = Object.fromEntries(Object.entries(out.loaded).map(([k, v]) => [k, withoutNulls(v, hidden)]));
+  if (hidden.fields > 0) left.push(`${hidden.fields} null field${hidden.fields === 1 ? '' : 's'}`);
+  if (isFirstSight(out.changes)) {
+    out.changes = { note: 'no snapshot yet: every field counts as changed' };
+    left.push('the first-sight diff');
+  }
+  if ('effects' in out) {
+    delete out.effects;
+    left.push("the trace's copy of the calls");
+  }
+  return { trace: out, left };
+}
+
 /** `rules trace RUN` output: header, the trace document, then the effect ledger rows of the run. */
-export function formatTrace(run: RunRecord, effects: EffectRecord[]): string {
+export function formatTrace(run: RunRecord, effects: EffectRecord[], options: TraceFormatOptions = {}): string {
   const out: string[] = [];
   out.push(`Run ${run.id}: rule ${run.ruleId} (hash ${run.ruleHash.slice(0, 12)})`);
   out.push(`  status:   ${run.status}${run.error ? ` — ${String(redactValue(run.error))}` : ''}`);
@@ -62,7 +112,8 @@ export function formatTrace(run: RunRecord, effects: EffectRecord[]): string {
   out.push(`  started:  ${iso(run.createdAt)}   finished: ${iso(run.finishedAt)}   took: ${duration(run)}   attempts: ${run.attempts}`);
   if (run.dedupeKey) out.push(`  dedupe:   ${run.dedupeKey}`);
   if (run.concurrencyKey) out.push(`  concurrency key: ${run.concurrencyKey}`);
-  const trace = redactValue(run.trace ?? {});
+  const stored = redactValue(run.trace ?? {});
+  const { trace, left } = options.full ? { trace: stored, left: [] } : compactTrace(stored);
   if (Object.keys(trace).length > 0) {
     out.push('', 'Trace:');
     out.push(indent(stringify(trace, { lineWidth: 120 })));
@@ -75,6 +126,7 @@ export function formatTrace(run: RunRecord, effects: EffectRecord[]): string {
     if (e.state === 'done' && e.result !== null && e.result !== undefined) out.push(indent(`result: ${oneLine(JSON.stringify(redactValue(e.result)), 200)}`, '        '));
     if (e.error) out.push(indent(`error: ${String(redactValue(e.error))}`, '        '));
   }
+  if (left.length > 0) out.push('', `Left out: ${left.join(', ')}; rules trace ${run.id} --full shows them.`);
   return out.join('\n') + '\n';
 }
 
