@@ -6,7 +6,7 @@ import { UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
 import { applyPlanCommand, isRatePlan, PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/plan/index.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
-import { intOption, logLevel, parse } from '../args.js';
+import { FORMAT_OPTIONS, intOption, logLevel, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules apply RULE [--param KEY=VALUE]... [--max-records N] [--yes]
@@ -30,7 +30,8 @@ Options:
   --rules PATH       rule files or directories (repeatable; default ./rules)
   --state PATH       state file (default ${DEFAULT_STATE_PATH}); better not the
                      state of a daemon running at the same time
-  --format FORMAT    plan output: text (default), json, markdown, github
+  --format FORMAT    plan output: text (default), json, markdown, github;
+                     --json is the same as --format json
   --plan FILE        carry out exactly a plan saved by 'rules dry-run --out FILE';
                      refused, with nothing sent, if any record it read has
                      changed on the portal since the plan was made
@@ -60,7 +61,7 @@ const command: Command = {
       yes: { type: 'boolean' },
       rules: { type: 'string', multiple: true },
       state: { type: 'string' },
-      format: { type: 'string' },
+      ...FORMAT_OPTIONS,
       plan: { type: 'string' },
     });
     if (values.plan !== undefined) {
@@ -71,8 +72,7 @@ const command: Command = {
     if (!ruleId) throw new UsageError('apply needs a RULE id (see rules validate --format json for the ids)');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'; rule paths go in --rules PATH`);
     const maxRecords = intOption('max-records', values['max-records'], 1);
-    const format = (values.format ?? 'text') as PlanFormat;
-    if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
+    const format: PlanFormat = outputFormat(values, PLAN_FORMATS, 'text');
     const params = parseParams(values.param);
     const logger = createLogger({ level: logLevel(values['log-level'] ?? 'warn'), toStderr: true });
 

@@ -28,7 +28,7 @@ import {
 import { redact } from '../../engine/redact.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
 import { fixtureEvents, readFixturesFile } from '../../engine/testing/index.js';
-import { parse } from '../args.js';
+import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules dry-run [PATHS...] [--events FILE] [--at TIME] [--fixtures FILE]
@@ -62,15 +62,17 @@ Portal data:
 Output:
   --format FORMAT   text (default), json (has format_version), github
                     (::notice/::warning annotations; appends a summary to
-                    $GITHUB_STEP_SUMMARY), markdown (for a PR comment)
+                    $GITHUB_STEP_SUMMARY), markdown (for a PR comment);
+                    --json is the same as --format json
   --out FILE        save the plan as JSON, for 'rules apply --plan FILE'
   --plan PLAN       rate-limit profile for the estimate: standard (burst 50,
                     2/s) or enterprise (250, 5/s). Default: B24_PLAN or standard
   --detailed-exitcode  exit 2 when changes are planned
 
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 2 changes
-planned (with --detailed-exitcode), 1 errors (invalid rules, fixtures or
-events; a run whose planning failed).
+planned (with --detailed-exitcode) or bad usage (e.g. neither events nor
+--at TIME: nothing to plan), 1 errors (invalid rules, fixtures or events; a
+run whose planning failed).
 `;
 
 const command: Command = {
@@ -95,14 +97,13 @@ async function run(argv: string[]): Promise<number> {
     events: { type: 'string' },
     at: { type: 'string' },
     fixtures: { type: 'string' },
-    format: { type: 'string' },
+    ...FORMAT_OPTIONS,
     out: { type: 'string' },
     plan: { type: 'string' },
     state: { type: 'string' },
     'detailed-exitcode': { type: 'boolean' },
   });
-  const format = (values.format ?? 'text') as PlanFormat;
-  if (!PLAN_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${PLAN_FORMATS.join(', ')}; got '${String(values.format)}'`);
+  const format: PlanFormat = outputFormat(values, PLAN_FORMATS, 'text');
   const planRaw = values.plan ?? (process.env.B24_PLAN?.trim() || 'standard');
   if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
   const ratePlan: RatePlan = planRaw;
@@ -137,10 +138,11 @@ async function run(argv: string[]): Promise<number> {
   }
   const ticks = values.at !== undefined ? scheduleItemsAt(loaded.rules, at) : [];
   const items = [...eventItems(events, at), ...ticks];
-  if (items.length === 0) {
-    const why = values.at !== undefined ? `no events, and no schedule rule fires at ${values.at}` : 'no events, and no --at TIME for schedules';
-    process.stderr.write(`rules dry-run: nothing to plan: ${why}. Give --events FILE (or fixtures with events:) and/or --at TIME.\n`);
+  // Without events and without a time there is nothing to plan: the command line is incomplete (exit 2), whatever the portal holds.
+  if (items.length === 0 && values.at === undefined && !values.events) {
+    throw new UsageError('nothing to plan: no events, and no --at TIME for schedules. Give --events FILE (or --fixtures FILE with events:) and/or --at TIME');
   }
+  if (items.length === 0) process.stderr.write(`rules dry-run: nothing to plan: no events${values.at !== undefined ? `, and no schedule rule fires at ${values.at}` : ''}.\n`);
 
   // Fixtures are served by an in-process emulator started here (engine/ does not import it) and closed once planned.
   let fixturePortal: FixturePortal | undefined;

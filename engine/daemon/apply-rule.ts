@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { authConnectorFor } from '../config.js';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { redact } from '../redact.js';
 import { createClient, type ClientConfig } from '../client/index.js';
 import { createEngine } from '../pipeline/index.js';
 import { dryRun, type PlanDocument, type RatePlan } from '../plan/index.js';
@@ -84,7 +85,7 @@ export async function planApply(options: { target: ApplyTarget; ruleFiles: strin
     at,
     events: 0,
     scheduleTicks: item.source === 'schedule' ? [{ rule: rule.id, at: new Date(at).toISOString() }] : [],
-    portal: { kind: 'live', config: options.config, label: 'the portal' },
+    portal: { kind: 'live', config: options.config, label: redact(options.config.baseUrl) },
     ratePlan: options.ratePlan,
     ...(options.env ? { env: options.env } : {}),
   });

@@ -7,6 +7,11 @@ function cell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/`/g, "'");
 }
 
+/** `1 rule`, `2 rules`. */
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** Rows of the runs table and runs with their calls shown, so a PR comment stays under GitHub's size limit. */
 export const MARKDOWN_LIMITS = { tableRows: 100, detailedRuns: 50 };
 
@@ -17,7 +22,7 @@ export function renderMarkdown(plan: PlanDocument): string {
   out.push(`**${headline(plan)}**`);
   out.push('');
   const src = plan.source.mode === 'fixtures' ? `fixtures \`${plan.source.fixtures ?? ''}\`` : `portal \`${plan.source.portal ?? ''}\``;
-  out.push(`At \`${plan.at}\` on ${src}: ${plan.rules.count} rules, ${plan.inputs.events} events, ${plan.inputs.schedule_ticks.length} schedule ticks.`);
+  out.push(`At \`${plan.at}\` on ${src}: ${count(plan.rules.count, 'rule')}, ${count(plan.inputs.events, 'event')}, ${count(plan.inputs.schedule_ticks.length, 'schedule tick')}.`);
   out.push('');
   if (plan.firings.length > 0) {
     out.push('| # | rule | trigger | record | condition | writes |');
@@ -26,7 +31,7 @@ export function renderMarkdown(plan: PlanDocument): string {
       const writes = f.error ? `error: ${f.error.code}` : String(f.calls.filter((c) => c.kind === 'write').length);
       out.push(`| ${i + 1} | \`${cell(f.rule)}\` | ${cell(describeTrigger(f))} | ${cell(describeRecord(f))} | ${cell(describeCondition(f))} | ${cell(writes)} |`);
     });
-    if (plan.firings.length > MARKDOWN_LIMITS.tableRows) out.push(`\n… and ${plan.firings.length - MARKDOWN_LIMITS.tableRows} more runs (the JSON plan has them all).`);
+    if (plan.firings.length > MARKDOWN_LIMITS.tableRows) out.push(`\n… and ${count(plan.firings.length - MARKDOWN_LIMITS.tableRows, 'more run')} (the JSON plan has them all).`);
     out.push('');
   }
   const acting = plan.firings.map((f, i) => ({ f, i })).filter(({ f }) => f.calls.length > 0 || f.error);
@@ -45,7 +50,7 @@ export function renderMarkdown(plan: PlanDocument): string {
       out.push('```');
       out.push('');
     }
-    if (acting.length > MARKDOWN_LIMITS.detailedRuns) out.push(`… and ${acting.length - MARKDOWN_LIMITS.detailedRuns} more runs with calls (the JSON plan has them all).\n`);
+    if (acting.length > MARKDOWN_LIMITS.detailedRuns) out.push(`… and ${count(acting.length - MARKDOWN_LIMITS.detailedRuns, 'more run')} with calls (the JSON plan has them all).\n`);
     out.push('</details>');
     out.push('');
   }
