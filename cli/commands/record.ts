@@ -1,7 +1,8 @@
 /** `rules record`: capture offline events and the records they name from a portal into a fixtures file. */
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { B24ApiError, createClient, loadConfig } from '../../engine/client/index.js';
+import { B24ApiError, createClient } from '../../engine/client/index.js';
+import { authConnectorFor, DEFAULTS as CONFIG_DEFAULTS, loadConfig, readEnvironment } from '../../engine/config.js';
 import { redact } from '../../engine/redact.js';
 import { recordIncident } from '../../engine/testing/index.js';
 import { intOption, parse } from '../args.js';
@@ -17,14 +18,16 @@ or to write a rule test against it (docs/rule-tests.md).
 
 Read-only: events are read with event.offline.list, which neither deletes nor
 reserves them, so the running daemon still gets every one; the client refuses
-every write method. The connection comes from the environment as for 'rules call'
-(offline events need B24_AUTH_MODE=oauth and an administrator).
+every write method. The connection comes from the environment or .env as for
+'rules run' (offline events need B24_AUTH_MODE=oauth and an administrator), and
+so does the queue: the one the daemon reads, of its connector key.
 
 Options:
   --events N            capture at most N events (default 20)
   --out FILE            fixtures file to write (YAML)
   --event NAME          only events of this name (repeatable)
-  --auth-connector KEY  the connector key the engine binds offline events with
+  --auth-connector KEY  read the queue of this connector key instead of the
+                        daemon's (B24_AUTH_CONNECTOR, default ${CONFIG_DEFAULTS.authConnector})
 `;
 
 const command: Command = {
@@ -33,15 +36,19 @@ const command: Command = {
   async run(argv) {
     const { values } = parse(argv, { events: { type: 'string' }, out: { type: 'string' }, event: { type: 'string', multiple: true }, 'auth-connector': { type: 'string' } }, false);
     if (!values.out) throw new UsageError('--out FILE is required (the fixtures file to write)');
+    const events = intOption('events', values.events, 1) ?? 20;
+    const env = readEnvironment();
     const config = loadConfig();
+    // The queue the daemon reads: the same connector key, from the same variable and default.
+    const authConnector = authConnectorFor(config, values['auth-connector'] ?? env.B24_AUTH_CONNECTOR);
     const client = createClient(config, { readOnly: true });
     try {
       let recorded;
       try {
         recorded = await recordIncident(client, {
-          events: intOption('events', values.events, 1) ?? 20,
+          events,
           ...(values.event ? { eventNames: values.event } : {}),
-          ...(values['auth-connector'] ? { authConnector: values['auth-connector'] } : {}),
+          ...(authConnector !== undefined ? { authConnector } : {}),
         });
       } catch (err) {
         if (err instanceof B24ApiError && (err.code === 'AUTH_WRONG_TYPE' || err.error === 'ACCESS_DENIED')) {
@@ -52,7 +59,7 @@ const command: Command = {
       }
       const header = [
         `# Recorded by 'rules record' from ${redact(config.baseUrl)} at ${new Date().toISOString()}.`,
-        `# ${recorded.events.length} offline event(s) (read with event.offline.list: not cleared, not reserved) and the records they name.`,
+        `# ${recorded.events.length} offline event${recorded.events.length === 1 ? '' : 's'}${authConnector !== undefined ? ` of connector ${authConnector}` : ''} (read with event.offline.list: not cleared, not reserved) and the records they name.`,
         '# Replay: rules dry-run --fixtures THIS_FILE; test: fixtures: THIS_FILE in a *.test.yaml (docs/rule-tests.md).',
         '',
       ].join('\n');
@@ -60,6 +67,12 @@ const command: Command = {
       const counts = Object.entries(recorded.entities).map(([k, v]) => `${v.length} ${k}`);
       process.stdout.write(`Recorded ${recorded.events.length} event(s)${counts.length > 0 ? `, ${counts.join(', ')}` : ''} into ${values.out}\n`);
       for (const m of recorded.missing) process.stderr.write(`rules record: ${m.entity} ${m.id} not recorded: ${m.error}\n`);
+      if (recorded.events.length === 0) {
+        process.stderr.write(
+          `rules record: the offline queue${authConnector !== undefined ? ` of connector ${authConnector}` : ''} holds no pending events${values.event ? ` named ${values.event.join(', ')}` : ''}. ` +
+            'A running daemon clears events as it finishes them; events bound under another connector key are read with --auth-connector KEY.\n',
+        );
+      }
       return EXIT.OK;
     } finally {
       await client.close();

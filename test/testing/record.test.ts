@@ -54,8 +54,9 @@ beforeAll(async () => {
   });
   const client = createClient(oauthConfig(), { rateLimit: false });
   try {
-    await client.call('event.bind', { event: 'ONCRMDEALUPDATE', event_type: 'offline' });
-    await client.call('event.bind', { event: 'ONCRMLEADUPDATE', event_type: 'offline' });
+    // Bound as the daemon binds them: under its connector key (the default), whose queue 'rules record' reads.
+    await client.call('event.bind', { event: 'ONCRMDEALUPDATE', event_type: 'offline', auth_connector: 'b24rules' });
+    await client.call('event.bind', { event: 'ONCRMLEADUPDATE', event_type: 'offline', auth_connector: 'b24rules' });
     await client.call('crm.deal.update', { id: 401, fields: { STAGE_ID: 'PREPARATION' } });
     await client.call('crm.lead.update', { id: 301, fields: { TITLE: 'Big order (urgent)' } });
   } finally {
@@ -72,7 +73,7 @@ describe('rules record', () => {
     const listQueue = async () => {
       const c = createClient(oauthConfig(), { rateLimit: false, readOnly: true });
       try {
-        return (await c.call<Array<Record<string, unknown>>>('event.offline.list', {})).result;
+        return (await c.call<Array<Record<string, unknown>>>('event.offline.list', { auth_connector: 'b24rules' })).result;
       } finally {
         await c.close();
       }
