@@ -68,7 +68,7 @@ function parseWebhookUrl(value: string): { baseUrl: string; userId: string; code
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError("B24_WEBHOOK_URL is not a URL. It looks like 'https://your-portal.bitrix24.com/rest/1/abc123xyz/'");
+    throw new ConfigError("B24_WEBHOOK_URL is not a URL. It looks like 'https://your-portal.bitrix24.com/rest/1/{webhook code}/'");
   }
   const m = /^(.*?)\/rest\/(\d+)\/([^/]+)\/?$/.exec(url.pathname);
   if (!m || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
@@ -133,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     (webhookUrl || get(vars, 'B24_WEBHOOK_CODE') ? 'webhook' : get(vars, 'B24_ACCESS_TOKEN') || get(vars, 'B24_REFRESH_TOKEN') ? 'oauth' : undefined);
   if (mode === undefined) {
     throw new ConfigError(
-      'no Bitrix24 connection configured: set B24_WEBHOOK_URL (https://your-portal.bitrix24.com/rest/1/abc123/), or B24_DOMAIN with B24_WEBHOOK_USER_ID and B24_WEBHOOK_CODE, or B24_AUTH_MODE=oauth with B24_DOMAIN and tokens (see .env.example)',
+      'no Bitrix24 connection configured: set B24_WEBHOOK_URL (https://your-portal.bitrix24.com/rest/1/{webhook code}/), or B24_DOMAIN with B24_WEBHOOK_USER_ID and B24_WEBHOOK_CODE, or B24_AUTH_MODE=oauth with B24_DOMAIN and tokens (see .env.example)',
     );
   }
 
