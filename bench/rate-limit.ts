@@ -9,6 +9,7 @@
  * - `limiter-off`: requests go out at once; the portal answers 503
  *   QUERY_LIMIT_EXCEEDED and the client retries them after a jittered backoff.
  */
+import { systemClock, type Clock } from '../engine/clock.js';
 import { alternate, elapsedMs, ratio } from './measure.js';
 import { startBenchPortal, type BenchPortal } from './portal.js';
 import type { BenchOptions, BenchResult, Sample } from './types.js';
@@ -37,11 +38,12 @@ function refusals(portal: BenchPortal): number {
   return portal.records().filter((r) => r.error === 'QUERY_LIMIT_EXCEEDED').length;
 }
 
-async function runLoad(limiter: boolean, calls: number): Promise<Sample> {
+async function runLoad(limiter: boolean, calls: number, clock: Clock): Promise<Sample> {
   const { burst, drainPerSec, concurrency } = RATE_LIMIT_DEFAULTS;
+  // Both buckets follow one clock: the portal's drains by the same time the client waits for.
   const portal = await startBenchPortal({
-    emulator: { limits: { burst, drainPerSec, operatingBudgetSec: 1e12 } },
-    client: { rateLimit: limiter ? { burst, drainPerSecond: drainPerSec } : false },
+    emulator: { limits: { burst, drainPerSec, operatingBudgetSec: 1e12 }, now: () => clock.now() },
+    client: { rateLimit: limiter ? { burst, drainPerSecond: drainPerSec } : false, clock },
   });
   try {
     const [id] = portal.emu.store.seed('lead', [{ TITLE: 'Rate-limit lead', STATUS_ID: 'NEW' }]);
@@ -81,10 +83,11 @@ export async function runRateLimitBench(options: BenchOptions = {}): Promise<Ben
   const d = RATE_LIMIT_DEFAULTS;
   const n = options.quick ? d.quickCalls : d.calls;
   const reps = options.repetitions ?? (options.quick ? d.quickRepetitions : d.repetitions);
+  const clock = options.clock ?? systemClock;
   const variants = await alternate(
     [
-      { name: 'limiter-on', label: `client leaky bucket on (burst ${d.burst}, ${d.drainPerSec}/s)`, run: () => runLoad(true, n) },
-      { name: 'limiter-off', label: 'client leaky bucket off (rateLimit: false), retries on 503', run: () => runLoad(false, n) },
+      { name: 'limiter-on', label: `client leaky bucket on (burst ${d.burst}, ${d.drainPerSec}/s)`, run: () => runLoad(true, n, clock) },
+      { name: 'limiter-off', label: 'client leaky bucket off (rateLimit: false), retries on 503', run: () => runLoad(false, n, clock) },
     ],
     reps,
     options.progress,

@@ -1,4 +1,5 @@
 /** What every benchmark returns: per-variant samples and medians, ratios between variants measured in the same run. */
+import type { Clock } from '../engine/clock.js';
 
 /** One repetition's figures for one variant, by metric name (e.g. `httpRequests`, `wallMs`). */
 export type Sample = Record<string, number>;
@@ -62,4 +63,9 @@ export interface BenchOptions {
   repetitions?: number;
   /** Progress lines (to stderr in the runner). @default no output */
   progress?: (line: string) => void;
+  /**
+   * The time the portal's and the client's rate limits follow (the rate-limit bench). A test injects one that
+   * moves only when someone waits, so what it checks does not depend on how fast the machine sends. @default systemClock
+   */
+  clock?: Clock;
 }
