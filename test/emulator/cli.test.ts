@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../engine/paths.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { CLI, cliCeilingMs, runCli } from '../helpers/cli.js';
 
 const children: ChildProcessWithoutNullStreams[] = [];
 afterEach(() => {
@@ -29,7 +29,9 @@ function start(args: string[]): Promise<Started> {
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in 10 s; stderr: ${err}`)), 10_000);
+    // As long as the test allows (a loaded machine starts node slowly), then a failure that names the command.
+    const ceiling = cliCeilingMs();
+    const timer = setTimeout(() => reject(new Error(`'rules emulator ${args.join(' ')}' printed no ready line within ${ceiling} ms; stdout: ${out || '(nothing)'}; stderr: ${err || '(nothing)'}`)), ceiling);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
