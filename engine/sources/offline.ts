@@ -173,17 +173,28 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
 
   const bind = (): Promise<string[]> => bindOfflineEvents(config.client, connector, events, ctx.logger);
 
-  // The list scan pages by offset: clearing records while it runs would shift its pages, so the two take turns.
-  let queueTurn: Promise<unknown> = Promise.resolve();
-  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = queueTurn.then(fn);
-    queueTurn = run.catch(() => undefined);
-    return run;
+  let acking: Promise<void> | null = null;
+  let scanning = false;
+
+  /**
+   * The list scan pages by offset: records cleared while it runs would shift
+   * its pages and could hide a reservation. It waits for an acknowledgement in
+   * flight, and acknowledgements asked for meanwhile are skipped (the daemon's
+   * next one, after its next tick, clears them).
+   */
+  async function scan(): Promise<{ processIds: string[]; requests: number }> {
+    while (acking) await acking;
+    scanning = true;
+    try {
+      return await reader.findUnknown(new Set(ctx.inbox.openProcessIds()));
+    } finally {
+      scanning = false;
+    }
   }
 
   /** Find the reservations the inbox does not know and re-read them; returns their process ids. */
   async function recoverUnknown(why: string): Promise<string[]> {
-    const found = await exclusive(() => reader.findUnknown(new Set(ctx.inbox.openProcessIds())));
+    const found = await scan();
     const report = await reader.reread(found.processIds);
     for (const [pid, n] of report.inserted) {
       ctx.logger.warn({ processId: pid, inserted: n }, `offline: recovered ${n} event(s) from reservation ${pid} that no one remembered (${why})`);
@@ -254,11 +265,10 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     return r.events.length;
   }
 
-  let acking: Promise<void> | null = null;
-
-  /** One acknowledgement pass at a time (the daemon's loop and a recovery may both ask), never during a list scan. */
+  /** One acknowledgement pass at a time (the daemon's loop and a recovery may both ask); none during a list scan. */
   function acknowledge(): Promise<void> {
-    acking ??= exclusive(acknowledgeOnce).finally(() => {
+    if (scanning) return Promise.resolve();
+    acking ??= acknowledgeOnce().finally(() => {
       acking = null;
     });
     return acking;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { createOfflineSource, type OfflineRecord } from '../../engine/sources/offline.js';
-import { createClient } from '../../engine/client/index.js';
+import { createClient, type B24ClientApi } from '../../engine/client/index.js';
 import { engineClient, oauthConfig, userClient } from './emulator-helpers.js';
 import { makeContext, ManualClock, ManualTimers, memoryLogger, openTestStore, type TestStore } from './helpers.js';
 import { until } from '../daemon/harness.js';
@@ -240,6 +240,38 @@ describe('offline source against the emulator', () => {
     await src.acknowledge();
     expect(await queue()).toHaveLength(0);
     await src.stop();
+  });
+
+  it('an acknowledgement asked for during the list scan is skipped, so no clear shifts the pages being read', async () => {
+    const real = engineClient(emu);
+    /** Clear requests the portal had seen when the acknowledgement asked for during the scan resolved. */
+    let clearsSeenByAck: Promise<number> | undefined;
+    // The real client, passing everything through; it asks for an acknowledgement as the scan's list request leaves.
+    const client: B24ClientApi = {
+      call: (method, params, options) => {
+        if (method === 'event.offline.list' && !clearsSeenByAck) clearsSeenByAck = src.acknowledge().then(() => emu.calls.of('event.offline.clear').length);
+        return real.call(method, params, options);
+      },
+      batch: (commands, options) => real.batch(commands, options),
+      listAll: (method, options) => real.listAll(method, options),
+    };
+    const src = createOfflineSource({ client, authConnector: 'b24rules', events: ['ONCRMLEADADD'] }, makeContext(store, clock, new ManualTimers()));
+    await src.bind();
+    await addLeads(2, 'Done');
+    expect(await src.poll()).toBe(2);
+    for (const i of store.inbox.list()) store.finish(i.id, 'done');
+    await addLeads(1, 'Reserved elsewhere');
+    const elsewhere = await real.call<{ process_id: string }>('event.offline.get', { clear: 0, auth_connector: 'b24rules' });
+
+    const recovered = await src.recover();
+    expect(recovered.unknown).toEqual([elsewhere.result.process_id]);
+    // Skipped: it resolved at once, before anything was cleared.
+    expect(await clearsSeenByAck).toBe(0);
+    // The recovery's own acknowledgement, after the scan, clears the two done events.
+    const seqs = (m: string) => emu.calls.of(m).filter((c) => !c.batch).map((c) => c.seq);
+    expect(seqs('event.offline.clear')).toHaveLength(1);
+    expect(Math.min(...seqs('event.offline.clear'))).toBeGreaterThan(Math.max(...seqs('event.offline.list')));
+    expect((await queue()).map((r) => r.PROCESS_ID)).toEqual([elsewhere.result.process_id]);
   });
 
   it('start() binds, recovers and polls from its timer; stop() waits for the poll in flight', async () => {
