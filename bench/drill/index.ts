@@ -1,0 +1,23 @@
+/** The drill as functions (for tests and scripts); `npm run drill` runs it through bench/drill/run.ts. */
+export { DRILL_DEFAULTS, DrillUsageError, parseDrillArgs, replayCommand, USAGE, type DrillArgs } from './args.js';
+export { checkBugs, checkCrashes, checkRefreshes, checkRunsLogged, checkSigterm, checkStartUp, isBugRecord, lastError, REFRESH_SHARE, SIGTERM_LIMIT_MS, START_LIMIT_MS, type LifeFacts, type RunFacts } from './check-daemon.js';
+export { checkDlq, type DlqFacts } from './check-dlq.js';
+export { checkEffects, EFFECTS_PER_LEAD, type EffectsVerdict } from './check-effects.js';
+export { checkFileModes, type ModeSample } from './check-file-modes.js';
+export { checkForms } from './check-forms.js';
+export { checkPayloads, countBadAnswers } from './check-payloads.js';
+export { checkQueue } from './check-queue.js';
+export { checkRuleFuzz, validateCrashed } from './check-rule-fuzz.js';
+export { checkSecrets, maskSecrets, type LogSource } from './check-secrets.js';
+export type { CliRun } from './cli.js';
+export { runDrill, type DrillOutcome } from './drill.js';
+export { fuzzRuleFiles, seedRuleFiles, type ValidateObservation } from './fuzz-rules.js';
+export { doneEffects, doneLeads, effectsFromRows, type EffectsRecord, type LeadEffects } from './effects.js';
+export { invariant, type Invariant } from './invariant.js';
+export { mutateRuleFile, uniqueIds } from './mutate-rules.js';
+export { makePayloads, type PayloadCase } from './payloads.js';
+export { describePlan, FAULT_RATES, planDrill, type DrillPlan, type Step } from './plan.js';
+export { Random } from './random.js';
+export { formatInvariants, formatSummary, type SummaryCounts } from './report.js';
+export { commentText, contactName, DRILL_RULE_FILES, FORM_PATH, formLeadTitle, SINK_PATH, taskTitle } from './rules.js';
+export { sendPayload, type PayloadAnswer } from './send-payloads.js';
