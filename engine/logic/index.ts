@@ -3,7 +3,7 @@ import { compileCondition, compileExpression } from './build.js';
 import { compileLogic, isOperation, logicRefs, LOGIC_LIMITS, type LogicNode } from './compile.js';
 import { addUnits, formatDate, isValidTimeZone, parseDate, unitsSince } from './dates.js';
 import { LogicError, type LogicErrorCode } from './errors.js';
-import { describe, explainFalse } from './explain.js';
+import { describe, explainFalse, explainTrue } from './explain.js';
 import { CUSTOM_OPERATOR_NAMES, EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, truthy, varLookup, type OpContext, type OperatorDef } from './operators.js';
 import { REGEX_LIMITS, safeRegExp, unsafeReason } from './safe-regex.js';
 
@@ -17,6 +17,7 @@ export {
   describe,
   EAGER_OPERATORS,
   explainFalse,
+  explainTrue,
   formatDate,
   isOperation,
   isValidTimeZone,

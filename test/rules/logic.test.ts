@@ -202,7 +202,8 @@ describe('conditions and reasons', () => {
   it('explains or, not and nested and', () => {
     const facts = { now: NOW, a: 1, b: 2 };
     expect(cond({ or: [{ '==': [{ var: 'a' }, 2] }, { '==': [{ var: 'b' }, 3] }] }).evaluate(facts).reason).toBe('none is true: a (1) == 2 is false; b (2) == 3 is false');
-    expect(cond({ '!': [{ '==': [{ var: 'a' }, 1] }] }).evaluate(facts).reason).toBe('a (1) == 1 is true');
+    // Issue 13, item 12: this line pinned the defect ('a (1) == 1 is true', the "!" dropped); the negation now stays in the reason.
+    expect(cond({ '!': [{ '==': [{ var: 'a' }, 1] }] }).evaluate(facts).reason).toBe('not (a (1) == 1) is false');
     expect(cond({ and: [true, { and: [{ '<': [{ var: 'b' }, 1] }] }] }).evaluate(facts).reason).toBe('b (2) < 1 is false');
     expect(cond({ in_list: [{ var: 'a' }, [5, 6]] }).evaluate(facts).reason).toBe('in_list(a (1), [5, 6]) (false) is false');
   });
