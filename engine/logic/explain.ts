@@ -5,7 +5,7 @@
  * false`), and a quantifier names the element that decided it, with the values
  * read from that element.
  */
-import type { Facts } from '../rules/types.js';
+import type { Facts } from '../rules/index.js';
 import type { LogicNode } from './compile.js';
 import { SCOPED_OPERATORS, truthy } from './operators.js';
 
