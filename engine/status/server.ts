@@ -27,11 +27,18 @@ export interface StatusServerOptions {
   /** Webhook receivers, tried in order for paths other than /healthz and /metrics. */
   handlers?: RequestHandler[];
   logger?: Logger;
+  /** On close, how long requests in progress may take before their connections are cut (ms). @default 1000 */
+  closeGraceMs?: number;
 }
 
 export const DEFAULTS = {
   /** @default '127.0.0.1:7424' */
   listen: '127.0.0.1:7424',
+  /**
+   * @default 1000 ms: a webhook request stores and answers in milliseconds, and the
+   * daemon's stop spends this inside the 10 s it promises after SIGTERM.
+   */
+  closeGraceMs: 1000,
 };
 
 export class ListenError extends B24RulesError {
@@ -123,7 +130,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+        setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? DEFAULTS.closeGraceMs).unref();
       }),
   };
 }

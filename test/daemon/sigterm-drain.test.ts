@@ -1,0 +1,71 @@
+/**
+ * `rules run` as a subprocess, stopped with SIGTERM while it works through a
+ * backlog against the emulator (every portal answer delayed, so the signal
+ * lands while a tick is in flight): it exits 0 within the 10 s it promises,
+ * and every run that reached a final state in the state file is in its log
+ * exactly once (issue 13, item 8).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../emulator/index.js';
+import { FINAL_RUN_STATUSES, openStateStore } from '../../engine/store/index.js';
+import { userClient } from '../sources/emulator-helpers.js';
+import { emulatorEnv, startDaemonProcess, tempDir, writeRule, type DaemonProcess } from './harness.js';
+
+const RULES = `id: followup
+trigger: { event: ONCRMLEADADD }
+actions:
+  - comment: { entity: lead, id: "{{ lead.ID }}", text: "Follow-up for {{ lead.TITLE }}" }
+`;
+const LEADS = 150;
+
+let emu: Emulator | undefined;
+let daemon: DaemonProcess | undefined;
+afterEach(async () => {
+  if (daemon && daemon.proc.exitCode === null && daemon.proc.signalCode === null) {
+    daemon.kill('SIGKILL');
+    await daemon.exited;
+  }
+  await emu?.close();
+  emu = undefined;
+  daemon = undefined;
+});
+
+describe('rules run and SIGTERM under a backlog', () => {
+  it('exits 0 within the promise, and every run it finished is logged once', { timeout: 60_000 }, async () => {
+    // The portal's own rate limit out of the way: this is about the stop, not the bucket.
+    emu = await startEmulator({ port: 0, limits: { burst: 100_000, drainPerSec: 10_000 } });
+    const dir = tempDir('b24-sigterm-');
+    mkdirSync(join(dir, 'rules'));
+    writeRule(join(dir, 'rules'), 'rules.yaml', RULES);
+    const state = join(dir, 'state.db');
+    const d = startDaemonProcess([join(dir, 'rules'), '--state', state, '--listen', '127.0.0.1:0', '--poll-interval-ms', '100', '--no-watch', '--log-level', 'debug'], emulatorEnv(emu, dir), dir);
+    daemon = d;
+    await d.url;
+    const user = userClient(emu, { retries: 10, backoffBaseMs: 20 });
+    for (let i = 0; i < LEADS; i++) await user.call('crm.lead.add', { fields: { TITLE: `Backlog ${i}` } });
+    emu.setFaults({ latencyMs: 250 });
+    const done = () => d.logs.filter((r) => r.rule === 'followup' && r.outcome === 'done').length;
+    await d.waitForLog(() => done() >= 10, 30_000);
+    // Right after a batch comes back the tick still has work to do (the next round, finishing the runs).
+    const calls = d.logs.length;
+    await d.waitForLog((r) => d.logs.indexOf(r) >= calls && r.method === 'batch' && r.msg === 'REST call', 20_000);
+    d.kill('SIGTERM');
+    const exit = await d.exited;
+    // Exit 0: past the 10 s promise the process would have ended itself with 1.
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(d.logs.some((r) => r.msg === 'daemon stopped' || String(r.msg).includes('abandoning'))).toBe(true);
+
+    const store = openStateStore(state);
+    try {
+      const finished = store.runs.list({ limit: 100_000 }).filter((r) => (FINAL_RUN_STATUSES as readonly string[]).includes(r.status));
+      const logged = d.logs.filter((r) => typeof r.run === 'number' && typeof r.outcome === 'string' && r.component === undefined).map((r) => r.run as number);
+      expect(new Set(logged).size).toBe(logged.length);
+      expect(logged.sort((a, b) => a - b)).toEqual(finished.map((r) => r.id).sort((a, b) => a - b));
+      expect(finished.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      store.close();
+    }
+  });
+});
