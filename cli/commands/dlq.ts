@@ -2,6 +2,7 @@
 import { DEFAULT_STATE_PATH, formatDlqEntry, formatDlqList, openExistingState } from '../../engine/daemon/index.js';
 import { B24RulesError, UsageError } from '../../engine/errors.js';
 import { redactValue } from '../../engine/redact.js';
+import { closest } from '../../engine/suggest.js';
 import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -18,6 +19,8 @@ picks it up on its next tick; calls that already succeeded are not repeated
 (the effect ledger). 'drop' forgets the entry; the item stays dead.
 `;
 
+const VERBS = ['list', 'show', 'retry', 'drop'];
+
 function entryId(value: string | undefined, verb: string): number {
   if (value === undefined) throw new UsageError(`dlq ${verb} needs an entry ID (see rules dlq list)`);
   return intOption('ID', value, 1) as number;
@@ -32,7 +35,10 @@ const command: Command = {
     const [verb, arg, ...extra] = positionals;
     if (verb === undefined) throw new UsageError('dlq needs a subcommand: list, show ID, retry ID|all, drop ID');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-    if (!['list', 'show', 'retry', 'drop'].includes(verb)) throw new UsageError(`unknown dlq subcommand '${verb}': use list, show, retry or drop`);
+    if (!VERBS.includes(verb)) {
+      const guess = closest(verb, VERBS);
+      throw new UsageError(`unknown dlq subcommand '${verb}'${guess ? `; did you mean '${guess}'?` : '.'} Use list, show, retry or drop`);
+    }
     const limit = intOption('limit', values.limit, 1) ?? 100;
     const out = (text: string, json: unknown) => process.stdout.write(format === 'json' ? `${JSON.stringify(redactValue(json), null, 2)}\n` : text);
     const store = openExistingState(values.state ?? DEFAULT_STATE_PATH);

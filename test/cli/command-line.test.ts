@@ -53,6 +53,7 @@ describe.concurrent('other command-line mistakes', () => {
   it('a mistyped command gets a did-you-mean', async () => {
     expect(await usage(['dryrun', 'rules/'])).toBe("rules: unknown command 'dryrun'; did you mean 'dry-run'? Run 'rules --help' for the list.\n");
     expect(await usage(['trcae', '5'])).toContain("did you mean 'trace'?");
+    expect(await usage(['dlq', 'lsit'])).toBe("rules: unknown dlq subcommand 'lsit'; did you mean 'list'? Use list, show, retry or drop\n");
     // A name that is a property of every object is still unknown.
     expect(await usage(['constructor'])).toContain("unknown command 'constructor'");
   });
