@@ -23,8 +23,13 @@ export interface EvalContext {
   dedupeUsed(ruleId: string, key: string): boolean;
   /** Facts added fresh for every evaluation: `now`, `env`. */
   volatile(run: Run): Facts;
-  /** Changes already computed for an item and record (several rules on one event see the same change). */
-  changeCache: Map<string, Changes>;
+  /**
+   * Changes already computed for an item and record (several rules on one event
+   * see the same change), and whether there was a snapshot to compare with: the
+   * first rule stores the record as the new snapshot, so the next one must not
+   * take that for the one the change was computed against.
+   */
+  changeCache: Map<string, { changes: Changes; hadSnapshot: boolean }>;
   /**
    * The change set an earlier run of the same item was evaluated with. An item
    * sent back from the DLQ is evaluated again, but the snapshot already holds
@@ -54,22 +59,23 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         const ck = `${run.item.id}|${ref.entity}:${ref.id}`;
         if (!ctx.changeCache.has(ck) && (run.item.attempts ?? 0) >= 2) {
           const earlier = ctx.earlierChanges?.(run);
-          if (earlier) ctx.changeCache.set(ck, earlier);
+          if (earlier) ctx.changeCache.set(ck, { changes: earlier, hadSnapshot: true });
         }
-        let changes = ctx.changeCache.get(ck);
-        const previous = ctx.previous(ref.entity, ref.id);
-        if (!changes) {
-          changes = diffRecord(previous, record as Record<string, unknown>);
-          ctx.changeCache.set(ck, changes);
+        let seen = ctx.changeCache.get(ck);
+        if (!seen) {
+          const previous = ctx.previous(ref.entity, ref.id);
+          seen = { changes: diffRecord(previous, record as Record<string, unknown>), hadSnapshot: previous !== undefined };
+          ctx.changeCache.set(ck, seen);
           ctx.remember(ref.entity, ref.id, record as Record<string, unknown>);
         }
+        const { changes, hadSnapshot } = seen;
         run.changes = changes;
         run.facts.changes = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: v.from ?? null, to: v.to }]));
-        trace.changes = redactValue(previous ? changes : { note: 'no snapshot yet: every field counts as changed' });
+        trace.changes = redactValue(hadSnapshot ? changes : { note: 'no snapshot yet: every field counts as changed' });
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);
           if (!m.ok) return { kind: 'skip', reason: `changed: ${m.reason}`, triggerHeld: false };
-        } else if (previous && /UPDATE$/.test(event) && !isRealChange(changes)) {
+        } else if (hadSnapshot && /UPDATE$/.test(event) && !isRealChange(changes)) {
           return { kind: 'skip', reason: 'record unchanged since the last snapshot (a repeat, or the engine’s own write)', triggerHeld: false };
         }
       }

@@ -8,7 +8,6 @@ import { RecordCache, TickReader } from '../facts/index.js';
 import type { Logger } from '../logger.js';
 import type { CompiledRule, Facts } from '../rules/index.js';
 import type { StateStore } from '../store/index.js';
-import type { Changes } from './changes.js';
 import type { EvalContext } from './3-evaluate.js';
 import type { Backoff } from './retry-policy.js';
 import { storedChanges, type Run } from './run.js';
@@ -79,7 +78,7 @@ export function evalContext(t: Tick, durable: boolean): EvalContext {
     },
     dedupeUsed: (ruleId, key) => store.dedupe.has(ruleId, key),
     volatile: (run) => volatileFacts(t, run.rule),
-    changeCache: new Map<string, Changes>(),
+    changeCache: new Map(),
   };
   if (durable) {
     ctx.earlierChanges = (run: Run) => {
