@@ -134,17 +134,20 @@ function createOwnerOnly(path: string): boolean {
   return true;
 }
 
-/** An existing `-wal` or `-shm` looser than the main file (left by an earlier version) is narrowed to it. */
+/**
+ * An existing `-wal` or `-shm` looser than the main file (left by an earlier
+ * version) is narrowed to it. Best effort: a reader who does not own the files
+ * (`rules runs` as another user) cannot, and still opens the state.
+ */
 function tightenCompanions(path: string): void {
   const mode = statSync(path).mode & 0o777;
   for (const companion of [`${path}-wal`, `${path}-shm`]) {
-    let current: number;
     try {
-      current = statSync(companion).mode & 0o777;
+      const current = statSync(companion).mode & 0o777;
+      if ((current & ~mode) !== 0) chmodSync(companion, current & mode);
     } catch {
-      continue;
+      // Missing (no WAL yet) or not ours to change.
     }
-    if ((current & ~mode) !== 0) chmodSync(companion, current & mode);
   }
 }
 
