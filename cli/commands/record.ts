@@ -64,8 +64,10 @@ const command: Command = {
         '',
       ].join('\n');
       writeFileSync(values.out, header + stringify({ events: recorded.events, ...recorded.entities }, { lineWidth: 0 }));
-      const counts = Object.entries(recorded.entities).map(([k, v]) => `${v.length} ${k}`);
-      process.stdout.write(`Recorded ${recorded.events.length} event(s)${counts.length > 0 ? `, ${counts.join(', ')}` : ''} into ${values.out}\n`);
+      // Record counts by fixture key ("deals: 1"): the key is a list's name, not a noun to inflect.
+      const counts = Object.entries(recorded.entities).map(([k, v]) => `${k}: ${v.length}`);
+      const eventCount = `${recorded.events.length} event${recorded.events.length === 1 ? '' : 's'}`;
+      process.stdout.write(`Recorded ${eventCount}${counts.length > 0 ? ` (${counts.join(', ')})` : ''} into ${values.out}\n`);
       for (const m of recorded.missing) process.stderr.write(`rules record: ${m.entity} ${m.id} not recorded: ${m.error}\n`);
       if (recorded.events.length === 0) {
         process.stderr.write(

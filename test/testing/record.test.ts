@@ -86,7 +86,7 @@ describe('rules record', () => {
     const r = await runCli(['record', '--events', '10', '--out', out], { env: oauthEnv(), cwd: tmp });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`Recorded 2 event(s), 1 deals, 1 leads, 2 users into ${out}\n`);
+    expect(r.stdout).toBe(`Recorded 2 events (deals: 1, leads: 1, users: 2) into ${out}\n`);
 
     const text = await readFile(out, 'utf8');
     expect(text).toMatch(/^# Recorded by 'rules record' from http:\/\/127\.0\.0\.1:\d+ at /);
@@ -116,9 +116,9 @@ describe('rules record', () => {
     const out = join(tmp, 'deals-only.fixtures.yaml');
     const r = await runCli(['record', '--events', '10', '--event', 'onCrmDealUpdate', '--out', out], { env: oauthEnv(), cwd: tmp });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(`Recorded 1 event(s), 1 deals, 2 users into ${out}\n`);
+    expect(r.stdout).toBe(`Recorded 1 event (deals: 1, users: 2) into ${out}\n`);
     const two = await runCli(['record', '--event', 'ONCRMDEALUPDATE', '--event', 'ONCRMLEADUPDATE', '--out', out], { env: oauthEnv(), cwd: tmp });
-    expect(two.stdout).toContain('Recorded 2 event(s)');
+    expect(two.stdout).toContain('Recorded 2 events');
   });
 
   it('with an incoming webhook: exit 1 explaining that the queue needs an OAuth app', async () => {
