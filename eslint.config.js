@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import folderImports from './eslint/folder-imports.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.rules/**'] },
@@ -11,5 +12,10 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'warn',
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    files: ['engine/**/*.ts', 'cli/**/*.ts', 'emulator/**/*.ts', 'bench/**/*.ts', 'demo/**/*.ts'],
+    plugins: { local: { rules: { 'folder-imports': folderImports } } },
+    rules: { 'local/folder-imports': 'error' },
   },
 );

@@ -5,12 +5,12 @@
  * batch requests. 50 events needing 50 leads and their contacts = 2 requests.
  */
 import type { Params } from '../client/index.js';
-import type { CompiledRule, Facts, LoadSpec } from '../rules/index.js';
+import type { CompiledRule, EntityName, Facts, LoadSpec } from '../rules/index.js';
 import { ENTITIES } from './entities.js';
 import { readKey, type ReadRequest, type TickReader } from './reader.js';
 
 export interface RecordRefLike {
-  entity: import('../rules/types.js').EntityName;
+  entity: EntityName;
   id: string;
   entityTypeId?: number;
 }
