@@ -9,6 +9,11 @@ import type { Daemon } from './daemon.js';
 export const DEFAULTS = {
   /** The process exits at the latest this long after SIGTERM. @default 10000 ms */
   hardExitMs: 10_000,
+  /**
+   * Once the daemon has stopped, the process exits by itself when nothing is left
+   * to do; past this it exits anyway (keeping the stop's exit code). @default 500 ms
+   */
+  exitGraceMs: 500,
 };
 
 /** Install handlers; resolves with the exit code once the daemon has stopped. */
@@ -27,16 +32,21 @@ export function runUntilSignalled(daemon: Daemon, logger: Logger, options: { har
         logger.error({ hardExitMs: hardExit }, 'shutdown took too long; exiting');
         process.exit(1);
       }, hardExit).unref();
+      // Work abandoned by the stop (a poll whose request the client is still retrying, say) may keep
+      // timers alive after the state is closed: once stopped, it must not hold the process until the hard exit.
+      const leaveSoon = () => setTimeout(() => process.exit(), DEFAULTS.exitGraceMs).unref();
       daemon.stop().then(
         ({ abandoned }) => {
           cleanup();
           // An abandoned tick may still hold sockets open: leave now rather than wait for it.
           if (abandoned) process.exit(0);
+          leaveSoon();
           resolve(0);
         },
         (err: unknown) => {
           logger.error({ err }, 'error while stopping');
           cleanup();
+          leaveSoon();
           resolve(1);
         },
       );

@@ -3,7 +3,9 @@
  * backlog against the emulator (every portal answer delayed, so the signal
  * lands while a tick is in flight): it exits 0 within the 10 s it promises,
  * and every run that reached a final state in the state file is in its log
- * exactly once (issue 13, item 8).
+ * exactly once (issue 13, item 8). And a request the client is still
+ * retrying when the daemon has stopped (a poll the offline source gave up
+ * waiting for) does not keep the process alive until the hard exit (exit 1).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,5 +69,23 @@ describe('rules run and SIGTERM under a backlog', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('regression: a poll still being retried when the daemon has stopped does not hold the process (exit 0, not the hard exit)', { timeout: 60_000 }, async () => {
+    emu = await startEmulator({ port: 0 });
+    const dir = tempDir('b24-sigterm-');
+    mkdirSync(join(dir, 'rules'));
+    writeRule(join(dir, 'rules'), 'rules.yaml', RULES);
+    const d = startDaemonProcess([join(dir, 'rules'), '--state', join(dir, 'state.db'), '--listen', '127.0.0.1:0', '--poll-interval-ms', '100', '--no-watch', '--log-level', 'debug'], emulatorEnv(emu, dir), dir);
+    daemon = d;
+    await d.url;
+    // Every poll's connection drops before the portal reads it: the client retries it with a growing backoff.
+    emu.setFaults({ dropRate: 1, dropWhen: 'before', methods: ['event.offline.get'] });
+    await d.waitForLog((r) => r.method === 'event.offline.get' && r.msg === 'REST call failed; retrying', 20_000);
+    d.kill('SIGTERM');
+    const exit = await d.exited;
+    expect(d.logs.some((r) => r.msg === 'daemon stopped')).toBe(true);
+    expect(d.logs.filter((r) => r.msg === 'shutdown took too long; exiting')).toEqual([]);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
   });
 });
