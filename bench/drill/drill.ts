@@ -238,7 +238,7 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
     `wall time ${Math.round((Date.now() - started) / 1000)} s; ${lives.length} daemon processes; ${emu.calls.httpRequests} HTTP requests to the portal (storm included)`,
     `slowest start ${(startUp.slowestMs / 1000).toFixed(1)} s; slowest SIGTERM ${(sigterm.slowestMs / 1000).toFixed(1)} s; ${refreshes.refreshes} token refreshes`,
     ...storms.map((s) => `storm: ${s.requests} requests in ${(s.ms / 1000).toFixed(0)} s, ${s.refused} refused with 503`),
-    `${secrets.lines} lines scanned for ${portal.secrets().length} secret values; ${runs.length} runs in the journal`,
+    `${secrets.lines} lines scanned for ${portal.secrets().length} secret values (${lives.reduce((n, l) => n + l.lines.length, 0)} from the daemons, the rest from 'rules validate', 'rules runs', 'rules dlq' and the answers); ${runs.length} runs in the journal`,
   ];
   process.umask(umask);
   await portal.close();

@@ -2,8 +2,14 @@
  * Sends the hostile payloads to a running daemon over node:http (one
  * connection each, a few at a time) and keeps what came back: the status, or
  * why none came, and the start of the answer (it is scanned for secrets too).
+ *
+ * Each connection is keep-alive, as a portal's or a form tool's is: a server
+ * that answers 413 before reading a huge body then reads and drops the rest,
+ * and the answer arrives. With `Connection: close` it closes the socket under
+ * the sender instead, and on a loaded machine the sender's EPIPE can come
+ * before it has parsed the answer already on the wire.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import type { PayloadCase } from './payloads.js';
 
 /** What one payload got. */
@@ -28,15 +34,17 @@ export function sendPayload(baseUrl: string, c: PayloadCase): Promise<PayloadAns
     let settled = false;
     let status: number | null = null;
     let body = '';
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const finish = (error: string | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      agent.destroy();
       resolve({ label: c.label, path: c.path, status, error: status === null ? error : null, body: body.slice(0, 2048), ms: Date.now() - started });
     };
-    const headers: Record<string, string | number> = { ...c.headers, connection: 'close' };
+    const headers: Record<string, string | number> = { ...c.headers };
     if (c.body && !c.chunked) headers['content-length'] = c.body.length;
-    const req = request(url, { method: c.method, headers, agent: false }, (res) => {
+    const req = request(url, { method: c.method, headers, agent }, (res) => {
       status = res.statusCode ?? null;
       res.setEncoding('utf8');
       res.on('data', (d: string) => {

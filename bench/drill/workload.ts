@@ -68,6 +68,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       case 'kill':
       case 'term': {
         const signal = step.kind === 'kill' ? 'SIGKILL' : 'SIGTERM';
+        // SIGTERM is for a daemon at work: one still loading its modules has no handler yet and dies of it, as any Node process does.
+        if (signal === 'SIGTERM' && !(await o.supervisor.waitReady(60_000))) o.log('SIGTERM: no daemon ready within 60 s; sending it anyway');
         const life = await o.supervisor.end(signal);
         if (life) {
           const took = life.exitedAt !== null && life.signalledAt !== null ? ` (exited in ${((life.exitedAt - life.signalledAt) / 1000).toFixed(1)} s, code ${String(life.code)})` : '';
