@@ -141,7 +141,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   });
 
   const runLog = new RunLog(logger, metrics, DEFAULTS.runLogPage);
-  const load = () => loadRuleSet(options.rulesPaths, logger);
+  const load = () => loadRuleSet(options.rulesPaths, logger, env);
 
   function notify(): void {
     const w = wake;

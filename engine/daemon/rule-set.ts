@@ -21,9 +21,12 @@ export function diagnosticLine(d: Diagnostic): string {
   return formatDiagnostics([d], 'text').trimEnd();
 }
 
-/** Load the rules at `paths`; warnings are logged, errors (or an empty set) throw RuleSetInvalidError. */
-export async function loadRuleSet(paths: string[], logger: Logger): Promise<CompiledRule[]> {
-  const result = await loadRules(paths);
+/**
+ * Load the rules at `paths`; warnings are logged, errors (or an empty set) throw RuleSetInvalidError.
+ * With `env`, a variable a rule lists under `env:` that is unset there is a warning (ENV_MISSING) naming the rule, the variable and file:line.
+ */
+export async function loadRuleSet(paths: string[], logger: Logger, env?: Record<string, string | undefined>): Promise<CompiledRule[]> {
+  const result = await loadRules(paths, env ? { env } : {});
   for (const d of result.diagnostics) {
     if (d.severity === 'warning') logger.warn({ file: d.file, line: d.line, rule: d.ruleId, code: d.code }, diagnosticLine(d));
   }

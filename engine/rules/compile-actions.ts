@@ -5,6 +5,7 @@
 import { compileCondition } from '../logic/index.js';
 import { actionKind } from './action-kind.js';
 import { joinPointer } from './json-pointer.js';
+import { requireEnvValue } from './require-env.js';
 import type { RawRule } from './raw.js';
 import type { RuleChecker } from './rule-checker.js';
 import { Scope } from './scope.js';
@@ -29,7 +30,7 @@ export function compileActions(raw: RawRule, scope: Scope, check: RuleChecker): 
       const node = check.logic(item.when, joinPointer(ptr, 'when'), actionScope, `${where} when:`);
       if (node) when = compileCondition(item.when, node);
     }
-    const config = check.templated(opts, joinPointer(ptr, kind), actionScope, where);
+    const config = requireEnvValue(check.templated(opts, joinPointer(ptr, kind), actionScope, where), check.ruleId);
     const pos = check.doc.locate(ptr);
     const spec: ActionSpec = { kind, index, config, raw: opts, location: { file: check.ctx.file, line: pos.line, col: pos.col } };
     if (when) spec.when = when;

@@ -9,6 +9,7 @@ import { compileTemplate } from '../template/index.js';
 import { joinPointer } from './json-pointer.js';
 import { DEFAULTS } from './limits.js';
 import type { RawRead, RawRule } from './raw.js';
+import { requireEnvValue } from './require-env.js';
 import type { RuleChecker } from './rule-checker.js';
 import type { Scope } from './scope.js';
 import type { EntityName, Expression, ForeachSpec, LoadSpec, TriggerSpec } from './types.js';
@@ -76,8 +77,8 @@ function fillRead(spec: ForeachSpec, f: RawRead, ptr: string, sc: Scope, where: 
   if (f.entity !== undefined) spec.entity = f.entity as EntityName;
   if (f.entity_type_id !== undefined) spec.entityTypeId = f.entity_type_id;
   if (f.method !== undefined) spec.method = f.method;
-  if (f.params !== undefined) spec.params = check.templated(f.params, joinPointer(ptr, 'params'), sc, where);
-  if (f.filter !== undefined) spec.filter = check.templated(f.filter, joinPointer(ptr, 'filter'), sc, where);
+  if (f.params !== undefined) spec.params = requireEnvValue(check.templated(f.params, joinPointer(ptr, 'params'), sc, where), check.ruleId);
+  if (f.filter !== undefined) spec.filter = requireEnvValue(check.templated(f.filter, joinPointer(ptr, 'filter'), sc, where), check.ruleId);
   if (f.select !== undefined) spec.select = f.select;
   if (f.order !== undefined) spec.order = normalizeOrder(f.order);
   if (f.entity === 'item' && f.entity_type_id === undefined) check.report('SCHEMA', ptr, `${where} reads smart-process items and needs entity_type_id`, 'e.g. entity_type_id: 128');

@@ -17,6 +17,7 @@ import { compileTrigger } from './compile-trigger.js';
 import { joinPointer } from './json-pointer.js';
 import { DEFAULTS } from './limits.js';
 import type { RawRule } from './raw.js';
+import { requireEnvTemplate } from './require-env.js';
 import { RuleChecker, type CompileContext } from './rule-checker.js';
 import { ruleHash } from './rule-hash.js';
 import { Scope } from './scope.js';
@@ -33,7 +34,11 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
 
   if (ctx.env) {
     raw.env?.forEach((name, i) => {
-      if (ctx.env![name] === undefined) r.report('ENV_MISSING', joinPointer('/env', i), `environment variable ${name} is not set`, `set ${name} in the environment or .env before running`, { severity: 'warning' });
+      const value = ctx.env![name];
+      if (value === undefined || value === '') {
+        const what = value === undefined ? 'is not set' : 'is set but empty';
+        r.report('ENV_MISSING', joinPointer('/env', i), `environment variable ${name} ${what}`, `set ${name} in the environment or .env before running`, { severity: 'warning' });
+      }
     });
   }
 
@@ -48,9 +53,9 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
     const node = check.logic(raw.condition, '/condition', scope, 'the condition');
     if (node) condition = compileCondition(raw.condition, node);
   }
-  const dedupe = raw.dedupe !== undefined ? check.template(raw.dedupe, '/dedupe', scope, 'dedupe') : undefined;
+  const dedupe = raw.dedupe !== undefined ? requireEnvTemplate(check.template(raw.dedupe, '/dedupe', scope, 'dedupe'), raw.id) : undefined;
   const concurrency: CompiledRule['concurrency'] = { mode: raw.concurrency?.mode ?? 'serial' };
-  if (raw.concurrency?.key !== undefined) concurrency.key = check.template(raw.concurrency.key, '/concurrency/key', scope, 'concurrency.key');
+  if (raw.concurrency?.key !== undefined) concurrency.key = requireEnvTemplate(check.template(raw.concurrency.key, '/concurrency/key', scope, 'concurrency.key'), raw.id);
 
   const actions = compileActions(raw, scope, check);
 

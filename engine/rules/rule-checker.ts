@@ -27,6 +27,7 @@ export class RuleChecker {
   readonly reporter: Reporter;
   /** The rule's `env:` list. */
   readonly envNames: readonly string[];
+  readonly ruleId: string;
   // Every name the rule declares, to tell "defined later" from "not defined at all".
   private readonly declared = new Map<string, string>();
 
@@ -37,6 +38,7 @@ export class RuleChecker {
   ) {
     this.reporter = new Reporter(doc, ctx.file, raw.id);
     this.envNames = raw.env ?? [];
+    this.ruleId = raw.id;
     for (const name of Object.keys(raw.load ?? {})) this.declare(name, `load '${name}'`);
     for (const name of Object.keys(raw.let ?? {})) this.declare(name, `let '${name}'`);
     raw.actions.forEach((a, i) => {
