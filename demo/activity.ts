@@ -24,6 +24,12 @@ export interface ActivityContext {
   signal: AbortSignal;
   /** What the user's retries after a rate-limit refusal wait on. @default systemClock */
   clock?: Clock;
+  /**
+   * Resolves once the rules have taken every change made so far. A deal is moved on only after that, as a person
+   * sees the previous move handled first: the rules read the deal when they take its event, so two moves in quick
+   * succession would show them only the second stage. @default resolves at once
+   */
+  settled?(): Promise<void>;
 }
 
 /** How a portal user's change outlasts the portal's request limit. */
@@ -67,6 +73,8 @@ async function addLead(ctx: ActivityContext, fields: Record<string, unknown>, wh
 }
 
 async function moveDeal(ctx: ActivityContext, id: number, stage: string): Promise<void> {
+  await ctx.settled?.();
+  if (ctx.signal.aborted) return;
   await userCall(ctx, 'crm.deal.update', { id, fields: { STAGE_ID: stage } });
   ctx.say(`deal #${id} moved to ${stage}`);
 }

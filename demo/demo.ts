@@ -14,6 +14,7 @@ import pino from 'pino';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { createClient, type ClientConfig } from '../engine/client/index.js';
 import { createDaemon, type Daemon } from '../engine/daemon/index.js';
+import { authConnectorFor } from '../engine/config.js';
 import type { Logger, LogLevel } from '../engine/logger.js';
 import { RULES_DIR } from '../engine/paths.js';
 import { redact, registerSecret } from '../engine/redact.js';
@@ -49,6 +50,14 @@ export interface RunningDemo {
   /** Stop the generator, the daemon, the emulator and the stubs; prints a summary. */
   stop(): Promise<void>;
 }
+
+/** How the script waits for the rules to take the changes made so far (ActivityContext.settled). */
+const SETTLE = {
+  /** @default 100 ms */
+  pollMs: 100,
+  /** Past this the script goes on anyway: a stuck daemon must not stop the portal's activity. @default 60000 ms */
+  ceilingMs: 60_000,
+};
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
@@ -182,6 +191,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       formSecret,
       signal: abort.signal,
       say: (text) => out(`${col.dim(clock())} ${col.cyan('portal')}  ▸ ${text}`),
+      settled: async () => {
+        // Nothing left in the portal's queue for the daemon (records stay there until the daemon has finished them) and nothing unfinished in its inbox.
+        const connector = authConnectorFor(config);
+        const until = Date.now() + SETTLE.ceilingMs;
+        while (!abort.signal.aborted && Date.now() < until) {
+          const queued = emulator.events.hub.queue.snapshot().some((r) => r.connector === connector);
+          if (!queued && daemon.store.inbox.depth() === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, SETTLE.pollMs));
+        }
+      },
       fireSchedule: (ruleId) => {
         const at = new Date().toISOString();
         daemon.store.inbox.add([{ source: 'schedule', key: `${ruleId}@${at}`, event: null, ruleId, payload: { schedule: { at, manualDemo: true } }, receivedAt: Date.now() }]);
