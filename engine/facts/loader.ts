@@ -21,6 +21,8 @@ export interface LoadTarget {
   /** The trigger's record (event rules): loaded under the entity's name. */
   record?: RecordRefLike;
   facts: Facts;
+  /** Names templates may read but that are not stored with the facts (`now`, `env`). */
+  volatile?: Facts;
   /** Names loaded, for the trace. */
   loaded: string[];
   /** Set when a read failed (not a "not found": those load as null). */
@@ -139,7 +141,7 @@ export async function loadFacts(targets: LoadTarget[], reader: TickReader, recor
       const take = ready.length ? ready : steps;
       for (const step of take) {
         try {
-          round.push({ t, step, built: step.build(t.facts) });
+          round.push({ t, step, built: step.build(t.volatile ? { ...t.facts, ...t.volatile } : t.facts) });
         } catch (err) {
           t.error = `load ${step.name}: ${(err as Error).message}`;
         }

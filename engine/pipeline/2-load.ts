@@ -17,10 +17,10 @@ export interface Loaded {
   transient?: boolean;
 }
 
-/** Load each run's facts in place; the trace records what was loaded. */
-export async function load(runs: Run[], reader: TickReader, records: RecordCache): Promise<Loaded[]> {
+/** Load each run's facts in place (templates also see `volatile(run)`: `now`, `env`); the trace records what was loaded. */
+export async function load(runs: Run[], reader: TickReader, records: RecordCache, volatile: (run: Run) => Facts): Promise<Loaded[]> {
   const targets = runs.map((run) => {
-    const t: LoadTarget = { rule: run.rule, facts: run.facts, loaded: [] };
+    const t: LoadTarget = { rule: run.rule, facts: run.facts, volatile: volatile(run), loaded: [] };
     if (run.record && run.record.load !== false) t.record = run.record;
     return t;
   });

@@ -87,7 +87,7 @@ async function startRuns(t: Tick): Promise<void> {
     else runs.push(run);
   }
   if (runs.length === 0) return;
-  const loaded = await load(runs, t.reader, t.records);
+  const loaded = await load(runs, t.reader, t.records, (run) => volatileFacts(t, run.rule));
   const ctx = evalContext(t, true);
   const acting: Run[] = [];
   store.transaction(() => {
@@ -148,7 +148,7 @@ export async function planItems(t: Tick, inputs: InboxItemInput[]): Promise<Plan
   firings.push(...firingOfRun.values());
   const ctx = evalContext(t, false);
   const acting: Run[] = [];
-  for (const l of await load(runs, t.reader, t.records)) {
+  for (const l of await load(runs, t.reader, t.records, (run) => volatileFacts(t, run.rule))) {
     const firing = firingOfRun.get(l.run)!;
     if (l.error) {
       firing.error = { code: 'LOAD_FAILED', message: l.error };
