@@ -167,7 +167,7 @@ export const ERROR_CODES = {
   },
   REGEX_UNSAFE: {
     kind: 'user',
-    meaning: 'A `matches` pattern could take exponential time (nested quantifiers, backreferences, lookaround, over 200 characters) and is refused.',
+    meaning: 'A `matches` pattern is refused at validation: nested quantifiers, backreferences, lookaround, or over 200 characters (every accepted pattern then runs on RE2, in linear time).',
     action: 'Use a simpler pattern (docs/rule-format.md lists what is allowed).',
   },
   REGEX_INVALID: {
@@ -360,7 +360,7 @@ export const ERROR_CODES = {
   // Sources and the status server
   REQUEST_BODY_INVALID: {
     kind: 'user',
-    meaning: 'A webhook or form request has a body the engine cannot read (too large, not JSON or form data); it is answered 4xx.',
+    meaning: 'A webhook or form request has a body the engine cannot read (over 1 MiB: 413; nested deeper than 32 levels, not JSON or form data: 400).',
     action: 'Fix the sender: JSON or form-encoded, within the size limit.',
   },
   OFFLINE_SOURCE_FAILED: {
