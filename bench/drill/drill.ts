@@ -27,7 +27,7 @@ import { postForms, type FormPostResult } from './forms.js';
 import { fuzzRuleFiles, type ValidateObservation } from './fuzz-rules.js';
 import { invariant, type Invariant } from './invariant.js';
 import { Monitor } from './monitor.js';
-import { makePayloads } from './payloads.js';
+import { nextPayload } from './payloads.js';
 import { describePlan, planDrill, type Step } from './plan.js';
 import { startDrillPortal } from './portal.js';
 import { Random } from './random.js';
@@ -128,13 +128,14 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
       faults = portal.startFaults(plan.faultSegments, plan.faultSeed);
       ruleFuzz = fuzzRuleFiles({ dir: join(workDir, 'rule-fuzz'), count: args.ruleFiles, seed: plan.ruleFuzzSeed, env: {}, progress: out.progress });
       forms = postForms(plan.forms, { secret: formSecret, daemonUrl: () => (supervisor.ready ? (supervisor.current?.url ?? null) : null), reached: (at) => m.progress >= at || m.finished, stopped: () => stopWork });
+      const payloadRng = new Random(plan.payloadSeed);
       const ticker = setInterval(() => out.progress(`[${Math.round((Date.now() - started) / 1000)} s] ${Math.round(m.progress * 100)}% (${m.done}/${m.expected} leads followed up), ${m.queued} events queued, daemon #${supervisor.current?.index ?? '?'} ${supervisor.ready ? 'up' : 'starting'}`), 10_000);
       try {
         workload = await runWorkload({
           steps: plan.steps,
           supervisor,
           monitor: m,
-          payloads: makePayloads(args.payloads, new Random(plan.payloadSeed), { applicationToken: emu.app.application_token, sinkSecret }),
+          payloads: { count: args.payloads, next: () => nextPayload(payloadRng, { applicationToken: emu.app.application_token, sinkSecret }) },
           stormUrl: `${emu.webhookUrl}user.current`,
           deadline,
           stallMs: DRILL_DEFAULTS.stallMs,

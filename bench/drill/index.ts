@@ -15,9 +15,9 @@ export { fuzzRuleFiles, seedRuleFiles, type ValidateObservation } from './fuzz-r
 export { doneEffects, doneLeads, effectsFromRows, type EffectsRecord, type LeadEffects } from './effects.js';
 export { invariant, type Invariant } from './invariant.js';
 export { mutateRuleFile, uniqueIds } from './mutate-rules.js';
-export { makePayloads, type PayloadCase } from './payloads.js';
+export { makePayloads, nextPayload, type PayloadCase } from './payloads.js';
 export { describePlan, FAULT_RATES, planDrill, type DrillPlan, type Step } from './plan.js';
 export { Random } from './random.js';
 export { formatInvariants, formatSummary, type SummaryCounts } from './report.js';
 export { commentText, contactName, DRILL_RULE_FILES, FORM_PATH, formLeadTitle, SINK_PATH, taskTitle } from './rules.js';
-export { sendPayload, type PayloadAnswer } from './send-payloads.js';
+export { sendPayload, sendPayloads, type PayloadAnswer } from './send-payloads.js';

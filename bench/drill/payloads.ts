@@ -197,20 +197,17 @@ const GENERATORS: Array<[weight: number, make: (rng: Random, s: PayloadSecrets) 
 
 const TOTAL = GENERATORS.reduce((n, [w]) => n + w, 0);
 
-/** `count` payloads from `rng`. */
-export function makePayloads(count: number, rng: Random, secrets: PayloadSecrets): PayloadCase[] {
-  const out: PayloadCase[] = [];
-  for (let i = 0; i < count; i++) {
-    let r = rng.float() * TOTAL;
-    let make = (GENERATORS[0] as (typeof GENERATORS)[number])[1];
-    for (const [w, g] of GENERATORS) {
-      if (r < w) {
-        make = g;
-        break;
-      }
-      r -= w;
-    }
-    out.push(make(rng, secrets));
+/** The next payload from `rng`. */
+export function nextPayload(rng: Random, secrets: PayloadSecrets): PayloadCase {
+  let r = rng.float() * TOTAL;
+  for (const [w, make] of GENERATORS) {
+    if (r < w) return make(rng, secrets);
+    r -= w;
   }
-  return out;
+  return (GENERATORS[GENERATORS.length - 1] as (typeof GENERATORS)[number])[1](rng, secrets);
+}
+
+/** `count` payloads from `rng` (the sender makes them one at a time instead: the huge ones add up). */
+export function makePayloads(count: number, rng: Random, secrets: PayloadSecrets): PayloadCase[] {
+  return Array.from({ length: count }, () => nextPayload(rng, secrets));
 }

@@ -71,17 +71,22 @@ export function sendPayload(baseUrl: string, c: PayloadCase): Promise<PayloadAns
   });
 }
 
-/** Send every payload, `concurrency` at a time, in order of start. */
-export async function sendPayloads(baseUrl: () => string | null, cases: readonly PayloadCase[], options: { concurrency?: number; progress?: (line: string) => void } = {}): Promise<PayloadAnswer[]> {
-  const answers: PayloadAnswer[] = new Array(cases.length);
+/** Send `count` payloads, made one at a time by `make` (in order, so a seed gives the same ones), `concurrency` at a time. */
+export async function sendPayloads(
+  baseUrl: () => string | null,
+  count: number,
+  make: () => PayloadCase,
+  options: { concurrency?: number; progress?: (line: string) => void } = {},
+): Promise<PayloadAnswer[]> {
+  const answers: PayloadAnswer[] = new Array(count);
   let next = 0;
   const worker = async () => {
-    while (next < cases.length) {
+    while (next < count) {
       const i = next++;
-      const c = cases[i] as PayloadCase;
+      const c = make();
       const url = baseUrl();
       answers[i] = url === null ? { label: c.label, path: c.path, status: null, error: 'the daemon was not running', body: '', ms: 0 } : await sendPayload(url, c);
-      if ((i + 1) % 100 === 0) options.progress?.(`payloads: ${i + 1}/${cases.length} sent`);
+      if ((i + 1) % 100 === 0) options.progress?.(`payloads: ${i + 1}/${count} sent`);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));

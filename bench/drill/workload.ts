@@ -16,7 +16,8 @@ export interface WorkloadOptions {
   steps: readonly Step[];
   supervisor: DaemonSupervisor;
   monitor: Monitor;
-  payloads: readonly PayloadCase[];
+  /** How many hostile payloads, and the maker of the next one. */
+  payloads: { count: number; next: () => PayloadCase };
   /** The storm's target: a cheap read through the incoming webhook. */
   stormUrl: string;
   deadline: number;
@@ -88,8 +89,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
         if (!(await o.supervisor.waitReady(60_000))) {
           o.log('payloads: no daemon ready within 60 s; sending anyway (they count as unanswered)');
         }
-        o.log(`${o.payloads.length} hostile payloads at ${pct()}`);
-        result.answers = await sendPayloads(() => (o.supervisor.ready ? (o.supervisor.current?.url ?? null) : null), o.payloads, { progress: o.log });
+        o.log(`${o.payloads.count} hostile payloads at ${pct()}`);
+        result.answers = await sendPayloads(() => (o.supervisor.ready ? (o.supervisor.current?.url ?? null) : null), o.payloads.count, o.payloads.next, { progress: o.log });
         const url = o.supervisor.ready ? o.supervisor.current?.url : null;
         result.healthAfterPayloads = url ? await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status, () => 0) : 0;
         break;
