@@ -98,14 +98,15 @@ export function doneLeads(record: EffectsRecord): number {
 }
 
 /**
- * Effects present (each counted once): the backlog's progress. Finer than
+ * Effects present (each counted once), of every expected lead or of the leads
+ * in `only`: the backlog's progress. Finer than
  * leads done: one tick's calls go out in several batches (tasks, comments and
  * contacts, then the links), so a moment of the progress can fall between
  * two batches of one tick.
  */
-export function doneEffects(record: EffectsRecord): number {
+export function doneEffects(record: EffectsRecord, only?: ReadonlySet<string>): number {
   let n = 0;
-  for (const l of record.leads) n += Math.min(1, l.tasks) + Math.min(1, l.comments) + Math.min(1, l.contacts) + (l.linked ? 1 : 0);
-  for (const leads of record.formLeads.values()) n += Math.min(1, leads);
+  for (const l of record.leads) if (!only || only.has(l.id)) n += Math.min(1, l.tasks) + Math.min(1, l.comments) + Math.min(1, l.contacts) + (l.linked ? 1 : 0);
+  if (!only) for (const leads of record.formLeads.values()) n += Math.min(1, leads);
   return n;
 }

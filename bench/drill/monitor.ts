@@ -22,6 +22,9 @@ export class Monitor {
   /** Effects present, and expected in all (four per lead, and the lead of each form post). */
   effects = 0;
   readonly expectedEffects: number;
+  /** Effects of the backlog's leads present: the progress (the form posts wait for it, so it cannot wait for them). */
+  backlogEffects = 0;
+  readonly #backlog: ReadonlySet<string>;
   /** Events left in the portal's offline queue. */
   queued = 0;
   lastChangeAt = Date.now();
@@ -38,11 +41,12 @@ export class Monitor {
   ) {
     this.expected = backlogIds.length + forms;
     this.expectedEffects = backlogIds.length * EFFECTS_PER_LEAD + forms * (1 + EFFECTS_PER_LEAD);
+    this.#backlog = new Set(backlogIds);
   }
 
-  /** Share of the expected effects present, 0 to 1. */
+  /** Share of the backlog's effects present, 0 to 1. */
   get progress(): number {
-    return this.expectedEffects === 0 ? 1 : Math.min(1, this.effects / this.expectedEffects);
+    return this.#backlog.size === 0 ? 1 : Math.min(1, this.backlogEffects / (this.#backlog.size * EFFECTS_PER_LEAD));
   }
 
   /** Every lead done and nothing left in the queue. */
@@ -68,6 +72,7 @@ export class Monitor {
     if (effects !== this.effects || queued !== this.queued) this.lastChangeAt = Date.now();
     this.done = done;
     this.effects = effects;
+    this.backlogEffects = doneEffects(record, this.#backlog);
     this.queued = queued;
     if (this.#ticks++ % 4 === 0 && this.supervisor.ready) this.sampleModes(`while daemon #${this.supervisor.current?.index ?? '?'} ran`);
   }

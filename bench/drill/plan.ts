@@ -4,7 +4,7 @@
  * the rate-limit storm, the hostile payloads) and when each comes, and the
  * fault segments. A pure function: the same seed and sizes give the same plan,
  * which is what `--seed N` replays. Moments are fractions of the backlog's
- * progress (share of the expected effects present), not wall-clock times, so a replay
+ * progress (share of the backlog's effects present), not wall-clock times, so a replay
  * on a slower or faster machine disturbs the same stage of the work.
  */
 import type { DrillArgs } from './args.js';
