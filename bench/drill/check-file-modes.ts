@@ -22,7 +22,8 @@ export function checkFileModes(samples: readonly ModeSample[]): Invariant {
   for (const s of samples) {
     const mode = s.mode;
     if (mode === null) continue;
-    seen.set(s.file, mode);
+    // The detail shows the loosest mode each file had.
+    if ((mode & 0o077) >= ((seen.get(s.file) ?? 0) & 0o077)) seen.set(s.file, mode);
     if ((mode & 0o077) !== 0) {
       const head = `${s.file} is ${octal(mode)}`;
       if (!problems.some((p) => p.startsWith(head))) problems.push(`${head} (${s.when}); owner-only is 0600`);

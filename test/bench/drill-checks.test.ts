@@ -186,6 +186,8 @@ describe('the portal and the state file', () => {
       { file: 'state.db-wal', when: 'while daemon #1 ran', mode: 0o644 },
     ]);
     expect(m.problems).toEqual(['state.db-wal is 0644 (while daemon #0 ran); owner-only is 0600']);
+    // The detail shows the loosest mode a file had, not the last.
+    expect(checkFileModes([{ file: 'state.db-shm', when: 'a', mode: 0o644 }, { file: 'state.db-shm', when: 'b', mode: 0o600 }]).detail).toBe('state.db-shm 0644 (umask 022)');
   });
 
   it('form posts: refusals during restarts are fine, a 500 or a post never stored is not', () => {
