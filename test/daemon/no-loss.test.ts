@@ -67,10 +67,12 @@ describe('no loss, no duplicates across kill -9', () => {
     // The queue fills before the daemon exists; bind first so the portal queues for it.
     const first = start();
     const url1 = await first.url;
-    const leads: string[] = [];
-    for (let i = 0; i < LEADS; i++) leads.push(String((await user.call<number>('crm.lead.add', { fields: { TITLE: `Kill test ${i}` } })).result));
-    // Every answer now comes 800 ms after the portal did the work: a kill lands between the two.
-    emu.setFaults({ latencyMs: 800 });
+    // Every answer comes 1.5 s after the portal did the work, from before the first lead exists: the
+    // daemon cannot finish a lead before the kill, which lands between the work and its answer.
+    emu.setFaults({ latencyMs: 1500 });
+    const added = await user.batch(Array.from({ length: LEADS }, (_, i) => ({ method: 'crm.lead.add', params: { fields: { TITLE: `Kill test ${i}` } } })));
+    const leads = Object.values(added).map((r) => String(r.result));
+    expect(leads).toHaveLength(LEADS);
     for (let n = 0; n < FORMS; n++) {
       const res = await fetch(`${url1}/hooks/forms/lead`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-rules-secret': 'form-secret-123456' }, body: JSON.stringify({ n }) });
       expect(res.status).toBe(200);
@@ -87,9 +89,12 @@ describe('no loss, no duplicates across kill -9', () => {
     const second = start();
     await second.url;
     await until(() => leads.every((l) => tasksFor(l) >= 1 && commentsFor(l) >= 1) && formLeads().length >= FORMS, 'every lead followed up and every form turned into a lead', 30_000);
-    // Let it settle, then look for anything done twice.
-    await until(() => emu.events.hub.queue.snapshot().filter((r) => r.connector === 'b24rules').length === 0, 'the offline queue to be cleared');
-    await new Promise((r) => setTimeout(r, 600));
+    // Settled for certain before counting: the portal's queue for the daemon is empty and the daemon has finished every item
+    // (no run left to send anything), both seen at once.
+    const url2 = await second.url;
+    const settled = async () =>
+      emu.events.hub.queue.snapshot().filter((r) => r.connector === 'b24rules').length === 0 && ((await (await fetch(`${url2}/healthz`)).json()) as { depth: number }).depth === 0;
+    await until(settled, 'the offline queue cleared and every inbox item finished', 30_000);
     for (const l of leads) {
       expect(tasksFor(l), `tasks for lead ${l}`).toBe(1);
       expect(commentsFor(l), `comments for lead ${l}`).toBe(1);
