@@ -28,6 +28,7 @@ import { AttachedSources } from './attached-sources.js';
 import { countClientEvents } from './client-metrics.js';
 import { loadRuleSet, logRefusedReload } from './rule-set.js';
 import { watchRules } from './rule-watcher.js';
+import { Waker } from './waker.js';
 import { RunLog } from './run-log.js';
 
 export { RuleSetInvalidError } from './rule-set.js';
@@ -129,7 +130,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const sources = new AttachedSources(options.sources ?? DAEMON_SOURCES, logger);
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let wake: (() => void) | null = null;
   let lastTick: { at: number; error: string | null } = { at: 0, error: null };
   const tickWaiters: Array<(r: TickReport) => void> = [];
   let reloading: Promise<boolean> | null = null;
@@ -143,29 +143,16 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const runLog = new RunLog(logger, metrics, DEFAULTS.runLogPage);
   const load = () => loadRuleSet(options.rulesPaths, logger, env);
 
-  function notify(): void {
-    const w = wake;
-    wake = null;
-    w?.();
-  }
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const h = loopTimers.setTimeout(() => {
-        wake = null;
-        resolve();
-      }, ms);
-      wake = () => {
-        loopTimers.clearTimeout(h);
-        resolve();
-      };
-    });
-  }
+  const waker = new Waker(loopTimers);
+  const notify = (): void => waker.notify();
+  const sleep = (ms: number): Promise<void> => waker.sleep(ms);
 
   async function loop(): Promise<void> {
     let failures = 0;
     while (running) {
       let report: TickReport;
+      // Work stored from here on, while the tick runs, ends the idle wait after it.
+      waker.clear();
       try {
         report = await (engine as Engine).tick();
         failures = 0;
