@@ -1,12 +1,26 @@
 /** `rules test [PATHS...]`: run rule tests (*.test.yaml) on fixtures, read-only; exit 1 on any failure. */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultRunnerDeps, discoverTestFiles, formatResult, renderJunit, runTests, summaryLine } from '../../engine/testing/index.js';
+import { UsageError } from '../../engine/errors.js';
+import {
+  DEFAULT_MUTATE_LIMIT,
+  defaultRunnerDeps,
+  discoverTestFiles,
+  formatMutationReport,
+  formatResult,
+  mutateTests,
+  mutationSummaryLine,
+  mutationTotals,
+  renderJunit,
+  runTests,
+  summaryLine,
+} from '../../engine/testing/index.js';
 import { startFixturePortal } from '../fixture-portal.js';
-import { parse } from '../args.js';
+import { intOption, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules test [PATHS...] [--junit FILE] [--update]
+       rules test --mutate [PATHS...] [--mutate-limit N]
 
 Run rule tests: *.test.yaml files beside the rules (format: docs/rule-tests.md,
 schema: schemas/rule-test.schema.json). Each case plans its event or time on its
@@ -19,6 +33,14 @@ Options:
   --junit FILE  also write the results as JUnit XML
   --update      rewrite the expected calls of failing cases with what is
                 planned now (review the diff before committing)
+  --mutate      mutation testing: change each tested rule in small ways
+                (thresholds up and down, >= and >, == and !=, and and or, a
+                dropped clause, a changed literal, an env default used
+                regardless of the environment), rerun its tests on each
+                mutant, and list the mutants no test notices (survivors)
+                with file:line:col; last line 'mutants N, killed K,
+                survivors S'; exit 1 when any survives
+  --mutate-limit N  at most N mutants per rule (default ${DEFAULT_MUTATE_LIMIT})
 
 Prints a line per case, a diff under each failure, and last the line
 'N passed, N failed'. Exit codes: 0 all passed, 1 any failed, 2 bad usage.
@@ -28,13 +50,31 @@ const command: Command = {
   summary: 'run rule tests (*.test.yaml)',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { junit: { type: 'string' }, update: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, {
+      junit: { type: 'string' },
+      update: { type: 'boolean' },
+      mutate: { type: 'boolean' },
+      'mutate-limit': { type: 'string' },
+    });
+    const mutate = values.mutate === true;
+    const limit = intOption('mutate-limit', values['mutate-limit'], 1);
+    if (!mutate && limit !== undefined) throw new UsageError('--mutate-limit goes with --mutate');
+    if (mutate && (values.update === true || values.junit !== undefined)) throw new UsageError('--mutate cannot go with --update or --junit');
     const paths = positionals.length > 0 ? positionals : [resolve('rules')];
     const files = discoverTestFiles(paths);
     if (files.length === 0) {
       process.stderr.write(`rules test: no *.test.yaml files in ${paths.join(', ')}\n`);
-      process.stdout.write('0 passed, 0 failed\n');
+      process.stdout.write(mutate ? 'mutants 0, killed 0, survivors 0\n' : '0 passed, 0 failed\n');
       return EXIT.ERROR;
+    }
+    if (mutate) {
+      const reports = await mutateTests(files, defaultRunnerDeps({ startFixturePortal }), {
+        limit: limit ?? DEFAULT_MUTATE_LIMIT,
+        onFile: (r) => process.stdout.write(formatMutationReport(r)),
+      });
+      process.stdout.write(`${mutationSummaryLine(reports)}\n`);
+      const t = mutationTotals(reports);
+      return t.survivors > 0 || t.errors > 0 ? EXIT.ERROR : EXIT.OK;
     }
     let current = '';
     const results = await runTests(files, defaultRunnerDeps({ startFixturePortal }), {
