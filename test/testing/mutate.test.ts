@@ -1,0 +1,105 @@
+/** Mutation operators of `rules test --mutate`: each makes one change to a rule's YAML, at the node's line:col. */
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { applyMutant, envDefaultMutation, mutantsOf, numberMutations } from '../../engine/testing/index.js';
+import { loadRuleSource } from '../../engine/rules/index.js';
+
+const RULE = `id: big-deal
+trigger:
+  event: ONCRMDEALADD
+let:
+  threshold: 5000000
+condition:
+  and:
+    - "==": [{ var: deal.STAGE_SEMANTIC_ID }, P]
+    - ">=": [{ var: deal.OPPORTUNITY }, { var: threshold }]
+actions:
+  - notify:
+      user: "{{ env.DIRECTOR | default: 1 }}"
+      message: "Deal {{ deal.ID }}"
+env: [DIRECTOR]
+---
+id: small-deal
+trigger:
+  event: ONCRMDEALUPDATE
+condition:
+  or:
+    - "<": [{ var: deal.OPPORTUNITY }, 10]
+    - "!=": [{ var: deal.CURRENCY_ID }, RUB]
+actions:
+  - notify: { user: 1, message: small }
+`;
+
+/** The rule (document) a mutated file has at `doc`, as plain data. */
+function ruleOf(text: string, doc: number): Record<string, unknown> {
+  return parseAllDocuments(text)[doc]!.toJS() as Record<string, unknown>;
+}
+
+describe('mutantsOf', () => {
+  const mutants = mutantsOf(RULE);
+  const brief = mutants.map((m) => `${m.ruleId} ${m.line}:${m.col} ${m.operator} ${m.from} → ${m.to}`);
+
+  it('lists one mutant per change, with the position of the node changed, in source order', () => {
+    expect(brief).toEqual([
+      'big-deal 5:14 threshold 5000000 → 4000000',
+      'big-deal 5:14 threshold 5000000 → 6000000',
+      'big-deal 7:3 logic and → or',
+      'big-deal 8:7 drop-clause and clause 1 → dropped',
+      'big-deal 9:7 drop-clause and clause 2 → dropped',
+      'big-deal 8:7 comparison == → !=',
+      'big-deal 8:47 literal P → P-mutant',
+      'big-deal 9:7 comparison >= → >',
+      'big-deal 12:13 env-default {{ env.DIRECTOR | default: 1 }} → 1',
+      'small-deal 20:3 logic or → and',
+      'small-deal 21:7 drop-clause or clause 1 → dropped',
+      'small-deal 22:7 drop-clause or clause 2 → dropped',
+      'small-deal 21:7 comparison < → <=',
+      'small-deal 21:40 threshold 10 → 9',
+      'small-deal 21:40 threshold 10 → 11',
+      'small-deal 22:7 comparison != → ==',
+      'small-deal 22:41 literal RUB → RUB-mutant',
+    ]);
+  });
+
+  it('never mutates variable paths, plain values outside let/condition/when, or templates in conditions', () => {
+    expect(brief.join('\n')).not.toMatch(/STAGE_SEMANTIC_ID|OPPORTUNITY|ONCRMDEAL|small →|Deal \{\{/);
+  });
+
+  it('applies each mutant as exactly one change, and the mutated file still loads', () => {
+    const original = [ruleOf(RULE, 0), ruleOf(RULE, 1)];
+    const byBrief = (prefix: string) => mutants[brief.findIndex((b) => b.startsWith(prefix))]!;
+    const cases: Array<[string, number, unknown]> = [
+      ['big-deal 5:14 threshold 5000000 → 4000000', 0, { ...original[0], let: { threshold: 4000000 } }],
+      ['big-deal 7:3', 0, { ...original[0], condition: { or: (original[0]!.condition as { and: unknown[] }).and } }],
+      ['big-deal 8:7 drop-clause', 0, { ...original[0], condition: { and: [{ '>=': [{ var: 'deal.OPPORTUNITY' }, { var: 'threshold' }] }] } }],
+      ['big-deal 8:7 comparison', 0, { ...original[0], condition: { and: [{ '!=': [{ var: 'deal.STAGE_SEMANTIC_ID' }, 'P'] }, { '>=': [{ var: 'deal.OPPORTUNITY' }, { var: 'threshold' }] }] } }],
+      ['big-deal 8:47', 0, { ...original[0], condition: { and: [{ '==': [{ var: 'deal.STAGE_SEMANTIC_ID' }, 'P-mutant'] }, { '>=': [{ var: 'deal.OPPORTUNITY' }, { var: 'threshold' }] }] } }],
+      ['big-deal 12:13', 0, { ...original[0], actions: [{ notify: { user: '1', message: 'Deal {{ deal.ID }}' } }] }],
+      ['small-deal 21:40 threshold 10 → 9', 1, { ...original[1], condition: { or: [{ '<': [{ var: 'deal.OPPORTUNITY' }, 9] }, { '!=': [{ var: 'deal.CURRENCY_ID' }, 'RUB'] }] } }],
+    ];
+    for (const [prefix, doc, expected] of cases) {
+      const text = applyMutant(RULE, byBrief(prefix));
+      expect(ruleOf(text, doc), prefix).toEqual(expected);
+      expect(ruleOf(text, 1 - doc), `${prefix}: the other rule is untouched`).toEqual(original[1 - doc]);
+    }
+    for (const m of mutants) {
+      const load = loadRuleSource(applyMutant(RULE, m), 'mutant.yaml');
+      expect(load.diagnostics.filter((d) => d.severity === 'error'), `${m.line}:${m.col} ${m.from} → ${m.to}`).toEqual([]);
+    }
+  });
+});
+
+describe('value changes', () => {
+  it('moves small integers by one and larger numbers by a fifth', () => {
+    expect(numberMutations(14)).toEqual([13, 15]);
+    expect(numberMutations(0)).toEqual([-1, 1]);
+    expect(numberMutations(5_000_000)).toEqual([4_000_000, 6_000_000]);
+    expect(numberMutations(0.5)).toEqual([0.4, 0.6]);
+  });
+
+  it('replaces an environment variable with its default, quoted or not', () => {
+    expect(envDefaultMutation('{{ env.APPROVAL_TEMPLATE_ID | default: 17 }}')).toBe('17');
+    expect(envDefaultMutation("id {{ env.X | default: 'a b' }}!")).toBe('id a b!');
+    expect(envDefaultMutation('{{ env.X }}')).toBeUndefined();
+  });
+});
