@@ -53,7 +53,7 @@ function crashingClient(real: B24ClientApi, h: Harness, mode: 'after-send-drop' 
   return c;
 }
 
-function assertEachOnce(h: Harness, notifications: 'once' | 'at-most-once'): void {
+function assertEachOnce(h: Harness, notifications: 'once' | 'at-most-once', repeats = 0): void {
   const comments = h.emu.store.all('timeline_comment');
   const tasks = h.emu.store.all('task');
   const leads = h.emu.store.all('lead').filter((l) => String(l.ORIGINATOR_ID) === 'b24-rules');
@@ -66,7 +66,7 @@ function assertEachOnce(h: Harness, notifications: 'once' | 'at-most-once'): voi
   }
   if (notifications === 'once') expect(notes).toHaveLength(DEALS.length);
   else expect(notes.length).toBeLessThanOrEqual(DEALS.length);
-  expect(h.store.inbox.countByStatus()).toMatchObject({ pending: 0, running: 0, dead: 0, done: DEALS.length });
+  expect(h.store.inbox.countByStatus()).toMatchObject({ pending: 0, running: 0, dead: 0, done: DEALS.length + repeats });
   expect(h.store.effects.countByState()).toMatchObject({ pending: 0, sent: 0, failed: 0 });
 }
 
@@ -116,13 +116,47 @@ describe('restart after a crash mid-batch', () => {
     expect(h.emu.calls.of('crm.timeline.comment.add')).toHaveLength(DEALS.length);
   });
 
-  it('an engine that simply stops (state left running/new/active) continues on reopen without repeating done calls', async () => {
+  it('an engine that simply stops mid-flight (items running, effects sent, later items new) continues on reopen without repeating done calls', async () => {
     h = await harness(RULE);
     h.store.inbox.add(DEALS.map((id) => dealEvent(id)));
-    await h.engine.tick();
+    // Two deals a tick, so the first tick finishes deals 1-2 and the second stops halfway through deals 3-4.
+    const tuning = { options: { maxItemsPerTick: 2 } };
+    await h.reopen(tuning).tick();
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: 2, pending: 3, running: 0 });
+
+    // The second tick's write batch reaches the portal, and its answer never comes: the process
+    // is frozen there (then killed), so nothing after that point is recorded.
+    let reached!: () => void;
+    const frozen = new Promise<void>((resolve) => (reached = resolve));
+    const hanging: B24ClientApi = {
+      call: h.client.call.bind(h.client),
+      listAll: h.client.listAll.bind(h.client),
+      async batch(cmds, options) {
+        const writes = Object.values(cmds).some((x) => !/\.(get|list)$/.test(x.method));
+        if (!writes) return h!.client.batch(cmds, options);
+        await h!.client.batch(cmds, options);
+        reached();
+        return new Promise<never>(() => {});
+      },
+    };
+    void h.reopen({ client: hanging, ...tuning }).tick();
+    await frozen;
+
+    // Really mid-flight: deals 3-4 running with their calls sent and unanswered, deal 5 not started.
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: 2, running: 2, pending: 1 });
+    expect(h.store.effects.countByState().sent).toBeGreaterThan(0);
+    expect(h.emu.store.all('timeline_comment').map((c) => String(c.ENTITY_ID)).sort()).toEqual(['1', '2', '3', '4']);
     h.store.inbox.add([dealEvent(1, 'ONCRMDEALUPDATE', 'p1:again')]);
+
+    // A new process on the same file.
     const second = h.reopen();
     await drain(second, h.clock);
+    // Deals 1-2 are not repeated, 3-4 are looked up rather than re-sent, 5 is done once.
+    assertEachOnce(h, 'once', 1);
+    expect(h.emu.calls.of('crm.timeline.comment.add')).toHaveLength(DEALS.length);
+    expect(h.emu.calls.of('tasks.task.add')).toHaveLength(DEALS.length);
+    expect(h.emu.calls.of('crm.lead.add')).toHaveLength(DEALS.length);
+    expect(h.emu.calls.of('im.notify.system.add')).toHaveLength(DEALS.length);
     // The second event for deal 1 is a repeat (record unchanged since the snapshot, apart from the engine's own write).
     expect(h.emu.store.all('timeline_comment').filter((c) => String(c.ENTITY_ID) === '1')).toHaveLength(1);
   });
