@@ -74,7 +74,7 @@ const command: Command = {
       });
       process.stdout.write(`${mutationSummaryLine(reports)}\n`);
       const t = mutationTotals(reports);
-      return t.survivors > 0 || t.errors > 0 ? EXIT.ERROR : EXIT.OK;
+      return t.survivors > t.accepted || t.errors > 0 ? EXIT.ERROR : EXIT.OK;
     }
     let current = '';
     const results = await runTests(files, defaultRunnerDeps({ startFixturePortal }), {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { listRuleFiles, loadRuleSource } from '../rules/index.js';
 import { loadTestFile } from './load-test-file.js';
+import { acceptOf, readAccepts, type MutantAccept } from './mutate-accept.js';
 import { applyMutant, mutantsOf, type Mutant } from './mutate-operators.js';
 import { runTests, type RunnerDeps } from './runner.js';
 
@@ -20,6 +21,8 @@ export interface MutantResult extends Mutant {
   status: MutantStatus;
   /** The rule file, relative to cwd. */
   file: string;
+  /** For a survivor a test file accepts (`mutations.accept`): its reason. */
+  accepted?: string;
 }
 
 /** The mutation report of one rule file. */
@@ -33,6 +36,8 @@ export interface RuleFileMutation {
   mutants: MutantResult[];
   /** Mutants left out by the per-rule limit. */
   skipped: number;
+  /** Accepts of the test files that matched no survivor (the tests kill it now, or the rule moved). */
+  unusedAccepts: MutantAccept[];
 }
 
 export interface MutateOptions {
@@ -91,7 +96,7 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
     try {
       rules = await ruleFilesOf(loadTestFile(t, cwd).rules);
     } catch (err) {
-      const report: RuleFileMutation = { file: relative(cwd, t) || t, tests: [relative(cwd, t) || t], baselineFailure: (err as Error).message, mutants: [], skipped: 0 };
+      const report: RuleFileMutation = { file: relative(cwd, t) || t, tests: [relative(cwd, t) || t], baselineFailure: (err as Error).message, mutants: [], skipped: 0, unusedAccepts: [] };
       reports.push(report);
       options.onFile?.(report);
       continue;
@@ -100,18 +105,21 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
   }
   for (const [ruleFile, tests] of covering) {
     const display = relative(cwd, ruleFile) || ruleFile;
-    const report: RuleFileMutation = { file: display, tests: tests.map((t) => relative(cwd, t) || t), mutants: [], skipped: 0 };
+    const report: RuleFileMutation = { file: display, tests: tests.map((t) => relative(cwd, t) || t), mutants: [], skipped: 0, unusedAccepts: [] };
     const baseline = await failureOf(tests, deps, cwd);
     if (baseline !== undefined) {
       report.baselineFailure = `the tests fail before any mutation: ${baseline}`;
     } else {
-      let text: string;
+      let text = '';
+      let accepts: MutantAccept[] = [];
       try {
         text = readFileSync(ruleFile, 'utf8');
+        accepts = tests.flatMap((t) => readAccepts(readFileSync(t, 'utf8'), relative(cwd, t) || t));
       } catch (err) {
         text = '';
-        report.baselineFailure = `cannot read the rule file: ${(err as Error).message}`;
+        report.baselineFailure = (err as Error).message;
       }
+      const used = new Set<MutantAccept>();
       const perRule = new Map<number, number>();
       const dir = mkdtempSync(join(tmpdir(), 'rules-mutate-'));
       try {
@@ -132,11 +140,18 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
           }
           writeFileSync(mutantFile, mutated);
           const failure = await failureOf(tests, mutantDeps, cwd);
-          report.mutants.push({ ...m, file: display, status: failure === undefined ? 'survived' : 'killed' });
+          const result: MutantResult = { ...m, file: display, status: failure === undefined ? 'survived' : 'killed' };
+          const accept = result.status === 'survived' ? acceptOf(accepts, m) : undefined;
+          if (accept) {
+            result.accepted = accept.reason;
+            used.add(accept);
+          }
+          report.mutants.push(result);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+      report.unusedAccepts = accepts.filter((a) => !used.has(a));
     }
     reports.push(report);
     options.onFile?.(report);
@@ -145,12 +160,13 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
 }
 
 /** Totals over the reports; invalid mutants are not counted as mutants. */
-export function mutationTotals(reports: RuleFileMutation[]): { mutants: number; killed: number; survivors: number; invalid: number; errors: number } {
+export function mutationTotals(reports: RuleFileMutation[]): { mutants: number; killed: number; survivors: number; accepted: number; invalid: number; errors: number } {
   const all = reports.flatMap((r) => r.mutants);
   return {
     mutants: all.filter((m) => m.status !== 'invalid').length,
     killed: all.filter((m) => m.status === 'killed').length,
     survivors: all.filter((m) => m.status === 'survived').length,
+    accepted: all.filter((m) => m.status === 'survived' && m.accepted !== undefined).length,
     invalid: all.filter((m) => m.status === 'invalid').length,
     errors: reports.filter((r) => r.baselineFailure !== undefined).length,
   };
@@ -158,6 +174,7 @@ export function mutationTotals(reports: RuleFileMutation[]): { mutants: number; 
 
 /** A value as it fits on a report line. */
 function oneLine(s: string, max = 80): string {
+  if (s === '') return "''";
   const flat = s.replace(/\s*\n\s*/g, ' ⏎ ');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -167,15 +184,22 @@ export function formatMutationReport(r: RuleFileMutation): string {
   if (r.baselineFailure !== undefined) return `${r.file}\n  ✗ not mutated: ${r.baselineFailure}\n`;
   const t = mutationTotals([r]);
   const extra = [t.invalid > 0 ? `${t.invalid} invalid (refused by the loader)` : '', r.skipped > 0 ? `${r.skipped} over the limit` : ''].filter(Boolean);
-  let out = `${r.file} (tests: ${r.tests.join(', ')})\n  mutants ${t.mutants}, killed ${t.killed}, survivors ${t.survivors}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}\n`;
+  let out = `${r.file} (tests: ${r.tests.join(', ')})\n  ${countsOf(t)}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}\n`;
   for (const m of r.mutants.filter((x) => x.status === 'survived')) {
-    out += `  ${m.file}:${m.line}:${m.col} ${oneLine(m.from)} → ${oneLine(m.to)} survived (${m.operator}, rule ${m.ruleId})\n`;
+    const why = m.accepted !== undefined ? `, accepted: ${oneLine(m.accepted, 200)}` : '';
+    out += `  ${m.file}:${m.line}:${m.col} ${oneLine(m.from)} → ${oneLine(m.to)} survived (${m.operator}, rule ${m.ruleId}${why})\n`;
+  }
+  for (const a of r.unusedAccepts) {
+    out += `  note: ${a.source} accepts a survivor at ${r.file}:${a.line}${a.col !== undefined ? `:${a.col}` : ''}, but none survives there: remove the entry\n`;
   }
   return out;
 }
 
-/** The final line: `mutants N, killed K, survivors S`. */
+function countsOf(t: ReturnType<typeof mutationTotals>): string {
+  return `mutants ${t.mutants}, killed ${t.killed}, survivors ${t.survivors}${t.accepted > 0 ? ` (${t.accepted} accepted)` : ''}`;
+}
+
+/** The final line: `mutants N, killed K, survivors S` (and how many survivors the test files accept). */
 export function mutationSummaryLine(reports: RuleFileMutation[]): string {
-  const t = mutationTotals(reports);
-  return `mutants ${t.mutants}, killed ${t.killed}, survivors ${t.survivors}`;
+  return countsOf(mutationTotals(reports));
 }

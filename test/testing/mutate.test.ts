@@ -1,7 +1,7 @@
 /** Mutation operators of `rules test --mutate`: each makes one change to a rule's YAML, at the node's line:col. */
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { applyMutant, envDefaultMutation, mutantsOf, numberMutations } from '../../engine/testing/index.js';
+import { acceptOf, applyMutant, envDefaultMutation, mutantsOf, numberMutations, readAccepts } from '../../engine/testing/index.js';
 import { loadRuleSource } from '../../engine/rules/index.js';
 
 const RULE = `id: big-deal
@@ -101,5 +101,38 @@ describe('value changes', () => {
     expect(envDefaultMutation('{{ env.APPROVAL_TEMPLATE_ID | default: 17 }}')).toBe('17');
     expect(envDefaultMutation("id {{ env.X | default: 'a b' }}!")).toBe('id a b!');
     expect(envDefaultMutation('{{ env.X }}')).toBeUndefined();
+  });
+});
+
+describe('accepted survivors (mutations.accept in a test file)', () => {
+  const mutants = mutantsOf(RULE);
+  const at = (line: number, col: number, to?: string) => mutants.find((m) => m.line === line && m.col === col && (to === undefined || m.to === to))!;
+
+  it('matches a survivor by line, and by column, rule and change when given', () => {
+    const accepts = readAccepts(
+      `tests: []
+mutations:
+  accept:
+    - { line: 5, col: 14, change: "→ 6000000", reason: "amounts above 6 million are not in the portal" }
+    - { line: 22, rule: small-deal, reason: "  the currency is always RUB  " }
+`,
+      'big.test.yaml',
+    );
+    expect(accepts).toEqual([
+      { line: 5, col: 14, change: '→ 6000000', reason: 'amounts above 6 million are not in the portal', source: 'big.test.yaml' },
+      { line: 22, rule: 'small-deal', reason: 'the currency is always RUB', source: 'big.test.yaml' },
+    ]);
+    expect(acceptOf(accepts, at(5, 14, '6000000'))?.reason).toBe('amounts above 6 million are not in the portal');
+    expect(acceptOf(accepts, at(5, 14, '4000000'))).toBeUndefined();
+    expect(acceptOf(accepts, at(22, 7))?.reason).toBe('the currency is always RUB');
+    expect(acceptOf(accepts, at(22, 41))?.reason).toBe('the currency is always RUB');
+    expect(acceptOf(accepts, at(8, 7))).toBeUndefined();
+  });
+
+  it('a test file without mutations accepts nothing; an entry without a line or a reason is refused, naming it', () => {
+    expect(readAccepts('tests: []\n', 'a.test.yaml')).toEqual([]);
+    expect(() => readAccepts('mutations: { accept: [{ reason: x }] }\n', 'a.test.yaml')).toThrow('a.test.yaml: mutations.accept[0] needs the line of the mutant in the rule file');
+    expect(() => readAccepts('mutations: { accept: [{ line: 3 }, { line: 4, reason: "" }] }\n', 'a.test.yaml')).toThrow('mutations.accept[0] needs a reason');
+    expect(() => readAccepts('mutations: { accept: { line: 3 } }\n', 'a.test.yaml')).toThrow('a.test.yaml: mutations.accept must be a list');
   });
 });
