@@ -4,10 +4,12 @@
  * survive, reported with file:line:col, exit 1; cases at and just above the
  * threshold kill them, exit 0.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEMAS_DIR } from '../../engine/paths.js';
 import { runCli } from '../helpers/cli.js';
 
 const RULE = `id: big-deal
@@ -48,6 +50,9 @@ const BOUNDARY_CASES = `  - name: a deal of exactly 5 million is not reported
     expect:
       calls: [{ method: im.notify.system.add, params: { USER_ID: 1 } }]
 `;
+
+/** `mutations:` in test files needs its place in the test-file schema (added separately from this test). */
+const SCHEMA_HAS_MUTATIONS = 'mutations' in ((JSON.parse(readFileSync(`${SCHEMAS_DIR}/rule-test.schema.json`, 'utf8')) as { properties?: object }).properties ?? {});
 
 let tmp: string;
 beforeAll(async () => {
@@ -106,5 +111,19 @@ describe.concurrent('rules test --mutate', () => {
     const bad = await runCli(['test', '--mutate-limit', '1', dir], { cwd: dir });
     expect(bad.stderr).toContain('--mutate-limit goes with --mutate');
     expect(bad.code).toBe(2);
+  });
+
+  it.skipIf(!SCHEMA_HAS_MUTATIONS)('a survivor the test file accepts, with a reason, is shown with it and does not fail the run; a stale entry is noted', async () => {
+    const accept = `mutations:
+  accept:
+    - { line: 6, change: "→ 6000000", reason: "no deal between 5 and 6 million in this portal" }
+    - { line: 3, reason: "nothing survives here" }
+`;
+    const dir = await project('accept', accept + WEAK_TESTS + BOUNDARY_CASES.split('  - name: a deal just above')[0]);
+    const r = await runCli(['test', '--mutate', dir], { cwd: dir });
+    expect(r.stdout).toContain('  big-deal.yaml:6:36 5000000 → 6000000 survived (threshold, rule big-deal, accepted: no deal between 5 and 6 million in this portal)');
+    expect(r.stdout).toContain('  note: big-deal.test.yaml accepts a survivor at big-deal.yaml:3, but none survives there: remove the entry');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('mutants 3, killed 2, survivors 1 (1 accepted)');
+    expect(r.code).toBe(0);
   });
 });
