@@ -2,7 +2,8 @@
  * Mutation operators over a rule file's YAML: each mutant is one small change
  * to a rule's conditions or values (a threshold moved, a comparison loosened,
  * `and` turned into `or`, a clause dropped, a literal changed, an
- * environment variable's default used regardless of the environment), with
+ * environment variable's default used regardless of the environment, a
+ * foreach filter's comparison or value changed), with
  * the file:line:col of the node changed. `rules test --mutate` reruns a
  * rule's tests on each mutant: a mutant no test notices shows where the tests
  * are thin.
@@ -32,7 +33,10 @@ export interface Mutant {
 /** Swaps of comparison operators: each side of a boundary. */
 const COMPARISONS: Record<string, string> = { '>=': '>', '>': '>=', '<=': '<', '<': '<=', '==': '!=', '!=': '==', '===': '!==', '!==': '===' };
 const LOGIC: Record<string, string> = { and: 'or', or: 'and' };
-/** Keys whose values are logic (conditions) or values (let) worth mutating. */
+/** Comparison prefixes of a Bitrix24 list filter's keys (`<DATE_MODIFY`), each to the other side of its boundary. */
+const FILTER_PREFIX = /^(<=|>=|<|>)(?=[A-Za-z_])/;
+const FILTER_SWAP: Record<string, string> = { '<=': '<', '>=': '>', '<': '<=', '>': '>=' };
+/** Keys whose values are logic (conditions, a foreach's filter) or values (let) worth mutating. */
 const LOGIC_KEYS = new Set(['condition', 'when']);
 const VALUE_KEYS = new Set(['let']);
 const ENV_DEFAULT = /\{\{\s*env\.[A-Za-z_][A-Za-z0-9_]*\s*\|\s*default:\s*('([^']*)'|"([^"]*)"|[^|}\s]+)\s*\}\}/g;
@@ -73,15 +77,22 @@ export function mutantsOf(text: string): Mutant[] {
       const pos = lines.linePos(node?.range?.[0] ?? 0);
       out.push({ doc: index, ruleId, operator, line: pos.line, col: pos.col, from, to, path });
     };
-    const walk = (node: unknown, path: Array<string | number>, mode: 'none' | 'logic' | 'value'): void => {
+    const walk = (node: unknown, path: Array<string | number>, mode: 'none' | 'logic' | 'value' | 'filter'): void => {
       if (isMap(node)) {
         node.items.forEach((pair) => {
           const key = keyOf(pair.key);
           if (key === undefined) return;
           const childPath = [...path, key];
           if (mode === 'none') {
-            const next = LOGIC_KEYS.has(key) ? 'logic' : VALUE_KEYS.has(key) && path.length === 0 ? 'value' : 'none';
+            const filter = key === 'filter' && path[path.length - 1] === 'foreach';
+            const next = filter ? 'filter' : LOGIC_KEYS.has(key) ? 'logic' : VALUE_KEYS.has(key) && path.length === 0 ? 'value' : 'none';
             walk(pair.value, childPath, next);
+            return;
+          }
+          if (mode === 'filter') {
+            const prefix = FILTER_PREFIX.exec(key)?.[1];
+            if (prefix !== undefined) add(pair.key as YamlNode, 'comparison', key, `${FILTER_SWAP[prefix]}${key.slice(prefix.length)}`, [...childPath, '#key']);
+            walk(pair.value, childPath, 'logic');
             return;
           }
           if (key === 'var') return;

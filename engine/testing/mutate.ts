@@ -185,6 +185,10 @@ export function formatMutationReport(r: RuleFileMutation): string {
   const t = mutationTotals([r]);
   const extra = [t.invalid > 0 ? `${t.invalid} invalid (refused by the loader)` : '', r.skipped > 0 ? `${r.skipped} over the limit` : ''].filter(Boolean);
   let out = `${r.file} (tests: ${r.tests.join(', ')})\n  ${countsOf(t)}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}\n`;
+  const ruleIds = [...new Set(r.mutants.map((m) => m.ruleId))];
+  if (ruleIds.length > 1) {
+    for (const id of ruleIds) out += `    ${id}: ${countsOf(mutationTotals([{ ...r, mutants: r.mutants.filter((m) => m.ruleId === id) }]))}\n`;
+  }
   for (const m of r.mutants.filter((x) => x.status === 'survived')) {
     const why = m.accepted !== undefined ? `, accepted: ${oneLine(m.accepted, 200)}` : '';
     out += `  ${m.file}:${m.line}:${m.col} ${oneLine(m.from)} → ${oneLine(m.to)} survived (${m.operator}, rule ${m.ruleId}${why})\n`;

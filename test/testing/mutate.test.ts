@@ -1,7 +1,7 @@
 /** Mutation operators of `rules test --mutate`: each makes one change to a rule's YAML, at the node's line:col. */
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { acceptOf, applyMutant, envDefaultMutation, mutantsOf, numberMutations, readAccepts } from '../../engine/testing/index.js';
+import { acceptOf, applyMutant, envDefaultMutation, formatMutationReport, mutantsOf, numberMutations, readAccepts, type RuleFileMutation } from '../../engine/testing/index.js';
 import { loadRuleSource } from '../../engine/rules/index.js';
 
 const RULE = `id: big-deal
@@ -134,5 +134,63 @@ mutations:
     expect(() => readAccepts('mutations: { accept: [{ reason: x }] }\n', 'a.test.yaml')).toThrow('a.test.yaml: mutations.accept[0] needs the line of the mutant in the rule file');
     expect(() => readAccepts('mutations: { accept: [{ line: 3 }, { line: 4, reason: "" }] }\n', 'a.test.yaml')).toThrow('mutations.accept[0] needs a reason');
     expect(() => readAccepts('mutations: { accept: { line: 3 } }\n', 'a.test.yaml')).toThrow('a.test.yaml: mutations.accept must be a list');
+  });
+});
+
+describe('a foreach filter', () => {
+  const STALE = `id: stale
+trigger:
+  schedule: { cron: "0 9 * * 1-5", timezone: Europe/Moscow }
+foreach:
+  entity: deal
+  as: deal
+  filter:
+    STAGE_SEMANTIC_ID: P
+    CATEGORY_ID: 0
+    "<DATE_MODIFY": "{{ schedule.at | add_days: -14 | iso }}"
+  max_records: 500
+actions:
+  - notify: { user: 1, message: "{{ deal.ID }}" }
+`;
+
+  it('moves the comparison prefix of a key across its boundary and changes plain values, never templates or limits', () => {
+    const mutants = mutantsOf(STALE);
+    expect(mutants.map((m) => `${m.line}:${m.col} ${m.operator} ${m.from} → ${m.to}`)).toEqual([
+      '8:24 literal P → P-mutant',
+      '9:18 threshold 0 → -1',
+      '9:18 threshold 0 → 1',
+      '10:5 comparison <DATE_MODIFY → <=DATE_MODIFY',
+    ]);
+    const filter = (parseAllDocuments(applyMutant(STALE, mutants[3]!))[0]!.toJS() as { foreach: { filter: Record<string, unknown> } }).foreach.filter;
+    expect(filter).toEqual({ STAGE_SEMANTIC_ID: 'P', CATEGORY_ID: 0, '<=DATE_MODIFY': '{{ schedule.at | add_days: -14 | iso }}' });
+  });
+});
+
+describe('formatMutationReport', () => {
+  it('gives the counts per file and per rule when a file has several, then a line per survivor', () => {
+    const base = { doc: 0, file: 'rules/x.yaml', path: [] };
+    const report: RuleFileMutation = {
+      file: 'rules/x.yaml',
+      tests: ['rules/x.test.yaml'],
+      skipped: 0,
+      unusedAccepts: [],
+      mutants: [
+        { ...base, ruleId: 'a', operator: 'threshold', line: 5, col: 14, from: '10', to: '9', status: 'killed' },
+        { ...base, ruleId: 'a', operator: 'literal', line: 6, col: 3, from: '', to: '-mutant', status: 'survived' },
+        { ...base, ruleId: 'b', operator: 'logic', line: 20, col: 3, from: 'and', to: 'or', status: 'survived', accepted: 'both are always set' },
+        { ...base, ruleId: 'b', operator: 'literal', line: 21, col: 9, from: 'i', to: 'i-mutant', status: 'invalid' },
+      ],
+    };
+    expect(formatMutationReport(report)).toBe(
+      [
+        'rules/x.yaml (tests: rules/x.test.yaml)',
+        '  mutants 3, killed 1, survivors 2 (1 accepted); 1 invalid (refused by the loader)',
+        '    a: mutants 2, killed 1, survivors 1',
+        '    b: mutants 1, killed 0, survivors 1 (1 accepted)',
+        "  rules/x.yaml:6:3 '' → -mutant survived (literal, rule a)",
+        '  rules/x.yaml:20:3 and → or survived (logic, rule b, accepted: both are always set)',
+        '',
+      ].join('\n'),
+    );
   });
 });
