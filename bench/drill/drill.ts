@@ -16,6 +16,7 @@ import { checkDlq, type DlqFacts } from './check-dlq.js';
 import { checkEffects } from './check-effects.js';
 import { checkFileModes } from './check-file-modes.js';
 import { checkForms } from './check-forms.js';
+import { checkLostAnswer } from './check-lost-answer.js';
 import { checkPayloads, countBadAnswers } from './check-payloads.js';
 import { checkQueue } from './check-queue.js';
 import { checkRuleFuzz } from './check-rule-fuzz.js';
@@ -26,10 +27,11 @@ import { readEffects } from './effects.js';
 import { postForms, type FormPostResult } from './forms.js';
 import { fuzzRuleFiles, type ValidateObservation } from './fuzz-rules.js';
 import { invariant, type Invariant } from './invariant.js';
+import { loseOfflineAnswer } from './lost-answer.js';
 import { Monitor } from './monitor.js';
 import { nextPayload } from './payloads.js';
-import { describePlan, planDrill, type Step } from './plan.js';
-import { startDrillPortal } from './portal.js';
+import { describePlan, LATE_LEADS, planDrill, type Step } from './plan.js';
+import { startDrillPortal, type FaultSchedule } from './portal.js';
 import { Random } from './random.js';
 import type { SummaryCounts } from './report.js';
 import { DRILL_RULE_FILES, FORM_SECRET_ENV, SINK_SECRET_ENV } from './rules.js';
@@ -55,6 +57,7 @@ function describeStep(s: Step): string {
   if (s.kind === 'kill') return s.duringStartUp ? `kill -9 ${s.duringStartUp.afterSpawnMs} ms into a start` : `kill -9 at ${Math.round(s.at * 100)}%`;
   if (s.kind === 'term') return `SIGTERM at ${Math.round(s.at * 100)}%`;
   if (s.kind === 'storm') return `storm at ${Math.round(s.at * 100)}%`;
+  if (s.kind === 'lose-answer') return `lost get answer at ${Math.round(s.at * 100)}%`;
   return `payloads at ${Math.round(s.at * 100)}%`;
 }
 
@@ -107,13 +110,13 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
   const cliRuns: CliRun[] = [];
   let ruleFuzz: Promise<ValidateObservation[]> = Promise.resolve([]);
   let forms: Promise<FormPostResult[]> = Promise.resolve([]);
-  let workload: WorkloadResult = { done: [], skipped: plan.steps, stopped: 'the backlog was never created', storms: [], answers: null, healthAfterPayloads: null };
+  let workload: WorkloadResult = { done: [], skipped: plan.steps, stopped: 'the backlog was never created', storms: [], answers: null, healthAfterPayloads: null, lostAnswer: null };
   let converged: string | null = 'not reached';
   let convergedAt: number | null = null;
   let monitor: Monitor | undefined;
   let backlogIds: string[] = [];
   let stopWork = false;
-  let faults: { stop(): void } | undefined;
+  let faults: FaultSchedule | undefined;
   const setupProblems: string[] = [];
 
   try {
@@ -125,7 +128,8 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
       monitor = new Monitor(portal, backlogIds, plan.forms.length, [statePath, `${statePath}-wal`, `${statePath}-shm`, tokenFile], supervisor);
       monitor.start();
       const m = monitor;
-      faults = portal.startFaults(plan.faultSegments, plan.faultSeed);
+      const schedule = portal.startFaults(plan.faultSegments, plan.faultSeed);
+      faults = schedule;
       ruleFuzz = fuzzRuleFiles({ dir: join(workDir, 'rule-fuzz'), count: args.ruleFiles, seed: plan.ruleFuzzSeed, env: {}, progress: out.progress });
       forms = postForms(plan.forms, { secret: formSecret, daemonUrl: () => (supervisor.ready ? (supervisor.current?.url ?? null) : null), reached: (at) => m.progress >= at || m.finished, stopped: () => stopWork });
       const payloadRng = new Random(plan.payloadSeed);
@@ -137,6 +141,16 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
           monitor: m,
           payloads: { count: args.payloads, next: () => nextPayload(payloadRng, { applicationToken: emu.app.application_token, sinkSecret }) },
           stormUrl: `${emu.webhookUrl}user.current`,
+          loseAnswer: () =>
+            loseOfflineAnswer({
+              faults: schedule,
+              queue: () => emu.events.hub.queue.snapshot(),
+              addLeads: async (attempt) => {
+                const ids = await portal.createLeads(plan.lateLeads.slice(attempt * LATE_LEADS, (attempt + 1) * LATE_LEADS));
+                m.addLeads(ids);
+                return { ids, seq: emu.calls.records.findLast((r) => r.method === 'batch' && r.auth === 'webhook')?.seq ?? 0 };
+              },
+            }),
           deadline,
           stallMs: DRILL_DEFAULTS.stallMs,
           log: out.progress,
@@ -186,7 +200,7 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
 
   // The checks.
   const record = readEffects(emu, backlogIds, plan.forms.length);
-  const effects = checkEffects(record, { backlog: args.events, forms: plan.forms.length });
+  const effects = checkEffects(record, { backlog: backlogIds.length, forms: plan.forms.length });
   if (backlogIds.length < args.events) effects.lost.problems.unshift(`only ${backlogIds.length} of ${args.events} backlog leads were created`);
   const lives = supervisor.lives;
   const logSources: LogSource[] = [
@@ -220,6 +234,7 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
     effects.lost,
     effects.duplicated,
     checkQueue(emu.events.hub.queue.snapshot()),
+    checkLostAnswer(workload.lostAnswer),
     dlqCheck,
     checkForms(formResults, plan.forms.length),
     crashes,

@@ -5,6 +5,8 @@ export { checkDlq, type DlqFacts } from './check-dlq.js';
 export { checkEffects, EFFECTS_PER_LEAD, type EffectsVerdict } from './check-effects.js';
 export { checkFileModes, type ModeSample } from './check-file-modes.js';
 export { checkForms } from './check-forms.js';
+export { checkLostAnswer } from './check-lost-answer.js';
+export { LOST_ANSWER_LIMIT_MS, loseOfflineAnswer, type LostAnswerResult } from './lost-answer.js';
 export { checkPayloads, countBadAnswers } from './check-payloads.js';
 export { checkQueue } from './check-queue.js';
 export { checkRuleFuzz, validateCrashed } from './check-rule-fuzz.js';
@@ -16,6 +18,7 @@ export { doneEffects, doneLeads, effectsFromRows, type EffectsRecord, type LeadE
 export { invariant, type Invariant } from './invariant.js';
 export { mutateRuleFile, uniqueIds } from './mutate-rules.js';
 export { makePayloads, nextPayload, type PayloadCase } from './payloads.js';
+export { startDrillPortal, type DrillPortal, type FaultSchedule } from './portal.js';
 export { describePlan, FAULT_RATES, planDrill, type DrillPlan, type Step } from './plan.js';
 export { Random } from './random.js';
 export { formatInvariants, formatSummary, type SummaryCounts } from './report.js';

@@ -17,14 +17,13 @@ import type { DrillPortal } from './portal.js';
 export class Monitor {
   /** Leads with all four effects. */
   done = 0;
-  /** Leads the drill expects in all (backlog and form posts). */
-  readonly expected: number;
-  /** Effects present, and expected in all (four per lead, and the lead of each form post). */
+  /** Effects present. */
   effects = 0;
-  readonly expectedEffects: number;
   /** Effects of the backlog's leads present: the progress (the form posts wait for it, so it cannot wait for them). */
   backlogEffects = 0;
-  readonly #backlog: ReadonlySet<string>;
+  readonly #backlog: Set<string>;
+  /** The leads of the moments' progress: the first backlog (leads added later count as done work, not as progress). */
+  readonly #progressBase: number;
   /** Events left in the portal's offline queue. */
   queued = 0;
   lastChangeAt = Date.now();
@@ -34,19 +33,34 @@ export class Monitor {
 
   constructor(
     private readonly portal: DrillPortal,
-    private readonly backlogIds: readonly string[],
+    private readonly backlogIds: string[],
     private readonly forms: number,
     private readonly files: readonly string[],
     private readonly supervisor: DaemonSupervisor,
   ) {
-    this.expected = backlogIds.length + forms;
-    this.expectedEffects = backlogIds.length * EFFECTS_PER_LEAD + forms * (1 + EFFECTS_PER_LEAD);
     this.#backlog = new Set(backlogIds);
+    this.#progressBase = backlogIds.length;
   }
 
-  /** Share of the backlog's effects present, 0 to 1. */
+  /** Leads the drill expects in all (backlog, leads added later, form posts). */
+  get expected(): number {
+    return this.backlogIds.length + this.forms;
+  }
+
+  /** Effects expected in all: four per lead, and the lead of each form post. */
+  get expectedEffects(): number {
+    return this.backlogIds.length * EFFECTS_PER_LEAD + this.forms * (1 + EFFECTS_PER_LEAD);
+  }
+
+  /** Expect these leads' effects too (leads the drill added during the work). */
+  addLeads(ids: readonly string[]): void {
+    this.backlogIds.push(...ids);
+    this.lastChangeAt = Date.now();
+  }
+
+  /** Share of the first backlog's effects present, 0 to 1. */
   get progress(): number {
-    return this.#backlog.size === 0 ? 1 : Math.min(1, this.backlogEffects / (this.#backlog.size * EFFECTS_PER_LEAD));
+    return this.#progressBase === 0 ? 1 : Math.min(1, this.backlogEffects / (this.#progressBase * EFFECTS_PER_LEAD));
   }
 
   /** Every lead done and nothing left in the queue. */

@@ -36,7 +36,9 @@ export type Step =
   /** A second client floods the portal's rate limit (the same bucket: the same address) for `seconds`. */
   | { kind: 'storm'; at: number; seconds: number }
   /** Hostile payloads to the daemon's receivers, while it works (no kill meanwhile). */
-  | { kind: 'payloads'; at: number };
+  | { kind: 'payloads'; at: number }
+  /** The answer to one `event.offline.get` is lost after the portal reserved its batch; no kill until that batch is cleared (or the limit passed). */
+  | { kind: 'lose-answer'; at: number };
 
 /** A stretch of time with one way of dropping connections and one latency. */
 export interface FaultSegment {
@@ -45,6 +47,9 @@ export interface FaultSegment {
   dropWhen: 'before' | 'after';
   latencyMs: number;
 }
+
+/** Leads created right before the lost answer, per attempt (at most three). */
+export const LATE_LEADS = 10;
 
 /** Fault rates of the whole backlog (the outside drill's: 10 % 500s, 5 % dropped connections). */
 export const FAULT_RATES = { errorRate: 0.1, dropRate: 0.05 } as const;
@@ -56,6 +61,8 @@ const LAST = ['Ivanova', 'Schmidt', 'García', 'Okafor', 'Nguyen', 'Kowalski', '
 export interface DrillPlan {
   seed: number;
   leads: LeadSpec[];
+  /** Leads added just before the lost answer, `LATE_LEADS` per attempt (their events are what the lost get reserves). */
+  lateLeads: LeadSpec[];
   forms: FormSpec[];
   steps: Step[];
   /** Enough segments for the longest run; the drill cycles through them. */
@@ -83,6 +90,8 @@ export function planDrill(seed: number, args: Pick<DrillArgs, 'events' | 'kills'
     const p = person(people, `l${i}`);
     return { title: `Drill lead ${i}`, ...p };
   });
+  const lateRng = root.fork('late-people');
+  const lateLeads: LeadSpec[] = Array.from({ length: 3 * LATE_LEADS }, (_, i) => ({ title: `Drill late lead ${i}`, ...person(lateRng, `x${i}`) }));
   const formRng = root.fork('forms');
   const forms: FormSpec[] = Array.from({ length: args.forms }, (_, n) => {
     const p = person(formRng, `f${n}`);
@@ -102,6 +111,7 @@ export function planDrill(seed: number, args: Pick<DrillArgs, 'events' | 'kills'
   steps.push({ kind: 'term', at: stepRng.between(0.3, 0.6), restartDelayMs: stepRng.int(0, 500) });
   if (args.stormSeconds > 0) steps.push({ kind: 'storm', at: stepRng.between(0.1, 0.5), seconds: args.stormSeconds });
   if (args.payloads > 0) steps.push({ kind: 'payloads', at: stepRng.between(0.5, 0.8) });
+  steps.push({ kind: 'lose-answer', at: stepRng.between(0.15, 0.7) });
   // Stable: a start-up kill stays right after the kill it follows.
   steps.sort((a, b) => a.at - b.at);
 
@@ -114,6 +124,7 @@ export function planDrill(seed: number, args: Pick<DrillArgs, 'events' | 'kills'
   return {
     seed,
     leads,
+    lateLeads,
     forms,
     steps,
     faultSegments,
@@ -136,6 +147,7 @@ export function describePlan(plan: DrillPlan, args: Pick<DrillArgs, 'ruleFiles' 
     `${args.tokenTtlSeconds} s tokens`,
     `${args.ruleFiles} mutated rule files`,
     `${args.payloads} hostile payloads${plan.steps.some((s) => s.kind === 'payloads') ? ` at ${pct(plan.steps.find((s) => s.kind === 'payloads')?.at ?? 0)}` : ''}`,
+    ...plan.steps.filter((s) => s.kind === 'lose-answer').map((s) => `a lost event.offline.get answer at ${pct(s.at)}`),
   ];
   return parts.join('; ');
 }

@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startEmulator, stringifyPhpQuery, type Emulator, type PortalData } from '../../emulator/index.js';
+import { startEmulator, stringifyPhpQuery, type CallRecord, type Emulator, type PortalData } from '../../emulator/index.js';
 import { FAULT_RATES, type FaultSegment, type LeadSpec } from './plan.js';
 
 /** A secret the drill looks for in every log line: its value and a name to report it by (never the value). */
@@ -21,6 +21,22 @@ export interface Secret {
 export interface TokenGrant {
   at: number;
   status: number;
+}
+
+/** The running fault schedule. */
+export interface FaultSchedule {
+  /** No fault at all until `resume()`. */
+  pause(): void;
+  /** The schedule goes on where it was. */
+  resume(): void;
+  /**
+   * While paused: lose exactly one answer of `method` (the next call of it
+   * runs and its connection is dropped), no other fault meanwhile. `prepare`
+   * runs once the fault is aimed. Resolves with that call's record, or null
+   * when none came within `timeoutMs`. No fault after it either.
+   */
+  loseOneAnswer(method: string, timeoutMs: number, prepare?: () => Promise<void>): Promise<CallRecord | null>;
+  stop(): void;
 }
 
 /** The smallest portal the rules need: the admin user (the tasks' responsible). */
@@ -41,7 +57,7 @@ export interface DrillPortal {
   /** Create the backlog's leads through the incoming webhook, 50 per `batch`; returns their IDs in order. */
   createLeads(leads: readonly LeadSpec[]): Promise<string[]>;
   /** Cycle through the fault segments until stopped; `stop()` turns every fault off. */
-  startFaults(segments: readonly FaultSegment[], seed: number): { stop(): void };
+  startFaults(segments: readonly FaultSegment[], seed: number): FaultSchedule;
   close(): Promise<void>;
 }
 
@@ -130,19 +146,49 @@ export async function startDrillPortal(options: { tokenTtlSeconds: number }): Pr
       let i = 0;
       let timer: NodeJS.Timeout | undefined;
       let stopped = false;
+      let paused = false;
       emu.setFaults({ seed });
       const next = () => {
-        if (stopped) return;
+        if (stopped || paused) return;
         const s = segments[i++ % segments.length] as FaultSegment;
         emu.setFaults({ ...FAULT_RATES, dropWhen: s.dropWhen, latencyMs: s.latencyMs });
         timer = setTimeout(next, s.ms);
       };
       next();
+      const none = () => emu.setFaults({ errorRate: 0, dropRate: 0, latencyMs: 0, methods: [], maxFaults: Infinity });
       return {
+        pause() {
+          paused = true;
+          clearTimeout(timer);
+          none();
+        },
+        resume() {
+          if (!paused) return;
+          paused = false;
+          next();
+        },
+        async loseOneAnswer(method, timeoutMs, prepare) {
+          if (!paused) throw new Error('drill: loseOneAnswer needs the schedule paused');
+          const m = method.toLowerCase();
+          const since = emu.calls.records[emu.calls.records.length - 1]?.seq ?? 0;
+          emu.setFaults({ errorRate: 0, dropRate: 1, dropWhen: 'after', latencyMs: 0, methods: [m], maxFaults: 1 });
+          try {
+            await prepare?.();
+            const end = Date.now() + timeoutMs;
+            while (Date.now() < end && !stopped) {
+              const hit = emu.calls.records.find((r) => r.method === m && r.fault === 'drop' && r.seq > since);
+              if (hit) return hit;
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            return null;
+          } finally {
+            none();
+          }
+        },
         stop() {
           stopped = true;
           clearTimeout(timer);
-          emu.setFaults({ errorRate: 0, dropRate: 0, latencyMs: 0 });
+          none();
         },
       };
     },

@@ -6,6 +6,7 @@
  * not happen.
  */
 import type { DaemonSupervisor } from './daemon.js';
+import type { LostAnswerResult } from './lost-answer.js';
 import type { Monitor } from './monitor.js';
 import type { PayloadCase } from './payloads.js';
 import type { Step } from './plan.js';
@@ -20,6 +21,8 @@ export interface WorkloadOptions {
   payloads: { count: number; next: () => PayloadCase };
   /** The storm's target: a cheap read through the incoming webhook. */
   stormUrl: string;
+  /** Lose one `event.offline.get` answer and wait for its batch (lost-answer.ts). */
+  loseAnswer: () => Promise<LostAnswerResult>;
   deadline: number;
   stallMs: number;
   log: (line: string) => void;
@@ -36,6 +39,7 @@ export interface WorkloadResult {
   answers: PayloadAnswer[] | null;
   /** The daemon's /healthz status right after the payloads (null: not asked). */
   healthAfterPayloads: number | null;
+  lostAnswer: LostAnswerResult | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +56,8 @@ export async function waitUntil(ready: () => boolean, monitor: Monitor, deadline
 
 /** Run the steps. */
 export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
-  const result: WorkloadResult = { done: [], skipped: [], stopped: null, storms: [], answers: null, healthAfterPayloads: null };
+  const result: WorkloadResult = { done: [], skipped: [], stopped: null, storms: [], answers: null, healthAfterPayloads: null, lostAnswer: null };
+  let stormUntil = 0;
   const pct = () => `${Math.round(o.monitor.progress * 100)}%`;
   for (let i = 0; i < o.steps.length; i++) {
     const step = o.steps[i] as Step;
@@ -84,7 +89,22 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       case 'storm':
         o.log(`rate-limit storm for ${step.seconds} s at ${pct()}`);
         result.storms.push(flood(o.stormUrl, step.seconds));
+        stormUntil = Date.now() + step.seconds * 1000;
         break;
+      case 'lose-answer': {
+        // Measured alone: a storm would add its own wait to the figure.
+        const calm = await waitUntil(() => Date.now() > stormUntil && o.supervisor.ready, o.monitor, o.deadline, o.stallMs);
+        if (calm) {
+          result.stopped = calm;
+          result.skipped = o.steps.slice(i);
+          return result;
+        }
+        o.log(`losing the answer to an event.offline.get at ${pct()}`);
+        result.lostAnswer = await o.loseAnswer();
+        const r = result.lostAnswer;
+        o.log(r.recoveredMs === null ? `its batch still hidden after ${r.limitMs / 1000} s` : `its batch cleared ${(r.recoveredMs / 1000).toFixed(1)} s later`);
+        break;
+      }
       case 'payloads': {
         if (!(await o.supervisor.waitReady(60_000))) {
           o.log('payloads: no daemon ready within 60 s; sending anyway (they count as unanswered)');

@@ -18,6 +18,7 @@ import {
   checkEffects,
   checkFileModes,
   checkForms,
+  checkLostAnswer,
   checkPayloads,
   checkQueue,
   checkRefreshes,
@@ -44,6 +45,7 @@ import {
   Random,
   replayCommand,
   sendPayload,
+  startDrillPortal,
   taskTitle,
   type CliRun,
   type LifeFacts,
@@ -75,6 +77,7 @@ describe('drill plan and replay', () => {
     for (const seed of [1, 2, 3, 99, 12345]) {
       const plan = planDrill(seed, SIZES);
       expect(plan.leads).toHaveLength(300);
+      expect(new Set(plan.lateLeads.map((l) => l.email)).size).toBe(plan.lateLeads.length);
       expect(plan.forms).toHaveLength(20);
       expect(plan.steps.filter((s) => s.kind === 'kill')).toHaveLength(4);
       const term = plan.steps.filter((s) => s.kind === 'term');
@@ -83,6 +86,7 @@ describe('drill plan and replay', () => {
       expect(term[0]?.at).toBeLessThanOrEqual(0.6);
       expect(plan.steps.filter((s) => s.kind === 'storm')).toHaveLength(1);
       expect(plan.steps.filter((s) => s.kind === 'payloads')).toHaveLength(1);
+      expect(plan.steps.filter((s) => s.kind === 'lose-answer')).toHaveLength(1);
       const ats = plan.steps.map((s) => s.at);
       expect(ats).toEqual([...ats].sort((a, b) => a - b));
       // A kill during start-up follows the kill whose restart it interrupts.
@@ -157,6 +161,39 @@ describe('the portal and the state file', () => {
     expect(q.ok).toBe(false);
     expect(q.detail).toContain('1 reserved');
     expect(q.problems[0]).toBe('ONCRMLEADADD for record 7: reserved by p1');
+  });
+
+  it('the batch of a lost event.offline.get answer must be cleared within the limit', () => {
+    const base = { happened: true, leadIds: ['501'], attempts: 1, lost: ['p-lost'], left: [], limitMs: 60_000 };
+    const ok = checkLostAnswer({ ...base, recoveredMs: 4200 });
+    expect(ok.ok).toBe(true);
+    expect(ok.detail).toBe('the answer to the event.offline.get that reserved new leads was lost (attempt 1): its batch cleared 4.2 s later (limit 60 s)');
+    const hidden = checkLostAnswer({ ...base, recoveredMs: null, left: ['p-lost'] });
+    expect(hidden.problems).toEqual(['the batch whose answer was lost (p-lost) still in the queue after 60 s']);
+    expect(checkLostAnswer({ ...base, happened: false, attempts: 3, recoveredMs: null }).ok).toBe(false);
+  });
+
+  it('the fault schedule loses exactly one answer of the method aimed at, and no other call meanwhile', async () => {
+    const portal = await startDrillPortal({ tokenTtlSeconds: 30 });
+    try {
+      const schedule = portal.startFaults([{ ms: 60_000, dropWhen: 'before', latencyMs: 0 }], 1);
+      const hook = portal.emu.webhookUrl;
+      schedule.pause();
+      const lost = schedule.loseOneAnswer('user.current', 10_000, async () => {
+        // Aimed: other methods go through.
+        expect((await fetch(`${hook}profile`)).status).toBe(200);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      await expect(fetch(`${hook}user.current`)).rejects.toThrow();
+      // Dropped after it ran: the portal answered it (status 200), the caller never saw that.
+      expect(await lost).toMatchObject({ method: 'user.current', status: 200, fault: 'drop' });
+      expect(portal.emu.calls.records.filter((r) => r.fault === 'drop')).toHaveLength(1);
+      expect((await fetch(`${hook}user.current`)).status).toBe(200);
+      schedule.resume();
+      schedule.stop();
+    } finally {
+      await portal.close();
+    }
   });
 
   it('every dead letter is explained: a rule, a dead run, an error that says something', () => {
