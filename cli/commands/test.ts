@@ -39,7 +39,8 @@ Options:
                 regardless of the environment), rerun its tests on each
                 mutant, and list the mutants no test notices (survivors)
                 with file:line:col; last line 'mutants N, killed K,
-                survivors S'; exit 1 when any survives
+                survivors S'; exit 1 when one survives that its test
+                file does not accept (mutations.accept, with a reason)
   --mutate-limit N  at most N mutants per rule (default ${DEFAULT_MUTATE_LIMIT})
 
 Prints a line per case, a diff under each failure, and last the line
