@@ -130,6 +130,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   let timer: unknown = null;
   let inFlight: Promise<void> | null = null;
   let failures = 0;
+  /** The start could not bind (the portal was busy or unreachable): the loop binds before it polls. */
+  let bindPending = false;
   const recoverEvery = config.recoverEveryMs ?? DEFAULTS.recoverEveryMs;
   /** When the next full recovery is due (clock ms); 0: at the loop's first cycle. */
   let recoverAt = 0;
@@ -314,6 +316,11 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     if (!running) return;
     await catchUp();
     try {
+      if (bindPending) {
+        await bind();
+        bindPending = false;
+        ctx.logger.info({ events }, 'offline: events bound');
+      }
       const n = await poll();
       failures = 0;
       if (scanDue) await catchUp();
@@ -343,7 +350,15 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       if (running) await bind();
     },
     async start() {
-      await bind();
+      try {
+        await bind();
+      } catch (err) {
+        // Rights, the plan or an unknown event stop the start with their hint; a busy or unreachable portal
+        // (a rate-limit storm, 5xx, network) does not: the daemon starts and the loop binds with its backoff.
+        if (!(err instanceof B24RulesError && err.kind === 'operational')) throw err;
+        bindPending = true;
+        ctx.logger.warn({ err }, 'offline: binding the events failed; starting anyway, binding again in the background');
+      }
       // Recovery is the loop's first step (catchUp), so start() returns after the binding only.
       recoverAt = 0;
       running = true;

@@ -105,6 +105,21 @@ describe('daemon start-up with the offline source', () => {
   }
 });
 
+describe('daemon start-up while the portal keeps failing', () => {
+  it('regression: starts although every attempt to bind fails past the client\'s retries (an operational error: 5xx here, a rate-limit storm in the drill), then binds and works once the portal answers', { timeout: 30_000 }, async () => {
+    // More failures than the client retries: before, the start failed (the drill saw RATE_LIMITED: event.get) and `rules run` exited 1.
+    emu = await startEmulator({ port: 0, faults: { errorRate: 1, methods: ['event.get'], maxFaults: 12 } });
+    const timers = new ManualTimers();
+    const { d, records } = daemonFor(emu, tempDir('b24-startup-storm-'), new ManualClock(Date.UTC(2026, 0, 5, 9)), timers);
+    await d.start();
+    expect(records.some((r) => r.msg === 'offline: binding the events failed; starting anyway, binding again in the background')).toBe(true);
+    await drive(timers, () => emu!.events.hub.bindings.forEvent('ONCRMLEADADD').some((b) => b.offline), 'the events are bound');
+    const user = userClient(emu);
+    const lead = String((await user.call<number>('crm.lead.add', { fields: { TITLE: 'After the storm' } })).result);
+    await drive(timers, () => commentsFor(emu!, lead) === 1, 'the new lead is commented');
+  });
+});
+
 describe('rules run (the CLI as a subprocess)', () => {
   it('regression: starts and stops cleanly when the answer to its event.bind is lost (exit 0, not 1 with a hint about rights)', { timeout: 30_000 }, async () => {
     emu = await startEmulator({ port: 0, faults: { dropRate: 1, dropWhen: 'after', methods: ['event.bind'], maxFaults: 1 } });
