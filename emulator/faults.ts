@@ -15,7 +15,7 @@ export interface FaultOptions {
   seed?: number;
   /** Only calls of these methods (case-insensitive; a batch is `batch`) draw faults; an empty list or unset: every method. @default undefined */
   methods?: string[];
-  /** Inject at most this many faults, then none, counting from this setting (so a test can lose exactly one answer). @default Infinity */
+  /** Inject at most this many faults, then none, counting from this setting (so a test can lose exactly one answer); a drop after running does not count for a call refused before it ran. @default Infinity */
   maxFaults?: number;
 }
 
@@ -74,5 +74,15 @@ export class FaultInjector {
     const fault: Fault = r < dropRate ? 'drop' : r < dropRate + errorRate ? 'error' : null;
     if (fault) this.#left--;
     return fault;
+  }
+
+  /**
+   * Give back a fault `draw` returned that its call never took: a drop after
+   * running, for a call the portal refused before it ran (the rate limit, bad
+   * credentials). So `maxFaults` counts faults that happened, and "lose one
+   * answer" loses the answer of the next call that runs.
+   */
+  refund(fault: Fault): void {
+    if (fault !== null) this.#left++;
   }
 }

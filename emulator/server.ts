@@ -166,6 +166,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
   const client = req.socket.remoteAddress ?? 'unknown';
   if (!deps.bucket.take(client, at)) {
+    // Only a drop after running gets this far; the call does not run, so neither does its fault.
+    deps.faults.refund(fault);
     record(503, 'QUERY_LIMIT_EXCEEDED', null);
     return send(res, 503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
   }
@@ -182,6 +184,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     }
   } catch (err) {
     if (!(err instanceof PortalError)) throw err;
+    deps.faults.refund(fault);
     record(err.status, err.error, null);
     return send(res, err.status, { error: err.error, error_description: err.description });
   }
