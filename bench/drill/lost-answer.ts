@@ -3,16 +3,17 @@
  * `event.offline.get` is lost after the portal reserved its batch, so the
  * daemon's retry reserves the next batch and nobody knows the first.
  *
- * By the time of the step the daemon has usually reserved the whole backlog,
- * so the drill makes fresh work for that get: with every other fault paused
- * (and a second of calm, so no earlier failure's check is pending) it aims the
- * fault at the next `event.offline.get` and then adds a few leads, whose
- * events the get reserves. If a get came between the aim and the leads (it
- * reserved nothing new), or it was a re-read of a known reservation, the drill
- * tries again with new leads (at most three times). Then it does nothing else
- * to the daemon (a restart would find the batch anyway and hide the defect)
- * and measures how long until the lost batch is cleared: found again,
- * processed and acknowledged.
+ * The step comes when the backlog is done: every reservation a killed daemon
+ * left has been recovered by then, so the daemon's gets are reserving polls,
+ * not re-reads. The queue is empty, so the drill makes fresh work for the
+ * get: with every other fault paused
+ * (and a second of calm, so no earlier failure's check is pending) it adds a
+ * few leads while every `event.offline.get` is refused unrun, then loses the
+ * answer to the next one, which reserves their events. If that get was a
+ * re-read of a known reservation, the drill tries again with new leads (at
+ * most three times). Then it does nothing else to the daemon (a restart would
+ * find the batch anyway and hide the defect) and measures how long until the
+ * lost batch is cleared: found again, processed and acknowledged.
  */
 import type { CallRecord } from '../../emulator/index.js';
 import type { FaultSchedule } from './portal.js';
@@ -23,8 +24,9 @@ export interface LostAnswerResult {
   happened: boolean;
   /** The leads added (their effects are expected like the backlog's). */
   leadIds: string[];
-  /** Attempts made (each adds leads). */
+  /** Attempts made (each adds leads), and why each one that did not count did not. */
   attempts: number;
+  misses: string[];
   /** Reservations holding the new leads' events right after the lost answer: the lost batch. */
   lost: string[];
   /** From the lost answer until no such reservation was left; null: one was still there at the limit. */
@@ -59,7 +61,7 @@ export async function loseOfflineAnswer(options: {
   limitMs?: number;
 }): Promise<LostAnswerResult> {
   const limitMs = options.limitMs ?? LOST_ANSWER_LIMIT_MS;
-  const result: LostAnswerResult = { happened: false, leadIds: [], attempts: 0, lost: [], recoveredMs: null, left: [], limitMs };
+  const result: LostAnswerResult = { happened: false, leadIds: [], attempts: 0, misses: [], lost: [], recoveredMs: null, left: [], limitMs };
   let dropped: CallRecord | null = null;
   let made = { ids: [] as string[], seq: 0 };
   while (!result.happened && result.attempts < ATTEMPTS) {
@@ -75,7 +77,16 @@ export async function loseOfflineAnswer(options: {
     result.attempts++;
     result.leadIds.push(...made.ids);
     // Lost after the leads existed, and a reserving get (one with a process_id re-reads a reservation the daemon knows).
-    result.happened = dropped !== null && dropped.seq > made.seq && (dropped.params.process_id === undefined || dropped.params.process_id === '');
+    const miss =
+      dropped === null
+        ? 'no event.offline.get within 60 s'
+        : dropped.seq <= made.seq
+          ? `the get lost (call ${dropped.seq}) came before the leads (call ${made.seq})`
+          : dropped.params.process_id !== undefined && dropped.params.process_id !== ''
+            ? 'the get lost re-read a known reservation'
+            : null;
+    if (miss) result.misses.push(`attempt ${result.attempts}: ${miss}`);
+    else result.happened = true;
   }
   if (!result.happened) return result;
   const at = Date.now();

@@ -32,8 +32,10 @@ export interface FaultSchedule {
   /**
    * While paused: lose exactly one answer of `method` (the next call of it
    * runs and its connection is dropped), no other fault meanwhile. `prepare`
-   * runs once the fault is aimed. Resolves with that call's record, or null
-   * when none came within `timeoutMs`. No fault after it either.
+   * runs first, while every call of `method` is answered 500 without running
+   * (and without taking from the rate limit), so nothing it sets up is taken
+   * before the lost call. Resolves with that call's record, or null when none
+   * came within `timeoutMs`. No fault after it either.
    */
   loseOneAnswer(method: string, timeoutMs: number, prepare?: () => Promise<void>): Promise<CallRecord | null>;
   stop(): void;
@@ -170,10 +172,11 @@ export async function startDrillPortal(options: { tokenTtlSeconds: number }): Pr
         async loseOneAnswer(method, timeoutMs, prepare) {
           if (!paused) throw new Error('drill: loseOneAnswer needs the schedule paused');
           const m = method.toLowerCase();
-          const since = emu.calls.records[emu.calls.records.length - 1]?.seq ?? 0;
-          emu.setFaults({ errorRate: 0, dropRate: 1, dropWhen: 'after', latencyMs: 0, methods: [m], maxFaults: 1 });
           try {
+            emu.setFaults({ errorRate: 1, dropRate: 0, latencyMs: 0, methods: [m], maxFaults: Infinity });
             await prepare?.();
+            const since = emu.calls.records[emu.calls.records.length - 1]?.seq ?? 0;
+            emu.setFaults({ errorRate: 0, dropRate: 1, dropWhen: 'after', methods: [m], maxFaults: 1 });
             const end = Date.now() + timeoutMs;
             while (Date.now() < end && !stopped) {
               const hit = emu.calls.records.find((r) => r.method === m && r.fault === 'drop' && r.seq > since);

@@ -102,7 +102,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
         o.log(`losing the answer to an event.offline.get at ${pct()}`);
         result.lostAnswer = await o.loseAnswer();
         const r = result.lostAnswer;
-        o.log(r.recoveredMs === null ? `its batch still hidden after ${r.limitMs / 1000} s` : `its batch cleared ${(r.recoveredMs / 1000).toFixed(1)} s later`);
+        for (const miss of r.misses) o.log(`lost answer, ${miss}`);
+        o.log(!r.happened ? 'no reserving get lost its answer' : r.recoveredMs === null ? `its batch still hidden after ${r.limitMs / 1000} s` : `its batch cleared ${(r.recoveredMs / 1000).toFixed(1)} s later`);
         break;
       }
       case 'payloads': {
