@@ -3,10 +3,10 @@
  * `event.offline.get` is lost after the portal reserved its batch, so the
  * daemon's retry reserves the next batch and nobody knows the first.
  *
- * The step comes when the backlog is done: every reservation a killed daemon
- * left has been recovered by then, so the daemon's gets are reserving polls,
- * not re-reads. The queue is empty, so the drill makes fresh work for the
- * get: with every other fault paused
+ * The step comes when the work is done and the queue empty: every
+ * reservation a killed daemon left has been recovered and cleared by then, so
+ * the daemon's gets are reserving polls, not re-reads. The drill makes fresh
+ * work for the get: with every other fault paused
  * (and a second of calm, so no earlier failure's check is pending) it adds a
  * few leads while every `event.offline.get` is refused unrun, then loses the
  * answer to the next one, which reserves their events. If that get was a
@@ -83,7 +83,7 @@ export async function loseOfflineAnswer(options: {
         : dropped.seq <= made.seq
           ? `the get lost (call ${dropped.seq}) came before the leads (call ${made.seq})`
           : dropped.params.process_id !== undefined && dropped.params.process_id !== ''
-            ? 'the get lost re-read a known reservation'
+            ? `the get lost re-read a reservation (${JSON.stringify(dropped.params).slice(0, 200)})`
             : null;
     if (miss) result.misses.push(`attempt ${result.attempts}: ${miss}`);
     else result.happened = true;

@@ -111,7 +111,8 @@ export function planDrill(seed: number, args: Pick<DrillArgs, 'events' | 'kills'
   steps.push({ kind: 'term', at: stepRng.between(0.3, 0.6), restartDelayMs: stepRng.int(0, 500) });
   if (args.stormSeconds > 0) steps.push({ kind: 'storm', at: stepRng.between(0.1, 0.5), seconds: args.stormSeconds });
   if (args.payloads > 0) steps.push({ kind: 'payloads', at: stepRng.between(0.5, 0.8) });
-  // Last: by then every reservation a killed daemon left is recovered, so the get whose answer is lost is a reserving one, not a re-read.
+  // Last, once the work is done and the queue empty: every reservation a killed daemon left is recovered and cleared
+  // by then, so the get whose answer is lost is a reserving one, not a re-read.
   steps.push({ kind: 'lose-answer', at: 1 });
   // Stable: a start-up kill stays right after the kill it follows.
   steps.sort((a, b) => a.at - b.at);

@@ -92,8 +92,9 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
         stormUntil = Date.now() + step.seconds * 1000;
         break;
       case 'lose-answer': {
-        // Measured alone: a storm would add its own wait to the figure.
-        const calm = await waitUntil(() => Date.now() > stormUntil && o.supervisor.ready, o.monitor, o.deadline, o.stallMs);
+        // Measured alone: a storm would add its own wait to the figure, and a re-read of a reservation a killed
+        // daemon left (the queue is empty only once all are cleared) would take the lost answer instead of a reserving get.
+        const calm = await waitUntil(() => Date.now() > stormUntil && o.supervisor.ready && o.monitor.finished, o.monitor, o.deadline, o.stallMs);
         if (calm) {
           result.stopped = calm;
           result.skipped = o.steps.slice(i);
