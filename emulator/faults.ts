@@ -21,8 +21,8 @@ export interface FaultOptions {
 
 export type Fault = 'error' | 'drop' | null;
 
-/** mulberry32: small, fast, good enough to spread faults evenly. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: small, fast, good enough to spread faults evenly (the drill's seeded streams use it too); not for cryptography. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,6 +6,7 @@ import { PortalError } from './types.js';
 
 export type { Emulator, EmulatorOptions, EmulatorApp, LimitOptions } from './emulator.js';
 export type { FaultOptions } from './faults.js';
+export { mulberry32 } from './faults.js';
 export type { CallRecord, CallLog } from './calls.js';
 export type { Store, Row } from './store.js';
 export type { PortalData } from './portal-data.js';

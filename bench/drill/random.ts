@@ -4,18 +4,7 @@
  * Each part of the drill takes its own stream (`fork(label)`), so a change in
  * how many numbers one part draws does not shift what the others draw.
  */
-
-/** mulberry32: small, fast, evenly spread; not for cryptography. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../emulator/index.js';
 
 /** FNV-1a over a label, to derive a stream's seed from the run's seed. */
 function hashLabel(label: string): number {
