@@ -61,6 +61,8 @@ export interface OfflineConfig {
   maxListPages?: number;
   /** How long stop() waits for a poll in flight; past it the poll is abandoned (its reservation is recovered at the next start). @default 2000 */
   stopTimeoutMs?: number;
+  /** Longest the start waits for the binding before it goes on in the background. @default 5000 ms */
+  startBindWaitMs?: number;
   /** Repeat the full recovery this often while running (a batch reserved but not stored, e.g. the disk was full). @default 600000 */
   recoverEveryMs?: number;
 }
@@ -83,6 +85,8 @@ export const DEFAULTS = {
   stopTimeoutMs: 2000,
   /** @default 10 min */
   recoverEveryMs: 600_000,
+  /** Longest the start waits for the binding; a slower one (a busy portal, the client's backoff) goes on in the background. @default 5000 ms */
+  startBindWaitMs: 5_000,
 };
 
 /**
@@ -132,6 +136,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   let failures = 0;
   /** The start could not bind (the portal was busy or unreachable): the loop binds before it polls. */
   let bindPending = false;
+  /** The start's binding, still running in the background when it outlasted startBindWaitMs. */
+  let binding: Promise<void> | null = null;
   const recoverEvery = config.recoverEveryMs ?? DEFAULTS.recoverEveryMs;
   /** When the next full recovery is due (clock ms); 0: at the loop's first cycle. */
   let recoverAt = 0;
@@ -316,6 +322,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     if (!running) return;
     await catchUp();
     try {
+      if (binding) await binding;
       if (bindPending) {
         await bind();
         bindPending = false;
@@ -350,14 +357,36 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       if (running) await bind();
     },
     async start() {
-      try {
-        await bind();
-      } catch (err) {
-        // Rights, the plan or an unknown event stop the start with their hint; a busy or unreachable portal
-        // (a rate-limit storm, 5xx, network) does not: the daemon starts and the loop binds with its backoff.
-        if (!(err instanceof B24RulesError && err.kind === 'operational')) throw err;
+      // Rights, the plan or an unknown event stop the start with their hint; a busy or unreachable portal
+      // (a rate-limit storm, 5xx, network) does not: the daemon starts and the loop binds with its backoff.
+      // Nor does a slow one: past startBindWaitMs the binding goes on in the background, so the daemon's
+      // other sources (outgoing webhooks, which the portal never re-sends) are not held up by the client's backoff.
+      const attempt = bind().then(
+        () => null,
+        (err: unknown) => err,
+      );
+      let slowTimer: unknown = null;
+      const slow = new Promise<'slow'>((resolve) => (slowTimer = timers.setTimeout(() => resolve('slow'), config.startBindWaitMs ?? DEFAULTS.startBindWaitMs)));
+      const first = await Promise.race([attempt, slow]);
+      timers.clearTimeout(slowTimer);
+      const failed = (err: unknown) => {
         bindPending = true;
         ctx.logger.warn({ err }, 'offline: binding the events failed; starting anyway, binding again in the background');
+      };
+      if (first === 'slow') {
+        bindPending = true;
+        ctx.logger.warn({ waitedMs: config.startBindWaitMs ?? DEFAULTS.startBindWaitMs }, 'offline: binding the events is slow; starting anyway, binding goes on in the background');
+        binding = attempt
+          .then((err) => {
+            if (err === null) bindPending = false;
+            else failed(err);
+          })
+          .finally(() => {
+            binding = null;
+          });
+      } else if (first !== null) {
+        if (!(first instanceof B24RulesError && first.kind === 'operational')) throw first;
+        failed(first);
       }
       // Recovery is the loop's first step (catchUp), so start() returns after the binding only.
       recoverAt = 0;

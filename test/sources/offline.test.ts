@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { createOfflineSource, type OfflineRecord } from '../../engine/sources/offline.js';
 import { createClient, type B24ClientApi } from '../../engine/client/index.js';
+import { realTimers } from '../../engine/clock.js';
 import { engineClient, oauthConfig, userClient } from './emulator-helpers.js';
 import { makeContext, ManualClock, ManualTimers, memoryLogger, openTestStore, type TestStore } from './helpers.js';
 import { until } from '../daemon/harness.js';
@@ -351,6 +352,21 @@ describe('offline source start-up through faults (the client retries reads and i
     const warning = records.find((r) => r.msg === 'offline: binding the events failed; starting anyway, binding again in the background');
     expect(warning?.err).toMatchObject({ code: 'B24_SERVER_ERROR', kind: 'operational' });
     expect(JSON.stringify(warning)).not.toMatch(/administrator|Professional plan/i);
+    await src.stop();
+  });
+
+  it('a binding slower than startBindWaitMs does not hold the start up: it goes on in the background and the source then polls', async () => {
+    // Every answer 400 ms late: event.get and event.bind take about a second, far past the 50 ms the start waits.
+    emu.setFaults({ latencyMs: 400 });
+    const { logger, records } = memoryLogger();
+    const ctx = { ...makeContext(store, clock, realTimers), logger };
+    const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], batchSize: 50, startBindWaitMs: 50 }, ctx);
+    await src.start();
+    expect(records.some((r) => r.msg === 'offline: binding the events is slow; starting anyway, binding goes on in the background')).toBe(true);
+    await until(() => emu.events.hub.bindings.forEvent('ONCRMLEADADD').some((b) => b.offline), 'the background binding', 20_000);
+    emu.setFaults({ latencyMs: 0 });
+    const [lead] = await addLeads(1, 'Slow start');
+    await until(() => store.inbox.list().some((i) => String((i.payload as { data?: { FIELDS?: { ID?: unknown } } }).data?.FIELDS?.ID) === String(lead)), 'the lead event in the inbox', 20_000);
     await src.stop();
   });
 
