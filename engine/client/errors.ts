@@ -72,6 +72,9 @@ export class B24ApiError extends B24RulesError {
   }
 }
 
+/** The portal's own codes for a refusal for load (API-FACTS §2): a request or batch command refused with one of them did not run. */
+export const PORTAL_LIMIT_CODES: ReadonlySet<string> = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OVERLOAD_LIMIT']);
+
 /**
  * The portal refused for load: 503 QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT, 503 OVERLOAD_LIMIT.
  * The portal refuses such a request before it runs any of it, so a refused `batch` ran none of its

@@ -16,6 +16,7 @@ export {
   WriteRefusedError,
   UntrustedCertificateError,
   provedNotRun,
+  PORTAL_LIMIT_CODES,
   errorText,
   type B24ApiErrorDetails,
 } from './errors.js';

@@ -2,6 +2,7 @@
  * The one retry policy of the pipeline: how long a failing run waits, and
  * when it gives up. Every decision reads error codes, never message text.
  */
+import { PORTAL_LIMIT_CODES } from '../client/index.js';
 import type { CompiledRule } from '../rules/index.js';
 import type { EffectRecord } from '../store/index.js';
 
@@ -11,8 +12,6 @@ export interface Backoff {
   backoffMaxMs: number;
 }
 
-/** Batch sub-command codes that mean "too fast", not "wrong" (the portal's limits: API-FACTS §2). */
-const PORTAL_LIMIT_CODES: ReadonlySet<string> = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OVERLOAD_LIMIT']);
 
 /** Delay before attempt `attempt` (1-based). */
 export function backoff(attempt: number, b: Backoff): number {
