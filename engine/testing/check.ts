@@ -18,6 +18,24 @@ export function triggerDidNotHold(f: PlanFiring): boolean {
   return f.trigger_held === false && f.calls.length === 0 && !f.error;
 }
 
+/**
+ * Whether a run was stopped by its dedupe key: the engine checks the key
+ * before the condition, so the condition was never evaluated. The plan says
+ * so only in the skip reason (engine/pipeline/3-evaluate.ts), which
+ * test/cli/dry-run.test.ts pins.
+ */
+export function stoppedByDedupe(f: PlanFiring): boolean {
+  return f.calls.length === 0 && !f.error && (f.skipped ?? '').startsWith('dedupe:');
+}
+
+/** How a run ended, for a failure message. */
+function outcomeOf(f: PlanFiring): string {
+  if (f.error) return `error ${f.error.code}`;
+  if (f.condition && !f.condition.value) return `condition false${f.condition.reason ? ` (${f.condition.reason})` : ''}`;
+  if (f.calls.length > 0) return `${f.calls.length} call${f.calls.length === 1 ? '' : 's'} planned`;
+  return f.skipped ?? 'no calls';
+}
+
 /** Whether an expected error matches a diagnostic or error (code, message substring, line). */
 function errorMatches(want: NonNullable<TestExpectation['error']>, got: { code: string; message: string; line?: number }): boolean {
   if (want.code !== undefined && want.code !== got.code) return false;
@@ -59,10 +77,16 @@ export function checkPlan(expect: TestExpectation, plan: PlanDocument): string |
   }
   for (const [rule, want] of Object.entries(expect.conditions ?? {})) {
     const w = typeof want === 'boolean' ? { value: want } : want;
-    const runs = plan.firings.filter((f) => f.rule === rule && !triggerDidNotHold(f));
-    if (runs.length === 0) {
+    const ran = plan.firings.filter((f) => f.rule === rule && !triggerDidNotHold(f));
+    if (ran.length === 0) {
       const why = plan.firings.find((f) => f.rule === rule)?.skipped;
       problems.push(`condition of ${rule}: expected ${String(w.value)}, but the rule did not run (${why ?? 'its trigger did not match, or no such rule'})`);
+      continue;
+    }
+    // A run its dedupe key stopped never reached the condition: it says nothing about the condition's value.
+    const runs = ran.filter((f) => !(stoppedByDedupe(f) && f.condition === null));
+    if (runs.length === 0) {
+      problems.push(`condition of ${rule}: expected ${String(w.value)}, but the run was stopped by its dedupe key before the condition (${ran[0]?.skipped ?? ''}); expect deduped: [${rule}]`);
       continue;
     }
     const hit = runs.find((f) => (f.condition?.value ?? true) === w.value && (w.reason === undefined || (f.condition?.reason ?? '').includes(w.reason)));
@@ -76,6 +100,15 @@ export function checkPlan(expect: TestExpectation, plan: PlanDocument): string |
     if (ran.length > 0) {
       const how = ran.map((f) => (f.condition ? `condition ${String(f.condition.value)}` : f.skipped ?? f.error?.code ?? `${f.calls.length} calls`)).join('; ');
       problems.push(`expected ${rule} not to run, but it ran (${how})`);
+    }
+  }
+  for (const rule of expect.deduped ?? []) {
+    const ran = plan.firings.filter((f) => f.rule === rule && !triggerDidNotHold(f));
+    if (ran.length === 0) {
+      const why = plan.firings.find((f) => f.rule === rule)?.skipped;
+      problems.push(`expected ${rule} to be stopped by its dedupe key, but the rule did not run (${why ?? 'its trigger did not match, or no such rule'})`);
+    } else if (!ran.some(stoppedByDedupe)) {
+      problems.push(`expected ${rule} to be stopped by its dedupe key, but it was not (${ran.map(outcomeOf).join('; ')})`);
     }
   }
   return problems.length === 0 ? null : problems.join('\n');

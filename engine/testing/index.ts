@@ -3,7 +3,7 @@ export { loadTestFile } from './load-test-file.js';
 export { discoverTestFiles } from './discover.js';
 export { runTests, summaryLine, type RunnerDeps, type RunOptions, type CasePlanInput } from './runner.js';
 export { defaultRunnerDeps, type DefaultRunnerDepsOptions } from './default-deps.js';
-export { checkPlan, checkLoadErrors, plannedWrites } from './check.js';
+export { checkPlan, checkLoadErrors, plannedWrites, stoppedByDedupe } from './check.js';
 export { subsetMismatches, callMismatches, type Mismatch } from './match.js';
 export { diffCalls } from './diff.js';
 export { renderJunit, xmlEscape } from './junit.js';

@@ -22,6 +22,8 @@ export interface TestExpectation {
   no_calls?: true;
   conditions?: Record<string, boolean | { value: boolean; reason?: string }>;
   not_triggered?: string[];
+  /** Rule ids whose run was stopped by its dedupe key (a key already used), before the condition. */
+  deduped?: string[];
   error?: { code?: string; message?: string; line?: number };
 }
 
