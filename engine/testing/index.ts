@@ -12,5 +12,5 @@ export { readFixturesFile, checkFixtures, portalDataOf, fixtureEvents } from './
 export { recordIncident, recordOfEvent, DEFAULTS as RECORD_DEFAULTS, type RecordOptions, type RecordedFixture } from './record.js';
 export type { RuleTestFile, RuleTestCase, TestEvent, ExpectedCall, TestExpectation, TestResult, TestStatus, FixtureData } from './types.js';
 export { mutateTests, mutationTotals, formatMutationReport, mutationSummaryLine, DEFAULT_MUTATE_LIMIT, type RuleFileMutation, type MutantResult, type MutantStatus, type MutateOptions } from './mutate.js';
-export { readAccepts, acceptOf, type MutantAccept } from './mutate-accept.js';
+export { readAccepts, acceptOf, acceptMatches, type MutantAccept } from './mutate-accept.js';
 export { mutantsOf, applyMutant, numberMutations, envDefaultMutation, type Mutant, type MutationOperator } from './mutate-operators.js';

@@ -45,13 +45,12 @@ export function readAccepts(text: string, source: string): MutantAccept[] {
   });
 }
 
+/** Whether an accept entry names this mutant (its line, and the col, rule and change it gives). */
+export function acceptMatches(a: MutantAccept, m: Mutant): boolean {
+  return a.line === m.line && (a.col === undefined || a.col === m.col) && (a.rule === undefined || a.rule === m.ruleId) && (a.change === undefined || `${m.from} → ${m.to}`.includes(a.change));
+}
+
 /** The first accept that matches the mutant, if any. */
 export function acceptOf(accepts: MutantAccept[], m: Mutant): MutantAccept | undefined {
-  return accepts.find(
-    (a) =>
-      a.line === m.line &&
-      (a.col === undefined || a.col === m.col) &&
-      (a.rule === undefined || a.rule === m.ruleId) &&
-      (a.change === undefined || `${m.from} → ${m.to}`.includes(a.change)),
-  );
+  return accepts.find((a) => acceptMatches(a, m));
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { listRuleFiles, loadRuleSource } from '../rules/index.js';
 import { loadTestFile } from './load-test-file.js';
-import { acceptOf, readAccepts, type MutantAccept } from './mutate-accept.js';
+import { acceptMatches, acceptOf, readAccepts, type MutantAccept } from './mutate-accept.js';
 import { applyMutant, mutantsOf, type Mutant } from './mutate-operators.js';
 import { runTests, type RunnerDeps } from './runner.js';
 
@@ -36,8 +36,12 @@ export interface RuleFileMutation {
   mutants: MutantResult[];
   /** Mutants left out by the per-rule limit. */
   skipped: number;
+  /** The per-rule limit the mutants were cut at (`--mutate-limit`). */
+  limit: number;
   /** Accepts of the test files that matched no survivor (the tests kill it now, or the rule moved). */
   unusedAccepts: MutantAccept[];
+  /** Accepts that matched no survivor but name a mutant the limit left out: not run, so neither used nor stale. */
+  unreachedAccepts: MutantAccept[];
 }
 
 export interface MutateOptions {
@@ -96,7 +100,7 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
     try {
       rules = await ruleFilesOf(loadTestFile(t, cwd).rules);
     } catch (err) {
-      const report: RuleFileMutation = { file: relative(cwd, t) || t, tests: [relative(cwd, t) || t], baselineFailure: (err as Error).message, mutants: [], skipped: 0, unusedAccepts: [] };
+      const report: RuleFileMutation = { file: relative(cwd, t) || t, tests: [relative(cwd, t) || t], baselineFailure: (err as Error).message, mutants: [], skipped: 0, limit, unusedAccepts: [], unreachedAccepts: [] };
       reports.push(report);
       options.onFile?.(report);
       continue;
@@ -105,7 +109,7 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
   }
   for (const [ruleFile, tests] of covering) {
     const display = relative(cwd, ruleFile) || ruleFile;
-    const report: RuleFileMutation = { file: display, tests: tests.map((t) => relative(cwd, t) || t), mutants: [], skipped: 0, unusedAccepts: [] };
+    const report: RuleFileMutation = { file: display, tests: tests.map((t) => relative(cwd, t) || t), mutants: [], skipped: 0, limit, unusedAccepts: [], unreachedAccepts: [] };
     const baseline = await failureOf(tests, deps, cwd);
     if (baseline !== undefined) {
       report.baselineFailure = `the tests fail before any mutation: ${baseline}`;
@@ -120,6 +124,7 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
         report.baselineFailure = (err as Error).message;
       }
       const used = new Set<MutantAccept>();
+      const cut: Mutant[] = [];
       const perRule = new Map<number, number>();
       const dir = mkdtempSync(join(tmpdir(), 'rules-mutate-'));
       try {
@@ -129,6 +134,7 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
           const n = perRule.get(m.doc) ?? 0;
           if (n >= limit) {
             report.skipped++;
+            cut.push(m);
             continue;
           }
           perRule.set(m.doc, n + 1);
@@ -151,7 +157,9 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-      report.unusedAccepts = accepts.filter((a) => !used.has(a));
+      const left = accepts.filter((a) => !used.has(a));
+      report.unreachedAccepts = left.filter((a) => cut.some((m) => acceptMatches(a, m)));
+      report.unusedAccepts = left.filter((a) => !report.unreachedAccepts.includes(a));
     }
     reports.push(report);
     options.onFile?.(report);
@@ -195,6 +203,9 @@ export function formatMutationReport(r: RuleFileMutation): string {
   }
   for (const a of r.unusedAccepts) {
     out += `  note: ${a.source} accepts a survivor at ${r.file}:${a.line}${a.col !== undefined ? `:${a.col}` : ''}, but none survives there: remove the entry\n`;
+  }
+  for (const a of r.unreachedAccepts) {
+    out += `  note: ${a.source} accepts a survivor at ${r.file}:${a.line}${a.col !== undefined ? `:${a.col}` : ''}, not reached within --mutate-limit ${r.limit}\n`;
   }
   return out;
 }

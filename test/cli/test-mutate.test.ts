@@ -126,4 +126,21 @@ describe.concurrent('rules test --mutate', () => {
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('mutants 3, killed 2, survivors 1 (1 accepted)');
     expect(r.code).toBe(0);
   });
+
+  it('an accepted survivor whose mutant the limit left out is noted as not reached, not as unused', async () => {
+    const accept = `mutations:
+  accept:
+    - { line: 6, change: "→ 6000000", reason: "no deal between 5 and 6 million in this portal" }
+    - { line: 3, reason: "nothing survives here" }
+`;
+    const dir = await project('accept-limit', accept + WEAK_TESTS + BOUNDARY_CASES.split('  - name: a deal just above')[0]);
+    // The comparison mutant comes first and is the only one run; both threshold mutants are cut.
+    const r = await runCli(['test', '--mutate', '--mutate-limit', '1', dir], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('  mutants 1, killed 1, survivors 0; 2 over the limit');
+    expect(r.stdout).toContain('  note: big-deal.test.yaml accepts a survivor at big-deal.yaml:6, not reached within --mutate-limit 1');
+    expect(r.stdout).not.toContain('big-deal.yaml:6, but none survives there');
+    expect(r.stdout).toContain('  note: big-deal.test.yaml accepts a survivor at big-deal.yaml:3, but none survives there: remove the entry');
+    expect(r.code).toBe(0);
+  });
 });

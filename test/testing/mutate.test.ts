@@ -173,7 +173,9 @@ describe('formatMutationReport', () => {
       file: 'rules/x.yaml',
       tests: ['rules/x.test.yaml'],
       skipped: 0,
+      limit: 40,
       unusedAccepts: [],
+      unreachedAccepts: [],
       mutants: [
         { ...base, ruleId: 'a', operator: 'threshold', line: 5, col: 14, from: '10', to: '9', status: 'killed' },
         { ...base, ruleId: 'a', operator: 'literal', line: 6, col: 3, from: '', to: '-mutant', status: 'survived' },
