@@ -1,18 +1,21 @@
 /**
  * Stage 6, execute: sends the pending effects of the tick. REST calls go as
- * `batch` requests (≤50, halt=0) through the client (and its limiter), in each
- * run's order; the planner only puts calls whose inputs are known into one
- * round, so no command depends on another of its batch and one failing
- * command never stops the others. External `http` requests go one by one
- * through the fetch-like function. Each effect is marked `sent` in a committed
- * transaction before its request leaves, and `done`/`failed` when the answer
- * is back.
+ * `batch` requests (≤50 commands, halt=0) through the client (and its
+ * limiter), in each run's order, updates of the same record by several runs
+ * merged into one command (merge-updates.ts); the planner only puts calls
+ * whose inputs are known into one round, so no command depends on another of
+ * its batch and one failing command never stops the others. External `http`
+ * requests go one by one through the fetch-like function. Each effect is
+ * marked `sent` in a committed transaction before its request leaves, and
+ * `done`/`failed` when the answer is back (every member of a merged command
+ * with that command's answer).
  */
-import { chunk, provedNotRun, type B24ClientApi, type BatchCommand } from '../client/index.js';
+import { chunk, provedNotRun, type B24ClientApi, type BatchCommand, type BatchItemResult } from '../client/index.js';
 import { B24RulesError } from '../errors.js';
 import type { RecordCache } from '../facts/index.js';
 import type { Logger } from '../logger.js';
 import type { EffectRecord, StateStore } from '../store/index.js';
+import { commandsOf, mergeNote, type OutgoingCommand, type SendableEffect } from './merge-updates.js';
 import type { EngineStats, FetchLike } from './types.js';
 
 /** Longest http answer body kept (characters). */
@@ -47,14 +50,15 @@ export function mergeSnapshot(store: StateStore, records: RecordCache): (effect:
   };
 }
 
-export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps): Promise<ExecuteReport> {
+export async function executeEffects(effects: SendableEffect[], deps: ExecutorDeps): Promise<ExecuteReport> {
   const report: ExecuteReport = { calls: 0, batches: 0, httpRequests: 0 };
   const rest = effects.filter((e) => e.method !== 'http');
   const http = effects.filter((e) => e.method === 'http');
-  for (const batch of chunk(rest)) {
-    deps.store.effects.markSent(batch.map((e) => e.id));
+  for (const batch of chunk(commandsOf(rest))) {
+    const members = batch.flatMap((c) => c.effects);
+    deps.store.effects.markSent(members.map((e) => e.id));
     const cmds: Record<string, BatchCommand> = {};
-    for (const e of batch) cmds[`e${e.id}`] = { method: e.method, params: e.params };
+    for (const c of batch) cmds[c.key] = { method: c.method, params: c.params };
     report.batches += 1;
     report.calls += batch.length;
     deps.stats.batches += 1;
@@ -68,29 +72,16 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
       // A batch the client proves never ran (refused for load, never left, refused read-only) is sent again, not looked up.
       if (provedNotRun(err)) {
         deps.store.transaction(() => {
-          for (const e of batch) deps.store.effects.markPending(e.id);
+          for (const e of members) deps.store.effects.markPending(e.id);
         });
-        deps.logger.warn({ err, effects: batch.length }, 'batch not sent; will retry');
+        deps.logger.warn({ err, effects: members.length }, 'batch not sent; will retry');
       } else {
-        deps.logger.warn({ err, effects: batch.length }, 'batch outcome unknown; its calls are in doubt until checked');
+        deps.logger.warn({ err, effects: members.length }, 'batch outcome unknown; its calls are in doubt until checked');
       }
       break;
     }
     deps.store.transaction(() => {
-      for (const e of batch) {
-        const item = res[`e${e.id}`];
-        if (item?.ok) {
-          deps.store.effects.markDone(e.id, item.result ?? null);
-          deps.stats.effectsDone += 1;
-          deps.onDone(e, item.result);
-        } else {
-          // The portal's own code when it gives one (legacy CRM methods often answer a 400 with an empty one).
-          const code = item?.error ? item.error.error || 'EFFECT_FAILED' : 'BATCH_NO_RESULT';
-          const message = item?.error ? `${code}: ${item.error.error_description}` : 'no answer for this command in the batch response';
-          deps.store.effects.markFailed(e.id, { code, message });
-          deps.stats.effectsFailed += 1;
-        }
-      }
+      for (const c of batch) answer(c, res[c.key], deps);
     });
   }
   if (http.length) {
@@ -102,6 +93,25 @@ export async function executeEffects(effects: EffectRecord[], deps: ExecutorDeps
     await Promise.all(Array.from({ length: Math.max(1, deps.httpConcurrency) }, worker));
   }
   return report;
+}
+
+/** Every member of a command gets its answer (members of a merged command, in order, so the last value of a field is merged into the snapshot last). */
+function answer(c: OutgoingCommand, item: BatchItemResult | undefined, deps: ExecutorDeps): void {
+  for (const e of c.effects) {
+    const note = mergeNote(c, e);
+    if (note) deps.store.effects.note(e.id, e.meta, 'merge', note);
+    if (item?.ok) {
+      deps.store.effects.markDone(e.id, item.result ?? null);
+      deps.stats.effectsDone += 1;
+      deps.onDone(e, item.result);
+    } else {
+      // The portal's own code when it gives one (legacy CRM methods often answer a 400 with an empty one).
+      const code = item?.error ? item.error.error || 'EFFECT_FAILED' : 'BATCH_NO_RESULT';
+      const message = item?.error ? `${code}: ${item.error.error_description}` : 'no answer for this command in the batch response';
+      deps.store.effects.markFailed(e.id, { code, message });
+      deps.stats.effectsFailed += 1;
+    }
+  }
 }
 
 async function sendHttp(e: EffectRecord, deps: ExecutorDeps, report: ExecuteReport): Promise<void> {

@@ -32,6 +32,9 @@ interface EffectRow {
   done_at: number | null;
 }
 
+/** A pending effect as the executor gets it: with the rule of its run. */
+export type PendingEffect = EffectRecord & { ruleId: string };
+
 function toEffect(r: EffectRow): EffectRecord {
   return {
     id: r.id,
@@ -117,11 +120,20 @@ export class EffectsTable {
     return (stmt(this.#db, `SELECT * FROM effects WHERE state = ? ORDER BY run_id, seq, id LIMIT ?`).all(state, limit) as EffectRow[]).map(toEffect);
   }
 
-  /** Pending effects of active runs, in run order: what the executor sends next. */
-  pendingOfActiveRuns(limit = 10_000): EffectRecord[] {
+  /** Pending effects of active runs, in run order, with their run's rule: what the executor sends next. */
+  pendingOfActiveRuns(limit = 10_000): PendingEffect[] {
     return (
-      stmt(this.#db, `SELECT e.* FROM effects e JOIN runs r ON r.id = e.run_id WHERE e.state = 'pending' AND r.status = 'active' ORDER BY e.run_id, e.seq, e.id LIMIT ?`).all(limit) as EffectRow[]
-    ).map(toEffect);
+      stmt(this.#db, `SELECT e.*, r.rule_id AS run_rule_id FROM effects e JOIN runs r ON r.id = e.run_id WHERE e.state = 'pending' AND r.status = 'active' ORDER BY e.run_id, e.seq, e.id LIMIT ?`).all(limit) as Array<EffectRow & { run_rule_id: string }>
+    ).map((r) => ({ ...toEffect(r), ruleId: r.run_rule_id }));
+  }
+
+  /**
+   * Keep a note in an effect's meta under `name` (the executor's `merge`: the
+   * call went in one command with other runs' updates of the same record).
+   * Meta is the effect's own JSON, so the note needs no column of its own.
+   */
+  note(id: number, meta: Record<string, unknown> | null, name: string, value: unknown): void {
+    stmt(this.#db, `UPDATE effects SET meta = ? WHERE id = ?`).run(toJson({ ...(meta ?? {}), [name]: value }), id);
   }
 
   /** Mark effects `sent` (one committed transaction) right before their request goes out. */
