@@ -15,8 +15,28 @@ export interface EntityDef {
   update?(id: string, fields: Params, entityTypeId?: number): { method: string; params: Params };
   add?(fields: Params, entityTypeId?: number): { method: string; params: Params };
   list?: string;
+  /**
+   * The read of up to 50 records in one list command with an ID set filter,
+   * giving each record exactly as `get` gives it; undefined where a list
+   * cannot (tasks: below). Used by the tick's reads by ID (engine/facts/by-id.ts).
+   */
+  byIds?: ByIdsRead;
   /** Field names of the record as `get` returns them, for comparing with UPPER_CASE update fields. */
   recordField(field: string): string;
+}
+
+/** How an entity's records are read by ID as a list (engine/facts/by-id.ts). */
+export interface ByIdsRead {
+  /** The list command for up to 50 IDs; `named` are fields the list leaves out unless named (multiple user fields). */
+  command(ids: readonly string[], entityTypeId: number | undefined, named: readonly string[]): { method: string; params: Params };
+  /** The records in the command's result, shaped as `get` returns them. */
+  rows(result: unknown): Array<Record<string, unknown>>;
+  /**
+   * Legacy lists leave multiple user fields out of `UF_*` and have no mask for
+   * them (crm-lead-list.md: "UF_* ... без множественных"): the read that names
+   * them, asked in the same batch (crm-lead-userfield-list.md, filter MULTIPLE).
+   */
+  multipleUserFields?: { method: string; params: Params };
 }
 
 const identity = (f: string) => f;
@@ -27,6 +47,41 @@ function asRecord(v: unknown): Record<string, unknown> | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
+function rowsOf(list: unknown): Array<Record<string, unknown>> {
+  if (!Array.isArray(list)) return [];
+  const out: Array<Record<string, unknown>> = [];
+  for (const r of list as unknown[]) {
+    const rec = asRecord(r);
+    if (rec) out.push(rec);
+  }
+  return out;
+}
+
+/** The CRM multi-fields (crm_multifield) of leads, contacts and companies; deals have none. */
+const MULTI_FIELDS = ['PHONE', 'EMAIL', 'WEB', 'IM', 'LINK'] as const;
+
+/**
+ * A legacy CRM list read by ID. `*` is every field but the user and multiple
+ * ones and `UF_*` every user field but the multiple ones; multi-fields and
+ * multiple user fields only come when named (crm-lead-list.md, and the same
+ * words in crm-deal-list.md, crm-contact-list.md, crm-company-list.md). `get`
+ * gives all of them and leaves out a multi-field with no value
+ * (crm-lead-get.md's answer has PHONE and IM, no EMAIL): a list row is made
+ * the same. `start: -1` skips the count (settings/performance/huge-data.md).
+ */
+function crmByIds(name: 'lead' | 'deal' | 'contact' | 'company'): ByIdsRead {
+  const multi: readonly string[] = name === 'deal' ? [] : MULTI_FIELDS;
+  return {
+    command: (ids, _t, named) => ({ method: `crm.${name}.list`, params: { filter: { '@ID': [...ids] }, select: ['*', 'UF_*', ...multi, ...named], start: -1 } }),
+    rows: (result) =>
+      rowsOf(result).map((row) => {
+        for (const f of multi) if (Array.isArray(row[f]) && (row[f] as unknown[]).length === 0) delete row[f];
+        return row;
+      }),
+    multipleUserFields: { method: `crm.${name}.userfield.list`, params: { filter: { MULTIPLE: 'Y' } } },
+  };
+}
+
 function crm(name: 'lead' | 'deal' | 'contact' | 'company', ownerTypeId: number): EntityDef {
   return {
     name,
@@ -35,6 +90,7 @@ function crm(name: 'lead' | 'deal' | 'contact' | 'company', ownerTypeId: number)
     update: (id, fields) => ({ method: `crm.${name}.update`, params: { id, fields } }),
     add: (fields) => ({ method: `crm.${name}.add`, params: { fields } }),
     list: `crm.${name}.list`,
+    byIds: crmByIds(name),
     recordField: identity,
   };
 }
@@ -50,12 +106,17 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
     update: (id, fields) => ({ method: 'tasks.task.update', params: { taskId: id, fields } }),
     add: (fields) => ({ method: 'tasks.task.add', params: { fields } }),
     list: 'tasks.task.list',
+    // No byIds: tasks.task.list answers "all non-computed fields" by default and
+    // warns that the default may change (tasks-task-list.md), while tasks.task.get
+    // also gives computed ones (`action`, ...): a list row is not the record get gives.
     recordField: camelField,
   },
   user: {
     name: 'user',
     get: (id) => ({ method: 'user.get', params: { ID: id }, unwrap: (r) => (Array.isArray(r) ? asRecord(r[0]) : asRecord(r)) }),
     list: 'user.get',
+    // user.get is the list: the same rows by an `@ID` filter (user-get.md: "@ — IN").
+    byIds: { command: (ids) => ({ method: 'user.get', params: { filter: { '@ID': [...ids] }, start: -1 } }), rows: rowsOf },
     recordField: identity,
   },
   item: {
@@ -64,6 +125,11 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
     update: (id, fields, entityTypeId) => ({ method: 'crm.item.update', params: { entityTypeId, id, fields } }),
     add: (fields, entityTypeId) => ({ method: 'crm.item.add', params: { entityTypeId, fields } }),
     list: 'crm.item.list',
+    // `select: ['*']` is every field and `fm` (crm-item-list.md), as crm.item.get gives them.
+    byIds: {
+      command: (ids, entityTypeId) => ({ method: 'crm.item.list', params: { entityTypeId, filter: { '@id': [...ids] }, select: ['*'], start: -1 } }),
+      rows: (result) => rowsOf(asRecord(result)?.items),
+    },
     recordField: identity,
   },
 };

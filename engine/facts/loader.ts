@@ -2,11 +2,14 @@
  * The loader of declared reads: for all runs of a tick at once, the record an
  * event names plus every `load:` of the matched rules, in rounds (a load that
  * uses another load's value waits for the next round), each round one set of
- * batch requests. 50 events needing 50 leads and their contacts = 2 requests.
+ * batch requests. Records by ID go as list commands of 50 IDs (by-id.ts):
+ * 300 events needing 300 leads and their contacts = 2 requests.
  */
 import type { Params } from '../client/index.js';
 import type { CompiledRule, EntityName, Facts, LoadSpec } from '../rules/index.js';
+import { readById, recordKey } from './by-id.js';
 import { ENTITIES } from './entities.js';
+import type { ReadResult } from './read-result.js';
 import { readKey, type ReadRequest, type TickReader } from './reader.js';
 
 export interface RecordRefLike {
@@ -57,6 +60,7 @@ export class RecordCache {
 type Step = { name: string; refs: string[]; build(facts: Facts): Built };
 type Built =
   | { kind: 'null' }
+  | { kind: 'record'; ref: RecordRefLike }
   | { kind: 'read'; req: ReadRequest; unwrap: (r: unknown) => unknown; cache?: RecordRefLike }
   | { kind: 'list'; method: string; options: { filter?: Params; select?: string[]; params?: Params; limit: number } };
 
@@ -86,9 +90,12 @@ function stepOf(spec: LoadSpec): Step {
           if (id === undefined || id === null || String(id).trim() === '' || String(id) === '0') return { kind: 'null' };
           const ref: RecordRefLike = { entity: spec.entity, id: String(id) };
           if (spec.entityTypeId !== undefined) ref.entityTypeId = spec.entityTypeId;
+          // A load naming `select` keeps its `get` (user.get never took one).
+          const select = spec.select && spec.entity !== 'user' ? spec.select : undefined;
+          if (!select && readById(spec.entity)) return { kind: 'record', ref };
           const g = ENTITIES[spec.entity].get(ref.id, spec.entityTypeId);
-          if (spec.select && spec.entity !== 'user') g.params = { ...g.params, select: spec.select };
-          return { kind: 'read', req: { method: g.method, params: g.params }, unwrap: g.unwrap, cache: spec.select ? undefined : ref };
+          if (select) g.params = { ...g.params, select };
+          return { kind: 'read', req: { method: g.method, params: g.params }, unwrap: g.unwrap, cache: select ? undefined : ref };
         },
       };
     case 'list':
@@ -115,8 +122,19 @@ function stepOf(spec: LoadSpec): Step {
 }
 
 function recordStep(ref: RecordRefLike): Step {
+  return { name: ref.entity, refs: [], build: () => recordRead(ref) };
+}
+
+/** The read of one whole record: by ID in a list where the entity allows it, else its `get`. */
+function recordRead(ref: RecordRefLike): Built {
+  if (readById(ref.entity)) return { kind: 'record', ref };
   const g = ENTITIES[ref.entity].get(ref.id, ref.entityTypeId);
-  return { name: ref.entity, refs: [], build: () => ({ kind: 'read', req: { method: g.method, params: g.params }, unwrap: g.unwrap, cache: ref }) };
+  return { kind: 'read', req: { method: g.method, params: g.params }, unwrap: g.unwrap, cache: ref };
+}
+
+/** The method a failed read names in its error. */
+function methodOf(built: Extract<Built, { kind: 'record' | 'read' }>): string {
+  return built.kind === 'read' ? built.req.method : ENTITIES[built.ref.entity].byIds!.command([built.ref.id], built.ref.entityTypeId, []).method;
 }
 
 /**
@@ -151,9 +169,10 @@ export async function loadFacts(targets: LoadTarget[], reader: TickReader, recor
       else pending.delete(t);
     }
     const reads = round.flatMap((r) => (r.built.kind === 'read' && !r.t.error ? [r.built.req] : []));
-    let results: Map<string, import('./reader.js').ReadResult>;
+    const refs = round.flatMap((r) => (r.built.kind === 'record' && !r.t.error ? [r.built.ref] : []));
+    let results: { reads: Map<string, ReadResult>; records: Map<string, ReadResult> };
     try {
-      results = reads.length ? await reader.readAll(reads) : new Map();
+      results = reads.length || refs.length ? await reader.read(reads, refs) : { reads: new Map(), records: new Map() };
     } catch (err) {
       for (const r of round) {
         r.t.error ??= `load ${r.step.name}: ${(err as Error).message}`;
@@ -179,18 +198,19 @@ export async function loadFacts(targets: LoadTarget[], reader: TickReader, recor
           continue;
         }
       } else {
-        const res = results.get(readKey(built.req));
+        const res = built.kind === 'record' ? results.records.get(recordKey(built.ref)) : results.reads.get(readKey(built.req));
         if (!res || !res.ok) {
           if (res && res.notFound) t.facts[step.name] = null;
           else {
-            t.error = `load ${step.name} (${built.req.method}): ${res ? res.error : 'no answer'}`;
+            t.error = `load ${step.name} (${methodOf(built)}): ${res ? res.error : 'no answer'}`;
             pending.delete(t);
             continue;
           }
         } else {
-          const value = built.unwrap(res.result);
+          const value = built.kind === 'record' ? res.result : built.unwrap(res.result);
+          const cache = built.kind === 'record' ? built.ref : built.cache;
           t.facts[step.name] = value ?? null;
-          if (built.cache && value && typeof value === 'object') records.set(built.cache.entity, built.cache.id, value as Record<string, unknown>, built.cache.entityTypeId);
+          if (cache && value && typeof value === 'object') records.set(cache.entity, cache.id, value as Record<string, unknown>, cache.entityTypeId);
         }
       }
       t.loaded.push(step.name);
@@ -202,15 +222,20 @@ export async function loadFacts(targets: LoadTarget[], reader: TickReader, recor
 export async function loadRecords(refs: RecordRefLike[], reader: TickReader, records: RecordCache): Promise<void> {
   const todo = refs.filter((r) => !records.get(r.entity, r.id, r.entityTypeId));
   if (todo.length === 0) return;
-  const reqs = todo.map((r) => {
-    const g = ENTITIES[r.entity].get(r.id, r.entityTypeId);
-    return { ref: r, req: { method: g.method, params: g.params }, unwrap: g.unwrap };
-  });
-  const res = await reader.readAll(reqs.map((r) => r.req));
-  for (const r of reqs) {
-    const x = res.get(readKey(r.req));
-    const rec = x && x.ok ? r.unwrap(x.result) : null;
-    if (rec) records.set(r.ref.entity, r.ref.id, rec, r.ref.entityTypeId);
+  const built = todo.map(recordRead);
+  const res = await reader.read(
+    built.flatMap((b) => (b.kind === 'read' ? [b.req] : [])),
+    built.flatMap((b) => (b.kind === 'record' ? [b.ref] : [])),
+  );
+  for (const b of built) {
+    if (b.kind === 'record') {
+      const x = res.records.get(recordKey(b.ref));
+      if (x?.ok && x.result) records.set(b.ref.entity, b.ref.id, x.result as Record<string, unknown>, b.ref.entityTypeId);
+    } else if (b.kind === 'read' && b.cache) {
+      const x = res.reads.get(readKey(b.req));
+      const rec = x && x.ok ? b.unwrap(x.result) : null;
+      if (rec && typeof rec === 'object') records.set(b.cache.entity, b.cache.id, rec as Record<string, unknown>, b.cache.entityTypeId);
+    }
   }
 }
 

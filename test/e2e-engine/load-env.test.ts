@@ -30,8 +30,9 @@ describe('a load template', () => {
     h.store.inbox.add([dealEvent(1)]);
     await h.engine.tick();
     const reads = h.emu.calls.of('user.get', { batch: true });
-    expect(reads.map((r) => r.params)).toEqual([{ ID: '2' }]);
-    const lists = h.emu.calls.of('crm.deal.list', { batch: true });
+    // The user is read by ID (user.get with an `@ID` filter), as every record by ID.
+    expect(reads.map((r) => (r.params.filter as Record<string, unknown>)['@ID'])).toEqual([['2']]);
+    const lists = h.emu.calls.of('crm.deal.list', { batch: true }).filter((r) => (r.params.filter as Record<string, unknown>)['@ID'] === undefined);
     expect(lists.map((r) => (r.params.filter as Record<string, unknown>)['<DATE_CREATE'])).toEqual([new Date(h.clock.now()).toISOString()]);
     const comment = h.emu.store.all('timeline_comment').find((c) => String(c.COMMENT).startsWith('On duty:'));
     expect(comment?.COMMENT).toBe('On duty: Ben');
