@@ -101,6 +101,14 @@ function compactTrace(trace: Record<string, unknown>): { trace: Record<string, u
   return { trace: out, left };
 }
 
+/** The executor's note on a call sent in one command with other runs' updates of the same record (pipeline/merge-updates.ts). */
+function mergeLine(note: unknown): string | undefined {
+  if (!isPlainObject(note) || !Array.isArray(note.with)) return undefined;
+  const who = (w: unknown) => (isPlainObject(w) ? `${String(w.rule ?? 'a rule')} (run ${String(w.run)})` : '?');
+  const over = Array.isArray(note.overridden) ? note.overridden.map((o) => (isPlainObject(o) ? `${String(o.field)} by ${who(o)}` : '?')) : [];
+  return `merged: one command with ${note.with.map(who).join(', ')}${over.length ? `; overridden: ${over.join(', ')}` : ''}`;
+}
+
 /** `rules trace RUN` output: header, the trace document, then the effect ledger rows of the run. */
 export function formatTrace(run: RunRecord, effects: EffectRecord[], options: TraceFormatOptions = {}): string {
   const out: string[] = [];
@@ -125,6 +133,8 @@ export function formatTrace(run: RunRecord, effects: EffectRecord[], options: Tr
     out.push(indent(`params: ${JSON.stringify(redactValue(e.params))}`, '        '));
     if (e.state === 'done' && e.result !== null && e.result !== undefined) out.push(indent(`result: ${oneLine(JSON.stringify(redactValue(e.result)), 200)}`, '        '));
     if (e.error) out.push(indent(`error: ${String(redactValue(e.error))}`, '        '));
+    const merged = mergeLine(e.meta?.merge);
+    if (merged) out.push(indent(merged, '        '));
   }
   if (left.length > 0) out.push('', `Left out: ${left.join(', ')}; rules trace ${run.id} --full shows them.`);
   return out.join('\n') + '\n';
