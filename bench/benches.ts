@@ -1,5 +1,7 @@
 /** The benchmarks by their `--only` name, in the order a full run takes them. */
 import { runBacklogBench } from './backlog.js';
+import { runDaemonPathBench } from './daemon-path.js';
+import { runLatencyBench } from './latency.js';
 import { runListsBench } from './lists.js';
 import { runLogicBench } from './logic.js';
 import { runRateLimitBench } from './rate-limit.js';
@@ -7,6 +9,8 @@ import type { BenchOptions, BenchResult } from './types.js';
 
 export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchResult>> = {
   backlog: runBacklogBench,
+  daemon: runDaemonPathBench,
+  latency: runLatencyBench,
   lists: runListsBench,
   'rate-limit': runRateLimitBench,
   logic: runLogicBench,

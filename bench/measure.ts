@@ -1,5 +1,5 @@
 /** Small measuring helpers: medians, ratios, alternating variants. */
-import type { Ratio, Sample, VariantResult } from './types.js';
+import type { Ratio, Sample, TargetCheck, VariantResult } from './types.js';
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
@@ -62,4 +62,19 @@ export function round(x: number): string {
   const abs = Math.abs(x);
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The nearest-rank percentile `p` (0..100) of a non-empty list. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new RangeError('percentile of an empty list');
+  const s = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * s.length));
+  return s[Math.min(s.length, rank) - 1] as number;
+}
+
+/** A target `measured ≤ bound` (or `≥` with atLeast). */
+export function checkTarget(figure: string, measured: number, unit: string, bound: number, atLeast = false, note?: string): TargetCheck {
+  const met = atLeast ? measured >= bound : measured <= bound;
+  const ratio = atLeast ? (measured === 0 ? Infinity : bound / measured) : bound === 0 ? (measured === 0 ? 1 : Infinity) : measured / bound;
+  return { figure, measured, unit, target: `${atLeast ? '≥' : '≤'} ${bound.toLocaleString('en-US')}${unit ? ` ${unit}` : ''}`, ratio, met, ...(note ? { note } : {}) };
 }

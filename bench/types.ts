@@ -53,6 +53,8 @@ export interface BenchResult {
   ratios: Ratio[];
   computed: ComputedFigure[];
   notes: string[];
+  /** Figures held against the issue's targets (bench/RESULTS.md lists them all). */
+  targets?: TargetCheck[];
 }
 
 /** Options every benchmark takes. */
@@ -68,4 +70,19 @@ export interface BenchOptions {
    * moves only when someone waits, so what it checks does not depend on how fast the machine sends. @default systemClock
    */
   clock?: Clock;
+}
+
+/** A figure held against its target from the issue. */
+export interface TargetCheck {
+  /** What is measured, e.g. `HTTP requests, 1,000 new-lead events (engine)`. */
+  figure: string;
+  measured: number;
+  unit: string;
+  /** The target as the issue states it, e.g. `≤ 50`. */
+  target: string;
+  /** measured / the target's bound (for `≥` targets, the bound / measured): 1 or less meets it. */
+  ratio: number;
+  met: boolean;
+  /** Why it was missed or what qualifies it. */
+  note?: string;
 }

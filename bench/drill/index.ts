@@ -11,7 +11,7 @@ export { checkPayloads, countBadAnswers } from './check-payloads.js';
 export { checkQueue } from './check-queue.js';
 export { checkRuleFuzz, validateCrashed } from './check-rule-fuzz.js';
 export { checkSecrets, maskSecrets, type LogSource } from './check-secrets.js';
-export type { CliRun } from './cli.js';
+export { childEnv, RULES_CLI, type CliRun } from './cli.js';
 export { runDrill, type DrillOutcome } from './drill.js';
 export { fuzzRuleFiles, seedRuleFiles, type ValidateObservation } from './fuzz-rules.js';
 export { doneEffects, doneLeads, effectsFromRows, type EffectsRecord, type LeadEffects } from './effects.js';

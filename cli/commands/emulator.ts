@@ -8,7 +8,7 @@ import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules emulator [--port N] [--host 127.0.0.1] [--data FILE] [--plan standard|enterprise]
                       [--token-ttl SECONDS] [--tls [--ca-file FILE]] [--fault-error-rate R] [--fault-drop-rate R]
-                      [--fault-drop-when before|after] [--fault-latency-ms MS] [--fault-seed N]
+                      [--fault-drop-when before|after] [--fault-latency-ms MS] [--fault-seed N] [--unthrottled]
 
 Start a stand-in Bitrix24 portal over HTTP. When it is ready, one JSON line goes
 to stdout with url, webhook, client_id, client_secret, access_token,
@@ -33,7 +33,12 @@ Options:
                          (the write happens) and only the answer is lost
   --fault-latency-ms MS  delay added to every answer (default 0)
   --fault-seed N         seed of the fault RNG (default 1)
+  --unthrottled          no leaky bucket and no operating budget: nothing is refused for
+                         load (benchmarks that measure the work, not the portal's throttle)
 `;
+
+/** Limits so high that neither the bucket nor the operating budget ever refuses. */
+const UNTHROTTLED_LIMITS = { burst: 1e9, drainPerSec: 1e9, operatingBudgetSec: 1e12 } as const;
 
 function rate(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -61,6 +66,7 @@ const command: Command = {
         'fault-drop-when': { type: 'string' },
         'fault-latency-ms': { type: 'string' },
         'fault-seed': { type: 'string' },
+        unthrottled: { type: 'boolean' },
       },
       false,
     );
@@ -85,6 +91,7 @@ const command: Command = {
       ...(values.data ? { data: values.data } : {}),
       ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
       ...(values.tls ? { tls: true } : {}),
+      ...(values.unthrottled ? { limits: UNTHROTTLED_LIMITS } : {}),
       ...(values['ca-file'] !== undefined ? { caFile: resolvePath(values['ca-file']) } : {}),
       faults: {
         ...(errorRate !== undefined ? { errorRate } : {}),
