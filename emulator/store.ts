@@ -4,8 +4,10 @@
  * `userfield`, `task`, `timeline_comment`, `activity`, `notification`,
  * `workflow`), rows as the portal returns them, ids as strings.
  * Reads hand out copies, so a caller cannot change a record behind the
- * emulator's back.
+ * emulator's back. List queries read through a table's index (table-index.ts),
+ * which every write keeps up to date once a query has built it.
  */
+import { TableIndex } from './table-index.js';
 
 export type Row = Record<string, unknown>;
 
@@ -20,6 +22,7 @@ function idKeyOf(row: Row): 'ID' | 'id' {
 export class Store {
   readonly #tables = new Map<string, Map<string, Row>>();
   readonly #seq = new Map<string, number>();
+  readonly #indexes = new Map<string, TableIndex>();
   #normalize: SeedNormalizer = (_e, r) => r;
 
   /** @internal set by the emulator so seeded rows get the same shape as written ones. */
@@ -43,7 +46,7 @@ export class Store {
       const given = raw[key];
       const id = given === undefined || given === null || given === '' ? String(this.nextId(entity)) : String(given);
       const row = this.#normalize(entity, { ...structuredClone(raw), [key]: id });
-      this.#table(entity).set(id, row);
+      this.#store(entity, id, row);
       if (/^\d+$/.test(id)) this.#seq.set(entity, Math.max(this.#seq.get(entity) ?? 0, Number(id)));
       return id;
     });
@@ -65,6 +68,19 @@ export class Store {
     return [...this.#table(entity).values()];
   }
 
+  /**
+   * @internal The index of an entity's table, built on first use and kept up to date by every write; check
+   * `valid` before trusting it (an invalid one is dropped at the next write).
+   */
+  index(entity: string): TableIndex {
+    let index = this.#indexes.get(entity);
+    if (!index) {
+      index = new TableIndex(this.#table(entity));
+      this.#indexes.set(entity, index);
+    }
+    return index;
+  }
+
   /** Number of records of an entity. */
   count(entity: string): number {
     return this.#table(entity).size;
@@ -79,13 +95,36 @@ export class Store {
 
   /** Insert or replace a record under `id`. */
   put(entity: string, id: string | number, row: Row): void {
-    this.#table(entity).set(String(id), structuredClone(row));
+    this.#store(entity, String(id), structuredClone(row));
     if (/^\d+$/.test(String(id))) this.#seq.set(entity, Math.max(this.#seq.get(entity) ?? 0, Number(id)));
   }
 
   /** Delete a record; false when there was none. */
   delete(entity: string, id: string | number): boolean {
-    return this.#table(entity).delete(String(id));
+    const table = this.#table(entity);
+    const key = String(id);
+    const before = table.get(key);
+    if (before === undefined) return false;
+    table.delete(key);
+    this.#indexFor(entity)?.onDelete(key, before);
+    return true;
+  }
+
+  #store(entity: string, id: string, row: Row): void {
+    const table = this.#table(entity);
+    const before = table.get(id);
+    table.set(id, row);
+    this.#indexFor(entity)?.onPut(id, before, row);
+  }
+
+  /** The index to keep up to date, if any: an invalid one is dropped, to be rebuilt by the next query. */
+  #indexFor(entity: string): TableIndex | undefined {
+    const index = this.#indexes.get(entity);
+    if (index && !index.valid) {
+      this.#indexes.delete(entity);
+      return undefined;
+    }
+    return index;
   }
 
   /** Entity names that have a table. */

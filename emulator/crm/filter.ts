@@ -43,6 +43,11 @@ export interface FilterSchema {
   kindOf(field: string): ValueKind | undefined;
   /** The value to compare (arrays match when any element does). */
   valueOf(row: Record<string, unknown>, field: string): unknown;
+  /**
+   * The row property `valueOf` returns as it is, when it does (not for multi-value fields): lets a list query
+   * use the table's indexes (crm/list-query.ts). @default none: the field is never looked up in an index
+   */
+  columnOf?(field: string): string | undefined;
   /** Unknown fields: `ignore` (legacy methods) or `error` (crm.item: 400 INVALID_ARG_VALUE). @default 'ignore' */
   unknown?: 'ignore' | 'error';
   /** Whether nested `logic: OR` groups are allowed (crm.item.list). @default false */
@@ -52,11 +57,13 @@ export interface FilterSchema {
 
 export type Predicate = (row: Record<string, unknown>) => boolean;
 
-function isEmpty(v: unknown): boolean {
+/** Whether a filter compares `v` as an empty value (null, '', false, []). */
+export function isEmpty(v: unknown): boolean {
   return v === null || v === undefined || v === '' || v === false || (Array.isArray(v) && v.length === 0);
 }
 
-function num(v: unknown): number {
+/** A value as a number filters and sorts compare it (booleans 1/0; empty values NaN). */
+export function num(v: unknown): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (v === null || v === undefined || v === '') return NaN;
   return Number(v);
@@ -124,8 +131,13 @@ function compareScalar(kind: ValueKind, op: Op, actual: unknown, expected: unkno
   return op === '>' ? c > 0 : op === '>=' ? c >= 0 : op === '<' ? c < 0 : c <= 0;
 }
 
+/** The values of a list filter value (an array, or an object's values); undefined for a scalar. */
+export function filterList(expected: unknown): unknown[] | undefined {
+  return Array.isArray(expected) ? expected : expected !== null && typeof expected === 'object' ? Object.values(expected) : undefined;
+}
+
 function condition(kind: ValueKind, op: Op, field: string, expected: unknown, schema: FilterSchema): Predicate {
-  const list = Array.isArray(expected) ? expected : expected !== null && typeof expected === 'object' ? Object.values(expected) : undefined;
+  const list = filterList(expected);
   return (row) => {
     const raw = schema.valueOf(row, field);
     const values = Array.isArray(raw) ? raw : [raw];
@@ -148,12 +160,22 @@ export function compileFilter(filter: unknown, schema: FilterSchema): Predicate 
   return compileGroup(filter as Record<string, unknown>, schema);
 }
 
+/** `AND` or `OR`: how a filter group combines its keys. */
+export function groupLogic(group: Record<string, unknown>): string {
+  return String(group.logic ?? group.LOGIC ?? 'AND').toUpperCase();
+}
+
+/** Whether a filter key is a nested group (crm.item.list) rather than a condition. */
+export function isGroupEntry(key: string, value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && (/^\d+$/.test(key) || 'logic' in value || 'LOGIC' in value);
+}
+
 function compileGroup(group: Record<string, unknown>, schema: FilterSchema): Predicate {
-  const logic = String(group.logic ?? group.LOGIC ?? 'AND').toUpperCase();
+  const logic = groupLogic(group);
   const parts: Predicate[] = [];
   for (const [key, value] of Object.entries(group)) {
     if (key === 'logic' || key === 'LOGIC') continue;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && (/^\d+$/.test(key) || 'logic' in value || 'LOGIC' in value)) {
+    if (isGroupEntry(key, value)) {
       if (!schema.groups) continue;
       parts.push(compileGroup(value as Record<string, unknown>, schema));
       continue;
@@ -170,8 +192,16 @@ function compileGroup(group: Record<string, unknown>, schema: FilterSchema): Pre
   return (row) => parts.every((p) => p(row));
 }
 
-/** Comparator for `order: {FIELD: 'ASC'|'DESC'}`; NULLs sort first ascending, as in MySQL. */
-export function compileOrder(order: unknown, schema: FilterSchema, fallback: Array<[string, 'ASC' | 'DESC']>, strict = false): (a: Record<string, unknown>, b: Record<string, unknown>) => number {
+/** One key of a list's order, its field resolved. */
+export interface OrderKey {
+  field: string;
+  kind: ValueKind;
+  /** 1 ascending, -1 descending. */
+  sign: 1 | -1;
+}
+
+/** The keys of `order: {FIELD: 'ASC'|'DESC'}` then `fallback`; `strict` refuses a bad direction or an unknown field as crm.item.list does. */
+export function orderKeys(order: unknown, schema: FilterSchema, fallback: Array<[string, 'ASC' | 'DESC']>, strict = false): OrderKey[] {
   const keys: Array<[string, 'ASC' | 'DESC']> = [];
   if (order && typeof order === 'object' && !Array.isArray(order)) {
     for (const [field, dir] of Object.entries(order as Record<string, unknown>)) {
@@ -188,15 +218,24 @@ export function compileOrder(order: unknown, schema: FilterSchema, fallback: Arr
     }
   }
   keys.push(...fallback);
-  // Resolve each key's kind once: the comparator runs n·log n times.
-  const resolved = keys.map(([field, dir]) => ({ field, kind: schema.kindOf(field) ?? 'string', sign: dir === 'ASC' ? 1 : -1 }));
+  return keys.map(([field, dir]) => ({ field, kind: schema.kindOf(field) ?? 'string', sign: dir === 'ASC' ? 1 : -1 }));
+}
+
+/** The comparator of resolved order keys; NULLs sort first ascending, as in MySQL. */
+export function orderComparator(keys: readonly OrderKey[], schema: FilterSchema): (a: Record<string, unknown>, b: Record<string, unknown>) => number {
   return (a, b) => {
-    for (const { field, kind, sign } of resolved) {
+    for (const { field, kind, sign } of keys) {
       const c = compareValues(kind, schema.valueOf(a, field), schema.valueOf(b, field), schema.offsetMinutes);
       if (c !== 0) return sign * c;
     }
     return 0;
   };
+}
+
+/** Comparator for `order: {FIELD: 'ASC'|'DESC'}`; NULLs sort first ascending, as in MySQL. */
+export function compileOrder(order: unknown, schema: FilterSchema, fallback: Array<[string, 'ASC' | 'DESC']>, strict = false): (a: Record<string, unknown>, b: Record<string, unknown>) => number {
+  // Resolve each key's kind once: the comparator runs n·log n times.
+  return orderComparator(orderKeys(order, schema, fallback, strict), schema);
 }
 
 function compareValues(kind: ValueKind, a: unknown, b: unknown, offset: number): number {
@@ -211,11 +250,18 @@ function compareValues(kind: ValueKind, a: unknown, b: unknown, offset: number):
 /** Page size of every list method. */
 export const PAGE_SIZE = 50;
 
+/** Which page `start` asks for: `-1` is the first page without the count (total 0, no next), else an offset. */
+export function pageWindow(start: unknown): { keyset: true } | { keyset: false; offset: number } {
+  const s = Number(start ?? 0);
+  if (s === -1) return { keyset: true };
+  return { keyset: false, offset: Number.isFinite(s) && s > 0 ? Math.floor(s) : 0 };
+}
+
 /** Apply `start` paging: `-1` skips the count (total 0, no next). */
 export function paginate<T>(rows: T[], start: unknown): { page: T[]; total: number; next?: number } {
-  const s = Number(start ?? 0);
-  if (s === -1) return { page: rows.slice(0, PAGE_SIZE), total: 0 };
-  const offset = Number.isFinite(s) && s > 0 ? Math.floor(s) : 0;
+  const w = pageWindow(start);
+  if (w.keyset) return { page: rows.slice(0, PAGE_SIZE), total: 0 };
+  const offset = w.offset;
   const page = rows.slice(offset, offset + PAGE_SIZE);
   const out: { page: T[]; total: number; next?: number } = { page, total: rows.length };
   if (offset + PAGE_SIZE < rows.length) out.next = offset + PAGE_SIZE;
@@ -229,6 +275,7 @@ export function tableSchema(kinds: Record<string, ValueKind>, offsetMinutes: num
   return {
     offsetMinutes,
     kindOf: (field) => find(field)?.[1],
+    columnOf: (field) => find(field)?.[0],
     valueOf: (row, field) => {
       const f = find(field);
       return f ? row[f[0]] : undefined;

@@ -3,10 +3,10 @@
  * camelCase fields, `{item}` / `{items}` results, `fm` multi values, strict filters.
  */
 import { entityByTypeId, type CrmEntity } from '../crm/entities.js';
-import { compileFilter, compileOrder, paginate } from '../crm/filter.js';
+import { legacyColumn, listQuery, withColumns } from '../crm/list-query.js';
 import { applyItemFm } from '../crm/multifield.js';
 import type { CrmRecords } from '../crm/records.js';
-import { fromItemFields, itemFields, itemSchema, itemView, requireItemEntity } from '../crm/views.js';
+import { fromItemFields, itemFields, itemSchema, itemView, requireItemEntity, upperName } from '../crm/views.js';
 import type { EmulatorState } from '../state.js';
 import { PortalError, type MethodRegistry, type Params } from '../types.js';
 import { asId, flag, objectParam, param } from './params.js';
@@ -57,11 +57,13 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
     cost: 0.1,
     handler: (params) => {
       const entity = entityOf(params);
-      const schema = itemSchema(store, entity, state.portal.offsetMinutes, originalUf(params));
-      const pred = compileFilter(param(params, 'filter'), schema);
-      const rows = store.scan(entity.name).filter(pred);
-      rows.sort(compileOrder(param(params, 'order'), schema, [['id', 'ASC']], true));
-      const { page, total, next } = paginate(rows, param(params, 'start'));
+      const uf = originalUf(params);
+      const schema = withColumns(itemSchema(store, entity, state.portal.offsetMinutes, uf), (field) => {
+        const upper = upperName(store, entity, field, uf);
+        return upper === undefined ? undefined : legacyColumn(entity, upper);
+      });
+      const q = { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['id', 'ASC']] as Array<[string, 'ASC']>, strictOrder: true, start: param(params, 'start'), schema };
+      const { page, total, next } = listQuery(store, entity.name, q);
       const select = param(params, 'select');
       return { result: { items: page.map((r) => itemView(store, entity, r, select, originalUf(params))) }, total, ...(next !== undefined ? { next } : {}) };
     },

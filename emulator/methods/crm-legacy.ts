@@ -4,7 +4,7 @@
  * and the same pages for deals, contacts, companies).
  */
 import { CRM_ENTITIES, type CrmEntity } from '../crm/entities.js';
-import { compileFilter, compileOrder, paginate } from '../crm/filter.js';
+import { legacyColumn, listQuery, withColumns } from '../crm/list-query.js';
 import { CrmRecords } from '../crm/records.js';
 import { legacyFields, legacySchema, legacyView } from '../crm/views.js';
 import type { EmulatorState } from '../state.js';
@@ -39,12 +39,8 @@ function register(registry: MethodRegistry, state: EmulatorState, records: CrmRe
     scope: 'crm',
     cost: 0.1,
     handler: (params) => {
-      const schema = legacySchema(store, entity, state.portal.offsetMinutes);
-      const filter = param(params, 'filter');
-      const pred = compileFilter(filter, schema);
-      const rows = store.scan(entity.name).filter(pred);
-      rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'ASC']]));
-      const { page, total, next } = paginate(rows, param(params, 'start'));
+      const schema = withColumns(legacySchema(store, entity, state.portal.offsetMinutes), (field) => legacyColumn(entity, field));
+      const { page, total, next } = listQuery(store, entity.name, { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'ASC']], start: param(params, 'start'), schema });
       const select = param(params, 'select') ?? [];
       return { result: page.map((r) => legacyView(store, entity, r, select)), total, ...(next !== undefined ? { next } : {}) };
     },

@@ -4,7 +4,8 @@
  */
 import { formatIso, parseDate } from '../clock.js';
 import { entityByName, entityByTypeId } from '../crm/entities.js';
-import { compileFilter, compileOrder, paginate, tableSchema } from '../crm/filter.js';
+import { tableSchema } from '../crm/filter.js';
+import { listQuery } from '../crm/list-query.js';
 import { selectList } from '../crm/views.js';
 import type { EmulatorState } from '../state.js';
 import type { Row } from '../store.js';
@@ -78,9 +79,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
     cost: 0.05,
     handler: (params) => {
       const schema = tableSchema(COMMENT_KINDS, offset());
-      const rows = store.scan('timeline_comment').filter(compileFilter(param(params, 'filter'), schema));
-      rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'DESC']]));
-      const { page, total, next } = paginate(rows, param(params, 'start'));
+      const { page, total, next } = listQuery(store, 'timeline_comment', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'DESC']], start: param(params, 'start'), schema });
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };
     },
   });
@@ -199,9 +198,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
     cost: 0.1,
     handler: (params) => {
       const schema = tableSchema(ACTIVITY_KINDS, offset());
-      const rows = store.scan('activity').filter(compileFilter(param(params, 'filter'), schema));
-      rows.sort(compileOrder(param(params, 'order'), schema, [['ID', 'ASC']]));
-      const { page, total, next } = paginate(rows, param(params, 'start'));
+      const { page, total, next } = listQuery(store, 'activity', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'ASC']], start: param(params, 'start'), schema });
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };
     },
   });

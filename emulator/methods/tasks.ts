@@ -4,7 +4,8 @@
  * UF_CRM_TASK bindings, and the ONTASK* events with FIELDS_BEFORE/FIELDS_AFTER.
  */
 import { formatIso, parseDate } from '../clock.js';
-import { compileFilter, compileOrder, paginate, tableSchema } from '../crm/filter.js';
+import { tableSchema } from '../crm/filter.js';
+import { listQuery } from '../crm/list-query.js';
 import { selectList } from '../crm/views.js';
 import type { EmulatorState } from '../state.js';
 import type { Row } from '../store.js';
@@ -128,9 +129,7 @@ export function registerTasks(registry: MethodRegistry, state: EmulatorState): v
     cost: 0.1,
     handler: (params) => {
       const schema = tableSchema(KINDS, offset(), taskKey);
-      const rows = store.scan('task').filter(compileFilter(param(params, 'filter'), schema));
-      rows.sort(compileOrder(param(params, 'order'), schema, [['id', 'DESC']]));
-      const { page, total, next } = paginate(rows, param(params, 'start'));
+      const { page, total, next } = listQuery(store, 'task', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['id', 'DESC']], start: param(params, 'start'), schema });
       return { result: { tasks: page.map((r) => view(r, param(params, 'select'))) }, total, ...(next !== undefined ? { next } : {}) };
     },
   });
