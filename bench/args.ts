@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { BENCH_NAMES } from './benches.js';
 
 /** Usage text. */
-export const USAGE = `usage: npm run bench -- [--only NAME[,NAME...]] [--quick] [--json FILE] [--repetitions N]
+export const USAGE = `usage: npm run bench -- [--only NAME[,NAME...]] [--quick] [--json FILE] [--results FILE] [--repetitions N]
   --only NAME      run only these benchmarks (${BENCH_NAMES.join(', ')}); may repeat
   --quick          small workloads and fewer repetitions: a smoke run (seconds)
   --json FILE      also write the results (environment, samples, medians, ratios) as JSON
+  --results FILE   write the results as Markdown (targets, tables, notes) to FILE; a full run
+                   (no --only, no --quick) writes bench/RESULTS.md unless told otherwise
   --repetitions N  repetitions per variant (overrides each benchmark's default)`;
 
 /** A bad command line: the runner prints the message and the usage, exit code 2. */
@@ -16,7 +18,18 @@ export interface RunArgs {
   only: string[];
   quick: boolean;
   json?: string;
+  /** Markdown results file. */
+  results?: string;
   repetitions?: number;
+}
+
+/** Where a full run writes its Markdown results. */
+export const DEFAULT_RESULTS_FILE = 'bench/RESULTS.md';
+
+/** The Markdown file this run writes, if any: --results, or bench/RESULTS.md for a full run. */
+export function resultsFile(args: RunArgs): string | undefined {
+  if (args.results) return args.results;
+  return args.only.length === 0 && !args.quick && !args.repetitions ? DEFAULT_RESULTS_FILE : undefined;
 }
 
 /** Parse the command line; throws BenchUsageError with what is wrong. */
@@ -29,6 +42,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
         only: { type: 'string', multiple: true },
         quick: { type: 'boolean', default: false },
         json: { type: 'string' },
+        results: { type: 'string' },
         repetitions: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -48,7 +62,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     repetitions = Number(values.repetitions);
     if (!Number.isInteger(repetitions) || repetitions < 1) throw new BenchUsageError(`--repetitions must be an integer >= 1; got '${values.repetitions}'`);
   }
-  return { only, quick: values.quick ?? false, ...(values.json ? { json: values.json } : {}), ...(repetitions ? { repetitions } : {}) };
+  return { only, quick: values.quick ?? false, ...(values.json ? { json: values.json } : {}), ...(values.results ? { results: values.results } : {}), ...(repetitions ? { repetitions } : {}) };
 }
 
 /** The command that reproduces a run with these arguments. */
@@ -59,5 +73,6 @@ export function reproduceCommand(args: RunArgs): string {
   if (args.quick) extra.push('--quick');
   if (args.repetitions) extra.push('--repetitions', String(args.repetitions));
   if (args.json) extra.push('--json', args.json);
+  if (args.results) extra.push('--results', args.results);
   return [...parts, ...(extra.length > 0 ? ['--', ...extra] : [])].join(' ');
 }

@@ -76,5 +76,6 @@ export function percentile(values: readonly number[], p: number): number {
 export function checkTarget(figure: string, measured: number, unit: string, bound: number, atLeast = false, note?: string): TargetCheck {
   const met = atLeast ? measured >= bound : measured <= bound;
   const ratio = atLeast ? (measured === 0 ? Infinity : bound / measured) : bound === 0 ? (measured === 0 ? 1 : Infinity) : measured / bound;
-  return { figure, measured, unit, target: `${atLeast ? '≥' : '≤'} ${bound.toLocaleString('en-US')}${unit ? ` ${unit}` : ''}`, ratio, met, ...(note ? { note } : {}) };
+  const unitText = unit === '×' ? '×' : unit ? ` ${unit}` : '';
+  return { figure, measured, unit, target: `${atLeast ? '≥' : '≤'} ${bound.toLocaleString('en-US')}${unitText}`, ratio, met, ...(note ? { note } : {}) };
 }

@@ -3,11 +3,14 @@
  * benchmarks, print a table per benchmark with the ratios between variants
  * measured side by side, and the command that reproduces the run.
  */
+import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BenchUsageError, parseRunArgs, reproduceCommand, USAGE, type RunArgs } from './args.js';
+import { PACKAGE_ROOT } from '../engine/paths.js';
+import { BenchUsageError, parseRunArgs, reproduceCommand, resultsFile, USAGE, type RunArgs } from './args.js';
 import { BENCHES, BENCH_NAMES } from './benches.js';
 import { formatEnvironment, formatResult, runEnvironment } from './report.js';
+import { commitInfo, formatResultsMarkdown } from './results-md.js';
 import type { BenchResult } from './types.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const names = args.only.length > 0 ? args.only : BENCH_NAMES;
   const env = runEnvironment();
+  const commit = commitInfo();
   const started = performance.now();
   process.stdout.write(`b24-rules benchmarks${args.quick ? ' (--quick)' : ''}: ${formatEnvironment(env)}\n`);
   process.stdout.write('One run on a shared machine: read the ratios (variants measured side by side), not the absolute times.\n\n');
@@ -42,6 +46,13 @@ async function main(argv: string[]): Promise<number> {
   if (args.json) {
     const file = resolve(args.json);
     writeFileSync(file, `${JSON.stringify({ environment: env, command: reproduceCommand(args), quick: args.quick, totalSeconds: totalSec, results }, null, 2)}\n`);
+    process.stdout.write(`results written to ${file}\n`);
+  }
+  const markdown = resultsFile(args);
+  if (markdown) {
+    const file = resolve(args.results ? process.cwd() : PACKAGE_ROOT, markdown);
+    const loadAverageEnd = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+    writeFileSync(file, formatResultsMarkdown({ command: reproduceCommand(args), environment: env, commit, loadAverageEnd, totalSeconds: totalSec, results }));
     process.stdout.write(`results written to ${file}\n`);
   }
   process.stdout.write(`total ${totalSec.toFixed(1)} s\nreproduce: ${reproduceCommand(args)}\n`);
