@@ -33,7 +33,7 @@ export interface CrmEntity {
   /** Default title of an untitled record: `Lead #13`. */
   title: string;
   fields: FieldTable;
-  /** `crm.deal.list` without `select` returns `*` + `UF_*`; the others `*`. */
+  /** `crm.deal.list` and `crm.contact.list` without `select` return `*` + `UF_*` (crm-deal-list.md, crm-contact-list.md); the others `*`. */
   defaultSelectUf: boolean;
   /** The stage field (`STATUS_ID` for leads, `STAGE_ID` for deals). */
   stageField?: string;
@@ -209,7 +209,7 @@ const COMPANY: FieldTable = {
 export const CRM_ENTITIES: Record<CrmEntityName, CrmEntity> = {
   lead: { name: 'lead', entityTypeId: 1, typeName: 'LEAD', abbr: 'L', ufEntityId: 'CRM_LEAD', title: 'Lead', fields: LEAD, defaultSelectUf: false, stageField: 'STATUS_ID' },
   deal: { name: 'deal', entityTypeId: 2, typeName: 'DEAL', abbr: 'D', ufEntityId: 'CRM_DEAL', title: 'Deal', fields: DEAL, defaultSelectUf: true, stageField: 'STAGE_ID' },
-  contact: { name: 'contact', entityTypeId: 3, typeName: 'CONTACT', abbr: 'C', ufEntityId: 'CRM_CONTACT', title: 'Contact', fields: CONTACT, defaultSelectUf: false },
+  contact: { name: 'contact', entityTypeId: 3, typeName: 'CONTACT', abbr: 'C', ufEntityId: 'CRM_CONTACT', title: 'Contact', fields: CONTACT, defaultSelectUf: true },
   company: { name: 'company', entityTypeId: 4, typeName: 'COMPANY', abbr: 'CO', ufEntityId: 'CRM_COMPANY', title: 'Company', fields: COMPANY, defaultSelectUf: false },
 };
 

@@ -38,7 +38,6 @@ export type {
   ListOptions,
   ListShapeOptions,
   MethodKind,
-  RideAlongOptions,
   B24ClientApi,
   ClientConfig,
   PortalPlan,
