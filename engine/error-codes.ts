@@ -133,6 +133,11 @@ export const ERROR_CODES = {
     meaning: 'A batch request is malformed: a command without a method, a bad or repeated key, a nested batch, an unknown batch param.',
     action: 'Fix the batch commands in the calling code or in the `rules call batch` params.',
   },
+  CLIENT_CLOSED: {
+    kind: 'operational',
+    meaning: 'The client was closed while a ride-along command (an offline clear waiting for a batch to join) was still waiting; nothing of it was sent.',
+    action: 'Nothing: the offline source clears those events at its next acknowledgement or the next start.',
+  },
   INVALID_METHOD: {
     kind: 'user',
     meaning: 'The method name is not a REST method name (letters, digits, `_` and `.`, e.g. crm.lead.get).',

@@ -9,13 +9,15 @@
  * per retry.ts, answers to typed errors per answer-errors.ts). Whether a write
  * may be re-sent when its outcome is unknown is isIdempotentCall's call
  * (method-kind.ts); a batch counts as idempotent only when all its commands are.
+ * Idempotent writes that need not leave at once may ride along (ride-along.ts):
+ * they wait for the next batch request with spare slots and share it.
  */
-import { systemClock } from '../clock.js';
+import { realTimers, systemClock } from '../clock.js';
 import { B24RulesError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { chunk, chunkToSend, commandTime, MAX_BATCH, normalizeCommands, readBatchResult, recordChunk, startBatch, type KeyedCommand } from './batch.js';
 import { commandWithConnector, encodeBatchCommands, readRawBatch, readRawCommand, withConnector } from './batch-request.js';
-import { NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
+import { B24ApiError, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
 import {
   listAll as listAllImpl,
   listAllBatched as listAllBatchedImpl,
@@ -27,9 +29,10 @@ import {
 } from './lists.js';
 import { callKind, isIdempotentCall, methodKind } from './method-kind.js';
 import { DEFAULTS, type ClientOptions } from './options.js';
+import { RideAlongQueue } from './ride-along.js';
 import { Sender } from './sender.js';
 import { Telemetry, type ClientStats, type EventListener } from './stats.js';
-import type { B24ClientApi, B24Envelope, B24Time, BatchCommand, BatchItemResult, BatchOptions, CallOptions, ClientConfig, Params } from './types.js';
+import type { B24ClientApi, B24Envelope, B24Time, BatchCommand, BatchItemResult, BatchOptions, CallOptions, ClientConfig, Params, RideAlongOptions } from './types.js';
 
 const METHOD_NAME = /^[A-Za-z][\w.]*$/;
 
@@ -42,6 +45,7 @@ export class B24Client implements B24ClientApi {
   /** `auth_connector` for writes: OAuth only, undefined otherwise. */
   readonly #connector: string | undefined;
   readonly #isIdempotent: (method: string, params: Params) => boolean;
+  readonly #rideAlong: RideAlongQueue;
 
   constructor(config: ClientConfig, options: ClientOptions = {}) {
     this.#config = config;
@@ -51,6 +55,12 @@ export class B24Client implements B24ClientApi {
     this.#connector = config.auth.mode === 'oauth' ? options.authConnector : undefined;
     this.#isIdempotent = options.isIdempotent ?? isIdempotentCall;
     this.#sender = new Sender(config, options, { clock: options.clock ?? systemClock, logger, telemetry: this.#telemetry });
+    this.#rideAlong = new RideAlongQueue({
+      clock: options.clock ?? systemClock,
+      timers: options.timers ?? realTimers,
+      deadlineMs: options.rideAlongDeadlineMs ?? DEFAULTS.rideAlongDeadlineMs,
+      sendAlone: (riders) => this.#sendAlone(riders),
+    });
   }
 
   /** A snapshot of the counters. */
@@ -73,9 +83,34 @@ export class B24Client implements B24ClientApi {
     return this.#readOnly;
   }
 
-  /** Close the keep-alive sockets (only those of the client's own Agent). */
+  /** Close the keep-alive sockets (only those of the client's own Agent); ride-along commands still waiting fail with CLIENT_CLOSED, unsent. */
   async close(): Promise<void> {
+    this.#rideAlong.close();
     await this.#sender.close();
+  }
+
+  /**
+   * Send an idempotent command in the spare slots of the next batch request
+   * (any caller's, halt=0), or alone once `deadlineMs` passed without one.
+   * Resolves with the command's own result, whatever else shared its request;
+   * rejects with that request's error. A command that is not idempotent, a
+   * write of a read-only client, or a nested batch is refused at once.
+   */
+  rideAlong(command: BatchCommand, options: RideAlongOptions = {}): Promise<BatchItemResult> {
+    const method = typeof command?.method === 'string' ? command.method.trim() : '';
+    checkMethod(method);
+    const params = command.params ?? {};
+    if (method.toLowerCase() === 'batch') return Promise.reject(new B24RulesError('BATCH_INVALID', 'a batch cannot ride along in another batch; the portal forbids nesting', { kind: 'user' }));
+    if (this.#readOnly && callKind(method, params) === 'write') return Promise.reject(new WriteRefusedError(method));
+    if (!this.#isIdempotent(method, params)) {
+      return Promise.reject(new B24RulesError('BATCH_INVALID', `${method} cannot ride along: it is not safe to send twice, and the batch it joins may be re-sent after a lost answer`, { kind: 'user' }));
+    }
+    return this.#rideAlong.add(method, params, options.deadlineMs);
+  }
+
+  /** Send the ride-along commands still waiting now, without waiting for a batch; resolves once they are answered. */
+  flushRideAlong(): Promise<void> {
+    return this.#rideAlong.flush();
   }
 
   async call<T = unknown>(method: string, params: Params = {}, options: CallOptions = {}): Promise<B24Envelope<T>> {
@@ -103,10 +138,13 @@ export class B24Client implements B24ClientApi {
       const toSend = chunkToSend(group, seen, halt, progress);
       if (toSend.length === 0) continue;
       const cmd = encodeBatchCommands(toSend, this.#connector);
+      // Spare slots carry ride-along commands; a halting batch takes none (a failure before them would stop them).
+      const riders = halt ? [] : this.#rideAlong.take(MAX_BATCH - toSend.length, new Set(seen));
       let chunkResults: Record<string, BatchItemResult>;
       try {
-        chunkResults = await this.#sendBatch(cmd, toSend, halt, options.onEvent);
+        chunkResults = await this.#sendBatch({ ...cmd, ...encodeBatchCommands(riders, this.#connector) }, [...toSend, ...riders], halt, options.onEvent);
       } catch (err) {
+        for (const r of riders) r.fail(err);
         if (err instanceof OutcomeUnknownError) {
           throw new OutcomeUnknownError('batch', { halt: halt ? 1 : 0, cmd }, {
             cause: err.cause,
@@ -116,6 +154,8 @@ export class B24Client implements B24ClientApi {
         }
         throw withCompleted(err, progress.results);
       }
+      this.#telemetry.stats.rideAlong += riders.length;
+      for (const r of riders) r.settle(chunkResults[r.key]);
       recordChunk(toSend, chunkResults, halt, progress);
     }
     const ordered: Record<string, BatchItemResult> = {};
@@ -148,6 +188,22 @@ export class B24Client implements B24ClientApi {
     };
   }
 
+
+  /** Ride-along commands sent without a batch to join: one plain call for one, a batch request for several (at most MAX_BATCH). */
+  async #sendAlone(riders: KeyedCommand[]): Promise<Record<string, BatchItemResult>> {
+    const [only] = riders;
+    if (riders.length === 1 && only) {
+      try {
+        const env = await this.call(only.method, only.params);
+        return { [only.key]: { key: only.key, ok: true, result: env.result } };
+      } catch (err) {
+        // The portal refused the command itself: its answer, as a batch would carry it. Anything else fails the request.
+        if (err instanceof B24ApiError && err.code === 'B24_API_ERROR') return { [only.key]: { key: only.key, ok: false, error: { error: err.error, error_description: err.errorDescription } } };
+        throw err;
+      }
+    }
+    return this.#sendBatch(encodeBatchCommands(riders, this.#connector), riders, false, undefined);
+  }
 
   /** Send one batch request of already-encoded commands; per-key outcomes, each command's time fed to its method's budget. */
   async #sendBatch(cmd: Record<string, string>, commands: KeyedCommand[], halt: boolean, onEvent: EventListener | undefined): Promise<Record<string, BatchItemResult>> {

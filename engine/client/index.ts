@@ -38,6 +38,7 @@ export type {
   ListOptions,
   ListShapeOptions,
   MethodKind,
+  RideAlongOptions,
   B24ClientApi,
   ClientConfig,
   PortalPlan,

@@ -1,6 +1,6 @@
 /** The options of createClient() and their defaults. */
 import type { Dispatcher } from 'undici';
-import type { Clock } from '../clock.js';
+import type { Clock, Timers } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { LeakyBucket } from './leaky-bucket.js';
 import type { ClientEvent } from './stats.js';
@@ -17,6 +17,10 @@ export interface ClientOptions {
   onEvent?: (event: ClientEvent) => void;
   /** Time source for waits, budgets and token expiry. @default the system clock */
   clock?: Clock;
+  /** Timers for the ride-along deadline (they do not keep the process alive). @default realTimers */
+  timers?: Timers;
+  /** Longest a ride-along command waits for a batch request to join before it is sent alone (ms). @default 1000 */
+  rideAlongDeadlineMs?: number;
   /** Random source in [0, 1) for backoff jitter. @default Math.random */
   random?: () => number;
   /** Time to wait for response headers (ms). @default 60000 */
@@ -77,6 +81,8 @@ export const DEFAULTS = {
   refreshSkewShare: 0.1,
   minTokenAgeMs: 5_000,
   userAgent: 'b24-rules',
+  /** A ride-along command (an offline clear) waits at most this long for a batch to join (ms). */
+  rideAlongDeadlineMs: 1_000,
   /** Attempts at the OAuth token server. */
   refreshAttempts: 3,
 } as const;

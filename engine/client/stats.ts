@@ -13,6 +13,8 @@ export interface ClientStats {
   batches: number;
   /** Commands carried inside those batches. */
   commands: number;
+  /** Ride-along commands that shared another caller's batch request instead of costing one (rideAlong()). */
+  rideAlong: number;
   /** Attempts repeated after a retryable failure. */
   retries: number;
   /** Times the client-side leaky bucket made a request wait, and the total wait. */
@@ -74,6 +76,7 @@ export function emptyStats(): ClientStats {
     requests: 0,
     batches: 0,
     commands: 0,
+    rideAlong: 0,
     retries: 0,
     rateLimitWaits: 0,
     rateLimitWaitMs: 0,

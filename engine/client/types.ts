@@ -53,6 +53,12 @@ export interface ListOptions extends CallOptions {
   limit?: number;
 }
 
+/** Options of a ride-along command (B24ClientApi.rideAlong). */
+export interface RideAlongOptions {
+  /** Longest the command waits for a batch request to join before it is sent alone (ms). @default ClientOptions.rideAlongDeadlineMs */
+  deadlineMs?: number;
+}
+
 /** How the client decides whether a method writes (for dry-run's write guard and for retry safety). */
 export type MethodKind = 'read' | 'write';
 
@@ -67,6 +73,14 @@ export interface B24ClientApi {
   batch(commands: Record<string, BatchCommand> | BatchCommand[], options?: BatchOptions): Promise<Record<string, BatchItemResult>>;
   /** Every row of a list method, fast `start=-1` + `>ID` paging. */
   listAll<T = Record<string, unknown>>(method: string, options?: ListOptions): AsyncIterable<T>;
+  /**
+   * Send an idempotent command in the spare slots of the next `batch` request
+   * (or alone after a deadline): resolves with its own result. Optional: a
+   * caller without it sends the command itself.
+   */
+  rideAlong?(command: BatchCommand, options?: RideAlongOptions): Promise<BatchItemResult>;
+  /** Send the waiting ride-along commands now; resolves once they are answered. */
+  flushRideAlong?(): Promise<void>;
 }
 
 /** Rate-limit profile of the portal's plan (API-FACTS §2.1): standard = burst 50, 2 req/s; enterprise = burst 250, 5 req/s. */
