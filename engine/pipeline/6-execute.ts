@@ -98,8 +98,9 @@ export async function executeEffects(effects: SendableEffect[], deps: ExecutorDe
 /** Every member of a command gets its answer (members of a merged command, in order, so the last value of a field is merged into the snapshot last). */
 function answer(c: OutgoingCommand, item: BatchItemResult | undefined, deps: ExecutorDeps): void {
   for (const e of c.effects) {
+    // The row describes its last send: a call that went alone after a merged attempt loses the old note.
     const note = mergeNote(c, e);
-    if (note) deps.store.effects.note(e.id, e.meta, 'merge', note);
+    if (note || e.meta?.merge) deps.store.effects.note(e.id, e.meta, 'merge', note);
     if (item?.ok) {
       deps.store.effects.markDone(e.id, item.result ?? null);
       deps.stats.effectsDone += 1;

@@ -131,6 +131,7 @@ export class EffectsTable {
    * Keep a note in an effect's meta under `name` (the executor's `merge`: the
    * call went in one command with other runs' updates of the same record).
    * Meta is the effect's own JSON, so the note needs no column of its own.
+   * An undefined value removes the note.
    */
   note(id: number, meta: Record<string, unknown> | null, name: string, value: unknown): void {
     stmt(this.#db, `UPDATE effects SET meta = ? WHERE id = ?`).run(toJson({ ...(meta ?? {}), [name]: value }), id);

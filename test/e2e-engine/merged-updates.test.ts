@@ -129,6 +129,7 @@ describe('updates of one record by several runs of a tick', () => {
     const failed = h.store.effects.inState('failed');
     expect(failed.map((e) => e.method)).toEqual(['crm.lead.update', 'crm.lead.update']);
     expect(failed.map((e) => e.error)).toEqual(['EFFECT_FAILED: Not found', 'EFFECT_FAILED: Not found']);
+    expect(failed.map((e) => (e.meta?.merge as { with: Array<{ rule: string }> }).with[0]!.rule)).toEqual(['score-lead', 'assign-lead']);
     expect([runOf(h, 'assign-lead').status, runOf(h, 'score-lead').status]).toEqual(['waiting', 'waiting']);
 
     await drain(h.engine, h.clock);
@@ -137,6 +138,8 @@ describe('updates of one record by several runs of a tick', () => {
     const updates = h.emu.calls.of('crm.lead.update').map((u) => u.params.fields);
     expect(updates).toEqual([{ ASSIGNED_BY_ID: '9', COMMENTS: 'scored', UF_CRM_LEAD_SCORE: '40' }, { ASSIGNED_BY_ID: '9', COMMENTS: 'assigned' }, { UF_CRM_LEAD_SCORE: '40', COMMENTS: 'scored' }]);
     expect(h.emu.store.get('lead', id!)).toMatchObject({ COMMENTS: 'scored' });
+    // Each row describes its last send: alone.
+    expect(updateEffects(h).map((e) => e.meta?.merge)).toEqual([undefined, undefined]);
   });
 
   it('a merged command that keeps failing dead-letters both runs', async () => {
