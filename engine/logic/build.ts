@@ -2,7 +2,6 @@
 import type { Condition, Expression, Facts } from '../rules/index.js';
 import { compileLogic, logicRefs, type LogicNode } from './compile.js';
 import { explainFalse } from './explain.js';
-import { truthy } from './operators.js';
 
 const rootsOf = (expr: unknown) => [...new Set(logicRefs(expr).map((r) => r.name))];
 
@@ -13,12 +12,13 @@ export function compileExpression(source: unknown, node: LogicNode = compileLogi
 
 /** Compile a json-logic expression into a Condition whose false result names the false part. Throws LogicError on an invalid one. */
 export function compileCondition(source: unknown, node: LogicNode = compileLogic(source)): Condition {
+  const test = node.test;
+  const explain = (facts: Facts) => explainFalse(node, facts, facts);
   return {
     source,
     refs: rootsOf(source),
-    evaluate(facts: Facts) {
-      const value = truthy(node.evaluate(facts, facts));
-      return value ? { value } : { value, reason: explainFalse(node, facts, facts) };
-    },
+    evaluate: (facts: Facts) => (test(facts, facts) ? { value: true } : { value: false, reason: explain(facts) }),
+    test: (facts: Facts) => test(facts, facts),
+    explain,
   };
 }

@@ -1,23 +1,16 @@
 /**
- * Compile a json-logic expression once into a tree of closures. Nothing is
- * ever evaluated as JavaScript: operators come from a fixed table
+ * Compile a json-logic expression once into a tree of closures (nodes.ts).
+ * Nothing is ever evaluated as JavaScript: operators come from a fixed table
  * (operators.ts), `var` reads own properties only, and an unknown operator is a
  * compile error. Semantics follow json-logic-js (test/rules/logic-parity.test.ts
  * checks them against it).
  */
-import type { Facts } from '../rules/index.js';
 import { closest } from '../suggest.js';
 import { LogicError } from './errors.js';
-import { EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, SCOPED_OPERATORS, truthy, type OpContext } from './operators.js';
+import { andOrNode, arrayNode, eagerNode, ifNode, literalNode, scopedNode, type LogicNode } from './nodes.js';
+import { EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, SCOPED_OPERATORS } from './operators.js';
 
-/** A compiled node: evaluate with the data in scope and the whole facts. */
-export interface LogicNode {
-  source: unknown;
-  /** The operator, for operation nodes. */
-  op?: string;
-  args: LogicNode[];
-  evaluate(data: unknown, facts: Facts): unknown;
-}
+export type { LogicNode };
 
 /** Limits for expressions. */
 export const LOGIC_LIMITS = {
@@ -34,10 +27,6 @@ export function isOperation(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1;
 }
 
-function literal(source: unknown): LogicNode {
-  return { source, args: [], evaluate: () => source };
-}
-
 /**
  * Compile `expr`. Problems go to `problems` when given (compilation goes on so
  * all of them are reported); otherwise the first one is thrown as LogicError.
@@ -50,13 +39,13 @@ export function compileLogic(expr: unknown, problems?: LogicError[], basePath: P
   const build = (src: unknown, path: Path, depth: number): LogicNode => {
     if (depth > LOGIC_LIMITS.maxDepth) {
       report(new LogicError('LOGIC_INVALID', `the expression is nested more than ${LOGIC_LIMITS.maxDepth} levels deep`, { path }));
-      return literal(null);
+      return literalNode(null);
     }
     if (Array.isArray(src)) {
       const items = src.map((x, i) => build(x, [...path, i], depth + 1));
-      return { source: src, args: items, evaluate: (d, f) => items.map((n) => n.evaluate(d, f)) };
+      return arrayNode(src, items);
     }
-    if (!isOperation(src)) return literal(src);
+    if (!isOperation(src)) return literalNode(src);
     const op = Object.keys(src)[0]!;
     const raw = src[op];
     const rawArgs = Array.isArray(raw) ? raw : [raw];
@@ -71,7 +60,7 @@ export function compileLogic(expr: unknown, problems?: LogicError[], basePath: P
           hint: `known operators: ${OPERATOR_NAMES.join(', ')}`,
         }),
       );
-      return literal(null);
+      return literalNode(null);
     }
     const [min, max] = (lazy ?? eager)!.arity;
     const usage = (lazy ?? eager)!.usage;
@@ -88,79 +77,13 @@ export function compileLogic(expr: unknown, problems?: LogicError[], basePath: P
       } else if (bad) {
         report(new LogicError('LOGIC_ARGUMENTS', `'${op}': ${bad}`, { path: opPath, hint: usage }));
       }
-      const fn = eager.fn;
-      return {
-        source: src,
-        op,
-        args,
-        evaluate: (d, f) => {
-          const ctx: OpContext = { data: d, facts: f };
-          return fn(
-            args.map((n) => n.evaluate(d, f)),
-            ctx,
-          );
-        },
-      };
+      return eagerNode(src, op, args, eager.fn);
     }
-    return { source: src, op, args, evaluate: lazyEvaluator(op, args) };
+    if (op === 'and' || op === 'or') return andOrNode(src, op, args);
+    if (op === 'if' || op === '?:') return ifNode(src, op, args);
+    return scopedNode(src, op, args);
   };
   return build(expr, basePath, 0);
-}
-
-function lazyEvaluator(op: string, args: LogicNode[]): LogicNode['evaluate'] {
-  switch (op) {
-    case 'if':
-    case '?:':
-      return (d, f) => {
-        let i = 0;
-        for (; i < args.length - 1; i += 2) if (truthy(args[i]!.evaluate(d, f))) return args[i + 1]!.evaluate(d, f);
-        return args.length === i + 1 ? args[i]!.evaluate(d, f) : null;
-      };
-    case 'and':
-      return (d, f) => {
-        let cur: unknown;
-        for (const a of args) {
-          cur = a.evaluate(d, f);
-          if (!truthy(cur)) return cur;
-        }
-        return cur;
-      };
-    case 'or':
-      return (d, f) => {
-        let cur: unknown;
-        for (const a of args) {
-          cur = a.evaluate(d, f);
-          if (truthy(cur)) return cur;
-        }
-        return cur;
-      };
-    default: {
-      const [listNode, scoped, initNode] = args;
-      return (d, f) => {
-        const list = listNode ? listNode.evaluate(d, f) : undefined;
-        const each = (x: unknown) => (scoped ? scoped.evaluate(x, f) : undefined);
-        switch (op) {
-          case 'filter':
-            return Array.isArray(list) ? list.filter((x) => truthy(each(x))) : [];
-          case 'map':
-            return Array.isArray(list) ? list.map(each) : [];
-          case 'reduce': {
-            const init = initNode ? initNode.evaluate(d, f) : null;
-            if (!Array.isArray(list)) return init;
-            return list.reduce((acc: unknown, cur: unknown) => (scoped ? scoped.evaluate({ current: cur, accumulator: acc }, f) : undefined), init);
-          }
-          case 'all':
-            return Array.isArray(list) && list.length > 0 && list.every((x) => truthy(each(x)));
-          case 'none':
-            return !Array.isArray(list) || !list.some((x) => truthy(each(x)));
-          case 'some':
-            return Array.isArray(list) && list.some((x) => truthy(each(x)));
-          default:
-            throw new LogicError('LOGIC_NO_EVALUATOR', `no evaluator for '${op}'`, { kind: 'bug' });
-        }
-      };
-    }
-  }
 }
 
 /**

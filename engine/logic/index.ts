@@ -4,20 +4,26 @@ import { compileLogic, isOperation, logicRefs, LOGIC_LIMITS, type LogicNode } fr
 import { addUnits, formatDate, isValidTimeZone, parseDate, unitsSince } from './dates.js';
 import { LogicError, type LogicErrorCode } from './errors.js';
 import { describe, explainFalse, explainTrue } from './explain.js';
+import { checkCondition, CONDITION_FALSE, CONDITION_TRUE, ConditionSkip, FalseCondition, type ConditionOutcome } from './lazy-reason.js';
 import { CUSTOM_OPERATOR_NAMES, EAGER_OPERATORS, LAZY_OPERATORS, OPERATOR_NAMES, truthy, varLookup, type OpContext, type OperatorDef } from './operators.js';
 import { REGEX_LIMITS, safeRegExp, unsafeReason } from './safe-regex.js';
 
-export type { LogicErrorCode, LogicNode, OpContext, OperatorDef };
+export type { ConditionOutcome, LogicErrorCode, LogicNode, OpContext, OperatorDef };
 export {
   addUnits,
+  checkCondition,
   compileCondition,
   compileExpression,
   compileLogic,
+  CONDITION_FALSE,
+  CONDITION_TRUE,
+  ConditionSkip,
   CUSTOM_OPERATOR_NAMES,
   describe,
   EAGER_OPERATORS,
   explainFalse,
   explainTrue,
+  FalseCondition,
   formatDate,
   isOperation,
   isValidTimeZone,

@@ -30,7 +30,7 @@ export interface OperatorDef {
 }
 
 /** json-logic truthiness: an empty array is false. */
-export const truthy = (v: unknown): boolean => (Array.isArray(v) && v.length === 0 ? false : Boolean(v));
+export const truthy = (v: unknown): boolean => !!v && !(Array.isArray(v) && v.length === 0);
 
 // json-logic's == and != are JavaScript's loose equality by definition.
 const std: Record<string, OperatorDef> = {

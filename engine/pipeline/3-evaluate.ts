@@ -5,6 +5,7 @@
  * snapshots in the store, dry-run's only in memory.
  */
 import { entityOfEvent } from '../facts/index.js';
+import { checkCondition, ConditionSkip } from '../logic/index.js';
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/index.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
@@ -99,9 +100,10 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
       }
     }
     if (rule.condition) {
-      const c = rule.condition.evaluate(facts);
+      // The fast path: why it is false is worked out only when the skip's reason or the trace is read.
+      const c = checkCondition(rule.condition, facts);
       trace.condition = c;
-      if (!c.value) return { kind: 'skip', reason: `condition false${c.reason ? `: ${c.reason}` : ''}` };
+      if (!c.value) return new ConditionSkip(c);
     }
     return { kind: 'act' };
   } catch (err) {

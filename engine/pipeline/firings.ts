@@ -38,7 +38,9 @@ export function evaluated(firing: PlanFiringOut, run: Run, ev: Evaluation): void
     const title = (rec as Record<string, unknown>).TITLE ?? (rec as Record<string, unknown>).title;
     if (typeof title === 'string') firing.record.title = title;
   }
-  firing.condition = (run.trace.condition as { value: boolean; reason?: string } | undefined) ?? null;
+  // A dry-run asks why now, while the facts are the ones the condition saw.
+  const c = run.trace.condition as { value: boolean; reason?: string } | undefined;
+  firing.condition = c ? (c.value ? { value: true } : { value: false, reason: c.reason }) : null;
   if (ev.kind === 'error') firing.error = { code: 'EVALUATE_FAILED', message: ev.message };
   else if (ev.kind === 'skip') {
     firing.skipped = ev.reason;

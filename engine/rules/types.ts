@@ -36,7 +36,12 @@ export interface Expression {
 /** A compiled condition: its value and, when false, which part was false (for dry-run and traces). */
 export interface Condition {
   source: unknown;
+  /** The value and, when false, why (worked out now). */
   evaluate(facts: Facts): { value: boolean; reason?: string };
+  /** The value alone: the fast path (engine/logic/lazy-reason.ts defers the why). */
+  test(facts: Facts): boolean;
+  /** Why the condition is false for these facts; call it only when `test` was false. */
+  explain(facts: Facts): string;
   refs: string[];
 }
 
