@@ -9,12 +9,25 @@
  * - `paged`: plain `start`/`next` offset paging, one page per request (what a
  *   naive loop over `next` does).
  *
+ * And the emulator at scale, side by side: `scan-10k` and `scan-100k` read
+ * every row of 10,000 and 100,000 deals (crm.deal.list) with
+ * `listAllBatched`, each from an emulator in a process of its own
+ * (bench/lists-emulator.ts, forked from dist/), so the emulator's CPU time and
+ * memory are its own. Target: the 100k scan at most 10× the 10k scan's wall
+ * time (issue 12). `--quick` scans 1,000 and 10,000.
+ *
  * Every variant must return all rows, each once, or the run fails.
  */
-import type { B24Client } from '../engine/client/index.js';
-import { alternate, elapsedMs, ratio } from './measure.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient, type B24Client } from '../engine/client/index.js';
+import { PACKAGE_ROOT } from '../engine/paths.js';
+import type { ReadyMessage, ScanReport } from './lists-emulator.js';
+import { alternate, checkTarget, elapsedMs, ratio, round } from './measure.js';
 import { startBenchPortal } from './portal.js';
-import type { BenchOptions, BenchResult, Sample } from './types.js';
+import type { BenchOptions, BenchResult, Sample, TargetCheck, VariantResult } from './types.js';
 
 /** Sizes of the full and the quick run. */
 export const LISTS_DEFAULTS = {
@@ -30,7 +43,101 @@ export const LISTS_DEFAULTS = {
   warmupRows: 200,
   /** @default 'crm.lead.list' */
   method: 'crm.lead.list',
+  /** Deals of the two scale variants. @default [10000, 100000] */
+  scanRows: [10_000, 100_000],
+  /** @default [1000, 10000] */
+  quickScanRows: [1_000, 10_000],
+  /** Target: the larger scan's wall time at most this many times the smaller one's. @default 10 */
+  scanTarget: 10,
 } as const;
+
+const MB = 1024 * 1024;
+
+/** The scale variants' emulator entry: built JS (dist/bench/lists-emulator.js), also when this file runs from source. */
+function scanEmulatorPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const path = here.endsWith('.js') ? join(dirname(here), 'lists-emulator.js') : join(PACKAGE_ROOT, 'dist', 'bench', 'lists-emulator.js');
+  if (!existsSync(path)) throw new Error(`lists: ${path} is missing; build first (npm run build)`);
+  return path;
+}
+
+function nextMessage<T>(child: ChildProcess, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg: unknown): void => {
+      cleanup();
+      resolve(msg as T);
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`lists: the scan emulator exited (code ${String(code)}) before ${what}`));
+    };
+    const cleanup = (): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/**
+ * One scale sample: a fresh emulator process (dist/bench/lists-emulator.js: build first) seeded with `n` deals,
+ * read whole with listAllBatched; throws unless every deal came once.
+ */
+export async function runListScan(n: number): Promise<Sample> {
+  const child = fork(scanEmulatorPath(), [String(n)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let client: B24Client | undefined;
+  try {
+    const ready = await nextMessage<ReadyMessage>(child, 'seeding');
+    const m = /^(https?:\/\/[^/]+)\/rest\/(\d+)\/([^/]+)\/$/.exec(ready.webhookUrl);
+    if (!m) throw new Error(`lists: unexpected webhook URL shape from the scan emulator`);
+    client = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { rateLimit: false });
+    const started = nextMessage<void>(child, 'start');
+    child.send({ op: 'start' });
+    await started;
+    let count = 0;
+    const seen = new Set<string>();
+    const t = performance.now();
+    for await (const row of client.listAllBatched<Row>('crm.deal.list')) {
+      seen.add(String(row.ID));
+      count++;
+    }
+    const wallMs = elapsedMs(t);
+    const stopped = nextMessage<ScanReport>(child, 'its report');
+    child.send({ op: 'stop' });
+    const r = await stopped;
+    if (count !== n || seen.size !== n) throw new Error(`lists/scan: read ${count} rows (${seen.size} distinct), expected ${n}`);
+    return {
+      httpRequests: r.httpRequests,
+      listCommands: r.listCommands,
+      rows: count,
+      wallMs,
+      emuCpuMs: r.cpuMs,
+      emuSeededRssMB: ready.seededRssBytes / MB,
+      emuPeakRssMB: r.peakRssBytes / MB,
+      emuScanPeakGrowthMB: Math.max(0, r.peakRssBytes - ready.seedPeakRssBytes) / MB,
+    };
+  } finally {
+    await client?.close();
+    if (child.exitCode === null && child.signalCode === null && child.connected) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ op: 'exit' });
+      await exited;
+    }
+  }
+}
+
+function scanName(n: number): string {
+  return n % 1000 === 0 ? `scan-${n / 1000}k` : `scan-${n}`;
+}
+
+/** The issue's target for the scale variants: the larger scan's wall time at most `target`× the smaller one's. */
+function scanTarget(variants: readonly VariantResult[], rows: readonly [number, number], target: number): TargetCheck {
+  const [small, large] = rows.map((n) => n.toLocaleString('en-US'));
+  const wall = ratio(variants, 'wallMs', scanName(rows[1]), scanName(rows[0])).value;
+  const cpu = ratio(variants, 'emuCpuMs', scanName(rows[1]), scanName(rows[0])).value;
+  return checkTarget(`wall time of the ${large}-deal scan / the ${small}-deal scan (listAllBatched)`, wall, '×', target, false, `emulator CPU ${round(cpu)}×`);
+}
 
 type Row = Record<string, unknown>;
 
@@ -81,21 +188,28 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
       return { httpRequests: portal.emu.calls.httpRequests, listCommands, rows: count, wallMs };
     };
     for (const s of specs) for await (const _ of s.rows(LISTS_DEFAULTS.warmupRows)) void _; // untimed warm-up
-    const variants = await alternate(
-      specs.map((s) => ({ name: s.name, label: s.label, run: run(s.name, s.rows) })),
-      reps,
-      options.progress,
-    );
+    const scanRows = options.quick ? LISTS_DEFAULTS.quickScanRows : LISTS_DEFAULTS.scanRows;
+    const [small, large] = scanRows;
+    const scans = scanRows.map((rows) => ({
+      name: scanName(rows),
+      label: `listAllBatched over ${rows.toLocaleString('en-US')} deals (crm.deal.list), the emulator in its own process, seeded afresh per sample`,
+      run: () => runListScan(rows),
+    }));
+    const variants = await alternate([...specs.map((s) => ({ name: s.name, label: s.label, run: run(s.name, s.rows) })), ...scans], reps, options.progress);
     return {
       name: 'lists',
-      title: `Reading ${n.toLocaleString('en-US')} rows of ${method}`,
-      setup: `${n} leads seeded in one emulator (limits unthrottled, client limiter off); every variant reads all rows with the default select.`,
+      title: `Reading ${n.toLocaleString('en-US')} rows of ${method}; scanning ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} deals`,
+      setup: `${n} leads seeded in one emulator (limits unthrottled, client limiter off); every variant reads all rows with the default select. The scan variants read ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} deals from an emulator process of their own.`,
       repetitions: reps,
       metrics: [
         { key: 'httpRequests', label: 'HTTP requests', unit: '' },
         { key: 'listCommands', label: 'list commands run', unit: '' },
         { key: 'rows', label: 'rows', unit: '' },
         { key: 'wallMs', label: 'wall time', unit: 'ms' },
+        { key: 'emuCpuMs', label: 'emulator CPU', unit: 'ms' },
+        { key: 'emuSeededRssMB', label: 'emulator RSS seeded', unit: 'MB' },
+        { key: 'emuPeakRssMB', label: 'emulator peak RSS', unit: 'MB' },
+        { key: 'emuScanPeakGrowthMB', label: 'peak RSS growth in scan', unit: 'MB' },
       ],
       variants,
       ratios: [
@@ -105,13 +219,18 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
         ratio(variants, 'wallMs', 'fast', 'fast-batched'),
         ratio(variants, 'wallMs', 'paged', 'fast-batched'),
         ratio(variants, 'wallMs', 'paged', 'fast'),
+        ratio(variants, 'wallMs', scanName(large), scanName(small)),
+        ratio(variants, 'emuCpuMs', scanName(large), scanName(small)),
+        ratio(variants, 'emuPeakRssMB', scanName(large), scanName(small)),
       ],
       computed: [],
       notes: [
         'HTTP requests are counted by the emulator; a batch is one. "List commands run" counts every crm.lead.list the portal executed, inside batches too: the batched iterator reads the first page alone for its total and sizes its chains by it, plus one page to see rows added during the scan.',
         'The emulator answers offset pages with the same work as keyset pages; on a real portal offset paging also runs a COUNT(*) per page and deep OFFSET scans, which makes `paged` slower there than here.',
         'On loopback a request costs well under a millisecond, so wall times are close; the request count is the figure that carries over to a real portal, where each request costs network latency and a slot of the rate limit (2/s sustained on the standard plan).',
+        'The emulator figures are measured for the scan variants only (NaN for the others, whose emulator shares the process with the client). Emulator CPU: the emulator process\'s user + system time during the scan (process.cpuUsage). RSS seeded: its resident set after seeding and a full GC. Peak RSS: its peak resident set over its whole life, seeding included (process.resourceUsage().maxRSS). Peak RSS growth in scan: how far the scan raised that peak above the peak seeding had reached (0 when it stayed below); it includes garbage not yet collected, not only memory the scan keeps.',
       ],
+      targets: [scanTarget(variants, [small, large], LISTS_DEFAULTS.scanTarget)],
     };
   } finally {
     await portal.close();
