@@ -12,7 +12,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { PACKAGE_ROOT } from '../engine/paths.js';
 import type { EmulatorProcess } from './emulator-process.js';
 
@@ -31,12 +31,18 @@ export interface Team {
   users: number[];
 }
 
-export const TEAMS: Record<Team['key'], Team> = {
-  'key-accounts': { key: 'key-accounts', users: [12, 15] },
-  partners: { key: 'partners', users: [9] },
-  regions: { key: 'regions', users: [21, 6] },
-  inbound: { key: 'inbound', users: [9] },
-};
+/** The teams as rules/03 names them: each rule's round_robin key and users, read from the file (so a changed team list is followed). */
+function readTeams(): Record<Team['key'], Team> {
+  const teams: Partial<Record<Team['key'], Team>> = {};
+  for (const doc of parseAllDocuments(readFileSync(join(PACKAGE_ROOT, 'rules', '03-route-leads.yaml'), 'utf8'))) {
+    const actions = ((doc.toJS() as { actions?: Array<Record<string, unknown>> } | null)?.actions ?? []).map((a) => a.round_robin as { key?: string; users?: number[] } | undefined);
+    for (const rr of actions) if (rr?.key && rr.users) teams[rr.key as Team['key']] = { key: rr.key as Team['key'], users: rr.users };
+  }
+  for (const key of ['key-accounts', 'partners', 'regions', 'inbound'] as const) if (!teams[key]) throw new Error(`rules/03-route-leads.yaml has no round_robin with key '${key}': the bench's scenario no longer matches it`);
+  return teams as Record<Team['key'], Team>;
+}
+
+export const TEAMS: Record<Team['key'], Team> = readTeams();
 
 /** A lead as the rules read it (the fields they use). */
 export type LeadRow = Record<string, unknown>;

@@ -25,7 +25,7 @@ export async function runSdkBatch(c: PeerConfig): Promise<number> {
       expiresIn: 3600,
       scope: 'crm,im,task,user,placement',
       domain: new URL(c.portalUrl).host,
-      clientEndpoint: `${c.portalUrl}/rest/`,
+      clientEndpoint: `${c.portalUrl}/rest`,
       serverEndpoint: `${c.portalUrl}/rest/`,
       status: EnumAppStatus.Local,
     },
