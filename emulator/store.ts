@@ -23,6 +23,7 @@ export class Store {
   readonly #tables = new Map<string, Map<string, Row>>();
   readonly #seq = new Map<string, number>();
   readonly #indexes = new Map<string, TableIndex>();
+  readonly #versions = new Map<string, number>();
   #normalize: SeedNormalizer = (_e, r) => r;
 
   /** @internal set by the emulator so seeded rows get the same shape as written ones. */
@@ -81,6 +82,11 @@ export class Store {
     return index;
   }
 
+  /** @internal A number that changes with every write of an entity's table (seed, put, delete). */
+  version(entity: string): number {
+    return this.#versions.get(entity) ?? 0;
+  }
+
   /** Number of records of an entity. */
   count(entity: string): number {
     return this.#table(entity).size;
@@ -106,6 +112,7 @@ export class Store {
     const before = table.get(key);
     if (before === undefined) return false;
     table.delete(key);
+    this.#versions.set(entity, this.version(entity) + 1);
     this.#indexFor(entity)?.onDelete(key, before);
     return true;
   }
@@ -114,6 +121,7 @@ export class Store {
     const table = this.#table(entity);
     const before = table.get(id);
     table.set(id, row);
+    this.#versions.set(entity, this.version(entity) + 1);
     this.#indexFor(entity)?.onPut(id, before, row);
   }
 

@@ -13,6 +13,9 @@
  *   ASSIGNED_BY_ID) or on ID (`ID: [..]`, `@ID`) reads only the rows of those
  *   values.
  * - Any other order: the matching rows are sorted, as before.
+ * - Offset pages that must see every match (another order, or a filter no
+ *   index answers) keep the sorted matches of the query (`memoKey`) until a
+ *   write changes the table: the following pages of the same query are slices.
  *
  * The answer is the one the plain way gives (`listQueryReference`): an index
  * only narrows the candidates, the full filter still decides each row, and
@@ -48,6 +51,12 @@ export interface ListQuery {
   strictOrder?: boolean;
   start: unknown;
   schema: FilterSchema;
+  /**
+   * Names the schema (which method, entity and naming): with it, the sorted matches of a filter and order are kept
+   * until the table or its user fields change, so the next offset page of the same query is a slice.
+   * @default none: nothing is kept
+   */
+  memoKey?: string;
 }
 
 /** One page of a list: its rows (the store's own objects: read only), `total` (0 for `start=-1`) and `next`. */
@@ -98,7 +107,13 @@ export function listQuery(store: Store, entity: string, q: ListQuery): ListPage 
   const first = keys[0];
   const byId = first !== undefined && first.kind === 'number' && q.schema.columnOf?.(first.field) === idKey;
   const c = candidates(index, idKey, q.filter, q.schema);
-  if (byId) return walkById(index, c, pred, first.sign, q.start);
+  const memo = memoFor(store, entity, q);
+  const kept = memo?.get();
+  if (kept) return paginate(kept, q.start);
+  if (byId) {
+    if (c.exact || pageWindow(q.start).keyset || !memo) return walkById(index, c, pred, first.sign, q.start);
+    return paginate(memo.set(matchesById(index, c, pred, first.sign)), q.start);
+  }
   // Another order: sort the matches. The candidates, when an index narrowed them and they come in the table's
   // own order (so even a comparator that is not a total order sorts them as the reference does); else the table.
   const rows: Row[] = [];
@@ -109,7 +124,53 @@ export function listQuery(store: Store, entity: string, q: ListQuery): ListPage 
     }
   } else for (const row of store.scan(entity)) if (pred(row)) rows.push(row);
   rows.sort(orderComparator(keys, q.schema));
-  return paginate(rows, q.start);
+  return paginate(memo ? memo.set(rows) : rows, q.start);
+}
+
+function matchesById(index: TableIndex, c: Candidates, pred: Predicate, sign: 1 | -1): Row[] {
+  const rows: Row[] = [];
+  for (let k = 0; k < c.hi - c.lo; k++) {
+    const row = index.row(sign === 1 ? (c.source[c.lo + k] as number) : (c.source[c.hi - 1 - k] as number)) as Row;
+    if (c.exact || pred(row)) rows.push(row);
+  }
+  return rows;
+}
+
+/** Sorted matches kept per store: the last few queries, each valid while its table and the user fields are unchanged. */
+const MEMOS = new WeakMap<Store, Map<string, Row[]>>();
+const MEMO_QUERIES = 4;
+
+function memoFor(store: Store, entity: string, q: ListQuery): { get(): Row[] | undefined; set(rows: Row[]): Row[] } | undefined {
+  if (q.memoKey === undefined) return undefined;
+  let text: string;
+  try {
+    text = JSON.stringify([q.memoKey, q.filter ?? null, q.order ?? null, q.fallback, q.strictOrder ?? false]);
+  } catch {
+    return undefined;
+  }
+  const key = `${entity}:${store.version(entity)}:${store.version('userfield')}:${text}`;
+  let memos = MEMOS.get(store);
+  if (!memos) {
+    memos = new Map();
+    MEMOS.set(store, memos);
+  }
+  const m = memos;
+  return {
+    get() {
+      const rows = m.get(key);
+      if (rows) {
+        m.delete(key);
+        m.set(key, rows);
+      }
+      return rows;
+    },
+    set(rows) {
+      for (const k of m.keys()) if (!k.startsWith(`${entity}:${store.version(entity)}:${store.version('userfield')}:`) && k.startsWith(`${entity}:`)) m.delete(k);
+      m.set(key, rows);
+      while (m.size > MEMO_QUERIES) m.delete(m.keys().next().value as string);
+      return rows;
+    },
+  };
 }
 
 function walkById(index: TableIndex, c: Candidates, pred: Predicate, sign: 1 | -1, start: unknown): ListPage {

@@ -62,7 +62,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
         const upper = upperName(store, entity, field, uf);
         return upper === undefined ? undefined : legacyColumn(entity, upper);
       });
-      const q = { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['id', 'ASC']] as Array<[string, 'ASC']>, strictOrder: true, start: param(params, 'start'), schema };
+      const q = { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['id', 'ASC']] as Array<[string, 'ASC']>, strictOrder: true, start: param(params, 'start'), schema, memoKey: `crm.item:${entity.name}:${String(uf)}` };
       const { page, total, next } = listQuery(store, entity.name, q);
       const select = param(params, 'select');
       return { result: { items: page.map((r) => itemView(store, entity, r, select, originalUf(params))) }, total, ...(next !== undefined ? { next } : {}) };

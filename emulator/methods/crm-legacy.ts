@@ -40,7 +40,7 @@ function register(registry: MethodRegistry, state: EmulatorState, records: CrmRe
     cost: 0.1,
     handler: (params) => {
       const schema = withColumns(legacySchema(store, entity, state.portal.offsetMinutes), (field) => legacyColumn(entity, field));
-      const { page, total, next } = listQuery(store, entity.name, { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'ASC']], start: param(params, 'start'), schema });
+      const { page, total, next } = listQuery(store, entity.name, { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'ASC']], start: param(params, 'start'), schema, memoKey: p });
       const select = param(params, 'select') ?? [];
       return { result: page.map((r) => legacyView(store, entity, r, select)), total, ...(next !== undefined ? { next } : {}) };
     },

@@ -79,7 +79,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
     cost: 0.05,
     handler: (params) => {
       const schema = tableSchema(COMMENT_KINDS, offset());
-      const { page, total, next } = listQuery(store, 'timeline_comment', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'DESC']], start: param(params, 'start'), schema });
+      const { page, total, next } = listQuery(store, 'timeline_comment', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'DESC']], start: param(params, 'start'), schema, memoKey: 'crm.timeline.comment.list' });
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };
     },
   });
@@ -198,7 +198,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
     cost: 0.1,
     handler: (params) => {
       const schema = tableSchema(ACTIVITY_KINDS, offset());
-      const { page, total, next } = listQuery(store, 'activity', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'ASC']], start: param(params, 'start'), schema });
+      const { page, total, next } = listQuery(store, 'activity', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['ID', 'ASC']], start: param(params, 'start'), schema, memoKey: 'crm.activity.list' });
       return { result: page.map((r) => pick(r, param(params, 'select'))), total, ...(next !== undefined ? { next } : {}) };
     },
   });

@@ -129,7 +129,7 @@ export function registerTasks(registry: MethodRegistry, state: EmulatorState): v
     cost: 0.1,
     handler: (params) => {
       const schema = tableSchema(KINDS, offset(), taskKey);
-      const { page, total, next } = listQuery(store, 'task', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['id', 'DESC']], start: param(params, 'start'), schema });
+      const { page, total, next } = listQuery(store, 'task', { filter: param(params, 'filter'), order: param(params, 'order'), fallback: [['id', 'DESC']], start: param(params, 'start'), schema, memoKey: 'tasks.task.list' });
       return { result: { tasks: page.map((r) => view(r, param(params, 'select'))) }, total, ...(next !== undefined ? { next } : {}) };
     },
   });

@@ -181,6 +181,24 @@ describe('list queries through the indexes answer what a whole-table scan answer
     expect(new Set(seen).size).toBe(all);
   }, 60_000);
 
+  it('offset pages of one query are slices of its kept matches, and a write in between is seen at once', async () => {
+    const schema = legacySchema(emu.store, deal, 180);
+    const c: Case = { filter: { '%TITLE': 'deal' }, order: { OPPORTUNITY: 'DESC' }, start: 0 };
+    const before = await legacyAnswer('crm.deal.list', c);
+    expect(before).toEqual(reference(deal, schema, c, [['ID', 'ASC']]));
+    expect((await legacyAnswer('crm.deal.list', { ...c, start: 50 })).ids).toEqual(reference(deal, schema, { ...c, start: 50 }, [['ID', 'ASC']]).ids);
+    const last = before.ids[before.ids.length - 1] as string;
+    expect((await hook(emu, 'crm.deal.update', { id: last, fields: { OPPORTUNITY: 999_999 } })).status).toBe(200);
+    const after = await legacyAnswer('crm.deal.list', c);
+    expect(after.ids[0]).toBe(last);
+    expect(after).toEqual(reference(deal, schema, c, [['ID', 'ASC']]));
+    const gone = after.ids[1] as string;
+    expect((await hook(emu, 'crm.deal.delete', { id: gone })).status).toBe(200);
+    const again = await legacyAnswer('crm.deal.list', c);
+    expect(again.ids).not.toContain(gone);
+    expect(again).toEqual(reference(deal, schema, c, [['ID', 'ASC']]));
+  });
+
   it('crm.lead.list: STATUS_ID and ASSIGNED_BY_ID equality, ID bounds, keyset and offset pages', async () => {
     const schema = legacySchema(emu.store, lead, 180);
     const leadCases: Case[] = [
