@@ -2,11 +2,10 @@
 import { createFormWebhookSource, DEFAULTS as FORM_WEBHOOK_DEFAULTS, formWebhookPlugin, type FormWebhookConfig, type FormWebhookSource } from './form-webhook.js';
 import { parseBody, parseNestedForm, readBody, RequestBodyError, safeEqual, stableHash } from './http-body.js';
 import { manualPlugin, type ManualHandle } from './manual.js';
+import { offlineEventNames, offlinePlugin } from './offline-plugin.js';
 import {
   createOfflineSource,
   DEFAULTS as OFFLINE_DEFAULTS,
-  offlineEventNames,
-  offlinePlugin,
   OfflineSourceError,
   type OfflineConfig,
   type OfflineRecord,

@@ -1,6 +1,7 @@
 /**
  * Binding the offline events the rules need (`event.get`, then `event.bind`
  * with `event_type=offline` for each one missing), and what a refusal means.
+ * The same `event.get` tells whether the ONOFFLINEEVENT wake-up is bound.
  *
  * `event.get` is a read and `event.bind` an idempotent write (method-kind.ts),
  * so the client re-sends both after a dropped connection or a 5xx. A re-sent
@@ -17,30 +18,42 @@ import { OfflineSourceError } from './offline-error.js';
 /** The portal's code for a refused `event.bind`, among others "Handler already binded" (it has no code of its own). */
 const BIND_REFUSED = 'ERROR_CORE';
 
-/** The offline events bound for `connector`, upper-case (a binding for another connector queues elsewhere and does not count). */
-export async function boundOfflineEvents(client: B24ClientApi, connector: string): Promise<Set<string>> {
+/** What `event.get` shows the app: its offline events for one connector, and whether the ONOFFLINEEVENT wake-up is bound. */
+export interface Bindings {
+  /** Offline events bound for the connector, upper-case (a binding for another connector queues elsewhere and does not count). */
+  offline: Set<string>;
+  /** `ONOFFLINEEVENT` is bound online with a handler: the portal calls it when records are queued (on-offline-event.md). */
+  wakeUp: boolean;
+}
+
+/** The app's bindings as `event.get` shows them. */
+export async function readBindings(client: B24ClientApi, connector: string): Promise<Bindings> {
   const env = await client.call<Array<Record<string, unknown>>>('event.get', {});
-  const bound = new Set<string>();
+  const offline = new Set<string>();
+  let wakeUp = false;
   for (const h of Array.isArray(env.result) ? env.result : []) {
+    if (typeof h.event !== 'string') continue;
     const sameConnector = h.connector_id === undefined || h.connector_id === null || String(h.connector_id) === connector;
-    if (Number(h.offline) === 1 && sameConnector && typeof h.event === 'string') bound.add(h.event.toUpperCase());
+    if (Number(h.offline) === 1 && sameConnector) offline.add(h.event.toUpperCase());
+    if (Number(h.offline) !== 1 && h.event.toUpperCase() === 'ONOFFLINEEVENT' && typeof h.handler === 'string' && h.handler !== '') wakeUp = true;
   }
-  return bound;
+  return { offline, wakeUp };
 }
 
 /**
  * Bind the events of `events` that `event.get` does not show yet; returns the
- * names bound now. Throws what bindFailure makes of a failure.
+ * names bound now, and whether the ONOFFLINEEVENT wake-up is bound. Throws
+ * what bindFailure makes of a failure.
  */
-export async function bindOfflineEvents(client: B24ClientApi, connector: string, events: readonly string[], logger: Logger): Promise<string[]> {
-  if (events.length === 0) return [];
-  let bound: Set<string>;
+export async function bindOfflineEvents(client: B24ClientApi, connector: string, events: readonly string[], logger: Logger): Promise<{ bound: string[]; wakeUp: boolean }> {
+  if (events.length === 0) return { bound: [], wakeUp: false };
+  let bindings: Bindings;
   try {
-    bound = await boundOfflineEvents(client, connector);
+    bindings = await readBindings(client, connector);
   } catch (err) {
     throw bindFailure(err);
   }
-  const missing = events.filter((e) => !bound.has(e));
+  const missing = events.filter((e) => !bindings.offline.has(e));
   for (const event of missing) {
     try {
       await client.call('event.bind', { event, event_type: 'offline', auth_connector: connector });
@@ -51,14 +64,14 @@ export async function bindOfflineEvents(client: B24ClientApi, connector: string,
     }
     logger.info({ event }, `bound offline event ${event}`);
   }
-  return missing;
+  return { bound: missing, wakeUp: bindings.wakeUp };
 }
 
 /** Whether a refused bind of `event` is one the portal carried out after all: "Handler already binded", and `event.get` shows it. */
 async function boundAfterAll(client: B24ClientApi, connector: string, event: string, err: unknown): Promise<boolean> {
   if (!(err instanceof B24ApiError && err.code === 'B24_API_ERROR' && err.error === BIND_REFUSED)) return false;
   try {
-    return (await boundOfflineEvents(client, connector)).has(event);
+    return (await readBindings(client, connector)).offline.has(event);
   } catch {
     return false;
   }

@@ -16,6 +16,7 @@
  */
 import { B24ApiError, MAX_BATCH, type B24ClientApi, type BatchCommand, type BatchItemResult } from '../client/index.js';
 import type { Logger } from '../logger.js';
+import type { InboxItemInput } from '../store/index.js';
 
 /** One record of `event.offline.get` / `event.offline.list`. */
 export interface OfflineRecord {
@@ -27,6 +28,35 @@ export interface OfflineRecord {
   MESSAGE_ID: string | number;
   PROCESS_ID?: string;
   ERROR?: string | number;
+}
+
+function asRecordObject(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** A reservation's records as inbox items, keyed `${process_id}:${MESSAGE_ID}` (a repeat is harmless). */
+export function toInboxItems(processId: string, records: OfflineRecord[], receivedAt: number): InboxItemInput[] {
+  return records.map((r) => {
+    const event = String(r.EVENT_NAME).toUpperCase();
+    const messageId = String(r.MESSAGE_ID);
+    return {
+      source: 'offline' as const,
+      key: `${processId}:${messageId}`,
+      event,
+      ruleId: null,
+      payload: {
+        event,
+        data: asRecordObject(r.EVENT_DATA),
+        additional: asRecordObject(r.EVENT_ADDITIONAL),
+        ts: r.TIMESTAMP_X ?? null,
+        id: String(r.ID),
+        message_id: messageId,
+      },
+      processId,
+      messageId,
+      receivedAt,
+    };
+  });
 }
 
 /** The `result` of `event.offline.get`. */

@@ -8,7 +8,17 @@
  * 3. the pipeline processes them;
  * 4. `acknowledge()` clears (`event.offline.clear`) only the message ids the
  *    inbox says are done, and reports dead-lettered ones with
- *    `event.offline.error` (they stay in the local DLQ).
+ *    `event.offline.error` (they stay in the local DLQ); offline-acks.ts.
+ *    While the daemon runs, the clears ride along in the next batch request
+ *    anyone sends (no request of their own); all reservations' clears share
+ *    one request.
+ *
+ * Pages are as large as the portal allows. The docs give `limit` a default
+ * of 50 and no maximum, and the rest module's handler (`Event::eventOfflineGet`)
+ * only refuses a limit <= 0: the page is `batchSize`, 1,000 by default (the
+ * inbox's backpressure depth: a larger page would only hide more records in
+ * one reservation). Polling backs off while the queue is idle, to a long
+ * safety poll when the ONOFFLINEEVENT wake-up is armed (offline-cadence.ts).
  *
  * Recovery (offline-reservations.ts: batched, a few requests however many
  * reservations are open): re-read every process id the inbox still has open
@@ -30,13 +40,12 @@
 import type { B24ClientApi, ClientEvent } from '../client/index.js';
 import { realTimers } from '../clock.js';
 import { B24RulesError } from '../errors.js';
-import type { CompiledRule } from '../rules/index.js';
-import type { InboxItemInput } from '../store/index.js';
+import { createOfflineAcker } from './offline-acks.js';
 import { bindOfflineEvents } from './offline-bind.js';
+import { PollCadence } from './offline-cadence.js';
 import { OfflineSourceError } from './offline-error.js';
-import { createReservationReader, type OfflineRecord } from './offline-reservations.js';
-import { startSource, type SourcePlugin } from './plugin.js';
-import { countFinished, recordAdded, type Source, type SourceContext } from './types.js';
+import { createReservationReader, toInboxItems, type OfflineRecord } from './offline-reservations.js';
+import { recordAdded, type Source, type SourceContext } from './types.js';
 
 export { OfflineSourceError } from './offline-error.js';
 export type { OfflineRecord } from './offline-reservations.js';
@@ -47,12 +56,16 @@ export interface OfflineConfig {
   authConnector: string;
   /** Event names the rules need (ONCRMDEALUPDATE...). */
   events: string[];
-  /** Records per `event.offline.get`. @default 50 */
+  /** Records per `event.offline.get` (its `limit`; the portal sets no maximum). @default 1000 */
   batchSize?: number;
   /** Wait between polls when the queue was empty. @default 2000 */
   pollIntervalMs?: number;
   /** While the queue stays empty the wait doubles up to this (each poll costs a request of the portal's rate budget). @default 5 × pollIntervalMs */
   maxIdleIntervalMs?: number;
+  /** With the ONOFFLINEEVENT wake-up armed, the idle wait doubles up to this instead: a safety poll in case a signal is lost. @default 600000 */
+  safetyPollMs?: number;
+  /** An ONOFFLINEEVENT receiver is attached (the outgoing-webhook receiver wakes this source); with the binding, the wake-up is armed. @default false */
+  signalReceiver?: boolean;
   /** Longest wait after failed polls (exponential backoff). @default 30000 */
   maxBackoffMs?: number;
   /** Stop reserving while the inbox holds this many unfinished items. @default 1000 */
@@ -68,13 +81,18 @@ export interface OfflineConfig {
 }
 
 /** What the daemon's configuration may tune (DaemonOptions.offline). */
-export type OfflineTuning = Pick<OfflineConfig, 'pollIntervalMs' | 'batchSize' | 'maxDepth'>;
+export type OfflineTuning = Pick<OfflineConfig, 'pollIntervalMs' | 'batchSize' | 'maxDepth' | 'safetyPollMs'>;
 
 export const DEFAULTS = {
-  /** @default 50 (the portal's maximum page) */
-  batchSize: 50,
+  /**
+   * @default 1000. The docs give `limit` a default of 50 and no maximum; the portal's handler
+   * refuses only a limit <= 0. 1,000 is the default inbox depth (maxDepth): one page fills it.
+   */
+  batchSize: 1000,
   /** @default 2000 ms */
   pollIntervalMs: 2000,
+  /** @default 10 min: with the wake-up armed, an idle queue costs one poll (and one recovery scan) per 10 minutes */
+  safetyPollMs: 600_000,
   /** @default 30000 ms */
   maxBackoffMs: 30_000,
   /** @default 1000 */
@@ -108,15 +126,17 @@ export interface OfflineSource extends Source {
   recover(): Promise<{ known: string[]; unknown: string[] }>;
   /** Reserve one batch and store it; returns how many records it held (0: queue empty or backpressure). */
   poll(): Promise<number>;
-  /** Clear done message ids, report dead ones (event.offline.error), per open process id. */
-  acknowledge(): Promise<void>;
+  /**
+   * Clear done message ids (all reservations in one request), report dead ones (event.offline.error).
+   * `rideAlong` (the daemon's call after each tick): while running, the clears wait for the next batch
+   * request and this resolves once they are queued; otherwise it resolves once the portal answered.
+   */
+  acknowledge(options?: { rideAlong?: boolean }): Promise<void>;
   /** Wake the poll loop now (ONOFFLINEEVENT push signal). */
   signal(): void;
+  /** Whether the ONOFFLINEEVENT wake-up is armed (bound, a receiver attached, signals arriving). */
+  readonly wakeUpArmed: boolean;
   setEvents(events: string[]): Promise<void>;
-}
-
-function asRecordObject(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): OfflineSource {
@@ -124,8 +144,15 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   const batchSize = config.batchSize ?? DEFAULTS.batchSize;
   const pollInterval = config.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
   const maxIdle = Math.max(pollInterval, config.maxIdleIntervalMs ?? pollInterval * 5);
-  let idleWait = pollInterval;
   const maxBackoff = config.maxBackoffMs ?? DEFAULTS.maxBackoffMs;
+  const cadence = new PollCadence({
+    pollIntervalMs: pollInterval,
+    maxIdleMs: maxIdle,
+    safetyPollMs: config.safetyPollMs ?? DEFAULTS.safetyPollMs,
+    maxBackoffMs: maxBackoff,
+    receiver: config.signalReceiver ?? false,
+    logger: ctx.logger,
+  });
   const maxDepth = config.maxDepth ?? DEFAULTS.maxDepth;
   const maxListPages = config.maxListPages ?? DEFAULTS.maxListPages;
   const connector = config.authConnector;
@@ -133,6 +160,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   let running = false;
   let timer: unknown = null;
   let inFlight: Promise<void> | null = null;
+  /** A signal arrived while a cycle was in flight: poll again as soon as it ends. */
+  let wakePending = false;
   let failures = 0;
   /** The start could not bind (the portal was busy or unreachable): the loop binds before it polls. */
   let bindPending = false;
@@ -145,54 +174,36 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   /** A reserving get may have lost its answer: look for the reservation before reserving more. */
   let scanDue = false;
 
-  function toItems(processId: string, records: OfflineRecord[]): InboxItemInput[] {
-    const now = ctx.clock.now();
-    return records.map((r) => {
-      const event = String(r.EVENT_NAME).toUpperCase();
-      const messageId = String(r.MESSAGE_ID);
-      return {
-        source: 'offline' as const,
-        key: `${processId}:${messageId}`,
-        event,
-        ruleId: null,
-        payload: {
-          event,
-          data: asRecordObject(r.EVENT_DATA),
-          additional: asRecordObject(r.EVENT_ADDITIONAL),
-          ts: r.TIMESTAMP_X ?? null,
-          id: String(r.ID),
-          message_id: messageId,
-        },
-        processId,
-        messageId,
-        receivedAt: now,
-      };
-    });
-  }
-
   function store(processId: string, records: OfflineRecord[]): number {
     if (records.length === 0) return 0;
-    const result = ctx.inbox.add(toItems(processId, records));
+    const result = ctx.inbox.add(toInboxItems(processId, records, ctx.clock.now()));
     recordAdded(ctx, 'offline', result);
     return result.inserted;
   }
 
   const reader = createReservationReader({ client: config.client, authConnector: connector, batchSize, maxListPages, store, logger: ctx.logger });
 
-  const bind = (): Promise<string[]> => bindOfflineEvents(config.client, connector, events, ctx.logger);
+  async function bind(): Promise<string[]> {
+    const r = await bindOfflineEvents(config.client, connector, events, ctx.logger);
+    cadence.wakeUpBound = r.wakeUp;
+    return r.bound;
+  }
 
+  const acker = createOfflineAcker(config.client, connector, ctx);
   let acking: Promise<void> | null = null;
   let scanning = false;
 
   /**
    * The list scan pages by offset: records cleared while it runs would shift
    * its pages and could hide a reservation. It waits for an acknowledgement in
-   * flight, and acknowledgements asked for meanwhile are skipped (the daemon's
-   * next one, after its next tick, clears them).
+   * flight and for the clears still riding along, and acknowledgements asked
+   * for meanwhile are skipped (the daemon's next one, after its next tick,
+   * clears them).
    */
   async function scan(): Promise<{ processIds: string[]; requests: number }> {
     while (acking) await acking;
     scanning = true;
+    await acker.settle();
     try {
       return await reader.findUnknown(new Set(ctx.inbox.openProcessIds()));
     } finally {
@@ -251,6 +262,7 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
 
   async function poll(): Promise<number> {
     if (ctx.inbox.depth() >= maxDepth) return 0;
+    cadence.pollStarted();
     let lost = false;
     const onEvent = (e: ClientEvent): void => {
       if (e.type === 'retry' && MAY_HAVE_RUN.has(e.code)) lost = true;
@@ -268,43 +280,24 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     if (!r.process_id) {
       throw new OfflineSourceError('event.offline.get with clear=0 returned events without a process_id; refusing to store them, as they could never be cleared', { code: 'OFFLINE_NO_PROCESS_ID' });
     }
-    store(r.process_id, r.events);
+    try {
+      store(r.process_id, r.events);
+    } catch (err) {
+      // Reserved but not stored (the disk is full...): look for it before reserving more, not only at the periodic recovery.
+      scanDue = true;
+      throw err;
+    }
     ctx.logger.debug({ processId: r.process_id, count: r.events.length }, 'offline: reserved a batch');
     return r.events.length;
   }
 
   /** One acknowledgement pass at a time (the daemon's loop and a recovery may both ask); none during a list scan. */
-  function acknowledge(): Promise<void> {
+  function acknowledge(options: { rideAlong?: boolean } = {}): Promise<void> {
     if (scanning) return Promise.resolve();
-    acking ??= acknowledgeOnce().finally(() => {
+    acking ??= acker.run(running && options.rideAlong === true).finally(() => {
       acking = null;
     });
     return acking;
-  }
-
-  async function acknowledgeOnce(): Promise<void> {
-    for (const pid of ctx.inbox.openProcessIds()) {
-      const finished = ctx.inbox.finished('offline', pid);
-      if (finished.length === 0) continue;
-      const done = finished.filter((i) => i.status === 'done' && i.messageId !== undefined);
-      const dead = finished.filter((i) => i.status === 'dead' && i.messageId !== undefined);
-      try {
-        if (done.length > 0) {
-          await config.client.call('event.offline.clear', { process_id: pid, message_id: done.map((i) => i.messageId), auth_connector: connector });
-          ctx.metrics?.offlineAcks.inc({ method: 'clear' }, done.length);
-        }
-        if (dead.length > 0) {
-          await config.client.call('event.offline.error', { process_id: pid, message_id: dead.map((i) => i.messageId), auth_connector: connector });
-          ctx.metrics?.offlineAcks.inc({ method: 'error' }, dead.length);
-          ctx.logger.warn({ processId: pid, messageIds: dead.map((i) => i.messageId) }, `offline: ${dead.length} event(s) dead-lettered; reported with event.offline.error`);
-        }
-        ctx.inbox.markAcknowledged(finished.map((i) => i.id));
-        countFinished(ctx, 'offline', finished);
-      } catch (err) {
-        // Not marked: the next acknowledge (or the next start) clears them.
-        ctx.logger.warn({ err, processId: pid }, 'offline: acknowledging failed; will retry');
-      }
-    }
   }
 
   function schedule(ms: number): void {
@@ -314,6 +307,10 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       timer = null;
       inFlight = loopOnce().finally(() => {
         inFlight = null;
+        if (wakePending) {
+          wakePending = false;
+          schedule(cadence.immediate());
+        }
       });
     }, ms);
   }
@@ -331,12 +328,10 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       const n = await poll();
       failures = 0;
       if (scanDue) await catchUp();
-      if (n > 0) idleWait = pollInterval;
-      schedule(n >= batchSize ? 0 : n > 0 ? pollInterval : idleWait);
-      if (n === 0) idleWait = Math.min(maxIdle, idleWait * 2);
+      schedule(cadence.afterPoll(n, n >= batchSize));
     } catch (err) {
       failures++;
-      const wait = Math.min(maxBackoff, pollInterval * 2 ** Math.min(failures, 10));
+      const wait = cadence.afterFailure(failures);
       ctx.logger.warn({ err, retryInMs: wait }, 'offline: polling failed');
       schedule(wait);
     }
@@ -349,8 +344,13 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
     poll,
     acknowledge,
     signal() {
-      idleWait = pollInterval;
-      if (running && inFlight === null) schedule(0);
+      cadence.signal();
+      if (!running) return;
+      if (inFlight === null) schedule(cadence.immediate());
+      else wakePending = true;
+    },
+    get wakeUpArmed() {
+      return cadence.armed;
     },
     async setEvents(next) {
       events = [...new Set(next.map((e) => e.toUpperCase()))];
@@ -391,54 +391,19 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
       // Recovery is the loop's first step (catchUp), so start() returns after the binding only.
       recoverAt = 0;
       running = true;
-      schedule(0);
+      schedule(cadence.immediate());
     },
     async stop() {
       running = false;
+      wakePending = false;
       if (timer !== null) timers.clearTimeout(timer);
       timer = null;
-      if (inFlight) {
-        const limit = config.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
-        clearTimeout(timer);
-      }
+      // The poll in flight, and the clears still riding along (sent now): past the limit they are abandoned (read again at the next start).
+      const limit = config.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
+      let limitTimer: ReturnType<typeof setTimeout> | undefined;
+      const done = Promise.all([inFlight, acker.settle().catch(() => undefined)]).then(() => undefined);
+      await Promise.race([done, new Promise<void>((resolve) => (limitTimer = setTimeout(resolve, limit)))]);
+      clearTimeout(limitTimer);
     },
   };
 }
-
-/** The offline event names that `rules` need (enabled event rules). */
-export function offlineEventNames(rules: CompiledRule[]): string[] {
-  return [...new Set(rules.filter((r) => r.enabled && r.trigger.kind === 'event').map((r) => (r.trigger as { event: string }).event.toUpperCase()))];
-}
-
-/**
- * The offline-events plug-in: attached in OAuth mode with a connector unless
- * turned off. Attaching binds the events the rules need and resolves; the
- * source's loop then recovers reservations and polls, while the daemon's loop
- * already works.
- */
-export const offlinePlugin: SourcePlugin = {
-  kind: 'offline',
-  triggers: ['event'],
-  applies: (setup) => setup.authMode === 'oauth' && setup.offline !== false && Boolean(setup.authConnector),
-  async attach(ctx) {
-    const connector = ctx.setup.authConnector;
-    if (!connector) throw new OfflineSourceError('offline events need an auth connector (OAuth)');
-    const tuning = typeof ctx.setup.offline === 'object' ? ctx.setup.offline : {};
-    const source = await startSource(createOfflineSource({ client: ctx.client, authConnector: connector, events: offlineEventNames(ctx.rules), ...tuning }, ctx));
-    return {
-      kind: source.kind,
-      detach: () => source.stop(),
-      acknowledge: () => source.acknowledge(),
-      wake: () => source.signal(),
-      rulesChanged: (rules) => async () => {
-        try {
-          await source.setEvents(offlineEventNames(rules));
-        } catch (err) {
-          ctx.logger.warn({ err }, 'binding the offline events of the new rules failed; will bind at the next start');
-        }
-      },
-    };
-  },
-};

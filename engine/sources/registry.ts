@@ -5,7 +5,7 @@
  * it. The manual source is not here: `rules apply` attaches it itself.
  */
 import { formWebhookPlugin } from './form-webhook.js';
-import { offlinePlugin } from './offline.js';
+import { offlinePlugin } from './offline-plugin.js';
 import { outgoingWebhookPlugin } from './outgoing-webhook.js';
 import type { SourcePlugin, TriggerKind } from './plugin.js';
 import { schedulePlugin } from './schedule.js';
