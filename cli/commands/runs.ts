@@ -26,8 +26,8 @@ const command: Command = {
     const limit = intOption('limit', values.limit, 1) ?? 50;
     const store = openExistingState(values.state ?? DEFAULT_STATE_PATH);
     try {
-      const runs = store.runs.list({ ...(values.rule ? { ruleId: values.rule } : {}), failed: values.failed === true, limit });
-      if (format === 'json') process.stdout.write(`${JSON.stringify(redactValue(runs.map(({ facts: _f, trace: _t, ...r }) => r)), null, 2)}\n`);
+      const runs = store.runs.summaries({ ...(values.rule ? { ruleId: values.rule } : {}), failed: values.failed === true, limit });
+      if (format === 'json') process.stdout.write(`${JSON.stringify(redactValue(runs), null, 2)}\n`);
       else process.stdout.write(formatRuns(runs));
       return EXIT.OK;
     } finally {

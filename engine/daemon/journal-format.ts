@@ -5,13 +5,13 @@
  */
 import { stringify } from 'yaml';
 import { redactValue } from '../redact.js';
-import type { DlqEntry, EffectRecord, RunRecord } from '../store/index.js';
+import type { DlqEntry, EffectRecord, RunRecord, RunSummary } from '../store/index.js';
 
 function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-function duration(run: RunRecord): string {
+function duration(run: RunSummary): string {
   if (run.finishedAt === null) return '-';
   const ms = run.finishedAt - run.createdAt;
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
@@ -34,12 +34,12 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** `rules runs` output. */
-export function formatRuns(runs: RunRecord[]): string {
+/** `rules runs` output: the last column is the error of a failed run, else why it ended as it did (a skip's reason). */
+export function formatRuns(runs: RunSummary[]): string {
   if (runs.length === 0) return 'No runs recorded.\n';
   return table(
-    ['RUN', 'RULE', 'STATUS', 'TRIGGER', 'RECORD', 'STARTED', 'TOOK', 'ERROR'],
-    runs.map((r) => [String(r.id), r.ruleId, r.status, oneLine(r.triggerKey, 40), r.recordKey || '-', iso(r.createdAt), duration(r), oneLine(r.error ? String(redactValue(r.error)) : '')]),
+    ['RUN', 'RULE', 'STATUS', 'TRIGGER', 'RECORD', 'STARTED', 'TOOK', 'ERROR / REASON'],
+    runs.map((r) => [String(r.id), r.ruleId, r.status, oneLine(r.triggerKey, 40), r.recordKey || '-', iso(r.createdAt), duration(r), oneLine(String(redactValue(r.error ?? r.reason ?? '')))]),
   );
 }
 

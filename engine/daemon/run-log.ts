@@ -1,7 +1,8 @@
 /**
  * The daemon's run log: one log line and one `rule_runs_total` sample per run
  * that reached a final state, however long after its creation it finished
- * (retries, backoff, DLQ retries), following the store's finish order.
+ * (retries, backoff, DLQ retries), following the store's finish order. It reads
+ * the runs' small columns only (never facts or traces).
  */
 import type { Logger } from '../logger.js';
 import type { DaemonMetrics } from '../status/index.js';
@@ -33,7 +34,7 @@ export class RunLog {
       this.#cursor = page.cursor;
       for (const run of page.runs) {
         this.metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
-        const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt };
+        const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt, reason: run.reason ?? undefined };
         if (run.status === 'dead' || run.status === 'failed') this.logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
         else this.logger.info(line, `rule ${run.ruleId} ${run.status}`);
       }

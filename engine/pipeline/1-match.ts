@@ -8,7 +8,7 @@ import { B24RulesError, toB24RulesError } from '../errors.js';
 import { ENTITIES, type TickReader } from '../facts/index.js';
 import type { CompiledRule, Facts } from '../rules/index.js';
 import { ForeachLimitError } from './errors.js';
-import type { Run, RunItem } from './run.js';
+import { baseTrace, type Run, type RunItem } from './run.js';
 import { eventRecord, matchRules, triggerFacts, triggerKeyOf } from './trigger.js';
 
 export interface MatchedItem {
@@ -18,10 +18,16 @@ export interface MatchedItem {
   failures: Array<{ rule: CompiledRule; error: B24RulesError }>;
 }
 
-/** The runs each item starts. `volatile(rule)` are the facts added fresh (`now`, `env`). */
-export async function match(items: RunItem[], rules: readonly CompiledRule[], reader: TickReader, volatile: (rule: CompiledRule) => Facts): Promise<MatchedItem[]> {
+/**
+ * The runs each item starts. `volatile(rule)` are the facts added fresh (`now`, `env`).
+ * With `maxRuns`, matching stops before the item that would start a run past it
+ * (the first item is always matched): the items left are matched by a later tick.
+ */
+export async function match(items: RunItem[], rules: readonly CompiledRule[], reader: TickReader, volatile: (rule: CompiledRule) => Facts, maxRuns = Infinity): Promise<MatchedItem[]> {
   const out: MatchedItem[] = [];
+  let runs = 0;
   for (const item of items) {
+    if (out.length > 0 && runs >= maxRuns) break;
     const m: MatchedItem = { item, runs: [], failures: [] };
     for (const rule of matchRules(item, rules)) {
       try {
@@ -30,6 +36,7 @@ export async function match(items: RunItem[], rules: readonly CompiledRule[], re
         m.failures.push({ rule, error: toB24RulesError(err, 'MATCH_FAILED') });
       }
     }
+    runs += m.runs.length;
     out.push(m);
   }
   return out;
@@ -47,7 +54,7 @@ function newRun(item: RunItem, rule: CompiledRule, recordKey: string, facts: Fac
     attempts: 0,
     concurrencyKey: null,
     dedupeKey: null,
-    trace: { trigger: { source: item.source, key: item.key, event: item.event, ruleId: item.ruleId }, rule: { id: rule.id, hash: rule.hash, file: rule.location.file } },
+    trace: baseTrace(item, rule),
   };
 }
 

@@ -1,44 +1,56 @@
 /**
- * Stage 5, the ledger: the only writer of run rows and effect rows. Runs are
- * stored when matched, before anything is sent; every planned call is an
- * effect row with a stable key before the executor may send it, so a key
- * already there (a retry, a DLQ retry, a run sharing a dedupe key) is never
- * sent twice.
+ * Stage 5, the ledger: the only writer of run and effect rows. A run matched
+ * this tick gets its row when it is settled, in the commit that also marks its
+ * item running, before anything is sent; every planned call is an effect row
+ * with a stable key before the executor may send it, so a key already there (a
+ * retry, a DLQ retry, a run sharing a dedupe key) is never sent twice. The
+ * trace is not written here: the run carries it in memory and it is written
+ * when the run finishes (7-finish.ts) or its tick ends (`storeTraces`).
  */
 import type { Facts } from '../rules/index.js';
-import type { EffectRecord, StateStore } from '../store/index.js';
-import type { MatchedItem } from './1-match.js';
+import type { EffectRecord, NewRun, StateStore } from '../store/index.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import { encodeFacts, newRunRow, type Run } from './run.js';
 
-/** Store the runs of matched items and mark the items running (one commit). Returns how many runs. */
-export function storeRuns(store: StateStore, matched: MatchedItem[]): number {
-  let n = 0;
-  store.transaction(() => {
-    for (const m of matched) {
-      for (const run of m.runs) {
-        run.id = store.runs.create(newRunRow(run));
-        n++;
-      }
-      store.inbox.markRunning(m.item.id);
-    }
-  });
-  return n;
-}
-
 /** Runs whose retry time has come go back to active; their failed calls will be sent again. */
 export function reactivateWaiting(store: StateStore, limit: number): void {
+  const ids = store.runs.dueWaiting(limit);
+  if (ids.length === 0) return;
   store.transaction(() => {
-    for (const run of store.runs.due(['waiting'], limit)) {
-      store.effects.resetFailed(run.id);
-      store.runs.update(run.id, { status: 'active' });
+    for (const id of ids) {
+      store.effects.resetFailed(id);
+      store.runs.update(id, { status: 'active' });
     }
   });
 }
 
-/** A run that will act: active from its first action. */
+/**
+ * A run that has not acted yet and must wait (held by its concurrency key, a read to
+ * retry): stored `new` with its facts, to be decoded by a later tick. Call inside
+ * the tick's start commit.
+ */
+export function storeWaitingStart(store: StateStore, run: Run, row: Pick<NewRun, 'attempts' | 'nextAttemptAt' | 'error'> = {}): void {
+  if (run.id === null) {
+    run.id = store.runs.create(newRunRow(run, { ...row, facts: encodeFacts(run) }));
+    return;
+  }
+  store.runs.update(run.id, { ...row, concurrencyKey: run.concurrencyKey });
+}
+
+/** A run that will act: active from its first action, with the facts its rounds plan from. */
 export function storeActing(store: StateStore, run: Run): void {
-  store.runs.update(run.id!, { status: 'active', cursor: 0, facts: encodeFacts(run), trace: run.trace, dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });
+  if (run.id === null) {
+    run.id = store.runs.create(newRunRow(run, { status: 'active', facts: encodeFacts(run) }));
+    return;
+  }
+  store.runs.update(run.id, { status: 'active', cursor: 0, facts: encodeFacts(run), dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });
+}
+
+/** The journal entry of runs still in flight when their tick ends: the next tick decodes them with it. */
+export function storeTraces(store: StateStore, runs: Iterable<Run>): void {
+  store.transaction(() => {
+    for (const run of runs) if (run.id !== null) store.runs.update(run.id, { trace: run.trace });
+  });
 }
 
 /** The values of the run's `as` names: a done call's result, null for one failed or not done. */
@@ -69,7 +81,8 @@ export function storeRound(store: StateStore, run: Run, round: StagePlan, existi
   run.cursor = round.cursor;
   run.trace = { ...run.trace, actions: [...((run.trace.actions as unknown[]) ?? []), ...round.trace], ...(round.waitingFor ? { waitingFor: round.waitingFor } : {}) };
   if (round.error) run.trace.error = round.error.message;
-  store.runs.update(run.id!, { cursor: run.cursor, ...(factsChanged ? { facts: encodeFacts(run) } : {}), trace: run.trace });
+  // The cursor goes with the calls; the facts only when a later round plans from them (past the last action nothing does).
+  store.runs.update(run.id!, { cursor: run.cursor, ...(factsChanged && !round.finished ? { facts: encodeFacts(run) } : {}) });
   return waitFor;
 }
 

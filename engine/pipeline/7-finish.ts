@@ -1,11 +1,12 @@
 /**
  * Stage 7, finish: runs reach their final state (done, skipped, failed, dead)
- * with their journal entry, dead letters are written, and items whose runs are
- * all final are finished, so their source can acknowledge them.
+ * with their journal entry, written once here; dead letters are written, and
+ * items whose runs are all final are finished, so their source can acknowledge
+ * them. A run that does not act is journaled as one compact row (`skipRun`).
  */
 import { redact, redactValue } from '../redact.js';
-import type { RunStatus, StateStore } from '../store/index.js';
-import type { RunItem } from './run.js';
+import type { EffectRecord, RunStatus, StateStore } from '../store/index.js';
+import { newRunRow, type Run, type RunItem } from './run.js';
 import type { EngineStats, TickReport } from './types.js';
 
 export type FinalStatus = 'done' | 'skipped' | 'failed' | 'dead';
@@ -18,15 +19,39 @@ export interface FinishContext {
   report: TickReport;
   stats: EngineStats;
   logger: { warn(obj: object, msg: string): void };
+  /** The runs the tick holds in memory, by id: a run finished by id is taken from here before its row is read. */
+  live?: Map<number, Run>;
 }
 
-/** Put a run in a final state with its journal entry: every call it made, redacted. A run already final is left alone. */
-export function finishRun(ctx: FinishContext, runId: number, status: FinalStatus, note: { reason?: string; error?: string } = {}): void {
+function count(ctx: FinishContext, status: FinalStatus): void {
+  ctx.report.finished[status] += 1;
+  ctx.stats.runs[status] += 1;
+}
+
+/**
+ * Put a run in a final state with its journal entry: its trace (from memory, or from
+ * its row when the tick never decoded it) and every call it made, redacted. `effects`
+ * are the run's ledger rows when the caller has just read them. A run already final is
+ * left alone.
+ */
+export function finishRun(ctx: FinishContext, target: Run | number, status: FinalStatus, note: { reason?: string; error?: string } = {}, effects?: EffectRecord[]): void {
   const { store } = ctx;
-  store.transaction(() => {
-    const run = store.runs.get(runId);
-    if (!run || FINAL.includes(run.status)) return;
-    const effects = store.effects.forRun(runId).map((e) => ({
+  const id = typeof target === 'number' ? target : target.id;
+  if (id === null) throw new Error('finishRun: the run has no row (skipRun journals a run that never acted)');
+  const done = store.transaction(() => {
+    const run = typeof target === 'number' ? ctx.live?.get(target) : target;
+    let trace: Record<string, unknown>;
+    let dedupe: { ruleId: string; key: string } | undefined;
+    if (run) {
+      trace = run.trace;
+      if (run.dedupeKey) dedupe = { ruleId: run.rule.id, key: run.dedupeKey };
+    } else {
+      const row = store.runs.get(id);
+      if (!row || FINAL.includes(row.status)) return false;
+      trace = row.trace;
+      if (row.dedupeKey) dedupe = { ruleId: row.ruleId, key: row.dedupeKey };
+    }
+    const calls = (effects ?? store.effects.forRun(id)).map((e) => ({
       key: e.effectKey,
       method: e.method,
       params: redactValue(e.params),
@@ -36,19 +61,40 @@ export function finishRun(ctx: FinishContext, runId: number, status: FinalStatus
       ...(e.errorCode ? { code: e.errorCode } : {}),
       attempts: e.attempts,
     }));
-    const trace = { ...run.trace, effects, outcome: status, ...(note.reason ? { reason: note.reason } : {}), ...(note.error ? { error: redact(note.error) } : {}) };
-    store.runs.update(runId, { status, trace, ...(note.error ? { error: redact(note.error) } : {}) });
-    if (status === 'done' && run.dedupeKey) store.dedupe.put(run.ruleId, run.dedupeKey, runId);
+    const reason = note.reason === undefined ? null : redact(note.reason);
+    const error = note.error === undefined ? null : redact(note.error);
+    const entry = { ...trace, effects: calls, outcome: status, ...(reason ? { reason } : {}), ...(error ? { error } : {}) };
+    if (!store.runs.finish(id, { status, trace: entry, error, reason })) return false;
+    if (status === 'done' && dedupe) store.dedupe.put(dedupe.ruleId, dedupe.key, id);
+    return true;
   });
-  ctx.report.finished[status] += 1;
-  ctx.stats.runs[status] += 1;
+  ctx.live?.delete(id);
+  if (done) count(ctx, status);
+}
+
+/**
+ * Journal a run that does not act (trigger filter, `changed:`, dedupe, concurrency skip,
+ * condition false) as one compact row: rule, item, record, dedupe key, reason, time; no
+ * facts, no trace. A run matched this tick gets its row here; a stored one (held, retried)
+ * is finished as such.
+ */
+export function skipRun(ctx: FinishContext, run: Run, reason: string): void {
+  const text = redact(reason);
+  if (run.id === null) {
+    run.id = ctx.store.runs.create(newRunRow(run, { status: 'skipped', reason: text }));
+  } else {
+    if (!ctx.store.runs.finish(run.id, { status: 'skipped', trace: null, reason: text })) return;
+    ctx.live?.delete(run.id);
+  }
+  count(ctx, 'skipped');
 }
 
 /** Dead-letter a run: the DLQ keeps its item's payload (redacted) for `rules dlq retry`. */
-export function deadLetter(ctx: FinishContext, runId: number, item: RunItem, ruleId: string, error: string): void {
+export function deadLetter(ctx: FinishContext, target: Run | number, item: RunItem, ruleId: string, error: string, effects?: EffectRecord[]): void {
+  const runId = typeof target === 'number' ? target : target.id!;
   ctx.store.transaction(() => {
     ctx.store.dlq.add({ itemId: item.id, runId, ruleId, error: redact(error), payload: redactValue(item.payload) });
-    finishRun(ctx, runId, 'dead', { error });
+    finishRun(ctx, target, 'dead', { error }, effects);
   });
   ctx.logger.warn({ run: runId, rule: ruleId, item: item.id, error }, 'run dead-lettered');
 }

@@ -9,15 +9,15 @@
  * process may die anywhere and the next engine on the same file continues
  * (docs/engine.md).
  */
-import type { InboxItemInput } from '../store/index.js';
+import type { InboxItemInput, RunRecord } from '../store/index.js';
 import { recoverInDoubt } from './0-recover.js';
-import { match } from './1-match.js';
+import { match, type MatchedItem } from './1-match.js';
 import { load, loadUpdateTargets } from './2-load.js';
 import { evaluate, factsOf } from './3-evaluate.js';
 import { plan } from './4-plan.js';
-import { reactivateWaiting, resultsOf, storeRound, storeRuns } from './5-ledger.js';
+import { reactivateWaiting, resultsOf, storeRound, storeTraces, storeWaitingStart } from './5-ledger.js';
 import { executeEffects, mergeSnapshot } from './6-execute.js';
-import { deadLetter, finishItems, finishRun } from './7-finish.js';
+import { deadLetter, finishItems, finishRun, skipRun } from './7-finish.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { evalContext, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
@@ -33,28 +33,43 @@ export async function tick(t: Tick): Promise<TickReport> {
   report.recovered = await recoverInDoubt({ store, client: t.client, logger: t.logger, lookupMarginMs: tuning.lookupMarginMs, onDone });
   t.stats.effectsRecovered += report.recovered;
 
-  // 1 match: the runs are durable (one commit) before anything is sent.
+  // 1 match, in memory: the runs of fresh items get rows when they are settled (below). Stored runs
+  // still to start (held, retried) come first and count against the tick's runs.
+  const stored = store.runs.due(['new'], tuning.maxRunsPerTick);
   const ready = store.inbox.ready(tuning.maxItemsPerTick);
-  report.items = ready.length;
-  const matched = await match(ready, [...t.rules.values()], t.reader, (rule) => volatileFacts(t, rule));
-  for (const m of matched) if (m.failures.length) matchFailed(t, m);
-  report.runsCreated = storeRuns(store, matched.filter((m) => m.failures.length === 0));
+  const matched = await match(ready, [...t.rules.values()], t.reader, (rule) => volatileFacts(t, rule), tuning.maxRunsPerTick - stored.length);
+  report.items = matched.length;
+  const fresh: MatchedItem[] = [];
+  for (const m of matched) {
+    if (m.failures.length) matchFailed(t, m);
+    else fresh.push(m);
+  }
+  for (const m of fresh) {
+    report.runsCreated += m.runs.length;
+    // What the start commit's markRunning writes: evaluation tells a DLQ retry by it.
+    m.item.attempts = (m.item.attempts ?? 0) + 1;
+  }
   reactivateWaiting(store, tuning.maxRunsPerTick);
 
-  // 2 load and 3 evaluate the new runs that the concurrency gate lets through.
-  await startRuns(t);
+  // 2 load and 3 evaluate the runs the concurrency gate lets through; one commit stores the outcome.
+  await startRuns(t, stored, fresh);
 
-  // 4 plan, 5 ledger, 6 execute, in rounds: a call that needs an earlier call's result is planned once it is back.
-  for (let round = 0; round < tuning.maxStagesPerTick; round++) {
-    planRound(t);
-    const pending = store.effects.pendingOfActiveRuns();
-    if (pending.length === 0) break;
-    const ex = await executeEffects(pending, { store, client: t.client, ...(t.http ? { http: t.http } : {}), logger: t.logger, stats: t.stats, httpConcurrency: tuning.httpConcurrency, onDone });
-    report.calls += ex.calls;
-    report.batches += ex.batches;
-    report.httpRequests += ex.httpRequests;
-    if (ex.transportError) break;
-    if (round === tuning.maxStagesPerTick - 1) planRound(t);
+  try {
+    // 4 plan, 5 ledger, 6 execute, in rounds: a call that needs an earlier call's result is planned once it is back.
+    for (let round = 0; round < tuning.maxStagesPerTick; round++) {
+      planRound(t);
+      const pending = store.effects.pendingOfActiveRuns();
+      if (pending.length === 0) break;
+      const ex = await executeEffects(pending, { store, client: t.client, ...(t.http ? { http: t.http } : {}), logger: t.logger, stats: t.stats, httpConcurrency: tuning.httpConcurrency, onDone });
+      report.calls += ex.calls;
+      report.batches += ex.batches;
+      report.httpRequests += ex.httpRequests;
+      if (ex.transportError) break;
+      if (round === tuning.maxStagesPerTick - 1) planRound(t);
+    }
+  } finally {
+    // Runs still in flight keep their journal entry for the tick that continues them.
+    if (t.live.size) storeTraces(store, t.live.values());
   }
 
   // 7 finish the items whose runs are all final.
@@ -66,61 +81,98 @@ export async function tick(t: Tick): Promise<TickReport> {
   return report;
 }
 
-async function startRuns(t: Tick): Promise<void> {
+/**
+ * Through the concurrency gate, load and evaluate: the stored runs still to start,
+ * then the runs matched now. Everything up to here was reads, so the one commit at
+ * the end is the start: the matched items become running with their runs' rows
+ * (acting runs with their facts, runs that must wait, compact skipped rows) and the
+ * snapshots their evaluation took. A crash before it leaves the items pending, and
+ * they are matched again.
+ */
+async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Promise<void> {
   const { store } = t;
   const gate = new ConcurrencyGate(store.runs.inFlightKeys());
-  const runs: Run[] = [];
+  const go: Run[] = [];
+  /** What the commit writes for runs decided before loading. */
+  const decided: Array<() => void> = [];
   const items = new Map<number, RunItem>();
-  for (const row of store.runs.due(['new'], t.tuning.maxRunsPerTick)) {
+  const candidates: Run[] = [];
+  for (const row of stored) {
     const item = items.get(row.itemId) ?? store.inbox.get(row.itemId);
     if (!item) continue;
     items.set(item.id, item);
     const rule = t.rules.get(row.ruleId);
     if (!rule) {
-      finishRun(t, row.id, 'skipped', { reason: `rule ${row.ruleId} is no longer loaded` });
+      decided.push(() => finishRun(t, row.id, 'skipped', { reason: `rule ${row.ruleId} is no longer loaded` }, []));
       continue;
     }
-    const run = decodeRun(row, rule, item);
-    const g = gate.beforeLoad(run);
-    if (g === 'hold') t.report.held += 1;
-    else if (g === 'skip') finishRun(t, row.id, 'skipped', { reason: `concurrency: a run for ${run.recordKey} is in flight (mode skip)` });
-    else runs.push(run);
+    candidates.push(decodeRun(row, rule, item));
   }
-  if (runs.length === 0) return;
-  const loaded = await load(runs, t.reader, t.records, (run) => volatileFacts(t, run.rule));
+  let room = t.tuning.maxRunsPerTick - stored.length;
+  for (const m of fresh) {
+    for (const run of m.runs) {
+      // Past the tick's runs (one item's foreach can start many): stored to start next tick.
+      if (room-- <= 0) decided.push(() => storeWaitingStart(store, run));
+      else candidates.push(run);
+    }
+  }
+  for (const run of candidates) {
+    const g = gate.beforeLoad(run);
+    if (g === 'hold') {
+      t.report.held += 1;
+      if (run.id === null) decided.push(() => storeWaitingStart(store, run));
+    } else if (g === 'skip') decided.push(() => skipRun(t, run, `concurrency: a run for ${run.recordKey} is in flight (mode skip)`));
+    else go.push(run);
+  }
+  const loaded = go.length ? await load(go, t.reader, t.records, (run) => volatileFacts(t, run.rule)) : [];
   const ctx = evalContext(t, true);
   const acting: Run[] = [];
   store.transaction(() => {
+    for (const write of decided) write();
     for (const l of loaded) {
       const run = settleLoaded(t, l, gate, ctx);
-      if (run) acting.push(run);
+      if (run) {
+        acting.push(run);
+        t.live.set(run.id!, run);
+      }
     }
+    for (const m of fresh) store.inbox.markRunning(m.item.id);
   });
+  if (acting.length === 0) return;
   const err = await loadUpdateTargets(acting.map((run) => ({ run, facts: factsOf(run, ctx) })), t.reader, t.records);
   if (err) t.logger.warn({ err }, 'loading update targets failed');
 }
 
-/** Plan the next round of every active run whose calls are all answered; one commit puts every planned call in the ledger before any is sent. */
+/**
+ * Plan the next round of every active run whose calls are all answered; one commit puts
+ * every planned call in the ledger before any is sent. A run the tick holds is planned
+ * from memory; another (a retry, a restart) is decoded from its row once.
+ */
 function planRound(t: Tick): void {
   const { store } = t;
   store.transaction(() => {
-    for (const row of store.runs.settledActive(100_000)) {
-      const rule = t.rules.get(row.ruleId);
+    for (const ref of store.runs.settledActive(100_000)) {
+      const rule = t.rules.get(ref.ruleId);
       if (!rule) {
-        finishRun(t, row.id, 'failed', { reason: `rule ${row.ruleId} is no longer loaded` });
+        finishRun(t, ref.id, 'failed', { reason: `rule ${ref.ruleId} is no longer loaded` });
         continue;
       }
-      const effects = store.effects.forRun(row.id);
+      const effects = store.effects.forRun(ref.id);
       const failed = effects.filter((e) => e.state === 'failed' && !e.final);
       if (failed.length) {
-        callsFailed(t, row, rule, failed);
+        callsFailed(t, ref, rule, failed);
         continue;
       }
-      const run = decodeRun(row, rule, store.inbox.get(row.itemId)!);
+      let run = t.live.get(ref.id);
+      if (!run) {
+        const row = store.runs.get(ref.id)!;
+        run = decodeRun(row, rule, store.inbox.get(row.itemId)!);
+        t.live.set(ref.id, run);
+      }
       const round = plan(run, { facts: factsOf(run, { volatile: () => volatileFacts(t, rule) }), results: resultsOf(effects), records: t.records, pick: (r, k, u) => store.positions.next(r, k, u) });
       const waitFor = storeRound(store, run, round, effects);
-      if (round.error) deadLetter(t, row.id, run.item, rule.id, round.error.message);
-      else if (round.finished && waitFor === 0) finishRun(t, row.id, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {});
+      if (round.error) deadLetter(t, run, run.item, rule.id, round.error.message);
+      else if (round.finished && waitFor === 0) finishRun(t, run, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {}, round.effects.length ? undefined : effects);
     }
   });
 }

@@ -42,6 +42,8 @@ export interface Tick extends EngineDeps {
   reader: TickReader;
   records: RecordCache;
   report: TickReport;
+  /** Runs stored and not final, as the tick's stages left them: planned from memory, not decoded again from their rows. */
+  live: Map<number, Run>;
 }
 
 export function newReport(): TickReport {
@@ -49,7 +51,7 @@ export function newReport(): TickReport {
 }
 
 export function newTick(deps: EngineDeps, rules: ReadonlyMap<string, CompiledRule>): Tick {
-  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport() };
+  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport(), live: new Map() };
 }
 
 /** `now` and the `env` names a rule declares: added fresh at each use, never stored with a run. */
@@ -82,8 +84,8 @@ export function evalContext(t: Tick, durable: boolean): EvalContext {
   };
   if (durable) {
     ctx.earlierChanges = (run: Run) => {
-      for (const prior of store.runs.forItem(run.item.id)) {
-        const changes = prior.id !== run.id ? storedChanges(prior) : undefined;
+      for (const prior of store.runs.factsOfItem(run.item.id)) {
+        const changes = prior.id !== run.id ? storedChanges(prior.facts) : undefined;
         if (changes) return changes;
       }
       return undefined;

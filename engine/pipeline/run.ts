@@ -3,6 +3,11 @@
  * stage sees it. The run row (engine/store RunRecord) holds its durable part;
  * `decodeRun` and `encodeFacts` are the one codec between the two, so no stage
  * pulls the row apart or spreads bookkeeping back into it.
+ *
+ * A run lives in memory for the tick that matched or decoded it (the tick's
+ * `live` map): stages pass the object on, and a row is decoded only on a new
+ * tick or after a restart. A run matched this tick has no row until it is
+ * settled (`id: null`).
  */
 import type { CompiledRule, EntityName, Facts } from '../rules/index.js';
 import type { InboxItemInput, NewRun, RunRecord } from '../store/index.js';
@@ -61,9 +66,23 @@ function decodeFacts(column: Record<string, unknown> | null): { facts: Facts; me
   return { facts, meta: (meta as Meta | undefined) ?? {} };
 }
 
-/** The run a row holds, with its rule and trigger. */
+/** The start of every run's journal entry: what triggered it, and which rule. */
+export function baseTrace(item: RunItem, rule: CompiledRule): Record<string, unknown> {
+  return { trigger: { source: item.source, key: item.key, event: item.event, ruleId: item.ruleId }, rule: { id: rule.id, hash: rule.hash, file: rule.location.file } };
+}
+
+/**
+ * The run a row holds, with its rule and trigger. The trace is written when the
+ * run finishes or its tick ends: an active row without one was cut off by a
+ * restart, and goes on with a note saying so (its calls are in the ledger).
+ */
 export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Run {
   const { facts, meta } = decodeFacts(row.facts);
+  let trace = row.trace;
+  if (Object.keys(trace).length === 0) {
+    trace = baseTrace(item, rule);
+    if (row.status !== 'new') trace.resumed = 'the engine restarted during this run: its trace up to then was not kept (its calls are in the ledger)';
+  }
   const run: Run = {
     id: row.id,
     rule,
@@ -75,28 +94,30 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
     attempts: row.attempts,
     concurrencyKey: row.concurrencyKey,
     dedupeKey: row.dedupeKey,
-    trace: row.trace,
+    trace,
   };
   if (meta.record) run.record = meta.record;
   if (meta.changes) run.changes = meta.changes;
   return run;
 }
 
-/** The change set stored with a run's row, if it was evaluated. */
-export function storedChanges(row: RunRecord): Changes | undefined {
-  return decodeFacts(row.facts).meta.changes;
+/** The change set stored with a run's facts column, if it was evaluated. */
+export function storedChanges(facts: Record<string, unknown> | null): Changes | undefined {
+  return decodeFacts(facts).meta.changes;
 }
 
-/** The row of a new run. */
-export function newRunRow(run: Run): NewRun {
+/** The row of a run that is stored now (it was matched this tick): its bookkeeping and facts, the trace left for its finish. */
+export function newRunRow(run: Run, row: Omit<NewRun, 'itemId' | 'ruleId' | 'ruleHash' | 'triggerKey' | 'recordKey'> = {}): NewRun {
   return {
     itemId: run.item.id,
     ruleId: run.rule.id,
     ruleHash: run.rule.hash,
     triggerKey: run.triggerKey,
     recordKey: run.recordKey,
-    facts: encodeFacts(run),
-    trace: run.trace,
+    concurrencyKey: run.concurrencyKey,
+    dedupeKey: run.dedupeKey,
+    attempts: run.attempts,
+    ...row,
   };
 }
 

@@ -5,16 +5,16 @@
  */
 import { redact } from '../redact.js';
 import type { CompiledRule } from '../rules/index.js';
-import type { EffectRecord, RunRecord } from '../store/index.js';
+import type { ActiveRunRef, EffectRecord } from '../store/index.js';
 import type { MatchedItem } from './1-match.js';
 import type { Loaded } from './2-load.js';
 import { evaluate, factsOf, type EvalContext } from './3-evaluate.js';
-import { storeActing } from './5-ledger.js';
-import { deadLetter, deadLetterItem, finishRun } from './7-finish.js';
+import { storeActing, storeWaitingStart } from './5-ledger.js';
+import { deadLetter, deadLetterItem, finishRun, skipRun } from './7-finish.js';
 import type { ConcurrencyGate } from './concurrency.js';
 import type { Tick } from './context.js';
 import { afterCallsFailed, afterRunFailed, backoff, busyWait } from './retry-policy.js';
-import { encodeFacts, type Run } from './run.js';
+import type { Run } from './run.js';
 
 /** An item whose matching failed: a user error or a bug dead-letters it, a busy portal retries it later. */
 export function matchFailed(t: Tick, m: MatchedItem): void {
@@ -25,27 +25,27 @@ export function matchFailed(t: Tick, m: MatchedItem): void {
 }
 
 /**
- * A loaded run: through the concurrency gate and evaluation to its next state.
- * Returns the run when it will act (stored active), else undefined.
+ * A loaded run: through the concurrency gate and evaluation to its next state,
+ * written in the caller's transaction (the tick's start commit). Returns the run
+ * when it will act (stored active), else undefined.
  */
 export function settleLoaded(t: Tick, l: Loaded, gate: ConcurrencyGate, ctx: EvalContext): Run | undefined {
   const { run } = l;
-  const id = run.id!;
   if (l.error) {
     // A busy or unreachable portal: read again later without spending the rule's retries.
-    if (l.transient) t.store.runs.update(id, { nextAttemptAt: t.now() + busyWait(t.tuning), error: redact(l.error) });
+    if (l.transient) storeWaitingStart(t.store, run, { nextAttemptAt: t.now() + busyWait(t.tuning), error: redact(l.error) });
     else runFailed(t, run, l.error, 'operational');
     return undefined;
   }
   const c = gate.afterLoad(run, factsOf(run, ctx));
   if (c?.gate === 'hold') {
     // The key needed a read: look again a little later, not on every tick.
-    t.store.runs.update(id, { nextAttemptAt: t.now() + t.tuning.backoffBaseMs });
+    storeWaitingStart(t.store, run, { nextAttemptAt: t.now() + t.tuning.backoffBaseMs });
     t.report.held += 1;
     return undefined;
   }
   if (c?.gate === 'skip') {
-    finishRun(t, id, 'skipped', { reason: `concurrency: a run for key ${c.key} is in flight (mode skip)` });
+    skipRun(t, run, `concurrency: a run for key ${c.key} is in flight (mode skip)`);
     return undefined;
   }
   const ev = evaluate(run, ctx);
@@ -54,8 +54,7 @@ export function settleLoaded(t: Tick, l: Loaded, gate: ConcurrencyGate, ctx: Eva
     return undefined;
   }
   if (ev.kind === 'skip') {
-    t.store.runs.update(id, { trace: run.trace, facts: encodeFacts(run), dedupeKey: run.dedupeKey });
-    finishRun(t, id, 'skipped', { reason: ev.reason });
+    skipRun(t, run, ev.reason);
     return undefined;
   }
   storeActing(t.store, run);
@@ -66,38 +65,40 @@ export function settleLoaded(t: Tick, l: Loaded, gate: ConcurrencyGate, ctx: Eva
 function runFailed(t: Tick, run: Run, message: string, kind: 'user' | 'operational'): void {
   const v = afterRunFailed(run.attempts, run.rule, kind, t.now(), t.tuning);
   if (v.kind === 'retry') {
-    t.store.runs.update(run.id!, { attempts: v.attempts, nextAttemptAt: v.at, error: redact(message), trace: run.trace });
+    storeWaitingStart(t.store, run, { attempts: v.attempts, nextAttemptAt: v.at, error: redact(message) });
     return;
   }
-  t.store.runs.update(run.id!, { attempts: v.attempts, trace: { ...run.trace, error: redact(message) } });
-  deadLetter(t, run.id!, run.item, run.rule.id, message);
+  const fresh = run.id === null;
+  storeWaitingStart(t.store, run, { attempts: v.attempts });
+  run.trace = { ...run.trace, error: redact(message) };
+  deadLetter(t, run, run.item, run.rule.id, message, fresh ? [] : undefined);
 }
 
 /** Some of a run's calls failed: wait, retry them, or give up as the rule's `on_error.then` says. */
-export function callsFailed(t: Tick, row: RunRecord, rule: CompiledRule, failed: EffectRecord[]): void {
+export function callsFailed(t: Tick, ref: ActiveRunRef, rule: CompiledRule, failed: EffectRecord[]): void {
   const { store } = t;
   const error = failed.map((e) => `${e.method}: ${e.error ?? 'failed'}`).join('; ');
-  const v = afterCallsFailed(row.attempts, rule, failed, t.now(), t.tuning);
+  const v = afterCallsFailed(ref.attempts, rule, failed, t.now(), t.tuning);
   if (v.kind === 'wait') {
-    store.runs.update(row.id, { status: 'waiting', nextAttemptAt: v.at, error: redact(error) });
+    store.runs.update(ref.id, { status: 'waiting', nextAttemptAt: v.at, error: redact(error) });
     return;
   }
   if (v.kind === 'retry') {
-    store.runs.update(row.id, { status: 'waiting', attempts: v.attempts, nextAttemptAt: v.at, error: redact(error) });
+    store.runs.update(ref.id, { status: 'waiting', attempts: v.attempts, nextAttemptAt: v.at, error: redact(error) });
     return;
   }
   store.transaction(() => {
-    store.effects.finalizeFailed(row.id);
-    store.runs.update(row.id, { attempts: v.attempts, error: redact(error) });
+    store.effects.finalizeFailed(ref.id);
+    store.runs.update(ref.id, { attempts: v.attempts, error: redact(error) });
   });
   switch (rule.onError.then) {
     case 'continue':
       // The failed calls' results are null; planning goes on with the next action.
       break;
     case 'stop':
-      finishRun(t, row.id, 'failed', { error });
+      finishRun(t, ref.id, 'failed', { error });
       break;
     default:
-      deadLetter(t, row.id, store.inbox.get(row.itemId)!, rule.id, error);
+      deadLetter(t, ref.id, t.live.get(ref.id)?.item ?? store.inbox.get(ref.itemId)!, rule.id, error);
   }
 }

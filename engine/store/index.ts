@@ -11,7 +11,7 @@ import { DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.
 
 export type { StateStore, StateStoreOptions } from './state-store.js';
 export type { InboxListFilter } from './inbox-table.js';
-export type { RunStatus, RunRecord, NewRun, RunPatch, RunFilter, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
+export type { RunStatus, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
 export type { SourceKind, InboxItemInput, InboxItem, InboxStatus, Inbox } from './types.js';
 export {
   openStateStore,

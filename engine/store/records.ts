@@ -30,12 +30,28 @@ export interface RunRecord {
   nextAttemptAt: number;
   /** Facts the run continues with after a restart (loaded records, let values, trigger data). Never contains env values. */
   facts: Record<string, unknown> | null;
-  /** The journal entry (redacted): trigger, loaded data, condition, planned calls, responses. */
+  /**
+   * The journal entry (redacted): trigger, loaded data, condition, planned calls, responses.
+   * A compact skipped run (see `reason`) stores none; reading it gives `{ outcome, reason }`.
+   */
   trace: Record<string, unknown>;
   error: string | null;
+  /** Why the run ended as it did when that is not an error: the skip reason (`condition false: ...`, `dedupe: ...`) or a `stop`. */
+  reason: string | null;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+}
+
+/** A run without its facts and trace: the small columns that lists, the run log and metrics read. */
+export type RunSummary = Omit<RunRecord, 'facts' | 'trace'>;
+
+/** Where a run stands between ticks: what planning, retries and finishing need to know before decoding it. */
+export interface ActiveRunRef {
+  id: number;
+  itemId: number;
+  ruleId: string;
+  attempts: number;
 }
 
 export interface NewRun {
@@ -45,11 +61,18 @@ export interface NewRun {
   triggerKey: string;
   recordKey: string;
   concurrencyKey?: string | null;
+  dedupeKey?: string | null;
+  /** @default 'new'; a final status stamps the finish time and number as an update to it would. */
+  status?: RunStatus;
+  attempts?: number;
+  nextAttemptAt?: number;
   facts?: Record<string, unknown> | null;
   trace?: Record<string, unknown>;
+  error?: string | null;
+  reason?: string | null;
 }
 
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'cursor' | 'attempts' | 'nextAttemptAt' | 'facts' | 'trace' | 'error' | 'concurrencyKey' | 'dedupeKey'>>;
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'cursor' | 'attempts' | 'nextAttemptAt' | 'facts' | 'trace' | 'error' | 'reason' | 'concurrencyKey' | 'dedupeKey'>>;
 
 export interface RunFilter {
   ruleId?: string;

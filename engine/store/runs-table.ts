@@ -1,10 +1,16 @@
-/** The runs table: one row per rule acting on one trigger (and record), with its journal entry (trace). */
+/**
+ * The runs table: one row per rule acting on one trigger (and record), with its journal
+ * entry (trace). A run that does not act is a compact row: no facts, no trace, its
+ * reason in a column. Readers that list runs (the run log, `rules runs`, metrics) select
+ * the small columns only; facts and trace are parsed only for one run (`get`) or for the
+ * runs a tick decodes.
+ */
 import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
-import type { NewRun, RunFilter, RunPatch, RunRecord, RunStatus } from './records.js';
+import type { ActiveRunRef, NewRun, RunFilter, RunPatch, RunRecord, RunStatus, RunSummary } from './records.js';
 
-interface RunRow {
+interface SummaryRow {
   id: number;
   item_id: number;
   rule_id: string;
@@ -17,16 +23,26 @@ interface RunRow {
   cursor: number;
   attempts: number;
   next_attempt_at: number;
-  facts: string | null;
-  trace: string;
   error: string | null;
+  reason: string | null;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
   finished_seq: number | null;
 }
 
-function toRun(r: RunRow): RunRecord {
+interface RunRow extends SummaryRow {
+  facts: string | null;
+  trace: string;
+}
+
+/** Every column but facts and trace. */
+const SUMMARY_COLUMNS = `id, item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, dedupe_key, status, cursor, attempts,
+  next_attempt_at, error, reason, created_at, updated_at, finished_at, finished_seq`;
+
+const EMPTY_TRACE = '{}';
+
+function toSummary(r: SummaryRow): RunSummary {
   return {
     id: r.id,
     itemId: r.item_id,
@@ -40,13 +56,18 @@ function toRun(r: RunRow): RunRecord {
     cursor: r.cursor,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
-    facts: fromJson<Record<string, unknown> | null>(r.facts, null),
-    trace: fromJson<Record<string, unknown>>(r.trace, {}),
     error: r.error,
+    reason: r.reason,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
   };
+}
+
+function toRun(r: RunRow): RunRecord {
+  // A compact row's journal entry is its outcome and reason.
+  const trace = r.trace === EMPTY_TRACE && r.reason !== null && FINAL.has(r.status) ? { outcome: r.status, reason: r.reason } : fromJson<Record<string, unknown>>(r.trace, {});
+  return { ...toSummary(r), facts: fromJson<Record<string, unknown> | null>(r.facts, null), trace };
 }
 
 const FINAL = new Set<RunStatus>(['done', 'skipped', 'failed', 'dead']);
@@ -59,6 +80,7 @@ const COLUMNS: Record<keyof RunPatch, string> = {
   facts: 'facts',
   trace: 'trace',
   error: 'error',
+  reason: 'reason',
   concurrencyKey: 'concurrency_key',
   dedupeKey: 'dedupe_key',
 };
@@ -72,13 +94,39 @@ export class RunsTable {
     this.#now = now;
   }
 
+  /**
+   * Insert a run; returns its id. Without a status it is `new`; with a final one it is
+   * finished at once (finish time and number), as a compact skipped run is.
+   */
   create(run: NewRun): number {
     const now = this.#now();
-    const info = stmt(this.#db, 
-        `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, facts, trace, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(run.itemId, run.ruleId, run.ruleHash, run.triggerKey, run.recordKey, run.concurrencyKey ?? null, run.facts ? toJson(run.facts) : null, toJson(run.trace ?? {}), now, now);
+    const status = run.status ?? 'new';
+    const final = FINAL.has(status);
+    const info = stmt(
+      this.#db,
+      `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, dedupe_key, status, attempts, next_attempt_at,
+                         facts, trace, error, reason, created_at, updated_at, finished_at, finished_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      run.itemId,
+      run.ruleId,
+      run.ruleHash,
+      run.triggerKey,
+      run.recordKey,
+      run.concurrencyKey ?? null,
+      run.dedupeKey ?? null,
+      status,
+      run.attempts ?? 0,
+      run.nextAttemptAt ?? 0,
+      run.facts ? toJson(run.facts) : null,
+      run.trace ? toJson(run.trace) : EMPTY_TRACE,
+      run.error ?? null,
+      run.reason ?? null,
+      now,
+      now,
+      final ? now : null,
+      final ? this.#nextFinishSeq() : null,
+    );
     return Number(info.lastInsertRowid);
   }
 
@@ -94,11 +142,6 @@ export class RunsTable {
    * out of a final state clears it.
    */
   update(id: number, patch: RunPatch): void {
-    if (patch.status === undefined) this.#update(id, patch);
-    else this.#db.transaction(() => this.#update(id, patch))();
-  }
-
-  #update(id: number, patch: RunPatch): void {
     const sets: string[] = ['updated_at = ?'];
     const now = this.#now();
     const args: unknown[] = [now];
@@ -107,37 +150,61 @@ export class RunsTable {
       sets.push(`${COLUMNS[k]} = ?`);
       args.push(k === 'facts' || k === 'trace' ? (v === null ? null : toJson(v)) : v);
     }
-    if (patch.status !== undefined) {
-      sets.push('finished_at = ?');
-      args.push(FINAL.has(patch.status) ? now : null);
-      if (!FINAL.has(patch.status)) sets.push('finished_seq = NULL');
-      else {
-        const row = stmt(this.#db, `SELECT finished_seq FROM runs WHERE id = ?`).get(id) as { finished_seq: number | null } | undefined;
-        if (row && row.finished_seq === null) {
-          sets.push('finished_seq = ?');
-          args.push(this.#nextFinishSeq());
-        }
-      }
+    if (patch.status === undefined) {
+      stmt(this.#db, `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+      return;
     }
-    stmt(this.#db, `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+    sets.push('finished_at = ?');
+    args.push(FINAL.has(patch.status) ? now : null);
+    if (!FINAL.has(patch.status)) {
+      sets.push('finished_seq = NULL');
+      stmt(this.#db, `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+      return;
+    }
+    this.#db.transaction(() => {
+      const row = stmt(this.#db, `SELECT finished_seq FROM runs WHERE id = ?`).get(id) as { finished_seq: number | null } | undefined;
+      if (row && row.finished_seq === null) {
+        sets.push('finished_seq = ?');
+        args.push(this.#nextFinishSeq());
+      }
+      stmt(this.#db, `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+    })();
+  }
+
+  /**
+   * Put a run that is not final yet into a final state with its journal entry, in one
+   * statement and its finish number. Returns false (and changes nothing) when the run
+   * is gone or already final.
+   */
+  finish(id: number, end: { status: RunStatus; trace: Record<string, unknown> | null; error?: string | null; reason?: string | null }): boolean {
+    const now = this.#now();
+    const info = stmt(
+      this.#db,
+      `UPDATE runs SET status = ?, trace = ?, error = COALESCE(?, error), reason = ?, updated_at = ?, finished_at = ?,
+                       finished_seq = (SELECT value + 1 FROM counters WHERE name = 'runs_finished')
+        WHERE id = ? AND status IN ('new','active','waiting')`,
+    ).run(end.status, end.trace ? toJson(end.trace) : EMPTY_TRACE, end.error ?? null, end.reason ?? null, now, now, id);
+    if (info.changes === 0) return false;
+    this.#nextFinishSeq();
+    return true;
   }
 
   #nextFinishSeq(): number {
-    stmt(this.#db, `UPDATE counters SET value = value + 1 WHERE name = 'runs_finished'`).run();
-    return (stmt(this.#db, `SELECT value FROM counters WHERE name = 'runs_finished'`).get() as { value: number }).value;
+    return (stmt(this.#db, `UPDATE counters SET value = value + 1 WHERE name = 'runs_finished' RETURNING value`).get() as { value: number }).value;
   }
 
   /**
    * Runs that reached a final state (done, skipped, failed, dead) after `cursor`, in the
-   * order they finished, at most `limit`; `cursor` of the answer is where the next call
-   * goes on (unchanged when nothing finished). A run is returned once however long it
-   * waited before finishing (retries, backoff, concurrency holds). Start from 0 for every
-   * finish still in the store, or from finishedCursor() for only those to come.
+   * order they finished, at most `limit`, without facts and trace; `cursor` of the answer
+   * is where the next call goes on (unchanged when nothing finished). A run is returned
+   * once however long it waited before finishing (retries, backoff, concurrency holds).
+   * Start from 0 for every finish still in the store, or from finishedCursor() for only
+   * those to come.
    */
-  finishedSince(cursor: number, limit: number): { runs: RunRecord[]; cursor: number } {
-    const rows = stmt(this.#db, `SELECT * FROM runs WHERE finished_seq > ? ORDER BY finished_seq LIMIT ?`).all(cursor, limit) as RunRow[];
+  finishedSince(cursor: number, limit: number): { runs: RunSummary[]; cursor: number } {
+    const rows = stmt(this.#db, `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE finished_seq > ? ORDER BY finished_seq LIMIT ?`).all(cursor, limit) as SummaryRow[];
     const last = rows[rows.length - 1];
-    return { runs: rows.map(toRun), cursor: last?.finished_seq ?? cursor };
+    return { runs: rows.map(toSummary), cursor: last?.finished_seq ?? cursor };
   }
 
   /** The cursor after the latest finish so far (0 when no run has finished yet). */
@@ -145,8 +212,17 @@ export class RunsTable {
     return (stmt(this.#db, `SELECT value FROM counters WHERE name = 'runs_finished'`).get() as { value: number }).value;
   }
 
-  /** Newest first. */
+  /** Newest first, whole rows (facts and trace parsed). */
   list(filter: RunFilter = {}): RunRecord[] {
+    return (this.#select('*', filter) as RunRow[]).map(toRun);
+  }
+
+  /** Newest first, the small columns only (`rules runs`). */
+  summaries(filter: RunFilter = {}): RunSummary[] {
+    return (this.#select(SUMMARY_COLUMNS, filter) as SummaryRow[]).map(toSummary);
+  }
+
+  #select(columns: string, filter: RunFilter): unknown[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.ruleId !== undefined) {
@@ -167,27 +243,33 @@ export class RunsTable {
       where.push('id < ?');
       args.push(filter.beforeId);
     }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (stmt(this.#db, sql).all(...args, filter.limit ?? 50) as RunRow[]).map(toRun);
+    const sql = `SELECT ${columns} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return stmt(this.#db, sql).all(...args, filter.limit ?? 50);
   }
 
-  /** Runs in the given statuses whose time has come, oldest first. */
+  /** Runs in the given statuses whose time has come, oldest first, whole rows. */
   due(statuses: RunStatus[], limit: number): RunRecord[] {
     const rows = stmt(this.#db, `SELECT * FROM runs WHERE status IN (${statuses.map(() => '?').join(',')}) AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
       .all(...statuses, this.#now(), limit) as RunRow[];
     return rows.map(toRun);
   }
 
+  /** Ids of the runs waiting for a retry whose time has come, oldest first. */
+  dueWaiting(limit: number): number[] {
+    const rows = stmt(this.#db, `SELECT id FROM runs WHERE status = 'waiting' AND next_attempt_at <= ? ORDER BY id LIMIT ?`).all(this.#now(), limit) as Array<{ id: number }>;
+    return rows.map((r) => r.id);
+  }
+
   /** Active runs with no call pending or in doubt: their stage is settled and the next one can be planned. */
-  settledActive(limit: number): RunRecord[] {
+  settledActive(limit: number): ActiveRunRef[] {
     const rows = stmt(
       this.#db,
-      `SELECT r.* FROM runs r
+      `SELECT r.id, r.item_id, r.rule_id, r.attempts FROM runs r
         WHERE r.status = 'active' AND r.next_attempt_at <= ?
           AND NOT EXISTS (SELECT 1 FROM effects e WHERE e.run_id = r.id AND e.state IN ('pending','sent'))
         ORDER BY r.id LIMIT ?`,
-    ).all(this.#now(), limit) as RunRow[];
-    return rows.map(toRun);
+    ).all(this.#now(), limit) as Array<{ id: number; item_id: number; rule_id: string; attempts: number }>;
+    return rows.map((r) => ({ id: r.id, itemId: r.item_id, ruleId: r.rule_id, attempts: r.attempts }));
   }
 
   /** Concurrency keys (per rule) of runs that are in flight: active or waiting for a retry. */
@@ -201,18 +283,24 @@ export class RunsTable {
     return (stmt(this.#db, `SELECT * FROM runs WHERE item_id = ? ORDER BY id`).all(itemId) as RunRow[]).map(toRun);
   }
 
+  /** The stored facts of an item's runs that kept any (compact rows keep none), oldest first. */
+  factsOfItem(itemId: number): Array<{ id: number; facts: Record<string, unknown> | null }> {
+    const rows = stmt(this.#db, `SELECT id, facts FROM runs WHERE item_id = ? AND facts IS NOT NULL ORDER BY id`).all(itemId) as Array<{ id: number; facts: string }>;
+    return rows.map((r) => ({ id: r.id, facts: fromJson<Record<string, unknown> | null>(r.facts, null) }));
+  }
+
   /** Items in `running` whose runs are all final: the pipeline finishes them. */
   settledItems(): Array<{ itemId: number; dead: number; total: number }> {
-    return stmt(this.#db, 
-        `SELECT i.id AS itemId,
+    return stmt(
+      this.#db,
+      `SELECT i.id AS itemId,
                 SUM(CASE WHEN r.status = 'dead' THEN 1 ELSE 0 END) AS dead,
                 COUNT(r.id) AS total
            FROM inbox i LEFT JOIN runs r ON r.item_id = i.id AND r.superseded = 0
           WHERE i.status = 'running'
           GROUP BY i.id
          HAVING SUM(CASE WHEN r.status IN ('new','active','waiting') THEN 1 ELSE 0 END) = 0`,
-      )
-      .all() as Array<{ itemId: number; dead: number; total: number }>;
+    ).all() as Array<{ itemId: number; dead: number; total: number }>;
   }
 
   countByStatus(): Record<RunStatus, number> {

@@ -144,4 +144,13 @@ export const MIGRATIONS: readonly string[] = [
    WHERE error IS NOT NULL AND instr(error, ':') > 1
      AND substr(error, 1, instr(error, ':') - 1) NOT GLOB '*[^A-Za-z0-9_]*';
   `,
+  // 5: the cheap journal. A run that does not act (trigger filter, `changed:`, dedupe, concurrency
+  // skip, condition false) is one compact row: no facts, no trace, its reason in a column of its own,
+  // so `rules runs`, the run log and metrics read small columns only. Rows written before carried the
+  // reason inside the trace: it is copied out (`rules trace` still shows those traces whole).
+  `
+  ALTER TABLE runs ADD COLUMN reason TEXT;
+  UPDATE runs SET reason = CASE WHEN json_valid(trace) THEN json_extract(trace, '$.reason') END
+   WHERE status IN ('done','skipped','failed','dead') AND trace LIKE '%"reason"%';
+  `,
 ];
