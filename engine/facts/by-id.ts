@@ -53,12 +53,10 @@ function canonicalId(id: string): string | undefined {
 interface ListCommand {
   key: string;
   entity: EntityName;
-  entityTypeId: number | undefined;
   /** Canonical ID → the refs asking for it. */
   ids: Map<string, RecordRef[]>;
   /** The multiple user fields the command named. */
   named: readonly string[];
-  command: BatchCommand;
 }
 
 /** One round of ID reads: its commands, to be sent in one batch with the tick's other reads. */
@@ -123,9 +121,8 @@ export class IdReads {
       for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) {
         const chunk = ids.slice(i, i + IDS_PER_COMMAND);
         const key = `i${this.#seq++}`;
-        const command = by.command(chunk, g.entityTypeId, named);
-        round.commands[key] = command;
-        round.lists.push({ key, entity: g.entity, entityTypeId: g.entityTypeId, ids: new Map(chunk.map((id) => [id, g.ids.get(id)!])), named, command });
+        round.commands[key] = by.command(chunk, g.entityTypeId, named);
+        round.lists.push({ key, entity: g.entity, ids: new Map(chunk.map((id) => [id, g.ids.get(id)!])), named });
       }
     }
     return round;
