@@ -1,8 +1,9 @@
 /**
  * Stage 2, load: every declared read of the tick's runs at once (the trigger's
  * record and each `load:`), batched by the tick's reader; later, the records
- * the acting runs' updates will diff against. 50 events that need 50 leads and
- * their contacts cost two requests, not a hundred.
+ * the acting runs' updates will diff against. Records by ID go as list
+ * commands of 50 IDs (engine/facts/by-id.ts): 300 events that need 300 leads
+ * and their contacts cost two requests, not six hundred reads.
  */
 import { isEntityName, loadFacts, loadRecords, type LoadTarget, type RecordCache, type RecordRefLike, type TickReader } from '../facts/index.js';
 import { redactValue } from '../redact.js';
