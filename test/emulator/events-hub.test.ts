@@ -231,6 +231,19 @@ describe('offline queue: list paging', () => {
   });
 });
 
+describe('offline queue: page size', () => {
+  it('get takes any positive limit (the docs give a default of 50 and no maximum; the portal refuses only <= 0)', async () => {
+    const h = harness();
+    await h.call('event.bind', { event: 'ONCRMLEADADD', event_type: 'offline' });
+    for (let id = 1; id <= 1200; id++) h.change('ONCRMLEADADD', id);
+    expect((await get(h, { clear: 0 })).events).toHaveLength(50);
+    const page = await get(h, { clear: 0, limit: '5000' });
+    expect(page.events).toHaveLength(1150);
+    expect(new Set(page.events.map((e) => e.ID)).size).toBe(1150);
+    expect((await get(h, { process_id: page.process_id, clear: 0, limit: 2000 })).events).toHaveLength(1150);
+  });
+});
+
 describe('offline queue: auth_connector', () => {
   it('a change made with a connector is not queued to that connector, but is queued to the source-less queue', async () => {
     const h = harness();
