@@ -210,7 +210,8 @@ export async function runBacklogBench(options: BenchOptions = {}): Promise<Bench
     notes: [
       'HTTP requests and REST calls are counted by the emulator (a batch is one HTTP request carrying up to 50 REST calls).',
       'The events are put straight into the inbox as the offline source stores them: fetching and clearing the offline queue (event.offline.get/clear) is left out of both variants.',
-      'The emulator runs in the same process, so wall time and process CPU include the portal\'s own work (the same 4 REST calls per event in both variants); on loopback, requests cost little, so wall time is close between the variants while the request count is not.',
+      'The emulator runs in the same process, so wall time and process CPU include the portal\'s own work; on loopback, requests cost little, so wall time is close between the variants while the request count is not. The daemon benchmark measures the daemon\'s CPU apart from the emulator\'s.',
+      'The naive loop makes 4 REST calls per event; the engine makes the same 2 writes per event and reads the leads and the contacts by ID in list commands of up to 50 IDs (REST calls: fewer).',
       'The engine commits every step to its SQLite state file before and after sending; with synchronous=FULL each commit waits for an fsync: engine vs engine-normal shows what that costs.',
       'Time at the real portal is COMPUTED from the request count, not measured: a client that starts with an empty bucket sends `burst` requests at once, then 2 per second.',
     ],

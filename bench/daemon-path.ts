@@ -99,6 +99,7 @@ function report(n: number, reps: number, variants: VariantResult[], last: Record
   const notes = [
     'Requests are counted by the bench\'s own proxy between each client and the emulator process (token refreshes under oauth, apart); the floor is the issue\'s ceil(write commands / 50) + ceil(records read / 2,500) + queue requests (event.offline.get and standalone event.offline.clear), with the write commands each variant sent and one record read per event.',
     `Wall time: from the variant's first request (the daemon's, after its start-up) or the start of the peer's work, to the answer of its last request carrying a CRM write. CPU: the variant's own process (the daemon's from /proc/<pid>/stat, utime+stime, from its first request to the queue being empty; a peer's from process.cpuUsage), apart from the emulator's (emulatorCpuMs) and the proxy's (in the bench process).`,
+    'CPU/wall: the variant\'s CPU time over its wall time. Far below 100 % on a loaded machine (see the load average) the process mostly waited: for the portal, or for a core (the run shares 2 cores with the emulator, the proxy and whatever else runs).',
     'The emulator runs with --unthrottled (nothing refused for load); the daemon\'s client keeps its own limiter (B24_PLAN=enterprise: burst 250, 5/s), the SDK its enterprise preset; the naive loop has none.',
     'Every variant starts with the whole backlog already in the offline queue (leads created through the webhook while no one read the queue) and is checked on the portal afterwards: each lead\'s manager in its team, its score right, the queue empty (wrong: leads that are not).',
     ...Object.entries(last).map(([name, o]) => `${name} commands by method (last repetition): ${formatCommands(o.tally.commands)}`),
@@ -119,6 +120,7 @@ function report(n: number, reps: number, variants: VariantResult[], last: Record
       { key: 'wallMs', label: 'wall', unit: 'ms' },
       { key: 'cpuMs', label: 'CPU', unit: 'ms' },
       { key: 'cpuPerEventMs', label: 'CPU/event', unit: 'ms' },
+      { key: 'cpuOfWallPct', label: 'CPU/wall', unit: '%' },
       { key: 'emulatorCpuMs', label: 'emulator CPU', unit: 'ms' },
       { key: 'wrongLeads', label: 'wrong', unit: '' },
     ],

@@ -109,6 +109,7 @@ function figures(t: RequestTally, events: number, wallMs: number, cpuMs: number,
     wallMs,
     cpuMs,
     cpuPerEventMs: cpuMs / events,
+    cpuOfWallPct: wallMs > 0 ? (cpuMs / wallMs) * 100 : 0,
     ...(emulatorCpuMs === null ? {} : { emulatorCpuMs }),
   };
 }

@@ -2,12 +2,12 @@
  * Latency and idle cost of the real daemon, with and without the
  * ONOFFLINEEVENT wake-up:
  *
- * - idle: a started daemon with nothing to do, its requests counted by the
- *   proxy over a window (after a settling time, so the poll backoff has
- *   reached its steady state), extrapolated to an hour;
  * - latency: a new lead every `intervalMs` (light load); for each, the time
  *   from the portal's answer to the `crm.lead.add` to the answer of the
- *   daemon's first request carrying that lead's `crm.lead.update`.
+ *   daemon's first request carrying that lead's `crm.lead.update`;
+ * - idle, right after: the daemon with nothing to do, its requests counted
+ *   by the proxy over a window (after a settling time for the poll backoff),
+ *   extrapolated to an hour.
  *
  * `wake`: an online ONOFFLINEEVENT handler is bound to the proxy's `/push`,
  * which forwards to the daemon's `/b24/events` (its outgoing-webhook
@@ -28,7 +28,7 @@ export const LATENCY_DEFAULTS = {
   changes: 60,
   /** @default 200 */
   intervalMs: 200,
-  /** Idle time before the idle window, for the poll backoff to settle. @default 30000 */
+  /** Idle time between the last write of the latency phase and the idle window, for the poll backoff to settle. @default 30000 */
   settleMs: 30_000,
   /** @default 120000 */
   idleWindowMs: 120_000,
@@ -49,33 +49,25 @@ async function wakeHandlers(ctx: RunContext): Promise<string[]> {
   return rows.filter((r) => r.event.toUpperCase() === 'ONOFFLINEEVENT' && !r.offline && r.handler).map((r) => r.handler as string);
 }
 
-async function runVariant(ctx: RunContext, wake: boolean, o: { changes: number; intervalMs: number; settleMs: number; idleWindowMs: number }): Promise<Sample> {
+async function runVariant(ctx: RunContext, wake: boolean, o: { changes: number; intervalMs: number; settleMs: number; idleWindowMs: number }, timelines: Map<string, string>): Promise<Sample> {
   const dir = mkdtempSync(join(ctx.workDir, 'latency-'));
-  const daemon = await startBenchDaemon({ rulesDir: ctx.rulesDir, workDir: dir, portalUrl: ctx.proxy.url, app: ctx.emu.ready });
   const handler = `${ctx.proxy.url}/push`;
   let bound = false;
+  // Bound before the daemon starts: it looks at event.get when it binds its own events, and arms the wake-up then.
+  const existing = await wakeHandlers(ctx);
+  if (wake && existing.length === 0) {
+    await ctx.emu.appCall('event.bind', { event: 'ONOFFLINEEVENT', handler });
+    bound = true;
+  } else if (!wake && existing.length > 0) {
+    throw new Error(`latency/poll: an ONOFFLINEEVENT handler is bound (${existing.join(', ')}); the poll variant needs none`);
+  }
+  ctx.proxy.clear();
+  const daemon = await startBenchDaemon({ rulesDir: ctx.rulesDir, workDir: dir, portalUrl: ctx.proxy.url, app: ctx.emu.ready }).catch(async (err: unknown) => {
+    if (bound) await ctx.emu.appCall('event.unbind', { event: 'ONOFFLINEEVENT', handler }).catch(() => undefined);
+    throw err;
+  });
   try {
-    const existing = await wakeHandlers(ctx);
-    if (wake) {
-      ctx.proxy.setPushTarget(`${daemon.url}/b24/events`);
-      if (existing.length === 0) {
-        await ctx.emu.appCall('event.bind', { event: 'ONOFFLINEEVENT', handler });
-        bound = true;
-      }
-    } else if (existing.length > 0) {
-      throw new Error(`latency/poll: an ONOFFLINEEVENT handler is bound (${existing.join(', ')}); the poll variant needs none`);
-    }
-    await sleep(o.settleMs);
-    ctx.proxy.clear();
-    const idleFrom = Date.now();
-    await sleep(o.idleWindowMs);
-    const idleMs = Date.now() - idleFrom;
-    const idle = tallyRequests(ctx.proxy.records);
-    const pushes = ctx.proxy.records.filter((r) => r.kind === 'push').length;
-    const times = [idleFrom, ...ctx.proxy.records.filter((r) => r.kind !== 'push' && r.kind !== 'oauth').map((r) => r.at), idleFrom + idleMs];
-    const longestGapMs = Math.max(...times.slice(1).map((t, k) => t - (times[k] as number)));
-
-    ctx.proxy.clear();
+    if (wake) ctx.proxy.setPushTarget(`${daemon.url}/b24/events`);
     const changes: Array<{ id: string; at: number }> = [];
     const first = ctx.nextLead;
     for (let k = 0; k < o.changes; k++) {
@@ -97,6 +89,20 @@ async function runVariant(ctx: RunContext, wake: boolean, o: { changes: number; 
     if (missing.length > 0) throw new Error(`latency/${wake ? 'wake' : 'poll'}: ${missing.length} of ${changes.length} new leads got no update within 120 s`);
     const latencies = changes.map((c) => (written.get(c.id) as number) - c.at);
     const busy = tallyRequests(ctx.proxy.records);
+
+    // Idle after the changes: the wake-up has been seen working, and the poll backoff starts again from its shortest wait.
+    const lastWrite = Math.max(...written.values());
+    await sleep(o.settleMs);
+    const idleFrom = Date.now();
+    await sleep(o.idleWindowMs);
+    const idleMs = Date.now() - idleFrom;
+    const afterWork = ctx.proxy.records.filter((r) => r.at > lastWrite && r.kind !== 'push' && r.kind !== 'oauth');
+    const inWindow = ctx.proxy.records.filter((r) => r.at >= idleFrom);
+    const idle = tallyRequests(inWindow);
+    const pushes = inWindow.filter((r) => r.kind === 'push').length;
+    const times = [idleFrom, ...inWindow.filter((r) => r.kind !== 'push' && r.kind !== 'oauth').map((r) => r.at), idleFrom + idleMs];
+    const longestGapMs = Math.max(...times.slice(1).map((t, k) => t - (times[k] as number)));
+    timelines.set(wake ? 'wake' : 'poll', afterWork.map((r) => `${round((r.at - lastWrite) / 1000)} s ${r.kind}`).join(', '));
     return {
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
@@ -109,9 +115,9 @@ async function runVariant(ctx: RunContext, wake: boolean, o: { changes: number; 
       requestsPerChange: busy.httpRequests / changes.length,
     };
   } finally {
+    await daemon.stop();
     ctx.proxy.setPushTarget(null);
     if (bound) await ctx.emu.appCall('event.unbind', { event: 'ONOFFLINEEVENT', handler }).catch(() => undefined);
-    await daemon.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -123,11 +129,12 @@ export async function runLatencyBench(options: BenchOptions = {}): Promise<Bench
     : { changes: d.changes, intervalMs: d.intervalMs, settleMs: d.settleMs, idleWindowMs: d.idleWindowMs };
   const reps = options.repetitions ?? 1;
   const ctx = await openRunContext();
+  const timelines = new Map<string, string>();
   try {
     const variants = await alternate(
       [
-        { name: 'wake', label: 'ONOFFLINEEVENT bound to the daemon\'s /b24/events (through the proxy): the push wakes the poller', run: () => runVariant(ctx, true, o) },
-        { name: 'poll', label: 'no ONOFFLINEEVENT handler: the daemon polls event.offline.get at its default interval', run: () => runVariant(ctx, false, o) },
+        { name: 'wake', label: 'ONOFFLINEEVENT bound to the daemon\'s /b24/events (through the proxy): the push wakes the poller', run: () => runVariant(ctx, true, o, timelines) },
+        { name: 'poll', label: 'no ONOFFLINEEVENT handler: the daemon polls event.offline.get at its default interval', run: () => runVariant(ctx, false, o, timelines) },
       ],
       reps,
       options.progress,
@@ -163,6 +170,7 @@ export async function runLatencyBench(options: BenchOptions = {}): Promise<Bench
         ...variants
           .filter((v) => (v.median.idleRequests ?? 0) <= 1)
           .map((v) => `${v.name}: ${v.median.idleRequests ?? 0} request(s) in the ${round(o.idleWindowMs / 1000)} s idle window: the honest reading is "at most about ${round(3_600_000 / o.idleWindowMs)} an hour" from this window alone, not the extrapolated figure`),
+        ...[...timelines].map(([name, t]) => `${name}: the daemon's requests after its last write of the latency phase, to the end of the idle window (seconds after that write, last repetition): ${t || 'none'}`),
         'Latency: from the portal\'s answer to the crm.lead.add (the change exists) to the answer to the daemon\'s first request carrying that lead\'s crm.lead.update (the write is done).',
         idleNote,
         'The emulator sends ONOFFLINEEVENT at most once per minTimeout (1 s when the binding sets none) per handler, as the portal does; pushes are the portal\'s requests to the daemon, not the daemon\'s to the portal.',
