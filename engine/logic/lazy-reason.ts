@@ -25,12 +25,21 @@ export class FalseCondition {
 
   /** Why the condition is false, as Condition.evaluate says it. */
   get reason(): string {
-    return (this.#reason ??= this.#condition.explain(this.#facts));
+    return (this.#reason ??= explainSafely(this.#condition, this.#facts));
   }
 
   /** What a trace stores: `{ value: false, reason }`, as Condition.evaluate returns it. */
   toJSON(): { value: false; reason: string } {
     return { value: false, reason: this.reason };
+  }
+}
+
+// Read outside the evaluation's try (by whoever journals the skip): an explanation must not fail the tick.
+function explainSafely(condition: Condition, facts: Facts): string {
+  try {
+    return condition.explain(facts);
+  } catch (err) {
+    return `<no explanation: ${err instanceof Error ? err.message : String(err)}>`;
   }
 }
 

@@ -209,6 +209,11 @@ describe('the lazy explanation', () => {
     expect(cond.evaluate(counted(10).facts)).toEqual({ value: false, reason: why });
   });
 
+  it('an explanation that fails says so instead of failing whoever journals the skip', () => {
+    const failing = { source: {}, refs: [], evaluate: () => ({ value: false }), test: () => false, explain: (): string => { throw new Error('no clock') } };
+    expect(new ConditionSkip(checkCondition(failing, {}) as FalseCondition).reason).toBe('condition false: <no explanation: no clock>');
+  });
+
   it('a trace that holds it is written as before: { value: false, reason }', () => {
     const { facts } = counted(10);
     const trace = { rule: 'r', condition: checkCondition(cond, facts) };
