@@ -1,7 +1,7 @@
 /** The kind of a raw rule action and whether it writes outside the engine. */
 import { isReadMethod, type CatalogIndex } from './catalog.js';
 
-const ACTION_KINDS = ['update', 'create', 'comment', 'task', 'todo', 'notify', 'workflow', 'call', 'http', 'round_robin', 'stop'] as const;
+const ACTION_KINDS = ['update', 'create', 'comment', 'task', 'todo', 'notify', 'workflow', 'call', 'http', 'round_robin', 'stop', 'delay'] as const;
 
 /** One of the action keys a rule's `actions:` item may hold. */
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -14,7 +14,7 @@ export function actionKind(item: Record<string, unknown>): ActionKind | undefine
 /** Whether an action changes something outside the engine (REST writes, notifications, non-GET http). */
 export function isWriteAction(item: Record<string, unknown>, catalog: CatalogIndex): boolean {
   const kind = actionKind(item);
-  if (!kind || kind === 'stop' || kind === 'round_robin') return false;
+  if (!kind || kind === 'stop' || kind === 'round_robin' || kind === 'delay') return false;
   const opts = (item[kind] ?? {}) as Record<string, unknown>;
   if (kind === 'call') return typeof opts.method !== 'string' || !isReadMethod(catalog.get(opts.method));
   if (kind === 'http') {

@@ -4,9 +4,10 @@
  */
 import { compileCondition } from '../logic/index.js';
 import { actionKind } from './action-kind.js';
+import { compileDelay } from './compile-time.js';
 import { joinPointer } from './json-pointer.js';
 import { requireEnvValue } from './require-env.js';
-import type { RawRule } from './raw.js';
+import type { RawDelay, RawRule } from './raw.js';
 import type { RuleChecker } from './rule-checker.js';
 import { Scope } from './scope.js';
 import type { ActionSpec, Condition } from './types.js';
@@ -30,10 +31,13 @@ export function compileActions(raw: RawRule, scope: Scope, check: RuleChecker): 
       const node = check.logic(item.when, joinPointer(ptr, 'when'), actionScope, `${where} when:`);
       if (node) when = compileCondition(item.when, node);
     }
-    const config = requireEnvValue(check.templated(opts, joinPointer(ptr, kind), actionScope, where), check.ruleId);
+    const delay = kind === 'delay' ? compileDelay(item.delay as RawDelay, joinPointer(ptr, kind), actionScope, where, check) : undefined;
+    // A delay's one template (until:) is compiled by compileDelay; its refs still order it after the calls it reads.
+    const config = delay ? { render: () => ({}), refs: delay.until?.refs ?? [] } : requireEnvValue(check.templated(opts, joinPointer(ptr, kind), actionScope, where), check.ruleId);
     const pos = check.doc.locate(ptr);
-    const spec: ActionSpec = { kind, index, config, raw: opts, location: { file: check.ctx.file, line: pos.line, col: pos.col } };
+    const spec: ActionSpec = { kind, index, config, raw: typeof item.delay === 'object' || kind !== 'delay' ? opts : { for: item.delay }, location: { file: check.ctx.file, line: pos.line, col: pos.col } };
     if (when) spec.when = when;
+    if (delay) spec.delay = delay;
     if (typeof opts.as === 'string') {
       spec.as = opts.as;
       check.claim(actionScope, opts.as, `actions[${index}].as`, joinPointer(ptr, kind), 'as');

@@ -5,6 +5,7 @@
  */
 import { isValidTimeZone } from '../logic/index.js';
 import { closest } from '../suggest.js';
+import { compileFor } from './compile-time.js';
 import { checkCron } from './cron.js';
 import { eventEntity } from './event-entity.js';
 import { DEFAULTS } from './limits.js';
@@ -57,6 +58,10 @@ export function compileTrigger(t: RawTrigger, check: RuleChecker): CompiledTrigg
         Object.defineProperty(changed, field, { value: fc, enumerable: true, writable: true, configurable: true });
       }
       trigger.changed = changed;
+    }
+    if (t.for !== undefined) {
+      const wait = compileFor(t.for, trigger.changed, check);
+      if (wait) trigger.for = wait;
     }
     base.add('event', 'the event trigger');
     base.add('changes', 'the event trigger');

@@ -5,7 +5,9 @@
  * its own status, and one bad file or rule never stops the others.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { CalendarDefinition } from '../time/index.js';
+import { calendarSetOf, isCalendarFile, loadCalendarsOf, NO_CALENDARS, type CalendarSet } from './calendars.js';
 import { defaultCatalog, indexCatalog, type CatalogIndex, type MethodCatalog } from './catalog.js';
 import { compileRule } from './compile-rule.js';
 import { DEFAULTS } from './limits.js';
@@ -20,6 +22,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Method catalog (and event list) to check names against. Default: catalog/methods.json and catalog/events.txt. */
   catalog?: MethodCatalog;
+  /** Business calendars for `within:`, instead of the folder's calendars.yaml (loadRuleSource has no folder: none by default). */
+  calendars?: Record<string, CalendarDefinition>;
 }
 
 interface DocOutcome {
@@ -39,7 +43,7 @@ function catalogOf(options: LoadOptions): CatalogIndex {
   return options.catalog ? indexCatalog(options.catalog) : defaultCatalog();
 }
 
-function loadText(text: string, file: string, catalog: CatalogIndex, options: LoadOptions): FileOutcome {
+function loadText(text: string, file: string, catalog: CatalogIndex, options: LoadOptions, calendars: CalendarSet): FileOutcome {
   const { documents, diagnostics } = parseSource(text, file);
   const docs: DocOutcome[] = [];
   for (const doc of documents) {
@@ -58,7 +62,7 @@ function loadText(text: string, file: string, catalog: CatalogIndex, options: Lo
       continue;
     }
     try {
-      const { rule, diagnostics: more } = compileRule(value as RawRule, doc, { file, catalog, ...(options.env ? { env: options.env } : {}) });
+      const { rule, diagnostics: more } = compileRule(value as RawRule, doc, { file, catalog, calendars, ...(options.env ? { env: options.env } : {}) });
       diagnostics.push(...more);
       if (rule) outcome.rule = rule;
     } catch (err) {
@@ -111,7 +115,7 @@ function finish(outcomes: FileOutcome[]): LoadResult {
 /** Load the rules in one text (a file's contents); `file` names it in diagnostics. */
 export function loadRuleSource(text: string, file: string, options: LoadOptions = {}): LoadResult {
   if (Buffer.byteLength(text, 'utf8') > DEFAULTS.maxFileBytes) return finish([tooLarge(file, Buffer.byteLength(text, 'utf8'))]);
-  return finish([loadText(text, file, catalogOf(options), options)]);
+  return finish([loadText(text, file, catalogOf(options), options, options.calendars ? calendarSetOf(options.calendars) : NO_CALENDARS)]);
 }
 
 function tooLarge(file: string, size: number): FileOutcome {
@@ -128,16 +132,16 @@ function readError(file: string, code: string, message: string, hint: string): F
   return { file, docs: [], diagnostics: [{ severity: 'error', code, message, file, line: 1, col: 1, hint }] };
 }
 
-/** Rule files directly in a directory (not its subdirectories): *.yaml and *.yml, not *.test.yaml / *.test.yml, sorted. */
+/** Rule files directly in a directory (not its subdirectories): *.yaml and *.yml, not *.test.yaml / *.test.yml nor calendars.yaml, sorted. */
 export async function listRuleFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name))
+    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name) && !isCalendarFile(e.name))
     .map((e) => join(dir, e.name))
     .sort();
 }
 
-async function loadFile(file: string, catalog: CatalogIndex, options: LoadOptions): Promise<FileOutcome> {
+async function loadFile(file: string, catalog: CatalogIndex, options: LoadOptions, calendars: CalendarSet): Promise<FileOutcome> {
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -154,7 +158,7 @@ async function loadFile(file: string, catalog: CatalogIndex, options: LoadOption
   if (bytes.length > DEFAULTS.maxFileBytes) return tooLarge(file, bytes.length);
   const { text, diagnostic } = decodeUtf8(bytes, file);
   if (text === undefined) return { file, docs: [], diagnostics: diagnostic ? [diagnostic] : [] };
-  return loadText(text, file, catalog, options);
+  return loadText(text, file, catalog, options, calendars);
 }
 
 /**
@@ -166,19 +170,35 @@ export async function loadRules(paths: string[], options: LoadOptions = {}): Pro
   const catalog = catalogOf(options);
   const outcomes: FileOutcome[] = [];
   const seen = new Set<string>();
+  const calendarsByDir = new Map<string, CalendarSet>();
+  /** The calendars of a folder, read once; a file with problems is reported once, as a file of its own. */
+  const calendarsOf = async (dir: string): Promise<CalendarSet> => {
+    if (options.calendars) return calendarSetOf(options.calendars);
+    let set = calendarsByDir.get(dir);
+    if (!set) {
+      set = await loadCalendarsOf(dir);
+      calendarsByDir.set(dir, set);
+      if (set.file && set.diagnostics.length) outcomes.push({ file: set.file, diagnostics: set.diagnostics, docs: [] });
+    }
+    return set;
+  };
   for (const p of paths) {
     let files: string[];
+    let dir: string;
     try {
-      files = (await stat(p)).isDirectory() ? await listRuleFiles(p) : [p];
+      const isDir = (await stat(p)).isDirectory();
+      files = isDir ? await listRuleFiles(p) : isCalendarFile(p) ? [] : [p];
+      dir = isDir ? p : dirname(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       outcomes.push(readError(p, code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code ?? (err as Error).message}`, 'pass rule files or directories that exist'));
       continue;
     }
+    const calendars = await calendarsOf(dir);
     for (const f of files) {
       if (seen.has(f)) continue;
       seen.add(f);
-      outcomes.push(await loadFile(f, catalog, options));
+      outcomes.push(await loadFile(f, catalog, options, calendars));
     }
   }
   return finish(outcomes);

@@ -5,9 +5,16 @@ export interface RawChange {
   to?: unknown;
 }
 
+/** A duration as written: `2h`, `PT2H`, or seconds. */
+export type RawDuration = string | number;
+
+/** The `delay:` action as written. */
+export type RawDelay = RawDuration | { for?: RawDuration; until?: string; within?: string; recheck?: boolean };
+
 export interface RawTrigger {
   event?: string;
   changed?: Record<string, RawChange>;
+  for?: RawDuration | { duration: RawDuration; within?: string };
   schedule?: { cron: string; timezone?: string };
   webhook?: { path: string; secret?: string };
   manual?: Record<string, never> | null;

@@ -7,6 +7,7 @@ import { compileLogic, logicRefs, type LogicError, type LogicNode } from '../log
 import { closest } from '../suggest.js';
 import { compileTemplate, compileValue, TemplateError, type CompiledTemplate, type CompiledValue } from '../template/index.js';
 import { actionKind } from './action-kind.js';
+import type { CalendarSet } from './calendars.js';
 import { isReadMethod, type CatalogIndex } from './catalog.js';
 import { joinPointer } from './json-pointer.js';
 import type { RawRule } from './raw.js';
@@ -20,6 +21,8 @@ export interface CompileContext {
   catalog: CatalogIndex;
   /** Environment to check `env:` names against (warnings); absent: not checked. */
   env?: Record<string, string | undefined>;
+  /** The calendars `within:` may name (the folder's calendars.yaml). @default none */
+  calendars?: CalendarSet;
 }
 
 /** Checks of one rule document, reporting into one Reporter. */

@@ -3,6 +3,7 @@
  * validated YAML document and what the engine (triggers, loader of facts,
  * planner) consumes. The YAML format is described in docs/rule-format.md.
  */
+import type { BusinessCalendar } from '../time/index.js';
 
 /** Where a value came from in a rule file (1-based line and column). */
 export interface SourceLocation {
@@ -56,8 +57,27 @@ export type EntityName = 'lead' | 'deal' | 'contact' | 'company' | 'task' | 'use
 
 export type FieldChange = { from?: unknown[]; to?: unknown[] };
 
+/**
+ * How long a timer waits: `ms` of wall-clock time, or of a calendar's open
+ * hours with `within` (engine/time). `source` is the duration as written.
+ */
+export interface WaitSpec {
+  ms: number;
+  source: string;
+  within?: BusinessCalendar;
+}
+
+/** A `delay:` action: a fixed wait, or until a moment a template gives; `recheck` evaluates the condition again when it fires. */
+export interface DelaySpec {
+  wait?: WaitSpec;
+  until?: Template;
+  /** With `until`: a moment outside the calendar's hours moves to its next opening. */
+  within?: BusinessCalendar;
+  recheck: boolean;
+}
+
 export type TriggerSpec =
-  | { kind: 'event'; event: string; entity?: EntityName; changed?: Record<string, FieldChange> }
+  | { kind: 'event'; event: string; entity?: EntityName; changed?: Record<string, FieldChange>; /** `for:`: act when the `changed:` state held this long. */ for?: WaitSpec }
   | { kind: 'schedule'; cron: string; timezone: string }
   | { kind: 'webhook'; path: string; secret?: Template }
   | { kind: 'manual' };
@@ -83,7 +103,7 @@ export interface ForeachSpec {
 
 /** Action specs after compilation. `kind` is the action's key in YAML. */
 export interface ActionSpec {
-  kind: 'update' | 'create' | 'comment' | 'task' | 'todo' | 'notify' | 'workflow' | 'call' | 'http' | 'round_robin' | 'stop';
+  kind: 'update' | 'create' | 'comment' | 'task' | 'todo' | 'notify' | 'workflow' | 'call' | 'http' | 'round_robin' | 'stop' | 'delay';
   /** Position in the rule's action list (0-based); part of the effect key. */
   index: number;
   /** The action's options with templates compiled (render with the facts). */
@@ -94,6 +114,8 @@ export interface ActionSpec {
   as?: string;
   when?: Condition;
   location: SourceLocation;
+  /** A `delay` action's wait (kind 'delay' only). */
+  delay?: DelaySpec;
 }
 
 export interface CompiledRule {
