@@ -24,6 +24,10 @@ export const REGEX_LIMITS = {
   flags: 'imsu',
   /** Compiled patterns kept (patterns computed at run time). @default 500 */
   cacheSize: 500,
+  /** test() answers a pattern remembers, for inputs of at most `memoInputChars` characters. @default 128 */
+  memoSize: 128,
+  /** @default 128 */
+  memoInputChars: 128,
 } as const;
 
 const cache = new Map<string, LinearRegExp>();
@@ -36,10 +40,18 @@ const cache = new Map<string, LinearRegExp>();
  */
 export class LinearRegExp extends RegExp {
   readonly #re2: RE2;
+  /**
+   * Answers of test() for short inputs. A call into RE2 costs microseconds (it
+   * is native, and converts the string), and a rule tests the same few values
+   * (a region, a source, a stage) event after event. Only without g or y,
+   * whose test() depends on lastIndex.
+   */
+  readonly #answers: Map<string, boolean> | undefined;
 
   constructor(pattern: string, flags = '') {
     super(pattern, flags);
     this.#re2 = new RE2(pattern, flags);
+    this.#answers = this.global || this.sticky ? undefined : new Map();
   }
 
   override exec(input: string): RegExpExecArray | null {
@@ -50,7 +62,21 @@ export class LinearRegExp extends RegExp {
   }
 
   override test(input: string): boolean {
-    return this.exec(input) !== null;
+    const s = String(input);
+    const answers = this.#answers;
+    if (!answers || s.length > REGEX_LIMITS.memoInputChars) {
+      this.#re2.lastIndex = this.lastIndex;
+      const hit = this.#re2.test(s);
+      this.lastIndex = this.#re2.lastIndex;
+      return hit;
+    }
+    let hit = answers.get(s);
+    if (hit === undefined) {
+      hit = this.#re2.test(s);
+      if (answers.size >= REGEX_LIMITS.memoSize) answers.clear();
+      answers.set(s, hit);
+    }
+    return hit;
   }
 }
 

@@ -7,6 +7,7 @@
  * explanation (lazy-reason.ts): worked out only when read, once, and the same
  * text and trace JSON as Condition.evaluate gives.
  */
+import RE2 from 're2';
 import { describe, expect, it } from 'vitest';
 import {
   checkCondition,
@@ -17,6 +18,8 @@ import {
   EAGER_OPERATORS,
   FalseCondition,
   isOperation,
+  REGEX_LIMITS,
+  safeRegExp,
   truthy,
 } from '../../engine/logic/index.js';
 
@@ -218,5 +221,22 @@ describe('the lazy explanation', () => {
     const { facts } = counted(10);
     const trace = { rule: 'r', condition: checkCondition(cond, facts) };
     expect(JSON.parse(JSON.stringify(trace))).toEqual({ rule: 'r', condition: cond.evaluate(facts) });
+  });
+});
+
+describe('matches remembers the answers for short inputs', () => {
+  it("gives RE2's answer for every input: repeated, longer than the memo takes, and more than it keeps", () => {
+    const pattern = '^ab+c$|урал';
+    const re = safeRegExp(pattern, 'i');
+    const fresh = new RE2(pattern, 'i');
+    const inputs = [
+      ...Array.from({ length: REGEX_LIMITS.memoSize * 3 }, (_, i) => (i % 3 ? `ab${'b'.repeat(i % 50)}c` : `x${i}`)),
+      'УРАЛ',
+      'Урал',
+      `${'a'.repeat(REGEX_LIMITS.memoInputChars)}урал`,
+      'a'.repeat(REGEX_LIMITS.memoInputChars * 2),
+    ];
+    for (let round = 0; round < 2; round++) for (const s of inputs) expect(re.test(s), s).toBe(fresh.test(s));
+    expect(re.lastIndex).toBe(0);
   });
 });
