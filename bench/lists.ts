@@ -80,9 +80,26 @@ function nextMessage<T>(child: ChildProcess, what: string): Promise<T> {
   });
 }
 
+/** Offset pages (`start` = 0, 50, ...) a scale sample reads in another order than ID, after its scan. */
+const OFFSET_PAGES = 20;
+
+/** Ask the scan emulator to start measuring (it clears its call log and notes its CPU time). */
+async function startMeasuring(child: ChildProcess): Promise<void> {
+  const answer = nextMessage<unknown>(child, 'starting to measure');
+  child.send({ op: 'start' });
+  await answer;
+}
+
+/** Ask the scan emulator for what it measured since it started. */
+function stopMeasuring(child: ChildProcess): Promise<ScanReport> {
+  const answer = nextMessage<ScanReport>(child, 'its report');
+  child.send({ op: 'stop' });
+  return answer;
+}
+
 /**
  * One scale sample: a fresh emulator process (dist/bench/lists-emulator.js: build first) seeded with `n` deals,
- * read whole with listAllBatched; throws unless every deal came once.
+ * read whole with listAllBatched (throws unless every deal came once), then 20 offset pages of `order {OPPORTUNITY: DESC}`.
  */
 export async function runListScan(n: number): Promise<Sample> {
   const child = fork(scanEmulatorPath(), [String(n)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -92,9 +109,7 @@ export async function runListScan(n: number): Promise<Sample> {
     const m = /^(https?:\/\/[^/]+)\/rest\/(\d+)\/([^/]+)\/$/.exec(ready.webhookUrl);
     if (!m) throw new Error(`lists: unexpected webhook URL shape from the scan emulator`);
     client = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { rateLimit: false });
-    const started = nextMessage<void>(child, 'start');
-    child.send({ op: 'start' });
-    await started;
+    await startMeasuring(child);
     let count = 0;
     const seen = new Set<string>();
     const t = performance.now();
@@ -103,10 +118,17 @@ export async function runListScan(n: number): Promise<Sample> {
       count++;
     }
     const wallMs = elapsedMs(t);
-    const stopped = nextMessage<ScanReport>(child, 'its report');
-    child.send({ op: 'stop' });
-    const r = await stopped;
+    const r = await stopMeasuring(child);
     if (count !== n || seen.size !== n) throw new Error(`lists/scan: read ${count} rows (${seen.size} distinct), expected ${n}`);
+    // Offset pages in another order than ID: the first page sorts the matches, the next ones should be slices.
+    await startMeasuring(child);
+    const t2 = performance.now();
+    for (let page = 0; page < OFFSET_PAGES; page++) {
+      const env = await client.call<Row[]>('crm.deal.list', { order: { OPPORTUNITY: 'DESC' }, select: ['ID'], start: page * 50 });
+      if (env.total !== n || env.result.length !== Math.min(50, n - page * 50)) throw new Error(`lists/offset: page ${page} has ${env.result.length} rows of ${String(env.total)}, expected ${n} in all`);
+    }
+    const offsetWallMs = elapsedMs(t2);
+    const o = await stopMeasuring(child);
     return {
       httpRequests: r.httpRequests,
       listCommands: r.listCommands,
@@ -116,6 +138,8 @@ export async function runListScan(n: number): Promise<Sample> {
       emuSeededRssMB: ready.seededRssBytes / MB,
       emuPeakRssMB: r.peakRssBytes / MB,
       emuScanPeakGrowthMB: Math.max(0, r.peakRssBytes - ready.seedPeakRssBytes) / MB,
+      offsetWallMs,
+      emuOffsetCpuMs: o.cpuMs,
     };
   } finally {
     await client?.close();
@@ -210,6 +234,8 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
         { key: 'emuSeededRssMB', label: 'emulator RSS seeded', unit: 'MB' },
         { key: 'emuPeakRssMB', label: 'emulator peak RSS', unit: 'MB' },
         { key: 'emuScanPeakGrowthMB', label: 'peak RSS growth in scan', unit: 'MB' },
+        { key: 'offsetWallMs', label: '20 offset pages by OPPORTUNITY', unit: 'ms' },
+        { key: 'emuOffsetCpuMs', label: 'their emulator CPU', unit: 'ms' },
       ],
       variants,
       ratios: [
@@ -222,13 +248,14 @@ export async function runListsBench(options: BenchOptions = {}): Promise<BenchRe
         ratio(variants, 'wallMs', scanName(large), scanName(small)),
         ratio(variants, 'emuCpuMs', scanName(large), scanName(small)),
         ratio(variants, 'emuPeakRssMB', scanName(large), scanName(small)),
+        ratio(variants, 'emuOffsetCpuMs', scanName(large), scanName(small)),
       ],
       computed: [],
       notes: [
         'HTTP requests are counted by the emulator; a batch is one. "List commands run" counts every crm.lead.list the portal executed, inside batches too: the batched iterator reads the first page alone for its total and sizes its chains by it, plus one page to see rows added during the scan.',
         'The emulator answers offset pages with the same work as keyset pages; on a real portal offset paging also runs a COUNT(*) per page and deep OFFSET scans, which makes `paged` slower there than here.',
         'On loopback a request costs well under a millisecond, so wall times are close; the request count is the figure that carries over to a real portal, where each request costs network latency and a slot of the rate limit (2/s sustained on the standard plan).',
-        'The emulator figures are measured for the scan variants only (NaN for the others, whose emulator shares the process with the client). Emulator CPU: the emulator process\'s user + system time during the scan (process.cpuUsage). RSS seeded: its resident set after seeding and a full GC. Peak RSS: its peak resident set over its whole life, seeding included (process.resourceUsage().maxRSS). Peak RSS growth in scan: how far the scan raised that peak above the peak seeding had reached (0 when it stayed below); it includes garbage not yet collected, not only memory the scan keeps.',
+        'The emulator figures are measured for the scan variants only (NaN for the others, whose emulator shares the process with the client). Emulator CPU: the emulator process\'s user + system time during the scan (process.cpuUsage). RSS seeded: its resident set after seeding and a full GC. Peak RSS: its peak resident set over its whole life, seeding included (process.resourceUsage().maxRSS). Peak RSS growth in scan: how far the scan raised that peak above the peak seeding had reached (0 when it stayed below); it includes garbage not yet collected, not only memory the scan keeps. After the scan the same emulator answers 20 offset pages (start 0, 50, ... 950) of crm.deal.list ordered by OPPORTUNITY DESC: their wall time and emulator CPU.',
       ],
       targets: [scanTarget(variants, [small, large], LISTS_DEFAULTS.scanTarget)],
     };

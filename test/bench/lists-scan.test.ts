@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runListScan } from '../../bench/lists.js';
 
 describe('lists bench: the scan in an emulator process of its own', () => {
-  it('reads every deal once in chained batches and reports the emulator process figures', async () => {
+  it('reads every deal once in chained batches, then offset pages, and reports the emulator process figures', async () => {
     const s = await runListScan(2000);
     expect(s.rows).toBe(2000);
     // The first page alone for the total, then one batch of 39 pages and the page that sees rows added meanwhile.
@@ -17,5 +17,8 @@ describe('lists bench: the scan in an emulator process of its own', () => {
     expect(s.emuSeededRssMB).toBeGreaterThan(0);
     expect(s.emuPeakRssMB).toBeGreaterThanOrEqual(s.emuSeededRssMB as number);
     expect(s.emuScanPeakGrowthMB).toBeGreaterThanOrEqual(0);
+    // Then 20 offset pages in another order, each checked for its 50 rows and the total.
+    expect(s.emuOffsetCpuMs).toBeGreaterThan(0);
+    expect(s.offsetWallMs).toBeGreaterThan(0);
   }, 60_000);
 });
