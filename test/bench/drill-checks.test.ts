@@ -182,11 +182,15 @@ describe('the portal and the state file', () => {
       const hook = portal.emu.webhookUrl;
       schedule.pause();
       const during: number[] = [];
-      const lost = schedule.loseOneAnswer('user.current', 10_000, async () => {
+      let prepared!: () => void;
+      const preparedNow = new Promise<void>((resolve) => (prepared = resolve));
+      const lost = schedule.loseOneAnswer('user.current', 60_000, async () => {
         // While it prepares, the method is refused without running; other methods go through.
         during.push((await fetch(`${hook}user.current`)).status, (await fetch(`${hook}profile`)).status);
+        prepared();
       });
-      await new Promise((r) => setTimeout(r, 100));
+      // Wait for the preparation itself, not for a fixed time: on a loaded machine two requests may take longer than any guess.
+      await preparedNow;
       expect(during).toEqual([500, 200]);
       expect((await fetch(`${hook}profile`)).status).toBe(200);
       await expect(fetch(`${hook}user.current`)).rejects.toThrow();
