@@ -9,7 +9,7 @@ import { parseListen } from '../../engine/status/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
 
-const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] [--log-level LEVEL]
+const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] [--offline-page N] [--log-level LEVEL]
 
 Run the rules: the daemon. Work comes from
   - offline events (OAuth app: B24_AUTH_MODE=oauth; the daemon binds the events
@@ -30,6 +30,8 @@ Options:
   --no-watch           do not reload when a rule file changes (SIGHUP still does)
   --poll-interval-ms N offline queue: wait between polls when it was empty
                        (default 2000; doubles up to 5x while it stays empty)
+  --offline-page N     records per event.offline.get (default 1000; the portal
+                       sets no maximum)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
 
 Signals: SIGTERM/SIGINT stop (exit 0 within 10 s), SIGHUP reloads the rules.
@@ -46,8 +48,10 @@ const command: Command = {
       listen: { type: 'string' },
       'no-watch': { type: 'boolean' },
       'poll-interval-ms': { type: 'string' },
+      'offline-page': { type: 'string' },
     });
     const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
+    const batchSize = intOption('offline-page', values['offline-page'], 1);
     const listen = values.listen ?? DEFAULTS.listen;
     try {
       parseListen(listen);
@@ -70,7 +74,7 @@ const command: Command = {
       watch: values['no-watch'] !== true,
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),
-      ...(pollIntervalMs !== undefined ? { offline: { pollIntervalMs } } : {}),
+      ...(pollIntervalMs !== undefined || batchSize !== undefined ? { offline: { ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } } : {}),
     });
     // Handlers first: a signal that arrives while starting is honoured once started.
     const done = runUntilSignalled(daemon, logger);

@@ -8,7 +8,8 @@
  *   batch left to join, goes alone at the deadline;
  * - `rules run` as a subprocess, killed with kill -9 after the portal ran the
  *   batch carrying a clear and before its answer came back: restarted on the
- *   same state file it loses nothing and does nothing twice.
+ *   same state file it loses nothing and does nothing twice;
+ * - `rules run --offline-page N` asks for pages of N (1,000 by default).
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -216,5 +217,29 @@ describe('kill -9 while a clear that rode along is unanswered', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('rules run --offline-page', () => {
+  it('reserves pages of N records (1,000 by default); a page below 1 is a usage error', { timeout: 60_000 }, async () => {
+    emu = await startEmulator({ port: 0 });
+    const e = emu;
+    const dir = tempDir('b24-ride-page-');
+    mkdirSync(join(dir, 'rules'));
+    writeRule(join(dir, 'rules'), 'welcome.yaml', RULE);
+    const bad = startDaemonProcess([join(dir, 'rules'), '--state', join(dir, 'state.db'), '--offline-page', '0'], emulatorEnv(e, dir), dir);
+    procs.push(bad);
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.stderr()).toContain('--offline-page must be an integer >= 1');
+
+    const p = startDaemonProcess([join(dir, 'rules'), '--state', join(dir, 'state.db'), '--listen', '127.0.0.1:0', '--poll-interval-ms', '100', '--no-watch', '--offline-page', '7'], emulatorEnv(e, dir), dir);
+    procs.push(p);
+    await p.url;
+    const leads = await addLeads(e, 10, 'Paged');
+    await until(() => leads.every((l) => commentsFor(e, l) === 1), 'every lead welcomed', 30_000);
+    const reserving = e.calls.of('event.offline.get', { batch: false }).filter((c) => c.params.process_id === undefined);
+    expect(new Set(reserving.map((c) => c.params.limit))).toEqual(new Set([7]));
+    p.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
   });
 });
