@@ -139,10 +139,13 @@ export class B24Client implements B24ClientApi {
       if (toSend.length === 0) continue;
       const cmd = encodeBatchCommands(toSend, this.#connector);
       // Spare slots carry ride-along commands; a halting batch takes none (a failure before them would stop them).
-      const riders = halt ? [] : this.#rideAlong.take(MAX_BATCH - toSend.length, new Set(seen));
+      const riders = halt ? [] : this.#rideAlong.take(MAX_BATCH - toSend.length, seen);
       let chunkResults: Record<string, BatchItemResult>;
       try {
-        chunkResults = await this.#sendBatch({ ...cmd, ...encodeBatchCommands(riders, this.#connector) }, [...toSend, ...riders], halt, options.onEvent);
+        chunkResults =
+          riders.length === 0
+            ? await this.#sendBatch(cmd, toSend, halt, options.onEvent)
+            : await this.#sendBatch({ ...cmd, ...encodeBatchCommands(riders, this.#connector) }, [...toSend, ...riders], halt, options.onEvent);
       } catch (err) {
         for (const r of riders) r.fail(err);
         if (err instanceof OutcomeUnknownError) {

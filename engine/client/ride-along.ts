@@ -41,6 +41,8 @@ export interface RideAlongQueueOptions {
   sendAlone(riders: KeyedCommand[]): Promise<Record<string, BatchItemResult>>;
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 /** Key prefix of ride-along commands inside a batch request (kept apart from the caller's keys). */
 const KEY_PREFIX = 'ride_';
 
@@ -76,8 +78,8 @@ export class RideAlongQueue {
     });
   }
 
-  /** Take up to `max` waiting commands for a request, keyed apart from the request's own `keys` (which it extends). */
-  take(max: number, keys: Set<string>): Rider[] {
+  /** Take up to `max` waiting commands for a request, keyed apart from the request's own `keys`. */
+  take(max: number, keys: ReadonlySet<string>): Rider[] {
     if (max <= 0 || this.#waiting.length === 0) return [];
     const taken = this.#waiting.splice(0, max);
     if (this.#waiting.length === 0) this.#disarm();
@@ -88,7 +90,7 @@ export class RideAlongQueue {
   async flush(): Promise<void> {
     this.#disarm();
     while (this.#waiting.length > 0) {
-      const riders = this.take(MAX_BATCH, new Set());
+      const riders = this.take(MAX_BATCH, NO_KEYS);
       const sending = this.#sendAlone(riders);
       this.#sending.add(sending);
       void sending.finally(() => this.#sending.delete(sending));
@@ -103,11 +105,11 @@ export class RideAlongQueue {
     for (const w of this.#waiting.splice(0)) w.reject(closedError());
   }
 
-  #rider(w: Waiting, keys: Set<string>): Rider {
+  #rider(w: Waiting, keys: ReadonlySet<string>): Rider {
+    // The counter keeps riders of one request apart; the check keeps them apart from the request's own keys.
     let key: string;
     do key = `${KEY_PREFIX}${++this.#seq}`;
     while (keys.has(key));
-    keys.add(key);
     return {
       key,
       method: w.method,
