@@ -14,6 +14,9 @@
  * module), so after a signal the waits start short again: a record queued in
  * that window is read by one of the next polls.
  *
+ * A signal that arrives also proves the binding (one made after the start,
+ * which the start's `event.get` did not show).
+ *
  * The wake-up is trusted until a poll after a long wait, with no signal since
  * the previous one, finds records: the signal is not reaching the daemon (the
  * binding points elsewhere, a proxy drops it, a long `minTimeout`). The cap
@@ -63,8 +66,9 @@ export class PollCadence {
     this.#bound = bound;
   }
 
-  /** An ONOFFLINEEVENT arrived: records were queued. */
+  /** An ONOFFLINEEVENT arrived: records were queued, and the wake-up is bound. */
   signal(): void {
+    if (!this.#bound) this.wakeUpBound = true;
     this.#signalled = true;
     this.#trusted = true;
     this.#idleWait = this.#c.pollIntervalMs;

@@ -279,4 +279,21 @@ describe('offline queue: idle cost', () => {
     await until(() => src.wakeUpArmed && pendingWaits(timers)[0] === 0, 'the signal to arm the wake-up again');
     await src.stop();
   });
+
+  it('a binding made after the start arms the wake-up with its first signal', async () => {
+    const timers = new ManualTimers();
+    const the: { src?: OfflineSource } = {};
+    const r = await wakeUpReceiver(() => the.src);
+    const src = createOfflineSource({ client: engineClient(emu), authConnector: 'b24rules', events: ['ONCRMLEADADD'], signalReceiver: true }, makeContext(store, clock, timers));
+    the.src = src;
+    await src.start();
+    expect(src.wakeUpArmed).toBe(false);
+    await engineClient(emu).call('event.bind', { event: 'ONOFFLINEEVENT', handler: r.url, options: { minTimeout: 0 } });
+    await addLeads(1, 'First signal');
+    await until(() => src.wakeUpArmed && pendingWaits(timers)[0] === 0, 'the first signal');
+    timers.runAll();
+    await settle(timers);
+    expect(all()).toHaveLength(1);
+    await src.stop();
+  });
 });
