@@ -203,8 +203,8 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
   async function scan(): Promise<{ processIds: string[]; requests: number }> {
     while (acking) await acking;
     scanning = true;
-    await acker.settle();
     try {
+      await acker.settle();
       return await reader.findUnknown(new Set(ctx.inbox.openProcessIds()));
     } finally {
       scanning = false;
