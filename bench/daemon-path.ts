@@ -84,9 +84,6 @@ function report(n: number, reps: number, variants: VariantResult[], last: Record
   ];
   const wrongRuns = Object.entries(last).filter(([, o]) => o.wrong.length > 0);
   targets.push(checkTarget('leads left wrong, every variant and repetition', variants.reduce((a, v) => a + v.samples.reduce((b, s) => b + (s.wrongLeads ?? 0), 0), 0), '', 0, false, wrongRuns.length > 0 ? `THE WORK WAS WRONG, e.g. ${wrongRuns.map(([name, o]) => `${name}: ${o.wrong.slice(0, 2).join('; ')}`).join(' / ')}` : undefined));
-  for (const t of targets) {
-    if (!t.met && !t.note) t.note = `missed: ${round(t.measured)}${t.unit === '×' ? '×' : t.unit ? ` ${t.unit}` : ''} against ${t.target}`;
-  }
   const computed: ComputedFigure[] = variants
     .filter((v) => v.name !== 'engine-5k')
     .map((v) => ({
