@@ -9,7 +9,7 @@ import { checkCondition, ConditionSkip } from '../logic/index.js';
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/index.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
-import type { Run } from './run.js';
+import { changesFacts, type Run } from './run.js';
 
 export type Evaluation =
   | { kind: 'act' }
@@ -36,7 +36,7 @@ export interface EvalContext {
    * sent back from the DLQ is evaluated again, but the snapshot already holds
    * the record it brought: the change its first run saw still applies.
    */
-  earlierChanges?(run: Run): Changes | undefined;
+  earlierChanges?(run: Run): Changes | 'first-sight' | undefined;
 }
 
 /** The facts templates see: the run's, plus `now` and `env`. */
@@ -60,7 +60,9 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         const ck = `${run.item.id}|${ref.entity}:${ref.id}`;
         if (!ctx.changeCache.has(ck) && (run.item.attempts ?? 0) >= 2) {
           const earlier = ctx.earlierChanges?.(run);
-          if (earlier) ctx.changeCache.set(ck, { changes: earlier, hadSnapshot: true });
+          // A first sight is the record against nothing: the first run's change set, rebuilt.
+          if (earlier === 'first-sight') ctx.changeCache.set(ck, { changes: diffRecord(undefined, record as Record<string, unknown>), hadSnapshot: false });
+          else if (earlier) ctx.changeCache.set(ck, { changes: earlier, hadSnapshot: true });
         }
         let seen = ctx.changeCache.get(ck);
         if (!seen) {
@@ -71,7 +73,8 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         }
         const { changes, hadSnapshot } = seen;
         run.changes = changes;
-        run.facts.changes = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: v.from ?? null, to: v.to }]));
+        if (!hadSnapshot) run.firstSight = true;
+        run.facts.changes = changesFacts(changes);
         trace.changes = redactValue(hadSnapshot ? changes : { note: 'no snapshot yet: every field counts as changed' });
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);

@@ -37,15 +37,6 @@ export function storeWaitingStart(store: StateStore, run: Run, row: Pick<NewRun,
   store.runs.update(run.id, { ...row, concurrencyKey: run.concurrencyKey });
 }
 
-/** A run that will act: active from its first action, with the facts its rounds plan from. */
-export function storeActing(store: StateStore, run: Run): void {
-  if (run.id === null) {
-    run.id = store.runs.create(newRunRow(run, { status: 'active', facts: encodeFacts(run) }));
-    return;
-  }
-  store.runs.update(run.id, { status: 'active', cursor: 0, facts: encodeFacts(run), dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });
-}
-
 /** The journal entry of runs still in flight when their tick ends: the next tick decodes them with it. */
 export function storeTraces(store: StateStore, runs: Iterable<Run>): void {
   store.transaction(() => {
@@ -61,29 +52,62 @@ export function resultsOf(effects: EffectRecord[]): Record<string, unknown> {
 }
 
 /**
- * Record a round of planning: its calls as effects after the run's existing
- * ones, and the run's cursor, facts and trace. Returns how many calls this run
- * must wait for (0 with a finished plan: the run is done).
+ * Record a run's first round of planning with the run itself: the run becomes active
+ * (a row now, for a run matched this tick) at the round's cursor, then its calls go
+ * in as effects. Its facts are stored whole only when a later round plans from them;
+ * a run planned to its end keeps only its change set. Returns how many calls the run
+ * must wait for (0 with a finished plan: the run is done). Call inside the start commit.
+ */
+export function storeFirstRound(store: StateStore, run: Run, round: StagePlan): number {
+  applyRound(run, round);
+  const facts = encodeFacts(run, !round.finished);
+  if (run.id === null) run.id = store.runs.create(newRunRow(run, { status: 'active', cursor: run.cursor, facts }));
+  else store.runs.update(run.id, { status: 'active', cursor: run.cursor, facts, dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });
+  const { waitFor, adopted } = recordRound(store, run.id, 0, round);
+  if (adopted && !round.finished) {
+    Object.assign(run.facts, adopted);
+    store.runs.update(run.id, { facts: encodeFacts(run) });
+  }
+  return waitFor;
+}
+
+/**
+ * Record a later round of planning: its calls as effects after the run's existing
+ * ones, and the run's cursor (and facts, when a later round needs what this one
+ * assigned). Returns how many calls the run must wait for (0 with a finished plan:
+ * the run is done).
  */
 export function storeRound(store: StateStore, run: Run, round: StagePlan, existing: EffectRecord[]): number {
-  let waitFor = 0;
-  const adopted: Record<string, unknown> = {};
+  const assigned = applyRound(run, round);
   const base = existing.length ? Math.max(...existing.map((e) => e.seq)) + 1 : 0;
-  round.effects.forEach((pe, n) => {
-    const r = recordEffect(store, run.id!, base + n, pe);
-    if (r.wait) waitFor++;
-    if (r.result) adopted[r.result.name] = r.result.value;
-  });
-  // Picks and results adopted from an earlier run with the same key become the run's facts.
-  const assigned: Facts = { ...round.assigned, ...adopted };
-  const factsChanged = Object.keys(assigned).length > 0;
-  Object.assign(run.facts, assigned);
+  const { waitFor, adopted } = recordRound(store, run.id!, base, round);
+  if (adopted) Object.assign(run.facts, adopted);
+  // The cursor goes with the calls; the facts only when a later round plans from them (past the last action nothing does).
+  const factsChanged = assigned || adopted !== undefined;
+  store.runs.update(run.id!, { cursor: run.cursor, ...(factsChanged && !round.finished ? { facts: encodeFacts(run) } : {}) });
+  return waitFor;
+}
+
+/** A round's effect on the run in memory: picks into its facts, the cursor, the trace. Returns whether facts were assigned. */
+function applyRound(run: Run, round: StagePlan): boolean {
+  const assigned = Object.keys(round.assigned).length > 0;
+  if (assigned) Object.assign(run.facts, round.assigned);
   run.cursor = round.cursor;
   run.trace = { ...run.trace, actions: [...((run.trace.actions as unknown[]) ?? []), ...round.trace], ...(round.waitingFor ? { waitingFor: round.waitingFor } : {}) };
   if (round.error) run.trace.error = round.error.message;
-  // The cursor goes with the calls; the facts only when a later round plans from them (past the last action nothing does).
-  store.runs.update(run.id!, { cursor: run.cursor, ...(factsChanged && !round.finished ? { facts: encodeFacts(run) } : {}) });
-  return waitFor;
+  return assigned;
+}
+
+/** A round's calls into the ledger from sequence `base`; results adopted from an earlier run with the same key become facts. */
+function recordRound(store: StateStore, runId: number, base: number, round: StagePlan): { waitFor: number; adopted?: Facts } {
+  let waitFor = 0;
+  let adopted: Facts | undefined;
+  round.effects.forEach((pe, n) => {
+    const r = recordEffect(store, runId, base + n, pe);
+    if (r.wait) waitFor++;
+    if (r.result) (adopted ??= {})[r.result.name] = r.result.value;
+  });
+  return { waitFor, ...(adopted ? { adopted } : {}) };
 }
 
 function recordEffect(store: StateStore, runId: number, seq: number, pe: PlannedEffect): { wait: boolean; result?: { name: string; value: unknown } } {

@@ -30,7 +30,7 @@ function count(ctx: FinishContext, status: FinalStatus): void {
 
 /**
  * Put a run in a final state with its journal entry: its trace (from memory, or from
- * its row when the tick never decoded it) and every call it made, redacted. `effects`
+ * its row when the tick never decoded it) and where each call it made ended. `effects`
  * are the run's ledger rows when the caller has just read them. A run already final is
  * left alone.
  */
@@ -51,12 +51,11 @@ export function finishRun(ctx: FinishContext, target: Run | number, status: Fina
       trace = row.trace;
       if (row.dedupeKey) dedupe = { ruleId: row.ruleId, key: row.dedupeKey };
     }
+    // Where each call ended; its params and answer are the ledger row's (rules trace shows them from there).
     const calls = (effects ?? store.effects.forRun(id)).map((e) => ({
       key: e.effectKey,
       method: e.method,
-      params: redactValue(e.params),
       state: e.state,
-      ...(e.result !== null ? { result: redactValue(e.result) } : {}),
       ...(e.error ? { error: redact(e.error) } : {}),
       ...(e.errorCode ? { code: e.errorCode } : {}),
       attempts: e.attempts,

@@ -9,20 +9,20 @@
  * process may die anywhere and the next engine on the same file continues
  * (docs/engine.md).
  */
-import type { InboxItemInput, RunRecord } from '../store/index.js';
+import type { EffectRecord, InboxItemInput, RunRecord } from '../store/index.js';
 import { recoverInDoubt } from './0-recover.js';
 import { match, type MatchedItem } from './1-match.js';
 import { load, loadUpdateTargets } from './2-load.js';
 import { evaluate, factsOf } from './3-evaluate.js';
 import { plan } from './4-plan.js';
-import { reactivateWaiting, resultsOf, storeRound, storeTraces, storeWaitingStart } from './5-ledger.js';
+import { reactivateWaiting, resultsOf, storeFirstRound, storeRound, storeTraces, storeWaitingStart } from './5-ledger.js';
 import { executeEffects, mergeSnapshot } from './6-execute.js';
 import { deadLetter, finishItems, finishRun, skipRun } from './7-finish.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { evalContext, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
 import { decodeRun, type Run, type RunItem } from './run.js';
-import { callsFailed, matchFailed, settleLoaded } from './settle.js';
+import { callsFailed, judge, matchFailed, settleStart } from './settle.js';
 import type { Plan, PlanFiringOut, TickReport } from './types.js';
 
 /** One round of the whole path. */
@@ -83,11 +83,12 @@ export async function tick(t: Tick): Promise<TickReport> {
 
 /**
  * Through the concurrency gate, load and evaluate: the stored runs still to start,
- * then the runs matched now. Everything up to here was reads, so the one commit at
- * the end is the start: the matched items become running with their runs' rows
- * (acting runs with their facts, runs that must wait, compact skipped rows) and the
- * snapshots their evaluation took. A crash before it leaves the items pending, and
- * they are matched again.
+ * then the runs matched now. Everything up to the commit is reads (the snapshots
+ * evaluation takes wait in memory), so the one commit is the start: the matched
+ * items become running with their runs' rows (acting runs active with their first
+ * round of calls in the ledger, runs that must wait `new`, compact skipped rows) and
+ * the snapshots. A crash before it leaves the items pending, and they are matched
+ * again from scratch.
  */
 async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Promise<void> {
   const { store } = t;
@@ -126,21 +127,21 @@ async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Pr
   }
   const loaded = go.length ? await load(go, t.reader, t.records, (run) => volatileFacts(t, run.rule)) : [];
   const ctx = evalContext(t, true);
-  const acting: Run[] = [];
+  const verdicts = loaded.map((l) => judge(l, gate, ctx));
+  const acting = verdicts.flatMap((v) => (v.kind === 'act' ? [v.run] : []));
+  if (acting.length) {
+    const err = await loadUpdateTargets(acting.map((run) => ({ run, facts: factsOf(run, ctx) })), t.reader, t.records);
+    if (err) t.logger.warn({ err }, 'loading update targets failed');
+  }
   store.transaction(() => {
+    ctx.flush();
     for (const write of decided) write();
-    for (const l of loaded) {
-      const run = settleLoaded(t, l, gate, ctx);
-      if (run) {
-        acting.push(run);
-        t.live.set(run.id!, run);
-      }
+    for (const v of verdicts) {
+      if (v.kind !== 'act') settleStart(t, v);
+      else planStored(t, v.run, [], true);
     }
     for (const m of fresh) store.inbox.markRunning(m.item.id);
   });
-  if (acting.length === 0) return;
-  const err = await loadUpdateTargets(acting.map((run) => ({ run, facts: factsOf(run, ctx) })), t.reader, t.records);
-  if (err) t.logger.warn({ err }, 'loading update targets failed');
 }
 
 /**
@@ -169,12 +170,23 @@ function planRound(t: Tick): void {
         run = decodeRun(row, rule, store.inbox.get(row.itemId)!);
         t.live.set(ref.id, run);
       }
-      const round = plan(run, { facts: factsOf(run, { volatile: () => volatileFacts(t, rule) }), results: resultsOf(effects), records: t.records, pick: (r, k, u) => store.positions.next(r, k, u) });
-      const waitFor = storeRound(store, run, round, effects);
-      if (round.error) deadLetter(t, run, run.item, rule.id, round.error.message);
-      else if (round.finished && waitFor === 0) finishRun(t, run, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {}, round.effects.length ? undefined : effects);
+      planStored(t, run, effects, false);
     }
   });
+}
+
+/**
+ * One round of a run's planning into the ledger (inside the caller's transaction):
+ * `first`, the run's start, stored with its first calls; otherwise a later round after
+ * `effects`. A run with nothing left to wait for is done; a plan error dead-letters it.
+ */
+function planStored(t: Tick, run: Run, effects: EffectRecord[], first: boolean): void {
+  const { store } = t;
+  const round = plan(run, { facts: factsOf(run, { volatile: () => volatileFacts(t, run.rule) }), results: resultsOf(effects), records: t.records, pick: (r, k, u) => store.positions.next(r, k, u) });
+  const waitFor = first ? storeFirstRound(store, run, round) : storeRound(store, run, round, effects);
+  t.live.set(run.id!, run);
+  if (round.error) deadLetter(t, run, run.item, run.rule.id, round.error.message);
+  else if (round.finished && waitFor === 0) finishRun(t, run, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {}, round.effects.length ? undefined : effects);
 }
 
 /** Plan mode's tick: the ready items' plan; nothing is written. */

@@ -65,22 +65,27 @@ export function volatileFacts(t: Pick<EngineDeps, 'now' | 'env'>, rule: Compiled
 }
 
 /**
- * The evaluation context. `durable`: snapshots are written to the store and an
- * item retried from the DLQ reuses the change set of its first run (the daemon);
- * otherwise snapshots live only as long as the context (dry-run).
+ * The evaluation context. `durable`: the snapshots evaluation takes are kept for
+ * the store (written by `flush`, in the commit that stores the runs they decided)
+ * and an item retried from the DLQ reuses the change set of its first run (the
+ * daemon); otherwise snapshots live only as long as the context (dry-run).
  */
-export function evalContext(t: Tick, durable: boolean): EvalContext {
+export function evalContext(t: Tick, durable: boolean): EvalContext & { flush(): void } {
   const { store } = t;
   const snapshots = new Map<string, Record<string, unknown>>();
-  const ctx: EvalContext = {
+  const taken: Array<{ entity: string; id: string; record: Record<string, unknown> }> = [];
+  const ctx: EvalContext & { flush(): void } = {
     previous: (entity, id) => snapshots.get(`${entity}:${id}`) ?? store.snapshots.get(entity, id)?.fields,
     remember: (entity, id, record) => {
       snapshots.set(`${entity}:${id}`, record);
-      if (durable) store.snapshots.put(entity, id, record);
+      if (durable) taken.push({ entity, id, record });
     },
     dedupeUsed: (ruleId, key) => store.dedupe.has(ruleId, key),
     volatile: (run) => volatileFacts(t, run.rule),
     changeCache: new Map(),
+    flush: () => {
+      for (const s of taken.splice(0)) store.snapshots.put(s.entity, s.id, s.record);
+    },
   };
   if (durable) {
     ctx.earlierChanges = (run: Run) => {

@@ -11,7 +11,7 @@
  */
 import type { CompiledRule, EntityName, Facts } from '../rules/index.js';
 import type { InboxItemInput, NewRun, RunRecord } from '../store/index.js';
-import type { Changes } from './changes.js';
+import { diffRecord, type Changes } from './changes.js';
 
 /** The record a run is about; `load: false` when its data came with the trigger (a foreach row). */
 export interface RunRecordRef {
@@ -34,6 +34,8 @@ export interface Run {
   record?: RunRecordRef;
   /** The change set the run was evaluated with (field-change triggers). */
   changes?: Changes;
+  /** The change set was the record's first sight (no snapshot): every field, from nothing. Stored as this mark, not as the fields. */
+  firstSight?: boolean;
   /** Trigger data, loaded records, `let` values, picks; never `now` or `env` (added fresh at each use). */
   facts: Facts;
   /** Index of the next action to plan. */
@@ -51,14 +53,29 @@ const META = '$run';
 interface Meta {
   record?: RunRecordRef;
   changes?: Changes;
+  firstSight?: true;
 }
 
-/** The facts column of a run's row. */
-export function encodeFacts(run: Run): Record<string, unknown> {
+/** The change set as templates see it (`changes.FIELD.from/to`). */
+export function changesFacts(changes: Changes): Record<string, { from: unknown; to: unknown }> {
+  return Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: v.from ?? null, to: v.to }]));
+}
+
+/**
+ * The facts column of a run's row. `whole`: everything a later round plans from
+ * (loaded records, `let` values, picks); otherwise only the change set a DLQ retry
+ * of the item reuses, for a run past its last action. A first sight's change set
+ * (every field again) is stored as a mark and rebuilt from the record.
+ */
+export function encodeFacts(run: Run, whole = true): Record<string, unknown> {
   const meta: Meta = {};
+  if (run.firstSight) meta.firstSight = true;
+  else if (run.changes) meta.changes = run.changes;
+  if (!whole) return { [META]: meta };
   if (run.record) meta.record = run.record;
-  if (run.changes) meta.changes = run.changes;
-  return { ...run.facts, [META]: meta };
+  if (!run.firstSight || !('changes' in run.facts)) return { ...run.facts, [META]: meta };
+  const { changes: _rebuilt, ...facts } = run.facts;
+  return { ...facts, [META]: meta };
 }
 
 function decodeFacts(column: Record<string, unknown> | null): { facts: Facts; meta: Meta } {
@@ -98,12 +115,21 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
   };
   if (meta.record) run.record = meta.record;
   if (meta.changes) run.changes = meta.changes;
+  if (meta.firstSight) {
+    run.firstSight = true;
+    const rec = run.record ? facts[run.record.entity] : undefined;
+    if (rec && typeof rec === 'object') {
+      run.changes = diffRecord(undefined, rec as Record<string, unknown>);
+      facts.changes = changesFacts(run.changes);
+    }
+  }
   return run;
 }
 
-/** The change set stored with a run's facts column, if it was evaluated. */
-export function storedChanges(facts: Record<string, unknown> | null): Changes | undefined {
-  return decodeFacts(facts).meta.changes;
+/** The change set stored with a run's facts column, if it was evaluated: `first-sight` when it was every field of a record seen for the first time. */
+export function storedChanges(facts: Record<string, unknown> | null): Changes | 'first-sight' | undefined {
+  const { meta } = decodeFacts(facts);
+  return meta.firstSight ? 'first-sight' : meta.changes;
 }
 
 /** The row of a run that is stored now (it was matched this tick): its bookkeeping and facts, the trace left for its finish. */

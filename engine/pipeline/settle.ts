@@ -9,7 +9,7 @@ import type { ActiveRunRef, EffectRecord } from '../store/index.js';
 import type { MatchedItem } from './1-match.js';
 import type { Loaded } from './2-load.js';
 import { evaluate, factsOf, type EvalContext } from './3-evaluate.js';
-import { storeActing, storeWaitingStart } from './5-ledger.js';
+import { storeWaitingStart } from './5-ledger.js';
 import { deadLetter, deadLetterItem, finishRun, skipRun } from './7-finish.js';
 import type { ConcurrencyGate } from './concurrency.js';
 import type { Tick } from './context.js';
@@ -24,41 +24,47 @@ export function matchFailed(t: Tick, m: MatchedItem): void {
   t.logger.warn({ item: m.item.id, err: error }, 'matching an inbox item failed');
 }
 
-/**
- * A loaded run: through the concurrency gate and evaluation to its next state,
- * written in the caller's transaction (the tick's start commit). Returns the run
- * when it will act (stored active), else undefined.
- */
-export function settleLoaded(t: Tick, l: Loaded, gate: ConcurrencyGate, ctx: EvalContext): Run | undefined {
+/** What a loaded run's start comes to, decided in memory (the gate, evaluation); `settleStart` writes it. */
+export type Verdict =
+  | { kind: 'act'; run: Run }
+  | { kind: 'read-later'; run: Run; error: string }
+  | { kind: 'failed'; run: Run; message: string; failure: 'user' | 'operational' }
+  | { kind: 'hold'; run: Run }
+  | { kind: 'skip'; run: Run; why: { readonly reason: string } };
+
+/** A loaded run through the concurrency gate and evaluation: nothing is written (snapshots wait in `ctx`). */
+export function judge(l: Loaded, gate: ConcurrencyGate, ctx: EvalContext): Verdict {
   const { run } = l;
   if (l.error) {
     // A busy or unreachable portal: read again later without spending the rule's retries.
-    if (l.transient) storeWaitingStart(t.store, run, { nextAttemptAt: t.now() + busyWait(t.tuning), error: redact(l.error) });
-    else runFailed(t, run, l.error, 'operational');
-    return undefined;
+    return l.transient ? { kind: 'read-later', run, error: l.error } : { kind: 'failed', run, message: l.error, failure: 'operational' };
   }
   const c = gate.afterLoad(run, factsOf(run, ctx));
-  if (c?.gate === 'hold') {
-    // The key needed a read: look again a little later, not on every tick.
-    storeWaitingStart(t.store, run, { nextAttemptAt: t.now() + t.tuning.backoffBaseMs });
-    t.report.held += 1;
-    return undefined;
-  }
-  if (c?.gate === 'skip') {
-    skipRun(t, run, `concurrency: a run for key ${c.key} is in flight (mode skip)`);
-    return undefined;
-  }
+  if (c?.gate === 'hold') return { kind: 'hold', run };
+  if (c?.gate === 'skip') return { kind: 'skip', run, why: { reason: `concurrency: a run for key ${c.key} is in flight (mode skip)` } };
   const ev = evaluate(run, ctx);
-  if (ev.kind === 'error') {
-    runFailed(t, run, ev.message, 'user');
-    return undefined;
+  if (ev.kind === 'error') return { kind: 'failed', run, message: ev.message, failure: 'user' };
+  if (ev.kind === 'skip') return { kind: 'skip', run, why: ev };
+  return { kind: 'act', run };
+}
+
+/** Write a verdict other than `act` (the conductor stores acting runs with their first round). Call inside the start commit. */
+export function settleStart(t: Tick, v: Exclude<Verdict, { kind: 'act' }>): void {
+  switch (v.kind) {
+    case 'read-later':
+      storeWaitingStart(t.store, v.run, { nextAttemptAt: t.now() + busyWait(t.tuning), error: redact(v.error) });
+      return;
+    case 'failed':
+      runFailed(t, v.run, v.message, v.failure);
+      return;
+    case 'hold':
+      // The key needed a read: look again a little later, not on every tick.
+      storeWaitingStart(t.store, v.run, { nextAttemptAt: t.now() + t.tuning.backoffBaseMs });
+      t.report.held += 1;
+      return;
+    case 'skip':
+      skipRun(t, v.run, v.why.reason);
   }
-  if (ev.kind === 'skip') {
-    skipRun(t, run, ev.reason);
-    return undefined;
-  }
-  storeActing(t.store, run);
-  return run;
 }
 
 /** A run that failed before its first action. */

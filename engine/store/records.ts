@@ -64,6 +64,8 @@ export interface NewRun {
   dedupeKey?: string | null;
   /** @default 'new'; a final status stamps the finish time and number as an update to it would. */
   status?: RunStatus;
+  /** Index of the next action to plan. @default 0 */
+  cursor?: number;
   attempts?: number;
   nextAttemptAt?: number;
   facts?: Record<string, unknown> | null;

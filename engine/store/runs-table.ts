@@ -72,6 +72,14 @@ function toRun(r: RunRow): RunRecord {
 
 const FINAL = new Set<RunStatus>(['done', 'skipped', 'failed', 'dead']);
 
+/**
+ * The latest finish number: the highest a run holds, or the floor the `counters` row keeps
+ * (raised by triggers when a run holding a number is pruned or leaves its final state, schema
+ * migration 6), so no number is ever handed out twice. Finishing a run writes only its own row.
+ */
+const LATEST_FINISH = `MAX((SELECT value FROM counters WHERE name = 'runs_finished'), COALESCE((SELECT MAX(finished_seq) FROM runs WHERE finished_seq IS NOT NULL), 0))`;
+const NEXT_FINISH = `(${LATEST_FINISH} + 1)`;
+
 const COLUMNS: Record<keyof RunPatch, string> = {
   status: 'status',
   cursor: 'cursor',
@@ -104,9 +112,9 @@ export class RunsTable {
     const final = FINAL.has(status);
     const info = stmt(
       this.#db,
-      `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, dedupe_key, status, attempts, next_attempt_at,
+      `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, dedupe_key, status, cursor, attempts, next_attempt_at,
                          facts, trace, error, reason, created_at, updated_at, finished_at, finished_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       run.itemId,
       run.ruleId,
@@ -116,6 +124,7 @@ export class RunsTable {
       run.concurrencyKey ?? null,
       run.dedupeKey ?? null,
       status,
+      run.cursor ?? 0,
       run.attempts ?? 0,
       run.nextAttemptAt ?? 0,
       run.facts ? toJson(run.facts) : null,
@@ -180,17 +189,14 @@ export class RunsTable {
     const now = this.#now();
     const info = stmt(
       this.#db,
-      `UPDATE runs SET status = ?, trace = ?, error = COALESCE(?, error), reason = ?, updated_at = ?, finished_at = ?,
-                       finished_seq = (SELECT value + 1 FROM counters WHERE name = 'runs_finished')
+      `UPDATE runs SET status = ?, trace = ?, error = COALESCE(?, error), reason = ?, updated_at = ?, finished_at = ?, finished_seq = ${NEXT_FINISH}
         WHERE id = ? AND status IN ('new','active','waiting')`,
     ).run(end.status, end.trace ? toJson(end.trace) : EMPTY_TRACE, end.error ?? null, end.reason ?? null, now, now, id);
-    if (info.changes === 0) return false;
-    this.#nextFinishSeq();
-    return true;
+    return info.changes > 0;
   }
 
   #nextFinishSeq(): number {
-    return (stmt(this.#db, `UPDATE counters SET value = value + 1 WHERE name = 'runs_finished' RETURNING value`).get() as { value: number }).value;
+    return (stmt(this.#db, `SELECT ${NEXT_FINISH} AS n`).get() as { n: number }).n;
   }
 
   /**
@@ -209,7 +215,7 @@ export class RunsTable {
 
   /** The cursor after the latest finish so far (0 when no run has finished yet). */
   finishedCursor(): number {
-    return (stmt(this.#db, `SELECT value FROM counters WHERE name = 'runs_finished'`).get() as { value: number }).value;
+    return (stmt(this.#db, `SELECT ${LATEST_FINISH} AS n`).get() as { n: number }).n;
   }
 
   /** Newest first, whole rows (facts and trace parsed). */

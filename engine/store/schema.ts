@@ -153,4 +153,21 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE runs SET reason = CASE WHEN json_valid(trace) THEN json_extract(trace, '$.reason') END
    WHERE status IN ('done','skipped','failed','dead') AND trace LIKE '%"reason"%';
   `,
+  // 6: writing a run costs less. The concurrency index goes: no query reads it (in-flight keys come
+  // through runs_status), and every run written paid for it. Finishing a run writes only its row: it
+  // takes the highest finish number in use + 1 (the unique index answers), and the `counters` row
+  // becomes the floor below which no number is handed out again, raised by these triggers when a run
+  // holding a number is deleted (pruning) or leaves its final state.
+  `
+  DROP INDEX IF EXISTS runs_concurrency;
+  UPDATE counters SET value = MAX(value, COALESCE((SELECT MAX(finished_seq) FROM runs WHERE finished_seq IS NOT NULL), 0)) WHERE name = 'runs_finished';
+  CREATE TRIGGER runs_finish_floor_delete BEFORE DELETE ON runs WHEN OLD.finished_seq IS NOT NULL
+  BEGIN
+    UPDATE counters SET value = MAX(value, OLD.finished_seq) WHERE name = 'runs_finished';
+  END;
+  CREATE TRIGGER runs_finish_floor_reopen BEFORE UPDATE OF finished_seq ON runs WHEN OLD.finished_seq IS NOT NULL AND NEW.finished_seq IS NULL
+  BEGIN
+    UPDATE counters SET value = MAX(value, OLD.finished_seq) WHERE name = 'runs_finished';
+  END;
+  `,
 ];
