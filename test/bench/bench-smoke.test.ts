@@ -45,7 +45,7 @@ describe('bench --quick', () => {
     expect(reqRatio?.value).toBeCloseTo(naive.httpRequests! / engine.httpRequests!);
     expect(r.computed.find((c) => c.variant === 'naive')?.value).toBe(secondsAtRealRate(800));
     expect(formatResult(r).join('\n')).toContain('NOT measured');
-  }, 60_000);
+  }, 120_000);
 
   it('lists: every variant reads every row; the batched iterator needs 3 requests where the others need one per page', async () => {
     const r = await runListsBench({ quick: true });
@@ -57,7 +57,7 @@ describe('bench --quick', () => {
     // The first page alone gives the total; the chains are sized by it: 1 + 50 + 50 pages (the last one empty, to see rows added meanwhile).
     expect(variant(r, 'fast-batched').listCommands).toBe(101);
     expect(variant(r, 'fast').listCommands).toBe(101);
-  }, 60_000);
+  }, 120_000);
 
   it('rate-limit: without the client limiter the portal refuses requests and the client retries them', async () => {
     const r = await runRateLimitBench({ quick: true, clock: new ManualClock(Date.UTC(2026, 0, 5, 9)) });
@@ -69,14 +69,14 @@ describe('bench --quick', () => {
     expect(on.clientWaits).toBeGreaterThan(0);
     expect(off.clientWaits).toBe(0);
     expect(on.httpRequests).toBe(on.calls! + on.refused!);
-  }, 60_000);
+  }, 120_000);
 
   it('logic: compiled and recompiled variants both evaluate events (and agree, or the bench throws)', async () => {
     const r = await runLogicBench({ quick: true, repetitions: 1 });
     expect(variant(r, 'compiled').ops).toBeGreaterThan(0);
     expect(variant(r, 'recompiled').ops).toBeGreaterThan(0);
     expect(r.ratios[0]?.value).toBeGreaterThan(0);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('bench arguments', () => {

@@ -434,7 +434,7 @@ describe('the rule fuzzer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   it('mutations are deterministic and keep rule ids unique across files', () => {
     const seed = 'id: a\ntrigger: { event: ONCRMLEADADD }\nactions: []\n---\nid: b\ntrigger: { manual: {} }\nactions: []\n';

@@ -20,5 +20,5 @@ describe('lists bench: the scan in an emulator process of its own', () => {
     // Then 20 offset pages in another order, each checked for its 50 rows and the total.
     expect(s.emuOffsetCpuMs).toBeGreaterThan(0);
     expect(s.offsetWallMs).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -53,7 +53,7 @@ async function apply(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-describe('the plan of rules apply', { timeout: 60_000 }, () => {
+describe('the plan of rules apply', { timeout: 120_000 }, () => {
   it('names the portal by its address and counts one rule and one schedule tick in the singular', async () => {
     const r = await apply();
     expect(r.code).toBe(0);

@@ -61,7 +61,7 @@ async function apply(...args: string[]): Promise<{ code: number; stdout: string;
 const writes = () => emu.calls.records.filter((c) => c.method === 'crm.lead.update').length;
 const status = (id: string) => emu.store.get('lead', id)?.STATUS_ID;
 
-describe('rules apply', { timeout: 60_000 }, () => {
+describe('rules apply', { timeout: 120_000 }, () => {
   it('without --yes prints the plan and writes nothing', async () => {
     const r = await apply('junk-campaign', '--param', 'campaign=spring_2026');
     expect(r.code).toBe(0);

@@ -51,7 +51,7 @@ function run(extra: string[] = []): DaemonProcess {
   return startDaemonProcess([rules, '--state', join(dir, 'state.db'), '--listen', '127.0.0.1:0', '--poll-interval-ms', '100', ...extra], emulatorEnv(emu, dir), dir);
 }
 
-describe('rules run (subprocess)', { timeout: 60_000 }, () => {
+describe('rules run (subprocess)', { timeout: 120_000 }, () => {
   it('serves /healthz and /metrics, processes offline events, logs one line per run, and exits 0 on SIGTERM in bounded time', async () => {
     writeRule(tempRules(), 'welcome.yaml', COMMENT_RULE);
     daemon = run(['--no-watch']);

@@ -61,7 +61,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('rules record reads the daemon’s queue', { timeout: 60_000 }, () => {
+describe('rules record reads the daemon’s queue', { timeout: 120_000 }, () => {
   it('with default settings: the queue of the default connector, where the daemon’s events wait', async () => {
     const out = join(dir, 'default.yaml');
     const r = await record(dir, ['--out', out]);

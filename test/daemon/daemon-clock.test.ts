@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 describe('the daemon clock', () => {
-  it('is the clock of the REST client it creates (rate-limit waits follow it)', { timeout: 15_000 }, async () => {
+  it('is the clock of the REST client it creates (rate-limit waits follow it)', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-clock-');
     mkdirSync(join(dir, 'rules'));

@@ -44,7 +44,7 @@ describe('demo activity under the portal rate limit', () => {
     expect(said.some((l) => /^deal #\d+ moved to WON$/.test(l))).toBe(true);
   });
 
-  it('moves a deal on only once the rules have taken the previous move', { timeout: 60_000 }, async () => {
+  it('moves a deal on only once the rules have taken the previous move', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const m = /^(.*)\/rest\/(\d+)\/([^/]+)\/$/.exec(emu.webhookUrl) as RegExpExecArray;
     const user = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } });

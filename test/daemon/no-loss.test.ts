@@ -61,7 +61,7 @@ const commentsFor = (lead: string) => emu.store.all('timeline_comment').filter((
 const formLeads = () => emu.store.all('lead').filter((l) => String(l.TITLE).startsWith('Form lead '));
 
 describe('no loss, no duplicates across kill -9', () => {
-  it('a daemon killed mid-batch and restarted processes every event exactly once', { timeout: 60_000 }, async () => {
+  it('a daemon killed mid-batch and restarted processes every event exactly once', { timeout: 120_000 }, async () => {
     const user = userClient(emu, { retries: 30, backoffBaseMs: 50 });
     const tasksBefore = emu.store.all('task').length;
     // The queue fills before the daemon exists; bind first so the portal queues for it.

@@ -72,7 +72,7 @@ function batchContents(e: Emulator): Map<number, string[]> {
 }
 
 describe('clears ride along in the daemon', () => {
-  it('each tick’s clear shares the next tick’s first batch request; only the last goes alone, at the deadline', { timeout: 60_000 }, async () => {
+  it('each tick’s clear shares the next tick’s first batch request; only the last goes alone, at the deadline', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0, limits: { burst: 1_000_000 } });
     const e = emu;
     const dir = tempDir('b24-ride-');
@@ -162,7 +162,7 @@ async function answerHoldingProxy(target: string): Promise<{ url: string; held: 
 }
 
 describe('kill -9 while a clear that rode along is unanswered', () => {
-  it('the restarted daemon loses nothing and does nothing twice', { timeout: 90_000 }, async () => {
+  it('the restarted daemon loses nothing and does nothing twice', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const e = emu;
     const proxy = await answerHoldingProxy(e.url);
@@ -221,7 +221,7 @@ describe('kill -9 while a clear that rode along is unanswered', () => {
 });
 
 describe('rules run --offline-page', () => {
-  it('reserves pages of N records (1,000 by default); a page below 1 is a usage error', { timeout: 60_000 }, async () => {
+  it('reserves pages of N records (1,000 by default); a page below 1 is a usage error', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const e = emu;
     const dir = tempDir('b24-ride-page-');

@@ -95,7 +95,7 @@ describe('daemon start-up with the offline source', () => {
     ['event.bind answered 500', { errorRate: 1, methods: ['event.bind'] }],
   ];
   for (const [what, fault] of faults) {
-    it(`regression: starts through one fault: ${what}`, { timeout: 15_000 }, async () => {
+    it(`regression: starts through one fault: ${what}`, { timeout: 120_000 }, async () => {
       emu = await startEmulator({ port: 0, faults: { ...fault, maxFaults: 1 } });
       const { d } = daemonFor(emu, tempDir('b24-startup-'), new ManualClock(Date.UTC(2026, 0, 5, 9)), new ManualTimers());
       await d.start();
@@ -106,7 +106,7 @@ describe('daemon start-up with the offline source', () => {
 });
 
 describe('daemon start-up while the portal keeps failing', () => {
-  it('regression: starts although every attempt to bind fails past the client\'s retries (an operational error: 5xx here, a rate-limit storm in the drill), then binds and works once the portal answers', { timeout: 30_000 }, async () => {
+  it('regression: starts although every attempt to bind fails past the client\'s retries (an operational error: 5xx here, a rate-limit storm in the drill), then binds and works once the portal answers', { timeout: 120_000 }, async () => {
     // More failures than the client retries: before, the start failed (the drill saw RATE_LIMITED: event.get) and `rules run` exited 1.
     emu = await startEmulator({ port: 0, faults: { errorRate: 1, methods: ['event.get'], maxFaults: 12 } });
     const timers = new ManualTimers();
@@ -121,7 +121,7 @@ describe('daemon start-up while the portal keeps failing', () => {
 });
 
 describe('rules run (the CLI as a subprocess)', () => {
-  it('regression: starts and stops cleanly when the answer to its event.bind is lost (exit 0, not 1 with a hint about rights)', { timeout: 30_000 }, async () => {
+  it('regression: starts and stops cleanly when the answer to its event.bind is lost (exit 0, not 1 with a hint about rights)', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0, faults: { dropRate: 1, dropWhen: 'after', methods: ['event.bind'], maxFaults: 1 } });
     const dir = tempDir('b24-run-startup-');
     mkdirSync(join(dir, 'rules'));
@@ -137,7 +137,7 @@ describe('rules run (the CLI as a subprocess)', () => {
 });
 
 describe('daemon recovery of open reservations', () => {
-  it('regression: with 20 reservations open, the first tick comes before the recovery, which takes 3 requests instead of 22 (one per reservation and list page)', { timeout: 30_000 }, async () => {
+  it('regression: with 20 reservations open, the first tick comes before the recovery, which takes 3 requests instead of 22 (one per reservation and list page)', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0, limits: { burst: 1_000_000 } });
     const dir = tempDir('b24-recovery-');
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
@@ -182,7 +182,7 @@ describe('daemon recovery of open reservations', () => {
 });
 
 describe('daemon and a lost answer to event.offline.get', () => {
-  it('regression: the reserved batch is processed in the same poll cycle, each event exactly once', { timeout: 30_000 }, async () => {
+  it('regression: the reserved batch is processed in the same poll cycle, each event exactly once', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0, limits: { burst: 1_000_000 } });
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
     const timers = new ManualTimers();

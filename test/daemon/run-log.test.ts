@@ -39,7 +39,7 @@ actions:
 `;
 
 describe('daemon run log', () => {
-  it('regression: a run that finishes after a retry with backoff is logged once and counted once in rule_runs_total', { timeout: 30_000 }, async () => {
+  it('regression: a run that finishes after a retry with backoff is logged once and counted once in rule_runs_total', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-runlog-');
     mkdirSync(join(dir, 'rules'));
@@ -121,7 +121,7 @@ describe('daemon run log', () => {
     expect(metrics.match(/^b24rules_rule_runs_total\{/gm)).toHaveLength(2);
   });
 
-  it('a restarted daemon does not log or count again the runs finished before it started', { timeout: 30_000 }, async () => {
+  it('a restarted daemon does not log or count again the runs finished before it started', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-runlog-');
     mkdirSync(join(dir, 'rules'));

@@ -31,7 +31,7 @@ const T0 = Date.UTC(2026, 0, 5, 9, 0, 0, 300);
 const tick = (s: number) => new Date(Date.UTC(2026, 0, 5, 9, 0, s)).toISOString();
 
 describe('schedules in the daemon', () => {
-  it('fires from its timer loop, catches up once after downtime (the caught-up tick acts), and a stalled loop is no catch-up', { timeout: 60_000 }, async () => {
+  it('fires from its timer loop, catches up once after downtime (the caught-up tick acts), and a stalled loop is no catch-up', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-schedule-');
     mkdirSync(join(dir, 'rules'));

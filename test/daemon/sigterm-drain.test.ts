@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 describe('rules run and SIGTERM under a backlog', () => {
-  it('exits 0 within the promise, and every run it finished is logged once', { timeout: 60_000 }, async () => {
+  it('exits 0 within the promise, and every run it finished is logged once', { timeout: 120_000 }, async () => {
     // The portal's own rate limit out of the way: this is about the stop, not the bucket.
     emu = await startEmulator({ port: 0, limits: { burst: 100_000, drainPerSec: 10_000 } });
     const dir = tempDir('b24-sigterm-');
@@ -71,7 +71,7 @@ describe('rules run and SIGTERM under a backlog', () => {
     }
   });
 
-  it('regression: a poll still being retried when the daemon has stopped does not hold the process (exit 0, not the hard exit)', { timeout: 60_000 }, async () => {
+  it('regression: a poll still being retried when the daemon has stopped does not hold the process (exit 0, not the hard exit)', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-sigterm-');
     mkdirSync(join(dir, 'rules'));

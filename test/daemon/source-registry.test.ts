@@ -129,7 +129,7 @@ function setup(plugins: (log: string[]) => SourcePlugin[]) {
 }
 
 describe('the daemon source registry', () => {
-  it('attaches, reloads, acknowledges and detaches a registered plug-in beside the built-in ones', { timeout: 20_000 }, async () => {
+  it('attaches, reloads, acknowledges and detaches a registered plug-in beside the built-in ones', { timeout: 120_000 }, async () => {
     let puller!: Probe;
     let receiver!: Probe;
     const { d, rulesDir, log, tick, timers } = setup((log) => {
@@ -190,7 +190,7 @@ describe('the daemon source registry', () => {
     expect(log.at(-1)).toBe('receiver:detach');
   });
 
-  it('a plug-in that fails to attach fails the start and the plug-ins attached before it are detached', { timeout: 20_000 }, async () => {
+  it('a plug-in that fails to attach fails the start and the plug-ins attached before it are detached', { timeout: 120_000 }, async () => {
     let first!: Probe;
     const { d, log } = setup((log) => {
       first = probe('first', log, '/first');

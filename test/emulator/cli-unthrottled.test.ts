@@ -39,5 +39,5 @@ describe('rules emulator --unthrottled', () => {
     expect((await statuses(free.webhook)).filter((s) => s !== 200)).toEqual([]);
     const plain = await start([]);
     expect((await statuses(plain.webhook)).filter((s) => s === 503).length).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -179,7 +179,7 @@ describe('list queries through the indexes answer what a whole-table scan answer
     expect(seen).toHaveLength(all);
     expect(seen).toEqual([...seen].sort((a, b) => Number(a) - Number(b)));
     expect(new Set(seen).size).toBe(all);
-  }, 60_000);
+  }, 120_000);
 
   it('offset pages of one query are slices of its kept matches, and a write in between is seen at once', async () => {
     const schema = legacySchema(emu.store, deal, 180);

@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 describe('a variable under env: that is not set', () => {
-  it('is an ENV_MISSING warning at daemon start, and a run that reads it dead-letters naming it', { timeout: 90_000 }, async () => {
+  it('is an ENV_MISSING warning at daemon start, and a run that reads it dead-letters naming it', { timeout: 120_000 }, async () => {
     emu = await startEmulator({ port: 0 });
     const dir = tempDir('b24-env-missing-');
     mkdirSync(join(dir, 'rules'));
