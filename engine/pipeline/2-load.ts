@@ -26,9 +26,17 @@ export async function load(runs: Run[], reader: TickReader, records: RecordCache
     return t;
   });
   await loadFacts(targets, reader, records);
+  // Several rules on one event load the same record object: one redacted copy serves all their traces.
+  const copies = new Map<unknown, unknown>();
+  const copy = (v: unknown): unknown => {
+    if (!v || typeof v !== 'object') return redactValue(v);
+    let c = copies.get(v);
+    if (c === undefined) copies.set(v, (c = redactValue(v)));
+    return c;
+  };
   return runs.map((run, i) => {
     const t = targets[i]!;
-    run.trace.loaded = redactValue(Object.fromEntries(t.loaded.map((n) => [n, run.facts[n]])));
+    run.trace.loaded = Object.fromEntries(t.loaded.map((n) => [n, copy(run.facts[n])]));
     const out: Loaded = { run };
     if (t.error) out.error = t.error;
     if (t.transient) out.transient = true;

@@ -30,7 +30,7 @@ export interface EvalContext {
    * first rule stores the record as the new snapshot, so the next one must not
    * take that for the one the change was computed against.
    */
-  changeCache: Map<string, { changes: Changes; hadSnapshot: boolean }>;
+  changeCache: Map<string, { changes: Changes; hadSnapshot: boolean; facts?: Record<string, { from: unknown; to: unknown }>; traced?: unknown }>;
   /**
    * The change set an earlier run of the same item was evaluated with. An item
    * sent back from the DLQ is evaluated again, but the snapshot already holds
@@ -74,8 +74,9 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         const { changes, hadSnapshot } = seen;
         run.changes = changes;
         if (!hadSnapshot) run.firstSight = true;
-        run.facts.changes = changesFacts(changes);
-        trace.changes = redactValue(hadSnapshot ? changes : { note: 'no snapshot yet: every field counts as changed' });
+        // One copy for every rule on the event (templates only read it).
+        run.facts.changes = seen.facts ??= changesFacts(changes);
+        trace.changes = seen.traced ??= redactValue(hadSnapshot ? changes : { note: 'no snapshot yet: every field counts as changed' });
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);
           if (!m.ok) return { kind: 'skip', reason: `changed: ${m.reason}`, triggerHeld: false };

@@ -8,9 +8,12 @@
  * when the run finishes (7-finish.ts) or its tick ends (`storeTraces`).
  */
 import type { Facts } from '../rules/index.js';
-import type { EffectRecord, NewRun, StateStore } from '../store/index.js';
+import type { EffectRecord, EffectsTable, NewRun, StateStore } from '../store/index.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import { encodeFacts, newRunRow, type Run } from './run.js';
+
+/** A run's call as planning and finishing read it (EffectsTable.outcomesOfRun): no params; result and meta only when the run names the result. */
+export type CallOutcome = ReturnType<EffectsTable['outcomesOfRun']>[number];
 
 /** Runs whose retry time has come go back to active; their failed calls will be sent again. */
 export function reactivateWaiting(store: StateStore, limit: number): void {
@@ -45,7 +48,7 @@ export function storeTraces(store: StateStore, runs: Iterable<Run>): void {
 }
 
 /** The values of the run's `as` names: a done call's result, null for one failed or not done. */
-export function resultsOf(effects: EffectRecord[]): Record<string, unknown> {
+export function resultsOf(effects: CallOutcome[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const e of effects) if (e.asName) out[e.asName] = e.state === 'done' ? resultValue(e) : null;
   return out;
@@ -77,7 +80,7 @@ export function storeFirstRound(store: StateStore, run: Run, round: StagePlan): 
  * assigned). Returns how many calls the run must wait for (0 with a finished plan:
  * the run is done).
  */
-export function storeRound(store: StateStore, run: Run, round: StagePlan, existing: EffectRecord[]): number {
+export function storeRound(store: StateStore, run: Run, round: StagePlan, existing: CallOutcome[]): number {
   const assigned = applyRound(run, round);
   const base = existing.length ? Math.max(...existing.map((e) => e.seq)) + 1 : 0;
   const { waitFor, adopted } = recordRound(store, run.id!, base, round);
@@ -140,7 +143,7 @@ function recordEffect(store: StateStore, runId: number, seq: number, pe: Planned
 }
 
 /** The value of an effect's `as`: the result, or the part named by the call's resultPath. */
-function resultValue(e: EffectRecord): unknown {
+function resultValue(e: CallOutcome): unknown {
   const path = e.meta?.resultPath as string[] | undefined;
   let v: unknown = e.result;
   if (path) for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;

@@ -5,7 +5,8 @@
  * them. A run that does not act is journaled as one compact row (`skipRun`).
  */
 import { redact, redactValue } from '../redact.js';
-import type { EffectRecord, RunStatus, StateStore } from '../store/index.js';
+import type { RunStatus, StateStore } from '../store/index.js';
+import type { CallOutcome } from './5-ledger.js';
 import { newRunRow, type Run, type RunItem } from './run.js';
 import type { EngineStats, TickReport } from './types.js';
 
@@ -34,7 +35,7 @@ function count(ctx: FinishContext, status: FinalStatus): void {
  * are the run's ledger rows when the caller has just read them. A run already final is
  * left alone.
  */
-export function finishRun(ctx: FinishContext, target: Run | number, status: FinalStatus, note: { reason?: string; error?: string } = {}, effects?: EffectRecord[]): void {
+export function finishRun(ctx: FinishContext, target: Run | number, status: FinalStatus, note: { reason?: string; error?: string } = {}, effects?: CallOutcome[]): void {
   const { store } = ctx;
   const id = typeof target === 'number' ? target : target.id;
   if (id === null) throw new Error('finishRun: the run has no row (skipRun journals a run that never acted)');
@@ -52,7 +53,7 @@ export function finishRun(ctx: FinishContext, target: Run | number, status: Fina
       if (row.dedupeKey) dedupe = { ruleId: row.ruleId, key: row.dedupeKey };
     }
     // Where each call ended; its params and answer are the ledger row's (rules trace shows them from there).
-    const calls = (effects ?? store.effects.forRun(id)).map((e) => ({
+    const calls = (effects ?? store.effects.outcomesOfRun(id)).map((e) => ({
       key: e.effectKey,
       method: e.method,
       state: e.state,
@@ -89,7 +90,7 @@ export function skipRun(ctx: FinishContext, run: Run, reason: string): void {
 }
 
 /** Dead-letter a run: the DLQ keeps its item's payload (redacted) for `rules dlq retry`. */
-export function deadLetter(ctx: FinishContext, target: Run | number, item: RunItem, ruleId: string, error: string, effects?: EffectRecord[]): void {
+export function deadLetter(ctx: FinishContext, target: Run | number, item: RunItem, ruleId: string, error: string, effects?: CallOutcome[]): void {
   const runId = typeof target === 'number' ? target : target.id!;
   ctx.store.transaction(() => {
     ctx.store.dlq.add({ itemId: item.id, runId, ruleId, error: redact(error), payload: redactValue(item.payload) });

@@ -9,17 +9,17 @@
  * process may die anywhere and the next engine on the same file continues
  * (docs/engine.md).
  */
-import type { EffectRecord, InboxItemInput, RunRecord } from '../store/index.js';
+import type { InboxItemInput, RunRecord } from '../store/index.js';
 import { recoverInDoubt } from './0-recover.js';
 import { match, type MatchedItem } from './1-match.js';
 import { load, loadUpdateTargets } from './2-load.js';
 import { evaluate, factsOf } from './3-evaluate.js';
 import { plan } from './4-plan.js';
-import { reactivateWaiting, resultsOf, storeFirstRound, storeRound, storeTraces, storeWaitingStart } from './5-ledger.js';
-import { executeEffects, mergeSnapshot } from './6-execute.js';
+import { reactivateWaiting, resultsOf, storeFirstRound, storeRound, storeTraces, storeWaitingStart, type CallOutcome } from './5-ledger.js';
+import { executeEffects } from './6-execute.js';
 import { deadLetter, finishItems, finishRun, skipRun } from './7-finish.js';
 import { ConcurrencyGate } from './concurrency.js';
-import { evalContext, volatileFacts, type Tick } from './context.js';
+import { evalContext, mergeDone, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
 import { decodeRun, type Run, type RunItem } from './run.js';
 import { callsFailed, judge, matchFailed, settleStart } from './settle.js';
@@ -29,7 +29,7 @@ import type { Plan, PlanFiringOut, TickReport } from './types.js';
 export async function tick(t: Tick): Promise<TickReport> {
   const { store, report, tuning } = t;
   t.stats.ticks += 1;
-  const onDone = mergeSnapshot(t.store, t.records);
+  const onDone = mergeDone(t);
   report.recovered = await recoverInDoubt({ store, client: t.client, logger: t.logger, lookupMarginMs: tuning.lookupMarginMs, onDone });
   t.stats.effectsRecovered += report.recovered;
 
@@ -158,7 +158,7 @@ function planRound(t: Tick): void {
         finishRun(t, ref.id, 'failed', { reason: `rule ${ref.ruleId} is no longer loaded` });
         continue;
       }
-      const effects = store.effects.forRun(ref.id);
+      const effects = store.effects.outcomesOfRun(ref.id);
       const failed = effects.filter((e) => e.state === 'failed' && !e.final);
       if (failed.length) {
         callsFailed(t, ref, rule, failed);
@@ -180,7 +180,7 @@ function planRound(t: Tick): void {
  * `first`, the run's start, stored with its first calls; otherwise a later round after
  * `effects`. A run with nothing left to wait for is done; a plan error dead-letters it.
  */
-function planStored(t: Tick, run: Run, effects: EffectRecord[], first: boolean): void {
+function planStored(t: Tick, run: Run, effects: CallOutcome[], first: boolean): void {
   const { store } = t;
   const round = plan(run, { facts: factsOf(run, { volatile: () => volatileFacts(t, run.rule) }), results: resultsOf(effects), records: t.records, pick: (r, k, u) => store.positions.next(r, k, u) });
   const waitFor = first ? storeFirstRound(store, run, round) : storeRound(store, run, round, effects);

@@ -7,7 +7,7 @@ import type { B24ClientApi } from '../client/index.js';
 import { RecordCache, TickReader } from '../facts/index.js';
 import type { Logger } from '../logger.js';
 import type { CompiledRule, Facts } from '../rules/index.js';
-import type { StateStore } from '../store/index.js';
+import type { EffectRecord, StateStore } from '../store/index.js';
 import type { EvalContext } from './3-evaluate.js';
 import type { Backoff } from './retry-policy.js';
 import { storedChanges, type Run } from './run.js';
@@ -44,6 +44,8 @@ export interface Tick extends EngineDeps {
   report: TickReport;
   /** Runs stored and not final, as the tick's stages left them: planned from memory, not decoded again from their rows. */
   live: Map<number, Run>;
+  /** Snapshots this tick wrote (`entity:id` → fields), as stored: the engine's own updates merge into them without reading them back. */
+  snapshots: Map<string, Record<string, unknown>>;
 }
 
 export function newReport(): TickReport {
@@ -51,7 +53,7 @@ export function newReport(): TickReport {
 }
 
 export function newTick(deps: EngineDeps, rules: ReadonlyMap<string, CompiledRule>): Tick {
-  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport(), live: new Map() };
+  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport(), live: new Map(), snapshots: new Map() };
 }
 
 /** `now` and the `env` names a rule declares: added fresh at each use, never stored with a run. */
@@ -61,7 +63,40 @@ export function volatileFacts(t: Pick<EngineDeps, 'now' | 'env'>, rule: Compiled
     const v = t.env[name];
     if (v !== undefined) env[name] = v;
   }
-  return { now: new Date(t.now()).toISOString(), env };
+  return { now: isoOf(t.now()), env };
+}
+
+// The stages ask for `now` many times a millisecond: format it once per value.
+let lastMs = Number.NaN;
+let lastIso = '';
+function isoOf(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
+/**
+ * The daemon's `onDone`: a done update's fields merge into the record's snapshot and the
+ * tick's record cache, so the engine's own change is not a change when the record comes
+ * back. A snapshot this tick wrote is merged in memory, not read back and parsed.
+ */
+export function mergeDone(t: Tick): (effect: EffectRecord) => void {
+  return (e) => {
+    const snap = e.meta?.snapshot as { entity: string; id: string; fields: Record<string, unknown> } | undefined;
+    if (!snap) return;
+    const key = `${snap.entity}:${snap.id}`;
+    const known = t.snapshots.get(key);
+    if (known) {
+      const merged = { ...known, ...snap.fields };
+      t.snapshots.set(key, merged);
+      t.store.snapshots.put(snap.entity, snap.id, merged);
+    } else {
+      t.store.snapshots.merge(snap.entity, snap.id, snap.fields);
+    }
+    t.records.merge(snap.entity, snap.id, snap.fields);
+  };
 }
 
 /**
@@ -72,7 +107,7 @@ export function volatileFacts(t: Pick<EngineDeps, 'now' | 'env'>, rule: Compiled
  */
 export function evalContext(t: Tick, durable: boolean): EvalContext & { flush(): void } {
   const { store } = t;
-  const snapshots = new Map<string, Record<string, unknown>>();
+  const snapshots = durable ? t.snapshots : new Map<string, Record<string, unknown>>();
   const taken: Array<{ entity: string; id: string; record: Record<string, unknown> }> = [];
   const ctx: EvalContext & { flush(): void } = {
     previous: (entity, id) => snapshots.get(`${entity}:${id}`) ?? store.snapshots.get(entity, id)?.fields,

@@ -32,7 +32,7 @@ export type Verdict =
   | { kind: 'give-up'; attempts: number };
 
 /** After some of a run's calls failed. A call in doubt is never retried: sending it again could do it twice. */
-export function afterCallsFailed(attempts: number, rule: CompiledRule, failed: EffectRecord[], now: number, b: Backoff): Verdict {
+export function afterCallsFailed(attempts: number, rule: CompiledRule, failed: ReadonlyArray<Pick<EffectRecord, 'errorCode'>>, now: number, b: Backoff): Verdict {
   if (failed.every((e) => e.errorCode !== null && PORTAL_LIMIT_CODES.has(e.errorCode))) return { kind: 'wait', at: now + busyWait(b) };
   const next = attempts + 1;
   const inDoubt = failed.some((e) => e.errorCode === 'EFFECT_IN_DOUBT');

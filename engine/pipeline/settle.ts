@@ -5,11 +5,11 @@
  */
 import { redact } from '../redact.js';
 import type { CompiledRule } from '../rules/index.js';
-import type { ActiveRunRef, EffectRecord } from '../store/index.js';
+import type { ActiveRunRef } from '../store/index.js';
 import type { MatchedItem } from './1-match.js';
 import type { Loaded } from './2-load.js';
 import { evaluate, factsOf, type EvalContext } from './3-evaluate.js';
-import { storeWaitingStart } from './5-ledger.js';
+import { storeWaitingStart, type CallOutcome } from './5-ledger.js';
 import { deadLetter, deadLetterItem, finishRun, skipRun } from './7-finish.js';
 import type { ConcurrencyGate } from './concurrency.js';
 import type { Tick } from './context.js';
@@ -81,7 +81,7 @@ function runFailed(t: Tick, run: Run, message: string, kind: 'user' | 'operation
 }
 
 /** Some of a run's calls failed: wait, retry them, or give up as the rule's `on_error.then` says. */
-export function callsFailed(t: Tick, ref: ActiveRunRef, rule: CompiledRule, failed: EffectRecord[]): void {
+export function callsFailed(t: Tick, ref: ActiveRunRef, rule: CompiledRule, failed: CallOutcome[]): void {
   const { store } = t;
   const error = failed.map((e) => `${e.method}: ${e.error ?? 'failed'}`).join('; ');
   const v = afterCallsFailed(ref.attempts, rule, failed, t.now(), t.tuning);

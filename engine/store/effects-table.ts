@@ -7,7 +7,7 @@
 import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
-import type { EffectFailure, EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
+import type { EffectFailure, EffectOutcome, EffectRecord, EffectState, NewEffect, RecoveryMode } from './records.js';
 
 interface EffectRow {
   id: number;
@@ -113,6 +113,36 @@ export class EffectsTable {
 
   forRun(runId: number): EffectRecord[] {
     return (stmt(this.#db, `SELECT * FROM effects WHERE run_id = ? ORDER BY seq, id`).all(runId) as EffectRow[]).map(toEffect);
+  }
+
+  /**
+   * A run's calls in order, light (EffectOutcome): what planning its next round and
+   * finishing it read, without parsing params, or results nobody names.
+   */
+  outcomesOfRun(runId: number): EffectOutcome[] {
+    const rows = stmt(
+      this.#db,
+      `SELECT id, effect_key, run_id, seq, action_index, kind, method, as_name, state, final, error, error_code, attempts,
+              CASE WHEN as_name IS NULL THEN NULL ELSE result END AS result, CASE WHEN as_name IS NULL THEN NULL ELSE meta END AS meta
+         FROM effects WHERE run_id = ? ORDER BY seq, id`,
+    ).all(runId) as Array<Omit<EffectRow, 'params' | 'recovery' | 'created_at' | 'sent_at' | 'done_at'>>;
+    return rows.map((r) => ({
+      id: r.id,
+      effectKey: r.effect_key,
+      runId: r.run_id,
+      seq: r.seq,
+      actionIndex: r.action_index,
+      kind: r.kind,
+      method: r.method,
+      asName: r.as_name,
+      meta: fromJson<Record<string, unknown> | null>(r.meta, null),
+      state: r.state,
+      final: r.final === 1,
+      result: fromJson<unknown>(r.result, null),
+      error: r.error,
+      errorCode: r.error_code,
+      attempts: r.attempts,
+    }));
   }
 
   /** Effects in a state, in run order (run id, then seq). */

@@ -122,6 +122,12 @@ export interface EffectRecord {
   doneAt: number | null;
 }
 
+/**
+ * A call as planning the next round and finishing the run read it: no params, and the
+ * result and meta only of a call whose result the run names (`as`; null otherwise).
+ */
+export type EffectOutcome = Omit<EffectRecord, 'params' | 'recovery' | 'createdAt' | 'sentAt' | 'doneAt'>;
+
 export interface NewEffect {
   effectKey: string;
   runId: number;
