@@ -174,8 +174,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (store) runLog.logFinished(store);
       await sources.acknowledge();
       for (const w of tickWaiters.splice(0)) w(report);
-      const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || finished > 0;
-      if (running && !busy) await sleep(tickInterval);
+      const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || finished > 0 || (report.timersFired ?? 0) > 0;
+      // The next wake-up is the idle interval, or sooner when a timer falls due before it.
+      const untilTimer = report.nextTimerAt === undefined || report.nextTimerAt === null ? tickInterval : Math.max(0, report.nextTimerAt - clock.now());
+      if (running && !busy) await sleep(Math.min(tickInterval, untilTimer));
     }
   }
 

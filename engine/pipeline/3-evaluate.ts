@@ -10,11 +10,13 @@ import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/index.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
 import { changesFacts, type Run } from './run.js';
+import { firedFor, forTrigger, timerHold, type TimerEvaluation } from './timer-logic.js';
 
 export type Evaluation =
   | { kind: 'act' }
   | { kind: 'skip'; reason: string; /** The event did not hold as the trigger asks (`changed:`, or no real change): the rule did not fire. */ triggerHeld?: false }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  | TimerEvaluation;
 
 export interface EvalContext {
   /** The record's previous snapshot (this tick's, or the store's). */
@@ -56,6 +58,9 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
       const event = String(run.item.event ?? '').toUpperCase();
       if (record === null || record === undefined) {
         if (!/DELETE$/.test(event)) return { kind: 'skip', reason: `${ref.entity} ${ref.id} was not found on the portal` };
+      } else if (run.resume || firedFor(run)) {
+        const held = timerHold(run, record as Record<string, unknown>);
+        if (held) return held;
       } else {
         const ck = `${run.item.id}|${ref.entity}:${ref.id}`;
         if (!ctx.changeCache.has(ck) && (run.item.attempts ?? 0) >= 2) {
@@ -79,6 +84,7 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         trace.changes = seen.traced ??= redactValue(hadSnapshot ? changes : { note: 'no snapshot yet: every field counts as changed' });
         if (rule.trigger.changed) {
           const m = changedMatches(rule.trigger.changed, changes);
+          if (rule.trigger.for) return forTrigger(rule, m, record as Record<string, unknown>, Date.parse(String(ctx.volatile(run).now)));
           if (!m.ok) return { kind: 'skip', reason: `changed: ${m.reason}`, triggerHeld: false };
         } else if (hadSnapshot && /UPDATE$/.test(event) && !isRealChange(changes)) {
           return { kind: 'skip', reason: 'record unchanged since the last snapshot (a repeat, or the engine’s own write)', triggerHeld: false };
@@ -103,7 +109,8 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         if (ctx.dedupeUsed(rule.id, k)) return { kind: 'skip', reason: `dedupe: key ${JSON.stringify(k)} was used by an earlier run` };
       }
     }
-    if (rule.condition) {
+    // A run woken by its delay checks the condition again only when the delay says `recheck`.
+    if (rule.condition && (!run.resume || run.resume.recheck)) {
       // The fast path: why it is false is worked out only when the skip's reason or the trace is read.
       const c = checkCondition(rule.condition, facts);
       trace.condition = c;

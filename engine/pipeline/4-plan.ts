@@ -12,6 +12,7 @@ import type { RecordCache } from '../facts/index.js';
 import { redactValue } from '../redact.js';
 import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/index.js';
 import { rowRecord, type Run } from './run.js';
+import { delayEnds } from './timer-logic.js';
 
 export interface PlannedEffect {
   effectKey: string;
@@ -35,11 +36,27 @@ export interface StagePlan {
   stopReason?: string;
   /** Why the stage ended before the last action. */
   waitingFor?: string;
+  /**
+   * A `delay:` ended the round: the run waits for a timer due at `dueAt`, then goes on at
+   * `cursor`. With `afterCalls` the round planned calls before it: the delay is planned
+   * again (and its timer started) once they are done, so the cursor stays on it.
+   */
+  delay?: PlannedDelay;
   /** Values set by actions without calls (round_robin) to persist with the run's facts. */
   assigned: Record<string, unknown>;
   /** One entry per action considered, for the trace. */
   trace: Array<Record<string, unknown>>;
   error?: B24RulesError;
+}
+
+/** A delay the planner reached (StagePlan.delay). */
+export interface PlannedDelay {
+  actionIndex: number;
+  dueAt: number;
+  recheck: boolean;
+  /** `2h of office hours`, `until 2026-12-01T09:00:00.000Z`. */
+  what: string;
+  afterCalls: boolean;
 }
 
 /** Round-robin: the user whose turn it is for (rule, key), advancing the turn. */
@@ -104,6 +121,26 @@ function planStage(ctx: PlannerContext): StagePlan {
           out.trace.push({ index: i, kind: a.kind, skipped: `when false${w.reason ? `: ${w.reason}` : ''}` });
           continue;
         }
+      }
+      if (a.delay) {
+        const now = Date.parse(String(facts.now));
+        const { dueAt, what } = delayEnds(a.delay, facts, now);
+        const until = new Date(dueAt).toISOString();
+        if (dueAt <= now) {
+          out.trace.push({ index: i, kind: a.kind, delay: what, until, note: 'already due: the run goes on' });
+          continue;
+        }
+        const afterCalls = out.effects.length > 0;
+        out.delay = { actionIndex: i, dueAt, recheck: a.delay.recheck, what, afterCalls };
+        if (afterCalls) {
+          out.cursor = i;
+          out.waitingFor = `action ${i} (delay ${what}) starts once the calls before it are done`;
+          return out;
+        }
+        out.trace.push({ index: i, kind: a.kind, delay: what, until, ...(a.delay.recheck ? { recheck: true } : {}) });
+        out.cursor = i + 1;
+        out.waitingFor = `delay ${what}: until ${until}`;
+        return out;
       }
       const cfg = a.config.render(facts);
       const config = cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : {};

@@ -21,8 +21,9 @@ import { deadLetter, finishItems, finishRun, skipRun } from './7-finish.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { evalContext, mergeDone, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
-import { decodeRun, type Run, type RunItem } from './run.js';
+import { decodeRun, encodeFacts, type Run, type RunItem } from './run.js';
 import { callsFailed, judge, matchFailed, settleStart } from './settle.js';
+import { fireDueTimers, startDelay } from './timers.js';
 import type { Plan, PlanFiringOut, TickReport } from './types.js';
 
 /** One round of the whole path. */
@@ -32,6 +33,8 @@ export async function tick(t: Tick): Promise<TickReport> {
   const onDone = mergeDone(t);
   report.recovered = await recoverInDoubt({ store, client: t.client, logger: t.logger, lookupMarginMs: tuning.lookupMarginMs, onDone });
   t.stats.effectsRecovered += report.recovered;
+  // Timers due now become work (delayed runs go on, for: timers become items) in the commit that marks them fired.
+  report.timersFired = fireDueTimers(t, tuning.maxItemsPerTick);
 
   // 1 match, in memory: the runs of fresh items get rows when they are settled (below). Stored runs
   // still to start (held, retried) come first and count against the tick's runs.
@@ -78,6 +81,7 @@ export async function tick(t: Tick): Promise<TickReport> {
   report.batches += t.reader.requests;
   t.stats.loadRequests += t.reader.requests;
   report.depth = store.inbox.depth();
+  report.nextTimerAt = store.timers.nextDue();
   return report;
 }
 
@@ -138,6 +142,7 @@ async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Pr
     for (const write of decided) write();
     for (const v of verdicts) {
       if (v.kind !== 'act') settleStart(t, v);
+      else if (v.run.resume) resumeStored(t, v.run);
       else planStored(t, v.run, [], true);
     }
     for (const m of fresh) store.inbox.markRunning(m.item.id);
@@ -186,7 +191,22 @@ function planStored(t: Tick, run: Run, effects: CallOutcome[], first: boolean): 
   const waitFor = first ? storeFirstRound(store, run, round) : storeRound(store, run, round, effects);
   t.live.set(run.id!, run);
   if (round.error) deadLetter(t, run, run.item, run.rule.id, round.error.message);
+  else if (round.delay && !round.delay.afterCalls) startDelay(t, run, round.delay);
   else if (round.finished && waitFor === 0) finishRun(t, run, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {}, round.effects.length ? undefined : effects);
+}
+
+/**
+ * A run woken by its delay, read again and evaluated: active again, with the facts it read
+ * now, and planned on from the action after the delay with the results of its calls so far.
+ * Inside the start commit.
+ */
+function resumeStored(t: Tick, run: Run): void {
+  const { waitingFor: _done, ...trace } = run.trace;
+  const woke = { timer: run.resume!.timerId, at: new Date(t.now()).toISOString(), ...(run.resume!.recheck ? { recheck: 'the condition held again' } : {}) };
+  run.trace = { ...trace, woke: [...((trace.woke as unknown[] | undefined) ?? []), woke] };
+  delete run.resume;
+  t.store.runs.update(run.id!, { status: 'active', facts: encodeFacts(run), dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });
+  planStored(t, run, t.store.effects.outcomesOfRun(run.id!), false);
 }
 
 /** Plan mode's tick: the ready items' plan; nothing is written. */

@@ -11,6 +11,7 @@ import type { CompiledRule } from '../rules/index.js';
 import type { Evaluation } from './3-evaluate.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import type { Run, RunItem } from './run.js';
+import { describeState, describeWait } from './timer-logic.js';
 import type { Plan, PlanCallOut, PlanFiringOut } from './types.js';
 
 function triggerOf(item: RunItem, rule: CompiledRule): PlanFiringOut['trigger'] {
@@ -42,6 +43,13 @@ export function evaluated(firing: PlanFiringOut, run: Run, ev: Evaluation): void
   const c = run.trace.condition as { value: boolean; reason?: string } | undefined;
   firing.condition = c ? (c.value ? { value: true } : { value: false, reason: c.reason }) : null;
   if (ev.kind === 'error') firing.error = { code: 'EVALUATE_FAILED', message: ev.message };
+  else if (ev.kind === 'timer') {
+    firing.skipped = ev.op === 'start' ? ev.reason : `for: ${ev.reason}: its timer, if one is pending, is cancelled`;
+    const t = run.rule.trigger;
+    if (ev.op === 'start' && ev.dueAt !== undefined && t.kind === 'event' && t.for && t.changed) {
+      (firing.timers ??= []).push({ kind: 'for', dueAt: ev.dueAt, wait: `${describeWait(t.for)} while ${describeState(t.changed)}` });
+    }
+  }
   else if (ev.kind === 'skip') {
     firing.skipped = ev.reason;
     if (ev.triggerHeld === false) firing.triggerHeld = false;
@@ -51,6 +59,10 @@ export function evaluated(firing: PlanFiringOut, run: Run, ev: Evaluation): void
 /** The calls of the run's first round of planning, and why planning stopped or sent nothing. */
 export function planned(firing: PlanFiringOut, round: StagePlan): void {
   firing.calls = round.effects.map(callOf);
+  if (round.delay) {
+    const d = round.delay;
+    (firing.timers ??= []).push({ kind: 'delay', action: d.actionIndex, dueAt: d.dueAt, wait: d.afterCalls ? `${d.what}, once the calls before it are done` : d.what, ...(d.recheck ? { recheck: true } : {}) });
+  }
   if (round.error) firing.error = { code: round.error.code, message: round.error.message };
   else if (!round.finished && round.waitingFor) firing.stoppedAt = { action: round.cursor, reason: round.waitingFor };
   else if (round.stopReason && firing.calls.length === 0) firing.skipped = `stop: ${round.stopReason}`;

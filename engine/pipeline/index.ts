@@ -5,6 +5,8 @@ import { DEFAULTS } from './context.js';
 import { effectKey, runIdentity } from './effect-key.js';
 import { ForeachLimitError } from './errors.js';
 import { eventRecord, matchRules, triggerFacts, triggerKeyOf, type RecordRef } from './trigger.js';
+import { TIMER_SOURCE } from './timer-logic.js';
+import { cancelTimer } from './timers.js';
 
 export {
   createEngine,
@@ -21,6 +23,8 @@ export {
   triggerKeyOf,
   effectKey,
   runIdentity,
+  cancelTimer,
+  TIMER_SOURCE,
 };
 export type { Changes, RecordRef };
-export type { CreateEngineOptions, Engine, EngineTuning, EngineStats, FetchLike, Plan, PlanCallOut, PlanFiringOut, TickReport } from './types.js';
+export type { CreateEngineOptions, Engine, EngineTuning, EngineStats, FetchLike, Plan, PlanCallOut, PlanFiringOut, PlanTimerOut, TickReport } from './types.js';

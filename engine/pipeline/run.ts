@@ -36,6 +36,12 @@ export interface Run {
   changes?: Changes;
   /** The change set was the record's first sight (no snapshot): every field, from nothing. Stored as this mark, not as the fields. */
   firstSight?: boolean;
+  /**
+   * The run stopped at a `delay:` and waits on (or was woken by) this timer: when it starts
+   * again its record and loads are read again, the trigger is not checked again, and the
+   * condition only with `recheck` (engine/pipeline/timers.ts).
+   */
+  resume?: { timerId: number; recheck: boolean };
   /** Trigger data, loaded records, `let` values, picks; never `now` or `env` (added fresh at each use). */
   facts: Facts;
   /** Index of the next action to plan. */
@@ -54,6 +60,7 @@ interface Meta {
   record?: RunRecordRef;
   changes?: Changes;
   firstSight?: true;
+  resume?: { timerId: number; recheck: boolean };
 }
 
 /** The change set as templates see it (`changes.FIELD.from/to`). */
@@ -73,6 +80,7 @@ export function encodeFacts(run: Run, whole = true): Record<string, unknown> {
   else if (run.changes) meta.changes = run.changes;
   if (!whole) return { [META]: meta };
   if (run.record) meta.record = run.record;
+  if (run.resume) meta.resume = run.resume;
   if (!run.firstSight || !('changes' in run.facts)) return { ...run.facts, [META]: meta };
   const { changes: _rebuilt, ...facts } = run.facts;
   return { ...facts, [META]: meta };
@@ -115,6 +123,7 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
   };
   if (meta.record) run.record = meta.record;
   if (meta.changes) run.changes = meta.changes;
+  if (meta.resume) run.resume = meta.resume;
   if (meta.firstSight) {
     run.firstSight = true;
     const rec = run.record ? facts[run.record.entity] : undefined;

@@ -15,6 +15,8 @@ import type { ConcurrencyGate } from './concurrency.js';
 import type { Tick } from './context.js';
 import { afterCallsFailed, afterRunFailed, backoff, busyWait } from './retry-policy.js';
 import type { Run } from './run.js';
+import type { TimerEvaluation } from './timer-logic.js';
+import { armFor, leaveFor } from './timers.js';
 
 /** An item whose matching failed: a user error or a bug dead-letters it, a busy portal retries it later. */
 export function matchFailed(t: Tick, m: MatchedItem): void {
@@ -30,7 +32,8 @@ export type Verdict =
   | { kind: 'read-later'; run: Run; error: string }
   | { kind: 'failed'; run: Run; message: string; failure: 'user' | 'operational' }
   | { kind: 'hold'; run: Run }
-  | { kind: 'skip'; run: Run; why: { readonly reason: string } };
+  | { kind: 'skip'; run: Run; why: { readonly reason: string } }
+  | { kind: 'timer'; run: Run; ev: TimerEvaluation };
 
 /** A loaded run through the concurrency gate and evaluation: nothing is written (snapshots wait in `ctx`). */
 export function judge(l: Loaded, gate: ConcurrencyGate, ctx: EvalContext): Verdict {
@@ -45,6 +48,7 @@ export function judge(l: Loaded, gate: ConcurrencyGate, ctx: EvalContext): Verdi
   const ev = evaluate(run, ctx);
   if (ev.kind === 'error') return { kind: 'failed', run, message: ev.message, failure: 'user' };
   if (ev.kind === 'skip') return { kind: 'skip', run, why: ev };
+  if (ev.kind === 'timer') return { kind: 'timer', run, ev };
   return { kind: 'act', run };
 }
 
@@ -62,8 +66,14 @@ export function settleStart(t: Tick, v: Exclude<Verdict, { kind: 'act' }>): void
       storeWaitingStart(t.store, v.run, { nextAttemptAt: t.now() + t.tuning.backoffBaseMs });
       t.report.held += 1;
       return;
+    case 'timer':
+      if (v.ev.op === 'start') armFor(t, v.run, v.ev.dueAt ?? t.now());
+      else leaveFor(t, v.run, v.ev.reason);
+      return;
     case 'skip':
-      skipRun(t, v.run, v.why.reason);
+      // A run woken by its delay has acted before: it ends with its journal, not as a compact row.
+      if (v.run.resume) finishRun(t, v.run, 'skipped', { reason: `after the delay: ${v.why.reason}` });
+      else skipRun(t, v.run, v.why.reason);
   }
 }
 

@@ -77,6 +77,10 @@ export interface TickReport {
   recovered: number;
   /** Items still pending or running. */
   depth: number;
+  /** Timers that fired at the start of the tick (delays going on, `for:` states that held). */
+  timersFired?: number;
+  /** When the earliest pending timer is due (ms since epoch), null when none: the daemon wakes up for it. */
+  nextTimerAt?: number | null;
   /** In plan mode: the plan of the ready items (nothing written). */
   plan?: Plan;
 }
@@ -107,6 +111,17 @@ export interface PlanCallOut {
   changes?: Array<{ field: string; before: unknown; after: unknown }>;
 }
 
+/** A timer a dry-run shows: what it waits for and when it would fire (ms since epoch). */
+export interface PlanTimerOut {
+  kind: 'delay' | 'for';
+  /** The delay action (0-based). */
+  action?: number;
+  dueAt: number;
+  /** `2h of office hours`, `until 2026-12-01T09:00:00.000Z`, `14d while STAGE_ID is "C1:NEGOTIATION"`. */
+  wait: string;
+  recheck?: boolean;
+}
+
 /** One rule matched by one trigger (and record). Mirrors engine/plan PlanFiring. */
 export interface PlanFiringOut {
   rule: string;
@@ -121,6 +136,8 @@ export interface PlanFiringOut {
   error?: { code: string; message: string };
   /** Why planning stopped before the end (an action needs the result of an http/REST call that a dry-run does not make). */
   stoppedAt?: { action: number; reason: string };
+  /** Timers the run would start: a `delay:` it reaches, or the `for:` of its trigger; when they would fire. */
+  timers?: PlanTimerOut[];
   calls: PlanCallOut[];
 }
 

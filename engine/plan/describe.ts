@@ -1,6 +1,6 @@
 /** Short human descriptions shared by the text, GitHub and Markdown renderers. */
 import { canonicalJson } from '../canonical-json.js';
-import type { PlanCall, PlanDocument, PlanFiring } from './types.js';
+import type { PlanCall, PlanDocument, PlanFiring, PlanTimer } from './types.js';
 
 /** A value as it appears in a plan: JSON (strings quoted), `(unset)` for undefined. */
 export function formatValue(value: unknown): string {
@@ -27,6 +27,12 @@ export function describeCondition(f: PlanFiring): string {
   if (f.condition === null) return '(no condition)';
   if (f.condition.value) return 'true';
   return f.condition.reason ? `false: ${f.condition.reason}` : 'false';
+}
+
+/** `delay 2h of office hours (action 1): fires at 2026-11-30T07:30:00.000Z, then the condition is checked again`. */
+export function describeTimer(t: PlanTimer): string {
+  const what = t.kind === 'delay' ? `delay ${t.wait}${t.action ? ` (action ${t.action})` : ''}` : `for: ${t.wait}`;
+  return `${what}: fires at ${t.fires_at}${t.recheck ? ', then the condition is checked again' : ''}`;
 }
 
 /** One line per field change: `STAGE_ID: "NEW" → "WON"`. */

@@ -70,6 +70,15 @@ export function toPlanDocument(plan: Plan, ctx: PlanContext): PlanDocument {
     if (f.stoppedAt) firing.stopped_at_action = f.stoppedAt.action + 1;
     if (f.stoppedAt) firing.skipped = `${firing.skipped ? `${firing.skipped}; ` : ''}planning stops at action ${f.stoppedAt.action + 1}: ${f.stoppedAt.reason}`;
     if (f.error) firing.error = { ...f.error };
+    if (f.timers) {
+      firing.timers = f.timers.map((t) => ({
+        kind: t.kind,
+        ...(t.action !== undefined ? { action: t.action + 1 } : {}),
+        fires_at: new Date(t.dueAt).toISOString(),
+        wait: t.wait,
+        ...(t.recheck ? { recheck: true as const } : {}),
+      }));
+    }
     return { firing, original };
   });
   tagged.sort((a, b) => compareFirings(a.firing, b.firing) || a.original - b.original);

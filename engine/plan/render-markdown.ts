@@ -1,5 +1,5 @@
 /** The plan as Markdown: a PR comment or a GitHub step summary. */
-import { describeChanges, describeCondition, describeRecord, describeTrigger, formatValue, headline } from './describe.js';
+import { describeChanges, describeCondition, describeRecord, describeTimer, describeTrigger, formatValue, headline } from './describe.js';
 import type { PlanDocument } from './types.js';
 
 /** Escape text for a Markdown table cell. */
@@ -32,6 +32,13 @@ export function renderMarkdown(plan: PlanDocument): string {
       out.push(`| ${i + 1} | \`${cell(f.rule)}\` | ${cell(describeTrigger(f))} | ${cell(describeRecord(f))} | ${cell(describeCondition(f))} | ${cell(writes)} |`);
     });
     if (plan.firings.length > MARKDOWN_LIMITS.tableRows) out.push(`\n… and ${count(plan.firings.length - MARKDOWN_LIMITS.tableRows, 'more run')} (the JSON plan has them all).`);
+    out.push('');
+  }
+  const timed = plan.firings.flatMap((f, i) => (f.timers ?? []).map((t) => `- [${i + 1}] \`${cell(f.rule)}\` on ${cell(describeRecord(f))}: ${cell(describeTimer(t))}`));
+  if (timed.length > 0) {
+    out.push('Timers the change would start:');
+    out.push('');
+    out.push(...timed.slice(0, MARKDOWN_LIMITS.tableRows));
     out.push('');
   }
   const acting = plan.firings.map((f, i) => ({ f, i })).filter(({ f }) => f.calls.length > 0 || f.error);

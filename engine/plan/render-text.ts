@@ -1,5 +1,5 @@
 /** The plan as plain text (the default `rules dry-run` output), in the spirit of `terraform plan`. */
-import { describeChanges, describeCondition, describeRecord, describeTrigger, formatValue, headline } from './describe.js';
+import { describeChanges, describeCondition, describeRecord, describeTimer, describeTrigger, formatValue, headline } from './describe.js';
 import type { PlanDocument } from './types.js';
 
 export function renderText(plan: PlanDocument): string {
@@ -13,6 +13,7 @@ export function renderText(plan: PlanDocument): string {
       // A run that does nothing: one line, with the reason.
       const why = f.condition && !f.condition.value ? `condition ${describeCondition(f)}` : (f.skipped ?? 'no calls');
       out.push(`  [${i + 1}] ${f.rule} on ${describeRecord(f)} (${describeTrigger(f)}): ${why}`);
+      for (const t of f.timers ?? []) out.push(`      timer      ${describeTimer(t)}`);
       return;
     }
     if (out[out.length - 1] !== '') out.push('');
@@ -22,6 +23,7 @@ export function renderText(plan: PlanDocument): string {
     out.push(`      condition  ${describeCondition(f)}`);
     if (f.skipped && !(f.condition && !f.condition.value && f.skipped.includes(f.condition.reason ?? '\u0000'))) out.push(`      note       ${f.skipped}`);
     if (f.error) out.push(`      error      ${f.error.code}: ${f.error.message}`);
+    for (const t of f.timers ?? []) out.push(`      timer      ${describeTimer(t)}`);
     if (f.calls.length > 0) {
       out.push('      calls');
       f.calls.forEach((c, j) => {

@@ -48,7 +48,22 @@ export interface PlanFiring {
   stopped_at_action?: number;
   /** An error that stopped planning this run (a failed read, a template error...). */
   error?: { code: string; message: string };
+  /** Timers the run would start (a `delay:` it reaches, its trigger's `for:`), and when they would fire. */
+  timers?: PlanTimer[];
   calls: PlanCall[];
+}
+
+/** A timer a change would start. */
+export interface PlanTimer {
+  kind: 'delay' | 'for';
+  /** The delay action (1-based). */
+  action?: number;
+  /** ISO 8601, UTC. */
+  fires_at: string;
+  /** What it waits for: `2h of office hours`, `14d while STAGE_ID is "C1:NEGOTIATION"`. */
+  wait: string;
+  /** The condition is checked again when it fires. */
+  recheck?: true;
 }
 
 export interface PlanTrigger {

@@ -10,12 +10,15 @@ import { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
 import { listRuleFiles, loadRuleSource, loadRules, type LoadOptions } from './load-rules.js';
 import { ruleHash } from './rule-hash.js';
 import type { CompileContext } from './rule-checker.js';
+import { CALENDAR_FILES, isCalendarFile } from './calendars.js';
 import { RULE_SCHEMA, ruleSchemas, ruleValidator, schemaValidator, validateRuleDocument } from './schema.js';
 import type * as Types from './types.js';
 
 export type ActionSpec = Types.ActionSpec;
 export type CompiledRule = Types.CompiledRule;
 export type Condition = Types.Condition;
+export type DelaySpec = Types.DelaySpec;
+export type WaitSpec = Types.WaitSpec;
 export type Diagnostic = Types.Diagnostic;
 export type EntityName = Types.EntityName;
 export type Expression = Types.Expression;
@@ -32,6 +35,8 @@ export type TriggerSpec = Types.TriggerSpec;
 export type { CatalogIndex, CatalogMethod, CompileContext, DiagnosticsFormat, LoadOptions, MethodCatalog };
 export {
   actionKind,
+  CALENDAR_FILES,
+  isCalendarFile,
   canonicalJson,
   checkCron,
   compileRule,

@@ -1,4 +1,4 @@
-/** The engine's durable state store (SQLite): inbox, runs and traces, effect ledger, snapshots, dedupe, positions, schedules, DLQ. */
+/** The engine's durable state store (SQLite): inbox, runs and traces, effect ledger, snapshots, dedupe, positions, schedules, DLQ, timers. */
 import { DlqTable } from './dlq-table.js';
 import { EffectsTable } from './effects-table.js';
 import { StateNotFoundError, StateStoreError } from './errors.js';
@@ -7,12 +7,14 @@ import { DedupeTable, PositionsTable, SchedulesTable, SnapshotsTable } from './k
 import { FINAL_RUN_STATUSES } from './records.js';
 import { RunsTable } from './runs-table.js';
 import { openDatabase } from './sqlite.js';
+import { TimersTable } from './timers-table.js';
 import { DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.js';
 
 export type { StateStore, StateStoreOptions } from './state-store.js';
 export type { InboxListFilter } from './inbox-table.js';
 export type { RunStatus, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
 export type { SourceKind, InboxItemInput, InboxItem, InboxStatus, Inbox } from './types.js';
+export type { NewTimer, TimerFilter, TimerKind, TimerRecord, TimerState } from './timers-table.js';
 export {
   openStateStore,
   STATE_STORE_DEFAULTS,
@@ -24,6 +26,7 @@ export {
   PositionsTable,
   SchedulesTable,
   DlqTable,
+  TimersTable,
   StateStoreError,
   StateNotFoundError,
   FINAL_RUN_STATUSES,

@@ -7,10 +7,12 @@
  * A run is one rule acting on one trigger (and, for `foreach`, one row).
  * new: matched, not yet loaded/evaluated; active: evaluated, actions being planned
  * and executed stage by stage; waiting: a call failed, retry at `nextAttemptAt`;
+ * delayed: stopped at a `delay:` action, goes on (back to `new`) when its timer fires
+ * (`nextAttemptAt` is the timer's due time; its item is finished meanwhile);
  * final states: done, skipped (condition false, dedupe, concurrency skip, no change),
  * failed (`on_error.then: stop`), dead (dead-lettered).
  */
-export type RunStatus = 'new' | 'active' | 'waiting' | 'done' | 'skipped' | 'failed' | 'dead';
+export type RunStatus = 'new' | 'active' | 'waiting' | 'delayed' | 'done' | 'skipped' | 'failed' | 'dead';
 
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['done', 'skipped', 'failed', 'dead'];
 

@@ -190,7 +190,7 @@ export class RunsTable {
     const info = stmt(
       this.#db,
       `UPDATE runs SET status = ?, trace = ?, error = COALESCE(?, error), reason = ?, updated_at = ?, finished_at = ?, finished_seq = ${NEXT_FINISH}
-        WHERE id = ? AND status IN ('new','active','waiting')`,
+        WHERE id = ? AND status IN ('new','active','waiting','delayed')`,
     ).run(end.status, end.trace ? toJson(end.trace) : EMPTY_TRACE, end.error ?? null, end.reason ?? null, now, now, id);
     return info.changes > 0;
   }
@@ -278,6 +278,11 @@ export class RunsTable {
     return rows.map((r) => ({ id: r.id, itemId: r.item_id, ruleId: r.rule_id, attempts: r.attempts }));
   }
 
+  /** A delayed run whose timer fired goes back to `new`: the next tick loads it again and plans on. False when it is not delayed (finished, cancelled). */
+  wake(id: number): boolean {
+    return stmt(this.#db, `UPDATE runs SET status = 'new', next_attempt_at = 0, updated_at = ? WHERE id = ? AND status = 'delayed'`).run(this.#now(), id).changes > 0;
+  }
+
   /** Concurrency keys (per rule) of runs that are in flight: active or waiting for a retry. */
   inFlightKeys(): Set<string> {
     const rows = stmt(this.#db, `SELECT rule_id, concurrency_key FROM runs WHERE status IN ('active','waiting') AND concurrency_key IS NOT NULL`)
@@ -310,7 +315,7 @@ export class RunsTable {
   }
 
   countByStatus(): Record<RunStatus, number> {
-    const out: Record<RunStatus, number> = { new: 0, active: 0, waiting: 0, done: 0, skipped: 0, failed: 0, dead: 0 };
+    const out: Record<RunStatus, number> = { new: 0, active: 0, waiting: 0, delayed: 0, done: 0, skipped: 0, failed: 0, dead: 0 };
     for (const r of stmt(this.#db, `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`).all() as Array<{ status: RunStatus; n: number }>) out[r.status] = r.n;
     return out;
   }

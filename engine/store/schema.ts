@@ -170,4 +170,26 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE counters SET value = MAX(value, OLD.finished_seq) WHERE name = 'runs_finished';
   END;
   `,
+  // 7: timers (issue 18). A `delay` timer belongs to a run waiting in its actions (status `delayed`),
+  // a `for` timer to a rule and a record that entered a state: at most one pending per pair. The
+  // tick reads the due ones through (state, due_at), so pending timers cost nothing between ticks.
+  `
+  CREATE TABLE timers (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT    NOT NULL,
+    rule_id      TEXT    NOT NULL,
+    record_key   TEXT    NOT NULL DEFAULT '',
+    run_id       INTEGER,
+    due_at       INTEGER NOT NULL,
+    state        TEXT    NOT NULL DEFAULT 'pending',
+    payload      TEXT,
+    created_at   INTEGER NOT NULL,
+    fired_at     INTEGER,
+    cancelled_at INTEGER,
+    note         TEXT
+  );
+  CREATE INDEX timers_due ON timers (state, due_at);
+  CREATE INDEX timers_run ON timers (run_id) WHERE run_id IS NOT NULL;
+  CREATE UNIQUE INDEX timers_one_for ON timers (rule_id, record_key) WHERE kind = 'for' AND state = 'pending';
+  `,
 ];

@@ -22,6 +22,7 @@ import { InboxTable } from './inbox-table.js';
 import { DedupeTable, PositionsTable, SchedulesTable, SnapshotsTable } from './kv-tables.js';
 import { RunsTable } from './runs-table.js';
 import { MIGRATIONS } from './schema.js';
+import { TimersTable } from './timers-table.js';
 
 export interface StateStoreOptions {
   /** The clock (ms since epoch) for every timestamp the store writes. @default Date.now */
@@ -49,14 +50,17 @@ export interface StateStore {
   readonly positions: PositionsTable;
   readonly schedules: SchedulesTable;
   readonly dlq: DlqTable;
+  /** Timers: delays, for: durations (issue 18). */
+  readonly timers: TimersTable;
   /** The store's clock. */
   now(): number;
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   /**
    * Retention: delete items finished and acknowledged before `before` (ms), with
-   * their runs and ledger rows. DLQ entries and their items are kept. Returns the
-   * number of items deleted.
+   * their runs and ledger rows. DLQ entries and their items are kept, and so are
+   * items with a run waiting on a timer (`delayed`: it outlives its item's
+   * acknowledgement). Returns the number of items deleted.
    */
   prune(before: number): number;
   /** Schema version (number of applied migrations). */
@@ -99,6 +103,7 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     positions: new PositionsTable(db, now),
     schedules: new SchedulesTable(db, now),
     dlq: new DlqTable(db, now, inbox),
+    timers: new TimersTable(db, now),
     now,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     prune: (before) => prune(db, before),
@@ -168,7 +173,8 @@ function migrate(db: SqlDatabase, path: string): void {
 
 function prune(db: SqlDatabase, before: number): number {
   return db.transaction(() => {
-    const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)`;
+    const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)
+                    AND id NOT IN (SELECT item_id FROM runs WHERE status = 'delayed')`;
     db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(before);
     db.prepare(`DELETE FROM runs WHERE item_id IN (${cond})`).run(before);
     return db.prepare(`DELETE FROM inbox WHERE id IN (${cond})`).run(before).changes;

@@ -6,7 +6,7 @@
  * says the work is done (docs in /ARCHITECTURE notes of the README).
  */
 
-export type SourceKind = 'offline' | 'outgoing' | 'form' | 'schedule' | 'manual';
+export type SourceKind = 'offline' | 'outgoing' | 'form' | 'schedule' | 'manual' | 'timer';
 
 /** A unit of work to be processed by the rules. */
 export interface InboxItemInput {
@@ -15,7 +15,7 @@ export interface InboxItemInput {
    * Identity of the item within its source, so that a repeat is harmless:
    * offline: `${process_id}:${MESSAGE_ID}`; outgoing: hash of event+ts+data;
    * form: the submission id or a hash of the body; schedule: `${ruleId}@${tickIso}`;
-   * manual: a generated id.
+   * manual: a generated id; timer: `for:${timerId}` (a fired `for:` timer, engine/pipeline/timers.ts).
    */
   key: string;
   /** The Bitrix24 event name (ONCRMDEALUPDATE), or null for schedules, forms and manual runs. */

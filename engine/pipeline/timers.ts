@@ -1,0 +1,143 @@
+/**
+ * Timers in the tick (issue 18; docs/engine.md, Timers): a run stopped at a
+ * `delay:` waits on a timer (status `delayed`); a `for:` trigger arms a timer
+ * per rule and record when an event shows the record entering its state and
+ * cancels it when one shows it left. At the start of every tick the due
+ * timers become work in the same transaction that marks them fired: a delayed
+ * run goes back to `new` (its record and loads are read again, then planning
+ * goes on after the delay), a `for:` timer becomes an inbox item of its own
+ * (source `timer`) that runs the rule as a normal run. A crash before that
+ * commit leaves the timer pending, after it the work is stored: a timer fires
+ * once, and after downtime each due timer fires once.
+ */
+import { redact } from '../redact.js';
+import type { InboxItemInput, StateStore, TimerRecord } from '../store/index.js';
+import type { PlannedDelay } from './4-plan.js';
+import { finishRun, skipRun, type FinishContext } from './7-finish.js';
+import type { Tick } from './context.js';
+import { encodeFacts, type Run } from './run.js';
+import { describeState, describeWait, TIMER_SOURCE } from './timer-logic.js';
+
+/** What a `for:` timer carries to its firing: the record, and the change that started it. */
+interface ForPayload {
+  event: string;
+  entity: string;
+  id: string;
+  entityTypeId?: number;
+  /** The changes of the `changed:` fields when the record entered the state (`changes.F.from/to` of the fired run). */
+  changes: Record<string, { from: unknown; to: unknown }>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Fire the timers due now, earliest first, at most `limit`; one commit. Finished
+ * timer items are retired (acknowledged) here too: no source waits for them.
+ * Returns how many fired.
+ */
+export function fireDueTimers(t: Tick, limit: number): number {
+  const { store } = t;
+  const now = t.now();
+  const due = store.timers.due(now, limit);
+  store.transaction(() => {
+    for (const timer of due) {
+      if (timer.kind === 'for') {
+        const item = forItem(timer, now);
+        store.inbox.add([item]);
+        store.timers.markFired(timer.id, `inbox item ${TIMER_SOURCE}:${item.key}`);
+      } else if (timer.runId !== null && store.runs.wake(timer.runId)) {
+        store.timers.markFired(timer.id, `run ${timer.runId} goes on`);
+      } else {
+        store.timers.markFired(timer.id, `run ${timer.runId ?? '?'} was no longer waiting`);
+      }
+    }
+    const retired = store.inbox.finished(TIMER_SOURCE);
+    if (retired.length) store.inbox.markAcknowledged(retired.map((i) => i.id));
+  });
+  return due.length;
+}
+
+function forItem(timer: TimerRecord, now: number): InboxItemInput {
+  const p = timer.payload as unknown as ForPayload;
+  const fields: Record<string, unknown> = { ID: p.id };
+  if (p.entityTypeId !== undefined) fields.ENTITY_TYPE_ID = p.entityTypeId;
+  return {
+    source: TIMER_SOURCE,
+    key: `for:${timer.id}`,
+    event: p.event,
+    ruleId: timer.ruleId,
+    payload: { event: p.event, data: { FIELDS: fields }, ts: iso(now), timer: { id: timer.id, kind: timer.kind, dueAt: iso(timer.dueAt), changes: p.changes } },
+    receivedAt: now,
+  };
+}
+
+/**
+ * A run the planner stopped at a delay with nothing to wait for first: its timer starts
+ * and the run is stored `delayed` at the action after the delay, with its facts and
+ * journal so far. Call inside the transaction that stores the round.
+ */
+export function startDelay(t: Tick, run: Run, delay: PlannedDelay): void {
+  const { store } = t;
+  const { timer } = store.timers.create({
+    kind: 'delay',
+    ruleId: run.rule.id,
+    recordKey: run.recordKey,
+    runId: run.id!,
+    dueAt: delay.dueAt,
+    payload: { action: delay.actionIndex, recheck: delay.recheck, what: delay.what },
+  });
+  run.resume = { timerId: timer.id, recheck: delay.recheck };
+  run.trace = { ...run.trace, waitingFor: `timer ${timer.id}: delay ${delay.what}, until ${iso(delay.dueAt)}${delay.recheck ? ', then the condition is checked again' : ''}` };
+  store.runs.update(run.id!, { status: 'delayed', cursor: run.cursor, nextAttemptAt: delay.dueAt, facts: encodeFacts(run), trace: run.trace });
+  t.live.delete(run.id!);
+}
+
+/**
+ * An event showed the record entering the `for:` state: start its timer (or keep the one
+ * running since it entered earlier). The run is journaled as a compact skipped row saying so.
+ * Call inside the start commit.
+ */
+export function armFor(t: Tick, run: Run, dueAt: number): void {
+  const { rule } = run;
+  if (rule.trigger.kind !== 'event' || !rule.trigger.for || !rule.trigger.changed || !run.record) return;
+  const changes: ForPayload['changes'] = {};
+  for (const f of Object.keys(rule.trigger.changed)) if (run.changes?.[f]) changes[f] = { from: run.changes[f]!.from ?? null, to: run.changes[f]!.to };
+  const payload: ForPayload = { event: rule.trigger.event, entity: run.record.entity, id: run.record.id, changes };
+  if (run.record.entityTypeId !== undefined) payload.entityTypeId = run.record.entityTypeId;
+  const { timer, created } = t.store.timers.create({ kind: 'for', ruleId: rule.id, recordKey: run.recordKey, dueAt, payload: payload as unknown as Record<string, unknown> });
+  const state = describeState(rule.trigger.changed);
+  const wait = describeWait(rule.trigger.for);
+  skipRun(
+    t,
+    run,
+    created
+      ? `for: ${state}: timer ${timer.id} fires at ${iso(timer.dueAt)} (${wait}) unless the record leaves the state`
+      : `for: ${state} still: timer ${timer.id}, started ${iso(timer.createdAt)}, fires at ${iso(timer.dueAt)}`,
+  );
+}
+
+/**
+ * An event showed the record out of the `for:` state: its pending timer, if any, is
+ * cancelled; the run is journaled as a compact skipped row. Call inside the start commit.
+ */
+export function leaveFor(t: Tick, run: Run, why: string): void {
+  const cancelled = t.store.timers.cancelFor(run.rule.id, run.recordKey, redact(`the record left the state: ${why}`));
+  skipRun(t, run, cancelled ? `for: ${why}: timer ${cancelled.id} cancelled` : `for: ${why}`);
+}
+
+/**
+ * Cancel a timer by id (`rules timers cancel`): a pending delay's run ends `skipped` with
+ * its journal; a `for:` timer simply does not fire. Returns the timer as it was before,
+ * and whether it was pending. Throws StateNotFoundError for an unknown id.
+ */
+export function cancelTimer(store: StateStore, id: number, note: string): { timer: TimerRecord; cancelled: boolean } {
+  return store.transaction(() => {
+    const timer = store.timers.get(id);
+    const cancelled = store.timers.cancel(id, note);
+    if (cancelled && timer && timer.runId !== null) {
+      const ctx: FinishContext = { store, report: { finished: { done: 0, skipped: 0, failed: 0, dead: 0 } } as FinishContext['report'], stats: { runs: { done: 0, skipped: 0, failed: 0, dead: 0 } } as FinishContext['stats'], logger: { warn: () => undefined } };
+      finishRun(ctx, timer.runId, 'skipped', { reason: `timer ${id} cancelled: ${note}` });
+    }
+    return { timer: timer!, cancelled };
+  });
+}
