@@ -16,10 +16,10 @@ function webhookConfig(url: string, plan: RatePlan): ClientConfig {
   return { baseUrl: m[1] as string, plan, auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } };
 }
 
-/** Start an emulator on 127.0.0.1 (a free port) serving `data`, its clock standing still at `at`. */
-export const startFixturePortal: StartFixturePortal = async (data, { at, ratePlan }): Promise<FixturePortal> => {
+/** Start an emulator on 127.0.0.1 (a free port) serving `data`, its clock standing still at `at` (or following `now`). */
+export const startFixturePortal: StartFixturePortal = async (data, { at, ratePlan, now }): Promise<FixturePortal> => {
   // The clock stands still, so the leaky bucket would never drain: the limits are lifted (the plan's estimate models them).
-  const emulator = await startEmulator({ port: 0, data: portalDataOf(data) as PortalData, now: () => at, plan: ratePlan, limits: { burst: 1e9, drainPerSec: 1e9, operatingBudgetSec: 1e9 } });
+  const emulator = await startEmulator({ port: 0, data: portalDataOf(data) as PortalData, now: now ?? (() => at), plan: ratePlan, limits: { burst: 1e9, drainPerSec: 1e9, operatingBudgetSec: 1e9 } });
   return {
     config: webhookConfig(emulator.webhookUrl, ratePlan),
     calls: () => emulator.calls.records.map((r) => ({ method: r.method, params: r.params, ...(r.batch ? { batch: r.batch } : {}) })),

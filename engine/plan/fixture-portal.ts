@@ -31,6 +31,8 @@ export interface FixturePortal {
 export interface FixturePortalOptions {
   /** The portal's clock stands still at this time (ms since epoch): the same `at` the plan is made for. */
   at: number;
+  /** A clock that moves instead (rule tests with steps, engine/testing/simulate.ts). @default () => at */
+  now?: () => number;
   ratePlan: RatePlan;
 }
 

@@ -6,6 +6,7 @@
 import { dryRun, type StartFixturePortal } from '../plan/index.js';
 import { formatDiagnostics, loadRules } from '../rules/index.js';
 import type { RunnerDeps } from './runner.js';
+import { startSimulation } from './simulate.js';
 
 export interface DefaultRunnerDepsOptions {
   /** Starts the portal a case's fixtures are read from; one per case, closed when the case is planned. */
@@ -14,6 +15,7 @@ export interface DefaultRunnerDepsOptions {
 
 export function defaultRunnerDeps(options: DefaultRunnerDepsOptions): RunnerDeps {
   return {
+    simulate: (input) => startSimulation(input, options.startFixturePortal),
     loadRules: (paths) => loadRules(paths),
     formatDiagnostics: (d) => formatDiagnostics(d, 'text').trimEnd(),
     async plan(input) {

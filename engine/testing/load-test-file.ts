@@ -4,9 +4,10 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { stringify } from 'yaml';
 import { SCHEMAS_DIR } from '../paths.js';
-import { InputFileError } from '../plan/index.js';
+import { InputFileError, parseAt } from '../plan/index.js';
+import { DurationError, parseDuration } from '../time/index.js';
 import { checkFixtures } from './fixtures.js';
-import type { RuleTestCase, RuleTestFile, TestEvent, TestExpectation } from './types.js';
+import type { RuleTestCase, RuleTestFile, StepExpectation, TestEvent, TestExpectation, TestStep } from './types.js';
 import { parseYamlSource } from './yaml-source.js';
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
@@ -94,10 +95,15 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
     const line = src.lineOf(pointer);
     const at = (t.at as string | undefined) ?? doc.at;
     const triggers = ['event', 'events', 'schedule', 'tick', 'webhook', 'manual'].filter((k) => t[k] !== undefined);
-    const expect = t.expect as TestExpectation;
-    if (triggers.length > 1) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give one of event, events, schedule, tick, webhook or manual, not ${triggers.join(' and ')}`);
-    if (triggers.length === 0 && !expect.error) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give what happens: event, events, schedule, tick, webhook or manual (or expect an error)`);
-    if (!at && triggers.length > 0) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': no clock; set 'at:' on the test or at the top of the file (e.g. at: "2026-11-24T09:00:00+03:00")`);
+    const expect = (t.expect as TestExpectation | undefined) ?? {};
+    if (t.steps !== undefined) {
+      if (triggers.length > 0 || t.expect !== undefined || t.rule !== undefined) {
+        throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': a case with steps: gives its events and expectations in the steps, not ${[...triggers, ...(t.expect !== undefined ? ['expect'] : []), ...(t.rule !== undefined ? ['rule'] : [])].join(' and ')}`);
+      }
+      if (!at) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': no clock; set 'at:' on the test or at the top of the file (e.g. at: "2026-11-24T09:00:00+03:00")`);
+    } else if (triggers.length > 1) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give one of event, events, schedule, tick, webhook or manual, not ${triggers.join(' and ')}`);
+    else if (triggers.length === 0 && !expect.error) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': give what happens: event, events, schedule, tick, webhook or manual (or expect an error)`);
+    else if (!at && triggers.length > 0) throw new InputFileError('RULE_TEST_INVALID', display, line, `test '${String(t.name)}': no clock; set 'at:' on the test or at the top of the file (e.g. at: "2026-11-24T09:00:00+03:00")`);
     const c: RuleTestCase = {
       name: String(t.name),
       line,
@@ -117,7 +123,28 @@ export function loadTestFile(file: string, cwd = process.cwd()): RuleTestFile {
     if (t.webhook) c.webhook = t.webhook as RuleTestCase['webhook'];
     if (t.manual) c.manual = t.manual as RuleTestCase['manual'];
     if (t.dedupe) c.dedupe = t.dedupe as RuleTestCase['dedupe'];
+    if (Array.isArray(t.steps)) c.steps = (t.steps as Array<Record<string, unknown>>).map((st, k) => stepOf(st, `${pointer}/steps/${k}`));
     return c;
   });
   return { file: abs, display, rules, cases };
+
+  function stepOf(st: Record<string, unknown>, pointer: string): TestStep {
+    const line = src.lineOf(pointer);
+    const step: TestStep = { line, events: st.event ? [eventOf(st.event as TestEvent)] : ((st.events as TestEvent[] | undefined) ?? []).map(eventOf), expect: st.expect as StepExpectation };
+    if (st.advance !== undefined && st.advance_to !== undefined) throw new InputFileError('RULE_TEST_INVALID', display, line, 'a step gives advance or advance_to, not both');
+    if (st.advance !== undefined) {
+      try {
+        step.advance = parseDuration(st.advance);
+      } catch (err) {
+        if (!(err instanceof DurationError)) throw err;
+        throw new InputFileError('RULE_TEST_INVALID', display, src.lineOf(`${pointer}/advance`), `advance: ${err.message}`);
+      }
+    }
+    if (typeof st.advance_to === 'string') step.advanceTo = parseAt(st.advance_to) ?? Number.NaN;
+    if (st.portal) step.portal = st.portal as TestStep['portal'];
+    for (const t of step.expect.timers ?? []) {
+      if (t.fires_at !== undefined && parseAt(t.fires_at) === null) throw new InputFileError('RULE_TEST_INVALID', display, line, `timers: fires_at '${t.fires_at}' is not an ISO 8601 time with an offset`);
+    }
+    return step;
+  }
 }

@@ -9,13 +9,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { eventItems, formItem, InputFileError, manualItem, parseAt, scheduleItem, scheduleItemsAt, type EventInput, type PlanDocument } from '../plan/index.js';
+import { eventItems, formItem, InputFileError, manualItem, parseAt, scheduleItem, scheduleItemsAt, type PlanDocument } from '../plan/index.js';
 import type { CompiledRule, Diagnostic, LoadResult } from '../rules/index.js';
 import type { InboxItemInput } from '../store/index.js';
 import { checkLoadErrors, checkPlan, plannedWrites } from './check.js';
 import { readFixturesFile } from './fixtures.js';
 import { loadTestFile } from './load-test-file.js';
-import type { ExpectedCall, FixtureData, RuleTestCase, RuleTestFile, TestEvent, TestResult } from './types.js';
+import type { Simulation, SimulationInput } from './simulate.js';
+import { eventInput, runSteps } from './steps.js';
+import type { ExpectedCall, FixtureData, RuleTestCase, RuleTestFile, TestResult } from './types.js';
 import { parseYamlSource } from './yaml-source.js';
 
 /** What planning one case needs. */
@@ -38,6 +40,8 @@ export interface RunnerDeps {
   loadRules(paths: string[]): Promise<LoadResult> | LoadResult;
   formatDiagnostics(diagnostics: Diagnostic[]): string;
   plan(input: CasePlanInput): Promise<PlanDocument>;
+  /** Cases with `steps:`: the engine in run mode on the case's fixtures, with a clock the steps move. */
+  simulate?(input: SimulationInput): Promise<Simulation>;
 }
 
 export interface RunOptions {
@@ -47,11 +51,6 @@ export interface RunOptions {
   cwd?: string;
   /** Called with each result as soon as it is known. */
   onResult?(result: TestResult): void;
-}
-
-function eventInput(e: TestEvent, at: number): EventInput {
-  const data = e.data ?? (e.id !== undefined ? { FIELDS: { ID: String(e.id) } } : {});
-  return { name: e.name.toUpperCase(), data, ts: e.ts ?? Math.floor(at / 1000) };
 }
 
 function errorsOf(load: LoadResult): Diagnostic[] {
@@ -125,6 +124,16 @@ async function runCase(
   }
   const loadErrors = errorsOf(load);
   if (loadErrors.length > 0) return { failure: checkLoadErrors(c.expect, loadErrors, deps.formatDiagnostics) };
+  if (c.steps) {
+    if (!deps.simulate) throw new InputFileError('RULE_TEST_INVALID', file.display, c.line, 'this runner cannot run cases with steps');
+    const at = parseAt(c.at);
+    if (at === null) throw new InputFileError('RULE_TEST_INVALID', file.display, c.line, `at '${c.at}' is not an ISO 8601 time with an offset`);
+    const { fixtures } = caseFixtures(c, file, fixtureCache, cwd);
+    const input: SimulationInput = { rules: load.rules, at, fixtures, env: c.env };
+    if (c.snapshots) input.snapshots = c.snapshots;
+    if (c.dedupe) input.dedupe = c.dedupe;
+    return { failure: await runSteps(c.steps, await deps.simulate(input)) };
+  }
   if (c.events.length === 0 && !c.schedule && !c.tick && !c.webhook && !c.manual) {
     return { failure: c.expect.error ? `expected a validation error with ${JSON.stringify(c.expect.error)}, but the rules are valid` : null };
   }
@@ -151,17 +160,7 @@ async function runCase(
   } else {
     items = eventItems(c.events.map((e) => eventInput(e, at)), at);
   }
-  let fixtures: FixtureData = {};
-  let fixturesLabel = '(none)';
-  if (c.fixtures && 'file' in c.fixtures) {
-    const path = c.fixtures.file;
-    fixturesLabel = relative(cwd, path);
-    fixtures = fixtureCache.get(path) ?? readFixturesFile(path, fixturesLabel);
-    fixtureCache.set(path, fixtures);
-  } else if (c.fixtures) {
-    fixtures = c.fixtures.inline;
-    fixturesLabel = `${file.display} (inline)`;
-  }
+  const { fixtures, fixturesLabel } = caseFixtures(c, file, fixtureCache, cwd);
   const input: CasePlanInput = {
     rules: load.rules,
     ruleFiles,
@@ -178,6 +177,19 @@ async function runCase(
   const plan = await deps.plan(input);
   const actual = plannedWrites(plan);
   return { failure: checkPlan(c.expect, plan), actual };
+}
+
+/** A case's portal data and how to name it. */
+function caseFixtures(c: RuleTestCase, file: RuleTestFile, fixtureCache: Map<string, FixtureData>, cwd: string): { fixtures: FixtureData; fixturesLabel: string } {
+  if (c.fixtures && 'file' in c.fixtures) {
+    const path = c.fixtures.file;
+    const fixturesLabel = relative(cwd, path);
+    const fixtures = fixtureCache.get(path) ?? readFixturesFile(path, fixturesLabel);
+    fixtureCache.set(path, fixtures);
+    return { fixtures, fixturesLabel };
+  }
+  if (c.fixtures) return { fixtures: c.fixtures.inline, fixturesLabel: `${file.display} (inline)` };
+  return { fixtures: {}, fixturesLabel: '(none)' };
 }
 
 /** Rewrite `expect.calls` / `expect.no_calls` of the given cases, keeping comments and everything else. */

@@ -27,6 +27,29 @@ export interface TestExpectation {
   error?: { code?: string; message?: string; line?: number };
 }
 
+/** What one step of a case must have fired, and the timers left pending after it. */
+export interface StepExpectation {
+  calls?: ExpectedCall[];
+  no_calls?: true;
+  /** The pending timers after the step, earliest first: same count, each matching the given keys. */
+  timers?: Array<{ rule?: string; kind?: string; fires_at?: string }>;
+}
+
+/**
+ * One step of a case with `steps:`: time passes (`advance`), a person changes the
+ * portal (`portal`), events arrive; the engine works until it is quiet.
+ */
+export interface TestStep {
+  /** 1-based line of the step in its file. */
+  line: number;
+  /** Milliseconds to let pass, or the moment to move to (ms since epoch). */
+  advance?: number;
+  advanceTo?: number;
+  portal?: Array<{ method: string; params?: Record<string, unknown> }>;
+  events: TestEvent[];
+  expect: StepExpectation;
+}
+
 /** Portal data for a test: entity name → records (see engine/testing/fixtures.ts). */
 export type FixtureData = Record<string, unknown>;
 
@@ -53,6 +76,8 @@ export interface RuleTestCase {
   /** Values for env.NAME (file's merged with the case's). */
   env: Record<string, string>;
   expect: TestExpectation;
+  /** A case in steps, run by the engine in run mode with a clock the steps move (docs/rule-tests.md, Steps and time). */
+  steps?: TestStep[];
   /** YAML path of `expect` in the file (for --update). */
   index: number;
 }
