@@ -22,6 +22,7 @@ const COMMANDS: Record<string, string> = {
   record: 'capture events and the records they name into a test fixture',
   dlq: 'list, show, retry or drop dead-lettered work',
   runs: 'list rule runs from the journal',
+  timers: 'list or cancel timers (delays, for: durations)',
   trace: 'show the trace of one rule run',
 };
 

@@ -324,6 +324,16 @@ export const ERROR_CODES = {
     meaning: 'No dead-letter entry has that id.',
     action: 'List the entries with `rules dlq list`.',
   },
+  TIMER_NOT_FOUND: {
+    kind: 'user',
+    meaning: 'No timer has that id in the state file.',
+    action: 'List the timers with `rules timers list --all`.',
+  },
+  TIMER_NOT_PENDING: {
+    kind: 'user',
+    meaning: 'The timer already fired or was cancelled: only a pending timer can be cancelled.',
+    action: 'Nothing to cancel. A delayed run that already went on is seen with `rules runs` and `rules trace`.',
+  },
   RUN_NOT_FOUND: {
     kind: 'user',
     meaning: 'No run has that id in the state file.',

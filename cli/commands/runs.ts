@@ -1,16 +1,21 @@
 /** `rules runs`: list rule runs from the journal in the state file. */
-import { DEFAULT_STATE_PATH, formatRuns, openExistingState } from '../../engine/daemon/index.js';
+import { DEFAULT_STATE_PATH, formatRuns, formatWaiting, openExistingState } from '../../engine/daemon/index.js';
+import { UsageError } from '../../engine/errors.js';
 import { redactValue } from '../../engine/redact.js';
+import type { RunStatus } from '../../engine/store/index.js';
 import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
-const usage = `Usage: rules runs [--rule ID] [--failed] [--limit N] [--state PATH] [--format text|json]
+const usage = `Usage: rules runs [--rule ID] [--failed | --waiting] [--limit N] [--state PATH] [--format text|json]
 
 List rule runs, newest first, from the daemon's journal.
 
 Options:
   --rule ID      only runs of this rule
   --failed       only runs that ended failed or dead-lettered
+  --waiting      only runs waiting: on a timer (a delay: action; status
+                 delayed), for a retry (waiting) or to start (new), with
+                 what they wait for and until when
   --limit N      at most N runs (default 50)
   --state PATH   state file (default ${DEFAULT_STATE_PATH})
   --format FORMAT  text (a table, the default) or json (one JSON array);
@@ -21,13 +26,18 @@ const command: Command = {
   summary: 'list rule runs from the journal',
   usage,
   async run(argv) {
-    const { values } = parse(argv, { rule: { type: 'string' }, failed: { type: 'boolean' }, limit: { type: 'string' }, state: { type: 'string' }, ...FORMAT_OPTIONS }, false);
+    const { values } = parse(argv, { rule: { type: 'string' }, failed: { type: 'boolean' }, waiting: { type: 'boolean' }, limit: { type: 'string' }, state: { type: 'string' }, ...FORMAT_OPTIONS }, false);
     const format = outputFormat(values, ['text', 'json'], 'text');
     const limit = intOption('limit', values.limit, 1) ?? 50;
     const store = openExistingState(values.state ?? DEFAULT_STATE_PATH);
     try {
-      const runs = store.runs.summaries({ ...(values.rule ? { ruleId: values.rule } : {}), failed: values.failed === true, limit });
-      if (format === 'json') process.stdout.write(`${JSON.stringify(redactValue(runs), null, 2)}\n`);
+      if (values.waiting && values.failed) throw new UsageError('--waiting and --failed exclude each other');
+      const runs = store.runs.summaries({ ...(values.rule ? { ruleId: values.rule } : {}), failed: values.failed === true, ...(values.waiting ? { status: ['delayed', 'waiting', 'new'] as RunStatus[] } : {}), limit });
+      if (values.waiting) {
+        const timerOf = (id: number) => store.timers.pendingOfRun(id);
+        const json = runs.map((r) => ({ ...r, timer: r.status === 'delayed' ? (timerOf(r.id) ?? null) : null }));
+        process.stdout.write(format === 'json' ? `${JSON.stringify(redactValue(json), null, 2)}\n` : formatWaiting(runs, timerOf));
+      } else if (format === 'json') process.stdout.write(`${JSON.stringify(redactValue(runs), null, 2)}\n`);
       else process.stdout.write(formatRuns(runs));
       return EXIT.OK;
     } finally {

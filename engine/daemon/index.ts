@@ -1,9 +1,10 @@
-/** The daemon (`rules run`), its signals, `rules apply`, and the journal's text form for `runs`, `trace`, `dlq`. */
+/** The daemon (`rules run`), its signals, `rules apply`, and the journal's text form for `runs`, `trace`, `dlq`, `timers`. */
 import { applyItem, ApplyError, DEFAULTS as APPLY_DEFAULTS, executeApply, findApplicableRule, guarded, planApply, type ApplyTarget, type ExecuteApplyResult, type PlanApplyResult } from './apply-rule.js';
 import { SourceRegistryError } from './attached-sources.js';
 import { createDaemon, DEFAULTS as DAEMON_DEFAULTS, RuleSetInvalidError, type Daemon, type DaemonOptions } from './daemon.js';
 import { formatDlqEntry, formatDlqList, formatRuns, formatTrace, table } from './journal-format.js';
 import { watchRules, type RuleWatcherOptions } from './rule-watcher.js';
+import { formatTimers, formatWaiting, timerWhat } from './timers-format.js';
 import { DEFAULTS as SIGNAL_DEFAULTS, runUntilSignalled } from './signals.js';
 import { DEFAULT_STATE_PATH, openExistingState, StateFileMissingError } from './state-file.js';
 
@@ -22,6 +23,9 @@ export {
   formatTrace,
   formatDlqList,
   formatDlqEntry,
+  formatTimers,
+  formatWaiting,
+  timerWhat,
   table,
   findApplicableRule,
   applyItem,
