@@ -5,6 +5,7 @@ import { runLatencyBench } from './latency.js';
 import { runListsBench } from './lists.js';
 import { runLogicBench } from './logic.js';
 import { runRateLimitBench } from './rate-limit.js';
+import { runTimersBench } from './timers.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchResult>> = {
@@ -14,6 +15,7 @@ export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchRe
   lists: runListsBench,
   'rate-limit': runRateLimitBench,
   logic: runLogicBench,
+  timers: runTimersBench,
 };
 
 export const BENCH_NAMES: string[] = Object.keys(BENCHES);
