@@ -2,7 +2,9 @@
  * The daemon's run log: one log line and one `rule_runs_total` sample per run
  * that reached a final state, however long after its creation it finished
  * (retries, backoff, DLQ retries), following the store's finish order. It reads
- * the runs' small columns only (never facts or traces).
+ * the runs' small columns only (never facts or traces). Skipped runs log at
+ * debug: on a busy portal they are most of the runs, and a line each was most
+ * of the daemon's output (and, with a slow reader on stdout, its waits).
  */
 import type { Logger } from '../logger.js';
 import type { DaemonMetrics } from '../status/index.js';
@@ -36,6 +38,8 @@ export class RunLog {
         this.metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
         const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt, reason: run.reason ?? undefined };
         if (run.status === 'dead' || run.status === 'failed') this.logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
+        // Most runs of a busy rule set do not act (several rules on every event): at debug, with their reason; `rules runs` keeps them.
+        else if (run.status === 'skipped') this.logger.debug(line, `rule ${run.ruleId} skipped`);
         else this.logger.info(line, `rule ${run.ruleId} ${run.status}`);
       }
       if (page.runs.length < this.page) return;

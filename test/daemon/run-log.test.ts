@@ -110,6 +110,8 @@ describe('daemon run log', () => {
     expect(fillerLines).toHaveLength(122);
     expect(new Set(fillerLines.map((r) => r.run)).size).toBe(122);
     expect(fillerLines.every((r) => r.outcome === 'skipped')).toBe(true);
+    // Runs that do not act log at debug, with their reason (a daemon at info shows only the runs that acted or failed).
+    expect(fillerLines.every((r) => r.level === 20 && String(r.reason).startsWith('condition false'))).toBe(true);
 
     const metrics = await (await fetch(`${d.url!}/metrics`)).text();
     const sample = (rule: string, outcome: string) => {
