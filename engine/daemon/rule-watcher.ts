@@ -6,6 +6,7 @@
 import { watch, statSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../logger.js';
+import { isCalendarFile } from '../rules/index.js';
 
 export interface RuleWatcherOptions {
   paths: string[];
@@ -54,7 +55,8 @@ export function watchRules(options: RuleWatcherOptions): () => void {
     try {
       const w = watch(dir, { persistent: false }, (_event, name) => {
         const file = name ? String(name) : '';
-        if (only !== null ? file === only : RULE_FILE.test(file) || file === '') fire(resolve(dir, file));
+        // A single rule file also sees its folder's calendars.yaml.
+        if (only !== null ? file === only || isCalendarFile(file) : RULE_FILE.test(file) || file === '') fire(resolve(dir, file));
       });
       w.on('error', (err) => options.logger.warn({ err, path: dir }, 'watching rule files failed; reload with SIGHUP'));
       watchers.push(w);
