@@ -54,7 +54,7 @@ export function formatResult(r: BenchResult): string[] {
     for (const c of r.computed) out.push(`  ${c.label}: ${round(c.value)} ${c.unit}   [${c.formula}]`);
   }
   if (r.targets && r.targets.length > 0) {
-    out.push('targets (issue 12):');
+    out.push('targets:');
     for (const t of r.targets) out.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.figure}: ${round(t.measured)}${t.unit ? ` ${t.unit}` : ''} (target ${t.target}, ratio ${round(t.ratio)})${t.note ? `: ${t.note}` : ''}`);
   }
   for (const n of r.notes) out.push(`  note: ${n}`);

@@ -104,7 +104,9 @@ export function formatResultsMarkdown(doc: ResultsDocument): string {
     `- load average (1 min): ${e.loadAverage} at the start, ${doc.loadAverageEnd} at the end`,
     `- total: ${round(doc.totalSeconds)} s`,
     '',
-    '## Targets of issue 12',
+    '## Targets',
+    '',
+    'Every figure a benchmark holds against a target of its issue (issue 12 unless the benchmark says otherwise), with the ratio to the target: 1 or less meets it.',
     '',
     ...targetSection(doc.results),
   ];
