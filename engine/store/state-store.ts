@@ -60,7 +60,8 @@ export interface StateStore {
    * Retention: delete items finished and acknowledged before `before` (ms), with
    * their runs and ledger rows. DLQ entries and their items are kept, and so are
    * items with a run waiting on a timer (`delayed`: it outlives its item's
-   * acknowledgement). Returns the number of items deleted.
+   * acknowledgement). Timers that fired or were cancelled before `before` go too;
+   * pending ones stay. Returns the number of items deleted.
    */
   prune(before: number): number;
   /** Schema version (number of applied migrations). */
@@ -177,6 +178,7 @@ function prune(db: SqlDatabase, before: number): number {
                     AND id NOT IN (SELECT item_id FROM runs WHERE status = 'delayed')`;
     db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(before);
     db.prepare(`DELETE FROM runs WHERE item_id IN (${cond})`).run(before);
+    db.prepare(`DELETE FROM timers WHERE state IN ('fired','cancelled') AND COALESCE(fired_at, cancelled_at) < ?`).run(before);
     return db.prepare(`DELETE FROM inbox WHERE id IN (${cond})`).run(before).changes;
   })();
 }

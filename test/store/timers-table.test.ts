@@ -67,6 +67,22 @@ describe('timers table', () => {
     expect(s.timers.create({ kind: 'delay', ruleId: 'stale', recordKey: 'deal:1', runId: 2, dueAt: 1 }).created).toBe(true);
   });
 
+  it('retention: prune drops timers that fired or were cancelled before the cut, keeps pending ones and later ones', () => {
+    let t = 1_000;
+    const s = open(':memory:', () => t);
+    const fired = s.timers.create({ kind: 'for', ruleId: 'r', recordKey: 'deal:1', dueAt: 1_500 }).timer;
+    const cancelled = s.timers.create({ kind: 'for', ruleId: 'r', recordKey: 'deal:2', dueAt: 9_000 }).timer;
+    const pending = s.timers.create({ kind: 'for', ruleId: 'r', recordKey: 'deal:3', dueAt: 1_000 }).timer;
+    t = 2_000;
+    s.timers.markFired(fired.id);
+    s.timers.cancel(cancelled.id, 'left');
+    const late = s.timers.create({ kind: 'for', ruleId: 'r', recordKey: 'deal:4', dueAt: 3_000 }).timer;
+    t = 5_000;
+    s.timers.markFired(late.id);
+    s.prune(3_000);
+    expect([fired.id, cancelled.id, pending.id, late.id].map((id) => s.timers.get(id)?.state ?? 'gone')).toEqual(['gone', 'gone', 'pending', 'fired']);
+  });
+
   it('is created by migration 7 on a file of the schema before, and the due query reads the (state, due_at) index', () => {
     const dir = mkdtempSync(join(tmpdir(), 'b24-timers-'));
     dirs.push(dir);
