@@ -5,10 +5,10 @@
  * mutant killed when any case fails, a survivor when all pass. A survivor is
  * a change to the rule that no test notices.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
-import { listRuleFiles, loadRuleSource } from '../rules/index.js';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { CALENDAR_FILES, listRuleFiles } from '../rules/index.js';
 import { loadTestFile } from './load-test-file.js';
 import { acceptMatches, acceptOf, readAccepts, type MutantAccept } from './mutate-accept.js';
 import { applyMutant, mutantsOf, type Mutant } from './mutate-operators.js';
@@ -130,6 +130,11 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
       try {
         const mutantFile = join(dir, basename(ruleFile));
         const mutantDeps = swapping(deps, ruleFile, mutantFile);
+        // The loader reads the folder's calendars beside the rule file: the mutant's folder needs them too.
+        for (const name of CALENDAR_FILES) {
+          const calendars = join(dirname(ruleFile), name);
+          if (existsSync(calendars)) copyFileSync(calendars, join(dir, name));
+        }
         for (const m of mutantsOf(text)) {
           const n = perRule.get(m.doc) ?? 0;
           if (n >= limit) {
@@ -138,13 +143,12 @@ export async function mutateTests(testFiles: string[], deps: RunnerDeps, options
             continue;
           }
           perRule.set(m.doc, n + 1);
-          const mutated = applyMutant(text, m);
+          writeFileSync(mutantFile, applyMutant(text, m));
           // A mutant the loader refuses is no test's business: `rules validate` catches it.
-          if (loadRuleSource(mutated, display).diagnostics.some((d) => d.severity === 'error')) {
+          if ((await deps.loadRules([mutantFile])).diagnostics.some((d) => d.severity === 'error')) {
             report.mutants.push({ ...m, file: display, status: 'invalid' });
             continue;
           }
-          writeFileSync(mutantFile, mutated);
           const failure = await failureOf(tests, mutantDeps, cwd);
           const result: MutantResult = { ...m, file: display, status: failure === undefined ? 'survived' : 'killed' };
           const accept = result.status === 'survived' ? acceptOf(accepts, m) : undefined;

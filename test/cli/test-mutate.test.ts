@@ -127,6 +127,17 @@ describe.concurrent('rules test --mutate', () => {
     expect(r.code).toBe(0);
   });
 
+  it("mutants of a rule that names a calendar load with the folder's calendars.yaml (not refused as invalid)", async () => {
+    const dir = await project('calendar', WEAK_TESTS + BOUNDARY_CASES);
+    await writeFile(join(dir, 'big-deal.yaml'), `${RULE}  - delay: { for: 1h, within: office }\n  - notify: { user: 1, message: "Still big: {{ deal.ID }}" }\n`);
+    await writeFile(join(dir, 'calendars.yaml'), 'calendars:\n  office:\n    time_zone: Europe/Moscow\n    hours:\n      Mon-Fri: "09:00-18:00"\n');
+    const r = await runCli(['test', '--mutate', dir], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toContain('invalid');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('mutants 3, killed 3, survivors 0');
+    expect(r.code).toBe(0);
+  });
+
   it('an accepted survivor whose mutant the limit left out is noted as not reached, not as unused', async () => {
     const accept = `mutations:
   accept:
