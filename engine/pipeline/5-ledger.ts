@@ -8,7 +8,7 @@
  * when the run finishes (7-finish.ts) or its tick ends (`storeTraces`).
  */
 import type { Facts } from '../rules/index.js';
-import type { EffectRecord, EffectsTable, NewRun, StateStore } from '../store/index.js';
+import type { EffectsTable, NewRun, StateStore } from '../store/index.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import { encodeFacts, newRunRow, type Run } from './run.js';
 
