@@ -75,6 +75,7 @@ export class EffectsTable {
    * inserted and the existing row is returned with `existed: true`.
    */
   record(effect: NewEffect): { effect: EffectRecord; existed: boolean } {
+    const now = this.#now();
     const info = stmt(this.#db, 
         `INSERT OR IGNORE INTO effects (effect_key, run_id, seq, action_index, kind, method, params, as_name, recovery, meta, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -90,10 +91,36 @@ export class EffectsTable {
         effect.asName ?? null,
         effect.recovery,
         effect.meta ? toJson(effect.meta) : null,
-        this.#now(),
+        now,
       );
-    const row = stmt(this.#db, `SELECT * FROM effects WHERE effect_key = ?`).get(effect.effectKey) as EffectRow;
-    return { effect: toEffect(row), existed: info.changes === 0 };
+    if (info.changes === 0) {
+      const row = stmt(this.#db, `SELECT * FROM effects WHERE effect_key = ?`).get(effect.effectKey) as EffectRow;
+      return { effect: toEffect(row), existed: true };
+    }
+    // A new row is exactly what was just written: built from the input instead of read back and parsed (planning records thousands a tick).
+    const created: EffectRecord = {
+      id: Number(info.lastInsertRowid),
+      effectKey: effect.effectKey,
+      runId: effect.runId,
+      seq: effect.seq,
+      actionIndex: effect.actionIndex,
+      kind: effect.kind,
+      method: effect.method,
+      params: effect.params,
+      asName: effect.asName ?? null,
+      recovery: effect.recovery,
+      meta: effect.meta ? effect.meta : null,
+      state: 'pending',
+      final: false,
+      result: null,
+      error: null,
+      errorCode: null,
+      attempts: 0,
+      createdAt: now,
+      sentAt: null,
+      doneAt: null,
+    };
+    return { effect: created, existed: false };
   }
 
   /** Take over an effect left failed by an earlier run with the same key (DLQ retry): it will be sent again. */
