@@ -21,6 +21,7 @@ export function timerWhat(t: TimerRecord): string {
     const state = Object.entries(changes).map(([f, c]) => `${f}=${JSON.stringify(c.to ?? null)}`).join(', ');
     return `for: ${state || 'state'} held`;
   }
+  if (t.kind === 'wait_for') return `wait_for ${typeof p.what === 'string' ? p.what : (t.event ?? '')}`;
   return t.kind;
 }
 

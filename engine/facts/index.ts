@@ -1,7 +1,8 @@
 /** Facts: the CRM entities the engine knows, the per-tick reader of the portal and the record cache the stages load into. */
 import { ENTITIES, entityOfEvent, eventEntityTypeId, eventRecordId, isEntityName, taskBinding, timelineEntityType, workflowDocumentId } from './entities.js';
 import { loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from './loader.js';
-import { TickReader } from './reader.js';
+import { recordKey } from './by-id.js';
+import { readKey, TickReader } from './reader.js';
 
 export {
   ENTITIES,
@@ -13,6 +14,8 @@ export {
   taskBinding,
   workflowDocumentId,
   TickReader,
+  readKey,
+  recordKey,
   RecordCache,
   loadFacts,
   loadRecords,

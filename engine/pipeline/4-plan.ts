@@ -12,7 +12,7 @@ import type { RecordCache } from '../facts/index.js';
 import { redactValue } from '../redact.js';
 import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/index.js';
 import { rowRecord, type Run } from './run.js';
-import { delayEnds } from './timer-logic.js';
+import { delayEnds, describeWait, waitEnds } from './timer-logic.js';
 
 export interface PlannedEffect {
   effectKey: string;
@@ -36,6 +36,8 @@ export interface StagePlan {
   stopReason?: string;
   /** Why the stage ended before the last action. */
   waitingFor?: string;
+  /** A `wait_for:` ended the round: the run waits for its event or its timeout (as a delay does, with `timeoutAt` the cursor of its on_timeout actions). */
+  wait?: PlannedWait;
   /**
    * A `delay:` ended the round: the run waits for a timer due at `dueAt`, then goes on at
    * `cursor`. With `afterCalls` the round planned calls before it: the delay is planned
@@ -57,6 +59,26 @@ export interface PlannedDelay {
   /** `2h of office hours`, `until 2026-12-01T09:00:00.000Z`. */
   what: string;
   afterCalls: boolean;
+}
+
+/** A wait_for the planner reached (StagePlan.wait). */
+export interface PlannedWait {
+  actionIndex: number;
+  /** When the timeout comes. */
+  dueAt: number;
+  what: string;
+  event: string;
+  /** Where the run goes on when the timeout comes first: its on_timeout actions. */
+  timeoutAt: number;
+  afterCalls: boolean;
+}
+
+/** Where the part of the actions that holds `cursor` ends: the main actions, or the on_timeout actions of one wait_for. */
+export function segmentEnd(rule: CompiledRule, cursor: number): number {
+  const branch = rule.actions[cursor]?.branchOf;
+  let end = cursor;
+  while (end < rule.actions.length && rule.actions[end]!.branchOf === branch) end++;
+  return end;
 }
 
 /** Round-robin: the user whose turn it is for (rule, key), advancing the turn. */
@@ -105,7 +127,9 @@ interface PlannerContext {
 function planStage(ctx: PlannerContext): StagePlan {
   const { rule, facts } = ctx;
   const out: StagePlan = { effects: [], cursor: ctx.cursor, finished: false, assigned: {}, trace: [] };
-  for (let i = ctx.cursor; i < rule.actions.length; i++) {
+  // The main actions end where the first on_timeout branch starts; a branch ends where the next one does.
+  const end = segmentEnd(rule, ctx.cursor);
+  for (let i = ctx.cursor; i < end; i++) {
     const a = rule.actions[i]!;
     const refs = new Set([...a.config.refs, ...(a.when?.refs ?? [])]);
     const waiting = [...refs].filter((r) => ctx.pendingNames.has(r));
@@ -121,6 +145,22 @@ function planStage(ctx: PlannerContext): StagePlan {
           out.trace.push({ index: i, kind: a.kind, skipped: `when false${w.reason ? `: ${w.reason}` : ''}` });
           continue;
         }
+      }
+      if (a.waitFor) {
+        const now = Date.parse(String(facts.now));
+        const w = a.waitFor;
+        const afterCalls = out.effects.length > 0;
+        out.wait = { actionIndex: i, dueAt: waitEnds(w.timeout, now), what: `${w.event}, at most ${describeWait(w.timeout)}`, event: w.event, timeoutAt: w.timeoutStart < w.timeoutEnd ? w.timeoutStart : rule.actions.length, afterCalls };
+        if (afterCalls) {
+          out.cursor = i;
+          out.waitingFor = `action ${i} (wait_for ${w.event}) starts once the calls before it are done`;
+          return out;
+        }
+        out.trace.push({ index: i, kind: a.kind, wait_for: out.wait.what, until: new Date(out.wait.dueAt).toISOString() });
+        // Past the last action of its part (an on_timeout branch may follow): nothing is left.
+        out.cursor = i + 1 < end ? i + 1 : rule.actions.length;
+        out.waitingFor = `wait_for ${out.wait.what}: until ${new Date(out.wait.dueAt).toISOString()}`;
+        return out;
       }
       if (a.delay) {
         const now = Date.parse(String(facts.now));
@@ -138,7 +178,7 @@ function planStage(ctx: PlannerContext): StagePlan {
           return out;
         }
         out.trace.push({ index: i, kind: a.kind, delay: what, until, ...(a.delay.recheck ? { recheck: true } : {}) });
-        out.cursor = i + 1;
+        out.cursor = i + 1 < end ? i + 1 : rule.actions.length;
         out.waitingFor = `delay ${what}: until ${until}`;
         return out;
       }

@@ -23,7 +23,7 @@ import { evalContext, mergeDone, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
 import { decodeRun, encodeFacts, type Run, type RunItem } from './run.js';
 import { callsFailed, judge, matchFailed, settleStart } from './settle.js';
-import { fireDueTimers, startDelay } from './timers.js';
+import { deliverWaits, fireDueTimers, startDelay, startWait } from './timers.js';
 import type { Plan, PlanFiringOut, TickReport } from './types.js';
 
 /** One round of the whole path. */
@@ -38,8 +38,10 @@ export async function tick(t: Tick): Promise<TickReport> {
 
   // 1 match, in memory: the runs of fresh items get rows when they are settled (below). Stored runs
   // still to start (held, retried) come first and count against the tick's runs.
-  const stored = store.runs.due(['new'], tuning.maxRunsPerTick);
   const ready = store.inbox.ready(tuning.maxItemsPerTick);
+  // Events runs wait for (wait_for) wake them first, so they start in this tick.
+  report.waitsEnded = await deliverWaits(t, ready);
+  const stored = store.runs.due(['new'], tuning.maxRunsPerTick);
   const matched = await match(ready, [...t.rules.values()], t.reader, (rule) => volatileFacts(t, rule), tuning.maxRunsPerTick - stored.length);
   report.items = matched.length;
   const fresh: MatchedItem[] = [];
@@ -192,6 +194,7 @@ function planStored(t: Tick, run: Run, effects: CallOutcome[], first: boolean): 
   t.live.set(run.id!, run);
   if (round.error) deadLetter(t, run, run.item, run.rule.id, round.error.message);
   else if (round.delay && !round.delay.afterCalls) startDelay(t, run, round.delay);
+  else if (round.wait && !round.wait.afterCalls) startWait(t, run, round.wait);
   else if (round.finished && waitFor === 0) finishRun(t, run, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {}, round.effects.length ? undefined : effects);
 }
 
@@ -202,7 +205,8 @@ function planStored(t: Tick, run: Run, effects: CallOutcome[], first: boolean): 
  */
 function resumeStored(t: Tick, run: Run): void {
   const { waitingFor: _done, ...trace } = run.trace;
-  const woke = { timer: run.resume!.timerId, at: new Date(t.now()).toISOString(), ...(run.resume!.recheck ? { recheck: 'the condition held again' } : {}) };
+  const fired = t.store.timers.get(run.resume!.timerId);
+  const woke = { timer: run.resume!.timerId, at: new Date(t.now()).toISOString(), ...(fired?.note ? { by: fired.note } : {}), ...(run.resume!.recheck ? { recheck: 'the condition held again' } : {}) };
   run.trace = { ...trace, woke: [...((trace.woke as unknown[] | undefined) ?? []), woke] };
   delete run.resume;
   t.store.runs.update(run.id!, { status: 'active', facts: encodeFacts(run), dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });

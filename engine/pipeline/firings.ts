@@ -59,6 +59,10 @@ export function evaluated(firing: PlanFiringOut, run: Run, ev: Evaluation): void
 /** The calls of the run's first round of planning, and why planning stopped or sent nothing. */
 export function planned(firing: PlanFiringOut, round: StagePlan): void {
   firing.calls = round.effects.map(callOf);
+  if (round.wait) {
+    const w = round.wait;
+    (firing.timers ??= []).push({ kind: 'wait_for', action: w.actionIndex, dueAt: w.dueAt, wait: w.afterCalls ? `${w.what}, once the calls before it are done` : w.what });
+  }
   if (round.delay) {
     const d = round.delay;
     (firing.timers ??= []).push({ kind: 'delay', action: d.actionIndex, dueAt: d.dueAt, wait: d.afterCalls ? `${d.what}, once the calls before it are done` : d.what, ...(d.recheck ? { recheck: true } : {}) });

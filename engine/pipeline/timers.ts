@@ -9,13 +9,21 @@
  * (source `timer`) that runs the rule as a normal run. A crash before that
  * commit leaves the timer pending, after it the work is stored: a timer fires
  * once, and after downtime each due timer fires once.
+ *
+ * A `wait_for:` is a timer too (its timeout), with the event it waits for: an
+ * event about the run's record that comes first (and matches) marks it fired
+ * and wakes the run at the action after the wait; the timeout wakes it at its
+ * `on_timeout` actions. Either way the timer fires once.
  */
+import { ENTITIES, entityOfEvent, eventRecordId, readKey, recordKey } from '../facts/index.js';
+import type { EntityName } from '../rules/index.js';
 import { redact } from '../redact.js';
 import type { InboxItemInput, StateStore, TimerRecord } from '../store/index.js';
-import type { PlannedDelay } from './4-plan.js';
+import type { PlannedDelay, PlannedWait } from './4-plan.js';
 import { finishRun, skipRun, type FinishContext } from './7-finish.js';
 import type { Tick } from './context.js';
-import { encodeFacts, type Run } from './run.js';
+import { volatileFacts } from './context.js';
+import { encodeFacts, type Run, type RunItem } from './run.js';
 import { describeState, describeWait, TIMER_SOURCE } from './timer-logic.js';
 
 /** What a `for:` timer carries to its firing: the record, and the change that started it. */
@@ -45,6 +53,9 @@ export function fireDueTimers(t: Tick, limit: number): number {
         const item = forItem(timer, now);
         store.inbox.add([item]);
         store.timers.markFired(timer.id, `inbox item ${TIMER_SOURCE}:${item.key}`);
+      } else if (timer.kind === 'wait_for') {
+        const woke = timer.runId !== null && store.runs.wake(timer.runId, Number(timer.payload.timeoutAt));
+        store.timers.markFired(timer.id, woke ? `timeout: no ${timer.event} came; run ${timer.runId} goes on with its on_timeout actions` : `run ${timer.runId ?? '?'} was no longer waiting`);
       } else if (timer.runId !== null && store.runs.wake(timer.runId)) {
         store.timers.markFired(timer.id, `run ${timer.runId} goes on`);
       } else {
@@ -90,6 +101,124 @@ export function startDelay(t: Tick, run: Run, delay: PlannedDelay): void {
   run.trace = { ...run.trace, waitingFor: `timer ${timer.id}: delay ${delay.what}, until ${iso(delay.dueAt)}${delay.recheck ? ', then the condition is checked again' : ''}` };
   store.runs.update(run.id!, { status: 'delayed', cursor: run.cursor, nextAttemptAt: delay.dueAt, facts: encodeFacts(run), trace: run.trace });
   t.live.delete(run.id!);
+}
+
+/**
+ * A run the planner stopped at a wait_for with nothing to wait for first: its timer (the
+ * timeout, with the event it waits for) starts and the run is stored `delayed` at the action
+ * after the wait. Call inside the transaction that stores the round.
+ */
+export function startWait(t: Tick, run: Run, wait: PlannedWait): void {
+  const { store } = t;
+  const { timer } = store.timers.create({
+    kind: 'wait_for',
+    ruleId: run.rule.id,
+    recordKey: run.recordKey,
+    runId: run.id!,
+    dueAt: wait.dueAt,
+    event: wait.event,
+    payload: { action: wait.actionIndex, what: wait.what, timeoutAt: wait.timeoutAt },
+  });
+  run.resume = { timerId: timer.id, recheck: false };
+  run.trace = { ...run.trace, waitingFor: `timer ${timer.id}: wait_for ${wait.what}, until ${iso(wait.dueAt)}` };
+  store.runs.update(run.id!, { status: 'delayed', cursor: run.cursor, nextAttemptAt: wait.dueAt, facts: encodeFacts(run), trace: run.trace });
+  t.live.delete(run.id!);
+}
+
+/** crm.activity's OWNER_TYPE_ID → the entity it names. */
+const OWNER_TYPES: Record<string, string> = Object.fromEntries(
+  Object.entries(ENTITIES)
+    .filter(([, def]) => def.ownerTypeId !== undefined)
+    .map(([name, def]) => [String(def.ownerTypeId), name]),
+);
+
+/**
+ * Events that end waits: for each ready item whose event someone waits for (one index
+ * lookup per event name), the record it is about (the event's own record, or an activity's
+ * owner: one batch of reads), then each pending wait of that event and record whose `match`
+ * holds for it: its timer is marked fired and its run woken at the action after the wait, in
+ * one commit. The items go on to be matched to rules as usual. Returns how many waits ended.
+ */
+export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
+  const { store } = t;
+  const awaited = new Map<string, boolean>();
+  const candidates = items.filter((i) => {
+    const ev = i.event?.toUpperCase();
+    if (!ev) return false;
+    if (!awaited.has(ev)) awaited.set(ev, store.timers.awaited(ev));
+    return awaited.get(ev)!;
+  });
+  if (candidates.length === 0) return 0;
+  const requests: Parameters<Tick['reader']['read']>[0] = [];
+  const refs: Array<{ entity: EntityName; id: string }> = [];
+  const about = candidates.map((item) => {
+    const ev = item.event!.toUpperCase();
+    const id = eventRecordId(item.payload);
+    if (id === undefined) return undefined;
+    if (/^ONCRMACTIVITY/.test(ev)) {
+      const req = { method: 'crm.activity.get', params: { id } };
+      requests.push(req);
+      return { item, ev, id, activity: req };
+    }
+    const entity = entityOfEvent(ev);
+    if (!entity) return undefined;
+    refs.push({ entity, id });
+    return { item, ev, id, entity };
+  });
+  let read: Awaited<ReturnType<Tick['reader']['read']>>;
+  try {
+    read = await t.reader.read(requests, refs);
+  } catch (err) {
+    // The portal is away: the waits stay; the timeout still comes, and the event's own runs retry their reads.
+    t.logger.warn({ err }, 'reading the records of awaited events failed');
+    return 0;
+  }
+  const ended: Array<{ timerId: number; runId: number; note: string }> = [];
+  for (const a of about) {
+    if (!a) continue;
+    let record: Record<string, unknown> | undefined;
+    let key: string;
+    if (a.activity) {
+      const r = read.reads.get(readKey(a.activity));
+      record = r?.ok && r.result && typeof r.result === 'object' ? (r.result as Record<string, unknown>) : undefined;
+      const owner = record ? OWNER_TYPES[String(record.OWNER_TYPE_ID)] : undefined;
+      if (!record || !owner) continue;
+      key = `${owner}:${String(record.OWNER_ID)}`;
+    } else {
+      const r = read.records.get(recordKey({ entity: a.entity!, id: a.id }));
+      record = r?.ok && r.result && typeof r.result === 'object' ? (r.result as Record<string, unknown>) : undefined;
+      if (!record) continue;
+      key = `${a.entity}:${a.id}`;
+    }
+    for (const w of store.timers.waitsFor(a.ev, key)) {
+      const rule = t.rules.get(w.ruleId);
+      const spec = rule?.actions[Number(w.payload.action)]?.waitFor;
+      if (!rule || !spec || w.runId === null) continue;
+      if (spec.match) {
+        const facts = { ...volatileFacts(t, rule), event: { name: a.item.event, id: a.id, data: a.item.payload.data ?? {} }, [spec.as]: record };
+        let holds = false;
+        try {
+          holds = spec.match.test(facts);
+        } catch (err) {
+          t.logger.warn({ err, rule: rule.id, timer: w.id }, 'a wait_for match failed on an event; the wait goes on');
+        }
+        if (!holds) continue;
+      }
+      ended.push({ timerId: w.id, runId: w.runId, note: `${a.ev} ${a.item.source}:${a.item.key} came` });
+    }
+  }
+  let woken = 0;
+  if (ended.length) {
+    store.transaction(() => {
+      for (const e of ended) {
+        if (store.timers.markFired(e.timerId, e.note)) {
+          store.runs.wake(e.runId);
+          woken++;
+        }
+      }
+    });
+  }
+  return woken;
 }
 
 /**

@@ -79,6 +79,8 @@ export interface TickReport {
   depth: number;
   /** Timers that fired at the start of the tick (delays going on, `for:` states that held). */
   timersFired?: number;
+  /** Runs woken by the event their wait_for waited for. */
+  waitsEnded?: number;
   /** When the earliest pending timer is due (ms since epoch), null when none: the daemon wakes up for it. */
   nextTimerAt?: number | null;
   /** In plan mode: the plan of the ready items (nothing written). */
@@ -113,9 +115,10 @@ export interface PlanCallOut {
 
 /** A timer a dry-run shows: what it waits for and when it would fire (ms since epoch). */
 export interface PlanTimerOut {
-  kind: 'delay' | 'for';
-  /** The delay action (0-based). */
+  kind: 'delay' | 'for' | 'wait_for';
+  /** The delay or wait_for action (0-based). */
   action?: number;
+  /** When it fires (a wait_for: when its timeout comes, unless its event comes first). */
   dueAt: number;
   /** `2h of office hours`, `until 2026-12-01T09:00:00.000Z`, `14d while STAGE_ID is "C1:NEGOTIATION"`. */
   wait: string;

@@ -31,6 +31,7 @@ export function describeCondition(f: PlanFiring): string {
 
 /** `delay 2h of office hours (action 1): fires at 2026-11-30T07:30:00.000Z, then the condition is checked again`. */
 export function describeTimer(t: PlanTimer): string {
+  if (t.kind === 'wait_for') return `wait_for ${t.wait}${t.action ? ` (action ${t.action})` : ''}: times out at ${t.fires_at} unless the event comes first`;
   const what = t.kind === 'delay' ? `delay ${t.wait}${t.action ? ` (action ${t.action})` : ''}` : `for: ${t.wait}`;
   return `${what}: fires at ${t.fires_at}${t.recheck ? ', then the condition is checked again' : ''}`;
 }

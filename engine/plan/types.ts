@@ -55,8 +55,8 @@ export interface PlanFiring {
 
 /** A timer a change would start. */
 export interface PlanTimer {
-  kind: 'delay' | 'for';
-  /** The delay action (1-based). */
+  kind: 'delay' | 'for' | 'wait_for';
+  /** The delay or wait_for action (1-based). */
   action?: number;
   /** ISO 8601, UTC. */
   fires_at: string;

@@ -1,16 +1,18 @@
 /**
- * Time in a rule: the `for:` of an event trigger and the `delay:` action.
+ * Time in a rule: the `for:` of an event trigger, the `delay:` and `wait_for:` actions.
  * Durations are parsed (engine/time) and `within:` resolved to a calendar of
  * the folder's calendars.yaml when the rule compiles, so a typo is a
  * diagnostic at its line, not a timer that never fires.
  */
+import { compileCondition } from '../logic/index.js';
 import { closest } from '../suggest.js';
 import { DurationError, parseDuration, type BusinessCalendar } from '../time/index.js';
 import { joinPointer } from './json-pointer.js';
-import type { RawDelay, RawDuration } from './raw.js';
+import { eventEntity } from './event-entity.js';
+import type { RawDelay, RawDuration, RawWaitFor } from './raw.js';
 import type { RuleChecker } from './rule-checker.js';
-import type { Scope } from './scope.js';
-import type { DelaySpec, FieldChange, WaitSpec } from './types.js';
+import { Scope } from './scope.js';
+import type { Condition, DelaySpec, FieldChange, WaitForSpec, WaitSpec } from './types.js';
 
 /** A duration, or undefined after reporting DURATION_INVALID at `pointer`. */
 export function compileDuration(value: RawDuration, pointer: string, check: RuleChecker): number | undefined {
@@ -85,4 +87,52 @@ export function compileDelay(raw: RawDelay, pointer: string, scope: Scope, where
   }
   const wait = waitOf(raw.for!, raw.within, joinPointer(pointer, 'for'), joinPointer(pointer, 'within'), check);
   return wait ? { wait, recheck } : undefined;
+}
+
+/** CRM entities an activity can belong to (crm.activity's OWNER_TYPE_ID 1-4). */
+const ACTIVITY_OWNERS: ReadonlySet<string> = new Set(['lead', 'deal', 'contact', 'company']);
+const ACTIVITY_EVENTS: ReadonlySet<string> = new Set(['ONCRMACTIVITYADD', 'ONCRMACTIVITYUPDATE']);
+
+/**
+ * The `wait_for:` action at `pointer` (`/actions/N/wait_for`), for a rule whose run is
+ * about a record of `entity` (the event's record, or a foreach row's). Its on_timeout
+ * actions are compiled by the caller (they take action indexes after the main ones).
+ */
+export function compileWaitFor(raw: RawWaitFor, pointer: string, entity: string | undefined, scope: Scope, where: string, check: RuleChecker): Omit<WaitForSpec, 'timeoutStart' | 'timeoutEnd'> | undefined {
+  const event = raw.event.toUpperCase();
+  const { catalog } = check.ctx;
+  if (catalog.events && !catalog.events.has(event)) {
+    const guess = closest(event, catalog.events);
+    check.report('EVENT_UNKNOWN', joinPointer(pointer, 'event'), `'${raw.event}' is not a known Bitrix24 event${guess ? `; did you mean '${guess}'?` : ''}`, 'event names are listed in catalog/events.txt', { severity: 'warning' });
+  }
+  if (!entity) {
+    check.report('WAIT_FOR_NO_RECORD', pointer, `${where} waits for an event about the run's record, and this rule's runs have none`, 'use wait_for in a rule on a record event (ONCRMLEADADD, ONCRMDEALUPDATE...) or with foreach on an entity');
+    return undefined;
+  }
+  const own = eventEntity(event);
+  let by: WaitForSpec['by'];
+  if (own.entity === entity && own.autoload) by = 'record';
+  else if (ACTIVITY_EVENTS.has(event) && ACTIVITY_OWNERS.has(entity)) by = 'owner';
+  else {
+    check.report(
+      'WAIT_FOR_EVENT',
+      joinPointer(pointer, 'event'),
+      `${event} is not an event about the run's ${entity}: wait for the ${entity}'s own event${ACTIVITY_OWNERS.has(entity) ? ' or an activity of it' : ''}`,
+      `e.g. event: ONCRM${entity.toUpperCase()}UPDATE${ACTIVITY_OWNERS.has(entity) ? ' or event: ONCRMACTIVITYADD' : ''}`,
+      { key: 'event' },
+    );
+    return undefined;
+  }
+  const as = by === 'owner' ? 'activity' : entity;
+  const matchScope = new Scope(scope);
+  matchScope.add(as, `the record of the event ${where} waits for`);
+  matchScope.add('event', `the event ${where} waits for`);
+  let match: Condition | undefined;
+  if (raw.match !== undefined) {
+    const node = check.logic(raw.match, joinPointer(pointer, 'match'), matchScope, `${where} match:`);
+    if (node) match = compileCondition(raw.match, node);
+  }
+  const timeout = waitOf(raw.timeout, raw.within, joinPointer(pointer, 'timeout'), joinPointer(pointer, 'within'), check);
+  if (!timeout || (raw.match !== undefined && !match)) return undefined;
+  return match ? { event, by, as, match, timeout } : { event, by, as, timeout };
 }

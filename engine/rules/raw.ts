@@ -8,6 +8,15 @@ export interface RawChange {
 /** A duration as written: `2h`, `PT2H`, or seconds. */
 export type RawDuration = string | number;
 
+/** The `wait_for:` action as written. */
+export interface RawWaitFor {
+  event: string;
+  match?: unknown;
+  timeout: RawDuration;
+  within?: string;
+  on_timeout?: Array<Record<string, unknown>>;
+}
+
 /** The `delay:` action as written. */
 export type RawDelay = RawDuration | { for?: RawDuration; until?: string; within?: string; recheck?: boolean };
 

@@ -67,6 +67,23 @@ export interface WaitSpec {
   within?: BusinessCalendar;
 }
 
+/**
+ * A `wait_for:` action: an event about the run's record (`by: 'record'`, the record's
+ * own event; `by: 'owner'`, an activity event whose owner is the record), at most
+ * `timeout`. `match` reads the event's record under `as` (`activity`, or the entity's
+ * name) and `event`. The `on_timeout` actions are the rule's actions from
+ * `timeoutStart` (inclusive) to `timeoutEnd` (exclusive), after its main ones.
+ */
+export interface WaitForSpec {
+  event: string;
+  by: 'record' | 'owner';
+  as: string;
+  match?: Condition;
+  timeout: WaitSpec;
+  timeoutStart: number;
+  timeoutEnd: number;
+}
+
 /** A `delay:` action: a fixed wait, or until a moment a template gives; `recheck` evaluates the condition again when it fires. */
 export interface DelaySpec {
   wait?: WaitSpec;
@@ -103,7 +120,7 @@ export interface ForeachSpec {
 
 /** Action specs after compilation. `kind` is the action's key in YAML. */
 export interface ActionSpec {
-  kind: 'update' | 'create' | 'comment' | 'task' | 'todo' | 'notify' | 'workflow' | 'call' | 'http' | 'round_robin' | 'stop' | 'delay';
+  kind: 'update' | 'create' | 'comment' | 'task' | 'todo' | 'notify' | 'workflow' | 'call' | 'http' | 'round_robin' | 'stop' | 'delay' | 'wait_for';
   /** Position in the rule's action list (0-based); part of the effect key. */
   index: number;
   /** The action's options with templates compiled (render with the facts). */
@@ -116,6 +133,10 @@ export interface ActionSpec {
   location: SourceLocation;
   /** A `delay` action's wait (kind 'delay' only). */
   delay?: DelaySpec;
+  /** A `wait_for` action's event and timeout (kind 'wait_for' only). */
+  waitFor?: WaitForSpec;
+  /** Set on the `on_timeout` actions of a `wait_for`: the index of that wait_for (they follow the rule's main actions). */
+  branchOf?: number;
 }
 
 export interface CompiledRule {

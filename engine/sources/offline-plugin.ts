@@ -7,9 +7,12 @@ import { createOfflineSource } from './offline.js';
 import { OfflineSourceError } from './offline-error.js';
 import { startSource, type SourcePlugin } from './plugin.js';
 
-/** The offline event names that `rules` need (enabled event rules). */
+/** The offline event names that `rules` need: the triggers of enabled event rules and the events their wait_for actions wait for. */
 export function offlineEventNames(rules: CompiledRule[]): string[] {
-  return [...new Set(rules.filter((r) => r.enabled && r.trigger.kind === 'event').map((r) => (r.trigger as { event: string }).event.toUpperCase()))];
+  const triggers = rules.filter((r) => r.enabled && r.trigger.kind === 'event').map((r) => (r.trigger as { event: string }).event.toUpperCase());
+  // The events a wait_for waits for come through the same queue.
+  const waited = rules.filter((r) => r.enabled).flatMap((r) => r.actions.flatMap((a) => (a.waitFor ? [a.waitFor.event] : [])));
+  return [...new Set([...triggers, ...waited])];
 }
 
 /**

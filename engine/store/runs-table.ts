@@ -278,9 +278,12 @@ export class RunsTable {
     return rows.map((r) => ({ id: r.id, itemId: r.item_id, ruleId: r.rule_id, attempts: r.attempts }));
   }
 
-  /** A delayed run whose timer fired goes back to `new`: the next tick loads it again and plans on. False when it is not delayed (finished, cancelled). */
-  wake(id: number): boolean {
-    return stmt(this.#db, `UPDATE runs SET status = 'new', next_attempt_at = 0, updated_at = ? WHERE id = ? AND status = 'delayed'`).run(this.#now(), id).changes > 0;
+  /**
+   * A delayed run whose timer fired goes back to `new`: the next tick loads it again and plans on,
+   * from `cursor` when given (a wait_for's on_timeout actions). False when it is not delayed (finished, cancelled).
+   */
+  wake(id: number, cursor?: number): boolean {
+    return stmt(this.#db, `UPDATE runs SET status = 'new', next_attempt_at = 0, cursor = COALESCE(?, cursor), updated_at = ? WHERE id = ? AND status = 'delayed'`).run(cursor ?? null, this.#now(), id).changes > 0;
   }
 
   /** Concurrency keys (per rule) of runs that are in flight: active or waiting for a retry. */

@@ -192,4 +192,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX timers_run ON timers (run_id) WHERE run_id IS NOT NULL;
   CREATE UNIQUE INDEX timers_one_for ON timers (rule_id, record_key) WHERE kind = 'for' AND state = 'pending';
   `,
+  // 8: a wait_for waits for an event about its record as well as for its timeout: the event it waits
+  // for, and an index to find the pending waits of an event and a record as events come in.
+  `
+  ALTER TABLE timers ADD COLUMN event TEXT;
+  CREATE INDEX timers_waits ON timers (event, record_key) WHERE kind = 'wait_for' AND state = 'pending';
+  `,
 ];

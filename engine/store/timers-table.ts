@@ -38,6 +38,8 @@ export interface TimerRecord {
   cancelledAt: number | null;
   /** Why it was cancelled, or what its firing became. */
   note: string | null;
+  /** A wait_for's event (it ends the wait when it comes about the record), else null. */
+  event: string | null;
 }
 
 export interface NewTimer {
@@ -47,6 +49,8 @@ export interface NewTimer {
   runId?: number | null;
   dueAt: number;
   payload?: Record<string, unknown>;
+  /** A wait_for's event. */
+  event?: string;
 }
 
 export interface TimerFilter {
@@ -73,6 +77,7 @@ interface TimerRow {
   fired_at: number | null;
   cancelled_at: number | null;
   note: string | null;
+  event: string | null;
 }
 
 function toTimer(r: TimerRow): TimerRecord {
@@ -89,6 +94,7 @@ function toTimer(r: TimerRow): TimerRecord {
     firedAt: r.fired_at,
     cancelledAt: r.cancelled_at,
     note: r.note,
+    event: r.event,
   };
 }
 
@@ -109,9 +115,9 @@ export class TimersTable {
   create(t: NewTimer): { timer: TimerRecord; created: boolean } {
     const info = stmt(
       this.#db,
-      `INSERT INTO timers (kind, rule_id, record_key, run_id, due_at, state, payload, created_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(t.kind, t.ruleId, t.recordKey ?? '', t.runId ?? null, t.dueAt, toJson(t.payload ?? {}), this.#now());
+      `INSERT INTO timers (kind, rule_id, record_key, run_id, due_at, state, payload, created_at, event)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(t.kind, t.ruleId, t.recordKey ?? '', t.runId ?? null, t.dueAt, toJson(t.payload ?? {}), this.#now(), t.event ?? null);
     if (info.changes > 0) return { timer: this.get(Number(info.lastInsertRowid))!, created: true };
     return { timer: this.pendingFor(t.ruleId, t.recordKey ?? '')!, created: false };
   }
@@ -156,6 +162,16 @@ export class TimersTable {
   pendingFor(ruleId: string, recordKey: string): TimerRecord | undefined {
     const row = stmt(this.#db, `SELECT * FROM timers WHERE kind = 'for' AND state = 'pending' AND rule_id = ? AND record_key = ?`).get(ruleId, recordKey) as TimerRow | undefined;
     return row ? toTimer(row) : undefined;
+  }
+
+  /** Whether any run waits for this event (one step of the waits index: an event nobody waits for costs no read). */
+  awaited(event: string): boolean {
+    return stmt(this.#db, `SELECT 1 FROM timers WHERE kind = 'wait_for' AND state = 'pending' AND event = ? LIMIT 1`).get(event) !== undefined;
+  }
+
+  /** The pending waits for an event about a record, oldest first. */
+  waitsFor(event: string, recordKey: string): TimerRecord[] {
+    return (stmt(this.#db, `SELECT * FROM timers WHERE kind = 'wait_for' AND state = 'pending' AND event = ? AND record_key = ? ORDER BY id`).all(event, recordKey) as TimerRow[]).map(toTimer);
   }
 
   /** The pending timer a run waits on. */

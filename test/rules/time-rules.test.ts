@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostics, listRuleFiles, loadRules, loadRuleSource } from '../../engine/rules/index.js';
+import { offlineEventNames } from '../../engine/sources/offline-plugin.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'b24-rules-time-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -112,5 +113,47 @@ describe('calendars.yaml and time in rules', () => {
     const r = loadRuleSource(LEAD, 'lead.yaml', { calendars: { office: { time_zone: 'UTC', hours: { 'Mon-Fri': '09:00-17:00' } } } });
     expect(formatDiagnostics(r.diagnostics, 'text')).toBe('');
     expect(r.rules[0]!.actions[0]!.delay!.wait!.within!.timeZone).toBe('UTC');
+  });
+
+  it('compiles wait_for: its on_timeout actions follow the main ones; the event must be about the run\'s record; the offline source binds it', () => {
+    const rule = `id: call-lead
+trigger: { event: ONCRMLEADADD }
+actions:
+  - wait_for:
+      event: ONCRMACTIVITYADD
+      match: { "==": [{ var: activity.TYPE_ID }, "2"] }
+      timeout: 2h
+      on_timeout:
+        - notify: { user: 1, message: "no call for {{ lead.ID }}" }
+        - delay: 1h
+        - comment: { entity: lead, id: "{{ lead.ID }}", text: late }
+  - comment: { entity: lead, id: "{{ lead.ID }}", text: called }
+`;
+    const r = loadRuleSource(rule, 'call.yaml');
+    expect(formatDiagnostics(r.diagnostics, 'text')).toBe('');
+    const acts = r.rules[0]!.actions;
+    expect(acts.map((a) => [a.index, a.kind, a.branchOf])).toEqual([
+      [0, 'wait_for', undefined],
+      [1, 'comment', undefined],
+      [2, 'notify', 0],
+      [3, 'delay', 0],
+      [4, 'comment', 0],
+    ]);
+    expect(acts[0]!.waitFor).toMatchObject({ event: 'ONCRMACTIVITYADD', by: 'owner', as: 'activity', timeoutStart: 2, timeoutEnd: 5, timeout: { ms: 7_200_000 } });
+    expect(offlineEventNames(r.rules).sort()).toEqual(['ONCRMACTIVITYADD', 'ONCRMLEADADD']);
+    const own = loadRuleSource(rule.replace('ONCRMACTIVITYADD', 'ONCRMLEADUPDATE').replace('activity.TYPE_ID', 'lead.STATUS_ID'), 'call.yaml');
+    expect(formatDiagnostics(own.diagnostics, 'text')).toBe('');
+    expect(own.rules[0]!.actions[0]!.waitFor).toMatchObject({ by: 'record', as: 'lead' });
+
+    const wrong = loadRuleSource(rule.replace('ONCRMACTIVITYADD', 'ONCRMDEALUPDATE'), 'call.yaml');
+    expect(wrong.diagnostics.map((d) => [d.code, d.line])).toEqual([['WAIT_FOR_EVENT', 5]]);
+    expect(wrong.diagnostics[0]!.hint).toContain('ONCRMLEADUPDATE');
+    const unknownName = loadRuleSource(rule.replace('activity.TYPE_ID', 'actvity.TYPE_ID'), 'call.yaml');
+    expect(unknownName.diagnostics.map((d) => d.code)).toEqual(['LOGIC_UNKNOWN_NAME']);
+    expect(unknownName.diagnostics[0]!.message).toContain("did you mean 'activity'?");
+    const noRecord = loadRuleSource(rule.replace('trigger: { event: ONCRMLEADADD }', 'trigger: { manual: {} }').replace(/\{\{ lead.ID \}\}/g, 'x'), 'call.yaml');
+    expect(noRecord.diagnostics.map((d) => d.code)).toEqual(['WAIT_FOR_NO_RECORD']);
+    const nested = loadRuleSource(rule.replace('        - delay: 1h', '        - wait_for: { event: ONCRMACTIVITYADD, timeout: 1h }'), 'call.yaml');
+    expect(nested.diagnostics.map((d) => [d.code, d.line])).toEqual([['WAIT_FOR_NESTED', 10]]);
   });
 });
