@@ -23,7 +23,7 @@ import { evalContext, mergeDone, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
 import { decodeRun, encodeFacts, type Run, type RunItem } from './run.js';
 import { callsFailed, judge, matchFailed, settleStart } from './settle.js';
-import { deliverWaits, fireDueTimers, startDelay, startWait } from './timers.js';
+import { deliverWaits, fireDueTimers, ruleChanged, startDelay, startWait } from './timers.js';
 import type { Plan, PlanFiringOut, TickReport } from './types.js';
 
 /** One round of the whole path. */
@@ -113,7 +113,13 @@ async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Pr
       decided.push(() => finishRun(t, row.id, 'skipped', { reason: `rule ${row.ruleId} is no longer loaded` }, []));
       continue;
     }
-    candidates.push(decodeRun(row, rule, item));
+    const run = decodeRun(row, rule, item);
+    // cursor, on_timeout and the timer's action are indexes into the rule the run started under.
+    if (run.resume && row.ruleHash !== rule.hash) {
+      decided.push(() => finishRun(t, row.id, 'skipped', { reason: ruleChanged(rule.id, row.ruleHash, rule.hash) }));
+      continue;
+    }
+    candidates.push(run);
   }
   let room = t.tuning.maxRunsPerTick - stored.length;
   for (const m of fresh) {

@@ -38,6 +38,11 @@ interface ForPayload {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Why a run woken from a delay or wait ends skipped: its rule was edited while it waited. */
+export function ruleChanged(ruleId: string, was: string, now: string): string {
+  return `rule ${ruleId} changed while the run waited (was ${was.slice(0, 8)}, now ${now.slice(0, 8)}); its remaining actions were not run`;
+}
+
 /**
  * Fire the timers due now, earliest first, at most `limit`; one commit. Finished
  * timer items are retired (acknowledged) here too: no source waits for them.
@@ -192,8 +197,15 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
     }
     for (const w of store.timers.waitsFor(a.ev, key)) {
       const rule = t.rules.get(w.ruleId);
-      const spec = rule?.actions[Number(w.payload.action)]?.waitFor;
-      if (!rule || !spec || w.runId === null) continue;
+      if (!rule || w.runId === null) continue;
+      const started = store.runs.get(w.runId)?.ruleHash;
+      if (started !== undefined && started !== rule.hash) {
+        // Its action index means nothing in the edited rule: the run wakes and ends skipped (conductor).
+        ended.push({ timerId: w.id, runId: w.runId, note: `${a.ev} ${a.item.source}:${a.item.key} came; ${ruleChanged(rule.id, started, rule.hash)}` });
+        continue;
+      }
+      const spec = rule.actions[Number(w.payload.action)]?.waitFor;
+      if (!spec) continue;
       if (spec.match) {
         const facts = { ...volatileFacts(t, rule), event: { name: a.item.event, id: a.id, data: a.item.payload.data ?? {} }, [spec.as]: record };
         let holds = false;
