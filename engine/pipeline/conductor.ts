@@ -33,14 +33,16 @@ export async function tick(t: Tick): Promise<TickReport> {
   const onDone = mergeDone(t);
   report.recovered = await recoverInDoubt({ store, client: t.client, logger: t.logger, lookupMarginMs: tuning.lookupMarginMs, onDone });
   t.stats.effectsRecovered += report.recovered;
+  // Events runs wait for (wait_for) wake them first, so they start in this tick; before the due
+  // timers fire, so that an awaited event already in the inbox beats a timeout that fell due meanwhile.
+  let ready = store.inbox.ready(tuning.maxItemsPerTick);
+  report.waitsEnded = await deliverWaits(t, ready);
   // Timers due now become work (delayed runs go on, for: timers become items) in the commit that marks them fired.
   report.timersFired = fireDueTimers(t, tuning.maxItemsPerTick);
 
   // 1 match, in memory: the runs of fresh items get rows when they are settled (below). Stored runs
   // still to start (held, retried) come first and count against the tick's runs.
-  const ready = store.inbox.ready(tuning.maxItemsPerTick);
-  // Events runs wait for (wait_for) wake them first, so they start in this tick.
-  report.waitsEnded = await deliverWaits(t, ready);
+  if (report.timersFired) ready = store.inbox.ready(tuning.maxItemsPerTick);
   const stored = store.runs.due(['new'], tuning.maxRunsPerTick);
   const matched = await match(ready, [...t.rules.values()], t.reader, (rule) => volatileFacts(t, rule), tuning.maxRunsPerTick - stored.length);
   report.items = matched.length;

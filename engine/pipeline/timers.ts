@@ -122,7 +122,8 @@ export function startWait(t: Tick, run: Run, wait: PlannedWait): void {
     runId: run.id!,
     dueAt: wait.dueAt,
     event: wait.event,
-    payload: { action: wait.actionIndex, what: wait.what, timeoutAt: wait.timeoutAt },
+    // Items already in the inbox came before the wait: they must not end it (deliverWaits).
+    payload: { action: wait.actionIndex, what: wait.what, timeoutAt: wait.timeoutAt, afterItem: store.inbox.lastId() },
   });
   run.resume = { timerId: timer.id, recheck: false };
   run.trace = { ...run.trace, waitingFor: `timer ${timer.id}: wait_for ${wait.what}, until ${iso(wait.dueAt)}` };
@@ -198,6 +199,7 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
     for (const w of store.timers.waitsFor(a.ev, key)) {
       const rule = t.rules.get(w.ruleId);
       if (!rule || w.runId === null) continue;
+      if (!cameDuring(a.item, w)) continue;
       const started = store.runs.get(w.runId)?.ruleHash;
       if (started !== undefined && started !== rule.hash) {
         // Its action index means nothing in the edited rule: the run wakes and ends skipped (conductor).
@@ -231,6 +233,18 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
     });
   }
   return woken;
+}
+
+/**
+ * Whether an item came while the wait was pending: not before its timer was created (an
+ * item already in the inbox then: its id is at most the timer's `afterItem` and it was
+ * received no later than the timer's creation; both, as ids can be reused after prune and
+ * sources' clocks differ), and not received after the timeout.
+ */
+function cameDuring(item: RunItem, w: TimerRecord): boolean {
+  const afterItem = w.payload.afterItem;
+  if (typeof afterItem === 'number' && item.id <= afterItem && item.receivedAt <= w.createdAt) return false;
+  return !(item.receivedAt > w.dueAt);
 }
 
 /**

@@ -111,6 +111,12 @@ export class InboxTable implements Inbox {
     return row.n;
   }
 
+  /** The highest item id now (0 when empty): items added later have higher ids, while the newest row is kept. */
+  lastId(): number {
+    const row = stmt(this.#db, `SELECT COALESCE(MAX(id), 0) AS n FROM inbox`).get() as { n: number };
+    return row.n;
+  }
+
   /** Items waiting to be matched whose retry time has come, oldest first. */
   ready(limit: number): InboxItem[] {
     const rows = stmt(this.#db, `SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`)

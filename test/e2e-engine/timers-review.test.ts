@@ -54,3 +54,59 @@ actions:
     expect(comments(h, 'deal', 1)).toEqual(['Now']);
   });
 });
+
+const WAIT_RULE = `
+id: call-new-lead
+trigger: { event: ONCRMLEADADD }
+actions:
+  - wait_for:
+      event: ONCRMACTIVITYADD
+      match: { "==": [{ var: activity.TYPE_ID }, "2"] }
+      timeout: 2h
+      on_timeout:
+        - comment: { entity: lead, id: "{{ lead.ID }}", text: "Nobody called" }
+  - comment: { entity: lead, id: "{{ lead.ID }}", text: "Called in time" }
+`;
+let seq = 0;
+function activityEvent(id: number, receivedAt: number): InboxItemInput {
+  const k = `review-act:${++seq}`;
+  return { source: 'outgoing', key: k, event: 'ONCRMACTIVITYADD', ruleId: null, payload: { event: 'ONCRMACTIVITYADD', data: { FIELDS: { ID: String(id) } } }, receivedAt };
+}
+function addActivity(x: Harness, lead: number, typeId: number): number {
+  const id = x.emu.store.all('activity').reduce((m, a) => Math.max(m, Number(a.ID)), 0) + 1;
+  x.emu.store.put('activity', id, { ID: String(id), OWNER_TYPE_ID: '1', OWNER_ID: String(lead), TYPE_ID: String(typeId), SUBJECT: 'contact' });
+  return id;
+}
+
+describe('wait_for and its timeout in the same tick', () => {
+  it('an awaited event already in the inbox, received before the timeout, ends the wait at the first tick after the timeout; on_timeout does not run', async () => {
+    h = await harness(WAIT_RULE);
+    h.store.inbox.add([leadEvent(1)]);
+    await h.engine.tick();
+    const [run] = h.store.runs.list({ ruleId: 'call-new-lead' });
+    expect(run!.status).toBe('delayed');
+    // The call comes an hour in, but the daemon does not tick again until after the timeout.
+    h.clock.advance(HOUR);
+    h.store.inbox.add([activityEvent(addActivity(h, 1, 2), h.clock.now())]);
+    h.clock.advance(2 * HOUR);
+    await h.engine.tick();
+    expect(comments(h, 'lead', 1)).toEqual(['Called in time']);
+    expect(h.store.runs.get(run!.id)!.status).toBe('done');
+    expect(h.store.timers.list()[0]!.note).toMatch(/^ONCRMACTIVITYADD outgoing:review-act:\d+ came$/);
+  });
+
+  it('an item received before the wait started (still in the inbox) does not end it', async () => {
+    h = await harness(WAIT_RULE, { engine: { options: { maxItemsPerTick: 1 } } });
+    const received = h.clock.now();
+    // The call's event is queued behind the lead's: the tick takes one item.
+    h.store.inbox.add([leadEvent(1), activityEvent(addActivity(h, 1, 2), received)]);
+    h.clock.advance(1);
+    await h.engine.tick();
+    expect(h.store.runs.list({ ruleId: 'call-new-lead' })[0]!.status).toBe('delayed');
+    await h.engine.tick();
+    expect(comments(h, 'lead', 1)).toEqual([]);
+    h.clock.advance(2 * HOUR);
+    await h.engine.tick();
+    expect(comments(h, 'lead', 1)).toEqual(['Nobody called']);
+  });
+});
