@@ -1,7 +1,8 @@
 /**
  * Concurrency of a rule's runs per key (the record by default, or the rule's
  * `concurrency.key`): serial holds a run while another run of the same rule and
- * key is in flight, skip drops it, parallel lets it go.
+ * key is in flight, skip drops it (but holds a run resuming after a delay or wait),
+ * parallel lets it go.
  */
 import type { Facts } from '../rules/index.js';
 import type { Run } from './run.js';
@@ -39,7 +40,8 @@ export class ConcurrencyGate {
   #check(run: Run, key: string): Gate {
     run.concurrencyKey = key;
     const k = `${run.rule.id}\u0000${key}`;
-    if (this.#inFlight.has(k)) return run.rule.concurrency.mode === 'skip' ? 'skip' : 'hold';
+    // A run woken from a delay or wait already acted: dropping it would lose its second half, so it waits its turn.
+    if (this.#inFlight.has(k)) return run.rule.concurrency.mode === 'skip' && !run.resume ? 'skip' : 'hold';
     this.#inFlight.add(k);
     return 'go';
   }

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InboxItemInput } from '../../engine/store/index.js';
-import { dealEvent, harness, leadEvent, rules, type Harness } from './harness.js';
+import { dealEvent, drain, harness, leadEvent, rules, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -108,5 +108,54 @@ describe('wait_for and its timeout in the same tick', () => {
     h.clock.advance(2 * HOUR);
     await h.engine.tick();
     expect(comments(h, 'lead', 1)).toEqual(['Nobody called']);
+  });
+});
+
+describe('concurrency: skip and a run woken from its delay', () => {
+  it('is held, not skipped, while another run of the record is in flight; its journal is kept and it goes on once that run ends', async () => {
+    // An ERP stand-in: the first call is accepted, every later one fails (HTTP 500).
+    let calls = 0;
+    const erp = async () => {
+      calls += 1;
+      const ok = calls === 1;
+      return { status: ok ? 200 : 500, headers: { get: () => 'application/json' }, text: async () => (ok ? '{"n":1}' : '{"error":"locked"}') };
+    };
+    h = await harness(
+      `
+id: erp-then-later
+trigger: { event: ONCRMDEALUPDATE }
+concurrency: { mode: skip }
+actions:
+  - http: { url: "https://erp.example/sync", method: POST, body: { deal: "{{ deal.ID }}" } }
+  - delay: 1h
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "An hour after the sync" }
+on_error: { retries: 2, then: dead_letter }
+`,
+      { http: erp as never },
+    );
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    const [first] = h.store.runs.list({ ruleId: 'erp-then-later' });
+    expect(first!.status).toBe('delayed');
+    // A second change of the deal: its run's call fails and waits for its retry (in flight).
+    h.clock.advance(HOUR - 1000);
+    h.emu.store.put('deal', 1, { ...h.emu.store.get('deal', 1)!, TITLE: 'Changed' });
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    const second = h.store.runs.list({ ruleId: 'erp-then-later' }).find((r) => r.id !== first!.id)!;
+    expect(['active', 'waiting'], JSON.stringify(h.store.runs.get(second.id)!.trace)).toContain(h.store.runs.get(second.id)!.status);
+    // The first run's timer fires while the second is in flight.
+    h.clock.advance(1000);
+    const r = await h.engine.tick();
+    expect(r.timersFired).toBe(1);
+    expect(h.store.runs.get(first!.id)!.status).not.toBe('skipped');
+    await drain(h.engine, h.clock);
+    expect(h.store.runs.get(second.id)!.status).toBe('dead');
+    // The held run is stored `new`: the next tick starts it.
+    await h.engine.tick();
+    const done = h.store.runs.get(first!.id)!;
+    expect(done.status).toBe('done');
+    expect(comments(h, 'deal', 1)).toEqual(['An hour after the sync']);
+    expect((done.trace.effects as Array<{ method: string }>).map((e) => e.method)).toContain('crm.timeline.comment.add');
   });
 });
