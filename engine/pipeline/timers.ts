@@ -150,7 +150,8 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
   const awaited = new Map<string, boolean>();
   const candidates = items.filter((i) => {
     const ev = i.event?.toUpperCase();
-    if (!ev) return false;
+    // A fired for: timer's item carries its rule's event name, but nothing happened to the record.
+    if (!ev || i.source === TIMER_SOURCE) return false;
     if (!awaited.has(ev)) awaited.set(ev, store.timers.awaited(ev));
     return awaited.get(ev)!;
   });

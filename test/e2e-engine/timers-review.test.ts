@@ -159,3 +159,52 @@ on_error: { retries: 2, then: dead_letter }
     expect((done.trace.effects as Array<{ method: string }>).map((e) => e.method)).toContain('crm.timeline.comment.add');
   });
 });
+
+describe("a fired for: timer's own item", () => {
+  it('does not end an unrelated wait_for on the same record', async () => {
+    h = await harness(
+      `
+id: stale
+trigger:
+  event: ONCRMDEALUPDATE
+  changed: { STAGE_ID: { to: EXECUTING } }
+  for: 1h
+actions:
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "An hour in {{ deal.STAGE_ID }}" }
+---
+id: waiter
+trigger: { event: ONCRMDEALADD }
+actions:
+  - wait_for:
+      event: ONCRMDEALUPDATE
+      timeout: 1d
+      on_timeout:
+        - comment: { entity: deal, id: "{{ deal.ID }}", text: "No update in a day" }
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "Updated" }
+`,
+      { engine: { options: { maxItemsPerTick: 1 } } },
+    );
+    const start = h.clock.now();
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    h.emu.store.put('deal', 1, { ...h.emu.store.get('deal', 1)!, STAGE_ID: 'EXECUTING' });
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    expect(h.store.timers.list({ state: 'pending' }).map((x) => [x.kind, x.recordKey])).toEqual([['for', 'deal:1']]);
+    h.store.inbox.add([dealEvent(1, 'ONCRMDEALADD')]);
+    await h.engine.tick();
+    const [wait] = h.store.runs.list({ ruleId: 'waiter' });
+    expect(wait!.status).toBe('delayed');
+    // Another deal's event is queued first, so the timer's item waits a tick in the inbox (one item a tick).
+    h.clock.t = start + HOUR;
+    h.store.inbox.add([dealEvent(2)]);
+    await h.engine.tick();
+    await h.engine.tick();
+    expect(h.store.inbox.list({ source: 'timer' }).map((i) => i.status)).toEqual(['done']);
+    expect(comments(h, 'deal', 1)).toEqual(['An hour in EXECUTING']);
+    expect(h.store.runs.get(wait!.id)!.status).toBe('delayed');
+    h.clock.t = start + 25 * HOUR;
+    await h.engine.tick();
+    expect(comments(h, 'deal', 1)).toEqual(['An hour in EXECUTING', 'No update in a day']);
+  });
+});
