@@ -174,11 +174,13 @@ function migrate(db: SqlDatabase, path: string): void {
 
 function prune(db: SqlDatabase, before: number): number {
   return db.transaction(() => {
+    // A run on a timer outlives its finished item: delayed, or woken (it keeps its fired timer until it is final).
+    const live = `SELECT r.id FROM runs r WHERE r.status NOT IN ('done','skipped','failed','dead') AND (r.status = 'delayed' OR EXISTS (SELECT 1 FROM timers WHERE run_id = r.id))`;
     const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)
-                    AND id NOT IN (SELECT item_id FROM runs WHERE status = 'delayed')`;
+                    AND id NOT IN (SELECT item_id FROM runs WHERE id IN (${live}))`;
     db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(before);
     db.prepare(`DELETE FROM runs WHERE item_id IN (${cond})`).run(before);
-    db.prepare(`DELETE FROM timers WHERE state IN ('fired','cancelled') AND COALESCE(fired_at, cancelled_at) < ?`).run(before);
+    db.prepare(`DELETE FROM timers WHERE state IN ('fired','cancelled') AND COALESCE(fired_at, cancelled_at) < ? AND (run_id IS NULL OR run_id NOT IN (${live}))`).run(before);
     return db.prepare(`DELETE FROM inbox WHERE id IN (${cond})`).run(before).changes;
   })();
 }
