@@ -10,7 +10,7 @@
  * `done`/`failed` when the answer is back (every member of a merged command
  * with that command's answer).
  */
-import { chunk, provedNotRun, type B24ClientApi, type BatchCommand, type BatchItemResult } from '../client/index.js';
+import { chunk, PORTAL_LIMIT_CODES, provedNotRun, type B24ClientApi, type BatchCommand, type BatchItemResult } from '../client/index.js';
 import { B24RulesError } from '../errors.js';
 import type { RecordCache } from '../facts/index.js';
 import type { Logger } from '../logger.js';
@@ -95,8 +95,21 @@ export async function executeEffects(effects: SendableEffect[], deps: ExecutorDe
   return report;
 }
 
-/** Every member of a command gets its answer (members of a merged command, in order, so the last value of a field is merged into the snapshot last). */
+/**
+ * Every member of a command gets its answer (members of a merged command, in order, so the last value of a field is merged into the snapshot last).
+ * A merged command the portal refused (for anything but its limits) is no member's failure yet: each member goes back to pending, its
+ * attempt counted, so it goes alone in the next round (merge-updates.ts never joins a call sent before) and only its own refusal
+ * counts against its run.
+ */
 function answer(c: OutgoingCommand, item: BatchItemResult | undefined, deps: ExecutorDeps): void {
+  if (c.effects.length > 1 && item && !item.ok && item.error && !PORTAL_LIMIT_CODES.has(item.error.error)) {
+    for (const e of c.effects) {
+      deps.store.effects.note(e.id, e.meta, 'merge', mergeNote(c, e));
+      deps.store.effects.markPending(e.id);
+    }
+    deps.logger.info({ command: c.key, effects: c.effects.length, error: item.error.error }, 'merged update refused; each member goes alone');
+    return;
+  }
   for (const e of c.effects) {
     // The row describes its last send: a call that went alone after a merged attempt loses the old note.
     const note = mergeNote(c, e);

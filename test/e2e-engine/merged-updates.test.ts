@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { B24ClientApi, BatchCommand } from '../../engine/client/types.js';
 import { formatTrace } from '../../engine/daemon/index.js';
 import type { EffectRecord } from '../../engine/store/index.js';
+import { PortalError } from '../../emulator/index.js';
 import { drain, harness, leadEvent, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -110,7 +111,46 @@ describe('updates of one record by several runs of a tick', () => {
     expect(formatTrace(h.store.runs.get(score.id)!, h.store.effects.forRun(score.id))).not.toContain('overridden');
   });
 
-  it('a failed merged command fails both runs; each retries as before (alone) and both end done', async () => {
+  it('a merged command the portal refuses costs no run a retry: each member goes alone in the next round; only its own refusal counts', async () => {
+    h = await harness(`
+id: bad-source
+on_error: { retries: 0 }
+trigger: { event: ONCRMLEADADD }
+actions:
+  - update: { entity: lead, id: "{{ lead.ID }}", fields: { SOURCE_ID: NO_SUCH_SOURCE } }
+---
+id: assign
+on_error: { retries: 0 }
+trigger: { event: ONCRMLEADADD }
+actions:
+  - update: { entity: lead, id: "{{ lead.ID }}", fields: { ASSIGNED_BY_ID: 9 } }
+`);
+    // A portal that refuses an unknown source (the emulator keeps any value): the refusal is its answer over HTTP.
+    const real = h.emu.registry.get('crm.lead.update')!;
+    h.emu.registry.register('crm.lead.update', {
+      ...real,
+      handler: (params, ctx) => {
+        if ((params.fields as Record<string, unknown> | undefined)?.SOURCE_ID === 'NO_SUCH_SOURCE') throw new PortalError(400, 'ERROR_CORE', 'Unknown source NO_SUCH_SOURCE');
+        return real.handler(params, ctx);
+      },
+    });
+    const [id] = newLeads(h, 1);
+    h.store.inbox.add([leadEvent(id!)]);
+    h.emu.calls.clear();
+    await drain(h.engine, h.clock);
+
+    // One merged command, then each update alone (a call sent before is never merged again), in rule order.
+    expect(h.emu.calls.of('crm.lead.update').map((u) => u.params.fields)).toEqual([{ SOURCE_ID: 'NO_SUCH_SOURCE', ASSIGNED_BY_ID: '9' }, { SOURCE_ID: 'NO_SUCH_SOURCE' }, { ASSIGNED_BY_ID: '9' }]);
+    expect(Number(h.emu.store.get('lead', id!)!.ASSIGNED_BY_ID)).toBe(9);
+    expect([runOf(h, 'bad-source').status, runOf(h, 'assign').status]).toEqual(['dead', 'done']);
+    expect(h.store.dlq.list().map((d) => [d.ruleId, d.error])).toEqual([['bad-source', expect.stringContaining('Unknown source NO_SUCH_SOURCE')]]);
+    const [assigned] = h.store.effects.forRun(runOf(h, 'assign').id);
+    expect(assigned).toMatchObject({ state: 'done', attempts: 2, result: true });
+    // The row describes its last send: alone.
+    expect(assigned!.meta?.merge).toBeUndefined();
+  });
+
+  it('a merged command refused because the record is gone: each member goes alone at once and both end done when it is back', async () => {
     h = await harness(TWO_RULES);
     const [id] = newLeads(h, 1);
     // Someone deletes the lead just before the write and restores it right after.
@@ -126,14 +166,10 @@ describe('updates of one record by several runs of a tick', () => {
     h.reopen({ client: flaky });
     h.store.inbox.add([leadEvent(id!)]);
     await h.engine.tick();
-    const failed = h.store.effects.inState('failed');
-    expect(failed.map((e) => e.method)).toEqual(['crm.lead.update', 'crm.lead.update']);
-    expect(failed.map((e) => e.error)).toEqual(['EFFECT_FAILED: Not found', 'EFFECT_FAILED: Not found']);
-    expect(failed.map((e) => (e.meta?.merge as { with: Array<{ rule: string }> }).with[0]!.rule)).toEqual(['score-lead', 'assign-lead']);
-    expect([runOf(h, 'assign-lead').status, runOf(h, 'score-lead').status]).toEqual(['waiting', 'waiting']);
-
-    await drain(h.engine, h.clock);
+    // No retry spent, no failure: the next round of the same tick sent each alone.
+    expect(h.store.effects.inState('failed')).toEqual([]);
     expect([runOf(h, 'assign-lead').status, runOf(h, 'score-lead').status]).toEqual(['done', 'done']);
+    expect(updateEffects(h).map((e) => e.attempts)).toEqual([2, 2]);
     // The merged command, then each update alone (a call sent before is not merged again), in rule order.
     const updates = h.emu.calls.of('crm.lead.update').map((u) => u.params.fields);
     expect(updates).toEqual([{ ASSIGNED_BY_ID: '9', COMMENTS: 'scored', UF_CRM_LEAD_SCORE: '40' }, { ASSIGNED_BY_ID: '9', COMMENTS: 'assigned' }, { UF_CRM_LEAD_SCORE: '40', COMMENTS: 'scored' }]);
