@@ -79,7 +79,8 @@ function forItem(timer: TimerRecord, now: number): InboxItemInput {
   if (p.entityTypeId !== undefined) fields.ENTITY_TYPE_ID = p.entityTypeId;
   return {
     source: TIMER_SOURCE,
-    key: `for:${timer.id}`,
+    // Timer ids can be reused once pruned (INTEGER PRIMARY KEY); with its creation time the key is this firing's alone.
+    key: `for:${timer.id}:${timer.createdAt}`,
     event: p.event,
     ruleId: timer.ruleId,
     payload: { event: p.event, data: { FIELDS: fields }, ts: iso(now), timer: { id: timer.id, kind: timer.kind, dueAt: iso(timer.dueAt), changes: p.changes } },

@@ -15,7 +15,7 @@ export interface InboxItemInput {
    * Identity of the item within its source, so that a repeat is harmless:
    * offline: `${process_id}:${MESSAGE_ID}`; outgoing: hash of event+ts+data;
    * form: the submission id or a hash of the body; schedule: `${ruleId}@${tickIso}`;
-   * manual: a generated id; timer: `for:${timerId}` (a fired `for:` timer, engine/pipeline/timers.ts).
+   * manual: a generated id; timer: `for:${timerId}:${createdAt}` (a fired `for:` timer, engine/pipeline/timers.ts).
    */
   key: string;
   /** The Bitrix24 event name (ONCRMDEALUPDATE), or null for schedules, forms and manual runs. */

@@ -208,3 +208,54 @@ actions:
     expect(comments(h, 'deal', 1)).toEqual(['An hour in EXECUTING', 'No update in a day']);
   });
 });
+
+describe('for: timer ids after prune', () => {
+  it('a timer that gets the id of a pruned one still fires: its item is not taken for the old firing', async () => {
+    h = await harness(
+      `
+id: stale
+trigger:
+  event: ONCRMDEALUPDATE
+  changed: { STAGE_ID: { to: EXECUTING } }
+  for: 1h
+actions:
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "An hour in {{ deal.STAGE_ID }}" }
+`,
+      { engine: { options: { maxItemsPerTick: 1 } } },
+    );
+    const setStage = (stage: string) => h!.emu.store.put('deal', 1, { ...h!.emu.store.get('deal', 1)!, STAGE_ID: stage });
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    setStage('EXECUTING');
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    const [first] = h.store.timers.list();
+    // The firing tick takes another deal's older event; the timer's item runs the next tick, a minute later.
+    h.clock.t = first!.dueAt;
+    h.store.inbox.add([dealEvent(2)]);
+    await h.engine.tick();
+    h.clock.advance(60_000);
+    await h.engine.tick();
+    h.clock.advance(60_000);
+    await h.engine.tick();
+    expect(comments(h, 'deal', 1)).toEqual(['An hour in EXECUTING']);
+    // Retention between the timer's firing and its item's end: the timer goes, the item stays.
+    h.store.prune(first!.dueAt + 1);
+    expect(h.store.timers.list({ state: ['pending', 'fired', 'cancelled'] })).toEqual([]);
+    expect(h.store.inbox.list({ source: 'timer' })).toHaveLength(1);
+    // The deal leaves the stage and comes back: a new timer, with the freed id.
+    setStage('FINAL_INVOICE');
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    setStage('EXECUTING');
+    h.store.inbox.add([dealEvent(1)]);
+    await h.engine.tick();
+    const [second] = h.store.timers.list();
+    expect(second!.id).toBe(first!.id);
+    h.clock.t = second!.dueAt;
+    await h.engine.tick();
+    await h.engine.tick();
+    expect(comments(h, 'deal', 1)).toEqual(['An hour in EXECUTING', 'An hour in EXECUTING']);
+    expect(h.store.inbox.list({ source: 'timer' })).toHaveLength(2);
+  });
+});
