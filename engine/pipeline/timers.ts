@@ -51,26 +51,31 @@ export function ruleChanged(ruleId: string, was: string, now: string): string {
 export function fireDueTimers(t: Tick, limit: number): number {
   const { store } = t;
   const now = t.now();
-  const due = store.timers.due(now, limit);
-  store.transaction(() => {
+  // Read and marked in one transaction, each timer marked before its work: one cancelled meanwhile (rules timers cancel) does nothing.
+  return store.transaction(() => {
+    const due = store.timers.due(now, limit);
+    let fired = 0;
     for (const timer of due) {
       if (timer.kind === 'for') {
         const item = forItem(timer, now);
+        if (!store.timers.markFired(timer.id, `inbox item ${TIMER_SOURCE}:${item.key}`)) continue;
         store.inbox.add([item]);
-        store.timers.markFired(timer.id, `inbox item ${TIMER_SOURCE}:${item.key}`);
-      } else if (timer.kind === 'wait_for') {
-        const woke = timer.runId !== null && store.runs.wake(timer.runId, Number(timer.payload.timeoutAt));
-        store.timers.markFired(timer.id, woke ? `timeout: no ${timer.event} came; run ${timer.runId} goes on with its on_timeout actions` : `run ${timer.runId ?? '?'} was no longer waiting`);
-      } else if (timer.runId !== null && store.runs.wake(timer.runId)) {
-        store.timers.markFired(timer.id, `run ${timer.runId} goes on`);
       } else {
-        store.timers.markFired(timer.id, `run ${timer.runId ?? '?'} was no longer waiting`);
+        const waiting = timer.runId !== null && store.runs.get(timer.runId)?.status === 'delayed';
+        const note = !waiting
+          ? `run ${timer.runId ?? '?'} was no longer waiting`
+          : timer.kind === 'wait_for'
+            ? `timeout: no ${timer.event} came; run ${timer.runId} goes on with its on_timeout actions`
+            : `run ${timer.runId} goes on`;
+        if (!store.timers.markFired(timer.id, note)) continue;
+        if (waiting) store.runs.wake(timer.runId!, timer.kind === 'wait_for' ? Number(timer.payload.timeoutAt) : undefined);
       }
+      fired++;
     }
     const retired = store.inbox.finished(TIMER_SOURCE);
     if (retired.length) store.inbox.markAcknowledged(retired.map((i) => i.id));
+    return fired;
   });
-  return due.length;
 }
 
 function forItem(timer: TimerRecord, now: number): InboxItemInput {
