@@ -70,14 +70,16 @@ export function changesFacts(changes: Changes): Record<string, { from: unknown; 
 
 /**
  * The facts column of a run's row. `whole`: everything a later round plans from
- * (loaded records, `let` values, picks); otherwise only the change set a DLQ retry
- * of the item reuses, for a run past its last action. A first sight's change set
- * (every field again) is stored as a mark and rebuilt from the record.
+ * (loaded records, `let` values, picks), the change set with it; otherwise only the
+ * change set a DLQ retry of the item reuses, for a run past its last action, where a
+ * first sight's (every field again) is a mark the retry rebuilds from the record it
+ * reads again. A whole row keeps the first sight's change set itself: its copy of
+ * the record is the tick's cached one, which the engine's own updates change.
  */
 export function encodeFacts(run: Run, whole = true): Record<string, unknown> {
   const meta: Meta = {};
   if (run.firstSight) meta.firstSight = true;
-  else if (run.changes) meta.changes = run.changes;
+  if (run.changes && (whole || !run.firstSight)) meta.changes = run.changes;
   if (!whole) return { [META]: meta };
   if (run.record) meta.record = run.record;
   if (run.resume) meta.resume = run.resume;
@@ -126,11 +128,10 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
   if (meta.resume) run.resume = meta.resume;
   if (meta.firstSight) {
     run.firstSight = true;
+    // A row stored before first sights kept their change set has only the mark: rebuilt from its record.
     const rec = run.record ? facts[run.record.entity] : undefined;
-    if (rec && typeof rec === 'object') {
-      run.changes = diffRecord(undefined, rec as Record<string, unknown>);
-      facts.changes = changesFacts(run.changes);
-    }
+    if (!run.changes && rec && typeof rec === 'object') run.changes = diffRecord(undefined, rec as Record<string, unknown>);
+    if (run.changes) facts.changes = changesFacts(run.changes);
   }
   return run;
 }
