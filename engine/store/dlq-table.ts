@@ -3,6 +3,7 @@ import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { StateNotFoundError } from './errors.js';
 import type { InboxTable } from './inbox-table.js';
+import type { RunsTable } from './runs-table.js';
 import { fromJson, toJson } from './json.js';
 import type { DlqEntry } from './records.js';
 
@@ -24,11 +25,13 @@ export class DlqTable {
   readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #inbox: InboxTable;
+  readonly #runs: RunsTable;
 
-  constructor(db: SqlDatabase, now: () => number, inbox: InboxTable) {
+  constructor(db: SqlDatabase, now: () => number, inbox: InboxTable, runs: RunsTable) {
     this.#db = db;
     this.#now = now;
     this.#inbox = inbox;
+    this.#runs = runs;
   }
 
   add(entry: { itemId: number; runId: number | null; ruleId: string | null; error: string; payload: Record<string, unknown> }): number {
@@ -55,12 +58,21 @@ export class DlqTable {
   /**
    * Send the entry's item back to the inbox (pending) and remove the entry. The
    * item is matched again; calls that were done before are not repeated (the
-   * effect ledger), calls that failed are sent again.
+   * effect ledger), calls that failed are sent again. A run of the item still
+   * on a timer (delayed, or woken and not started) would go on beside the
+   * retry's own run: its timer is cancelled and it ends skipped, journal kept.
    */
   retry(id: number): DlqEntry {
     const entry = this.get(id);
     if (!entry) throw new StateNotFoundError('DLQ entry', id);
     this.#db.transaction(() => {
+      const reason = `the DLQ retry of item ${entry.itemId} superseded it; the retry's own run goes on`;
+      for (const run of this.#runs.forItem(entry.itemId)) {
+        if (run.status !== 'delayed' && run.status !== 'new') continue;
+        stmt(this.#db, `UPDATE timers SET state = 'cancelled', cancelled_at = ?, note = ? WHERE run_id = ? AND state = 'pending'`).run(this.#now(), reason, run.id);
+        const { waitingFor: _w, ...trace } = run.trace;
+        this.#runs.finish(run.id, { status: 'skipped', trace: { ...trace, outcome: 'skipped', reason }, reason });
+      }
       stmt(this.#db, `DELETE FROM dlq WHERE item_id = ?`).run(entry.itemId);
       stmt(this.#db, `UPDATE runs SET superseded = 1 WHERE item_id = ?`).run(entry.itemId);
       this.#inbox.requeue(entry.itemId);

@@ -255,7 +255,7 @@ export class RunsTable {
 
   /** Runs in the given statuses whose time has come, oldest first, whole rows. */
   due(statuses: RunStatus[], limit: number): RunRecord[] {
-    const rows = stmt(this.#db, `SELECT * FROM runs WHERE status IN (${statuses.map(() => '?').join(',')}) AND next_attempt_at <= ? ORDER BY id LIMIT ?`)
+    const rows = stmt(this.#db, `SELECT * FROM runs WHERE status IN (${statuses.map(() => '?').join(',')}) AND next_attempt_at <= ? AND superseded = 0 ORDER BY id LIMIT ?`)
       .all(...statuses, this.#now(), limit) as RunRow[];
     return rows.map(toRun);
   }
@@ -283,7 +283,7 @@ export class RunsTable {
    * from `cursor` when given (a wait_for's on_timeout actions). False when it is not delayed (finished, cancelled).
    */
   wake(id: number, cursor?: number): boolean {
-    return stmt(this.#db, `UPDATE runs SET status = 'new', next_attempt_at = 0, cursor = COALESCE(?, cursor), updated_at = ? WHERE id = ? AND status = 'delayed'`).run(cursor ?? null, this.#now(), id).changes > 0;
+    return stmt(this.#db, `UPDATE runs SET status = 'new', next_attempt_at = 0, cursor = COALESCE(?, cursor), updated_at = ? WHERE id = ? AND status = 'delayed' AND superseded = 0`).run(cursor ?? null, this.#now(), id).changes > 0;
   }
 
   /** Concurrency keys (per rule) of runs that are in flight: active or waiting for a retry. */

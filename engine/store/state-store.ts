@@ -94,16 +94,17 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     throw new StateStoreError(`cannot prepare the state file ${path}: ${(err as Error).message}`, { cause: err });
   }
   const inbox = new InboxTable(db, now);
+  const runs = new RunsTable(db, now);
   const store: StateStore = {
     path,
     inbox,
-    runs: new RunsTable(db, now),
+    runs,
     effects: new EffectsTable(db, now),
     snapshots: new SnapshotsTable(db, now),
     dedupe: new DedupeTable(db, now),
     positions: new PositionsTable(db, now),
     schedules: new SchedulesTable(db, now),
-    dlq: new DlqTable(db, now, inbox),
+    dlq: new DlqTable(db, now, inbox, runs),
     timers: new TimersTable(db, now),
     now,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),

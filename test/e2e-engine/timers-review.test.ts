@@ -259,3 +259,43 @@ actions:
     expect(h.store.inbox.list({ source: 'timer' })).toHaveLength(2);
   });
 });
+
+describe('a DLQ retry and a run of the item still on its delay', () => {
+  it('the old run does not wake: its timer is cancelled and it ends skipped; only the retry run goes on', async () => {
+    const erp = async () => ({ status: 500, headers: { get: () => 'application/json' }, text: async () => '{"error":"locked"}' });
+    h = await harness(
+      `
+id: later
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "Now" }
+  - delay: 1h
+  - comment: { entity: deal, id: "{{ deal.ID }}", text: "An hour later" }
+---
+id: sync
+trigger: { event: ONCRMDEALUPDATE }
+actions:
+  - http: { url: "https://erp.example/sync", method: POST, body: { deal: "{{ deal.ID }}" } }
+on_error: { retries: 0, then: dead_letter }
+`,
+      { http: erp as never },
+    );
+    h.store.inbox.add([dealEvent(1)]);
+    await drain(h.engine, h.clock);
+    const [old] = h.store.runs.list({ ruleId: 'later' });
+    expect(old!.status).toBe('delayed');
+    const [entry] = h.store.dlq.list();
+    expect(entry).toBeDefined();
+    h.store.dlq.retry(entry!.id);
+    expect(h.store.timers.list({ state: 'cancelled' }).map((x) => x.runId)).toEqual([old!.id]);
+    expect(h.store.runs.get(old!.id)).toMatchObject({ status: 'skipped' });
+    await h.engine.tick();
+    const again = h.store.runs.list({ ruleId: 'later' }).find((r) => r.id !== old!.id)!;
+    expect(again.status).toBe('delayed');
+    h.clock.advance(2 * HOUR);
+    await h.engine.tick();
+    expect(h.store.runs.get(old!.id)!.status).toBe('skipped');
+    expect(h.store.runs.get(again.id)!.status).toBe('done');
+    expect(comments(h, 'deal', 1).filter((c) => c === 'An hour later')).toHaveLength(1);
+  });
+});
