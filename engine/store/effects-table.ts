@@ -35,7 +35,10 @@ interface EffectRow {
 /** A pending effect as the executor gets it: with the rule of its run. */
 export type PendingEffect = EffectRecord & { ruleId: string };
 
-function toEffect(r: EffectRow): EffectRecord {
+type OutcomeRow = Omit<EffectRow, 'params' | 'recovery' | 'created_at' | 'sent_at' | 'done_at'>;
+
+/** The columns every reader of a call shares: one mapping for the full row and the light outcome. */
+function toOutcome(r: OutcomeRow): EffectOutcome {
   return {
     id: r.id,
     effectKey: r.effect_key,
@@ -44,9 +47,7 @@ function toEffect(r: EffectRow): EffectRecord {
     actionIndex: r.action_index,
     kind: r.kind,
     method: r.method,
-    params: fromJson<Record<string, unknown>>(r.params, {}),
     asName: r.as_name,
-    recovery: r.recovery,
     meta: fromJson<Record<string, unknown> | null>(r.meta, null),
     state: r.state,
     final: r.final === 1,
@@ -54,6 +55,14 @@ function toEffect(r: EffectRow): EffectRecord {
     error: r.error,
     errorCode: r.error_code,
     attempts: r.attempts,
+  };
+}
+
+function toEffect(r: EffectRow): EffectRecord {
+  return {
+    ...toOutcome(r),
+    params: fromJson<Record<string, unknown>>(r.params, {}),
+    recovery: r.recovery,
     createdAt: r.created_at,
     sentAt: r.sent_at,
     doneAt: r.done_at,
@@ -152,24 +161,8 @@ export class EffectsTable {
       `SELECT id, effect_key, run_id, seq, action_index, kind, method, as_name, state, final, error, error_code, attempts,
               CASE WHEN as_name IS NULL THEN NULL ELSE result END AS result, CASE WHEN as_name IS NULL THEN NULL ELSE meta END AS meta
          FROM effects WHERE run_id = ? ORDER BY seq, id`,
-    ).all(runId) as Array<Omit<EffectRow, 'params' | 'recovery' | 'created_at' | 'sent_at' | 'done_at'>>;
-    return rows.map((r) => ({
-      id: r.id,
-      effectKey: r.effect_key,
-      runId: r.run_id,
-      seq: r.seq,
-      actionIndex: r.action_index,
-      kind: r.kind,
-      method: r.method,
-      asName: r.as_name,
-      meta: fromJson<Record<string, unknown> | null>(r.meta, null),
-      state: r.state,
-      final: r.final === 1,
-      result: fromJson<unknown>(r.result, null),
-      error: r.error,
-      errorCode: r.error_code,
-      attempts: r.attempts,
-    }));
+    ).all(runId) as OutcomeRow[];
+    return rows.map(toOutcome);
   }
 
   /** Effects in a state, in run order (run id, then seq). */
