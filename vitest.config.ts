@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A throwaway PostgreSQL server for the PostgreSQL suite when its binaries are installed (inject('pgUrl')).
+    globalSetup: ['test/helpers/pg-global-setup.ts'],
   },
 });
