@@ -128,6 +128,11 @@ export const ERROR_CODES = {
     meaning: 'A read-only client (dry-run, `rules record`, `rules call --read-only`) refused a call that writes, or is not known to be a read. Nothing was sent.',
     action: 'Expected in a dry-run. Elsewhere, run without read-only; a method missing from catalog/methods.json counts as a write.',
   },
+  LEASE_LOST: {
+    kind: 'operational',
+    meaning: "A worker (`rules run --state postgres://...`) no longer holds the portal's lease (it expired before a renewal came back, or the portal was disabled), so the request was not sent; the portal's work goes on in the worker that takes the lease.",
+    action: 'Nothing if it passes: the run resumes where the portal is served next. If it repeats, check the link between the workers and PostgreSQL (a renewal slower than the lease TTL) and the lease TTL (docs/operations.md).',
+  },
   BATCH_INVALID: {
     kind: 'user',
     meaning: 'A batch request is malformed: a command without a method, a bad or repeated key, a nested batch, an unknown batch param.',

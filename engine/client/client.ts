@@ -17,7 +17,7 @@ import { B24RulesError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { chunk, chunkToSend, commandTime, MAX_BATCH, normalizeCommands, readBatchResult, recordChunk, startBatch, type KeyedCommand } from './batch.js';
 import { commandWithConnector, encodeBatchCommands, readRawBatch, readRawCommand, withConnector } from './batch-request.js';
-import { B24ApiError, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
+import { B24ApiError, LeaseLostError, NetworkError, OutcomeUnknownError, RateLimitError, WriteRefusedError } from './errors.js';
 import {
   listAll as listAllImpl,
   listAllBatched as listAllBatchedImpl,
@@ -273,6 +273,7 @@ function withCompleted(err: unknown, completed: Record<string, BatchItemResult>)
       cause: err,
     });
   }
+  if (err instanceof LeaseLostError) return new LeaseLostError(err.method, { completed: { ...completed }, cause: err });
   if (err instanceof NetworkError) return new NetworkError(err.method, err.errno, err.sent, { timeout: err.code === 'NETWORK_TIMEOUT', completed: { ...completed }, cause: err });
   return err;
 }

@@ -10,6 +10,7 @@
  * | UntrustedCertificateError | `CONFIG_INVALID` (the portal's TLS certificate is not trusted: B24_CA_FILE) | user | never: nothing was sent |
  * | OutcomeUnknownError | `OUTCOME_UNKNOWN` | operational | never: the caller checks the portal first |
  * | WriteRefusedError | `WRITE_REFUSED` | user | never: nothing was sent |
+ * | LeaseLostError | `LEASE_LOST` (the `canSend` guard: a worker lost the portal's lease) | operational | never: nothing was sent |
  *
  * provedNotRun(err) says whether an error proves the portal ran none of the
  * call's commands, so that sending it again cannot do anything twice.
@@ -210,6 +211,26 @@ export class WriteRefusedError extends B24RulesError {
 }
 
 /**
+ * The client's `canSend` guard said no: this process no longer holds the
+ * portal's lease (a worker of `rules run --state postgres://...`), so the
+ * request was not sent. Never retried by the client; provedNotRun, so the
+ * engine keeps the call to send again wherever the portal is served next.
+ */
+export class LeaseLostError extends B24RulesError {
+  readonly method: string;
+  /** Always false: the guard runs before anything is written to a socket. */
+  readonly sent = false;
+  /** For batch() sent as several requests: the results of the requests that ran before this one (redacted). */
+  readonly completed?: Record<string, unknown>;
+
+  constructor(method: string, options: { completed?: Record<string, unknown>; cause?: unknown } = {}) {
+    super('LEASE_LOST', `${method}: not sent: this worker no longer holds the portal's lease`, { kind: 'operational', cause: options.cause });
+    this.method = method;
+    this.completed = options.completed === undefined ? undefined : redactValue(options.completed);
+  }
+}
+
+/**
  * Whether a client error proves that sending the same call again cannot do
  * anything twice, because the portal ran none of its commands:
  *
@@ -218,7 +239,7 @@ export class WriteRefusedError extends B24RulesError {
  *   for a `batch`, none of its commands ran;
  * - NetworkError with `sent: false`: the request never left (connection
  *   refused, DNS failure, connect timeout);
- * - UntrustedCertificateError, WriteRefusedError: nothing was sent.
+ * - UntrustedCertificateError, WriteRefusedError, LeaseLostError: nothing was sent.
  *
  * For batch() sent as several requests, an error carrying `completed` is not
  * such proof: the requests before the failed one ran. Anything else (an
@@ -230,7 +251,7 @@ export class WriteRefusedError extends B24RulesError {
  * run changes nothing; for any other write it is OutcomeUnknownError at once.
  */
 export function provedNotRun(err: unknown): boolean {
-  if (err instanceof RateLimitError || err instanceof NetworkError) {
+  if (err instanceof RateLimitError || err instanceof NetworkError || err instanceof LeaseLostError) {
     if (err.completed !== undefined) return false;
     return err instanceof RateLimitError || !err.sent;
   }

@@ -15,6 +15,7 @@ export {
   OutcomeUnknownError,
   WriteRefusedError,
   UntrustedCertificateError,
+  LeaseLostError,
   provedNotRun,
   PORTAL_LIMIT_CODES,
   errorText,

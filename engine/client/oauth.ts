@@ -18,7 +18,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Clock } from '../clock.js';
-import { AuthError, errorText, UntrustedCertificateError } from './errors.js';
+import { AuthError, errorText, LeaseLostError, UntrustedCertificateError } from './errors.js';
 import { fingerprint, readTokens, writeTokens, type StoredTokens } from './token-store.js';
 import { isUntrustedCertificate, send, TransportError, type TransportOptions } from './transport.js';
 import type { OAuthAuthConfig } from './types.js';
@@ -42,6 +42,8 @@ export interface TokenManagerOptions {
   attempts: number;
   /** Called once per completed refresh request (stats). */
   onRefresh?: () => void;
+  /** ClientOptions.canSend: false, and no request goes to the token server (LeaseLostError). */
+  canSend?: () => boolean;
 }
 
 interface TokenResponse {
@@ -150,6 +152,7 @@ export class TokenManager {
     let lastError: AuthError | undefined;
     for (let attempt = 1; attempt <= this.#o.attempts; attempt++) {
       if (attempt > 1) await this.#o.clock.sleep(Math.min(8000, 500 * 2 ** (attempt - 2)));
+      if (this.#o.canSend && !this.#o.canSend()) throw new LeaseLostError('oauth/token');
       let status: number;
       let body: string;
       try {

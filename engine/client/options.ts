@@ -58,6 +58,11 @@ export interface ClientOptions {
   isIdempotent?: (method: string, params: Params) => boolean;
   /** @default 'b24-rules' */
   userAgent?: string;
+  /**
+   * Asked before every HTTP request to the portal and to its token server; false: the request is not sent and fails
+   * with LeaseLostError (LEASE_LOST, provedNotRun). A worker passes "I still hold this portal's lease". @default always true
+   */
+  canSend?: () => boolean;
   /** An undici dispatcher to use instead of the client's own keep-alive Agent (not closed by close()). @default undefined */
   dispatcher?: Dispatcher;
 }

@@ -15,7 +15,7 @@ import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import { answerError, isExpiredToken, readAnswer, type PortalLimits } from './answer-errors.js';
-import { errorText, NetworkError, OutcomeUnknownError, UntrustedCertificateError } from './errors.js';
+import { errorText, LeaseLostError, NetworkError, OutcomeUnknownError, UntrustedCertificateError } from './errors.js';
 import { LeakyBucket } from './leaky-bucket.js';
 import { TokenManager } from './oauth.js';
 import { OperatingBudget } from './operating-budget.js';
@@ -58,6 +58,7 @@ export class Sender {
   readonly #timeouts: { headersTimeoutMs: number; bodyTimeoutMs: number };
   readonly #userAgent: string;
   readonly #retry: RetryPolicy;
+  readonly #canSend: () => boolean;
 
   constructor(config: ClientConfig, options: ClientOptions, deps: { clock: Clock; logger: Logger; telemetry: Telemetry }) {
     this.#config = config;
@@ -69,6 +70,7 @@ export class Sender {
       bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
     };
     this.#userAgent = options.userAgent ?? DEFAULTS.userAgent;
+    this.#canSend = options.canSend ?? (() => true);
     this.#retry = {
       retries: options.retries ?? DEFAULTS.retries,
       backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
@@ -119,6 +121,7 @@ export class Sender {
         refreshSkewShare: options.refreshSkewShare ?? DEFAULTS.refreshSkewShare,
         minTokenAgeMs: options.minTokenAgeMs ?? DEFAULTS.minTokenAgeMs,
         attempts: DEFAULTS.refreshAttempts,
+        canSend: this.#canSend,
         onRefresh: () => {
           this.#telemetry.stats.refreshes++;
           this.#telemetry.emit({ type: 'refresh' });
@@ -162,6 +165,8 @@ export class Sender {
       await this.#clock.sleep(budgetWait);
     }
     for (let authTry = 0; ; authTry++) {
+      // Before the token too: a refresh rotates the portal's refresh token, which only the lease holder may do.
+      this.#guard(method);
       const token = this.#tokens ? await this.#tokens.accessToken() : undefined;
       const release = await this.#inFlight.acquire();
       let started = this.#clock.now();
@@ -175,8 +180,11 @@ export class Sender {
           await this.#clock.sleep(wait);
           started = this.#clock.now();
         }
+        // The waits above may have outlived the lease: ask again right before the request leaves.
+        this.#guard(method);
         res = await send(this.#dispatcher, this.#request(method, params, token), this.#timeouts);
       } catch (err) {
+        if (err instanceof LeaseLostError) throw err;
         const te = err instanceof TransportError ? err : new TransportError('UNKNOWN', true, false, { cause: err });
         if (isUntrustedCertificate(te.errno)) throw new UntrustedCertificateError(method, te.errno, { caFile: this.#config.tls?.caFile, cause: err });
         const net = new NetworkError(method, te.errno, te.sent, { cause: err, timeout: te.timeout });
@@ -200,6 +208,11 @@ export class Sender {
       }
       throw answerError(res, answer, { method, params, idempotent: meta.idempotent, base: this.#base, limits: this.#limits(meta.budgetMethods) });
     }
+  }
+
+  /** Refuse to send once the caller's guard (a worker's lease on the portal) says no. */
+  #guard(method: string): void {
+    if (!this.#canSend()) throw new LeaseLostError(method);
   }
 
   /** The client's reactions to the portal's load refusals of a request that spent `methods`' budgets. */
