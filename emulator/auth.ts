@@ -17,7 +17,12 @@ export interface AppCredentials {
   clientSecret: string;
   applicationToken: string;
   scopes: string[];
+  /** `status` in token answers and handler `auth`: `L` local app, `F` free and `S` paid Marketplace app. */
+  status: string;
 }
+
+/** The app's given credentials (a fleet installs one app on many portals); unset ones are made up. */
+export type AppIdentity = Partial<Pick<AppCredentials, 'clientId' | 'clientSecret' | 'applicationToken' | 'status'>>;
 
 interface AccessToken {
   userId: number;
@@ -74,13 +79,47 @@ export class AuthState {
   readonly #refresh = new Map<string, RefreshToken>();
   readonly app: AppCredentials;
   #issued = 0;
+  #installed = true;
 
   constructor(
     readonly tokenTtlSeconds: number,
     readonly memberId: string,
     appScopes: string[],
+    identity: AppIdentity = {},
   ) {
-    this.app = { clientId: `local.${token(7)}`, clientSecret: token(24), applicationToken: token(16), scopes: appScopes };
+    this.app = {
+      clientId: identity.clientId ?? `local.${token(7)}`,
+      clientSecret: identity.clientSecret ?? token(24),
+      applicationToken: identity.applicationToken ?? token(16),
+      scopes: appScopes,
+      status: identity.status ?? 'L',
+    };
+  }
+
+  /** Whether the app is installed: while it is not, no token of it works and none is issued by the token server. */
+  get installed(): boolean {
+    return this.#installed;
+  }
+
+  /**
+   * Uninstall the app: every token it holds stops working at once (on-app-uninstall.md: "all the app's
+   * rights to the API are removed"). Webhooks are not the app's and keep working.
+   */
+  uninstall(): void {
+    this.#installed = false;
+    this.#access.clear();
+    this.#refresh.clear();
+  }
+
+  /** Install the app (again); `newApplicationToken` gives the installation a new `application_token`. */
+  install(newApplicationToken = false): void {
+    this.#installed = true;
+    if (newApplicationToken) this.app.applicationToken = token(16);
+  }
+
+  /** Whether `refreshToken` is a live refresh token this portal issued (the fleet's token server routes by it). */
+  issuedRefresh(refreshToken: string): boolean {
+    return this.#refresh.has(refreshToken);
   }
 
   /** Create an incoming webhook for `userId` with `scopes`. */
@@ -133,7 +172,7 @@ export class AuthState {
   }
 
   /** The token server: `grant_type=refresh_token` rotates the pair; a used or unknown refresh token is `invalid_grant`. */
-  grant(params: Record<string, unknown>, nowMs: number, endpoints: { rest: string; domain: string }): TokenResponse {
+  grant(params: Record<string, unknown>, nowMs: number, endpoints: { rest: string; domain: string; server?: string }): TokenResponse {
     const str = (k: string): string => (typeof params[k] === 'string' ? (params[k] as string) : '');
     const grantType = str('grant_type');
     if (grantType === '') throw new OAuthError(400, 'invalid_request', 'grant_type is required');
@@ -155,8 +194,8 @@ export class AuthState {
       member_id: this.memberId,
       refresh_token: pair.refreshToken,
       scope: this.app.scopes.join(','),
-      server_endpoint: `${endpoints.rest.replace(/\/rest\/$/, '')}/oauth/`,
-      status: 'L',
+      server_endpoint: endpoints.server ?? `${endpoints.rest.replace(/\/rest\/$/, '')}/oauth/`,
+      status: this.app.status,
       user_id: r.userId,
     };
   }

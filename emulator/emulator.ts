@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ import { B24RulesError, ConfigError } from '../engine/errors.js';
 import { silentLogger, type Logger } from '../engine/logger.js';
 import { PACKAGE_ROOT } from '../engine/paths.js';
 import { registerSecret } from '../engine/redact.js';
-import { AuthState } from './auth.js';
+import { appLifecycle, type EmulatorApp } from './app-lifecycle.js';
+import { AuthState, type AppIdentity, type TokenResponse } from './auth.js';
 import { CallLog } from './calls.js';
 import { allScopes } from './catalog.js';
 import { parseOffset } from './clock.js';
@@ -75,6 +76,23 @@ export interface EmulatorOptions {
   appScopes?: string[];
   /** How the event hub POSTs to handlers (tests). @default globalThis.fetch */
   eventFetch?: typeof globalThis.fetch;
+  /** The portal's member_id (32 hex). @default the data's `portal.memberId`, else random */
+  memberId?: string;
+  /** The installed app's identity (a fleet installs one app on many portals). @default made up at start, status `L` */
+  app?: AppIdentity;
+  /** Whether the app starts installed; when not, no app token works until `installApp()`. @default true */
+  appInstalled?: boolean;
+  /**
+   * Base URL of a token server shared by many portals (a fleet's stand-in for oauth.bitrix.info): token
+   * answers and handler `auth` then name `{tokenServerUrl}/rest/` as `server_endpoint`, and `app.oauth_url`
+   * is `{tokenServerUrl}/oauth/token/`. @default this portal's own `/oauth/`
+   */
+  tokenServerUrl?: string;
+  /**
+   * Sees every HTTP request before the portal handles it (a fleet records who sent what when); a promise
+   * it returns holds the request until it settles (a rejected one drops the connection).
+   */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 }
 
 export const DEFAULTS = {
@@ -107,19 +125,7 @@ export const PLAN_LIMITS: Record<Plan, { burst: number; drainPerSec: number }> =
   enterprise: { burst: 250, drainPerSec: 5 },
 };
 
-/** The installed app, as an app's backend would know it after installation. */
-export interface EmulatorApp {
-  client_id: string;
-  client_secret: string;
-  access_token: string;
-  refresh_token: string;
-  application_token: string;
-  /** The token server (`{url}/oauth/token/`). */
-  oauth_url: string;
-  member_id: string;
-  /** Portal domain (`127.0.0.1:PORT`). */
-  domain: string;
-}
+export type { EmulatorApp } from './app-lifecycle.js';
 
 export interface Emulator {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
@@ -144,6 +150,16 @@ export interface Emulator {
   addWebhook(options?: { userId?: number; scopes?: string[] }): string;
   /** Issue a token pair for the app acting as `userId`. */
   issueTokens(userId: number): { access_token: string; refresh_token: string };
+  /** Whether the app is installed (`appInstalled: false` starts without it). */
+  readonly appInstalled: boolean;
+  /** Install the app: a fresh pair for user 1 (also in `app`); `newApplicationToken` for a new installation's token. */
+  installApp(options?: { newApplicationToken?: boolean }): EmulatorApp;
+  /** Uninstall the app: its tokens stop working, its event bindings and offline records go. */
+  uninstallApp(): void;
+  /** Whether this portal issued `refreshToken` and it is still live (a fleet's token server routes by it). */
+  ownsRefreshToken(refreshToken: string): boolean;
+  /** What the token server answers to `params` for this portal; throws the token server's error (`OAuthError`). */
+  grantToken(params: Record<string, unknown>): TokenResponse;
   close(): Promise<void>;
 }
 
@@ -163,9 +179,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (plan !== 'standard' && plan !== 'enterprise') throw new ConfigError(`emulator plan must be 'standard' or 'enterprise'; got '${String(plan)}'`);
   const data = loadPortalData(options.data ?? DEFAULTS.dataFile);
   const host = options.host ?? DEFAULTS.host;
-  const memberId = data.portal?.memberId ?? randomBytes(16).toString('hex');
+  const memberId = options.memberId ?? data.portal?.memberId ?? randomBytes(16).toString('hex');
   const scopes = allScopes();
-  const auth = new AuthState(options.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds, memberId, options.appScopes ?? scopes);
+  const auth = new AuthState(options.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds, memberId, options.appScopes ?? scopes, options.app);
   const registry = new Registry();
   const store = new StoreImpl();
   const state: EmulatorState = {
@@ -180,6 +196,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       currency: data.portal?.currency ?? DEFAULTS.currency,
       plan,
       baseUrl: '',
+      serverEndpoint: '',
     },
   };
   const records = registerCoreMethods(registry, state);
@@ -213,11 +230,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const s of [webhook.code, tokens.accessToken, tokens.refreshToken, auth.app.clientSecret, auth.app.applicationToken]) registerSecret(s);
 
   const listener: Parameters<typeof createHttpServer>[1] = (req, res) => {
-    if (!late.handler) {
+    const handler = late.handler;
+    if (!handler) {
       res.writeHead(503).end();
       return;
     }
-    late.handler(req, res);
+    const held = options.onRequest?.(req, res);
+    if (held) held.then(() => handler(req, res), () => req.socket.destroy());
+    else handler(req, res);
   };
   let server: Server;
   let tlsFiles: { caFile: string; removeOnClose?: string } | undefined;
@@ -256,6 +276,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const url = `${options.tls ? 'https' : 'http'}://${displayHost}:${port}`;
   state.portal.domain = `${displayHost}:${port}`;
   state.portal.baseUrl = url;
+  const tokenServer = options.tokenServerUrl?.replace(/\/+$/, '');
+  state.portal.serverEndpoint = tokenServer ? `${tokenServer}/rest/` : `${url}/oauth/`;
 
   const handlerTokens = new Map<number, { accessToken: string; refreshToken: string; expiresAt: number }>();
   const eventHub = createEventHub({
@@ -268,7 +290,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       application_token: auth.app.applicationToken,
       client_id: auth.app.clientId,
       client_endpoint: `${url}/rest/`,
-      server_endpoint: `${url}/oauth/`,
+      server_endpoint: state.portal.serverEndpoint,
     },
     issueAuth: (_appId, userId) => {
       // One pair per user while it has a minute left: a portal does not mint tokens per event either.
@@ -277,7 +299,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         t = auth.issue(userId, now());
         handlerTokens.set(userId, t);
       }
-      return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: Math.max(0, Math.floor((t.expiresAt - now()) / 1000)), scope: auth.app.scopes.join(',') };
+      return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: Math.max(0, Math.floor((t.expiresAt - now()) / 1000)), scope: auth.app.scopes.join(','), status: auth.app.status };
     },
     isAdmin: (userId) => isAdmin(state, userId),
     ...(options.eventFetch ? { fetch: options.eventFetch } : {}),
@@ -292,20 +314,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     s.on('close', () => sockets.delete(s));
   });
 
+  const app: EmulatorApp = {
+    client_id: auth.app.clientId,
+    client_secret: auth.app.clientSecret,
+    access_token: tokens.accessToken,
+    refresh_token: tokens.refreshToken,
+    application_token: auth.app.applicationToken,
+    oauth_url: `${tokenServer ?? url}/oauth/token/`,
+    member_id: memberId,
+    domain: state.portal.domain,
+  };
+  const lifecycle = appLifecycle(state, eventHub, app, handlerTokens);
+  if (options.appInstalled === false) lifecycle.uninstall();
+
   const emulator: Emulator = {
     url,
     webhookUrl: `${url}/rest/1/${webhook.code}/`,
     ...(tlsFiles ? { caFile: tlsFiles.caFile } : {}),
-    app: {
-      client_id: auth.app.clientId,
-      client_secret: auth.app.clientSecret,
-      access_token: tokens.accessToken,
-      refresh_token: tokens.refreshToken,
-      application_token: auth.app.applicationToken,
-      oauth_url: `${url}/oauth/token/`,
-      member_id: memberId,
-      domain: state.portal.domain,
-    },
+    app,
     store,
     calls,
     registry,
@@ -322,6 +348,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       registerSecret(t.refreshToken);
       return { access_token: t.accessToken, refresh_token: t.refreshToken };
     },
+    get appInstalled() {
+      return lifecycle.installed;
+    },
+    installApp: (o) => lifecycle.install(o),
+    uninstallApp: () => lifecycle.uninstall(),
+    ownsRefreshToken: (t) => lifecycle.ownsRefreshToken(t),
+    grantToken: (params) => lifecycle.grant(params),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -202,7 +202,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 function token(deps: ServerDeps, params: Params, res: ServerResponse): void {
   const { state } = deps;
   try {
-    const out = state.auth.grant(params, state.now(), { rest: `${state.portal.baseUrl}/rest/`, domain: state.portal.domain });
+    const out = state.auth.grant(params, state.now(), { rest: `${state.portal.baseUrl}/rest/`, domain: state.portal.domain, server: state.portal.serverEndpoint });
     send(res, 200, out);
   } catch (err) {
     if (err instanceof OAuthError) return send(res, err.status, { error: err.error, error_description: err.description });

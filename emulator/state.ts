@@ -16,6 +16,8 @@ export interface PortalConfig {
   plan: Plan;
   /** Base URL (`http://127.0.0.1:PORT`), set once listening. */
   baseUrl: string;
+  /** The token server's REST endpoint (`server_endpoint` in token answers and handler `auth`), set once listening. */
+  serverEndpoint: string;
 }
 
 export interface EmulatorState {

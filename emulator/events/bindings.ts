@@ -52,6 +52,13 @@ export class BindingStore {
     return removed;
   }
 
+  /** Remove every binding of one app (the app was uninstalled); returns how many went. */
+  removeApp(appId: string): number {
+    const before = this.#rows.length;
+    for (let i = this.#rows.length - 1; i >= 0; i--) if (this.#rows[i]!.appId === appId) this.#rows.splice(i, 1);
+    return before - this.#rows.length;
+  }
+
   /** Bindings of one app (optionally only one user's), in ID order. */
   ofApp(appId: string, userId?: number): Binding[] {
     return this.#rows.filter((b) => b.appId === appId && (userId === undefined || b.userId === userId));

@@ -187,6 +187,13 @@ export class OfflineQueue {
     return { items, total: all.length };
   }
 
+  /** Delete every record of one app, in all its queues (the app was uninstalled); returns how many went. */
+  dropApp(appId: string): number {
+    const before = this.#records.size;
+    this.#deleteWhere((r) => r.appId === appId);
+    return before - this.#records.size;
+  }
+
   /** Every record (a copy), for inspection by tests and the CLI. */
   snapshot(): OfflineRecord[] {
     this.#expire();
