@@ -100,6 +100,8 @@ export interface EmulatorFleet {
   requests(index: number): readonly RequestSpan[];
   /** Pairs of requests of two different workers to one portal whose spans intersect; empty = never two at once. */
   overlaps(): readonly Overlap[];
+  /** How many overlaps there were in all (`overlaps()` keeps the first 1,000). */
+  readonly overlapCount: number;
   /** The workers that served portal `index`, one entry per change of worker. */
   workersSeen(index: number): readonly WorkerRun[];
   /** Requests the token server answered, with the portal whose token they carried. */
@@ -219,6 +221,9 @@ export async function startEmulatorFleet(options: FleetOptions): Promise<Emulato
     },
     requests: (index) => recorder.requests(index),
     overlaps: () => recorder.overlaps(),
+    get overlapCount() {
+      return recorder.overlapCount;
+    },
     workersSeen: (index) => recorder.workersSeen(index),
     tokenRequests: () => tokenServer.requests,
     hold: (index) => recorder.hold(index),

@@ -1,19 +1,33 @@
-/** `rules emulator`: start the Bitrix24 portal emulator and print its credentials as one JSON line. */
+/**
+ * `rules emulator`: start the Bitrix24 portal emulator (or, with `--portals N`,
+ * a fleet of N portals sharing one token server) and print its credentials as
+ * one JSON line.
+ */
 import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
-import { startEmulator, type EmulatorOptions } from '../../emulator/index.js';
+import { startEmulator, startEmulatorFleet, type EmulatorFleet, type EmulatorOptions } from '../../emulator/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules emulator [--port N] [--host 127.0.0.1] [--data FILE] [--plan standard|enterprise]
                       [--token-ttl SECONDS] [--tls [--ca-file FILE]] [--fault-error-rate R] [--fault-drop-rate R]
                       [--fault-drop-when before|after] [--fault-latency-ms MS] [--fault-seed N] [--unthrottled]
+       rules emulator --portals N [--seed S] [same options but --port, --tls, --ca-file]
 
 Start a stand-in Bitrix24 portal over HTTP. When it is ready, one JSON line goes
 to stdout with url, webhook, client_id, client_secret, access_token,
 refresh_token, application_token, oauth_url, member_id and domain (with --tls
 also ca_file). Logs go to stderr. Stops on SIGTERM or SIGINT.
+
+With --portals N: N portals, each on its own free port (its own domain
+127.0.0.1:<port>, member_id, webhook, bucket and offline queue), one app
+installed on all, and ONE token server for all (the stand-in for
+oauth.bitrix.info). The ready line has token_server, oauth_url, client_id,
+client_secret, env (what every worker needs: B24_OAUTH_URL, B24_CLIENT_ID,
+B24_CLIENT_SECRET) and portals: per portal index, url, domain, member_id,
+webhook, access_token, refresh_token, application_token and env (a
+single-portal daemon's environment for that portal).
 
 Options:
   --port N               port to listen on; 0 picks a free one (default 0)
@@ -35,7 +49,12 @@ Options:
   --fault-seed N         seed of the fault RNG (default 1)
   --unthrottled          no leaky bucket and no operating budget: nothing is refused for
                          load (benchmarks that measure the work, not the portal's throttle)
+  --portals N            start a fleet of N portals (1..1000) with one shared token server
+  --seed S               with --portals: seed of the member_ids (same seed, same ids; default 1)
 `;
+
+/** Portals one `--portals` may start: each is a server with its own data in this process. */
+const MAX_PORTALS = 1000;
 
 /** Limits so high that neither the bucket nor the operating budget ever refuses. */
 const UNTHROTTLED_LIMITS = { burst: 1e9, drainPerSec: 1e9, operatingBudgetSec: 1e12 } as const;
@@ -67,6 +86,8 @@ const command: Command = {
         'fault-latency-ms': { type: 'string' },
         'fault-seed': { type: 'string' },
         unthrottled: { type: 'boolean' },
+        portals: { type: 'string' },
+        seed: { type: 'string' },
       },
       false,
     );
@@ -101,6 +122,18 @@ const command: Command = {
         ...(seed !== undefined ? { seed } : {}),
       },
     };
+    const portals = intOption('portals', values.portals, 1);
+    if (portals !== undefined && portals > MAX_PORTALS) throw new UsageError(`--portals must be at most ${MAX_PORTALS}; got '${portals}'`);
+    const fleetSeed = intOption('seed', values.seed, 0);
+    if (fleetSeed !== undefined && portals === undefined) throw new UsageError('--seed goes with --portals (it seeds the fleet\'s member_ids)');
+    if (portals !== undefined) {
+      for (const name of ['port', 'tls', 'ca-file'] as const) {
+        if (values[name] !== undefined) throw new UsageError(`--${name} goes with one portal; a fleet's portals and token server take free ports on plain HTTP`);
+      }
+      const { port: _port, tls: _tls, caFile: _caFile, ...shared } = options;
+      const fleet = await startEmulatorFleet({ ...shared, portals, ...(fleetSeed !== undefined ? { seed: fleetSeed } : {}) });
+      return serve(JSON.stringify(fleetReadyLine(fleet, plan)), () => fleet.close(), logger);
+    }
     const emu = await startEmulator(options);
     const ready = {
       url: emu.url,
@@ -116,25 +149,57 @@ const command: Command = {
       plan,
       ...(emu.caFile !== undefined ? { ca_file: emu.caFile } : {}),
     };
-    // Handlers first: a supervisor may send SIGTERM as soon as it reads the ready line.
-    const stopped = new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
-        logger.info({ signal }, 'emulator: stopping');
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        resolve();
-      };
-      const onTerm = (): void => stop('SIGTERM');
-      const onInt = (): void => stop('SIGINT');
-      process.on('SIGTERM', onTerm);
-      process.on('SIGINT', onInt);
-    });
-    // The emulator's credentials are local and made up at start; printing them is the point of this line.
-    process.stdout.write(`${JSON.stringify(ready)}\n`);
-    await stopped;
-    await emu.close();
-    return EXIT.OK;
+    return serve(JSON.stringify(ready), () => emu.close(), logger);
   },
 };
+
+/**
+ * The fleet's ready line: the token server and the app, what every worker needs, and per portal what a
+ * single-portal daemon needs. Like the single portal's line, it carries the made-up local credentials.
+ */
+function fleetReadyLine(fleet: EmulatorFleet, plan: string): Record<string, unknown> {
+  const shared = { B24_OAUTH_URL: fleet.oauthUrl, B24_CLIENT_ID: fleet.clientId, B24_CLIENT_SECRET: fleet.clientSecret };
+  return {
+    token_server: fleet.tokenServerUrl,
+    oauth_url: fleet.oauthUrl,
+    client_id: fleet.clientId,
+    client_secret: fleet.clientSecret,
+    plan,
+    env: shared,
+    portals: fleet.portals.map((p) => ({
+      index: p.index,
+      url: p.url,
+      domain: p.domain,
+      member_id: p.memberId,
+      webhook: p.webhookUrl,
+      access_token: p.app.access_token,
+      refresh_token: p.app.refresh_token,
+      application_token: p.app.application_token,
+      env: { B24_DOMAIN: p.url, B24_AUTH_MODE: 'oauth', B24_ACCESS_TOKEN: p.app.access_token, B24_REFRESH_TOKEN: p.app.refresh_token, ...shared },
+    })),
+  };
+}
+
+/** Print the ready line, then run until SIGTERM or SIGINT and close. */
+async function serve(line: string, close: () => Promise<void>, logger: ReturnType<typeof createLogger>): Promise<number> {
+  // Handlers first: a supervisor may send SIGTERM as soon as it reads the ready line.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'emulator: stopping');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve();
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  // The emulator's credentials are local and made up at start; printing them is the point of this line.
+  process.stdout.write(`${line}\n`);
+  await stopped;
+  await close();
+  return EXIT.OK;
+}
 
 export default command;

@@ -286,6 +286,7 @@ describe('which worker each portal served, and when', () => {
     expect((await call(b, 'w2')).status).toBe(200);
     expect((await call(b, 'w2')).status).toBe(200);
     expect(fleet.overlaps()).toEqual([]);
+    expect(fleet.overlapCount).toBe(0);
     expect(fleet.workersSeen(1).map((r) => [r.worker, r.requests])).toEqual([
       ['w1', 1],
       ['w2', 2],
@@ -305,6 +306,7 @@ describe('which worker each portal served, and when', () => {
       [0, 'w1', 'w2'],
       [0, 'w1', 'w2'],
     ]);
+    expect(fleet.overlapCount).toBe(2);
     for (const o of overlaps) {
       expect(o.a.end).toBeGreaterThanOrEqual(o.b.start);
       expect(o.b.end).toBeGreaterThanOrEqual(o.a.start);
