@@ -56,7 +56,8 @@ export async function executeEffects(effects: SendableEffect[], deps: ExecutorDe
   const http = effects.filter((e) => e.method === 'http');
   for (const batch of chunk(commandsOf(rest))) {
     const members = batch.flatMap((c) => c.effects);
-    deps.store.effects.markSent(members.map((e) => e.id));
+    // The batch is named by its first call, for the trace.
+    deps.store.effects.markSent(members.map((e) => e.id), { id: members[0]!.id, commands: batch.length });
     const cmds: Record<string, BatchCommand> = {};
     for (const c of batch) cmds[c.key] = { method: c.method, params: c.params };
     report.batches += 1;

@@ -88,6 +88,12 @@ export class DlqTable {
     return entry;
   }
 
+  /** Entries per rule (entries of no rule are left out). */
+  countByRule(): Map<string, number> {
+    const rows = stmt(this.#db, `SELECT rule_id, COUNT(*) AS n FROM dlq WHERE rule_id IS NOT NULL GROUP BY rule_id`).all() as Array<{ rule_id: string; n: number }>;
+    return new Map(rows.map((r) => [r.rule_id, r.n]));
+  }
+
   count(): number {
     return (stmt(this.#db, `SELECT COUNT(*) AS n FROM dlq`).get() as { n: number }).n;
   }

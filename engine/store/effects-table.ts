@@ -184,13 +184,27 @@ export class EffectsTable {
    * An undefined value removes the note.
    */
   note(id: number, meta: Record<string, unknown> | null, name: string, value: unknown): void {
-    stmt(this.#db, `UPDATE effects SET meta = ? WHERE id = ?`).run(toJson({ ...(meta ?? {}), [name]: value }), id);
+    // Merged into the stored meta, not `meta`: the row may carry more (the batch markSent noted).
+    const stored = fromJson<Record<string, unknown> | null>((stmt(this.#db, `SELECT meta FROM effects WHERE id = ?`).get(id) as { meta: string | null } | undefined)?.meta ?? null, null);
+    stmt(this.#db, `UPDATE effects SET meta = ? WHERE id = ?`).run(toJson({ ...(meta ?? {}), ...(stored ?? {}), [name]: value }), id);
   }
 
-  /** Mark effects `sent` (one committed transaction) right before their request goes out. */
-  markSent(ids: number[]): void {
-    const st = stmt(this.#db, `UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`);
+  /**
+   * Mark effects `sent` (one committed transaction) right before their request goes out.
+   * `batch` (the `batch` request they go in: its first member's id and its size) is kept in
+   * each row's meta, for the trace; the last send's replaces an earlier one.
+   */
+  markSent(ids: number[], batch?: { id: number; commands: number }): void {
     const now = this.#now();
+    if (batch) {
+      const st = stmt(this.#db, `UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1, meta = json_set(COALESCE(meta, '{}'), '$.batch', json(?)) WHERE id = ?`);
+      const value = JSON.stringify(batch);
+      this.#db.transaction(() => {
+        for (const id of ids) st.run(now, value, id);
+      })();
+      return;
+    }
+    const st = stmt(this.#db, `UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`);
     this.#db.transaction(() => {
       for (const id of ids) st.run(now, id);
     })();

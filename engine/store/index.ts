@@ -8,16 +8,17 @@ import { FINAL_RUN_STATUSES } from './records.js';
 import { RunsTable } from './runs-table.js';
 import { openDatabase } from './sqlite.js';
 import { TimersTable } from './timers-table.js';
-import { DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.js';
+import { DEFAULT_RETENTION, DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.js';
 
-export type { StateStore, StateStoreOptions } from './state-store.js';
+export type { RetentionPolicy, StateStore, StateStoreOptions } from './state-store.js';
 export type { InboxListFilter } from './inbox-table.js';
-export type { RunStatus, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
+export type { RunStatus, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, RuleRunCounts, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
 export type { SourceKind, InboxItemInput, InboxItem, InboxStatus, Inbox } from './types.js';
 export type { NewTimer, TimerFilter, TimerKind, TimerRecord, TimerState } from './timers-table.js';
 export {
   openStateStore,
   STATE_STORE_DEFAULTS,
+  DEFAULT_RETENTION,
   InboxTable,
   RunsTable,
   EffectsTable,

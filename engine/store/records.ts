@@ -88,6 +88,20 @@ export interface RunFilter {
   limit?: number;
   /** Runs with an id below this (paging, newest first). */
   beforeId?: number;
+  /** Only runs about this record (`lead:42`). */
+  recordKey?: string;
+  /** Only runs created at or after this time (ms). */
+  createdFrom?: number;
+  /** Only runs created before this time (ms). */
+  createdTo?: number;
+}
+
+/** A rule's runs created in the last hour and day, by status (the web console's rules page). */
+export interface RuleRunCounts {
+  ruleId: string;
+  status: RunStatus;
+  hour: number;
+  day: number;
 }
 
 /** pending: recorded, not sent; sent: handed to the portal, answer not yet recorded (in doubt after a crash); done; failed. */

@@ -8,7 +8,7 @@
 import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
-import type { ActiveRunRef, NewRun, RunFilter, RunPatch, RunRecord, RunStatus, RunSummary } from './records.js';
+import type { ActiveRunRef, NewRun, RuleRunCounts, RunFilter, RunPatch, RunRecord, RunStatus, RunSummary } from './records.js';
 
 interface SummaryRow {
   id: number;
@@ -249,6 +249,18 @@ export class RunsTable {
       where.push('id < ?');
       args.push(filter.beforeId);
     }
+    if (filter.recordKey !== undefined) {
+      where.push('record_key = ?');
+      args.push(filter.recordKey);
+    }
+    if (filter.createdFrom !== undefined) {
+      where.push('created_at >= ?');
+      args.push(filter.createdFrom);
+    }
+    if (filter.createdTo !== undefined) {
+      where.push('created_at < ?');
+      args.push(filter.createdTo);
+    }
     const sql = `SELECT ${columns} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return stmt(this.#db, sql).all(...args, filter.limit ?? 50);
   }
@@ -315,6 +327,19 @@ export class RunsTable {
           GROUP BY i.id
          HAVING SUM(CASE WHEN r.status IN ('new','active','waiting') THEN 1 ELSE 0 END) = 0`,
     ).all() as Array<{ itemId: number; dead: number; total: number }>;
+  }
+
+  /** Runs created since `dayStart` per rule and status, and how many of them since `hourStart`. */
+  countsByRule(dayStart: number, hourStart: number): RuleRunCounts[] {
+    const rows = stmt(this.#db, `SELECT rule_id, status, COUNT(*) AS day, SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END) AS hour FROM runs WHERE created_at >= ? GROUP BY rule_id, status`)
+      .all(hourStart, dayStart) as Array<{ rule_id: string; status: RunStatus; day: number; hour: number }>;
+    return rows.map((r) => ({ ruleId: r.rule_id, status: r.status, hour: r.hour, day: r.day }));
+  }
+
+  /** When each rule last acted: the creation time of its newest run that was not skipped. */
+  lastActedByRule(): Map<string, number> {
+    const rows = stmt(this.#db, `SELECT rule_id, MAX(created_at) AS at FROM runs WHERE status <> 'skipped' GROUP BY rule_id`).all() as Array<{ rule_id: string; at: number }>;
+    return new Map(rows.map((r) => [r.rule_id, r.at]));
   }
 
   countByStatus(): Record<RunStatus, number> {

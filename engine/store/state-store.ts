@@ -33,6 +33,19 @@ export interface StateStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** How long finished work is kept, by the outcome of its runs (ms): a routine skip goes long before a failure. */
+export interface RetentionPolicy {
+  done: number;
+  skipped: number;
+  failed: number;
+  dead: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** @default skipped 1 day, done 7 days, failed and dead 30 days */
+export const DEFAULT_RETENTION: RetentionPolicy = { skipped: DAY_MS, done: 7 * DAY_MS, failed: 30 * DAY_MS, dead: 30 * DAY_MS };
+
 /** @default values of StateStoreOptions */
 export const DEFAULTS = {
   synchronous: 'FULL',
@@ -64,6 +77,12 @@ export interface StateStore {
    * pending ones stay. Returns the number of items deleted.
    */
   prune(before: number): number;
+  /**
+   * Retention by outcome: what `prune` deletes, and only once every run of the item is older than
+   * its outcome's age in `policy` (a failed run's trace outlives thousands of skips). `now` defaults
+   * to the store's clock. Returns the number of items deleted.
+   */
+  pruneByOutcome(policy: RetentionPolicy, now?: number): number;
   /** Schema version (number of applied migrations). */
   readonly schemaVersion: number;
   close(): void;
@@ -109,6 +128,15 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     now,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     prune: (before) => prune(db, before),
+    pruneByOutcome: (policy, at) => {
+      const t = at ?? now();
+      return prune(db, t - Math.min(policy.done, policy.skipped, policy.failed, policy.dead), {
+        done: t - policy.done,
+        skipped: t - policy.skipped,
+        failed: t - policy.failed,
+        dead: t - policy.dead,
+      });
+    },
     schemaVersion: MIGRATIONS.length,
     close: () => {
       if (db.open) db.close();
@@ -173,15 +201,20 @@ function migrate(db: SqlDatabase, path: string): void {
   })();
 }
 
-function prune(db: SqlDatabase, before: number): number {
+/** `cutoffs`: an item is kept while one of its runs finished at or after its outcome's cutoff. */
+function prune(db: SqlDatabase, before: number, cutoffs?: RetentionPolicy): number {
   return db.transaction(() => {
     // A run on a timer outlives its finished item: delayed, or woken (it keeps its fired timer until it is final).
     const live = `SELECT r.id FROM runs r WHERE r.status NOT IN ('done','skipped','failed','dead') AND (r.status = 'delayed' OR EXISTS (SELECT 1 FROM timers WHERE run_id = r.id))`;
+    const byOutcome = cutoffs
+      ? ` AND id NOT IN (SELECT item_id FROM runs WHERE finished_at >= CASE status WHEN 'done' THEN ? WHEN 'skipped' THEN ? WHEN 'failed' THEN ? WHEN 'dead' THEN ? END)`
+      : '';
+    const args = cutoffs ? [before, cutoffs.done, cutoffs.skipped, cutoffs.failed, cutoffs.dead] : [before];
     const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)
-                    AND id NOT IN (SELECT item_id FROM runs WHERE id IN (${live}))`;
-    db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(before);
-    db.prepare(`DELETE FROM runs WHERE item_id IN (${cond})`).run(before);
+                    AND id NOT IN (SELECT item_id FROM runs WHERE id IN (${live}))${byOutcome}`;
+    db.prepare(`DELETE FROM effects WHERE run_id IN (SELECT id FROM runs WHERE item_id IN (${cond}))`).run(...args);
+    db.prepare(`DELETE FROM runs WHERE item_id IN (${cond})`).run(...args);
     db.prepare(`DELETE FROM timers WHERE state IN ('fired','cancelled') AND COALESCE(fired_at, cancelled_at) < ? AND (run_id IS NULL OR run_id NOT IN (${live}))`).run(before);
-    return db.prepare(`DELETE FROM inbox WHERE id IN (${cond})`).run(before).changes;
+    return db.prepare(`DELETE FROM inbox WHERE id IN (${cond})`).run(...args).changes;
   })();
 }
