@@ -26,7 +26,7 @@ export { LeakyBucket, type LeakyBucketOptions } from './leaky-bucket.js';
 export { OperatingBudget, type OperatingBudgetOptions } from './operating-budget.js';
 export { listShape, PAGE_SIZE, type ListAllOptions, type ListAllBatchedOptions, type ListPagedOptions } from './lists.js';
 export { MAX_BATCH, chunk, referencedKeys } from './batch.js';
-export { readTokens, writeTokens, type StoredTokens } from './token-store.js';
+export { readTokens, writeTokens, type StoredTokens, type TokenPersistence } from './token-store.js';
 export type { ClientStats, ClientEvent } from './stats.js';
 export type {
   Params,

@@ -13,13 +13,16 @@
  * environment when it continues the same grant: its `seed` is the fingerprint
  * of the environment's refresh token, or it holds that very token. A different
  * refresh token in the environment means a new grant, and the environment wins.
+ * An injected `tokenPersistence` (a worker's portal in PostgreSQL) replaces the
+ * file: its pair is read at first use, and a rotated pair is committed there
+ * before it is used (a refused write fails the refresh).
  */
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../redact.js';
 import type { Clock } from '../clock.js';
 import { AuthError, errorText, LeaseLostError, UntrustedCertificateError } from './errors.js';
-import { fingerprint, readTokens, writeTokens, type StoredTokens } from './token-store.js';
+import { fingerprint, readTokens, writeTokens, type StoredTokens, type TokenPersistence } from './token-store.js';
 import { isUntrustedCertificate, send, TransportError, type TransportOptions } from './transport.js';
 import type { OAuthAuthConfig } from './types.js';
 
@@ -80,7 +83,31 @@ export class TokenManager {
   }
 
   #load(): Promise<void> {
-    this.#loaded ??= (async () => {
+    this.#loaded ??= this.#o.auth.tokenPersistence ? this.#loadInjected(this.#o.auth.tokenPersistence) : this.#loadFile();
+    return this.#loaded;
+  }
+
+  /** The injected store's pair is the portal's: no file checks. A failed read is not remembered, so the next call reads again. */
+  async #loadInjected(persistence: TokenPersistence): Promise<void> {
+    let stored: StoredTokens | undefined;
+    try {
+      stored = await persistence.read();
+    } catch (err) {
+      this.#loaded = undefined;
+      throw err;
+    }
+    if (!stored) return;
+    registerSecret(stored.accessToken);
+    registerSecret(stored.refreshToken);
+    this.#access = stored.accessToken || undefined;
+    this.#refresh = stored.refreshToken || undefined;
+    this.#expiresAt = stored.expiresAt;
+    this.#obtainedAt = stored.obtainedAt > 0 ? stored.obtainedAt : undefined;
+    this.#memberId = stored.memberId ?? this.#memberId;
+  }
+
+  #loadFile(): Promise<void> {
+    return (async () => {
       const stored = await readTokens(this.#o.auth.tokenFile).catch((err: unknown) => {
         this.#o.logger.warn({ error: errorText(err), file: this.#o.auth.tokenFile }, 'cannot read the token file; using the configured tokens');
         return undefined;
@@ -101,7 +128,6 @@ export class TokenManager {
       this.#obtainedAt = stored.obtainedAt > 0 ? stored.obtainedAt : undefined;
       this.#memberId = stored.memberId;
     })();
-    return this.#loaded;
   }
 
   /** A token to send now: refreshed first when it is missing or about to expire. */
@@ -190,20 +216,28 @@ export class TokenManager {
     const refresh = data.refresh_token as string;
     registerSecret(access);
     registerSecret(refresh);
-    this.#access = access;
-    this.#refresh = refresh;
-    this.#expiresAt = typeof data.expires_in === 'number' ? now + data.expires_in * 1000 : typeof data.expires === 'number' ? data.expires * 1000 : undefined;
-    this.#obtainedAt = now;
-    this.#memberId = data.member_id ?? this.#memberId;
+    const expiresAt = typeof data.expires_in === 'number' ? now + data.expires_in * 1000 : typeof data.expires === 'number' ? data.expires * 1000 : undefined;
     const stored: StoredTokens = {
       accessToken: access,
       refreshToken: refresh,
-      expiresAt: this.#expiresAt,
+      expiresAt,
       obtainedAt: now,
       portal: this.#o.portal,
       seed: this.#seed,
-      memberId: this.#memberId,
+      memberId: data.member_id ?? this.#memberId,
     };
+    // Committed before it is used: a refused write (another worker holds the portal now) leaves the pair unused.
+    const injected = this.#o.auth.tokenPersistence;
+    if (injected) await injected.write(stored);
+    this.#access = access;
+    this.#refresh = refresh;
+    this.#expiresAt = expiresAt;
+    this.#obtainedAt = now;
+    this.#memberId = stored.memberId;
+    if (injected) {
+      this.#o.logger.info({ expiresAt: this.#expiresAt }, 'OAuth access token refreshed');
+      return access;
+    }
     try {
       await writeTokens(this.#o.auth.tokenFile, stored);
     } catch (err) {

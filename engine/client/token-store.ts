@@ -22,6 +22,21 @@ export interface StoredTokens {
   memberId?: string;
 }
 
+/**
+ * Where a TokenManager keeps its token pair (OAuthAuthConfig.tokenPersistence).
+ * The default is the token file (B24_TOKEN_FILE); a worker of several portals
+ * keeps each portal's pair in the control plane's database instead.
+ */
+export interface TokenPersistence {
+  /** The stored pair, or undefined when there is none (the configured tokens are used). A throw fails the call that needed a token. */
+  read(): Promise<StoredTokens | undefined>;
+  /**
+   * Commit a rotated pair. It is called before the new pair is used: when it
+   * throws, the refresh fails with that error and the pair is not used.
+   */
+  write(tokens: StoredTokens): Promise<void>;
+}
+
 /** Short fingerprint of a token (never the token itself). */
 export function fingerprint(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 32);

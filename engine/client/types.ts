@@ -4,6 +4,7 @@
  */
 import type { ClientEvent } from './stats.js';
 import type { B24Envelope, B24ErrorBody } from '../wire/index.js';
+import type { TokenPersistence } from './token-store.js';
 
 /** Parameters of a REST call: a JSON-like object (nested objects and arrays allowed). */
 export type Params = Record<string, unknown>;
@@ -102,8 +103,14 @@ export interface OAuthAuthConfig {
   clientSecret?: string;
   /** Token server. @default 'https://oauth.bitrix.info' */
   oauthUrl: string;
-  /** Where refreshed tokens are persisted (mode 0600), absolute. */
+  /** Where refreshed tokens are persisted (mode 0600), absolute. Not used when `tokenPersistence` is given. */
   tokenFile: string;
+  /**
+   * Where the token pair is read at first use and every rotated pair is committed before it is used, instead of
+   * the token file (a worker's portals keep theirs in PostgreSQL). Its pair is taken as it is: the token file's
+   * portal and grant checks do not apply. A write that throws fails the refresh. @default the token file
+   */
+  tokenPersistence?: TokenPersistence;
   /** When the configured access token expires (ms since epoch), if known. */
   accessTokenExpiresAt?: number;
 }
