@@ -426,6 +426,33 @@ export const ERROR_CODES = {
     action: 'List what exists (`rules dlq list`, `rules runs`) and use one of those ids.',
   },
 
+  // Portals and leases: the control plane on PostgreSQL (rules portals, the install endpoint, workers)
+  PORTAL_NOT_FOUND: {
+    kind: 'user',
+    meaning: 'No portal with that member_id is registered in the control plane (schema b24rules).',
+    action: 'List the portals with `rules portals list` and use one of their member_ids.',
+  },
+  PORTAL_EXISTS: {
+    kind: 'user',
+    meaning: 'A portal with that member_id (or, for a webhook portal given none, that address and user) is already registered.',
+    action: 'Change the registered one (`rules portals enable`, `disable` or `set`), or remove it first with `rules portals remove`.',
+  },
+  PORTAL_INVALID: {
+    kind: 'user',
+    meaning: 'What describes a portal is malformed: the webhook URL, the member_id, the plan, the rule set name, or a --state that is not a postgres:// URL (the message says which).',
+    action: 'Fix the named value (docs/cli.md, rules portals) and run the command again.',
+  },
+  CONTROL_PLANE_UNAVAILABLE: {
+    kind: 'operational',
+    meaning: 'The control plane database (PostgreSQL, --state postgres://... or B24_RULES_DATABASE_URL) cannot be reached or refused a query.',
+    action: 'Check that PostgreSQL runs, the URL (host, port, database, user, password) and that the user may create the schema b24rules; the worker retries.',
+  },
+  CONTROL_PLANE_TOO_NEW: {
+    kind: 'user',
+    meaning: 'The control plane (schema b24rules) was migrated by a newer b24-rules than this one.',
+    action: 'Upgrade b24-rules on this machine to the version the other workers run.',
+  },
+
   // The emulator
   EMULATOR_DATA_INVALID: {
     kind: 'user',

@@ -1,0 +1,188 @@
+/**
+ * Portal leases (`b24rules.leases`): one worker serves a portal at a time.
+ *
+ * - Every expiry is decided by the database's clock (`now()`), never a
+ *   worker's, so workers with skewed clocks still agree on who holds what.
+ * - A lease is taken only when it has expired or was released: the
+ *   statement's condition (`expires_at <= now()`) is checked on the row as
+ *   committed, so of two workers racing for a portal one gets it. Candidates
+ *   are claimed `FOR NO KEY UPDATE SKIP LOCKED`, so racing workers mostly
+ *   take different portals instead of colliding.
+ * - Each tenure gets a new epoch from a sequence (always higher than the
+ *   last); a renewal and a token write name the epoch, so a worker that lost
+ *   its lease cannot extend or use someone else's tenure.
+ * - Locally a lease counts as valid until the time its (re)newal was SENT
+ *   plus the TTL minus a margin, on the worker's monotonic clock: the
+ *   database's expiry cannot come before that, however long the answer took.
+ * - A renewal of a disabled or removed portal fails, so its worker stops it.
+ * - Fair share: a worker takes at most ceil(enabled portals / live workers),
+ *   a live worker being one seen within the TTL (`heartbeat()`).
+ */
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+
+/** Lease timing defaults. */
+export const LEASE_DEFAULTS = {
+  /** How long a lease lasts without renewal (ms). @default 15000 */
+  ttlMs: 15_000,
+  /** Renew every ttl / this. @default 3 */
+  renewDivisor: 3,
+  /** Subtracted from the local validity, for clock rate differences (ms). @default min(2000, ttl / 5) */
+  marginMs: (ttlMs: number) => Math.min(2_000, Math.floor(ttlMs / 5)),
+};
+
+export interface LeaseManagerOptions {
+  /** This worker's name (`--worker-id`; default hostname:pid). */
+  workerId: string;
+  /** @default 15000 */
+  ttlMs?: number;
+  /** @default min(2000, ttlMs / 5) */
+  marginMs?: number;
+  /** A monotonic clock (ms) for the local validity. @default performance.now */
+  monotonicNow?: () => number;
+}
+
+/** A lease this worker holds. */
+export interface Lease {
+  memberId: string;
+  workerId: string;
+  /** This tenure's epoch: higher than every earlier tenure's. */
+  epoch: number;
+  /** Until when (on the worker's monotonic clock) the lease may be counted on; past it, send nothing to the portal. */
+  validUntil: number;
+}
+
+/** When a lease whose (re)newal was sent at `sentAt` stops being safe to use locally. */
+export function localValidUntil(sentAt: number, ttlMs: number, marginMs: number): number {
+  return sentAt + ttlMs - marginMs;
+}
+
+/** The most leases one worker takes: ceil(enabled portals / live workers), at least 1 worker. */
+export function fairShare(enabledPortals: number, liveWorkers: number): number {
+  return Math.ceil(enabledPortals / Math.max(1, liveWorkers));
+}
+
+/** Takes, renews and releases one worker's leases. */
+export class LeaseManager {
+  readonly #pool: pg.Pool;
+  readonly workerId: string;
+  readonly ttlMs: number;
+  readonly marginMs: number;
+  readonly #now: () => number;
+
+  constructor(pool: pg.Pool, options: LeaseManagerOptions) {
+    this.#pool = pool;
+    this.workerId = options.workerId;
+    this.ttlMs = options.ttlMs ?? LEASE_DEFAULTS.ttlMs;
+    this.marginMs = options.marginMs ?? LEASE_DEFAULTS.marginMs(this.ttlMs);
+    if (!(this.ttlMs > 0) || !(this.marginMs >= 0) || this.marginMs >= this.ttlMs) throw new RangeError('lease ttlMs must be > 0 and marginMs in [0, ttlMs)');
+    this.#now = options.monotonicNow ?? (() => performance.now());
+  }
+
+  /** How often to renew (ms): ttl / 3. */
+  get renewEveryMs(): number {
+    return Math.floor(this.ttlMs / LEASE_DEFAULTS.renewDivisor);
+  }
+
+  /** Whether a lease may still be counted on now (local clock). */
+  valid(lease: Lease): boolean {
+    return this.#now() < lease.validUntil;
+  }
+
+  /** Say this worker is alive (counted in the fair share for a TTL). */
+  async heartbeat(): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO b24rules.workers (worker_id, seen_at) VALUES ($1, now())
+       ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()`,
+      [this.workerId],
+    );
+  }
+
+  /** Enabled portals, live workers, and this worker's fair share. */
+  async share(): Promise<{ portals: number; workers: number; share: number }> {
+    const { rows } = await this.#pool.query<{ portals: string; workers: string }>(
+      `SELECT (SELECT count(*) FROM b24rules.portals WHERE enabled) AS portals,
+              (SELECT count(*) FROM b24rules.workers WHERE seen_at > now() - $1::int * interval '1 millisecond') AS workers`,
+      [this.ttlMs],
+    );
+    const portals = Number(rows[0]?.portals ?? 0);
+    const workers = Math.max(1, Number(rows[0]?.workers ?? 0));
+    return { portals, workers, share: fairShare(portals, workers) };
+  }
+
+  /** Take up to `limit` enabled portals whose lease is free (none, expired or released). */
+  async acquire(limit: number): Promise<Lease[]> {
+    if (limit <= 0) return [];
+    const sentAt = this.#now();
+    const { rows } = await this.#pool.query<{ member_id: string; epoch: string }>(
+      `WITH cand AS (
+         SELECT p.member_id FROM b24rules.portals p
+           LEFT JOIN b24rules.leases l ON l.member_id = p.member_id
+          WHERE p.enabled AND (l.member_id IS NULL OR l.expires_at <= now())
+          ORDER BY p.member_id
+          LIMIT $3
+          FOR NO KEY UPDATE OF p SKIP LOCKED)
+       INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at)
+       SELECT member_id, $1, now() + $2::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now() FROM cand
+       ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now()
+        WHERE l.expires_at <= now()
+       RETURNING l.member_id, l.epoch`,
+      [this.workerId, this.ttlMs, limit],
+    );
+    return rows.map((r) => this.#lease(r.member_id, Number(r.epoch), sentAt));
+  }
+
+  /** Take one portal's lease if it is enabled and free; null otherwise. */
+  async acquireOne(memberId: string): Promise<Lease | null> {
+    const sentAt = this.#now();
+    const { rows } = await this.#pool.query<{ epoch: string }>(
+      `INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at)
+       SELECT p.member_id, $2, now() + $3::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now()
+         FROM b24rules.portals p WHERE p.member_id = $1 AND p.enabled
+       ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now()
+        WHERE l.expires_at <= now()
+       RETURNING l.epoch`,
+      [memberId, this.workerId, this.ttlMs],
+    );
+    return rows[0] ? this.#lease(memberId, Number(rows[0].epoch), sentAt) : null;
+  }
+
+  /**
+   * Renew leases in one statement; returns those renewed (with a new local
+   * validity). A lease missing from the answer is lost: it expired, another
+   * worker holds it, or its portal was disabled or removed. Stop serving it.
+   */
+  async renewAll(leases: readonly Lease[]): Promise<Lease[]> {
+    if (leases.length === 0) return [];
+    const sentAt = this.#now();
+    const { rows } = await this.#pool.query<{ member_id: string; epoch: string }>(
+      `UPDATE b24rules.leases l SET expires_at = now() + $2::int * interval '1 millisecond'
+        FROM unnest($3::text[], $4::bigint[]) AS mine(member_id, epoch), b24rules.portals p
+       WHERE l.member_id = mine.member_id AND l.epoch = mine.epoch AND l.worker_id = $1 AND l.expires_at > now()
+         AND p.member_id = l.member_id AND p.enabled
+       RETURNING l.member_id, l.epoch`,
+      [this.workerId, this.ttlMs, leases.map((l) => l.memberId), leases.map((l) => String(l.epoch))],
+    );
+    return rows.map((r) => this.#lease(r.member_id, Number(r.epoch), sentAt));
+  }
+
+  /** Renew one lease; null when it is lost. */
+  async renew(lease: Lease): Promise<Lease | null> {
+    return (await this.renewAll([lease]))[0] ?? null;
+  }
+
+  /** Give a lease up at once (the next worker need not wait for the TTL). Only this tenure's row is touched. */
+  async release(lease: Pick<Lease, 'memberId' | 'epoch'>): Promise<void> {
+    await this.#pool.query('DELETE FROM b24rules.leases WHERE member_id = $1 AND worker_id = $2 AND epoch = $3', [lease.memberId, this.workerId, lease.epoch]);
+  }
+
+  /** Release every lease of this worker and leave the live workers (a clean shutdown). */
+  async leave(): Promise<void> {
+    await this.#pool.query('DELETE FROM b24rules.leases WHERE worker_id = $1', [this.workerId]);
+    await this.#pool.query('DELETE FROM b24rules.workers WHERE worker_id = $1', [this.workerId]);
+  }
+
+  #lease(memberId: string, epoch: number, sentAt: number): Lease {
+    return { memberId, workerId: this.workerId, epoch, validUntil: localValidUntil(sentAt, this.ttlMs, this.marginMs) };
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Portal leases on a real PostgreSQL: one holder per portal however workers
+ * race, takeover only after expiry (the database's clock), renewals only by
+ * the holder of the same tenure, a fair share per live worker, and the local
+ * validity counted from the time a renewal was sent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fairShare, LeaseManager, localValidUntil, openControlPlane, PortalRegistry, type ControlPlane, type Lease } from '../../engine/portals/index.js';
+import { pgUrl } from '../helpers/pg.js';
+import { addPortals, expireLease, freshControlPlane } from './control-plane.js';
+
+describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
+  let cp: ControlPlane;
+  let url: string;
+  let portals: string[];
+
+  beforeAll(async () => {
+    ({ cp, url } = await freshControlPlane('leases'));
+    portals = await addPortals(cp, 20);
+  });
+  afterAll(async () => {
+    await cp?.close();
+  });
+
+  const clear = () => cp.pool.query('DELETE FROM b24rules.leases; DELETE FROM b24rules.workers');
+
+  it('three workers racing for 20 portals end with every portal held by exactly one of them, each within its fair share', async () => {
+    await clear();
+    // Each worker on its own pool, as separate processes are.
+    const planes = await Promise.all([1, 2, 3].map(() => openControlPlane(url)));
+    const workers = planes.map((p, i) => new LeaseManager(p.pool, { workerId: `w${i + 1}` }));
+    await Promise.all(workers.map((w) => w.heartbeat()));
+    const held = new Map<string, Lease[]>(workers.map((w) => [w.workerId, []]));
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(
+        workers.map(async (w) => {
+          const mine = held.get(w.workerId) as Lease[];
+          const { share } = await w.share();
+          mine.push(...(await w.acquire(share - mine.length)));
+        }),
+      );
+    }
+    const all = [...held.values()].flat();
+    expect(all.map((l) => l.memberId).sort()).toEqual(portals);
+    expect(new Set(all.map((l) => l.memberId)).size).toBe(20);
+    for (const [, mine] of held) expect(mine.length).toBeLessThanOrEqual(fairShare(20, 3));
+    const { rows } = await cp.pool.query<{ member_id: string; worker_id: string }>('SELECT member_id, worker_id FROM b24rules.leases ORDER BY member_id');
+    expect(rows.map((r) => `${r.member_id}:${r.worker_id}`)).toEqual(all.map((l) => `${l.memberId}:${l.workerId}`).sort());
+    await Promise.all(planes.map((p) => p.close()));
+  });
+
+  it('many workers racing for one portal: one gets it', async () => {
+    await clear();
+    const planes = await Promise.all([1, 2, 3, 4].map(() => openControlPlane(url)));
+    const racers = Array.from({ length: 8 }, (_, i) => new LeaseManager((planes[i % 4] as ControlPlane).pool, { workerId: `r${i}` }));
+    const got = await Promise.all(racers.map((w) => w.acquireOne('p05')));
+    expect(got.filter((l) => l !== null)).toHaveLength(1);
+    await expireLease(cp, 'p05');
+    const again = await Promise.all(racers.map((w) => w.acquire(1)));
+    expect(again.flat().filter((l) => l.memberId === 'p05')).toHaveLength(1);
+    await Promise.all(planes.map((p) => p.close()));
+  });
+
+  it('a live lease is not taken; an expired one is, with a higher epoch, and the old holder can no longer renew it', async () => {
+    await clear();
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const b = new LeaseManager(cp.pool, { workerId: 'b' });
+    const first = (await a.acquireOne('p01')) as Lease;
+    expect(first).not.toBeNull();
+    expect(await b.acquireOne('p01')).toBeNull();
+    expect((await b.acquire(20)).map((l) => l.memberId)).not.toContain('p01');
+
+    await expireLease(cp, 'p01');
+    const taken = (await b.acquireOne('p01')) as Lease;
+    expect(taken.workerId).toBe('b');
+    expect(taken.epoch).toBeGreaterThan(first.epoch);
+    expect(await a.renew(first)).toBeNull();
+    expect(await b.renew(taken)).not.toBeNull();
+  });
+
+  it('renewal by a worker that does not hold the lease fails, and so does a renewal naming another tenure', async () => {
+    await clear();
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const b = new LeaseManager(cp.pool, { workerId: 'b' });
+    const lease = (await a.acquireOne('p02')) as Lease;
+    expect(await b.renew({ ...lease, workerId: 'b' })).toBeNull();
+    expect(await a.renew({ ...lease, epoch: lease.epoch + 1000 })).toBeNull();
+    const renewed = await a.renew(lease);
+    expect(renewed?.epoch).toBe(lease.epoch);
+  });
+
+  it('an expired lease cannot be renewed even by its holder: it must be taken again (a new epoch)', async () => {
+    await clear();
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const lease = (await a.acquireOne('p03')) as Lease;
+    await expireLease(cp, 'p03');
+    expect(await a.renew(lease)).toBeNull();
+    const again = (await a.acquireOne('p03')) as Lease;
+    expect(again.epoch).toBeGreaterThan(lease.epoch);
+  });
+
+  it('a disabled or removed portal: its renewal fails (the worker stops it) and nobody takes it', async () => {
+    await clear();
+    const registry = new PortalRegistry(cp.pool);
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const b = new LeaseManager(cp.pool, { workerId: 'b' });
+    const leases = [(await a.acquireOne('p04')) as Lease, (await a.acquireOne('p06')) as Lease];
+    await registry.setEnabled('p04', false);
+    const renewed = await a.renewAll(leases);
+    expect(renewed.map((l) => l.memberId)).toEqual(['p06']);
+    await expireLease(cp, 'p04');
+    expect(await b.acquireOne('p04')).toBeNull();
+    expect((await b.acquire(50)).map((l) => l.memberId)).not.toContain('p04');
+    await registry.setEnabled('p04', true);
+    expect(await b.acquireOne('p04')).not.toBeNull();
+  });
+
+  it('release hands the portal over at once; leave releases everything and the worker stops counting', async () => {
+    await clear();
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const b = new LeaseManager(cp.pool, { workerId: 'b' });
+    await a.heartbeat();
+    await b.heartbeat();
+    expect((await a.share()).share).toBe(10);
+    const lease = (await a.acquireOne('p07')) as Lease;
+    await a.release(lease);
+    expect(await b.acquireOne('p07')).not.toBeNull();
+    await a.acquire(3);
+    await a.leave();
+    const { rows } = await cp.pool.query<{ n: string }>(`SELECT count(*) AS n FROM b24rules.leases WHERE worker_id = 'a'`);
+    expect(Number(rows[0]?.n)).toBe(0);
+    expect(await b.share()).toMatchObject({ workers: 1, share: 20 });
+  });
+
+  it('a worker not seen within the TTL is not counted in the fair share', async () => {
+    await clear();
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const b = new LeaseManager(cp.pool, { workerId: 'b' });
+    await a.heartbeat();
+    await b.heartbeat();
+    expect((await a.share()).workers).toBe(2);
+    await cp.pool.query(`UPDATE b24rules.workers SET seen_at = now() - interval '1 hour' WHERE worker_id = 'b'`);
+    expect(await a.share()).toMatchObject({ portals: 20, workers: 1, share: 20 });
+  });
+
+  it('counts a lease valid locally until the time its renewal was sent + TTL - margin (monotonic clock)', async () => {
+    await clear();
+    let now = 1_000;
+    const a = new LeaseManager(cp.pool, { workerId: 'a', ttlMs: 15_000, marginMs: 2_000, monotonicNow: () => now });
+    const lease = (await a.acquireOne('p08')) as Lease;
+    expect(lease.validUntil).toBe(localValidUntil(1_000, 15_000, 2_000));
+    expect(lease.validUntil).toBe(14_000);
+    expect(a.valid(lease)).toBe(true);
+    now = 14_000;
+    expect(a.valid(lease)).toBe(false);
+    now = 6_000;
+    const renewed = (await a.renew(lease)) as Lease;
+    expect(renewed.validUntil).toBe(19_000);
+    expect(a.renewEveryMs).toBe(5_000);
+  });
+});
+
+describe('fair share', () => {
+  it('is ceil(enabled portals / live workers), counting at least one worker', () => {
+    expect(fairShare(20, 3)).toBe(7);
+    expect(fairShare(20, 1)).toBe(20);
+    expect(fairShare(20, 0)).toBe(20);
+    expect(fairShare(0, 2)).toBe(0);
+  });
+});
