@@ -11,6 +11,7 @@ export { PortalRegistry, type AddWebhookPortal, type AddOAuthPortal, type Instal
 export type { Portal, PortalListing, LeaseInfo, PortalAuthMode } from './portal-rows.js';
 export { LeaseManager, LEASE_DEFAULTS, localValidUntil, fairShare, type Lease, type LeaseManagerOptions } from './leases.js';
 export { pgTokenPersistence, type PgTokenPersistenceOptions } from './token-persistence.js';
+export { createInstallHandler, INSTALL_DEFAULTS, type InstallHandlerOptions } from './install.js';
 export { checkRefreshToken, type AppCredentials, type GrantCheck, type VerifiedGrant } from './token-server.js';
 export { portalClientConfig, type PortalClientConfigOptions } from './client-config.js';
 export { parseWebhookUrl, maskWebhookUrl, webhookPortalKey, domainOf, checkMemberId, checkRuleSet, type WebhookParts } from './portal-key.js';
