@@ -1,7 +1,6 @@
 /** `rules dlq`: list, show, retry or drop dead-lettered work in the state file. */
-import { DEFAULT_STATE_PATH, formatDlqEntry, formatDlqList, openExistingState } from '../../engine/daemon/index.js';
+import { DEFAULT_STATE_PATH, dlqDroppedJson, dlqEntryJson, dlqListJson, dlqRetriedJson, formatDlqEntry, formatDlqList, openExistingState, printJson } from '../../engine/daemon/index.js';
 import { B24RulesError, UsageError } from '../../engine/errors.js';
-import { redactValue } from '../../engine/redact.js';
 import { closest } from '../../engine/suggest.js';
 import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
@@ -40,14 +39,14 @@ const command: Command = {
       throw new UsageError(`unknown dlq subcommand '${verb}'${guess ? `; did you mean '${guess}'?` : '.'} Use list, show, retry or drop`);
     }
     const limit = intOption('limit', values.limit, 1) ?? 100;
-    const out = (text: string, json: unknown) => process.stdout.write(format === 'json' ? `${JSON.stringify(redactValue(json), null, 2)}\n` : text);
+    const out = (text: string, json: unknown) => process.stdout.write(format === 'json' ? printJson(json) : text);
     const store = openExistingState(values.state ?? DEFAULT_STATE_PATH);
     try {
       const notFound = (id: number) => new B24RulesError('DLQ_NOT_FOUND', `no DLQ entry ${id} in ${store.path}; list entries with: rules dlq list`, { kind: 'user' });
       switch (verb) {
         case 'list': {
           const entries = store.dlq.list({ ...(values.rule ? { ruleId: values.rule } : {}), limit });
-          out(formatDlqList(entries), entries);
+          out(formatDlqList(entries), dlqListJson(entries));
           return EXIT.OK;
         }
         case 'show': {
@@ -55,7 +54,7 @@ const command: Command = {
           const entry = store.dlq.get(id);
           if (!entry) throw notFound(id);
           const run = entry.runId === null ? undefined : store.runs.get(entry.runId);
-          out(formatDlqEntry(entry, run), { entry, run: run ? { ...run, facts: undefined } : null });
+          out(formatDlqEntry(entry, run), dlqEntryJson(entry, run));
           return EXIT.OK;
         }
         case 'retry': {
@@ -69,20 +68,20 @@ const command: Command = {
                 ids.push(e.id);
               }
             }
-            out(`Requeued ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'}.\n`, { retried: ids });
+            out(`Requeued ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'}.\n`, dlqRetriedJson(ids));
             return EXIT.OK;
           }
           const id = entryId(arg, 'retry');
           if (!store.dlq.get(id)) throw notFound(id);
           const entry = store.dlq.retry(id);
-          out(`Requeued DLQ entry ${id} (inbox item ${entry.itemId}); a running daemon picks it up on its next tick.\n`, { retried: [id] });
+          out(`Requeued DLQ entry ${id} (inbox item ${entry.itemId}); a running daemon picks it up on its next tick.\n`, dlqRetriedJson([id]));
           return EXIT.OK;
         }
         default: {
           const id = entryId(arg, 'drop');
           if (!store.dlq.get(id)) throw notFound(id);
           store.dlq.drop(id);
-          out(`Dropped DLQ entry ${id}.\n`, { dropped: [id] });
+          out(`Dropped DLQ entry ${id}.\n`, dlqDroppedJson([id]));
           return EXIT.OK;
         }
       }

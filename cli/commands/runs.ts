@@ -1,7 +1,6 @@
 /** `rules runs`: list rule runs from the journal in the state file. */
-import { DEFAULT_STATE_PATH, formatRuns, formatWaiting, openExistingState } from '../../engine/daemon/index.js';
+import { DEFAULT_STATE_PATH, formatRuns, formatWaiting, openExistingState, printJson, runsJson, waitingJson } from '../../engine/daemon/index.js';
 import { UsageError } from '../../engine/errors.js';
-import { redactValue } from '../../engine/redact.js';
 import type { RunStatus } from '../../engine/store/index.js';
 import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
@@ -35,9 +34,8 @@ const command: Command = {
       const runs = store.runs.summaries({ ...(values.rule ? { ruleId: values.rule } : {}), failed: values.failed === true, ...(values.waiting ? { status: ['delayed', 'waiting', 'new'] as RunStatus[] } : {}), limit });
       if (values.waiting) {
         const timerOf = (id: number) => store.timers.pendingOfRun(id);
-        const json = runs.map((r) => ({ ...r, timer: r.status === 'delayed' ? (timerOf(r.id) ?? null) : null }));
-        process.stdout.write(format === 'json' ? `${JSON.stringify(redactValue(json), null, 2)}\n` : formatWaiting(runs, timerOf));
-      } else if (format === 'json') process.stdout.write(`${JSON.stringify(redactValue(runs), null, 2)}\n`);
+        process.stdout.write(format === 'json' ? printJson(waitingJson(runs, timerOf)) : formatWaiting(runs, timerOf));
+      } else if (format === 'json') process.stdout.write(printJson(runsJson(runs)));
       else process.stdout.write(formatRuns(runs));
       return EXIT.OK;
     } finally {

@@ -1,7 +1,6 @@
 /** `rules trace RUN_ID`: one run's trace (trigger, loaded data, condition, planned and sent calls). */
-import { DEFAULT_STATE_PATH, formatTrace, openExistingState } from '../../engine/daemon/index.js';
+import { DEFAULT_STATE_PATH, formatTrace, openExistingState, printJson, traceJson } from '../../engine/daemon/index.js';
 import { B24RulesError, UsageError } from '../../engine/errors.js';
-import { redactValue } from '../../engine/redact.js';
 import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -32,8 +31,7 @@ const command: Command = {
       if (!run) throw new B24RulesError('RUN_NOT_FOUND', `no run ${id} in ${store.path}; list runs with: rules runs`, { kind: 'user' });
       const effects = store.effects.forRun(id);
       if (format === 'json') {
-        const { facts: _facts, ...rest } = run;
-        process.stdout.write(`${JSON.stringify(redactValue({ run: rest, calls: effects }), null, 2)}\n`);
+        process.stdout.write(printJson(traceJson(run, effects)));
       } else {
         process.stdout.write(formatTrace(run, effects, { full: values.full === true }));
       }

@@ -3,6 +3,7 @@ import { applyItem, ApplyError, DEFAULTS as APPLY_DEFAULTS, executeApply, findAp
 import { SourceRegistryError } from './attached-sources.js';
 import { createDaemon, DEFAULTS as DAEMON_DEFAULTS, RuleSetInvalidError, type Daemon, type DaemonOptions } from './daemon.js';
 import { formatDlqEntry, formatDlqList, formatRuns, formatTrace, table } from './journal-format.js';
+import { dlqDroppedJson, dlqEntryJson, dlqListJson, dlqRetriedJson, printJson, runsJson, traceJson, waitingJson } from './journal-json.js';
 import { watchRules, type RuleWatcherOptions } from './rule-watcher.js';
 import { formatTimers, formatWaiting, timerWhat } from './timers-format.js';
 import { DEFAULTS as SIGNAL_DEFAULTS, runUntilSignalled } from './signals.js';
@@ -23,6 +24,14 @@ export {
   formatTrace,
   formatDlqList,
   formatDlqEntry,
+  runsJson,
+  waitingJson,
+  traceJson,
+  dlqListJson,
+  dlqEntryJson,
+  dlqRetriedJson,
+  dlqDroppedJson,
+  printJson,
   formatTimers,
   formatWaiting,
   timerWhat,
