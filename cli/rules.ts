@@ -24,6 +24,7 @@ const COMMANDS: Record<string, string> = {
   runs: 'list rule runs from the journal',
   timers: 'list or cancel timers (delays, for: durations)',
   trace: 'show the trace of one rule run',
+  portals: 'list, add, enable, disable or remove the portals of a PostgreSQL deployment',
 };
 
 function help(): string {
