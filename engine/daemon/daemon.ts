@@ -22,11 +22,11 @@ import { createClient, type B24ClientApi, type ClientConfig, type ClientOptions 
 import { createEngine, type CreateEngineOptions, type EngineStats, type EngineTuning, type FetchLike, type TickReport } from '../pipeline/index.js';
 import type { CompiledRule } from '../rules/index.js';
 import { DAEMON_SOURCES, type OfflineTuning, type SourcePlugin } from '../sources/index.js';
-import { createDaemonMetrics, startStatusServer, type DaemonMetrics, type HealthReport, type StatusServer } from '../status/index.js';
+import { createDaemonMetrics, startStatusServer, type DaemonMetrics, type HealthReport, type RequestHandler, type StatusServer } from '../status/index.js';
 import { openStateStore, type StateStore } from '../store/index.js';
 import { AttachedSources } from './attached-sources.js';
 import { countClientEvents } from './client-metrics.js';
-import { loadRuleSet, logRefusedReload } from './rule-set.js';
+import { loadRuleSet, logRefusedReload, refusedReload, type RefusedReload } from './rule-set.js';
 import { watchRules } from './rule-watcher.js';
 import { Waker } from './waker.js';
 import { RunLog } from './run-log.js';
@@ -70,6 +70,11 @@ export interface DaemonOptions {
   http?: FetchLike;
   /** A ready client instead of one built from `config` (tests). */
   client?: B24ClientApi;
+  /**
+   * More handlers on the status server, after the sources' (the web console, engine/console): made
+   * with the daemon once its state is open; `close` runs when the server closes. @default none
+   */
+  mount?: (daemon: Daemon) => { handlers: RequestHandler[]; close?: () => void };
 }
 
 export const DEFAULTS = {
@@ -102,6 +107,8 @@ export interface Daemon {
   /** The open state store (after start). */
   readonly store: StateStore;
   readonly rules: CompiledRule[];
+  /** The last rule reload refused (its error diagnostics), or null when the last reload took. */
+  readonly lastRefusedReload: RefusedReload | null;
   start(): Promise<void>;
   /** Reload the rule files; false (and the old set kept) when the new set has errors. */
   reload(): Promise<boolean>;
@@ -109,6 +116,8 @@ export interface Daemon {
   stop(): Promise<{ abandoned: boolean }>;
   /** Resolves after the next complete tick (tests and `rules apply`). */
   nextTick(): Promise<TickReport>;
+  /** What `/healthz` reports: running, rules, inbox depth, DLQ size, the last tick and its error, the sources. */
+  health(): HealthReport;
 }
 
 export function createDaemon(options: DaemonOptions): Daemon {
@@ -134,6 +143,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const tickWaiters: Array<(r: TickReport) => void> = [];
   let reloading: Promise<boolean> | null = null;
   let starting: Promise<void> | null = null;
+  let lastRefused: RefusedReload | null = null;
+  let mounted: { handlers: RequestHandler[]; close?: () => void } | null = null;
+  const closeMounted = (): void => {
+    mounted?.close?.();
+    mounted = null;
+  };
 
   const metrics = createDaemonMetrics({
     depth: () => (store ? store.inbox.depth() : 0),
@@ -211,9 +226,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
       } catch (err) {
         metrics.reloads.inc({ outcome: 'refused' });
         logRefusedReload(logger, err);
+        lastRefused = refusedReload(err, clock.now());
         return false;
       }
       rules = next;
+      lastRefused = null;
       engine?.setRules(rules);
       await applyToSources();
       metrics.reloads.inc({ outcome: 'ok' });
@@ -226,7 +243,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     return reloading;
   }
 
-  return {
+  const self: Daemon = {
     get url() {
       return server?.url ?? null;
     },
@@ -238,8 +255,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
     get rules() {
       return rules;
     },
+    get lastRefusedReload() {
+      return lastRefused;
+    },
     reload,
     nextTick: () => new Promise<TickReport>((resolve) => tickWaiters.push(resolve)),
+    health,
 
     start() {
       starting ??= startOnce();
@@ -251,6 +272,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       return stopOnce();
     },
   };
+  return self;
 
   async function startOnce(): Promise<void> {
     rules = await load();
@@ -281,7 +303,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
     // The server comes first, so /healthz answers while the sources attach (binding offline events is a few requests, retried).
     const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
     try {
-      if (listen !== null) server = await startStatusServer({ listen, metrics: metrics.registry, health, handlers: [sources.handler], logger });
+      if (listen !== null) {
+        mounted = options.mount?.(self) ?? null;
+        server = await startStatusServer({ listen, metrics: metrics.registry, health, handlers: [sources.handler, ...(mounted?.handlers ?? [])], logger });
+      }
       await sources.attach({
         inbox: store.inbox,
         logger: logger.child({ component: 'sources' }),
@@ -303,6 +328,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     } catch (err) {
       await server?.close();
       server = null;
+      closeMounted();
       store.close();
       await ownClient?.close().catch(() => undefined);
       throw err;
@@ -378,12 +404,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await sources.detach('receiving');
       await server?.close();
       server = null;
+      closeMounted();
       sources.clear();
       return { abandoned: true };
     }
     await sources.detach('receiving');
     await server?.close();
     server = null;
+    closeMounted();
     sources.clear();
     openStore.close();
     await ownClient?.close().catch(() => undefined);

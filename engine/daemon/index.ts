@@ -44,4 +44,5 @@ export {
   ApplyError,
   APPLY_DEFAULTS,
 };
+export type { RefusedReload } from './rule-set.js';
 export type { Daemon, DaemonOptions, RuleWatcherOptions, ApplyTarget, PlanApplyResult, ExecuteApplyResult };

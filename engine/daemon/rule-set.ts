@@ -5,6 +5,7 @@
  */
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { redact } from '../redact.js';
 import { formatDiagnostics, loadRules, type CompiledRule, type Diagnostic } from '../rules/index.js';
 
 /** The rule set has errors: the daemon does not start with it (or keeps the old one on reload). */
@@ -37,6 +38,22 @@ export async function loadRuleSet(paths: string[], logger: Logger, env?: Record<
     ]);
   }
   return result.rules;
+}
+
+/** A rule reload the daemon refused: the files on disk have errors, the running set kept working. */
+export interface RefusedReload {
+  /** When (ms since epoch). */
+  at: number;
+  /** The error diagnostics (file:line:col, rule, code, message, hint). */
+  diagnostics: Diagnostic[];
+  /** The refusal in one message (redacted). */
+  message: string;
+}
+
+/** What the daemon remembers of a refused reload (the web console shows it). */
+export function refusedReload(err: unknown, at: number): RefusedReload {
+  const diagnostics = err instanceof RuleSetInvalidError ? err.diagnostics.filter((d) => d.severity === 'error') : [];
+  return { at, diagnostics, message: redact(err instanceof Error ? err.message : String(err)) };
 }
 
 /** Log why a reloaded set was refused: each error diagnostic on its own line, then the summary. */
