@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { createClient, type ClientConfig } from '../engine/client/index.js';
+import { daemonConsole } from '../engine/console/index.js';
 import { createDaemon, type Daemon } from '../engine/daemon/index.js';
 import { authConnectorFor } from '../engine/config.js';
 import type { Logger, LogLevel } from '../engine/logger.js';
@@ -150,6 +151,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     watch: false,
     offline: { pollIntervalMs: 300 },
     tickIntervalMs: 200,
+    // The web console, on loopback without a token as `rules run` serves it.
+    mount: daemonConsole({ token: null, config }),
   });
   daemonRef = daemon;
   try {
@@ -175,6 +178,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   out(col.bold('b24-rules demo'));
   out(`  portal (emulator)   ${emulator.url}`);
   out(`  daemon status       ${daemon.url}/healthz   ${daemon.url}/metrics`);
+  out(`  web console         ${daemon.url}/console/rules`);
   out(`  rules               ${daemon.rules.length} rules from ${(options.rulesPaths ?? [RULES_DIR]).join(', ')}`);
   out(`  external services   ${stubs.url} (enrichment, AI summary, deal/contact and task sync, ERP invoicing: stubs)`);
   out(`  state               ${statePath}`);

@@ -408,6 +408,16 @@ export const ERROR_CODES = {
     meaning: 'The status server cannot listen on the given address (bad format, port in use, no permission).',
     action: 'Pass another --listen (host:port, or :0 for a free port).',
   },
+  CONSOLE_TOKEN_REQUIRED: {
+    kind: 'user',
+    meaning: 'The daemon would serve its web console on an address other than loopback without a console token; it does not start.',
+    action: 'Set B24_RULES_CONSOLE_TOKEN (or pass --console-token-file FILE) to a long random value, listen on 127.0.0.1 behind a proxy, or pass --no-console.',
+  },
+  CONSOLE_TOKEN_INVALID: {
+    kind: 'user',
+    meaning: 'The console token (B24_RULES_CONSOLE_TOKEN or the --console-token-file file) cannot be read or is shorter than 16 characters.',
+    action: 'Put a random value of 16 characters or more in the variable or the file (e.g. `openssl rand -hex 24`).',
+  },
 
   // The state store
   STATE_STORE: {

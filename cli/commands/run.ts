@@ -5,11 +5,13 @@ import { createDaemon, DAEMON_DEFAULTS as DEFAULTS, DEFAULT_STATE_PATH, runUntil
 import { createLogger } from '../../engine/logger.js';
 import { UsageError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
+import { checkConsoleListen, daemonConsole, readConsoleToken } from '../../engine/console/index.js';
 import { parseListen } from '../../engine/status/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
 
-const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] [--offline-page N] [--log-level LEVEL]
+const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--console-token-file FILE | --no-console]
+                 [--no-watch] [--poll-interval-ms N] [--offline-page N] [--log-level LEVEL]
 
 Run the rules: the daemon. Work comes from
   - offline events (OAuth app: B24_AUTH_MODE=oauth; the daemon binds the events
@@ -26,7 +28,14 @@ B24_WEBHOOK_URL or the OAuth variables; B24_AUTH_CONNECTOR, default ${CONFIG_DEF
 Options:
   --state PATH         state file (default ${DEFAULT_STATE_PATH})
   --listen HOST:PORT   status and webhook server (default ${DEFAULTS.listen};
-                       /healthz, /metrics). Loopback unless you say otherwise.
+                       /healthz, /metrics, the web console at /console).
+                       Loopback unless you say otherwise; anywhere else the
+                       console needs a token (B24_RULES_CONSOLE_TOKEN or
+                       --console-token-file), or the daemon does not start
+  --console-token-file FILE
+                       the console token from FILE's first line (16+ chars)
+  --no-console         no web console (/console, /api): the status server
+                       serves /healthz, /metrics and the webhooks only
   --no-watch           do not reload when a rule file changes (SIGHUP still does)
   --poll-interval-ms N offline queue: wait between polls when it was empty
                        (default 2000; doubles up to 5x while it stays empty)
@@ -49,6 +58,8 @@ const command: Command = {
       'no-watch': { type: 'boolean' },
       'poll-interval-ms': { type: 'string' },
       'offline-page': { type: 'string' },
+      'console-token-file': { type: 'string' },
+      'no-console': { type: 'boolean' },
     });
     const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
     const batchSize = intOption('offline-page', values['offline-page'], 1);
@@ -58,8 +69,13 @@ const command: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const logger = createLogger({ level: logLevel(values['log-level']) });
     const env = readEnvironment();
+    const withConsole = values['no-console'] !== true;
+    if (!withConsole && values['console-token-file'] !== undefined) throw new UsageError('--console-token-file and --no-console exclude each other');
+    // Before anything starts: a console open to the network without a token is refused here.
+    const consoleToken = withConsole ? readConsoleToken(env, values['console-token-file']) : null;
+    if (withConsole) checkConsoleListen(listen, consoleToken);
+    const logger = createLogger({ level: logLevel(values['log-level']) });
     const config = loadConfig();
     const applicationToken = env.B24_APPLICATION_TOKEN || undefined;
     registerSecret(applicationToken);
@@ -72,6 +88,7 @@ const command: Command = {
       env,
       listen,
       watch: values['no-watch'] !== true,
+      ...(withConsole ? { mount: daemonConsole({ token: consoleToken, config, logger: logger.child({ component: 'console' }) }) } : {}),
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),
       ...(pollIntervalMs !== undefined || batchSize !== undefined ? { offline: { ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } } : {}),
