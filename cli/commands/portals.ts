@@ -1,7 +1,7 @@
 /** `rules portals`: the portals of a deployment on PostgreSQL (the control plane): list, add, enable, disable, set, remove. */
 import { readEnvironment } from '../../engine/config.js';
 import { UsageError } from '../../engine/errors.js';
-import { openControlPlane, PortalRegistry, type Portal, type PortalListing } from '../../engine/portals/index.js';
+import { openControlPlane, PortalRegistry, REVOKED_WORKER, type Portal, type PortalListing } from '../../engine/portals/index.js';
 import { redact, redactValue } from '../../engine/redact.js';
 import { closest } from '../../engine/suggest.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
@@ -31,8 +31,10 @@ Marketplace adds its portals itself (ONAPPINSTALL at the workers' /b24/app).
 
 'disable' stops a portal: the worker serving it stops at its next lease
 renewal; 'enable' lets a worker take it again. --rule-set NAME adds the rules
-in <rules dir>/portals/NAME/ to the shared ones for that portal. 'remove'
-deletes the portal and its lease (its state stays in its schema).
+in <rules dir>/portals/NAME/ to the shared ones for that portal. 'set' and
+'disable' revoke the portal's lease: its worker stops at its next renewal and
+a worker takes it afresh (with the change) once the lease expires. 'remove'
+deletes the portal (its state stays in its schema).
 `;
 
 const VERBS = ['list', 'add', 'enable', 'disable', 'set', 'remove'];
@@ -43,7 +45,8 @@ function when(ms: number): string {
 
 function leaseText(p: PortalListing): string {
   if (!p.lease) return '-';
-  return p.lease.live ? `${p.lease.workerId} until ${when(p.lease.expiresAt)}` : `(expired: ${p.lease.workerId})`;
+  if (!p.lease.live) return `(expired: ${p.lease.workerId})`;
+  return p.lease.workerId === REVOKED_WORKER ? `(revoked, free at ${when(p.lease.expiresAt)})` : `${p.lease.workerId} until ${when(p.lease.expiresAt)}`;
 }
 
 /** The list as a text table. */
@@ -136,12 +139,12 @@ const command: Command = {
         case 'set': {
           if (plan === undefined && values['rule-set'] === undefined && !values['no-rule-set']) throw new UsageError('portals set needs --plan, --rule-set or --no-rule-set');
           const portal = await registry.update(memberId, { ...(plan ? { plan } : {}), ...(values['rule-set'] !== undefined ? { ruleSet: values['rule-set'] } : values['no-rule-set'] ? { ruleSet: null } : {}) });
-          out(`Changed portal ${describe(portal)}; a worker applies it when it next takes the portal.\n`, portal);
+          out(`Changed portal ${describe(portal)}; its worker restarts it with the change within the lease TTL.\n`, portal);
           return EXIT.OK;
         }
         default: {
           await registry.remove(memberId);
-          out(`Removed portal ${memberId} and its lease; its state stays in PostgreSQL.\n`, { removed: memberId });
+          out(`Removed portal ${memberId}; its worker stops at its next lease renewal, and its state stays in PostgreSQL.\n`, { removed: memberId });
           return EXIT.OK;
         }
       }

@@ -9,7 +9,7 @@ export { openControlPlane, isPostgresUrl, describeDatabase, type ControlPlane, t
 export { MIGRATIONS as CONTROL_PLANE_MIGRATIONS, CONTROL_PLANE_VERSION, type Migration } from './migrations.js';
 export { PortalRegistry, type AddWebhookPortal, type AddOAuthPortal, type InstallRecord, type InstallOutcome, type PortalConnection } from './registry.js';
 export type { Portal, PortalListing, LeaseInfo, PortalAuthMode } from './portal-rows.js';
-export { LeaseManager, LEASE_DEFAULTS, localValidUntil, fairShare, type Lease, type LeaseManagerOptions } from './leases.js';
+export { LeaseManager, LEASE_DEFAULTS, REVOKED_WORKER, localValidUntil, fairShare, type Lease, type LeaseManagerOptions } from './leases.js';
 export { pgTokenPersistence, type PgTokenPersistenceOptions } from './token-persistence.js';
 export { createInstallHandler, INSTALL_DEFAULTS, type InstallHandlerOptions } from './install.js';
 export { checkRefreshToken, type AppCredentials, type GrantCheck, type VerifiedGrant } from './token-server.js';

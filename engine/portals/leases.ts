@@ -14,12 +14,28 @@
  * - Locally a lease counts as valid until the time its (re)newal was SENT
  *   plus the TTL minus a margin, on the worker's monotonic clock: the
  *   database's expiry cannot come before that, however long the answer took.
- * - A renewal of a disabled or removed portal fails, so its worker stops it.
+ * - A renewal of a disabled or removed portal fails, so its worker stops it;
+ *   a change to a portal (disabled, plan or rule set, uninstalled,
+ *   re-installed, removed) also revokes its lease (revokeLeasesSql).
  * - Fair share: a worker takes at most ceil(enabled portals / live workers),
  *   a live worker being one seen within the TTL (`heartbeat()`).
  */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
+
+/** The worker_id of a revoked lease: nobody holds it, and nobody takes it before it expires. */
+export const REVOKED_WORKER = '(revoked)';
+
+/**
+ * SQL revoking the leases of the member_ids `subquery` selects: a new epoch and
+ * no holder, the expiry kept. The holder's renewals and token writes fail from
+ * now on, while its local validity (which ends before the expiry) still keeps
+ * every other worker out: a portal disabled, changed, uninstalled, re-installed
+ * or removed is stopped by its worker and taken afresh within the TTL.
+ */
+export function revokeLeasesSql(subquery: string): string {
+  return `UPDATE b24rules.leases SET worker_id = '${REVOKED_WORKER}', epoch = nextval('b24rules.lease_epoch') WHERE member_id IN (${subquery})`;
+}
 
 /** Lease timing defaults. */
 export const LEASE_DEFAULTS = {
@@ -89,12 +105,16 @@ export class LeaseManager {
     return this.#now() < lease.validUntil;
   }
 
-  /** Say this worker is alive (counted in the fair share for a TTL). */
+  /** Say this worker is alive (counted in the fair share for a TTL); expired leases of removed portals go. */
   async heartbeat(): Promise<void> {
     await this.#pool.query(
       `INSERT INTO b24rules.workers (worker_id, seen_at) VALUES ($1, now())
        ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()`,
       [this.workerId],
+    );
+    await this.#pool.query(
+      `DELETE FROM b24rules.leases l WHERE l.expires_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM b24rules.portals p WHERE p.member_id = l.member_id)`,
     );
   }
 

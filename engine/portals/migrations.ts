@@ -42,7 +42,9 @@ export const MIGRATIONS: readonly Migration[] = [
         CHECK (auth_mode <> 'webhook' OR webhook_url IS NOT NULL)
       );
       CREATE TABLE b24rules.leases (
-        member_id text PRIMARY KEY REFERENCES b24rules.portals (member_id) ON DELETE CASCADE,
+        -- No foreign key: a removed portal's lease stays until it expires, so a portal added again
+        -- under the same member_id cannot be taken while the old holder may still count on it.
+        member_id text PRIMARY KEY,
         worker_id text NOT NULL,
         expires_at timestamptz NOT NULL,
         epoch bigint NOT NULL,

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { PortalPlan } from '../client/index.js';
 import { registerSecret } from '../redact.js';
 import { PortalNotFoundError, PortalsError } from './errors.js';
+import { revokeLeasesSql } from './leases.js';
 import { baseUrlOfEndpoint, checkMemberId, checkRuleSet, domainOf, parseWebhookUrl, webhookPortalKey } from './portal-key.js';
 import { ms, PORTAL_COLUMNS, toPortal, type Portal, type PortalListing, type PortalRow } from './portal-rows.js';
 
@@ -170,12 +171,12 @@ export class PortalRegistry {
     return this.require(memberId);
   }
 
-  /** Enable or disable a portal. A worker serving a disabled portal stops it at its next lease renewal. */
+  /** Enable or disable a portal. Disabling revokes its lease: the worker serving it stops at its next renewal. */
   async setEnabled(memberId: string, enabled: boolean): Promise<Portal> {
-    return this.#update(memberId, 'enabled = $2', [enabled]);
+    return this.#update(memberId, 'enabled = $2', [enabled], !enabled);
   }
 
-  /** Change a portal's plan or rule set (null: the shared rules only). */
+  /** Change a portal's plan or rule set (null: the shared rules only); its lease is revoked, so it restarts with them within the TTL. */
   async update(memberId: string, change: { plan?: PortalPlan; ruleSet?: string | null }): Promise<Portal> {
     const sets: string[] = [];
     const params: unknown[] = [];
@@ -188,19 +189,30 @@ export class PortalRegistry {
       sets.push(`rule_set = $${params.length + 1}`);
     }
     if (sets.length === 0) return this.require(memberId);
-    return this.#update(memberId, sets.join(', '), params);
+    return this.#update(memberId, sets.join(', '), params, true);
   }
 
-  async #update(memberId: string, set: string, params: unknown[]): Promise<Portal> {
-    const { rowCount } = await this.#pool.query(`UPDATE b24rules.portals SET ${set}, updated_at = now() WHERE member_id = $1`, [memberId, ...params]);
-    if (!rowCount) throw new PortalNotFoundError(memberId);
+  /** Update one portal's row, and revoke its lease in the same statement when `revoke`. */
+  async #update(memberId: string, set: string, params: unknown[], revoke: boolean): Promise<Portal> {
+    const update = `UPDATE b24rules.portals SET ${set}, updated_at = now() WHERE member_id = $1 RETURNING member_id`;
+    const sql = revoke ? `WITH p AS (${update}), r AS (${revokeLeasesSql('SELECT member_id FROM p')}) SELECT count(*)::int AS n FROM p` : `WITH p AS (${update}) SELECT count(*)::int AS n FROM p`;
+    const { rows } = await this.#pool.query<{ n: number }>(sql, [memberId, ...params]);
+    if (!rows[0]?.n) throw new PortalNotFoundError(memberId);
     return this.require(memberId);
   }
 
-  /** Remove a portal and its lease (its state schema stays: the store drops it). PORTAL_NOT_FOUND when unknown. */
+  /**
+   * Remove a portal; its lease is revoked and stays until it expires, so the
+   * portal added again cannot be taken while the old holder may still count
+   * on it. Its state schema stays (the store drops it). PORTAL_NOT_FOUND when unknown.
+   */
   async remove(memberId: string): Promise<void> {
-    const { rowCount } = await this.#pool.query('DELETE FROM b24rules.portals WHERE member_id = $1', [memberId]);
-    if (!rowCount) throw new PortalNotFoundError(memberId);
+    const { rows } = await this.#pool.query<{ n: number }>(
+      `WITH p AS (DELETE FROM b24rules.portals WHERE member_id = $1 RETURNING member_id), r AS (${revokeLeasesSql('SELECT member_id FROM p')})
+       SELECT count(*)::int AS n FROM p`,
+      [memberId],
+    );
+    if (!rows[0]?.n) throw new PortalNotFoundError(memberId);
   }
 
   /**
@@ -226,8 +238,9 @@ export class PortalRegistry {
    */
   async recordInstall(data: InstallRecord): Promise<InstallOutcome> {
     for (const s of [data.accessToken, data.refreshToken, data.applicationToken]) registerSecret(s);
+    // A re-install replaces the pair a worker may hold in memory: its lease is revoked, so it restarts with the new one.
     const { rows } = await this.#pool.query<{ inserted: boolean }>(
-      `INSERT INTO b24rules.portals AS p (member_id, domain, auth_mode, client_endpoint, access_token, refresh_token, expires_at, obtained_at,
+      `WITH ins AS (INSERT INTO b24rules.portals AS p (member_id, domain, auth_mode, client_endpoint, access_token, refresh_token, expires_at, obtained_at,
          token_version, application_token, enabled, installed_at)
        VALUES ($1, $2, 'oauth', $3, $4, $5, $6, now(), 1, $7, true, now())
        ON CONFLICT (member_id) DO UPDATE SET domain = EXCLUDED.domain, auth_mode = 'oauth', client_endpoint = EXCLUDED.client_endpoint,
@@ -235,7 +248,9 @@ export class PortalRegistry {
          token_version = p.token_version + 1, application_token = EXCLUDED.application_token, enabled = true,
          installed_at = now(), uninstalled_at = NULL, updated_at = now()
        WHERE p.application_token IS NULL OR p.uninstalled_at IS NOT NULL OR p.application_token = EXCLUDED.application_token
-       RETURNING (xmax = 0) AS inserted`,
+       RETURNING p.member_id, (p.xmax = 0) AS inserted),
+       r AS (${revokeLeasesSql('SELECT member_id FROM ins WHERE NOT inserted')})
+       SELECT inserted FROM ins`,
       [data.memberId, data.domain, data.clientEndpoint, data.accessToken, data.refreshToken, data.expiresAt === undefined ? null : new Date(data.expiresAt), data.applicationToken],
     );
     const row = rows[0];
@@ -244,12 +259,18 @@ export class PortalRegistry {
   }
 
   /**
-   * Record ONAPPUNINSTALL: disabled, tokens cleared (token_version raised,
-   * so a worker's pending token write fails), uninstalled_at set.
+   * Record ONAPPUNINSTALL: disabled, tokens cleared (token_version raised),
+   * uninstalled_at set, the lease revoked (its worker's token writes and
+   * renewals fail from now on).
    */
   async recordUninstall(memberId: string): Promise<Portal> {
-    return this.#update(memberId, `enabled = false, access_token = NULL, refresh_token = NULL, expires_at = NULL, token_version = token_version + 1,
-      uninstalled_at = COALESCE(uninstalled_at, now())`, []);
+    return this.#update(
+      memberId,
+      `enabled = false, access_token = NULL, refresh_token = NULL, expires_at = NULL, token_version = token_version + 1,
+      uninstalled_at = COALESCE(uninstalled_at, now())`,
+      [],
+      true,
+    );
   }
 
   /** What the worker needs to call the portal; PORTAL_NOT_FOUND when unknown. The webhook code is registered as a secret. */

@@ -66,7 +66,7 @@ describe.skipIf(!pgUrl())('the install endpoint (PostgreSQL + emulator over HTTP
     await cp?.close();
   });
   beforeEach(async () => {
-    await cp.pool.query('DELETE FROM b24rules.portals');
+    await cp.pool.query('DELETE FROM b24rules.portals; DELETE FROM b24rules.leases');
     cleaned.length = 0;
     changes.length = 0;
   });
@@ -98,7 +98,7 @@ describe.skipIf(!pgUrl())('the install endpoint (PostgreSQL + emulator over HTTP
     expect(JSON.parse(wrongToken.text).error).toMatch(/another application_token/);
     expect(wrongToken.text).not.toContain('forged-application-token-1');
 
-    await cp.pool.query('DELETE FROM b24rules.portals');
+    await cp.pool.query('DELETE FROM b24rules.portals; DELETE FROM b24rules.leases');
     const madeUp = await post(installBody({ access_token: 'made-up-access-123', refresh_token: 'made-up-refresh-123' }));
     expect(madeUp.status).toBe(403);
     expect(JSON.parse(madeUp.text).error).toMatch(/^install not verified: the token server refused the refresh token/);
@@ -139,6 +139,12 @@ describe.skipIf(!pgUrl())('the install endpoint (PostgreSQL + emulator over HTTP
 
   it('re-installs after an uninstall, with the new installation\'s application_token', async () => {
     expect((await post(installBody(emu.issueTokens(1)))).status).toBe(200);
+    const worker = new LeaseManager(cp.pool, { workerId: 'w1' });
+    const lease = await worker.acquireOne(emu.app.member_id);
+    // The same installation again (a new pair): the worker holding the old pair is stopped.
+    const same = await post(installBody(emu.issueTokens(1)));
+    expect(JSON.parse(same.text).status).toBe('reinstalled');
+    expect(await worker.renew(lease as NonNullable<typeof lease>)).toBeNull();
     expect((await post(uninstallBody())).status).toBe(200);
     const again = await post(installBody(emu.issueTokens(1), { application_token: 'new-installation-token-1' }));
     expect(again.status).toBe(200);

@@ -115,6 +115,39 @@ describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
     expect(await b.acquireOne('p04')).not.toBeNull();
   });
 
+  it('a change to a portal revokes its lease: the holder can no longer renew it, and nobody takes it before it expires', async () => {
+    await clear();
+    const registry = new PortalRegistry(cp.pool);
+    const a = new LeaseManager(cp.pool, { workerId: 'a' });
+    const b = new LeaseManager(cp.pool, { workerId: 'b' });
+    const changes: Array<[string, () => Promise<unknown>]> = [
+      ['p10', async () => {
+        // Disabled and enabled again before the holder's next renewal: it must still stop.
+        await registry.setEnabled('p10', false);
+        await registry.setEnabled('p10', true);
+      }],
+      ['p11', () => registry.update('p11', { plan: 'enterprise' })],
+      ['p12', () => registry.update('p12', { ruleSet: 'special' })],
+      ['p13', async () => {
+        // Removed and added again under the same member_id.
+        await registry.remove('p13');
+        await registry.addWebhook({ webhookUrl: 'https://portal13.example/rest/1/code13abcdef/', memberId: 'p13' });
+      }],
+    ];
+    for (const [memberId, change] of changes) {
+      const lease = (await a.acquireOne(memberId)) as Lease;
+      await change();
+      expect(await a.renew(lease), memberId).toBeNull();
+      expect(await b.acquireOne(memberId), memberId).toBeNull();
+      const others = await b.acquire(50);
+      expect(others.map((l) => l.memberId)).not.toContain(memberId);
+      await Promise.all(others.map((l) => b.release(l)));
+      await expireLease(cp, memberId);
+      const next = (await b.acquireOne(memberId)) as Lease;
+      expect(next.epoch, memberId).toBeGreaterThan(lease.epoch);
+    }
+  });
+
   it('release hands the portal over at once; leave releases everything and the worker stops counting', async () => {
     await clear();
     const a = new LeaseManager(cp.pool, { workerId: 'a' });

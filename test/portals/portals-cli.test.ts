@@ -76,6 +76,8 @@ describe.skipIf(!pgUrl())('rules portals (CLI, PostgreSQL)', () => {
     const disable = await rules(['disable', 'f00dcafe', '--state', url]);
     expect(disable.code).toBe(0);
     expect(disable.stdout).toContain('stops at its next lease renewal');
+    const afterDisable = await rules(['list', '--state', url]);
+    expect(afterDisable.stdout.split('\n').find((l) => l.startsWith('f00dcafe'))).toMatch(/\s+no\s+-\s+\(revoked, free at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
     expect((await rules(['enable', 'gamma01', '--state', url])).stdout).toContain('Enabled portal gamma01 (127.0.0.1:9, webhook, standard, enabled)');
     const set = await rules(['set', 'gamma01', '--plan', 'enterprise', '--rule-set', 'gamma', '--json', '--state', url]);
     expect(JSON.parse(set.stdout)).toMatchObject({ plan: 'enterprise', ruleSet: 'gamma' });
@@ -84,7 +86,7 @@ describe.skipIf(!pgUrl())('rules portals (CLI, PostgreSQL)', () => {
     const removed = await rules(['remove', 'f00dcafe', '--state', url]);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain('Removed portal f00dcafe');
-    expect((await cp.pool.query(`SELECT 1 FROM b24rules.leases WHERE member_id = 'f00dcafe'`)).rows).toHaveLength(0);
+    expect((await cp.pool.query(`SELECT worker_id FROM b24rules.leases WHERE member_id = 'f00dcafe'`)).rows).toEqual([{ worker_id: '(revoked)' }]);
   });
 
   it('errors: a second add of the same portal, an unknown one, bad data: exit 1 with the code; bad usage: exit 2', async () => {

@@ -16,12 +16,13 @@ import {
   PortalNotFoundError,
   PortalRegistry,
   PortalsError,
+  REVOKED_WORKER,
   webhookPortalKey,
   type ControlPlane,
 } from '../../engine/portals/index.js';
 import { redact } from '../../engine/redact.js';
 import { pgUrl } from '../helpers/pg.js';
-import { freshControlPlane } from './control-plane.js';
+import { expireLease, freshControlPlane } from './control-plane.js';
 
 const HOOK = 'https://acme.bitrix24.com/rest/7/s3cr3tw3bh00kc0de/';
 
@@ -131,7 +132,7 @@ describe.skipIf(!pgUrl())('the portal registry (PostgreSQL)', () => {
     expect(config.auth).toMatchObject({ mode: 'oauth', clientId: 'id', oauthUrl: 'http://127.0.0.1:8', tokenPersistence: persistence });
   });
 
-  it('enables, disables, changes plan and rule set, and removes (its lease with it); an unknown member_id is PORTAL_NOT_FOUND', async () => {
+  it('enables, disables, changes plan and rule set, and removes (its lease revoked until it expires); an unknown member_id is PORTAL_NOT_FOUND', async () => {
     await registry.addWebhook({ webhookUrl: 'https://c.bitrix24.com/rest/1/abcdef99/', memberId: 'cport' });
     expect((await registry.setEnabled('cport', false)).enabled).toBe(false);
     expect((await registry.setEnabled('cport', true)).enabled).toBe(true);
@@ -142,8 +143,12 @@ describe.skipIf(!pgUrl())('the portal registry (PostgreSQL)', () => {
     expect((await registry.list()).find((p) => p.memberId === 'cport')?.lease).toMatchObject({ workerId: 'w', live: true });
     await registry.remove('cport');
     expect(await registry.get('cport')).toBeUndefined();
-    const { rows } = await cp.pool.query(`SELECT 1 FROM b24rules.leases WHERE member_id = 'cport'`);
-    expect(rows).toHaveLength(0);
+    const { rows } = await cp.pool.query(`SELECT worker_id FROM b24rules.leases WHERE member_id = 'cport'`);
+    expect(rows).toEqual([{ worker_id: REVOKED_WORKER }]);
+    // Once expired, the next heartbeat clears a removed portal's lease.
+    await expireLease(cp, 'cport');
+    await new LeaseManager(cp.pool, { workerId: 'w' }).heartbeat();
+    expect((await cp.pool.query(`SELECT 1 FROM b24rules.leases WHERE member_id = 'cport'`)).rows).toHaveLength(0);
     for (const call of [() => registry.remove('cport'), () => registry.setEnabled('cport', true), () => registry.require('cport'), () => registry.connection('cport')]) {
       expect(await codeOf(call())).toBe('PORTAL_NOT_FOUND');
     }

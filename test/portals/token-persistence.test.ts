@@ -50,7 +50,7 @@ describe.skipIf(!pgUrl())('OAuth tokens in the control plane (PostgreSQL + emula
     await cp?.close();
   });
   beforeEach(async () => {
-    await cp.pool.query('DELETE FROM b24rules.portals');
+    await cp.pool.query('DELETE FROM b24rules.portals; DELETE FROM b24rules.leases');
     const pair = emu.issueTokens(1);
     await registry.addOAuth({ memberId, domain: emu.url, accessToken: pair.access_token, refreshToken: pair.refresh_token });
   });
