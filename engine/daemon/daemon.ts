@@ -36,8 +36,13 @@ export { RuleSetInvalidError } from './rule-set.js';
 export interface DaemonOptions {
   /** Rule files and directories. */
   rulesPaths: string[];
-  /** The state file (`:memory:` in some tests). */
-  statePath: string;
+  /** The state file (`:memory:` in some tests). One of `statePath` and `openStore` is required. */
+  statePath?: string;
+  /**
+   * Opens the state store instead of `statePath` (a worker: the portal's PostgreSQL schema). Called once, at start;
+   * stop() closes what it returns.
+   */
+  openStore?: () => StateStore;
   /** Where the portal is and how to authenticate (loadConfig). */
   config: ClientConfig;
   logger: Logger;
@@ -75,6 +80,12 @@ export interface DaemonOptions {
    * with the daemon once its state is open; `close` runs when the server closes. @default none
    */
   mount?: (daemon: Daemon) => { handlers: RequestHandler[]; close?: () => void };
+  /**
+   * Whether this process may send to the portal now (a worker: it still holds the portal's lease). Passed to the
+   * REST client (ClientOptions.canSend: a request is not sent when false), and the loop does not tick while false.
+   * @default always true
+   */
+  canSend?: () => boolean;
 }
 
 export const DEFAULTS = {
@@ -129,6 +140,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const env = options.env ?? process.env;
   const tickInterval = options.tickIntervalMs ?? DEFAULTS.tickIntervalMs;
   const authConnector = authConnectorFor(options.config, options.authConnector);
+  const canSend = options.canSend ?? (() => true);
 
   let store: StateStore | undefined;
   let rules: CompiledRule[] = [];
@@ -166,6 +178,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
     let failures = 0;
     while (running) {
       let report: TickReport;
+      // Without the lease every request fails at once, unsent: ticking would only spin.
+      if (!canSend()) {
+        await sleep(tickInterval);
+        continue;
+      }
       // Work stored from here on, while the tick runs, ends the idle wait after it.
       waker.clear();
       try {
@@ -192,8 +209,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const busy = report.items > 0 || report.runsCreated > 0 || report.calls > 0 || finished > 0 || (report.timersFired ?? 0) > 0;
       // The next wake-up is the idle interval, or sooner when a timer falls due before it.
       const untilTimer = report.nextTimerAt === undefined || report.nextTimerAt === null ? tickInterval : Math.max(0, report.nextTimerAt - clock.now());
-      if (running && !busy) await sleep(Math.min(tickInterval, untilTimer));
+      if (running && (!busy || !canSend())) await sleep(Math.min(tickInterval, untilTimer));
     }
+  }
+
+  function openStore(): StateStore {
+    if (options.openStore) return options.openStore();
+    if (options.statePath === undefined) throw new B24RulesError('CONFIG_INVALID', 'the daemon needs a state: statePath or openStore', { kind: 'user' });
+    return openStateStore(options.statePath, { now: () => clock.now() });
   }
 
   function health(): HealthReport {
@@ -276,12 +299,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   async function startOnce(): Promise<void> {
     rules = await load();
-    store = openStateStore(options.statePath, { now: () => clock.now() });
+    store = openStore();
     runLog.startAt(store);
     const client =
       options.client ??
       createClient(options.config, {
         ...options.clientOptions,
+        ...(options.canSend ? { canSend: options.canSend } : {}),
         clock,
         logger: logger.child({ component: 'client' }),
         onEvent: countClientEvents(metrics),
