@@ -430,6 +430,11 @@ export const ERROR_CODES = {
     meaning: 'The state file was written by a newer b24-rules.',
     action: 'Upgrade b24-rules, or point it at another state file.',
   },
+  STATE_PORTAL_BUSY: {
+    kind: 'operational',
+    meaning: "A portal's state on PostgreSQL is held by another engine that serves the portal now (an exclusive open of the same portal).",
+    action: 'Wait for the other engine to stop (its lease lapses, or its process ends), then open it again; readers such as rules runs do not need it exclusively.',
+  },
   STATE_NOT_FOUND: {
     kind: 'user',
     meaning: 'A record (a dead-letter entry, a run) asked for by id does not exist in the state file.',

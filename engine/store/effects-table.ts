@@ -197,7 +197,10 @@ export class EffectsTable {
   markSent(ids: number[], batch?: { id: number; commands: number }): void {
     const now = this.#now();
     if (batch) {
-      const st = stmt(this.#db, `UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1, meta = json_set(COALESCE(meta, '{}'), '$.batch', json(?)) WHERE id = ?`);
+      // JSON has no portable SQL: SQLite's json_set, PostgreSQL's jsonb concatenation (meta stays text in both).
+      const withBatch =
+        this.#db.driver === 'postgres' ? `(COALESCE(meta, '{}')::jsonb || jsonb_build_object('batch', CAST(? AS jsonb)))::text` : `json_set(COALESCE(meta, '{}'), '$.batch', json(?))`;
+      const st = stmt(this.#db, `UPDATE effects SET state = 'sent', sent_at = ?, attempts = attempts + 1, meta = ${withBatch} WHERE id = ?`);
       const value = JSON.stringify(batch);
       this.#db.transaction(() => {
         for (const id of ids) st.run(now, value, id);

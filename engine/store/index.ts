@@ -1,4 +1,7 @@
-/** The engine's durable state store (SQLite): inbox, runs and traces, effect ledger, snapshots, dedupe, positions, schedules, DLQ, timers. */
+/**
+ * The engine's durable state store: inbox, runs and traces, effect ledger, snapshots, dedupe, positions, schedules, DLQ, timers.
+ * SQLite (one file, one portal) by default; on PostgreSQL, one schema per portal (engine/store/pg).
+ */
 import { DlqTable } from './dlq-table.js';
 import { EffectsTable } from './effects-table.js';
 import { StateNotFoundError, StateStoreError } from './errors.js';
@@ -9,12 +12,18 @@ import { RunsTable } from './runs-table.js';
 import { openDatabase } from './sqlite.js';
 import { TimersTable } from './timers-table.js';
 import { DEFAULT_RETENTION, DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } from './state-store.js';
+import { openStateStoreFor } from './open.js';
+import { PG_BRIDGE_DEFAULTS, PgBridge, PgStatementError, redactDatabaseUrl } from './pg/bridge.js';
+import { dropPortalState, isPostgresUrl, openPgStateStore, portalKey, portalSchema } from './pg/open.js';
 
 export type { RetentionPolicy, StateStore, StateStoreOptions } from './state-store.js';
 export type { InboxListFilter } from './inbox-table.js';
 export type { RunStatus, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, RuleRunCounts, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
 export type { SourceKind, InboxItemInput, InboxItem, InboxStatus, Inbox } from './types.js';
 export type { NewTimer, TimerFilter, TimerKind, TimerRecord, TimerState } from './timers-table.js';
+export type { OpenStateStoreForOptions } from './open.js';
+export type { PgBridgeOptions } from './pg/bridge.js';
+export type { PgQueryable, PgStateStoreOptions } from './pg/open.js';
 export {
   openStateStore,
   STATE_STORE_DEFAULTS,
@@ -32,4 +41,14 @@ export {
   StateNotFoundError,
   FINAL_RUN_STATUSES,
   openDatabase,
+  openStateStoreFor,
+  openPgStateStore,
+  dropPortalState,
+  isPostgresUrl,
+  portalKey,
+  portalSchema,
+  PgBridge,
+  PG_BRIDGE_DEFAULTS,
+  PgStatementError,
+  redactDatabaseUrl,
 };

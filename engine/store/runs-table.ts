@@ -77,7 +77,8 @@ const FINAL = new Set<RunStatus>(['done', 'skipped', 'failed', 'dead']);
  * (raised by triggers when a run holding a number is pruned or leaves its final state, schema
  * migration 6), so no number is ever handed out twice. Finishing a run writes only its own row.
  */
-const LATEST_FINISH = `MAX((SELECT value FROM counters WHERE name = 'runs_finished'), COALESCE((SELECT MAX(finished_seq) FROM runs WHERE finished_seq IS NOT NULL), 0))`;
+// Portable SQL (SQLite and PostgreSQL): the larger of the two as an aggregate over both, not SQLite's two-argument MAX.
+const LATEST_FINISH = `(SELECT COALESCE(MAX(n), 0) FROM (SELECT value AS n FROM counters WHERE name = 'runs_finished' UNION ALL SELECT MAX(finished_seq) AS n FROM runs WHERE finished_seq IS NOT NULL) AS latest)`;
 const NEXT_FINISH = `(${LATEST_FINISH} + 1)`;
 
 const COLUMNS: Record<keyof RunPatch, string> = {
@@ -319,7 +320,7 @@ export class RunsTable {
   settledItems(): Array<{ itemId: number; dead: number; total: number }> {
     return stmt(
       this.#db,
-      `SELECT i.id AS itemId,
+      `SELECT i.id AS "itemId",
                 SUM(CASE WHEN r.status = 'dead' THEN 1 ELSE 0 END) AS dead,
                 COUNT(r.id) AS total
            FROM inbox i LEFT JOIN runs r ON r.item_id = i.id AND r.superseded = 0

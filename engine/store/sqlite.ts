@@ -25,8 +25,8 @@ export interface SqlStatement {
 
 export interface SqlDatabase {
   readonly open: boolean;
-  /** Which driver serves this connection. */
-  readonly driver: 'better-sqlite3' | 'node:sqlite';
+  /** Which driver serves this connection (postgres: a portal's schema, engine/store/pg). */
+  readonly driver: 'better-sqlite3' | 'node:sqlite' | 'postgres';
   prepare(sql: string): SqlStatement;
   exec(sql: string): void;
   /** `PRAGMA source`; with `simple`, the first column of the first row. */
@@ -47,7 +47,7 @@ const require = createRequire(import.meta.url);
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 /** The driver this Node.js gets: node:sqlite from Node 24 on, better-sqlite3 before. */
-export const SQLITE_DRIVER: SqlDatabase['driver'] = NODE_MAJOR >= 24 ? 'node:sqlite' : 'better-sqlite3';
+export const SQLITE_DRIVER: 'better-sqlite3' | 'node:sqlite' = NODE_MAJOR >= 24 ? 'node:sqlite' : 'better-sqlite3';
 
 export function openDatabase(path: string, options: OpenOptions = {}): SqlDatabase {
   return SQLITE_DRIVER === 'node:sqlite' ? openNodeSqlite(path, options) : openBetterSqlite(path, options);

@@ -53,7 +53,7 @@ export const DEFAULTS = {
 } as const;
 
 export interface StateStore {
-  /** The file path, or `:memory:`. */
+  /** The file path, or `:memory:`; on PostgreSQL, the database URL without its password, `#` and the portal's schema. */
   readonly path: string;
   readonly inbox: InboxTable;
   readonly runs: RunsTable;
@@ -112,10 +112,19 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
     if (err instanceof StateStoreError) throw err;
     throw new StateStoreError(`cannot prepare the state file ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return assembleStateStore(db, { path, now, schemaVersion: MIGRATIONS.length, close: () => db.close() });
+}
+
+/**
+ * The StateStore over an open, migrated database: a SQLite file here, a portal's schema in PostgreSQL
+ * (engine/store/pg). The same table classes and the same retention run on both.
+ */
+export function assembleStateStore(db: SqlDatabase, options: { path: string; now: () => number; schemaVersion: number; close: () => void }): StateStore {
+  const { now } = options;
   const inbox = new InboxTable(db, now);
   const runs = new RunsTable(db, now);
-  const store: StateStore = {
-    path,
+  return {
+    path: options.path,
     inbox,
     runs,
     effects: new EffectsTable(db, now),
@@ -137,12 +146,11 @@ export function openStateStore(path: string, options: StateStoreOptions = {}): S
         dead: t - policy.dead,
       });
     },
-    schemaVersion: MIGRATIONS.length,
+    schemaVersion: options.schemaVersion,
     close: () => {
-      if (db.open) db.close();
+      if (db.open) options.close();
     },
   };
-  return store;
 }
 
 /**

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../engine/store/schema.js';
 import { openDatabase } from '../../engine/store/sqlite.js';
 import { openStateStore, type StateStore } from '../../engine/store/index.js';
+import { forEachStore } from '../helpers/stores.js';
 
 const dirs: string[] = [];
 const stores: StateStore[] = [];
@@ -24,21 +25,7 @@ function open(path: string): StateStore {
   return s;
 }
 
-describe('effects.error_code', () => {
-  it('is written with the message, read back, and cleared when the call is sent again or done', () => {
-    const s = open(':memory:');
-    s.inbox.add([{ source: 'manual', key: 'k', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
-    const runId = s.runs.create({ itemId: 1, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:k', recordKey: '' });
-    const { effect } = s.effects.record({ effectKey: 'r:1:0.0', runId, seq: 0, actionIndex: 0, kind: 'update', method: 'crm.deal.update', params: {}, recovery: 'resend' });
-    s.effects.markFailed(effect.id, { code: 'QUERY_LIMIT_EXCEEDED', message: 'QUERY_LIMIT_EXCEEDED: Too many requests' });
-    expect(s.effects.byId(effect.id)).toMatchObject({ state: 'failed', errorCode: 'QUERY_LIMIT_EXCEEDED', error: 'QUERY_LIMIT_EXCEEDED: Too many requests' });
-    s.effects.resetFailed(runId);
-    expect(s.effects.byId(effect.id)).toMatchObject({ state: 'pending', errorCode: null, error: null });
-    s.effects.markFailed(effect.id, { code: 'HTTP_STATUS', message: 'HTTP 500 from example.org: oops' });
-    s.effects.markDone(effect.id, { ok: 1 });
-    expect(s.effects.byId(effect.id)).toMatchObject({ state: 'done', errorCode: null, error: null });
-  });
-
+describe('effects.error_code on SQLite', () => {
   it('migration 4 takes the code of a version-3 failure from its "CODE: description" message, and only a code-shaped prefix', () => {
     const dir = mkdtempSync(join(tmpdir(), 'b24-store-'));
     dirs.push(dir);
@@ -63,5 +50,26 @@ describe('effects.error_code', () => {
       ['c', null],
       ['d', null],
     ]);
+  });
+});
+
+forEachStore((stores) => {
+  // The same tests on both stores: `:memory:` (SQLite) is a fresh place; a place is a file or a portal's schema.
+  const open = (place = ':memory:', now = () => 1_000): StateStore => stores.open({ place: place === ':memory:' ? undefined : place, now });
+
+  describe('effects.error_code', () => {
+    it('is written with the message, read back, and cleared when the call is sent again or done', () => {
+      const s = open(':memory:');
+      s.inbox.add([{ source: 'manual', key: 'k', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
+      const runId = s.runs.create({ itemId: 1, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:k', recordKey: '' });
+      const { effect } = s.effects.record({ effectKey: 'r:1:0.0', runId, seq: 0, actionIndex: 0, kind: 'update', method: 'crm.deal.update', params: {}, recovery: 'resend' });
+      s.effects.markFailed(effect.id, { code: 'QUERY_LIMIT_EXCEEDED', message: 'QUERY_LIMIT_EXCEEDED: Too many requests' });
+      expect(s.effects.byId(effect.id)).toMatchObject({ state: 'failed', errorCode: 'QUERY_LIMIT_EXCEEDED', error: 'QUERY_LIMIT_EXCEEDED: Too many requests' });
+      s.effects.resetFailed(runId);
+      expect(s.effects.byId(effect.id)).toMatchObject({ state: 'pending', errorCode: null, error: null });
+      s.effects.markFailed(effect.id, { code: 'HTTP_STATUS', message: 'HTTP 500 from example.org: oops' });
+      s.effects.markDone(effect.id, { ok: 1 });
+      expect(s.effects.byId(effect.id)).toMatchObject({ state: 'done', errorCode: null, error: null });
+    });
   });
 });

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../engine/store/schema.js';
 import { openDatabase } from '../../engine/store/sqlite.js';
 import { openStateStore, type StateStore } from '../../engine/store/index.js';
+import { forEachStore } from '../helpers/stores.js';
 
 const dirs: string[] = [];
 const stores: StateStore[] = [];
@@ -72,51 +73,56 @@ describe('the state file of the previous version', () => {
   });
 });
 
-describe('compact rows and small reads', () => {
-  it('a run created skipped is finished at once, stores no facts or trace, and reads as its outcome and reason', () => {
-    const s = open(':memory:');
-    s.inbox.add([{ source: 'manual', key: 'k', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
-    const item = s.inbox.list()[0]!;
-    const id = s.runs.create({ itemId: item.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:k', recordKey: 'deal:7', dedupeKey: 'once:7', status: 'skipped', reason: 'dedupe: key "once:7" was used by an earlier run' });
-    const run = s.runs.get(id)!;
-    expect(run).toMatchObject({ status: 'skipped', facts: null, dedupeKey: 'once:7', finishedAt: 5_000, reason: 'dedupe: key "once:7" was used by an earlier run' });
-    expect(run.trace).toEqual({ outcome: 'skipped', reason: run.reason });
-    const page = s.runs.finishedSince(0, 10);
-    expect(page.runs.map((r) => r.id)).toEqual([id]);
-    // The run log reads the small columns only.
-    expect(Object.keys(page.runs[0]!)).not.toContain('trace');
-    expect(Object.keys(page.runs[0]!)).not.toContain('facts');
-    expect(s.runs.summaries()[0]).toMatchObject({ id, reason: run.reason });
-  });
+forEachStore((stores) => {
+  // The same tests on both stores: `:memory:` (SQLite) is a fresh place; a place is a file or a portal's schema.
+  const open = (place = ':memory:', now = () => 5_000): StateStore => stores.open({ place: place === ':memory:' ? undefined : place, now });
 
-  it('finish writes the journal entry once and only for a run not final yet; numbers are never handed out twice, across pruning and a run reopened', () => {
-    let t = 1_000;
-    const s = open(':memory:', () => t);
-    s.inbox.add([{ source: 'manual', key: 'a', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
-    const item = s.inbox.list()[0]!;
-    s.inbox.markRunning(item.id);
-    const a = s.runs.create({ itemId: item.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:a', recordKey: '', status: 'active' });
-    const b = s.runs.create({ itemId: item.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:a', recordKey: '', status: 'active' });
-    expect(s.runs.finish(a, { status: 'done', trace: { outcome: 'done' } })).toBe(true);
-    expect(s.runs.finish(a, { status: 'failed', trace: { outcome: 'failed' } })).toBe(false);
-    expect(s.runs.get(a)).toMatchObject({ status: 'done', trace: { outcome: 'done' } });
-    expect(s.runs.finish(b, { status: 'done', trace: null, reason: 'stop: enough' })).toBe(true);
-    expect(s.runs.finishedCursor()).toBe(2);
-    // The run holding the highest number leaves its final state: its number is not handed out again.
-    s.runs.update(b, { status: 'active' });
-    expect(s.runs.finishedCursor()).toBe(2);
-    s.runs.update(b, { status: 'done' });
-    expect(s.runs.finishedSince(1, 10).runs.map((r) => r.id)).toEqual([b]);
-    expect(s.runs.finishedCursor()).toBe(3);
-    // Pruning every run keeps the floor.
-    s.inbox.finish(item.id, 'done');
-    s.inbox.markAcknowledged([item.id]);
-    t = 10_000;
-    expect(s.prune(5_000)).toBe(1);
-    s.inbox.add([{ source: 'manual', key: 'c', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
-    const next = s.inbox.list().find((i) => i.key === 'c')!;
-    const c = s.runs.create({ itemId: next.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:c', recordKey: '', status: 'skipped', reason: 'no' });
-    expect(s.runs.finishedSince(3, 10).runs.map((r) => r.id)).toEqual([c]);
-    expect(s.runs.finishedCursor()).toBe(4);
+  describe('compact rows and small reads', () => {
+    it('a run created skipped is finished at once, stores no facts or trace, and reads as its outcome and reason', () => {
+      const s = open(':memory:');
+      s.inbox.add([{ source: 'manual', key: 'k', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
+      const item = s.inbox.list()[0]!;
+      const id = s.runs.create({ itemId: item.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:k', recordKey: 'deal:7', dedupeKey: 'once:7', status: 'skipped', reason: 'dedupe: key "once:7" was used by an earlier run' });
+      const run = s.runs.get(id)!;
+      expect(run).toMatchObject({ status: 'skipped', facts: null, dedupeKey: 'once:7', finishedAt: 5_000, reason: 'dedupe: key "once:7" was used by an earlier run' });
+      expect(run.trace).toEqual({ outcome: 'skipped', reason: run.reason });
+      const page = s.runs.finishedSince(0, 10);
+      expect(page.runs.map((r) => r.id)).toEqual([id]);
+      // The run log reads the small columns only.
+      expect(Object.keys(page.runs[0]!)).not.toContain('trace');
+      expect(Object.keys(page.runs[0]!)).not.toContain('facts');
+      expect(s.runs.summaries()[0]).toMatchObject({ id, reason: run.reason });
+    });
+
+    it('finish writes the journal entry once and only for a run not final yet; numbers are never handed out twice, across pruning and a run reopened', () => {
+      let t = 1_000;
+      const s = open(':memory:', () => t);
+      s.inbox.add([{ source: 'manual', key: 'a', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
+      const item = s.inbox.list()[0]!;
+      s.inbox.markRunning(item.id);
+      const a = s.runs.create({ itemId: item.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:a', recordKey: '', status: 'active' });
+      const b = s.runs.create({ itemId: item.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:a', recordKey: '', status: 'active' });
+      expect(s.runs.finish(a, { status: 'done', trace: { outcome: 'done' } })).toBe(true);
+      expect(s.runs.finish(a, { status: 'failed', trace: { outcome: 'failed' } })).toBe(false);
+      expect(s.runs.get(a)).toMatchObject({ status: 'done', trace: { outcome: 'done' } });
+      expect(s.runs.finish(b, { status: 'done', trace: null, reason: 'stop: enough' })).toBe(true);
+      expect(s.runs.finishedCursor()).toBe(2);
+      // The run holding the highest number leaves its final state: its number is not handed out again.
+      s.runs.update(b, { status: 'active' });
+      expect(s.runs.finishedCursor()).toBe(2);
+      s.runs.update(b, { status: 'done' });
+      expect(s.runs.finishedSince(1, 10).runs.map((r) => r.id)).toEqual([b]);
+      expect(s.runs.finishedCursor()).toBe(3);
+      // Pruning every run keeps the floor.
+      s.inbox.finish(item.id, 'done');
+      s.inbox.markAcknowledged([item.id]);
+      t = 10_000;
+      expect(s.prune(5_000)).toBe(1);
+      s.inbox.add([{ source: 'manual', key: 'c', event: null, ruleId: 'r', payload: {}, receivedAt: 1 }]);
+      const next = s.inbox.list().find((i) => i.key === 'c')!;
+      const c = s.runs.create({ itemId: next.id, ruleId: 'r', ruleHash: 'h', triggerKey: 'manual:c', recordKey: '', status: 'skipped', reason: 'no' });
+      expect(s.runs.finishedSince(3, 10).runs.map((r) => r.id)).toEqual([c]);
+      expect(s.runs.finishedCursor()).toBe(4);
+    });
   });
 });
