@@ -124,13 +124,10 @@ export class MetricsRegistry {
     family.collect = fn;
   }
 
-  /** The whole registry in Prometheus text format (ends with a newline). */
-  render(): string {
-    const lines: string[] = [];
-    for (const f of this.#families.values()) {
-      lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
-      lines.push(`# TYPE ${f.name} ${f.type}`);
-      let samples: Series[] = [...f.series.values()];
+  /** Every family with its samples now (collectors read; one that throws gives no samples). */
+  families(): FamilySnapshot[] {
+    return [...this.#families.values()].map((f) => {
+      let samples: Array<{ labels: Labels; value: number }> = [...f.series.values()].map((s) => ({ labels: { ...s.labels }, value: s.value }));
       if (f.collect) {
         try {
           const v = f.collect();
@@ -139,10 +136,33 @@ export class MetricsRegistry {
           samples = [];
         }
       }
-      for (const s of samples) lines.push(`${f.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    }
-    return `${lines.join('\n')}\n`;
+      return { name: f.name, help: f.help, type: f.type, samples };
+    });
   }
+
+  /** The whole registry in Prometheus text format (ends with a newline). */
+  render(): string {
+    return renderFamilies(this.families());
+  }
+}
+
+/** One metric family and its samples, as `families()` reads them. */
+export interface FamilySnapshot {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  samples: Array<{ labels: Labels; value: number }>;
+}
+
+/** Families in Prometheus text format (ends with a newline). */
+export function renderFamilies(families: readonly FamilySnapshot[]): string {
+  const lines: string[] = [];
+  for (const f of families) {
+    lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
+    lines.push(`# TYPE ${f.name} ${f.type}`);
+    for (const s of f.samples) lines.push(`${f.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Content type of the text exposition format. */

@@ -21,7 +21,8 @@ export interface HealthReport {
 export interface StatusServerOptions {
   /** `host:port`, `:port` or `port`. @default '127.0.0.1:7424' */
   listen?: string;
-  metrics: MetricsRegistry;
+  /** Rendered at each scrape of /metrics: a registry, or anything that renders the text format (a worker merges its portals'). */
+  metrics: Pick<MetricsRegistry, 'render'>;
   /** Health check; a throw counts as unhealthy. */
   health: () => HealthReport;
   /** Webhook receivers, tried in order for paths other than /healthz and /metrics. */
