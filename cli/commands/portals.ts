@@ -3,6 +3,7 @@ import { readEnvironment } from '../../engine/config.js';
 import { UsageError } from '../../engine/errors.js';
 import { openControlPlane, PortalRegistry, REVOKED_WORKER, type Portal, type PortalListing } from '../../engine/portals/index.js';
 import { redact, redactValue } from '../../engine/redact.js';
+import { dropPortalState, isPostgresUrl, portalSchema } from '../../engine/store/index.js';
 import { closest } from '../../engine/suggest.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
@@ -12,7 +13,7 @@ const usage = `Usage: rules portals list
        rules portals add --oauth --member-id ID [--domain DOMAIN] [--plan P] [--rule-set NAME] [--disabled]
        rules portals enable|disable ID
        rules portals set ID [--plan standard|enterprise] [--rule-set NAME | --no-rule-set]
-       rules portals remove ID
+       rules portals remove ID [--drop-state]
        (all: --state postgres://USER@HOST/DB, default B24_RULES_DATABASE_URL;
        --format text|json, --json being the same as --format json)
 
@@ -34,7 +35,9 @@ renewal; 'enable' lets a worker take it again. --rule-set NAME adds the rules
 in <rules dir>/portals/NAME/ to the shared ones for that portal. 'set' and
 'disable' revoke the portal's lease: its worker stops at its next renewal and
 a worker takes it afresh (with the change) once the lease expires. 'remove'
-deletes the portal (its state stays in its schema).
+deletes the portal; its state stays in its schema unless --drop-state
+(disable the portal first and let its lease expire: an engine still serving
+it fails at its next statement).
 `;
 
 const VERBS = ['list', 'add', 'enable', 'disable', 'set', 'remove'];
@@ -77,6 +80,7 @@ const command: Command = {
       'rule-set': { type: 'string' },
       'no-rule-set': { type: 'boolean' },
       disabled: { type: 'boolean' },
+      'drop-state': { type: 'boolean' },
       ...FORMAT_OPTIONS,
     });
     const format = outputFormat(values, ['text', 'json'], 'text');
@@ -90,13 +94,14 @@ const command: Command = {
     const env = readEnvironment();
     const state = values.state ?? env.B24_RULES_DATABASE_URL?.trim();
     if (!state) throw new UsageError('rules portals needs the control plane: --state postgres://USER@HOST/DB (or B24_RULES_DATABASE_URL)');
-    if (!/^postgres(?:ql)?:\/\//i.test(state)) throw new UsageError(`--state must be a postgres:// URL for rules portals (the portals live in PostgreSQL); got '${redact(state)}'`);
+    if (!isPostgresUrl(state)) throw new UsageError(`--state must be a postgres:// URL for rules portals (the portals live in PostgreSQL); got '${redact(state)}'`);
     if (values['rule-set'] !== undefined && values['no-rule-set']) throw new UsageError('--rule-set and --no-rule-set cannot go together');
     const plan = values.plan as Portal['plan'] | undefined;
     if (plan !== undefined && plan !== 'standard' && plan !== 'enterprise') throw new UsageError(`--plan must be standard or enterprise; got '${plan}'`);
     const needsId = verb !== 'list' && verb !== 'add';
     if (needsId && id === undefined) throw new UsageError(`portals ${verb} needs a portal's member_id (see rules portals list)`);
     if (!needsId && id !== undefined) throw new UsageError(`unexpected argument '${id}'`);
+    if (values['drop-state'] && verb !== 'remove') throw new UsageError('--drop-state goes with remove');
 
     const out = (text: string, json: unknown) => process.stdout.write(format === 'json' ? `${JSON.stringify(redactValue(json), null, 2)}\n` : text);
     const cp = await openControlPlane(state);
@@ -144,7 +149,12 @@ const command: Command = {
         }
         default: {
           await registry.remove(memberId);
-          out(`Removed portal ${memberId}; its worker stops at its next lease renewal, and its state stays in PostgreSQL.\n`, { removed: memberId });
+          if (!values['drop-state']) {
+            out(`Removed portal ${memberId}; its worker stops at its next lease renewal, and its state stays in PostgreSQL (--drop-state drops it).\n`, { removed: memberId, stateDropped: false });
+            return EXIT.OK;
+          }
+          const dropped = await dropPortalState(cp.pool, memberId);
+          out(`Removed portal ${memberId} and ${dropped ? `dropped its state (schema ${portalSchema(memberId)})` : 'found no state to drop'}.\n`, { removed: memberId, stateDropped: dropped });
           return EXIT.OK;
         }
       }

@@ -2,28 +2,23 @@
  * Opening the control plane: a `pg.Pool` on the database named by a
  * `postgres://` URL (`--state`, B24_RULES_DATABASE_URL), its schema migrated.
  * The URL's password is registered as a secret, and messages name the
- * database as `host:port/db` only.
+ * database without it (`postgres://user@host:port/db`).
  */
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { registerSecret } from '../redact.js';
+import { isPostgresUrl, redactDatabaseUrl } from '../store/index.js';
 import { PortalsError } from './errors.js';
 import { migrate } from './migrations.js';
 
-/** A `postgres://` or `postgresql://` URL. */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(value.trim());
-}
-
-/** `host:port/database` of a PostgreSQL URL: what messages show (never the user's password). */
-export function describeDatabase(url: string): string {
+/** The password of a PostgreSQL URL (in its user info or its query), if any. */
+function passwordOf(url: string): string | null {
   try {
     const u = new URL(url);
-    const host = u.host || u.searchParams.get('host') || 'localhost';
-    return `${host}${u.pathname || '/'}`;
+    return u.password ? decodeURIComponent(u.password) : u.searchParams.get('password');
   } catch {
-    return 'the PostgreSQL database';
+    return null;
   }
 }
 
@@ -38,7 +33,7 @@ export interface ControlPlaneOptions {
 /** The open control plane: its pool (the registry, the leases and the token persistence share it). */
 export interface ControlPlane {
   readonly pool: pg.Pool;
-  /** `host:port/database`, for messages. */
+  /** The URL without its password, for messages. */
   readonly database: string;
   /** The schema's version after the migrations. */
   readonly version: number;
@@ -54,12 +49,8 @@ function unavailable(err: unknown, database: string): PortalsError {
 /** Connect to `url` and migrate the `b24rules` schema; CONTROL_PLANE_UNAVAILABLE when PostgreSQL cannot be reached. */
 export async function openControlPlane(url: string, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   if (!isPostgresUrl(url)) throw new PortalsError('PORTAL_INVALID', `the control plane needs a postgres:// URL; got '${url}'`, { kind: 'user' });
-  const database = describeDatabase(url);
-  try {
-    registerSecret(decodeURIComponent(new URL(url).password));
-  } catch {
-    // An unparsable URL: pg reports it below.
-  }
+  const database = redactDatabaseUrl(url);
+  registerSecret(passwordOf(url));
   const logger = options.logger ?? silentLogger;
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 4, application_name: options.applicationName ?? 'b24-rules' });
   // An idle connection dropped by the server must not crash the process: the next query reconnects.

@@ -5,7 +5,7 @@
  * portal's token pair, written only by the lease holder. Async on `pg.Pool`;
  * the engine's own state lives in the state store (engine/store/).
  */
-export { openControlPlane, isPostgresUrl, describeDatabase, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
+export { openControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 export { MIGRATIONS as CONTROL_PLANE_MIGRATIONS, CONTROL_PLANE_VERSION, type Migration } from './migrations.js';
 export { PortalRegistry, type AddWebhookPortal, type AddOAuthPortal, type InstallRecord, type InstallOutcome, type PortalConnection } from './registry.js';
 export type { Portal, PortalListing, LeaseInfo, PortalAuthMode } from './portal-rows.js';

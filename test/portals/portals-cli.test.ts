@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseManager, openControlPlane, type ControlPlane } from '../../engine/portals/index.js';
+import { openStateStoreFor, portalSchema } from '../../engine/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { freshDatabase, pgUrl } from '../helpers/pg.js';
 
@@ -25,6 +26,7 @@ describe.skipIf(!pgUrl())('rules portals (CLI, PostgreSQL)', () => {
 
   beforeAll(async () => {
     url = await freshDatabase('portals_cli');
+    cp = await openControlPlane(url);
   });
   afterAll(async () => {
     await cp?.close();
@@ -52,7 +54,6 @@ describe.skipIf(!pgUrl())('rules portals (CLI, PostgreSQL)', () => {
     expect(fromEnv.stdout).toContain('gamma01 (127.0.0.1:9, webhook, standard, disabled)');
     expect(fromEnv.stdout).not.toContain('g4mm4c0d3secret');
 
-    cp = await openControlPlane(url);
     const lease = await new LeaseManager(cp.pool, { workerId: 'worker-a' }).acquireOne('f00dcafe');
     expect(lease).not.toBeNull();
 
@@ -89,6 +90,24 @@ describe.skipIf(!pgUrl())('rules portals (CLI, PostgreSQL)', () => {
     expect((await cp.pool.query(`SELECT worker_id FROM b24rules.leases WHERE member_id = 'f00dcafe'`)).rows).toEqual([{ worker_id: '(revoked)' }]);
   });
 
+  it('remove --drop-state drops the portal\'s state schema; without it the state stays', async () => {
+    for (const id of ['keepme1', 'dropme1']) {
+      expect((await rules(['add', '--webhook', `https://${id}.bitrix24.com/rest/1/abcdef12/`, '--member-id', id, '--state', url])).code).toBe(0);
+      const store = openStateStoreFor(url, { portal: id });
+      store.inbox.add([{ source: 'manual', key: `k-${id}`, event: 'manual', ruleId: null, payload: {}, receivedAt: 1 }]);
+      store.close();
+    }
+    const schemas = async () => (await cp.pool.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname IN ('${portalSchema('keepme1')}', '${portalSchema('dropme1')}') ORDER BY 1`)).rows.map((r) => r.nspname);
+    expect(await schemas()).toEqual([portalSchema('dropme1'), portalSchema('keepme1')]);
+    const kept = await rules(['remove', 'keepme1', '--state', url]);
+    expect(kept.stdout).toContain('its state stays in PostgreSQL (--drop-state drops it)');
+    const dropped = await rules(['remove', 'dropme1', '--drop-state', '--state', url, '--json']);
+    expect(dropped.code).toBe(0);
+    expect(JSON.parse(dropped.stdout)).toEqual({ removed: 'dropme1', stateDropped: true });
+    expect(await schemas()).toEqual([portalSchema('keepme1')]);
+    expect((await rules(['disable', 'x', '--drop-state', '--state', url])).code).toBe(2);
+  });
+
   it('errors: a second add of the same portal, an unknown one, bad data: exit 1 with the code; bad usage: exit 2', async () => {
     await rules(['add', '--webhook', 'https://dup.bitrix24.com/rest/1/abcdef12/', '--member-id', 'dup1', '--state', url]);
     const dup = await rules(['add', '--webhook', 'https://dup.bitrix24.com/rest/1/abcdef12/', '--member-id', 'dup1', '--state', url]);
@@ -107,7 +126,7 @@ describe.skipIf(!pgUrl())('rules portals (CLI, PostgreSQL)', () => {
 
     const down = await rules(['list', '--state', 'postgres://nobody:s3cretpw@127.0.0.1:1/none']);
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain('CONTROL_PLANE_UNAVAILABLE: cannot use the control plane at 127.0.0.1:1/none');
+    expect(down.stderr).toContain('CONTROL_PLANE_UNAVAILABLE: cannot use the control plane at postgres://nobody@127.0.0.1:1/none');
     expect(down.stderr).not.toContain('s3cretpw');
 
     for (const [args, message] of [
