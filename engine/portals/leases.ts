@@ -191,12 +191,16 @@ export class LeaseManager {
     return (await this.renewAll([lease]))[0] ?? null;
   }
 
-  /** Give a lease up at once (the next worker need not wait for the TTL). Only this tenure's row is touched. */
+  /**
+   * Give a lease up at once (the next worker need not wait for the TTL). Only
+   * this tenure's row is touched. Call it only once nothing more will be sent
+   * to the portal (its engine stopped): another worker may take it at once.
+   */
   async release(lease: Pick<Lease, 'memberId' | 'epoch'>): Promise<void> {
     await this.#pool.query('DELETE FROM b24rules.leases WHERE member_id = $1 AND worker_id = $2 AND epoch = $3', [lease.memberId, this.workerId, lease.epoch]);
   }
 
-  /** Release every lease of this worker and leave the live workers (a clean shutdown). */
+  /** Release every lease of this worker and leave the live workers (a clean shutdown, after every portal's engine stopped). */
   async leave(): Promise<void> {
     await this.#pool.query('DELETE FROM b24rules.leases WHERE worker_id = $1', [this.workerId]);
     await this.#pool.query('DELETE FROM b24rules.workers WHERE worker_id = $1', [this.workerId]);
