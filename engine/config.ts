@@ -112,6 +112,34 @@ function readCaFile(vars: Record<string, string | undefined>, cwd: string): TlsC
   return { caFile, ca };
 }
 
+/** What a worker serving many portals reads from the environment: the app's credentials and the extra CAs. */
+export interface AppConfig {
+  /** B24_CLIENT_ID, B24_CLIENT_SECRET and the token server B24_OAUTH_URL; undefined when the id or the secret is unset (webhook portals only). */
+  app?: { clientId: string; clientSecret: string; oauthUrl: string };
+  /** B24_CA_FILE (with NODE_EXTRA_CA_CERTS). */
+  tls?: TlsConfig;
+}
+
+/**
+ * The app's side of the configuration, for `rules run --state postgres://...`: each portal's address and tokens
+ * come from the control plane, the app's client id and secret and its token server from here. Throws ConfigError.
+ */
+export function loadAppConfig(env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): AppConfig {
+  const vars = readEnvironment(env, cwd);
+  for (const name of SECRET_VARS) registerSecret(get(vars, name));
+  const clientId = get(vars, 'B24_CLIENT_ID');
+  const clientSecret = get(vars, 'B24_CLIENT_SECRET');
+  if ((clientId === undefined) !== (clientSecret === undefined)) {
+    throw new ConfigError('B24_CLIENT_ID and B24_CLIENT_SECRET go together (from the application card): set both, or neither for webhook portals only');
+  }
+  const tls = readCaFile(vars, cwd);
+  const oauthUrl = normalizeBaseUrl(get(vars, 'B24_OAUTH_URL') ?? DEFAULTS.oauthUrl, 'B24_OAUTH_URL');
+  return {
+    ...(clientId !== undefined && clientSecret !== undefined ? { app: { clientId, clientSecret, oauthUrl } } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
 /** Build the client configuration from the environment (and `.env` in `cwd`). Throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): ClientConfig {
   const vars = readEnvironment(env, cwd);

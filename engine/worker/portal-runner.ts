@@ -1,0 +1,231 @@
+/**
+ * One portal served by a worker: the single-portal daemon (engine/daemon),
+ * built from the portal's row in the control plane, with its state in the
+ * portal's PostgreSQL schema, its own REST client (leaky bucket and budgets
+ * in memory, as ever), no server and no rule watcher of its own (the worker
+ * has both). Every request it sends is guarded by the lease: once the lease
+ * is lost or its local validity has run out, nothing more leaves for the
+ * portal (LEASE_LOST), the loop stops ticking, and the runner is stopped; the
+ * effect ledger resumes the unfinished work wherever the portal is served next.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { TlsConfig } from '../client/index.js';
+import { createDaemon, type Daemon, type DaemonOptions } from '../daemon/index.js';
+import { B24RulesError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { pgTokenPersistence, portalClientConfig, type AppCredentials, type Lease, type PortalConnection } from '../portals/index.js';
+import type { DaemonMetrics, HealthReport } from '../status/index.js';
+import { openPgStateStore, type PgBridge } from '../store/index.js';
+import type pg from 'pg';
+
+/** What a portal runner needs from its worker. */
+export interface RunnerDeps {
+  databaseUrl: string;
+  /** The control plane's pool (the token pair of an OAuth portal). */
+  pool: pg.Pool;
+  /** The worker's connection for the portals' state stores (shared: one statement at a time anyway). */
+  bridge: () => PgBridge;
+  rulesPaths: string[];
+  app?: AppCredentials;
+  tls?: TlsConfig;
+  userAgent: string;
+  logger: Logger;
+  clock: Clock;
+  env: Record<string, string | undefined>;
+  /** Whether the lease is still valid on the worker's clock. */
+  valid: (lease: Lease) => boolean;
+  /** Passed to each portal's daemon (tests and the bench: tick interval, drain, client and engine tuning, offline polling). */
+  daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
+}
+
+/** Where a runner is in its life. */
+export type RunnerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** The rule paths of a portal: the shared ones, plus `<dir>/portals/<ruleSet>/` of each shared directory that has it. */
+export function portalRulePaths(shared: readonly string[], ruleSet: string | null): string[] {
+  if (ruleSet === null) return [...shared];
+  const extra = shared.filter((p) => isDirectory(p)).map((dir) => join(dir, 'portals', ruleSet)).filter((dir) => isDirectory(dir));
+  if (extra.length === 0) {
+    throw new B24RulesError('RULES_INVALID', `the portal's rule set '${ruleSet}' has no folder: create portals/${ruleSet}/ in a rules directory (${shared.join(', ')}), or clear it (rules portals set ID --no-rule-set)`, { kind: 'user' });
+  }
+  return [...shared, ...extra];
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return existsSync(path) && statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** One leased portal's engine. */
+export class PortalRunner {
+  readonly memberId: string;
+  /** The portal's label in metrics, logs and /healthz (its domain, or `other` past the cap for metrics). */
+  readonly label: string;
+  readonly domain: string;
+  #lease: Lease;
+  #lost = false;
+  #state: RunnerState = 'starting';
+  #error: string | null = null;
+  #daemon: Daemon | null = null;
+  #stopping: Promise<{ abandoned: boolean }> | null = null;
+  readonly #deps: RunnerDeps;
+  readonly #conn: PortalConnection;
+  readonly #logger: Logger;
+
+  constructor(deps: RunnerDeps, lease: Lease, conn: PortalConnection, label: string) {
+    this.#deps = deps;
+    this.#lease = lease;
+    this.#conn = conn;
+    this.memberId = lease.memberId;
+    this.domain = conn.domain;
+    this.label = label;
+    this.#logger = deps.logger.child({ portal: conn.domain });
+  }
+
+  get lease(): Lease {
+    return this.#lease;
+  }
+
+  get state(): RunnerState {
+    return this.#state;
+  }
+
+  get error(): string | null {
+    return this.#error;
+  }
+
+  /** The daemon's metrics once started (null before). */
+  get metrics(): DaemonMetrics | null {
+    return this.#daemon?.metrics ?? null;
+  }
+
+  /** Whether this worker may send to the portal now: the lease is neither lost nor past its local validity. */
+  canSend(): boolean {
+    return !this.#lost && this.#deps.valid(this.#lease);
+  }
+
+  /** A renewal came back: the lease (same epoch) with its new local validity. */
+  renewed(lease: Lease): void {
+    if (!this.#lost && lease.epoch === this.#lease.epoch) this.#lease = lease;
+  }
+
+  /** The lease is gone (not renewed, revoked, past its validity): from now on nothing is sent. */
+  lose(): void {
+    this.#lost = true;
+  }
+
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Open the portal's state, build its client from the row, start its daemon. Throws (state `failed`) when it cannot. */
+  async start(): Promise<void> {
+    const d = this.#deps;
+    const lease = this.#lease;
+    try {
+      const rulesPaths = portalRulePaths(d.rulesPaths, this.#conn.ruleSet);
+      const config = portalClientConfig(this.#conn, {
+        ...(d.app ? { app: d.app } : {}),
+        ...(d.tls ? { tls: d.tls } : {}),
+        tokenPersistence: pgTokenPersistence({ pool: d.pool, lease, portal: this.#conn.baseUrl, logger: this.#logger }),
+      });
+      const daemon = createDaemon({
+        ...d.daemon,
+        rulesPaths,
+        openStore: () => openPgStateStore({ url: d.databaseUrl, portal: this.memberId, now: () => d.clock.now(), bridge: d.bridge(), exclusive: true }),
+        config,
+        logger: this.#logger,
+        env: d.env,
+        listen: null,
+        watch: false,
+        clock: d.clock,
+        canSend: () => this.canSend(),
+        clientOptions: { ...d.daemon?.clientOptions, userAgent: d.userAgent },
+      });
+      this.#daemon = daemon;
+      await daemon.start();
+      if (this.#stopping) return;
+      this.#state = 'running';
+      this.#logger.info({ epoch: lease.epoch, rules: daemon.rules.length }, `portal ${this.#conn.domain}: serving (lease epoch ${lease.epoch})`);
+    } catch (err) {
+      this.#state = 'failed';
+      this.#error = err instanceof Error ? err.message : String(err);
+      this.#daemon = null;
+      throw err;
+    }
+  }
+
+  /**
+   * Stop the portal's engine. `lost`: the lease is gone, nothing is sent any
+   * more, and what the tick in flight has not finished is abandoned to the
+   * ledger. Otherwise (shed, shutdown) the tick in flight finishes and the
+   * sources acknowledge while the lease still holds. The state is closed
+   * either way, so an abandoned tick cannot write to it any more.
+   */
+  stop(reason: 'lost' | 'shed' | 'shutdown'): Promise<{ abandoned: boolean }> {
+    if (reason === 'lost') this.lose();
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: 'lost' | 'shed' | 'shutdown'): Promise<{ abandoned: boolean }> {
+    const daemon = this.#daemon;
+    if (this.#state !== 'failed') this.#state = 'stopping';
+    if (!daemon) {
+      if (this.#state !== 'failed') this.#state = 'stopped';
+      return { abandoned: false };
+    }
+    let abandoned = false;
+    try {
+      ({ abandoned } = await daemon.stop());
+    } catch (err) {
+      abandoned = true;
+      this.#logger.warn({ err }, 'stopping the portal failed');
+    }
+    if (abandoned) {
+      // The daemon left the state open for its tick in flight: close it, so that tick cannot write after the lease.
+      try {
+        daemon.store.close();
+      } catch {
+        // already closed, or never opened
+      }
+    }
+    this.#state = 'stopped';
+    this.#logger.info({ reason, abandoned, epoch: this.#lease.epoch }, `portal ${this.#conn.domain}: stopped (${reason})`);
+    return { abandoned };
+  }
+
+  /** Reload the rule files (the worker's watcher or SIGHUP). */
+  async reload(): Promise<boolean> {
+    return this.#daemon && this.#state === 'running' ? this.#daemon.reload() : false;
+  }
+
+  /** This portal's part of the worker's /healthz. */
+  health(): Record<string, unknown> {
+    const base = { portal: this.domain, memberId: this.memberId, state: this.#state, epoch: this.#lease.epoch, lost: this.#lost };
+    if (this.#error) return { ...base, error: this.#error };
+    if (!this.#daemon || this.#state !== 'running') return base;
+    let h: HealthReport;
+    try {
+      h = this.#daemon.health();
+    } catch (err) {
+      return { ...base, error: err instanceof Error ? err.message : String(err) };
+    }
+    return { ...base, depth: h.depth, dlq: h.dlq, lastTickAt: h.lastTickAt, lastTickError: h.lastTickError };
+  }
+
+  /** Inbox items not yet done (0 while not running). */
+  depth(): number {
+    if (!this.#daemon || this.#state !== 'running') return 0;
+    try {
+      return this.#daemon.store.inbox.depth();
+    } catch {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * A worker of a PostgreSQL deployment (`rules run --state postgres://...
+ * --worker-id NAME`): one process serving every portal it holds a lease on,
+ * each with its own engine (engine/worker/portal-runner.ts), all under one
+ * lease loop (lease-loop.ts), one rule watcher and one status server:
+ * `/healthz` (the leases held, each portal's state, queue depth and last
+ * tick), `/metrics` (each portal's daemon metrics with a bounded `portal`
+ * label, plus `b24rules_leases_held` and `b24rules_portal_queue_depth`) and
+ * the app's install endpoint `POST /b24/app`.
+ */
+import { readFileSync } from 'node:fs';
+import { systemClock, type Clock } from '../clock.js';
+import type { TlsConfig } from '../client/index.js';
+import { watchRules, type DaemonOptions } from '../daemon/index.js';
+import type { Logger } from '../logger.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import {
+  createInstallHandler,
+  LEASE_DEFAULTS,
+  LeaseManager,
+  openControlPlane,
+  PortalRegistry,
+  type AppCredentials,
+  type ControlPlane,
+} from '../portals/index.js';
+import { registerSecret } from '../redact.js';
+import { MetricsRegistry, PortalLabels, renderPortalMetrics, startStatusServer, type HealthReport, type StatusServer } from '../status/index.js';
+import { dropPortalState, PgBridge } from '../store/index.js';
+import { LeaseLoop } from './lease-loop.js';
+import { PortalRunner } from './portal-runner.js';
+
+export interface WorkerOptions {
+  /** The deployment's database (`--state postgres://...`, B24_RULES_DATABASE_URL). */
+  databaseUrl: string;
+  /** This worker's name (`--worker-id`, B24_RULES_WORKER_ID; the CLI's default is hostname:pid). Unique among the live workers. */
+  workerId: string;
+  /** The shared rule files and directories; a portal's rule set adds `<dir>/portals/<name>/`. */
+  rulesPaths: string[];
+  logger: Logger;
+  /** Status server `host:port`; null: none. @default '127.0.0.1:7424' */
+  listen?: string | null;
+  /** The app's client id, secret and token server: OAuth portals and the install endpoint need them. */
+  app?: AppCredentials;
+  /** Extra certificate authorities (B24_CA_FILE). */
+  tls?: TlsConfig;
+  /** Lease TTL (ms). @default 15000 */
+  leaseTtlMs?: number;
+  /** Subtracted from a lease's local validity (ms). @default min(2000, ttl / 5) */
+  leaseMarginMs?: number;
+  /** The worker's monotonic clock for the leases' local validity (ms). @default performance.now */
+  monotonicNow?: () => number;
+  /** The portals' engines' clock. @default systemClock */
+  clock?: Clock;
+  /** `portal` label values at most in /metrics; later portals are summed under `other`. @default 100 */
+  maxPortalLabels?: number;
+  /** Reload every portal's rules when a rule file changes. @default true */
+  watch?: boolean;
+  /** Values for rules' `env.NAME`. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Passed to every portal's daemon (tick interval, drain, client and engine tuning, offline polling, auth connector). */
+  daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
+}
+
+export const WORKER_DEFAULTS = {
+  /** @default '127.0.0.1:7424' */
+  listen: '127.0.0.1:7424',
+  /** @default 100 */
+  maxPortalLabels: 100,
+  /**
+   * @default 5000 ms per portal, all portals at once: the CLI promises an exit within 10 s of SIGTERM, and after
+   * the drain the leases are released and the server and connections closed.
+   */
+  drainTimeoutMs: 5000,
+};
+
+/** A running worker. */
+export interface Worker {
+  readonly workerId: string;
+  /** The status server's base URL once started (null without one). */
+  readonly url: string | null;
+  /** The member_ids of the portals held now (starting, running or stopping). */
+  held(): string[];
+  /** The runner of a portal held now. */
+  runner(memberId: string): PortalRunner | undefined;
+  /** One lease round now (tests; the install endpoint asks for one too). */
+  round(): Promise<void>;
+  /** Lease rounds completed. */
+  readonly rounds: number;
+  health(): HealthReport;
+  /** The /metrics text. */
+  metrics(): string;
+  start(): Promise<void>;
+  /** Reload every portal's rules. */
+  reload(): Promise<boolean>;
+  /** Drain every portal, release the leases, close. `abandoned`: a portal's tick in flight had to be left unfinished. */
+  stop(): Promise<{ abandoned: boolean }>;
+}
+
+/** This build's version, for the user agent. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The user agent of a worker's requests: the emulator fleet (and a portal's admin) can tell the workers apart. */
+export function workerUserAgent(workerId: string): string {
+  return `b24-rules/${packageVersion()} (worker ${workerId.replace(/[()\r\n]/g, '_')})`;
+}
+
+/** Create a worker (nothing happens before start()). */
+export function createWorker(options: WorkerOptions): Worker {
+  const logger = options.logger;
+  const clock = options.clock ?? systemClock;
+  const labels = new PortalLabels(options.maxPortalLabels ?? WORKER_DEFAULTS.maxPortalLabels);
+  const own = new MetricsRegistry();
+  registerSecret(options.app?.clientSecret);
+  let cp: ControlPlane | null = null;
+  let loop: LeaseLoop | null = null;
+  let server: StatusServer | null = null;
+  let bridge: PgBridge | null = null;
+  let stopWatching: (() => void) | null = null;
+  let starting: Promise<void> | null = null;
+  let stopping: Promise<{ abandoned: boolean }> | null = null;
+  let running = false;
+
+  const runners = (): PortalRunner[] => loop?.runners ?? [];
+  const holding = (): PortalRunner[] => runners().filter((r) => !r.lost);
+  own.collect('b24rules_leases_held', 'Portal leases this worker holds.', 'gauge', () => holding().length);
+  own.collect('b24rules_portal_queue_depth', 'Inbox items not yet done, by portal.', 'gauge', () => {
+    const byLabel = new Map<string, number>();
+    for (const r of runners()) byLabel.set(r.label, (byLabel.get(r.label) ?? 0) + r.depth());
+    return [...byLabel].map(([portal, value]) => ({ labels: { portal }, value }));
+  });
+  own.collect('b24rules_worker_lease_rounds_total', 'Lease rounds (renew, take, hand over) completed.', 'counter', () => loop?.rounds ?? 0);
+
+  const sharedBridge = (): PgBridge => {
+    if (!bridge || bridge.closed) bridge = PgBridge.open(options.databaseUrl, { applicationName: `b24-rules ${options.workerId}` });
+    return bridge;
+  };
+
+  function health(): HealthReport {
+    const portals = runners().map((r) => r.health());
+    return {
+      ok: running && loop?.lastError === null,
+      worker: options.workerId,
+      leases: holding().length,
+      ...(loop?.lastError ? { error: loop.lastError } : {}),
+      portals,
+    };
+  }
+
+  function metrics(): string {
+    const parts = runners().flatMap((r) => (r.metrics ? [{ portal: r.label, registry: r.metrics.registry }] : []));
+    return renderPortalMetrics(parts, own);
+  }
+
+  async function startOnce(): Promise<void> {
+    cp = await openControlPlane(options.databaseUrl, { logger, applicationName: `b24-rules ${options.workerId}` });
+    const leases = new LeaseManager(cp.pool, {
+      workerId: options.workerId,
+      ttlMs: options.leaseTtlMs ?? LEASE_DEFAULTS.ttlMs,
+      ...(options.leaseMarginMs !== undefined ? { marginMs: options.leaseMarginMs } : {}),
+      ...(options.monotonicNow ? { monotonicNow: options.monotonicNow } : {}),
+    });
+    const registry = new PortalRegistry(cp.pool);
+    const pool = cp.pool;
+    const userAgent = workerUserAgent(options.workerId);
+    const env = options.env ?? process.env;
+    loop = new LeaseLoop({
+      leases,
+      registry,
+      logger,
+      makeRunner: (lease, conn) =>
+        new PortalRunner(
+          {
+            databaseUrl: options.databaseUrl,
+            pool,
+            bridge: sharedBridge,
+            rulesPaths: options.rulesPaths,
+            ...(options.app ? { app: options.app } : {}),
+            ...(options.tls ? { tls: options.tls } : {}),
+            userAgent,
+            logger,
+            clock,
+            env,
+            valid: (l) => leases.valid(l),
+            daemon: { drainTimeoutMs: WORKER_DEFAULTS.drainTimeoutMs, ...options.daemon },
+          },
+          lease,
+          conn,
+          labels.label(lease.memberId, conn.domain),
+        ),
+    });
+    const listen = options.listen === undefined ? WORKER_DEFAULTS.listen : options.listen;
+    const handlers = options.app
+      ? [
+          createInstallHandler({
+            registry,
+            app: options.app,
+            logger: logger.child({ component: 'install' }),
+            onClean: async (memberId) => {
+              await dropPortalState(pool, memberId);
+            },
+            onChange: () => void loop?.round(),
+          }),
+        ]
+      : [];
+    try {
+      if (listen !== null) server = await startStatusServer({ listen, metrics: { render: metrics }, health, handlers, logger });
+      running = true;
+      await loop.start();
+    } catch (err) {
+      running = false;
+      loop.close();
+      await server?.close();
+      server = null;
+      await cp.close().catch(() => undefined);
+      throw err;
+    }
+    if (options.watch ?? true) {
+      stopWatching = watchRules({
+        paths: options.rulesPaths,
+        logger,
+        onChange: (files) => {
+          logger.info({ files }, 'rule files changed; reloading every portal');
+          void reload();
+        },
+      });
+    }
+    logger.info(
+      { worker: options.workerId, url: server?.url, database: cp.database, leaseTtlMs: leases.ttlMs, leases: holding().length },
+      `worker ${options.workerId} started: ${holding().length} portal(s) leased${server ? `, status on ${server.url}` : ''}`,
+    );
+  }
+
+  async function reload(): Promise<boolean> {
+    const results = await Promise.all(runners().map((r) => r.reload()));
+    return results.every(Boolean);
+  }
+
+  async function stopOnce(): Promise<{ abandoned: boolean }> {
+    if (starting) await starting.catch(() => undefined);
+    running = false;
+    stopWatching?.();
+    stopWatching = null;
+    const started = clock.now();
+    const result = loop ? await loop.drain() : { abandoned: false };
+    await server?.close();
+    server = null;
+    if (!result.abandoned) {
+      bridge?.close();
+      bridge = null;
+    }
+    await cp?.close().catch(() => undefined);
+    logger.info({ ms: clock.now() - started, abandoned: result.abandoned }, `worker ${options.workerId} stopped`);
+    return result;
+  }
+
+  return {
+    workerId: options.workerId,
+    get url() {
+      return server?.url ?? null;
+    },
+    held: () => holding().map((r) => r.memberId),
+    runner: (memberId) => runners().find((r) => r.memberId === memberId && !r.lost),
+    round: () => loop?.round() ?? Promise.resolve(),
+    get rounds() {
+      return loop?.rounds ?? 0;
+    },
+    health,
+    metrics,
+    reload,
+    start() {
+      starting ??= startOnce();
+      return starting;
+    },
+    stop() {
+      stopping ??= stopOnce();
+      return stopping;
+    },
+  };
+}
