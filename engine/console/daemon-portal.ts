@@ -100,7 +100,7 @@ export function daemonConsole(options: DaemonConsoleOptions): (daemon: Daemon) =
     const portal = daemonPortal(daemon, {
       clock,
       ...(options.timers ? { timers: options.timers } : {}),
-      ...(options.config ? { label: new URL(options.config.baseUrl).host, tokenExpiresAt: tokenFileExpiry(options.config, clock) } : {}),
+      ...(options.config ? { label: new URL(options.config.baseUrl).hostname, tokenExpiresAt: tokenFileExpiry(options.config, clock) } : {}),
     });
     const app = createConsole({ source: { portals: () => [portal] }, token: options.token, clock, ...(options.logger ? { logger: options.logger } : {}) });
     return { handlers: [app.handler], close: () => portal.close() };

@@ -64,7 +64,7 @@ export function page(ctx: PageContext, section: string, title: string, body: Saf
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · b24-rules</title>
 <link rel="stylesheet" href="${BASE}/assets/console.css">
 <script src="${BASE}/assets/console.js" defer></script>

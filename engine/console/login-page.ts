@@ -5,7 +5,7 @@ import { BASE } from './layout.js';
 export function loginPage(csrf: string, next: string, failed: boolean): string {
   return html`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="same-origin">
 <title>Log in · b24-rules</title><link rel="stylesheet" href="${BASE}/assets/console.css"></head>
 <body class="login">
 <main>

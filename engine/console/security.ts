@@ -97,7 +97,8 @@ export const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // Same-origin: a form POST carries its Origin (no-referrer makes browsers send `Origin: null`), and no URL leaves the console.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -174,6 +175,7 @@ export class ConsoleGuard {
    */
   mayChange(req: IncomingMessage, access: Access, formToken: string | undefined): boolean {
     if (access.ok && access.via === 'bearer') return true;
+    // `Origin: null` (a privacy setting) says nothing: the signed token below decides.
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== 'null') {
       let host: string;
@@ -183,7 +185,7 @@ export class ConsoleGuard {
         return false;
       }
       if (host !== req.headers.host) return false;
-    } else if (origin === 'null') return false;
+    }
     const seed = cookies(req).get(COOKIES.csrf);
     const given = formToken ?? (typeof req.headers['x-csrf-token'] === 'string' ? req.headers['x-csrf-token'] : undefined);
     if (seed === undefined || given === undefined) return false;

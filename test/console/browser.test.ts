@@ -1,0 +1,172 @@
+/**
+ * The console in a real headless Chromium (Debian's, driven by playwright-core)
+ * against a daemon on the emulator with the scenario rules: the rules page,
+ * the traces of a run that acted and of one whose condition was false, a
+ * dead-lettered run retried from the page, a refused reload, a lead titled
+ * with markup, a POST without its CSRF token. The run writes the screenshots
+ * in docs/ (docs/console.md shows them), so they show what the code does.
+ */
+import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../engine/paths.js';
+import { playScenario, startRig, XSS_TITLE, type ConsoleRig, type Scenario } from './harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.log(`console browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+
+const shot = (name: string) => join(PACKAGE_ROOT, 'docs', `console-${name}.png`);
+
+describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
+  let rig: ConsoleRig;
+  let scenario: Scenario;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    rig = await startRig();
+    scenario = await playScenario(rig);
+    profile = mkdtempSync(join(tmpdir(), 'b24-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1360, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+  });
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await rig?.close();
+  });
+
+  const open = async (path: string) => {
+    const res = await page.goto(`${rig.url}${path}`);
+    expect(res?.status(), path).toBe(200);
+  };
+
+  it('the rules page lists the scenario rules with their files and triggers', async () => {
+    await open('/');
+    expect(new URL(page.url()).pathname).toBe('/console/rules');
+    const ids = await page.locator('#rules tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule')));
+    expect(ids).toEqual(rig.daemon.rules.map((r) => r.id));
+    const erp = page.locator('tr[data-rule="prepayment-invoice-to-erp"]');
+    await expect.poll(() => erp.innerText()).toContain('15-offline-queue-dlq.yaml');
+    expect(await erp.innerText()).toContain('event ONCRMDEALUPDATE when STAGE_ID changes');
+    await page.screenshot({ path: shot('rules') });
+  });
+
+  it('a run that acted shows its trace: the trigger, the condition, the call with its fields before and after', async () => {
+    await open('/console/runs');
+    await page.screenshot({ path: shot('runs') });
+    // The filter: choosing a rule applies it (console.js).
+    await Promise.all([page.waitForURL(/rule=route-leads-key-accounts/), page.selectOption('select[name="rule"]', 'route-leads-key-accounts')]);
+    const row = page.locator('#runs tbody tr', { hasText: `lead:${scenario.bigLead}` }).first();
+    await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), row.locator('td a').first().click()]);
+    const shareable = page.url();
+    expect(await page.locator('#why').innerText()).toMatch(/Acted: \d+ call\(s\) done/);
+    expect(await page.locator('#condition').innerText()).toContain('true');
+    const calls = await page.locator('#calls').innerText();
+    expect(calls).toContain('crm.lead.update');
+    expect(calls).toMatch(/batch of \d+/);
+    expect(await page.locator('#actions').innerText()).toContain('ASSIGNED_BY_ID');
+    expect(await page.locator('#loaded').innerText()).toContain('Fleet renewal — Contoso Freight');
+    await page.screenshot({ path: shot('trace'), fullPage: true });
+    // A run has a URL: opened afresh, it shows the same trace.
+    const again = await context.newPage();
+    await again.goto(shareable);
+    expect(await again.locator('h1').innerText()).toBe(await page.locator('h1').innerText());
+    await again.close();
+  });
+
+  it('a run whose condition was false shows why', async () => {
+    await open(`/console/runs?rule=route-leads-partners&record=lead:${scenario.bigLead}`);
+    const row = page.locator('#runs tbody tr').first();
+    expect(await row.innerText()).toContain('condition false:');
+    await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), row.locator('td a').first().click()]);
+    const why = await page.locator('#why').innerText();
+    expect(why).toContain('Did not act:');
+    expect(why).toMatch(/condition false: .+ is false/);
+  });
+
+  it('a lead titled with markup renders as text', async () => {
+    await open(`/console/runs?record=lead:${scenario.xssLead}&outcome=done`);
+    const row = page.locator('#runs tbody tr').first();
+    await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), row.locator('td a').first().click()]);
+    expect(await page.locator('#loaded').innerText()).toContain(XSS_TITLE);
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.locator('main b').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('a dead-lettered run is retried from the page, after a confirmation, and then succeeds', async () => {
+    await open('/console/dlq');
+    const row = page.locator('#dlq tbody tr', { hasText: 'prepayment-invoice-to-erp' });
+    expect(await row.count()).toBe(1);
+    expect(await row.innerText()).toContain('HTTP 503');
+    await page.screenshot({ path: shot('dlq') });
+    await Promise.all([page.waitForURL(/\/console\/dlq\/\d+\/retry$/), row.getByRole('link', { name: 'Retry' }).click()]);
+    expect(await page.locator('#confirm').innerText()).toContain('sends the item back to the inbox');
+    rig.erp.down = false;
+    await Promise.all([page.waitForURL(/\/console\/dlq\?retried=\d+$/), page.locator('#confirm button[type="submit"]').click()]);
+    expect(await page.locator('.flash').innerText()).toContain('Requeued entry');
+    await rig.settle('the retried invoice');
+    await open('/console/runs?rule=prepayment-invoice-to-erp&outcome=done');
+    const done = page.locator('#runs tbody tr').first();
+    await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), done.locator('td a').first().click()]);
+    expect(await page.locator('#why').innerText()).toContain('Acted:');
+    // The answers are folded (details): their text is in the page.
+    expect(await page.locator('#calls').textContent()).toContain('INV-2026-');
+    await open('/console/dlq');
+    expect(await page.locator('.empty').innerText()).toContain('empty');
+  });
+
+  it('a POST without the CSRF token is refused, in the browser too', async () => {
+    await open('/console/dlq');
+    const statuses = await page.evaluate(async () => {
+      const bare = await fetch('/api/dlq/all/drop', { method: 'POST' });
+      const form = await fetch('/console/dlq/all/retry', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=guess' });
+      return [bare.status, form.status];
+    });
+    expect(statuses).toEqual([403, 403]);
+  });
+
+  it('the health page draws the last hour', async () => {
+    rig.clock.advance(60_000);
+    await open('/console/health');
+    expect(await page.locator('figure.chart').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('#chart-calls rect.bar').count()).toBeGreaterThan(0);
+    expect(await page.locator('#health-report').innerText()).toContain('offline');
+    await page.screenshot({ path: shot('health') });
+  });
+
+  it('a refused reload shows the file and the line, and the running set keeps working', async () => {
+    const broken = join(rig.rulesDir, '99-broken.yaml');
+    writeFileSync(broken, 'id: broken-schedule\ndescription: A cron with a minute that does not exist.\ntrigger:\n  schedule: { cron: "61 9 * * *", timezone: Europe/Berlin }\nactions:\n  - notify: { user: 1, message: hi }\n');
+    try {
+      expect(await rig.daemon.reload()).toBe(false);
+      const d = rig.daemon.lastRefusedReload!.diagnostics[0]!;
+      expect(d.file).toBe(broken);
+      await open('/console/rules');
+      const panel = await page.locator('#refused-reload').innerText();
+      expect(panel).toContain(`99-broken.yaml:${d.line}:${d.col}`);
+      expect(d.line).toBe(4);
+      expect(await page.locator('#rules tbody tr').count()).toBe(rig.daemon.rules.length);
+    } finally {
+      unlinkSync(broken);
+    }
+    expect(await rig.daemon.reload()).toBe(true);
+    await open('/console/rules');
+    expect(await page.locator('#refused-reload').count()).toBe(0);
+  });
+});
