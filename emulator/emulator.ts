@@ -22,6 +22,7 @@ import { parseOffset } from './clock.js';
 import { Dispatcher } from './dispatch.js';
 import { createEventHub, type EventHub } from './events/index.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
+import type { Hold } from './fleet-record.js';
 import { LeakyBucket, OperatingBudget } from './limits.js';
 import { registerEventMethods } from './methods/event.js';
 import { isAdmin, registerCoreMethods } from './methods/index.js';
@@ -33,6 +34,7 @@ import type { EmulatorState, Plan } from './state.js';
 import type { Store } from './store.js';
 import { Store as StoreImpl } from './store.js';
 import type { EmittedEvent } from './types.js';
+import { WorkGate, type HoldMatch } from './work-gate.js';
 
 /** Limits; unset ones follow the plan (API-FACTS §2). */
 export interface LimitOptions {
@@ -146,6 +148,12 @@ export interface Emulator {
   };
   /** Change fault injection at run time. */
   setFaults(faults: FaultOptions): void;
+  /**
+   * Hold the requests `match` takes (all without it) after the portal has read them and before it does their
+   * work, until `release()`: released, each does its work even if its sender has gone since (a real portal runs a
+   * request it received to its end). Tests make work land late without sleeping.
+   */
+  hold(match?: HoldMatch): Hold;
   /** Create another incoming webhook; returns its URL (ending in `/`). */
   addWebhook(options?: { userId?: number; scopes?: string[] }): string;
   /** Issue a token pair for the app acting as `userId`. */
@@ -306,7 +314,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   late.hub = eventHub;
   registerEventMethods(registry, eventHub);
-  late.handler = createHandler({ state, dispatcher, bucket, faults, calls, logger });
+  const gate = new WorkGate();
+  late.handler = createHandler({ state, dispatcher, bucket, faults, calls, logger, gate });
 
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => {
@@ -337,6 +346,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registry,
     events: { hub: eventHub, emitted },
     setFaults: (f) => faults.set(f),
+    hold: (match) => gate.hold(match),
     addWebhook: (o = {}) => {
       const hook = auth.addWebhook(o.userId ?? 1, o.scopes ?? scopes);
       registerSecret(hook.code);

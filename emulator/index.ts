@@ -10,6 +10,7 @@ export type { Emulator, EmulatorOptions, EmulatorApp, LimitOptions } from './emu
 export type { FaultOptions } from './faults.js';
 export type { EmulatorFleet, FleetOptions, FleetPortal, InstallOptions, UninstallOptions } from './fleet.js';
 export type { Hold, Overlap, RequestSpan, WorkerRun } from './fleet-record.js';
+export type { HoldMatch } from './work-gate.js';
 export type { HandlerAnswer } from './app-events.js';
 export type { TokenRequest } from './token-server.js';
 export { mulberry32 } from './faults.js';

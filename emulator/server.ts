@@ -15,6 +15,7 @@ import type { FaultInjector } from './faults.js';
 import type { LeakyBucket } from './limits.js';
 import { parsePhpQuery } from './php-query.js';
 import type { EmulatorState } from './state.js';
+import type { WorkGate } from './work-gate.js';
 import { PortalError, type CallerAuth, type Params } from './types.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -26,6 +27,8 @@ export interface ServerDeps {
   faults: FaultInjector;
   calls: CallLog;
   logger: Logger;
+  /** Holds requests after they were read, before their work (Emulator.hold). */
+  gate?: WorkGate;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -154,6 +157,9 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const { latencyMs, dropWhen } = deps.faults.options;
   const fault = deps.faults.draw(method);
   if (latencyMs > 0) await sleep(latencyMs);
+  // Read in full: from here the portal does the work whatever becomes of the connection.
+  const held = deps.gate?.pass(method, params);
+  if (held) await held;
   if (fault === 'drop' && dropWhen === 'before') {
     record(0, undefined, null, 'drop');
     req.socket.destroy();

@@ -5,7 +5,10 @@
  * - resend: idempotent (updates to fixed values, reads, http with Idempotency-Key): back to pending;
  * - lookup: creates: search for what the first attempt made (ORIGIN_ID, or the
  *   comment/task/to-do/workflow on its record since the first send); found → done
- *   with that result, not found → pending;
+ *   with that result at once; not found → still `sent`, looked up again, and back
+ *   to pending only by a lookup made once the first send cannot land any more
+ *   (`sentAt + inDoubtSettleMs`): a request the portal already received runs to
+ *   its end even when its sender died, so an early "not found" proves nothing;
  * - at-most-once (notifications): not sent again, marked done with a note;
  * - none (other writes): cannot be checked; failed with `EFFECT_IN_DOUBT` (never retried), the run follows on_error.
  * See docs/engine.md for the per-method table.
@@ -19,9 +22,28 @@ export interface RecoveryDeps {
   store: StateStore;
   client: B24ClientApi;
   logger: Logger;
+  /** The engine's clock (ms since epoch), the one `sentAt` was written with. */
+  now: () => number;
   lookupMarginMs: number;
+  /** How long after its send a create may still land on the portal (ms): not found before that, it is not sent again. */
+  inDoubtSettleMs: number;
+  /** When each create waiting to settle was last looked up (effect id → ms); kept by the engine across ticks. */
+  lookedUp: Map<number, number>;
   onDone(effect: EffectRecord, result: unknown): void;
 }
+
+/** What one recovery pass did. */
+export interface Recovery {
+  /** Effects resolved: pending again, done, or failed. */
+  resolved: number;
+  /** Creates not found yet whose first send may still land: still `sent`, their runs wait. */
+  waiting: number;
+  /** The earliest instant (ms) one of them may be sent again; null when none waits. */
+  settleAt: number | null;
+}
+
+/** A create waiting to settle is looked up again at most this often (ms), and once more when its settle is over. */
+export const LOOK_AGAIN_MS = 5_000;
 
 function dig(v: unknown, path: string[]): unknown {
   let cur = v;
@@ -67,52 +89,73 @@ export function findCreated(rows: unknown[], spec: LookupSpec, sentAt: number, m
   return undefined;
 }
 
-/** Resolve every `sent` effect; returns how many were resolved. */
-export async function recoverInDoubt(deps: RecoveryDeps): Promise<number> {
+/** Whether a waiting create is looked up this pass: never looked up by this engine, due again, or its settle just ended. */
+function lookupDue(e: EffectRecord, deps: RecoveryDeps, now: number): boolean {
+  const last = deps.lookedUp.get(e.id);
+  if (last === undefined) return true;
+  const settleAt = (e.sentAt ?? 0) + deps.inDoubtSettleMs;
+  return now >= last + LOOK_AGAIN_MS || (last < settleAt && now >= settleAt);
+}
+
+/** Resolve the `sent` effects that can be resolved now. */
+export async function recoverInDoubt(deps: RecoveryDeps): Promise<Recovery> {
   const { store, logger } = deps;
+  const out: Recovery = { resolved: 0, waiting: 0, settleAt: null };
   const sent = store.effects.inState('sent');
-  if (sent.length === 0) return 0;
-  let resolved = 0;
+  // Forget what was resolved meanwhile (here, by a DLQ drop, ...).
+  const ids = new Set(sent.map((e) => e.id));
+  for (const id of deps.lookedUp.keys()) if (!ids.has(id)) deps.lookedUp.delete(id);
+  if (sent.length === 0) return out;
+  const now = deps.now();
+  const wait = (e: EffectRecord): void => {
+    const at = (e.sentAt ?? 0) + deps.inDoubtSettleMs;
+    out.waiting++;
+    // Past its settle only when its lookup failed: the next tick tries again; no wake-up in the past (the daemon would spin).
+    if (at > now) out.settleAt = out.settleAt === null ? at : Math.min(out.settleAt, at);
+  };
   const lookups: EffectRecord[] = [];
   store.transaction(() => {
     for (const e of sent) {
       switch (e.recovery) {
         case 'resend':
           store.effects.markPending(e.id);
-          resolved++;
+          out.resolved++;
           break;
         case 'at-most-once':
           logger.warn({ effect: e.effectKey, method: e.method }, 'in-doubt call not sent again (at most once)');
           store.effects.markDone(e.id, null);
           deps.onDone(e, null);
-          resolved++;
+          out.resolved++;
           break;
         case 'lookup':
-          if (e.meta && e.meta.lookup) lookups.push(e);
-          else {
+          if (!e.meta || !e.meta.lookup) {
             store.effects.markFailed(e.id, inDoubt('sent without an answer and no way to look it up'));
-            resolved++;
-          }
+            out.resolved++;
+          } else if (lookupDue(e, deps, now)) lookups.push(e);
+          else wait(e);
           break;
         default:
           logger.warn({ effect: e.effectKey, method: e.method }, 'in-doubt call cannot be checked; failed for good');
           store.effects.markFailed(e.id, inDoubt(`${e.method} was sent but its answer was lost; it cannot be checked, so it is not sent again`));
-          resolved++;
+          out.resolved++;
       }
     }
   });
-  if (lookups.length === 0) return resolved;
+  if (lookups.length === 0) return out;
   const cmds: Record<string, BatchCommand> = {};
   for (const e of lookups) {
     const spec = e.meta!.lookup as LookupSpec;
     cmds[`l${e.id}`] = { method: spec.method, params: spec.params };
   }
+  // Taken before the lookup leaves: a "not found" counts as final only when the whole lookup came after the settle.
+  const lookedAt = deps.now();
   let res: Awaited<ReturnType<B24ClientApi['batch']>>;
   try {
     res = await deps.client.batch(cmds, { halt: false });
   } catch (err) {
     logger.warn({ err, effects: lookups.length }, 'lookup of in-doubt creates failed; will try again next tick');
-    return resolved;
+    for (const e of lookups) wait(e);
+    return out;
   }
   store.transaction(() => {
     for (const e of lookups) {
@@ -120,7 +163,8 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<number> {
       const item = res[`l${e.id}`];
       if (!item?.ok) {
         store.effects.markFailed(e.id, inDoubt(`lookup ${spec.method} failed (${item?.error?.error_description ?? 'no answer'}); not sent again`));
-        resolved++;
+        deps.lookedUp.delete(e.id);
+        out.resolved++;
         continue;
       }
       const rows = spec.rows.length ? dig(item.result, spec.rows) : item.result;
@@ -130,11 +174,18 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<number> {
         store.effects.markDone(e.id, result);
         deps.onDone(e, result);
         logger.info({ effect: e.effectKey, method: e.method }, 'in-doubt create found on the portal; not sent again');
-      } else {
+      } else if (lookedAt >= (e.sentAt ?? 0) + deps.inDoubtSettleMs) {
         store.effects.markPending(e.id);
+        logger.info({ effect: e.effectKey, method: e.method }, 'in-doubt create not on the portal after its settle; sent again');
+      } else {
+        // The first send may still be running at the portal (its sender died, the request did not): not yet.
+        deps.lookedUp.set(e.id, lookedAt);
+        wait(e);
+        continue;
       }
-      resolved++;
+      deps.lookedUp.delete(e.id);
+      out.resolved++;
     }
   });
-  return resolved;
+  return out;
 }

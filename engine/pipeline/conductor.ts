@@ -31,7 +31,9 @@ export async function tick(t: Tick): Promise<TickReport> {
   const { store, report, tuning } = t;
   t.stats.ticks += 1;
   const onDone = mergeDone(t);
-  report.recovered = await recoverInDoubt({ store, client: t.client, logger: t.logger, lookupMarginMs: tuning.lookupMarginMs, onDone });
+  const recovery = await recoverInDoubt({ store, client: t.client, logger: t.logger, now: t.now, lookupMarginMs: tuning.lookupMarginMs, inDoubtSettleMs: tuning.inDoubtSettleMs, lookedUp: t.lookedUp, onDone });
+  report.recovered = recovery.resolved;
+  if (recovery.waiting) report.inDoubt = recovery.waiting;
   t.stats.effectsRecovered += report.recovered;
   // Events runs wait for (wait_for) wake them first, so they start in this tick; before the due
   // timers fire, so that an awaited event already in the inbox beats a timeout that fell due meanwhile.
@@ -85,7 +87,8 @@ export async function tick(t: Tick): Promise<TickReport> {
   report.batches += t.reader.requests;
   t.stats.loadRequests += t.reader.requests;
   report.depth = store.inbox.depth();
-  report.nextTimerAt = store.timers.nextDue();
+  const nextDue = store.timers.nextDue();
+  report.nextTimerAt = recovery.settleAt === null ? nextDue : Math.min(nextDue ?? Infinity, recovery.settleAt);
   return report;
 }
 

@@ -22,6 +22,9 @@ export const DEFAULTS: Required<Omit<EngineTuning, 'env'>> = {
   backoffMaxMs: 600_000,
   httpConcurrency: 4,
   lookupMarginMs: 600_000,
+  // A request the portal received runs to its end even if its sender died; the longest one can be in
+  // flight is the client's request timeout (engine/client/options.ts headersTimeoutMs, 60 s).
+  inDoubtSettleMs: 60_000,
 };
 
 /** What lives as long as the engine. */
@@ -34,6 +37,8 @@ export interface EngineDeps {
   tuning: Required<Omit<EngineTuning, 'env'>> & Backoff;
   stats: EngineStats;
   env: Record<string, string | undefined>;
+  /** When each create in doubt still waiting to settle was last looked up (effect id → ms). */
+  lookedUp: Map<number, number>;
 }
 
 /** What lives for one tick (or one dry-run). */

@@ -25,6 +25,7 @@ export function createEngine(o: CreateEngineOptions): Engine {
     tuning: { ...DEFAULTS, ...Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) },
     stats: createStats(),
     env: env ?? process.env,
+    lookedUp: new Map(),
   };
   let rules = new Map<string, CompiledRule>();
   let ticking: Promise<TickReport> | undefined;

@@ -41,6 +41,12 @@ export interface EngineTuning {
   env?: Record<string, string | undefined>;
   /** How far back from the first send an in-doubt create's lookup accepts a record (clock skew with the portal, ms). @default 600000 */
   lookupMarginMs?: number;
+  /**
+   * How long a create in doubt may still land on the portal after it was sent (ms): one whose lookup finds
+   * nothing is sent again only when a lookup made this long after the first send still finds nothing.
+   * The longest a request may be in flight: the client's request timeout. @default 60000
+   */
+  inDoubtSettleMs?: number;
 }
 
 export interface CreateEngineOptions {
@@ -75,13 +81,18 @@ export interface TickReport {
   httpRequests: number;
   /** In-doubt effects resolved at the start of the tick. */
   recovered: number;
+  /** Creates in doubt not found yet whose first send may still land (inDoubtSettleMs): their runs wait. */
+  inDoubt?: number;
   /** Items still pending or running. */
   depth: number;
   /** Timers that fired at the start of the tick (delays going on, `for:` states that held). */
   timersFired?: number;
   /** Runs woken by the event their wait_for waited for. */
   waitsEnded?: number;
-  /** When the earliest pending timer is due (ms since epoch), null when none: the daemon wakes up for it. */
+  /**
+   * When the earliest pending timer is due, or a create in doubt may be sent again if still not found
+   * (ms since epoch, whichever comes first), null when neither: the daemon wakes up for it.
+   */
   nextTimerAt?: number | null;
   /** In plan mode: the plan of the ready items (nothing written). */
   plan?: Plan;
