@@ -7,11 +7,15 @@ import { UsageError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
 import { checkConsoleListen, daemonConsole, readConsoleToken } from '../../engine/console/index.js';
 import { parseListen } from '../../engine/status/index.js';
+import { isPostgresUrl } from '../../engine/store/index.js';
 import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
+import { runWorker, WORKER_USAGE } from './run-worker.js';
 
 const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--console-token-file FILE | --no-console]
                  [--no-watch] [--poll-interval-ms N] [--offline-page N] [--log-level LEVEL]
+       rules run [PATHS...] --state postgres://USER@HOST/DB [--worker-id NAME] [--lease-ttl-ms N]
+                 [--max-portal-labels N] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] ...
 
 Run the rules: the daemon. Work comes from
   - offline events (OAuth app: B24_AUTH_MODE=oauth; the daemon binds the events
@@ -43,13 +47,14 @@ Options:
                        sets no maximum)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
 
+${WORKER_USAGE}
 Signals: SIGTERM/SIGINT stop (exit 0 within 10 s), SIGHUP reloads the rules.
 A rule set with errors is refused at start (exit 1) and on reload (the running
 set keeps working).
 `;
 
 const command: Command = {
-  summary: 'run the daemon: offline events, outgoing webhooks, schedules',
+  summary: 'run the daemon: offline events, outgoing webhooks, schedules (or a worker of many portals on PostgreSQL)',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {
@@ -60,6 +65,9 @@ const command: Command = {
       'offline-page': { type: 'string' },
       'console-token-file': { type: 'string' },
       'no-console': { type: 'boolean' },
+      'worker-id': { type: 'string' },
+      'lease-ttl-ms': { type: 'string' },
+      'max-portal-labels': { type: 'string' },
     });
     const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
     const batchSize = intOption('offline-page', values['offline-page'], 1);
@@ -70,6 +78,16 @@ const command: Command = {
       throw new UsageError((err as Error).message);
     }
     const env = readEnvironment();
+    const state = values.state ?? env.B24_RULES_DATABASE_URL?.trim();
+    const paths = positionals.length > 0 ? positionals : ['rules'];
+    const offline = pollIntervalMs !== undefined || batchSize !== undefined ? { ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } : undefined;
+    if (state !== undefined && isPostgresUrl(state)) {
+      const logger = createLogger({ level: logLevel(values['log-level']) });
+      return runWorker({ databaseUrl: state, values, paths, listen, env, logger, ...(offline ? { offline } : {}) });
+    }
+    for (const flag of ['worker-id', 'lease-ttl-ms', 'max-portal-labels'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a worker of a PostgreSQL deployment: give --state postgres://USER@HOST/DB (or B24_RULES_DATABASE_URL)`);
+    }
     const withConsole = values['no-console'] !== true;
     if (!withConsole && values['console-token-file'] !== undefined) throw new UsageError('--console-token-file and --no-console exclude each other');
     // Before anything starts: a console open to the network without a token is refused here.
@@ -79,7 +97,6 @@ const command: Command = {
     const config = loadConfig();
     const applicationToken = env.B24_APPLICATION_TOKEN || undefined;
     registerSecret(applicationToken);
-    const paths = positionals.length > 0 ? positionals : ['rules'];
     const daemon = createDaemon({
       rulesPaths: paths.map((p) => resolve(p)),
       statePath: resolve(values.state ?? DEFAULT_STATE_PATH),
@@ -91,7 +108,7 @@ const command: Command = {
       ...(withConsole ? { mount: daemonConsole({ token: consoleToken, config, logger: logger.child({ component: 'console' }) }) } : {}),
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),
-      ...(pollIntervalMs !== undefined || batchSize !== undefined ? { offline: { ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } } : {}),
+      ...(offline ? { offline } : {}),
     });
     // Handlers first: a signal that arrives while starting is honoured once started.
     const done = runUntilSignalled(daemon, logger);

@@ -2,6 +2,7 @@
 import { applyItem, ApplyError, DEFAULTS as APPLY_DEFAULTS, executeApply, findApplicableRule, guarded, planApply, type ApplyTarget, type ExecuteApplyResult, type PlanApplyResult } from './apply-rule.js';
 import { SourceRegistryError } from './attached-sources.js';
 import { createDaemon, DEFAULTS as DAEMON_DEFAULTS, RuleSetInvalidError, type Daemon, type DaemonOptions } from './daemon.js';
+import { loadRuleSet } from './rule-set.js';
 import { formatDlqEntry, formatDlqList, formatRuns, formatTrace, table } from './journal-format.js';
 import { dlqDroppedJson, dlqEntryJson, dlqListJson, dlqRetriedJson, printJson, runsJson, traceJson, waitingJson } from './journal-json.js';
 import { watchRules, type RuleWatcherOptions } from './rule-watcher.js';
@@ -13,6 +14,7 @@ export {
   createDaemon,
   DAEMON_DEFAULTS,
   RuleSetInvalidError,
+  loadRuleSet,
   SourceRegistryError,
   runUntilSignalled,
   SIGNAL_DEFAULTS,

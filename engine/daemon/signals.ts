@@ -16,8 +16,8 @@ export const DEFAULTS = {
   exitGraceMs: 500,
 };
 
-/** Install handlers; resolves with the exit code once the daemon has stopped. */
-export function runUntilSignalled(daemon: Daemon, logger: Logger, options: { hardExitMs?: number } = {}): Promise<number> {
+/** Install handlers; resolves with the exit code once the daemon (or a worker of many portals) has stopped. */
+export function runUntilSignalled(daemon: Pick<Daemon, 'stop' | 'reload'>, logger: Logger, options: { hardExitMs?: number } = {}): Promise<number> {
   const hardExit = options.hardExitMs ?? DEFAULTS.hardExitMs;
   return new Promise<number>((resolve) => {
     let stopping = false;

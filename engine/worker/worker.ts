@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.js';
 import type { TlsConfig } from '../client/index.js';
-import { watchRules, type DaemonOptions } from '../daemon/index.js';
+import { loadRuleSet, watchRules, type DaemonOptions } from '../daemon/index.js';
 import type { Logger } from '../logger.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import {
@@ -158,6 +158,9 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   async function startOnce(): Promise<void> {
+    const env = options.env ?? process.env;
+    // The shared rules are every portal's: a set with errors is refused before anything starts (RULES_INVALID), as the daemon does.
+    await loadRuleSet(options.rulesPaths, logger, env);
     cp = await openControlPlane(options.databaseUrl, { logger, applicationName: `b24-rules ${options.workerId}` });
     const leases = new LeaseManager(cp.pool, {
       workerId: options.workerId,
@@ -168,7 +171,6 @@ export function createWorker(options: WorkerOptions): Worker {
     const registry = new PortalRegistry(cp.pool);
     const pool = cp.pool;
     const userAgent = workerUserAgent(options.workerId);
-    const env = options.env ?? process.env;
     loop = new LeaseLoop({
       leases,
       registry,

@@ -1,0 +1,83 @@
+/**
+ * `rules run --state postgres://... --worker-id NAME`: a worker of a
+ * PostgreSQL deployment instead of the single daemon (engine/worker). The
+ * portals come from the database's control plane, the app's client id,
+ * secret and token server from the environment (B24_CLIENT_ID,
+ * B24_CLIENT_SECRET, B24_OAUTH_URL).
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { loadAppConfig } from '../../engine/config.js';
+import { runUntilSignalled } from '../../engine/daemon/index.js';
+import { UsageError } from '../../engine/errors.js';
+import type { Logger } from '../../engine/logger.js';
+import { LEASE_DEFAULTS } from '../../engine/portals/index.js';
+import { createWorker, WORKER_DEFAULTS } from '../../engine/worker/index.js';
+import { intOption } from '../args.js';
+
+/** The options of `rules run` a worker takes (the console ones excepted: a worker serves no console). */
+export interface WorkerRunValues {
+  'worker-id'?: string | undefined;
+  'lease-ttl-ms'?: string | undefined;
+  'max-portal-labels'?: string | undefined;
+  'no-watch'?: boolean | undefined;
+  'console-token-file'?: string | undefined;
+}
+
+/** The worker options' lines of `rules run --help`. */
+export const WORKER_USAGE = `Many portals, several workers (PostgreSQL; docs/operations.md):
+  --state postgres://USER@HOST/DB
+                       (or B24_RULES_DATABASE_URL) run a worker: it serves
+                       every portal it holds a lease on (rules portals add,
+                       or installs posted to /b24/app), sharing them with
+                       the other workers on the same database
+  --worker-id NAME     this worker's name, unique among the live workers
+                       (default B24_RULES_WORKER_ID, else hostname:pid)
+  --lease-ttl-ms N     how long a portal's lease lasts without renewal
+                       (default ${LEASE_DEFAULTS.ttlMs}; renewed every third of it; a dead
+                       worker's portals are taken over after it)
+  --max-portal-labels N
+                       distinct portal label values in /metrics (default
+                       ${WORKER_DEFAULTS.maxPortalLabels}; the rest are summed under portal="other")
+`;
+
+/** Run a worker until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runWorker(options: {
+  databaseUrl: string;
+  values: WorkerRunValues;
+  paths: string[];
+  listen: string;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  offline?: { pollIntervalMs?: number; batchSize?: number };
+}): Promise<number> {
+  const { values, env, logger } = options;
+  if (values['console-token-file'] !== undefined) throw new UsageError('--console-token-file: a worker (--state postgres://...) serves no web console');
+  const leaseTtlMs = intOption('lease-ttl-ms', values['lease-ttl-ms'], 1000);
+  const maxPortalLabels = intOption('max-portal-labels', values['max-portal-labels'], 0);
+  const workerId = (values['worker-id'] ?? env.B24_RULES_WORKER_ID ?? `${hostname()}:${process.pid}`).trim();
+  if (!/^[\w.:@-]{1,100}$/.test(workerId)) throw new UsageError(`--worker-id must be 1-100 letters, digits and _ . : @ -; got '${workerId}'`);
+  const { app, tls } = loadAppConfig(env);
+  const worker = createWorker({
+    databaseUrl: options.databaseUrl,
+    workerId,
+    rulesPaths: options.paths.map((p) => resolve(p)),
+    logger,
+    listen: options.listen,
+    env,
+    watch: values['no-watch'] !== true,
+    ...(app ? { app } : {}),
+    ...(tls ? { tls } : {}),
+    ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
+    ...(maxPortalLabels !== undefined ? { maxPortalLabels } : {}),
+    daemon: {
+      ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
+      ...(options.offline ? { offline: options.offline } : {}),
+    },
+  });
+  if (!app) logger.warn('B24_CLIENT_ID and B24_CLIENT_SECRET are not set: this worker serves webhook portals only, and /b24/app (the install endpoint) is not served');
+  // Handlers first: a signal that arrives while starting is honoured once started.
+  const done = runUntilSignalled(worker, logger);
+  await worker.start();
+  return done;
+}
