@@ -3,8 +3,9 @@
  * memory (a restart starts an empty hour). Counters (calls, rate-limit waits)
  * are read as totals and stored as the minute's difference; levels (queue
  * depth, DLQ, offline reservations, token expiry) as read when the minute
- * closes. A minute closes on the sampler's timer or on the first read after
- * it, whichever comes first, so a frozen test clock needs no timer.
+ * closes. A minute closes on the sampler's timer at its end, or at the first
+ * read after it if the timer has not run (a test's frozen clock needs no
+ * timer; what was counted between the minute's end and that read goes to it).
  */
 import type { Clock, Timers } from '../clock.js';
 import type { HealthSample } from './source.js';

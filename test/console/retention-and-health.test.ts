@@ -1,0 +1,78 @@
+/**
+ * What the console relies on below its pages: retention by outcome (a failed
+ * run's trace outlives thousands of routine skips) and the health ring's
+ * one-minute samples, both on an injected clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { HealthRing } from '../../engine/console/index.js';
+import { DEFAULT_RETENTION, openStateStore, type RunStatus } from '../../engine/store/index.js';
+import { ManualClock } from '../sources/helpers.js';
+
+const DAY = 86_400_000;
+
+describe('pruneByOutcome', () => {
+  it('keeps an item while one of its runs is younger than its outcome allows: skips go after a day, done after 7, failures after 30', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const store = openStateStore(':memory:', { now: clock.now });
+    const item = (key: string, statuses: RunStatus[]) => {
+      store.inbox.add([{ source: 'offline', key, event: 'ONCRMLEADADD', ruleId: null, payload: {}, receivedAt: clock.now() }]);
+      const id = store.inbox.list({ limit: 1000 }).find((i) => i.key === key)!.id;
+      for (const [n, status] of statuses.entries()) store.runs.create({ itemId: id, ruleId: `r${n}`, ruleHash: 'h', triggerKey: `offline:${key}`, recordKey: 'lead:1', status, ...(status === 'skipped' ? { reason: 'condition false' } : { error: status === 'failed' ? 'boom' : null }) });
+      store.inbox.finish(id, statuses.includes('dead') ? 'dead' : 'done');
+      store.inbox.markAcknowledged([id]);
+      return id;
+    };
+    const skips = Array.from({ length: 1000 }, (_, i) => item(`skip-${i}`, ['skipped']));
+    const done = item('done', ['done', 'skipped']);
+    const failed = item('failed', ['failed', 'skipped']);
+    const left = () => new Set(store.inbox.list({ limit: 5000 }).map((i) => i.id));
+
+    clock.advance(DAY / 2);
+    expect(store.pruneByOutcome(DEFAULT_RETENTION)).toBe(0);
+    clock.advance(DAY);
+    expect(store.pruneByOutcome(DEFAULT_RETENTION)).toBe(1000);
+    expect(left()).toEqual(new Set([done, failed]));
+    expect(store.runs.countByStatus()).toMatchObject({ skipped: 2, done: 1, failed: 1 });
+    clock.advance(7 * DAY);
+    expect(store.pruneByOutcome(DEFAULT_RETENTION)).toBe(1);
+    expect(left()).toEqual(new Set([failed]));
+    expect(store.runs.list({ status: 'failed' })[0]!.error).toBe('boom');
+    clock.advance(30 * DAY);
+    expect(store.pruneByOutcome(DEFAULT_RETENTION)).toBe(1);
+    expect(left().size).toBe(0);
+    expect(skips).toHaveLength(1000);
+    store.close();
+  });
+});
+
+describe('HealthRing', () => {
+  it('closes a sample per minute with the counters as that minute\'s difference and the levels as read, keeping an hour', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 30));
+    const totals = { calls: 100, waits: 2, depth: 5 };
+    const ring = new HealthRing(clock, {
+      depth: () => totals.depth,
+      dlq: () => 1,
+      callsTotal: () => totals.calls,
+      rateLimitWaitsTotal: () => totals.waits,
+      offlineReservations: () => 0,
+      tokenExpiresAt: () => Date.UTC(2026, 0, 1, 13, 0, 0),
+    });
+    totals.calls += 30;
+    totals.waits += 1;
+    expect(ring.samples()).toEqual([{ at: Date.UTC(2026, 0, 1, 12, 0), depth: 5, dlq: 1, calls: 30, rateLimitWaits: 1, offlineReservations: 0, tokenMinutesLeft: 59 }]);
+    clock.advance(60_000);
+    ring.tick(); // the sampler's timer at the minute's end
+    totals.calls += 7;
+    totals.depth = 0;
+    const [closed, current] = ring.samples();
+    expect(closed).toMatchObject({ at: Date.UTC(2026, 0, 1, 12, 0), calls: 30, rateLimitWaits: 1 });
+    expect(current).toMatchObject({ at: Date.UTC(2026, 0, 1, 12, 1), calls: 7, rateLimitWaits: 0, depth: 0 });
+    for (let i = 0; i < 90; i++) {
+      clock.advance(60_000);
+      ring.tick();
+    }
+    const samples = ring.samples();
+    expect(samples.length).toBe(61);
+    expect(samples[samples.length - 1]!.at - samples[0]!.at).toBe(60 * 60_000);
+  });
+});
