@@ -1,7 +1,7 @@
 /** `rules run`: the daemon. */
 import { resolve } from 'node:path';
 import { DEFAULTS as CONFIG_DEFAULTS, loadConfig, readEnvironment } from '../../engine/config.js';
-import { createDaemon, DAEMON_DEFAULTS as DEFAULTS, DEFAULT_STATE_PATH, runUntilSignalled } from '../../engine/daemon/index.js';
+import { createDaemon, DAEMON_DEFAULTS as DEFAULTS, DEFAULT_STATE_PATH, parseRetention, runUntilSignalled, startRetention } from '../../engine/daemon/index.js';
 import { createLogger } from '../../engine/logger.js';
 import { UsageError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
@@ -12,7 +12,7 @@ import { intOption, logLevel, parse } from '../args.js';
 import { type Command } from '../command.js';
 import { runWorker, WORKER_USAGE } from './run-worker.js';
 
-const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--console-token-file FILE | --no-console]
+const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--console-token-file FILE | --no-console] [--retention SPEC]
                  [--no-watch] [--poll-interval-ms N] [--offline-page N] [--log-level LEVEL]
        rules run [PATHS...] --state postgres://USER@HOST/DB [--worker-id NAME] [--lease-ttl-ms N]
                  [--max-portal-labels N] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] ...
@@ -43,6 +43,12 @@ Options:
   --no-watch           do not reload when a rule file changes (SIGHUP still does)
   --poll-interval-ms N offline queue: wait between polls when it was empty
                        (default 2000; doubles up to 5x while it stays empty)
+  --retention SPEC     prune finished work by outcome, hourly: 'default' is
+                       skipped=1d,done=7d,failed=30d,dead=30d (give any of
+                       them to change it; AGE in m, h or d), so the traces of
+                       failures outlive routine skips. Without it the state
+                       file keeps everything (DLQ entries and runs on a timer
+                       are always kept)
   --offline-page N     records per event.offline.get (default 1000; the portal
                        sets no maximum)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
@@ -65,6 +71,7 @@ const command: Command = {
       'offline-page': { type: 'string' },
       'console-token-file': { type: 'string' },
       'no-console': { type: 'boolean' },
+      retention: { type: 'string' },
       'worker-id': { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
       'max-portal-labels': { type: 'string' },
@@ -88,6 +95,7 @@ const command: Command = {
     for (const flag of ['worker-id', 'lease-ttl-ms', 'max-portal-labels'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a worker of a PostgreSQL deployment: give --state postgres://USER@HOST/DB (or B24_RULES_DATABASE_URL)`);
     }
+    const retention = values.retention === undefined ? null : parseRetention(values.retention);
     const withConsole = values['no-console'] !== true;
     if (!withConsole && values['console-token-file'] !== undefined) throw new UsageError('--console-token-file and --no-console exclude each other');
     // Before anything starts: a console open to the network without a token is refused here.
@@ -113,6 +121,10 @@ const command: Command = {
     // Handlers first: a signal that arrives while starting is honoured once started.
     const done = runUntilSignalled(daemon, logger);
     await daemon.start();
+    if (retention) {
+      const stop = startRetention(() => daemon.store, retention, logger.child({ component: 'retention' }));
+      void done.finally(stop);
+    }
     return done;
   },
 };

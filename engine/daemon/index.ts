@@ -9,6 +9,7 @@ import { watchRules, type RuleWatcherOptions } from './rule-watcher.js';
 import { formatTimers, formatWaiting, timerWhat } from './timers-format.js';
 import { DEFAULTS as SIGNAL_DEFAULTS, runUntilSignalled } from './signals.js';
 import { DEFAULT_STATE_PATH, openExistingState, StateFileMissingError } from './state-file.js';
+import { DEFAULTS as RETENTION_DEFAULTS, parseRetention, startRetention } from './retention.js';
 
 export {
   createDaemon,
@@ -20,6 +21,9 @@ export {
   SIGNAL_DEFAULTS,
   watchRules,
   DEFAULT_STATE_PATH,
+  parseRetention,
+  startRetention,
+  RETENTION_DEFAULTS,
   openExistingState,
   StateFileMissingError,
   formatRuns,

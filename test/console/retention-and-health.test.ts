@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HealthRing } from '../../engine/console/index.js';
+import { parseRetention } from '../../engine/daemon/index.js';
+import { runCli } from '../helpers/cli.js';
 import { DEFAULT_RETENTION, openStateStore, type RunStatus } from '../../engine/store/index.js';
 import { ManualClock } from '../sources/helpers.js';
 
@@ -42,6 +44,16 @@ describe('pruneByOutcome', () => {
     expect(left().size).toBe(0);
     expect(skips).toHaveLength(1000);
     store.close();
+  });
+});
+
+describe('rules run --retention', () => {
+  it("takes 'default' or outcome=AGE pairs, and refuses anything else as bad usage", async () => {
+    expect(parseRetention('default')).toEqual(DEFAULT_RETENTION);
+    expect(parseRetention('skipped=6h, dead=90d')).toEqual({ ...DEFAULT_RETENTION, skipped: 6 * 3600_000, dead: 90 * DAY });
+    const r = await runCli(['run', '--retention', 'skipped=1w', '--no-console']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--retention takes 'default' or outcome=AGE pairs");
   });
 });
 
