@@ -8,9 +8,10 @@ import { createEngine, type Engine } from '../../engine/pipeline/index.js';
 import type { CreateEngineOptions, FetchLike } from '../../engine/pipeline/types.js';
 import { loadRuleSource } from '../../engine/rules/index.js';
 import type { CompiledRule } from '../../engine/rules/types.js';
-import { openStateStore, type StateStore } from '../../engine/store/index.js';
+import type { StateStore } from '../../engine/store/index.js';
 import type { InboxItemInput } from '../../engine/store/types.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js';
+import { engineTestState } from '../helpers/stores.js';
 
 /** A settable clock shared by the emulator, the client, the store and the engine. */
 export class TestClock {
@@ -58,17 +59,19 @@ export async function harness(ruleYaml: string, opts: { emulator?: EmulatorOptio
   const dir = mkdtempSync(join(tmpdir(), 'b24-engine-'));
   const path = join(dir, 'state.db');
   const compiled = rules(ruleYaml);
+  // A SQLite file, or a portal's schema on PostgreSQL with B24_TEST_STORE=postgres.
+  const state = await engineTestState(path);
   const h: Harness = {
     clock,
     emu,
     client,
     dir,
     path,
-    store: openStateStore(path, { now: clock.now }),
+    store: state.open(clock.now),
     engine: undefined as unknown as Engine,
     reopen(overrides = {}) {
       h.store.close();
-      h.store = openStateStore(path, { now: clock.now });
+      h.store = state.open(clock.now);
       h.engine = createEngine({ store: h.store, client: overrides.client ?? client, rules: compiled, clock: clock.now, ...(opts.http ? { http: opts.http } : {}), ...overrides });
       return h.engine;
     },

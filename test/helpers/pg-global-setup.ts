@@ -105,19 +105,27 @@ export default async function setup(project: TestProject): Promise<() => void> {
   try {
     const data = join(dir, 'data');
     run(server, 'initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    const port = await freePort();
-    const options = [
-      `-p ${port}`,
-      `-k ${dir}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      '-c max_connections=200',
-      '-c shared_buffers=32MB',
-    ].join(' ');
-    run(server, 'pg_ctl', ['start', '-D', data, '-w', '-t', '120', '-s', '-l', join(dir, 'server.log'), '-o', options]);
-    project.provide('pgUrl', `postgres://postgres@127.0.0.1:${port}/postgres`);
+    // The free port may be taken by another process before the server binds it: try another.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const options = [
+        `-p ${port}`,
+        `-k ${dir}`,
+        '-c listen_addresses=127.0.0.1',
+        '-c fsync=off',
+        '-c synchronous_commit=off',
+        '-c full_page_writes=off',
+        '-c max_connections=200',
+        '-c shared_buffers=32MB',
+      ].join(' ');
+      try {
+        run(server, 'pg_ctl', ['start', '-D', data, '-w', '-t', '120', '-s', '-l', join(dir, 'server.log'), '-o', options]);
+        project.provide('pgUrl', `postgres://postgres@127.0.0.1:${port}/postgres`);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
   } catch (error) {
     stop(server);
     process.removeListener('exit', onExit);

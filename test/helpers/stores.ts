@@ -82,3 +82,23 @@ function pgStores(): StoreFactory {
     },
   };
 }
+
+/**
+ * Where the engine tests' harness (test/e2e-engine/harness.ts) keeps a test's state: the SQLite file `path`, or,
+ * with B24_TEST_STORE=postgres, a fresh portal's schema in one database of the test server per test file
+ * (the same engine tests run once on PostgreSQL to find what only SQLite takes). `open` opens it again after a
+ * close, as a restarted process does.
+ */
+export async function engineTestState(path: string): Promise<{ kind: StoreKind; open(now: () => number): StateStore }> {
+  if (process.env.B24_TEST_STORE !== 'postgres') return { kind: 'sqlite', open: (now) => openStateStore(path, { now }) };
+  if (!pgUrl()) throw new Error('B24_TEST_STORE=postgres needs a PostgreSQL test server (install postgresql, or set B24_TEST_DATABASE_URL)');
+  engineDatabase ??= freshDatabase('engine').catch((err: unknown) => {
+    engineDatabase = null;
+    throw err;
+  });
+  const url = await engineDatabase;
+  const portal = `e${randomBytes(6).toString('hex')}`;
+  return { kind: 'postgres', open: (now) => openPgStateStore({ url, portal, now }) };
+}
+
+let engineDatabase: Promise<string> | null = null;
