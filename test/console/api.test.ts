@@ -119,4 +119,19 @@ describe('the console API', () => {
     expect(skipPage).toContain('Did not act:');
     expect(skipPage).toContain('condition false: ');
   });
+
+  it('drops a dead letter from the page after its confirmation; the item stays dead', async () => {
+    const [entry] = (await getJson('/api/dlq')) as Array<{ id: number; itemId: number }>;
+    const confirm = await fetch(`${rig.url}/console/dlq/${entry!.id}/drop`);
+    const html = await confirm.text();
+    expect(html).toContain(`Yes, drop entry ${entry!.id}`);
+    const cookie = confirm.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    const res = await fetch(`${rig.url}/console/dlq/${entry!.id}/drop`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(csrf)}` });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/console/dlq?dropped=${entry!.id}`);
+    expect(await getJson('/api/dlq')).toEqual([]);
+    expect(rig.daemon.store.inbox.get(entry!.itemId)!.status).toBe('dead');
+    expect((await get(`/console/dlq?dropped=${entry!.id}`)).text).toContain(`Dropped entry ${entry!.id}.`);
+  });
 });
