@@ -46,13 +46,13 @@ export function appOf(fleet: EmulatorFleet): { clientId: string; clientSecret: s
 
 const users = new Map<FleetPortal, B24Client>();
 
-/** Someone working in portal `p` (user 1's webhook); closed by closeUsers(). */
+/** Someone working in portal `p` (user 1's webhook, with the client's leaky bucket: the portal's is shared with the workers); closed by closeUsers(). */
 export function userOf(p: FleetPortal): B24Client {
   let c = users.get(p);
   if (!c) {
     const m = /^(.*)\/rest\/(\d+)\/([^/]+)\/$/.exec(p.webhookUrl);
     if (!m) throw new Error(`unexpected webhook url ${p.webhookUrl}`);
-    c = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { rateLimit: false, retries: 4, backoffBaseMs: 20 });
+    c = createClient({ baseUrl: m[1] as string, plan: 'standard', auth: { mode: 'webhook', userId: m[2] as string, code: m[3] as string } }, { retries: 10, backoffBaseMs: 100 });
     users.set(p, c);
   }
   return c;

@@ -1,0 +1,181 @@
+/**
+ * Issue 10's done-when test: an emulator fleet of 20 portals, 3 worker processes (`rules run --state
+ * postgres://... --worker-id wN`) on one PostgreSQL, 200 new leads per portal (offline events; the rule
+ * comments each lead once). One worker is killed with SIGKILL while one of its batch requests is in flight
+ * at a portal (held there by the fleet, so the kill lands mid-batch), and a fourth worker starts later.
+ * Then: every lead has its comment exactly once, on its own portal; every offline queue is empty; no portal
+ * ever served two workers at once (the fleet's record); the killed worker's portals are served again by
+ * the others (the gap from the kill is printed, not asserted).
+ */
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulatorFleet, type EmulatorFleet, type FleetPortal } from '../../emulator/index.js';
+import type { ControlPlane } from '../../engine/portals/index.js';
+import { startDaemonProcess, tempDir, until, type DaemonProcess } from '../daemon/harness.js';
+import { pgUrl } from '../helpers/pg.js';
+import { addLeads, bound, closeUsers, commentsByTitle, fleetDeployment, offlineQueued, ruleFolder } from './helpers.js';
+
+const PORTALS = 20;
+const PER_WAVE = 100;
+const TTL_MS = 3000;
+const t0 = performance.now();
+/** Progress on stderr: on a loaded machine a timeout then says where it was. */
+const step = (what: string): void => void process.stderr.write(`fleet e2e: ${what} at ${Math.round(performance.now() - t0)} ms\n`);
+
+interface Health {
+  worker: string;
+  leases: number;
+  portals: Array<{ memberId: string; state: string }>;
+}
+
+describe.skipIf(!pgUrl())('20 portals, 3 workers, one killed mid-batch, one started later (PostgreSQL + emulator fleet)', () => {
+  let fleet: EmulatorFleet;
+  let cp: ControlPlane;
+  let url: string;
+  let rules: string;
+  const workers = new Map<string, { proc: DaemonProcess; url: string }>();
+
+  function startWorker(id: string): DaemonProcess {
+    const proc = startDaemonProcess(
+      [rules, '--state', url, '--worker-id', id, '--listen', '127.0.0.1:0', '--lease-ttl-ms', String(TTL_MS), '--poll-interval-ms', '500', '--no-watch'],
+      { B24_CLIENT_ID: fleet.clientId, B24_CLIENT_SECRET: fleet.clientSecret, B24_OAUTH_URL: fleet.oauthUrl },
+      tempDir('b24-worker-'),
+    );
+    void proc.waitForLog((r) => r.msg.startsWith(`worker ${id} started`), 90_000).then(
+      (r) => workers.set(id, { proc, url: String(r.url) }),
+      () => undefined,
+    );
+    return proc;
+  }
+
+  async function health(id: string): Promise<Health | null> {
+    const w = workers.get(id);
+    if (!w) return null;
+    try {
+      return (await (await fetch(`${w.url}/healthz`)).json()) as Health;
+    } catch {
+      return null;
+    }
+  }
+
+  /** member_id → worker, for the portals a live worker reports running. */
+  async function serving(ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of ids) for (const p of (await health(id))?.portals ?? []) if (p.state === 'running') out.set(p.memberId, id);
+    return out;
+  }
+
+  beforeAll(async () => {
+    fleet = await startEmulatorFleet({ portals: PORTALS });
+    ({ url, cp } = await fleetDeployment(fleet, 'fleet_e2e'));
+    rules = ruleFolder();
+  });
+  afterAll(async () => {
+    for (const w of workers.values()) w.proc.proc.kill('SIGKILL');
+    await closeUsers();
+    await fleet?.close();
+    await cp?.close();
+  });
+
+  it('every event exactly once on its own portal, queues empty, never two workers at once, the killed worker’s portals taken over', { timeout: 300_000 }, async () => {
+    const started = performance.now();
+    for (const id of ['w1', 'w2', 'w3']) startWorker(id);
+    // The fair share settles (7, 7, 6) and every portal has its offline events bound.
+    await until(
+      async () => {
+        const s = await serving(['w1', 'w2', 'w3']);
+        const counts = ['w1', 'w2', 'w3'].map((id) => [...s.values()].filter((w) => w === id).length);
+        return s.size === PORTALS && counts.every((n) => n >= 6) && fleet.portals.every(bound);
+      },
+      'three workers serving 20 portals',
+      120_000,
+      100,
+    );
+    const settled = performance.now();
+    step('settled');
+
+    await Promise.all(fleet.portals.map((p) => addLeads(p, `p${p.index}`, PER_WAVE)));
+    step('wave 1 added');
+
+    // Kill w1 while one of its batch requests is held at one of its portals: a batch after its first since new
+    // leads came (the first carries the reads; the ones after it, the comments).
+    const before = await serving(['w1']);
+    const w1Portals = fleet.portals.filter((p) => before.get(p.memberId) === 'w1');
+    expect(w1Portals.length).toBeGreaterThan(0);
+    const target = w1Portals[0] as FleetPortal;
+    const batchesOf = (p: FleetPortal) => fleet.requests(p.index).filter((r) => r.worker === 'w1' && r.method === 'batch').length;
+    let heldMethod = '';
+    let extra = 0;
+    kill: for (;;) {
+      const firstBatch = batchesOf(target);
+      await addLeads(target, `p${target.index}`, 10, PER_WAVE + extra);
+      extra += 10;
+      for (let tries = 0; tries < 8; tries++) {
+        const hold = fleet.hold(target.index);
+        await hold.held(1);
+        const open = fleet.requests(target.index).filter((r) => r.end === undefined && r.worker === 'w1');
+        heldMethod = open.map((r) => r.method).join(',');
+        if (open.some((r) => r.method === 'batch') && batchesOf(target) >= firstBatch + 2) {
+          workers.get('w1')?.proc.kill('SIGKILL');
+          hold.release();
+          break kill;
+        }
+        hold.release();
+      }
+    }
+    const killedAt = performance.now();
+    await workers.get('w1')?.proc.exited;
+    workers.delete('w1');
+    step(`w1 killed (a ${heldMethod} held at portal ${target.index})`);
+
+    startWorker('w4');
+    await until(() => workers.has('w4'), 'w4 started', 90_000);
+    step('w4 started');
+    await Promise.all(fleet.portals.map((p) => (p === target ? addLeads(p, `p${p.index}`, PER_WAVE - extra, PER_WAVE + extra) : addLeads(p, `p${p.index}`, PER_WAVE, PER_WAVE))));
+    step('wave 2 added');
+
+    await until(
+      () => fleet.portals.every((p) => commentsByTitle(p).size === 2 * PER_WAVE && offlineQueued(p) === 0),
+      'every lead commented and every queue empty',
+      180_000,
+      200,
+    ).catch((err: unknown) => {
+      for (const p of fleet.portals) step(`portal ${p.index}: ${commentsByTitle(p).size} commented, ${offlineQueued(p)} queued`);
+      throw err;
+    });
+    const done = performance.now();
+
+    for (const p of fleet.portals) {
+      const comments = commentsByTitle(p);
+      const expected = Array.from({ length: 2 * PER_WAVE }, (_, i) => `p${p.index}-${i}`).sort();
+      expect([...comments.keys()].sort(), `portal ${p.index}`).toEqual(expected);
+      expect([...comments.entries()].filter(([, n]) => n !== 1), `portal ${p.index}: comments not exactly once`).toEqual([]);
+      expect(offlineQueued(p)).toBe(0);
+    }
+    expect(fleet.overlaps()).toEqual([]);
+    expect(fleet.overlapCount).toBe(0);
+
+    // The killed worker's portals: served again by another worker after the kill. The gap is reported.
+    const gaps = w1Portals.map((p) => {
+      const next = fleet.requests(p.index).find((r) => r.start > killedAt && r.worker !== 'w1' && r.worker !== 'unknown');
+      expect(next, `portal ${p.index} served again after the kill`).toBeDefined();
+      return (next as { start: number }).start - killedAt;
+    });
+    const after = await serving(['w2', 'w3', 'w4']);
+    expect(after.size).toBe(PORTALS);
+    expect([...after.values()]).toContain('w4');
+    console.log(
+      `fleet e2e: ${PORTALS} portals x ${2 * PER_WAVE} events; settled in ${Math.round(settled - started)} ms; w1 killed with a ${heldMethod} in flight at portal ${target.index};` +
+        ` its ${w1Portals.length} portals served again ${Math.round(Math.min(...gaps))}-${Math.round(Math.max(...gaps))} ms after the kill (lease TTL ${TTL_MS} ms);` +
+        ` all done ${Math.round(done - killedAt)} ms after the kill; w4 serves ${[...after.values()].filter((w) => w === 'w4').length}`,
+    );
+
+    for (const id of ['w2', 'w3', 'w4']) {
+      const w = workers.get(id);
+      w?.proc.kill('SIGTERM');
+      expect((await w?.proc.exited)?.code, `${id} exit code`).toBe(0);
+    }
+    const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.leases WHERE worker_id IN ('w2', 'w3', 'w4')`);
+    expect(rows[0]?.n).toBe(0);
+  });
+});
