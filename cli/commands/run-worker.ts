@@ -50,6 +50,7 @@ export async function runWorker(options: {
   env: Record<string, string | undefined>;
   logger: Logger;
   offline?: { pollIntervalMs?: number; batchSize?: number };
+  engineOptions?: { inDoubtSettleMs?: number };
 }): Promise<number> {
   const { values, env, logger } = options;
   if (values['console-token-file'] !== undefined) throw new UsageError('--console-token-file: a worker (--state postgres://...) serves no web console');
@@ -73,6 +74,7 @@ export async function runWorker(options: {
     daemon: {
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(options.offline ? { offline: options.offline } : {}),
+      ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
     },
   });
   if (!app) logger.warn('B24_CLIENT_ID and B24_CLIENT_SECRET are not set: this worker serves webhook portals only, and /b24/app (the install endpoint) is not served');

@@ -13,7 +13,7 @@ import { type Command } from '../command.js';
 import { runWorker, WORKER_USAGE } from './run-worker.js';
 
 const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--console-token-file FILE | --no-console] [--retention SPEC]
-                 [--no-watch] [--poll-interval-ms N] [--offline-page N] [--log-level LEVEL]
+                 [--no-watch] [--poll-interval-ms N] [--offline-page N] [--in-doubt-settle-ms N] [--log-level LEVEL]
        rules run [PATHS...] --state postgres://USER@HOST/DB [--worker-id NAME] [--lease-ttl-ms N]
                  [--max-portal-labels N] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] ...
 
@@ -51,6 +51,10 @@ Options:
                        are always kept)
   --offline-page N     records per event.offline.get (default 1000; the portal
                        sets no maximum)
+  --in-doubt-settle-ms N
+                       a create in doubt after a crash that its lookup does not
+                       find is sent again only N ms after its first send (default
+                       60000: the request timeout; the portal may still run it)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
 
 ${WORKER_USAGE}
@@ -69,6 +73,7 @@ const command: Command = {
       'no-watch': { type: 'boolean' },
       'poll-interval-ms': { type: 'string' },
       'offline-page': { type: 'string' },
+      'in-doubt-settle-ms': { type: 'string' },
       'console-token-file': { type: 'string' },
       'no-console': { type: 'boolean' },
       retention: { type: 'string' },
@@ -78,6 +83,8 @@ const command: Command = {
     });
     const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
     const batchSize = intOption('offline-page', values['offline-page'], 1);
+    const inDoubtSettleMs = intOption('in-doubt-settle-ms', values['in-doubt-settle-ms'], 0);
+    const engineOptions = inDoubtSettleMs !== undefined ? { inDoubtSettleMs } : undefined;
     const listen = values.listen ?? DEFAULTS.listen;
     try {
       parseListen(listen);
@@ -90,7 +97,7 @@ const command: Command = {
     const offline = pollIntervalMs !== undefined || batchSize !== undefined ? { ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } : undefined;
     if (state !== undefined && isPostgresUrl(state)) {
       const logger = createLogger({ level: logLevel(values['log-level']) });
-      return runWorker({ databaseUrl: state, values, paths, listen, env, logger, ...(offline ? { offline } : {}) });
+      return runWorker({ databaseUrl: state, values, paths, listen, env, logger, ...(offline ? { offline } : {}), ...(engineOptions ? { engineOptions } : {}) });
     }
     for (const flag of ['worker-id', 'lease-ttl-ms', 'max-portal-labels'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a worker of a PostgreSQL deployment: give --state postgres://USER@HOST/DB (or B24_RULES_DATABASE_URL)`);
@@ -117,6 +124,7 @@ const command: Command = {
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),
       ...(offline ? { offline } : {}),
+      ...(engineOptions ? { engineOptions } : {}),
     });
     // Handlers first: a signal that arrives while starting is honoured once started.
     const done = runUntilSignalled(daemon, logger);

@@ -46,9 +46,15 @@ afterEach(async () => {
   await emu.close();
 });
 
+/**
+ * A create the restarted daemon does not find is sent again only after --in-doubt-settle-ms: longer than the
+ * 1.5 s a killed daemon's request may still take at the portal (the latency below), short for a test.
+ */
+const SETTLE_MS = '5000';
+
 function start(): DaemonProcess {
   const d = startDaemonProcess(
-    [join(dir, 'rules'), '--state', join(dir, 'state.db'), '--listen', '127.0.0.1:0', '--poll-interval-ms', '400', '--no-watch'],
+    [join(dir, 'rules'), '--state', join(dir, 'state.db'), '--listen', '127.0.0.1:0', '--poll-interval-ms', '400', '--no-watch', '--in-doubt-settle-ms', SETTLE_MS],
     { ...emulatorEnv(emu, dir), FORM_SECRET: 'form-secret-123456' },
     dir,
   );
@@ -67,8 +73,10 @@ describe('no loss, no duplicates across kill -9', () => {
     // The queue fills before the daemon exists; bind first so the portal queues for it.
     const first = start();
     const url1 = await first.url;
-    // Every answer comes 1.5 s after the portal did the work, from before the first lead exists: the
-    // daemon cannot finish a lead before the kill, which lands between the work and its answer.
+    // Every request waits 1.5 s at the portal after it was read, before its work and answer (the emulator's
+    // latency), from before the first lead exists: each write batch is in flight for 1.5 s. A batch sent
+    // before the kill still runs after it, as a real portal finishes a request whose sender died; the
+    // restarted daemon must not send again what that batch creates (the settle above).
     emu.setFaults({ latencyMs: 1500 });
     const added = await user.batch(Array.from({ length: LEADS }, (_, i) => ({ method: 'crm.lead.add', params: { fields: { TITLE: `Kill test ${i}` } } })));
     const leads = Object.values(added).map((r) => String(r.result));
@@ -77,7 +85,8 @@ describe('no loss, no duplicates across kill -9', () => {
       const res = await fetch(`${url1}/hooks/forms/lead`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-rules-secret': 'form-secret-123456' }, body: JSON.stringify({ n }) });
       expect(res.status).toBe(200);
     }
-    // The portal has run the batch; its answer is still 800 ms away: kill now.
+    // The portal has just done a write batch's work: kill now, before the daemon records the answer
+    // (a later batch may be waiting at the portal; it runs after the kill).
     await until(() => emu.store.all('task').length > tasksBefore, 'the first tasks to be created', 20_000, 5);
     first.kill('SIGKILL');
     const killed = await first.exited;
