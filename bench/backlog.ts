@@ -59,7 +59,8 @@ actions:
 
 const COMMENT_METHOD = 'crm.timeline.comment.add';
 
-function compileRule(): CompiledRule[] {
+/** The backlog rule, compiled. */
+export function compileRule(): CompiledRule[] {
   const res = loadRuleSource(BACKLOG_RULE, 'bench/backlog.ts');
   const errors = res.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(`the backlog rule does not compile: ${errors.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`).join('; ')}`);
@@ -67,7 +68,7 @@ function compileRule(): CompiledRule[] {
 }
 
 /** Seed `n` contacts and `n` leads, lead i pointing at contact i. Returns the lead IDs. */
-function seed(portal: BenchPortal, n: number): string[] {
+export function seed(portal: BenchPortal, n: number): string[] {
   const contacts = portal.emu.store.seed(
     'contact',
     Array.from({ length: n }, (_, i) => ({ NAME: `Name${i}`, LAST_NAME: `Last${i}` })),
@@ -78,7 +79,8 @@ function seed(portal: BenchPortal, n: number): string[] {
   );
 }
 
-function events(leadIds: string[]): InboxItemInput[] {
+/** One ONCRMLEADADD inbox item per lead, as the offline source stores them. */
+export function events(leadIds: string[]): InboxItemInput[] {
   return leadIds.map((id, i) => ({
     source: 'offline',
     key: `bench:${i + 1}`,
@@ -92,7 +94,7 @@ function events(leadIds: string[]): InboxItemInput[] {
 }
 
 /** Throw unless every lead got its update and exactly one comment. */
-function checkWork(portal: BenchPortal, leadIds: string[], variant: string): void {
+export function checkWork(portal: BenchPortal, leadIds: string[], variant: string): void {
   const comments = portal.emu.store.all('timeline_comment');
   const commented = new Set(comments.map((c) => String(c.ENTITY_ID)));
   const missing = leadIds.filter((id) => !commented.has(id));

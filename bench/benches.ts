@@ -5,7 +5,9 @@ import { runLatencyBench } from './latency.js';
 import { runListsBench } from './lists.js';
 import { runLogicBench } from './logic.js';
 import { runRateLimitBench } from './rate-limit.js';
+import { runStorePgBench } from './store-pg.js';
 import { runTimersBench } from './timers.js';
+import { runWorkersBench } from './workers.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchResult>> = {
@@ -16,6 +18,8 @@ export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchRe
   'rate-limit': runRateLimitBench,
   logic: runLogicBench,
   timers: runTimersBench,
+  'store-pg': runStorePgBench,
+  workers: runWorkersBench,
 };
 
 export const BENCH_NAMES: string[] = Object.keys(BENCHES);
