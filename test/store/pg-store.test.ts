@@ -149,6 +149,38 @@ describe.skipIf(!pgUrl())('the state store on PostgreSQL', () => {
     expect(s.inbox.countByStatus().done).toBe(1);
   });
 
+  it('a write inside a transaction fails the transaction even when nobody reads its result (writes there do not wait)', () => {
+    const s = open('unread');
+    s.inbox.add([item('1')]);
+    const [it1] = s.inbox.ready(1);
+    const runId = s.runs.create({ itemId: it1!.id, ruleId: 'r', ruleHash: 'h', triggerKey: 't', recordKey: '' });
+    const { effect } = s.effects.record({ effectKey: 'k', runId, seq: 0, actionIndex: 0, kind: 'comment', method: 'm', params: {}, recovery: 'resend' });
+    s.effects.markFailed(effect.id, { code: 'X', message: 'x' });
+    expect(() =>
+      s.transaction(() => {
+        s.inbox.finish(it1!.id, 'done');
+        // The run does not exist: the foreign key refuses the update, and adopt() reads no result.
+        s.effects.adopt(effect.id, 999_999, 0);
+        s.inbox.markAcknowledged([it1!.id]);
+      }),
+    ).toThrow(/foreign key/);
+    expect(s.inbox.get(it1!.id)).toMatchObject({ status: 'pending' });
+    expect(s.effects.byId(effect.id)).toMatchObject({ state: 'failed', runId });
+    // A nested one: the failure is found by the outer COMMIT even after the inner part released its savepoint.
+    expect(() =>
+      s.transaction(() => {
+        s.transaction(() => s.effects.adopt(effect.id, 999_999, 0));
+        s.inbox.finish(it1!.id, 'done');
+      }),
+    ).toThrow(StateStoreError);
+    expect(s.inbox.get(it1!.id)).toMatchObject({ status: 'pending' });
+    // A write's changes, read inside its transaction, are its own.
+    s.transaction(() => {
+      expect(s.effects.resetFailed(runId)).toBe(1);
+      expect(s.effects.resetFailed(runId)).toBe(0);
+    });
+  });
+
   it('refuses a portal schema of a newer version, as the SQLite store refuses a newer file', async () => {
     open('newer').close();
     const client = await connect(url);

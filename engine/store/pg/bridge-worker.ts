@@ -3,9 +3,11 @@
  * file path would differ between the sources (vitest runs .ts) and dist/. It holds one `pg.Client`,
  * answers each request on the port, then raises the shared flag the caller waits on.
  *
- * Requests: `{ op: 'query', text, params, name, schema, inTransaction }`, `{ op: 'close' }`.
- * Answers: `{ ok: true, rows, rowCount }` or `{ ok: false, message, code }` (SQLSTATE when PostgreSQL
- * refused the statement). int8 and numeric come back as JS numbers (ids, counts and times in ms
+ * Requests: `{ op: 'query', text, params, name, schema, inTransaction, defer, rid }`, `{ op: 'result', rid }`,
+ * `{ op: 'close' }`. Answers: `{ ok: true, rows, rowCount }` or `{ ok: false, message, code }` (SQLSTATE when
+ * PostgreSQL refused the statement). A deferred query gets no answer: it only counts in the flag's second slot
+ * (progress, so a caller waiting behind many knows the thread is not stuck); its result is kept under `rid`
+ * for an `op: 'result'`, and its failure is the answer to the next request that is not a rollback. int8 and numeric come back as JS numbers (ids, counts and times in ms
  * fit), as SQLite's INTEGER does. A lost connection is reopened on the next request outside a
  * transaction; inside one, the request fails (the transaction is gone with the connection).
  */
@@ -72,27 +74,68 @@ async function query(m) {
   // A rollback undoes a search_path set inside the transaction: set it again next time.
   if (/^\s*ROLLBACK/i.test(m.text)) schema = null;
   const last = Array.isArray(r) ? r[r.length - 1] : r;
-  return { ok: true, rows: (last && last.rows) || [], rowCount: (last && last.rowCount) || 0 };
+  return { ok: true, rows: (last && last.rows) || [], rowCount: (last && last.rowCount) || 0, command: last && last.command };
+}
+
+// Deferred statements (sent inside a transaction by a caller that does not wait): their results wait here, by id,
+// for a caller that asks (until the next BEGIN); the first one's failure is answered to the next request that waits.
+let results = new Map();
+let deferredError = null;
+
+async function handle(m) {
+  if (m.op === 'close') {
+    try {
+      if (client !== null) await client.end();
+    } catch {}
+    answer({ ok: true, rows: [], rowCount: 0 });
+    port.close();
+    return;
+  }
+  if (m.op === 'result') {
+    if (deferredError !== null) return answerDeferredError();
+    const r = results.get(m.rid);
+    results.delete(m.rid);
+    answer(r ? { ok: true, rows: r.rows, rowCount: r.rowCount } : { ok: false, message: 'the result of this statement is no longer kept (read it inside its transaction)', code: null });
+    return;
+  }
+  if (m.defer) {
+    if (/^\s*BEGIN/i.test(m.text)) results = new Map();
+    try {
+      const r = await query(m);
+      if (m.rid !== null) results.set(m.rid, r);
+    } catch (err) {
+      schema = null;
+      if (deferredError === null) deferredError = failure(err);
+    }
+    Atomics.add(signal, 1, 1);
+    return;
+  }
+  // A deferred statement failed: the transaction it was in is lost. A rollback still runs (it ends the
+  // transaction); anything else is answered with that failure, unsent.
+  if (deferredError !== null && !/^\s*ROLLBACK/i.test(m.text)) return answerDeferredError();
+  deferredError = null;
+  try {
+    const r = await query(m);
+    // PostgreSQL answers COMMIT of a transaction it aborted with a silent ROLLBACK: the writes would be lost without a word.
+    if (/^\s*COMMIT/i.test(m.text) && r.command === 'ROLLBACK') {
+      return answer({ ok: false, message: 'a statement failed inside the transaction and PostgreSQL aborted it; nothing of it was committed', code: '25P02' });
+    }
+    answer(r);
+  } catch (err) {
+    schema = null;
+    answer(failure(err));
+  }
+}
+
+function answerDeferredError() {
+  const e = deferredError;
+  deferredError = null;
+  answer(e);
 }
 
 let queue = Promise.resolve();
 port.on('message', (m) => {
-  queue = queue.then(async () => {
-    if (m.op === 'close') {
-      try {
-        if (client !== null) await client.end();
-      } catch {}
-      answer({ ok: true, rows: [], rowCount: 0 });
-      port.close();
-      return;
-    }
-    try {
-      answer(await query(m));
-    } catch (err) {
-      schema = null;
-      answer(failure(err));
-    }
-  });
+  queue = queue.then(() => handle(m));
 });
 
 process.on('uncaughtException', (err) => answer(failure(err)));

@@ -32,6 +32,13 @@ export interface PgBridgeOptions {
   applicationName?: string;
 }
 
+/** How one statement runs: see PgBridge.query. */
+export interface QueryOptions {
+  schema: string | null;
+  inTransaction: boolean;
+  name?: string;
+}
+
 /** What one statement returned. */
 export interface PgResult {
   rows: Array<Record<string, unknown>>;
@@ -95,6 +102,7 @@ export class PgBridge {
   readonly #waitMs: number;
   readonly #password: string | null;
   #closed = false;
+  #rid = 0;
 
   private constructor(url: string, options: PgBridgeOptions) {
     this.where = redactDatabaseUrl(url);
@@ -102,7 +110,8 @@ export class PgBridge {
     const queryTimeoutMs = options.queryTimeoutMs ?? PG_BRIDGE_DEFAULTS.queryTimeoutMs;
     const connectTimeoutMs = options.connectTimeoutMs ?? PG_BRIDGE_DEFAULTS.connectTimeoutMs;
     this.#waitMs = Math.max(queryTimeoutMs, connectTimeoutMs) + WAIT_MARGIN_MS;
-    const flag = new SharedArrayBuffer(4);
+    // [0]: an answer is ready; [1]: deferred statements done so far (progress).
+    const flag = new SharedArrayBuffer(8);
     this.#signal = new Int32Array(flag);
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -138,10 +147,26 @@ export class PgBridge {
    * on the connection only when it changes; null leaves it); `name` makes it a prepared statement
    * of the connection, parsed once; `inTransaction` forbids reconnecting (the transaction would be lost).
    */
-  query(text: string, params: unknown[], options: { schema: string | null; inTransaction: boolean; name?: string }): PgResult {
-    const answer = this.#call({ op: 'query', text, params, name: options.name ?? null, schema: options.schema, inTransaction: options.inTransaction });
-    if (!answer.ok) throw new PgStatementError(this.#message(answer.message ?? 'unknown error'), answer.code ?? null);
-    return { rows: answer.rows ?? [], rowCount: answer.rowCount ?? 0 };
+  query(text: string, params: unknown[], options: QueryOptions): PgResult {
+    return this.#answer(this.#call({ op: 'query', text, params, name: options.name ?? null, schema: options.schema, inTransaction: options.inTransaction, defer: false, rid: null }));
+  }
+
+  /**
+   * Sends one statement of a transaction without waiting for it: the thread runs it in order with the others, and
+   * the caller goes on meanwhile. With `keep`, its result can be asked for later (result(id), until the next BEGIN).
+   * A failure comes back as the answer of the next statement that waits (COMMIT at the latest), so the
+   * transaction fails whole. Returns the statement's id.
+   */
+  post(text: string, params: unknown[], options: QueryOptions & { keep: boolean }): number {
+    if (this.#closed) throw new StateStoreError(`the connection to PostgreSQL at ${this.where} is closed`);
+    const rid = options.keep ? ++this.#rid : null;
+    this.#port.postMessage({ op: 'query', text, params, name: options.name ?? null, schema: options.schema, inTransaction: options.inTransaction, defer: true, rid });
+    return rid ?? 0;
+  }
+
+  /** The result of a statement sent with post(..., { keep: true }), waiting for it (and the ones before it). */
+  result(id: number): PgResult {
+    return this.#answer(this.#call({ op: 'result', rid: id }));
   }
 
   /** Ends the connection and the worker thread. Idempotent. */
@@ -156,11 +181,22 @@ export class PgBridge {
     void this.#worker.terminate();
   }
 
+  #answer(answer: Answer): PgResult {
+    if (!answer.ok) throw new PgStatementError(this.#message(answer.message ?? 'unknown error'), answer.code ?? null);
+    return { rows: answer.rows ?? [], rowCount: answer.rowCount ?? 0 };
+  }
+
   #call(message: Record<string, unknown>, waitMs = this.#waitMs): Answer {
     if (this.#closed) throw new StateStoreError(`the connection to PostgreSQL at ${this.where} is closed`);
     Atomics.store(this.#signal, 0, 0);
     this.#port.postMessage(message);
-    const waited = Atomics.wait(this.#signal, 0, 0, waitMs);
+    // Statements posted before this one run first: wait on while the thread makes progress through them.
+    let progress = Atomics.load(this.#signal, 1);
+    let waited = Atomics.wait(this.#signal, 0, 0, waitMs);
+    while (waited === 'timed-out' && Atomics.load(this.#signal, 1) !== progress) {
+      progress = Atomics.load(this.#signal, 1);
+      waited = Atomics.wait(this.#signal, 0, 0, waitMs);
+    }
     const received = receiveMessageOnPort(this.#port);
     if (waited === 'timed-out' && received === undefined) {
       this.#closed = true;

@@ -41,7 +41,9 @@ export class PgDatabase implements SqlDatabase {
     const statement = toPg(sql);
     const name = `b24_${createHash('sha1').update(statement.text).digest('hex').slice(0, 24)}`;
     return {
-      run: (...params) => toRunResult(this.#run(statement, params, name), statement),
+      // Inside a transaction a write does not wait for its answer (the bridge runs it in order; a failure fails the
+      // transaction at its next waiting statement or COMMIT); its changes and id are fetched only when read.
+      run: (...params) => (this.#depth > 0 ? this.#deferRun(statement, params, name) : toRunResult(this.#run(statement, params, name), statement)),
       get: (...params) => this.#run(statement, params, name).rows[0],
       all: (...params) => this.#run(statement, params, name).rows,
     };
@@ -71,7 +73,7 @@ export class PgDatabase implements SqlDatabase {
   transaction<T>(fn: () => T): () => T {
     return () => {
       const savepoint = this.#depth > 0 ? `b24rules_sp${this.#depth}` : null;
-      this.query(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
+      this.#post(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
       this.#depth++;
       try {
         const result = fn();
@@ -79,7 +81,8 @@ export class PgDatabase implements SqlDatabase {
         // PostgreSQL answers COMMIT of a transaction it aborted (a statement failed and the error was caught) with a
         // silent ROLLBACK: the writes would be lost without a word. SQLite would have kept them; fail instead.
         if (this.#failed) throw new StateStoreError(`a statement failed inside a transaction on schema ${this.schema} and PostgreSQL aborted it; nothing of it was committed`);
-        this.#bridge.query(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT', [], { schema: this.schema, inTransaction: true });
+        if (savepoint) this.#post(`RELEASE SAVEPOINT ${savepoint}`);
+        else this.#bridge.query('COMMIT', [], { schema: this.schema, inTransaction: true });
         return result;
       } catch (err) {
         this.#rollback(savepoint);
@@ -110,6 +113,36 @@ export class PgDatabase implements SqlDatabase {
 
   #run(statement: PgStatementText, params: unknown[], name: string): PgResult {
     return this.#send(statement.text, bindParams(statement, params), name);
+  }
+
+  /** Sends a statement of the open transaction (or its BEGIN) without waiting; see PgBridge.post. */
+  #post(text: string, params: unknown[] = [], name?: string, keep = false): number {
+    this.#ensureOpen();
+    return this.#bridge.post(text, params, { schema: this.schema, inTransaction: this.#depth > 0, keep, ...(name === undefined ? {} : { name }) });
+  }
+
+  #deferRun(statement: PgStatementText, params: unknown[], name: string): RunResult {
+    const id = this.#post(statement.text, bindParams(statement, params), name, true);
+    let result: PgResult | undefined;
+    const load = (): PgResult => {
+      if (result === undefined) {
+        try {
+          result = this.#bridge.result(id);
+        } catch (err) {
+          if (this.#depth > 0) this.#failed = true;
+          throw err;
+        }
+      }
+      return result;
+    };
+    return {
+      get changes() {
+        return load().rowCount;
+      },
+      get lastInsertRowid() {
+        return toRunResult(load(), statement).lastInsertRowid;
+      },
+    };
   }
 
   #send(text: string, params: unknown[], name?: string): PgResult {
