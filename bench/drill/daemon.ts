@@ -10,6 +10,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { childEnv, RULES_CLI } from './cli.js';
 
+/**
+ * `--in-doubt-settle-ms` of the drill's daemons: a create that a restarted daemon does not find is sent again
+ * only this long after its first send. The drill's portal holds a request at most 800 ms (its latency fault)
+ * before doing it, in the drill's own loaded process: 5 s covers that; the default (60 s, the client's request
+ * timeout) would leave each such run waiting a minute.
+ */
+export const DRILL_SETTLE_MS = 5_000;
+
 /** One line a daemon wrote. */
 export interface LogLine {
   stream: 'stdout' | 'stderr';
@@ -75,7 +83,7 @@ export class DaemonSupervisor {
     const prev = this.current;
     if (prev && prev.exitedAt === null) throw new Error('drill: a daemon is still running; end it before starting another');
     const o = this.options;
-    const args = [RULES_CLI, 'run', o.rulesDir, '--state', o.statePath, '--listen', '127.0.0.1:0', '--no-watch', '--poll-interval-ms', '200', '--log-level', 'debug'];
+    const args = [RULES_CLI, 'run', o.rulesDir, '--state', o.statePath, '--listen', '127.0.0.1:0', '--no-watch', '--poll-interval-ms', '200', '--in-doubt-settle-ms', String(DRILL_SETTLE_MS), '--log-level', 'debug'];
     const child = spawn(process.execPath, args, { cwd: o.cwd, env: childEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     let resolveExit: () => void = () => undefined;
