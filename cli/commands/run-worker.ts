@@ -12,6 +12,7 @@ import { runUntilSignalled } from '../../engine/daemon/index.js';
 import { UsageError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
 import { LEASE_DEFAULTS } from '../../engine/portals/index.js';
+import type { RetentionPolicy } from '../../engine/store/index.js';
 import { createWorker, WORKER_DEFAULTS } from '../../engine/worker/index.js';
 import { intOption } from '../args.js';
 
@@ -51,6 +52,7 @@ export async function runWorker(options: {
   logger: Logger;
   offline?: { pollIntervalMs?: number; batchSize?: number };
   engineOptions?: { inDoubtSettleMs?: number };
+  retention?: RetentionPolicy | null;
 }): Promise<number> {
   const { values, env, logger } = options;
   if (values['console-token-file'] !== undefined) throw new UsageError('--console-token-file: a worker (--state postgres://...) serves no web console');
@@ -71,6 +73,7 @@ export async function runWorker(options: {
     ...(tls ? { tls } : {}),
     ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
     ...(maxPortalLabels !== undefined ? { maxPortalLabels } : {}),
+    ...(options.retention ? { retention: options.retention } : {}),
     daemon: {
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(options.offline ? { offline: options.offline } : {}),

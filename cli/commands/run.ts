@@ -97,7 +97,8 @@ const command: Command = {
     const offline = pollIntervalMs !== undefined || batchSize !== undefined ? { ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } : undefined;
     if (state !== undefined && isPostgresUrl(state)) {
       const logger = createLogger({ level: logLevel(values['log-level']) });
-      return runWorker({ databaseUrl: state, values, paths, listen, env, logger, ...(offline ? { offline } : {}), ...(engineOptions ? { engineOptions } : {}) });
+      const retention = values.retention === undefined ? null : parseRetention(values.retention);
+      return runWorker({ databaseUrl: state, values, paths, listen, env, logger, retention, ...(offline ? { offline } : {}), ...(engineOptions ? { engineOptions } : {}) });
     }
     for (const flag of ['worker-id', 'lease-ttl-ms', 'max-portal-labels'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a worker of a PostgreSQL deployment: give --state postgres://USER@HOST/DB (or B24_RULES_DATABASE_URL)`);

@@ -123,8 +123,11 @@ export interface Daemon {
   start(): Promise<void>;
   /** Reload the rule files; false (and the old set kept) when the new set has errors. */
   reload(): Promise<boolean>;
-  /** Stop taking work, drain, persist. Resolves `{ abandoned }`: true when the tick in flight had to be left unfinished. */
-  stop(): Promise<{ abandoned: boolean }>;
+  /**
+   * Stop taking work, drain, persist. Resolves `{ abandoned }`: true when the tick in flight had to be left unfinished.
+   * `drainTimeoutMs` replaces the option's for this stop (a worker handing a portal over, its lease still held, can wait longer).
+   */
+  stop(options?: { drainTimeoutMs?: number }): Promise<{ abandoned: boolean }>;
   /** Resolves after the next complete tick (tests and `rules apply`). */
   nextTick(): Promise<TickReport>;
   /** What `/healthz` reports: running, rules, inbox depth, DLQ size, the last tick and its error, the sources. */
@@ -290,9 +293,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
       return starting;
     },
 
-    async stop() {
+    async stop(stopOptions) {
       if (starting) await starting.catch(() => undefined);
-      return stopOnce();
+      return stopOnce(stopOptions?.drainTimeoutMs);
     },
   };
   return self;
@@ -379,7 +382,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     );
   }
 
-  async function stopOnce(): Promise<{ abandoned: boolean }> {
+  async function stopOnce(drainTimeoutMs?: number): Promise<{ abandoned: boolean }> {
     if (!store) return { abandoned: false };
     if (!running && sources.empty) return { abandoned: false };
     const openStore = store;
@@ -389,7 +392,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     stopWatching?.();
     stopWatching = null;
     // One deadline for the whole drain, armed first: a source slow to stop must not push the tick's share past the 10 s promise.
-    const budget = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
+    const budget = drainTimeoutMs ?? options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
     const drained: { phase: 'sources' | 'tick' | 'acknowledge' | 'done' } = { phase: 'sources' };
     let deadlineTimer: unknown;
     const deadline = new Promise<void>((resolve) => {

@@ -29,13 +29,17 @@ export interface LeaseLoopOptions {
   makeRunner: (lease: Lease, conn: PortalConnection) => PortalRunner;
   /** Told when a runner starts or stops (metrics, health). */
   onChange?: () => void;
+  /** drain(): the longest wait for a portal to stop; past it the portal counts as abandoned (a hand-over drains longer). @default 6000 */
+  stopBudgetMs?: number;
 }
 
 /** The portals one worker holds, and the rounds that keep them. */
 export class LeaseLoop {
   readonly #o: LeaseLoopOptions;
   readonly #runners = new Map<string, PortalRunner>();
-  /** Runners stopping (lost, shed): their lease is released once they have stopped, when it was not lost. */
+  /** Runners starting. */
+  readonly #starting = new Set<Promise<unknown>>();
+  /** Runners stopping (lost, handed over). */
   readonly #stopping = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #watchdog: ReturnType<typeof setInterval> | null = null;
@@ -159,7 +163,7 @@ export class LeaseLoop {
       }
       const runner = this.#o.makeRunner(lease, conn);
       this.#runners.set(lease.memberId, runner);
-      this.#track(this.#startRunner(runner));
+      this.#track(this.#startRunner(runner), this.#starting);
     }
   }
 
@@ -195,9 +199,9 @@ export class LeaseLoop {
     this.#o.onChange?.();
   }
 
-  #track(p: Promise<unknown>): void {
-    const q = p.catch(() => undefined).finally(() => this.#stopping.delete(q));
-    this.#stopping.add(q);
+  #track(p: Promise<unknown>, set = this.#stopping): void {
+    const q = p.catch(() => undefined).finally(() => set.delete(q));
+    set.add(q);
   }
 
   /**
@@ -208,11 +212,26 @@ export class LeaseLoop {
    */
   async drain(): Promise<{ abandoned: boolean }> {
     this.#draining = true;
-    // Runners still starting finish starting first, so that they stop from a known state.
-    while (this.#stopping.size > 0) await Promise.all([...this.#stopping]);
+    const budget = this.#o.stopBudgetMs ?? 6000;
+    // Runners still starting finish starting first (within the budget), so that they stop from a known state.
+    let startTimer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all([...this.#starting]), new Promise((resolve) => (startTimer = setTimeout(resolve, budget)))]);
+    clearTimeout(startTimer);
+    // Every runner still in the map, those already stopping (lost, handed over) included, within one budget.
     const runners = [...this.#runners.values()];
-    const results = await Promise.all(runners.map(async (r) => ({ r, ...(await r.stop(r.lost ? 'lost' : 'shutdown')) })));
-    while (this.#stopping.size > 0) await Promise.all([...this.#stopping]);
+    const results = await Promise.all(
+      runners.map(async (r) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<{ abandoned: boolean }>((resolve) => {
+          timer = setTimeout(() => resolve({ abandoned: true }), budget);
+        });
+        try {
+          return { r, ...(await Promise.race([r.stop(r.lost ? 'lost' : 'shutdown'), late])) };
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
     await this.#round?.catch(() => undefined);
     this.close();
     const clean = results.filter((x) => !x.abandoned && !x.r.lost);

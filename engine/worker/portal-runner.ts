@@ -12,12 +12,12 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { TlsConfig } from '../client/index.js';
-import { createDaemon, type Daemon, type DaemonOptions } from '../daemon/index.js';
+import { createDaemon, startRetention, type Daemon, type DaemonOptions } from '../daemon/index.js';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { pgTokenPersistence, portalClientConfig, type AppCredentials, type Lease, type PortalConnection } from '../portals/index.js';
 import type { DaemonMetrics, HealthReport } from '../status/index.js';
-import { openPgStateStore, type PgBridge } from '../store/index.js';
+import { openPgStateStore, type PgBridge, type RetentionPolicy } from '../store/index.js';
 import type pg from 'pg';
 
 /** What a portal runner needs from its worker. */
@@ -36,9 +36,19 @@ export interface RunnerDeps {
   env: Record<string, string | undefined>;
   /** Whether the lease is still valid on the worker's clock. */
   valid: (lease: Lease) => boolean;
+  /** `rules run --retention`: prune each portal's finished work by outcome. @default none */
+  retention?: RetentionPolicy | null;
   /** Passed to each portal's daemon (tests and the bench: tick interval, drain, client and engine tuning, offline polling). */
   daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
 }
+
+export const RUNNER_DEFAULTS = {
+  /**
+   * @default 30000 ms: the longest a portal handed over to another worker (the fair share changed) drains. Its lease
+   * is renewed meanwhile, so nothing waits on a TTL; a tick abandoned instead would leave its calls in doubt.
+   */
+  handOverDrainMs: 30_000,
+};
 
 /** Where a runner is in its life. */
 export type RunnerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -73,6 +83,7 @@ export class PortalRunner {
   #error: string | null = null;
   #daemon: Daemon | null = null;
   #stopping: Promise<{ abandoned: boolean }> | null = null;
+  #stopRetention: (() => void) | null = null;
   readonly #deps: RunnerDeps;
   readonly #conn: PortalConnection;
   readonly #logger: Logger;
@@ -151,6 +162,7 @@ export class PortalRunner {
       await daemon.start();
       if (this.#stopping) return;
       this.#state = 'running';
+      if (d.retention) this.#stopRetention = startRetention(() => daemon.store, d.retention, this.#logger.child({ component: 'retention' }));
       this.#logger.info({ epoch: lease.epoch, rules: daemon.rules.length }, `portal ${this.#conn.domain}: serving (lease epoch ${lease.epoch})`);
     } catch (err) {
       this.#state = 'failed';
@@ -175,6 +187,7 @@ export class PortalRunner {
 
   async #stop(reason: 'lost' | 'shed' | 'shutdown'): Promise<{ abandoned: boolean }> {
     const daemon = this.#daemon;
+    this.#stopRetention?.();
     if (this.#state !== 'failed') this.#state = 'stopping';
     if (!daemon) {
       if (this.#state !== 'failed') this.#state = 'stopped';
@@ -182,7 +195,8 @@ export class PortalRunner {
     }
     let abandoned = false;
     try {
-      ({ abandoned } = await daemon.stop());
+      // Handing over, the lease is still renewed: the tick in flight may take its time rather than leave calls in doubt.
+      ({ abandoned } = await daemon.stop(reason === 'shed' ? { drainTimeoutMs: RUNNER_DEFAULTS.handOverDrainMs } : undefined));
     } catch (err) {
       abandoned = true;
       this.#logger.warn({ err }, 'stopping the portal failed');

@@ -25,7 +25,7 @@ import {
 } from '../portals/index.js';
 import { registerSecret } from '../redact.js';
 import { MetricsRegistry, PortalLabels, renderPortalMetrics, startStatusServer, type HealthReport, type StatusServer } from '../status/index.js';
-import { dropPortalState, PgBridge } from '../store/index.js';
+import { dropPortalState, PgBridge, type RetentionPolicy } from '../store/index.js';
 import { LeaseLoop } from './lease-loop.js';
 import { PortalRunner } from './portal-runner.js';
 
@@ -57,6 +57,8 @@ export interface WorkerOptions {
   watch?: boolean;
   /** Values for rules' `env.NAME`. @default process.env */
   env?: Record<string, string | undefined>;
+  /** Prune each portal's finished work by outcome (`rules run --retention`). @default none */
+  retention?: RetentionPolicy | null;
   /** Passed to every portal's daemon (tick interval, drain, client and engine tuning, offline polling, auth connector). */
   daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
 }
@@ -171,10 +173,12 @@ export function createWorker(options: WorkerOptions): Worker {
     const registry = new PortalRegistry(cp.pool);
     const pool = cp.pool;
     const userAgent = workerUserAgent(options.workerId);
+    const drainTimeoutMs = options.daemon?.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs;
     loop = new LeaseLoop({
       leases,
       registry,
       logger,
+      stopBudgetMs: drainTimeoutMs + 1000,
       makeRunner: (lease, conn) =>
         new PortalRunner(
           {
@@ -189,7 +193,8 @@ export function createWorker(options: WorkerOptions): Worker {
             clock,
             env,
             valid: (l) => leases.valid(l),
-            daemon: { drainTimeoutMs: WORKER_DEFAULTS.drainTimeoutMs, ...options.daemon },
+            ...(options.retention ? { retention: options.retention } : {}),
+            daemon: { ...options.daemon, drainTimeoutMs },
           },
           lease,
           conn,

@@ -37,7 +37,7 @@ describe.skipIf(!pgUrl())('20 portals, 3 workers, one killed mid-batch, one star
 
   function startWorker(id: string): DaemonProcess {
     const proc = startDaemonProcess(
-      [rules, '--state', url, '--worker-id', id, '--listen', '127.0.0.1:0', '--lease-ttl-ms', String(TTL_MS), '--poll-interval-ms', '500', '--no-watch'],
+      [rules, '--state', url, '--worker-id', id, '--listen', '127.0.0.1:0', '--lease-ttl-ms', String(TTL_MS), '--poll-interval-ms', '500', '--in-doubt-settle-ms', '5000', '--no-watch'],
       { B24_CLIENT_ID: fleet.clientId, B24_CLIENT_SECRET: fleet.clientSecret, B24_OAUTH_URL: fleet.oauthUrl },
       tempDir('b24-worker-'),
     );
