@@ -122,7 +122,7 @@ export async function runStorePgBench(options: BenchOptions = {}): Promise<Bench
       computed: [],
       notes: [
         ...notes,
-        'Every statement on PostgreSQL is a round trip to the server through the bridge (a worker thread holding the connection; the engine waits for each answer): the engine path issues several small statements per event, so the latency of one round trip decides the rate, not the server\'s throughput.',
+        'On PostgreSQL every statement (about 17 per event here) is a message to the bridge thread and a round trip to the server; reads and COMMIT wait for theirs, writes inside a transaction do not. On a machine where the engine, the bridge thread and the server share two cores, the process CPU per statement sets the rate; with the server on another machine, the network round trip of the statements that wait would.',
         'Process CPU includes the emulator (same process) and, for PostgreSQL, the bridge thread; not the server\'s own CPU.',
         'The HTTP request count must be the same on both stores: the store changes where the state is kept, not what is sent.',
       ],
