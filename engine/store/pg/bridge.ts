@@ -4,7 +4,8 @@
  * commit or a tick's planning commit. `pg` is asynchronous, so it runs in a worker thread holding
  * one connection; the caller posts each statement on a MessagePort and waits for the answer with
  * Atomics.wait on a shared flag, then takes it with receiveMessageOnPort (the pattern of the
- * `synckit` library). One statement is in flight at a time.
+ * `synckit` library). The thread runs statements one at a time, in the order they were sent; a
+ * statement sent with post() (a write inside a transaction) is not waited for.
  *
  * A statement that gets no answer within the query timeout fails with a StateStoreError and the
  * bridge is closed (a later statement fails at once, never hangs). Messages name the server and
