@@ -7,6 +7,7 @@ import { runLogicBench } from './logic.js';
 import { runRateLimitBench } from './rate-limit.js';
 import { runStorePgBench } from './store-pg.js';
 import { runTimersBench } from './timers.js';
+import { runWorkersBench } from './workers.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchResult>> = {
@@ -18,6 +19,7 @@ export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchRe
   logic: runLogicBench,
   timers: runTimersBench,
   'store-pg': runStorePgBench,
+  workers: runWorkersBench,
 };
 
 export const BENCH_NAMES: string[] = Object.keys(BENCHES);
