@@ -14,6 +14,7 @@ const COMMANDS: Record<string, string> = {
   run: 'run the daemon: offline events, outgoing webhooks, schedules',
   demo: 'run the daemon on the embedded emulator with the example rules and simulated activity (npm start)',
   validate: 'validate rule files against the schemas',
+  scopes: 'list the Bitrix24 scopes the rules need (for the webhook or app settings)',
   'dry-run': 'plan what rules would do, without writing',
   test: 'run rule tests (*.test.yaml)',
   apply: 'run a manual or bulk rule, or carry out a saved plan',
