@@ -2,34 +2,11 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import { loadConfig } from '../../engine/client/index.js';
-import {
-  dryRun,
-  escapeData,
-  escapeProperty,
-  eventItems,
-  InputFileError,
-  isRatePlan,
-  parseAt,
-  parseEvents,
-  PLAN_FORMATS,
-  readEventsFile,
-  renderJson,
-  renderPlan,
-  scheduleItemsAt,
-  stepSummary,
-  type EventInput,
-  type FixturePortal,
-  type PlanDocument,
-  type PlanFormat,
-  type PortalSource,
-  type RatePlan,
-} from '../../engine/plan/index.js';
-import { redact } from '../../engine/redact.js';
+import { escapeData, escapeProperty, InputFileError, isRatePlan, parseAt, PLAN_FORMATS, renderJson, renderPlan, stepSummary, type PlanFormat, type RatePlan } from '../../engine/plan/index.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
-import { fixtureEvents, readFixturesFile } from '../../engine/testing/index.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
+import { planDryRun } from '../dry-run-inputs.js';
 
 const usage = `Usage: rules dry-run [PATHS...] [--events FILE] [--at TIME] [--fixtures FILE]
                       [--format text|json|github|markdown] [--out plan.json]
@@ -107,12 +84,8 @@ async function run(argv: string[]): Promise<number> {
   const planRaw = values.plan ?? (process.env.B24_PLAN?.trim() || 'standard');
   if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
   const ratePlan: RatePlan = planRaw;
-  let at = Date.now();
-  if (values.at !== undefined) {
-    const parsed = parseAt(values.at);
-    if (parsed === null) throw new UsageError(`--at must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+03:00; got '${values.at}'`);
-    at = parsed;
-  }
+  const at = values.at === undefined ? undefined : parseAt(values.at);
+  if (at === null) throw new UsageError(`--at must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+03:00; got '${values.at}'`);
 
   const paths = positionals.length > 0 ? positionals : [resolve('rules')];
   const loaded = await loadRules(paths);
@@ -129,48 +102,15 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.ERROR;
   }
 
-  const fixtures = values.fixtures ? readFixturesFile(values.fixtures) : undefined;
-  let events: EventInput[] = [];
-  if (values.events) events = readEventsFile(values.events);
-  else if (fixtures && values.fixtures) {
-    const recorded = fixtureEvents(fixtures);
-    if (recorded.length > 0) events = parseEvents(recorded.map((e) => JSON.stringify(e)).join('\n'), `${values.fixtures} (events:)`);
-  }
-  const ticks = values.at !== undefined ? scheduleItemsAt(loaded.rules, at) : [];
-  const items = [...eventItems(events, at), ...ticks];
-  // Without events and without a time there is nothing to plan: the command line is incomplete (exit 2), whatever the portal holds.
-  if (items.length === 0 && values.at === undefined && !values.events) {
-    throw new UsageError('nothing to plan: no events, and no --at TIME for schedules. Give --events FILE (or --fixtures FILE with events:) and/or --at TIME');
-  }
-  if (items.length === 0) process.stderr.write(`rules dry-run: nothing to plan: no events${values.at !== undefined ? `, and no schedule rule fires at ${values.at}` : ''}.\n`);
-
-  // Fixtures are served by an in-process emulator started here (engine/ does not import it) and closed once planned.
-  let fixturePortal: FixturePortal | undefined;
-  let portal: PortalSource;
-  if (fixtures && values.fixtures) {
-    const { startFixturePortal } = await import('../fixture-portal.js');
-    fixturePortal = await startFixturePortal(fixtures, { at, ratePlan });
-    portal = { kind: 'fixtures', portal: fixturePortal, label: values.fixtures };
-  } else {
-    const config = loadConfig();
-    portal = { kind: 'live', config, label: redact(config.baseUrl) };
-  }
-  let plan: PlanDocument;
-  try {
-    ({ plan } = await dryRun({
-      rules: loaded.rules,
-      ruleFiles: loaded.files.map((f) => f.file),
-      items,
-      at,
-      events: events.length,
-      scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
-      portal,
-      ratePlan,
-      ...(values.state ? { statePath: values.state } : {}),
-    }));
-  } finally {
-    await fixturePortal?.close();
-  }
+  const { plan, note } = await planDryRun({
+    loaded,
+    ...(values.events ? { eventsFile: values.events } : {}),
+    ...(values.fixtures ? { fixturesFile: values.fixtures } : {}),
+    ...(at !== undefined && values.at !== undefined ? { at, atText: values.at } : {}),
+    ratePlan,
+    ...(values.state ? { statePath: values.state } : {}),
+  });
+  if (note) process.stderr.write(`rules dry-run: ${note}\n`);
 
   process.stdout.write(renderPlan(plan, format));
   if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, stepSummary(plan));

@@ -1,0 +1,95 @@
+/**
+ * What a dry run plans, from the inputs a person or an agent gives: rules
+ * already loaded, events (a JSON-lines file, or the fixtures' `events:`), a
+ * time for schedules, and portal data (a fixtures file served by an in-process
+ * emulator, or the configured portal read-only). Shared by `rules dry-run`
+ * and `rules mcp` (its dry_run tool), so both plan the same way.
+ */
+import { loadConfig } from '../engine/client/index.js';
+import { UsageError } from '../engine/errors.js';
+import { dryRun, eventItems, parseEvents, readEventsFile, scheduleItemsAt, type EventInput, type FixturePortal, type PlanDocument, type PortalSource, type RatePlan } from '../engine/plan/index.js';
+import { redact } from '../engine/redact.js';
+import type { LoadResult } from '../engine/rules/index.js';
+import { fixtureEvents, readFixturesFile } from '../engine/testing/index.js';
+import { startFixturePortal } from './fixture-portal.js';
+
+/** The inputs of one dry run. */
+export interface DryRunInputs {
+  /** Loaded without errors. */
+  loaded: LoadResult;
+  /** A JSON-lines events file ('-' is stdin). */
+  eventsFile?: string;
+  /** The events themselves (instead of a file), with a label for messages. */
+  events?: { text: string; label: string };
+  fixturesFile?: string;
+  /** The time (ms); undefined: now, and no schedule rule fires. */
+  at?: number;
+  /** The time as the caller wrote it, for messages. */
+  atText?: string;
+  ratePlan: RatePlan;
+  statePath?: string;
+  /** Client configuration of the live portal (when there are no fixtures). @default loadConfig() */
+  liveConfig?: () => ReturnType<typeof loadConfig>;
+}
+
+/** A planned dry run; `note` says why nothing was planned, when nothing was. */
+export interface DryRunOutcome {
+  plan: PlanDocument;
+  note?: string;
+  /** The portal read: the fixtures file, or the live portal's base URL (redacted). */
+  portal: { kind: 'fixtures'; file: string } | { kind: 'live'; baseUrl: string };
+}
+
+/**
+ * Plan the inputs. Throws a UsageError when there is nothing to plan (no
+ * events and no time); an unreadable fixtures or events file is an InputFileError.
+ */
+export async function planDryRun(inputs: DryRunInputs): Promise<DryRunOutcome> {
+  const at = inputs.at ?? Date.now();
+  const rules = inputs.loaded.rules;
+  const fixtures = inputs.fixturesFile ? readFixturesFile(inputs.fixturesFile) : undefined;
+  let events: EventInput[] = [];
+  if (inputs.eventsFile) events = readEventsFile(inputs.eventsFile);
+  else if (inputs.events) events = parseEvents(inputs.events.text, inputs.events.label);
+  else if (fixtures && inputs.fixturesFile) {
+    const recorded = fixtureEvents(fixtures);
+    if (recorded.length > 0) events = parseEvents(recorded.map((e) => JSON.stringify(e)).join('\n'), `${inputs.fixturesFile} (events:)`);
+  }
+  const ticks = inputs.at !== undefined ? scheduleItemsAt(rules, at) : [];
+  const items = [...eventItems(events, at), ...ticks];
+  // Without events and without a time there is nothing to plan: the command line is incomplete (exit 2), whatever the portal holds.
+  if (items.length === 0 && inputs.at === undefined && !inputs.eventsFile && !inputs.events) {
+    throw new UsageError('nothing to plan: no events, and no --at TIME for schedules. Give --events FILE (or --fixtures FILE with events:) and/or --at TIME');
+  }
+  const note = items.length === 0 ? `nothing to plan: no events${inputs.at !== undefined ? `, and no schedule rule fires at ${inputs.atText ?? new Date(at).toISOString()}` : ''}.` : undefined;
+
+  // Fixtures are served by an in-process emulator started here (engine/ does not import it) and closed once planned.
+  let fixturePortal: FixturePortal | undefined;
+  let portal: PortalSource;
+  let used: DryRunOutcome['portal'];
+  if (fixtures && inputs.fixturesFile) {
+    fixturePortal = await startFixturePortal(fixtures, { at, ratePlan: inputs.ratePlan });
+    portal = { kind: 'fixtures', portal: fixturePortal, label: inputs.fixturesFile };
+    used = { kind: 'fixtures', file: inputs.fixturesFile };
+  } else {
+    const config = (inputs.liveConfig ?? loadConfig)();
+    portal = { kind: 'live', config, label: redact(config.baseUrl) };
+    used = { kind: 'live', baseUrl: redact(config.baseUrl) };
+  }
+  try {
+    const { plan } = await dryRun({
+      rules,
+      ruleFiles: inputs.loaded.files.map((f) => f.file),
+      items,
+      at,
+      events: events.length,
+      scheduleTicks: ticks.map((t) => ({ rule: t.ruleId ?? '', at: String((t.payload.schedule as { at: string }).at) })),
+      portal,
+      ratePlan: inputs.ratePlan,
+      ...(inputs.statePath ? { statePath: inputs.statePath } : {}),
+    });
+    return { plan, portal: used, ...(note ? { note } : {}) };
+  } finally {
+    await fixturePortal?.close();
+  }
+}
