@@ -26,6 +26,7 @@ const COMMANDS: Record<string, string> = {
   timers: 'list or cancel timers (delays, for: durations)',
   trace: 'show the trace of one rule run',
   portals: 'list, add, enable, disable or remove the portals of a PostgreSQL deployment',
+  portal: "pull the portal's fields, stages, list values and users into .rules/portal.json",
 };
 
 function help(): string {

@@ -220,6 +220,11 @@ export const ERROR_CODES = {
     meaning: 'The rule set has errors: the daemon does not start with it, and a reload keeps the rules it had.',
     action: 'Run `rules validate` on the rule files and fix the errors it lists.',
   },
+  PORTAL_SNAPSHOT_INVALID: {
+    kind: 'user',
+    meaning: 'The portal snapshot (`.rules/portal.json`, or the file `--portal-snapshot` names) cannot be read, is not JSON, or is not a snapshot of this format.',
+    action: 'Run `rules portal pull` to write it again (docs/cli.md, `rules portal pull`).',
+  },
 
   // The engine pipeline
   MATCH_FAILED: {

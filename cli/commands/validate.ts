@@ -1,5 +1,5 @@
 /** `rules validate [PATHS...]`: check rule files against the schemas and the semantic checks; exit 0 when all are valid. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readEnvironment } from '../../engine/config.js';
 import { parseDotenv } from '../../engine/dotenv.js';
@@ -9,6 +9,7 @@ import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules validate [PATHS...] [--format text|json|github] [--env | --dotenv FILE]
+                      [--portal-snapshot FILE | --no-portal-snapshot]
 
 Validate rule files: YAML syntax, the JSON Schemas (schemas/rule.schema.json),
 cron expressions and time zones, json-logic operators, templates and the names
@@ -16,6 +17,11 @@ they use, Bitrix24 method names, duplicate rule ids, unsafe bulk writes.
 
 PATHS are files or directories (default: ./rules). Directories are searched
 for *.yaml and *.yml, except *.test.yaml.
+
+With a portal snapshot ('rules portal pull' writes .rules/portal.json; it is
+found beside the rule files or in a folder above them), every field code,
+stage ID, pipeline, user ID and list value the rules write is checked against
+the portal's, with a did-you-mean, and names resolve to IDs.
 
 Options:
   --format FORMAT  text (default), json (versioned document), github
@@ -25,6 +31,9 @@ Options:
                    one is an ENV_MISSING warning with the rule and file:line
   --dotenv FILE    the same with FILE instead of ./.env (the environment
                    still wins over the file, as for 'rules run')
+  --portal-snapshot FILE  check against this snapshot instead of the one
+                   found beside the rules
+  --no-portal-snapshot    check without a snapshot (as before 'rules portal pull')
   -h, --help       show this help
 
 Exit codes: 0 all rules valid, 1 errors found, 2 bad usage.
@@ -35,12 +44,13 @@ const command: Command = {
   usage,
   async run(argv) {
     // Not --env-file: Node 20 takes that option for itself wherever it stands on the command line.
-    const { values, positionals } = parse(argv, { format: { type: 'string' }, env: { type: 'boolean' }, dotenv: { type: 'string' } });
+    const { values, positionals } = parse(argv, { format: { type: 'string' }, env: { type: 'boolean' }, dotenv: { type: 'string' }, 'portal-snapshot': { type: 'string' }, 'no-portal-snapshot': { type: 'boolean' } });
     const format = (values.format ?? 'text') as DiagnosticsFormat;
     if (!DIAGNOSTICS_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${DIAGNOSTICS_FORMATS.join(', ')}; got '${String(values.format)}'`);
     const paths = positionals.length > 0 ? positionals : [resolve('rules')];
     const env = environment(values.env === true, values.dotenv);
-    const result = await loadRules(paths, env ? { env } : {});
+    const snapshot = portalSnapshot(values['portal-snapshot'], values['no-portal-snapshot'] === true);
+    const result = await loadRules(paths, { ...(env ? { env } : {}), ...(snapshot !== undefined ? { portalSnapshot: snapshot } : {}) });
     if (result.files.length === 0) {
       result.diagnostics.push({
         severity: 'error',
@@ -58,6 +68,16 @@ const command: Command = {
     return result.diagnostics.some((d) => d.severity === 'error') ? EXIT.ERROR : EXIT.OK;
   },
 };
+
+/** The snapshot option: a file that must exist, none (false), or undefined for the one found beside the rules. */
+function portalSnapshot(file: string | undefined, none: boolean): string | false | undefined {
+  if (file !== undefined && none) throw new UsageError('--portal-snapshot and --no-portal-snapshot exclude each other');
+  if (none) return false;
+  if (file === undefined) return undefined;
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`--portal-snapshot: ${path} does not exist; 'rules portal pull --out ${file}' writes it`);
+  return path;
+}
 
 /** The environment to check `env:` names against: none, the daemon's (environment over ./.env), or the environment over FILE. */
 function environment(flag: boolean, file: string | undefined): Record<string, string | undefined> | undefined {

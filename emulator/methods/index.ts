@@ -7,6 +7,7 @@ import { registerCrmItem } from './crm-item.js';
 import { registerLegacyCrm } from './crm-legacy.js';
 import { registerCrmStatus } from './crm-status.js';
 import { registerCrmTimeline } from './crm-timeline.js';
+import { registerCrmType } from './crm-type.js';
 import { registerCrmUserfields } from './crm-userfield.js';
 import { registerMisc, isAdmin } from './misc.js';
 import { registerSystem } from './system.js';
@@ -18,6 +19,7 @@ function registerCoreMethods(registry: MethodRegistry, state: EmulatorState, rec
   registerCrmItem(registry, state, records);
   registerDealContacts(registry, state, records);
   registerCrmStatus(registry, state);
+  registerCrmType(registry, state);
   registerCrmUserfields(registry, state);
   registerCrmTimeline(registry, state);
   registerTasks(registry, state);

@@ -27,6 +27,7 @@ export type FieldChange = Types.FieldChange;
 export type ForeachSpec = Types.ForeachSpec;
 export type LoadResult = Types.LoadResult;
 export type LoadSpec = Types.LoadSpec;
+export type NameUse = Types.NameUse;
 export type SourceLocation = Types.SourceLocation;
 export type Template = Types.Template;
 export type TemplatedValue = Types.TemplatedValue;

@@ -6,10 +6,12 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { findSnapshotFile, loadPortalModel, SnapshotError, type PortalModel } from '../portal-model/index.js';
 import type { CalendarDefinition } from '../time/index.js';
 import { calendarSetOf, isCalendarFile, loadCalendarsOf, NO_CALENDARS, type CalendarSet } from './calendars.js';
 import { defaultCatalog, indexCatalog, type CatalogIndex, type MethodCatalog } from './catalog.js';
 import { compileRule } from './compile-rule.js';
+import { checkAgainstPortal, resolvePortalNames } from './portal-step.js';
 import { DEFAULTS } from './limits.js';
 import type { RawRule } from './raw.js';
 import { translateSchemaErrors } from './schema-errors.js';
@@ -24,6 +26,13 @@ export interface LoadOptions {
   catalog?: MethodCatalog;
   /** Business calendars for `within:`, instead of the folder's calendars.yaml (loadRuleSource has no folder: none by default). */
   calendars?: Record<string, CalendarDefinition>;
+  /**
+   * The portal snapshot names resolve from and IDs are checked against: a file, or false for none.
+   * @default `.rules/portal.json` in each rule folder or the nearest folder above it, if there is one
+   */
+  portalSnapshot?: string | false;
+  /** A snapshot already read, for every rule (loadRuleSource has no folder: none by default). */
+  portal?: PortalModel;
 }
 
 interface DocOutcome {
@@ -43,7 +52,7 @@ function catalogOf(options: LoadOptions): CatalogIndex {
   return options.catalog ? indexCatalog(options.catalog) : defaultCatalog();
 }
 
-function loadText(text: string, file: string, catalog: CatalogIndex, options: LoadOptions, calendars: CalendarSet): FileOutcome {
+function loadText(text: string, file: string, catalog: CatalogIndex, options: LoadOptions, calendars: CalendarSet, portal: PortalModel | undefined): FileOutcome {
   const { documents, diagnostics } = parseSource(text, file);
   const docs: DocOutcome[] = [];
   for (const doc of documents) {
@@ -62,9 +71,17 @@ function loadText(text: string, file: string, catalog: CatalogIndex, options: Lo
       continue;
     }
     try {
+      const names = resolvePortalNames(value as Record<string, unknown>, doc, file, id, portal);
+      diagnostics.push(...names.diagnostics);
+      if (names.failed) continue;
       const { rule, diagnostics: more } = compileRule(value as RawRule, doc, { file, catalog, calendars, ...(options.env ? { env: options.env } : {}) });
       diagnostics.push(...more);
-      if (rule) outcome.rule = rule;
+      const checked = rule && portal ? checkAgainstPortal(value as Record<string, unknown>, doc, file, rule.id, portal) : [];
+      diagnostics.push(...checked);
+      if (rule && !checked.some((d) => d.severity === 'error')) {
+        if (names.names.length > 0) rule.names = names.names;
+        outcome.rule = rule;
+      }
     } catch (err) {
       // A bug in a check must not take the other rules down with it.
       const d: Diagnostic = { severity: 'error', code: 'INTERNAL', message: `the loader failed on this rule: ${err instanceof Error ? err.message : String(err)}`, file, line: doc.line, col: doc.col, hint: 'this is a bug in b24-rules; please report it with the rule file' };
@@ -115,7 +132,7 @@ function finish(outcomes: FileOutcome[]): LoadResult {
 /** Load the rules in one text (a file's contents); `file` names it in diagnostics. */
 export function loadRuleSource(text: string, file: string, options: LoadOptions = {}): LoadResult {
   if (Buffer.byteLength(text, 'utf8') > DEFAULTS.maxFileBytes) return finish([tooLarge(file, Buffer.byteLength(text, 'utf8'))]);
-  return finish([loadText(text, file, catalogOf(options), options, options.calendars ? calendarSetOf(options.calendars) : NO_CALENDARS)]);
+  return finish([loadText(text, file, catalogOf(options), options, options.calendars ? calendarSetOf(options.calendars) : NO_CALENDARS, options.portal)]);
 }
 
 function tooLarge(file: string, size: number): FileOutcome {
@@ -141,7 +158,7 @@ export async function listRuleFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-async function loadFile(file: string, catalog: CatalogIndex, options: LoadOptions, calendars: CalendarSet): Promise<FileOutcome> {
+async function loadFile(file: string, catalog: CatalogIndex, options: LoadOptions, calendars: CalendarSet, portal: PortalModel | undefined): Promise<FileOutcome> {
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -158,7 +175,7 @@ async function loadFile(file: string, catalog: CatalogIndex, options: LoadOption
   if (bytes.length > DEFAULTS.maxFileBytes) return tooLarge(file, bytes.length);
   const { text, diagnostic } = decodeUtf8(bytes, file);
   if (text === undefined) return { file, docs: [], diagnostics: diagnostic ? [diagnostic] : [] };
-  return loadText(text, file, catalog, options, calendars);
+  return loadText(text, file, catalog, options, calendars, portal);
 }
 
 /**
@@ -182,6 +199,23 @@ export async function loadRules(paths: string[], options: LoadOptions = {}): Pro
     }
     return set;
   };
+  const models = new Map<string, PortalModel | undefined>();
+  /** The snapshot of the rules in a folder, read once per file; one that cannot be used is reported once, as a file of its own. */
+  const portalOf = (dir: string): PortalModel | undefined => {
+    if (options.portal) return options.portal;
+    const file = options.portalSnapshot === false ? undefined : (options.portalSnapshot ?? findSnapshotFile(dir));
+    if (file === undefined) return undefined;
+    if (!models.has(file)) {
+      try {
+        models.set(file, loadPortalModel(file));
+      } catch (err) {
+        if (!(err instanceof SnapshotError)) throw err;
+        models.set(file, undefined);
+        outcomes.push(readError(file, 'PORTAL_SNAPSHOT_INVALID', err.message, "run 'rules portal pull' to write it again"));
+      }
+    }
+    return models.get(file);
+  };
   for (const p of paths) {
     let files: string[];
     let dir: string;
@@ -195,10 +229,11 @@ export async function loadRules(paths: string[], options: LoadOptions = {}): Pro
       continue;
     }
     const calendars = await calendarsOf(dir);
+    const portal = files.length > 0 ? portalOf(dir) : undefined;
     for (const f of files) {
       if (seen.has(f)) continue;
       seen.add(f);
-      outcomes.push(await loadFile(f, catalog, options, calendars));
+      outcomes.push(await loadFile(f, catalog, options, calendars, portal));
     }
   }
   return finish(outcomes);

@@ -157,6 +157,20 @@ export interface CompiledRule {
   onError: { retries: number; then: 'dead_letter' | 'continue' | 'stop' };
   /** Environment variable names the rule may read as `env.NAME`. */
   env: string[];
+  /** The names the rule wrote instead of IDs, resolved from the portal snapshot (docs/rule-format.md, Names). */
+  names?: NameUse[];
+}
+
+/** A name written in a rule (a stage, user, field label, pipeline or list value) and the ID it was resolved to at load time. */
+export interface NameUse {
+  /** JSON pointer of the place in the rule document. */
+  path: string;
+  kind: 'field' | 'stage' | 'user' | 'pipeline' | 'value';
+  /** The name as written (a stage with its pipeline: `Renewals / Renewed`). */
+  name: string;
+  id: string | number;
+  line: number;
+  col: number;
 }
 
 /** One validation problem, with where it is and what to do. */
