@@ -1,6 +1,6 @@
 /** Short human descriptions shared by the text, GitHub and Markdown renderers. */
 import { canonicalJson } from '../canonical-json.js';
-import type { PlanCall, PlanDocument, PlanFiring, PlanTimer } from './types.js';
+import type { PlanCall, PlanDocument, PlanFiring, PlanName, PlanTimer } from './types.js';
 
 /** A value as it appears in a plan: JSON (strings quoted), `(unset)` for undefined. */
 export function formatValue(value: unknown): string {
@@ -34,6 +34,11 @@ export function describeTimer(t: PlanTimer): string {
   if (t.kind === 'wait_for') return `wait_for ${t.wait}${t.action ? ` (action ${t.action})` : ''}: times out at ${t.fires_at} unless the event comes first`;
   const what = t.kind === 'delay' ? `delay ${t.wait}${t.action ? ` (action ${t.action})` : ''}` : `for: ${t.wait}`;
   return `${what}: fires at ${t.fires_at}${t.recheck ? ', then the condition is checked again' : ''}`;
+}
+
+/** `stage "Renewals / Renewed" = "C1:WON" (line 5)`: a name the rule wrote and its ID. */
+export function describeName(n: PlanName): string {
+  return `${n.kind} ${JSON.stringify(n.name)} = ${formatValue(n.id)} (line ${n.line})`;
 }
 
 /** One line per field change: `STAGE_ID: "NEW" → "WON"`. */

@@ -83,6 +83,11 @@ export async function dryRun(req: DryRunRequest): Promise<DryRunResult> {
       ratePlan: req.ratePlan,
       ...(req.cwd ? { cwd: req.cwd } : {}),
     });
+    const byId = new Map(req.rules.map((r) => [r.id, r]));
+    for (const f of doc.firings) {
+      const names = byId.get(f.rule)?.names;
+      if (names?.length) f.names = names.map((n) => ({ kind: n.kind, name: n.name, id: n.id, path: n.path, line: n.line }));
+    }
     const result: DryRunResult = { plan: doc };
     if (fixtures) result.portalCalls = [...fixtures.calls()];
     return result;

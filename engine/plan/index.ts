@@ -17,4 +17,4 @@ export { canonicalJson, sortKeys } from '../canonical-json.js';
 export { hashValue, compareIds } from './canonical.js';
 export { InputFileError, PlanStaleError } from './errors.js';
 export { PLAN_FORMAT_VERSION } from './types.js';
-export type { RatePlan, PlanCall, PlanFieldChange, PlanFiring, PlanTimer, PlanTrigger, PlanRecordRef, PlanBatch, PlanRead, PlanEstimate, PlanSummary, PlanDocument, PlanFormat } from './types.js';
+export type { RatePlan, PlanCall, PlanFieldChange, PlanFiring, PlanName, PlanTimer, PlanTrigger, PlanRecordRef, PlanBatch, PlanRead, PlanEstimate, PlanSummary, PlanDocument, PlanFormat } from './types.js';

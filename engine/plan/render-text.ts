@@ -1,5 +1,5 @@
 /** The plan as plain text (the default `rules dry-run` output), in the spirit of `terraform plan`. */
-import { describeChanges, describeCondition, describeRecord, describeTimer, describeTrigger, formatValue, headline } from './describe.js';
+import { describeChanges, describeCondition, describeName, describeRecord, describeTimer, describeTrigger, formatValue, headline } from './describe.js';
 import type { PlanDocument } from './types.js';
 
 export function renderText(plan: PlanDocument): string {
@@ -24,6 +24,7 @@ export function renderText(plan: PlanDocument): string {
     if (f.skipped && !(f.condition && !f.condition.value && f.skipped.includes(f.condition.reason ?? '\u0000'))) out.push(`      note       ${f.skipped}`);
     if (f.error) out.push(`      error      ${f.error.code}: ${f.error.message}`);
     for (const t of f.timers ?? []) out.push(`      timer      ${describeTimer(t)}`);
+    for (const n of f.names ?? []) out.push(`      name       ${describeName(n)}`);
     if (f.calls.length > 0) {
       out.push('      calls');
       f.calls.forEach((c, j) => {

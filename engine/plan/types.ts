@@ -50,7 +50,19 @@ export interface PlanFiring {
   error?: { code: string; message: string };
   /** Timers the run would start (a `delay:` it reaches, its trigger's `for:`), and when they would fire. */
   timers?: PlanTimer[];
+  /** The names the rule wrote instead of IDs and the IDs they stand for (resolved from the portal snapshot at load). */
+  names?: PlanName[];
   calls: PlanCall[];
+}
+
+/** A name a rule wrote and its ID: `{ name: "Renewals / Renewed", id: "C1:WON" }`. */
+export interface PlanName {
+  kind: 'field' | 'stage' | 'user' | 'pipeline' | 'value';
+  name: string;
+  id: string | number;
+  /** JSON pointer of the place in the rule. */
+  path: string;
+  line: number;
 }
 
 /** A timer a change would start. */

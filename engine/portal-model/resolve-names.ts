@@ -111,8 +111,15 @@ export function resolveNames(raw: Record<string, unknown>, model: PortalModel | 
           names.push({ path: site.pointer, kind: 'value', name: ref.name, id: hits[0]!.id });
           return hits[0]!.id;
         }
-        const guess = closest(ref.name, kind.values.map((v) => v.name));
-        report(hits.length > 1 ? 'PORTAL_NAME_AMBIGUOUS' : 'PORTAL_VALUE_UNKNOWN', site.pointer, hits.length > 1 ? `${hits.length} values of ${kind.list} are named '${ref.name}': ${hits.map((h) => h.id).join(', ')}` : `'${ref.name}' is not a value of ${field.code} (${kind.list})${guess ? `; did you mean '${guess}'?` : ''}`, `the values: ${kind.values.slice(0, 12).map((v) => `${v.name} (${v.id})`).join(', ')}`);
+        if (hits.length > 1) {
+          report('PORTAL_NAME_AMBIGUOUS', site.pointer, `${hits.length} values of ${kind.list} are named '${ref.name}': ${hits.map((h) => h.id).join(', ')}`, `write the ID: ${hits.map((h) => h.id).join(' or ')}`);
+          return undefined;
+        }
+        // `{ name: PARTNER }`: the ID written as a name.
+        const byId = kind.values.find((v) => v.id.toLowerCase() === ref.name.toLowerCase());
+        const guessName = byId?.name ?? closest(ref.name, kind.values.map((v) => v.name));
+        const g = guessName !== undefined ? kind.values.find((v) => v.name === guessName) : undefined;
+        report('PORTAL_VALUE_UNKNOWN', site.pointer, `no value of ${field.code} (${kind.list}) is named '${ref.name}'${g ? `; did you mean '${g.name}' (${g.id})?` : ''}`, `the values: ${kind.values.slice(0, 12).map((v) => `${v.name} (${v.id})`).join(', ')}${kind.values.length > 12 ? ', ...' : ''}`);
         return undefined;
       }
       return invalid(site, `${field.code} (${field.label}) is a ${field.type} field: write its value, names are for stages, pipelines, users and list values`);
