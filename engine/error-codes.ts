@@ -349,6 +349,11 @@ export const ERROR_CODES = {
     meaning: 'No run has that id in the state file.',
     action: 'List the runs with `rules runs`.',
   },
+  WRITES_NOT_ALLOWED: {
+    kind: 'user',
+    meaning: '`rules mcp` refused apply_plan or dlq_retry: the server was started without `--allow-writes`. Nothing was done.',
+    action: 'Show the person the dry-run plan; they apply it (`rules apply --plan FILE`, `rules dlq retry ID`) or start the server with `--allow-writes`.',
+  },
 
   // Plans, fixtures and rule tests
   PLAN_NOT_APPLICABLE: {
