@@ -25,6 +25,7 @@ const COMMANDS: Record<string, string> = {
   runs: 'list rule runs from the journal',
   timers: 'list or cancel timers (delays, for: durations)',
   trace: 'show the trace of one rule run',
+  mcp: 'serve the MCP server (stdio) for AI assistants',
   portals: 'list, add, enable, disable or remove the portals of a PostgreSQL deployment',
   portal: "pull the portal's fields, stages, list values and users into .rules/portal.json",
 };

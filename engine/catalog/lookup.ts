@@ -105,7 +105,7 @@ function score(name: string, words: string[]): number {
 /**
  * Methods and events whose names hold every word of `query` ("deal update",
  * "timeline comment", "ONCRMDEAL"), best first: whole name segments before
- * parts of them, shorter names before longer ones, deprecated methods last.
+ * parts of them, shorter names before longer ones, a deprecated method after a current one of the same length.
  */
 export function searchCatalog(query: string, options: { type?: 'method' | 'event' | 'any'; scope?: string; limit?: number } = {}): SearchHit[] {
   const words = query
@@ -120,7 +120,7 @@ export function searchCatalog(query: string, options: { type?: 'method' | 'event
       if (options.scope && !scopeAlternatives(m.scope).includes(options.scope)) continue;
       const s = words.length === 0 ? 0 : score(m.method, words);
       if (s < 0) continue;
-      scored.push({ s: s - (m.deprecated ? 500 : 0), hit: { type: 'method', method: m.method, scope: m.scope, kind: m.kind, api: m.api, deprecated: m.deprecated, url: `${DOCS_BASE_URL}${m.page}` } });
+      scored.push({ s: s - (m.deprecated ? 5 : 0), hit: { type: 'method', method: m.method, scope: m.scope, kind: m.kind, api: m.api, deprecated: m.deprecated, url: `${DOCS_BASE_URL}${m.page}` } });
     }
   }
   if (type !== 'method') {
