@@ -48,6 +48,7 @@ export class LeaseLoop {
   #draining = false;
   #closed = false;
   #rounds = 0;
+  #abandoned = 0;
   #lastError: string | null = null;
 
   constructor(options: LeaseLoopOptions) {
@@ -62,6 +63,11 @@ export class LeaseLoop {
   /** Rounds completed so far. */
   get rounds(): number {
     return this.#rounds;
+  }
+
+  /** Portals whose engine was stopped with its tick in flight abandoned (it may still be finishing it). */
+  get abandoned(): number {
+    return this.#abandoned;
   }
 
   /** The last round's failure (PostgreSQL away), null once a round succeeds. */
@@ -148,8 +154,9 @@ export class LeaseLoop {
     if (active.length === share) return;
     const taken = await leases.acquire(share - active.length);
     for (const lease of taken) {
-      // A portal we are still stopping from an earlier tenure: let that finish first.
-      if (this.#runners.has(lease.memberId)) {
+      // A portal we are still stopping from an earlier tenure: let that finish first. Draining (SIGTERM came
+      // while this round waited): no new portal, its lease goes back at once.
+      if (this.#runners.has(lease.memberId) || this.#draining) {
         await leases.release(lease).catch(() => undefined);
         continue;
       }
@@ -158,6 +165,10 @@ export class LeaseLoop {
         conn = await registry.connection(lease.memberId);
       } catch (err) {
         logger.warn({ portal: lease.memberId, error: (err as Error).message }, 'leased portal not readable; releasing it');
+        await leases.release(lease).catch(() => undefined);
+        continue;
+      }
+      if (this.#draining) {
         await leases.release(lease).catch(() => undefined);
         continue;
       }
@@ -184,7 +195,9 @@ export class LeaseLoop {
     r.lose();
     this.#o.logger.warn({ portal: r.domain, epoch: r.lease.epoch }, `portal ${r.domain}: lease lost (${why}); stopping it`);
     this.#track(
-      r.stop('lost').finally(() => {
+      r.stop('lost').then(({ abandoned }) => {
+        if (abandoned) this.#abandoned++;
+      }).finally(() => {
         if (this.#runners.get(r.memberId) === r) this.#runners.delete(r.memberId);
         this.#o.onChange?.();
       }),
@@ -194,6 +207,7 @@ export class LeaseLoop {
   /** Drain one portal while its lease holds, then release it for the next worker. */
   async #handOver(r: PortalRunner): Promise<void> {
     const { abandoned } = await r.stop('shed');
+    if (abandoned) this.#abandoned++;
     if (!abandoned && !r.lost) await this.#o.leases.release(r.lease).catch(() => undefined);
     if (this.#runners.get(r.memberId) === r) this.#runners.delete(r.memberId);
     this.#o.onChange?.();
@@ -213,10 +227,15 @@ export class LeaseLoop {
   async drain(): Promise<{ abandoned: boolean }> {
     this.#draining = true;
     const budget = this.#o.stopBudgetMs ?? 6000;
-    // Runners still starting finish starting first (within the budget), so that they stop from a known state.
-    let startTimer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all([...this.#starting]), new Promise((resolve) => (startTimer = setTimeout(resolve, budget)))]);
-    clearTimeout(startTimer);
+    // A round in progress may be taking portals: let it end (it releases what it took once it sees the drain);
+    // then the runners still starting, so that they stop from a known state. Both within the budget.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waiting = (async () => {
+      await this.#round?.catch(() => undefined);
+      await Promise.all([...this.#starting]);
+    })();
+    await Promise.race([waiting, new Promise((resolve) => (timer = setTimeout(resolve, budget)))]);
+    clearTimeout(timer);
     // Every runner still in the map, those already stopping (lost, handed over) included, within one budget.
     const runners = [...this.#runners.values()];
     const results = await Promise.all(
@@ -235,6 +254,7 @@ export class LeaseLoop {
     await this.#round?.catch(() => undefined);
     this.close();
     const clean = results.filter((x) => !x.abandoned && !x.r.lost);
+    this.#abandoned += results.filter((x) => x.abandoned).length;
     const abandoned = results.some((x) => x.abandoned);
     const { leases, logger } = this.#o;
     try {

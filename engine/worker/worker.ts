@@ -257,7 +257,8 @@ export function createWorker(options: WorkerOptions): Worker {
     const result = loop ? await loop.drain() : { abandoned: false };
     await server?.close();
     server = null;
-    if (!result.abandoned) {
+    // An engine abandoned at any time may still be finishing its tick on the shared connection: leave it open then (the process exits).
+    if (!result.abandoned && (loop?.abandoned ?? 0) === 0) {
       bridge?.close();
       bridge = null;
     }
