@@ -1,6 +1,7 @@
 /** `rules validate [PATHS...]`: check rule files against the schemas and the semantic checks; exit 0 when all are valid. */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkGrantedScopes } from '../../engine/catalog/index.js';
 import { readEnvironment } from '../../engine/config.js';
 import { parseDotenv } from '../../engine/dotenv.js';
 import { UsageError } from '../../engine/errors.js';
@@ -9,7 +10,7 @@ import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
 const usage = `Usage: rules validate [PATHS...] [--format text|json|github] [--env | --dotenv FILE]
-                      [--portal-snapshot FILE | --no-portal-snapshot]
+                      [--portal-snapshot FILE | --no-portal-snapshot] [--scopes]
 
 Validate rule files: YAML syntax, the JSON Schemas (schemas/rule.schema.json),
 cron expressions and time zones, json-logic operators, templates and the names
@@ -34,6 +35,10 @@ Options:
   --portal-snapshot FILE  check against this snapshot instead of the one
                    found beside the rules
   --no-portal-snapshot    check without a snapshot (as before 'rules portal pull')
+  --scopes         also ask the configured portal (as for 'rules call') which
+                   scopes its webhook or app has ('scope', 'app.info'): each
+                   scope the rules need that it lacks is a SCOPE_MISSING
+                   warning on the rules that need it ('rules scopes' lists them)
   -h, --help       show this help
 
 Exit codes: 0 all rules valid, 1 errors found, 2 bad usage.
@@ -44,13 +49,14 @@ const command: Command = {
   usage,
   async run(argv) {
     // Not --env-file: Node 20 takes that option for itself wherever it stands on the command line.
-    const { values, positionals } = parse(argv, { format: { type: 'string' }, env: { type: 'boolean' }, dotenv: { type: 'string' }, 'portal-snapshot': { type: 'string' }, 'no-portal-snapshot': { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { format: { type: 'string' }, env: { type: 'boolean' }, dotenv: { type: 'string' }, 'portal-snapshot': { type: 'string' }, 'no-portal-snapshot': { type: 'boolean' }, scopes: { type: 'boolean' } });
     const format = (values.format ?? 'text') as DiagnosticsFormat;
     if (!DIAGNOSTICS_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${DIAGNOSTICS_FORMATS.join(', ')}; got '${String(values.format)}'`);
     const paths = positionals.length > 0 ? positionals : [resolve('rules')];
     const env = environment(values.env === true, values.dotenv);
     const snapshot = portalSnapshot(values['portal-snapshot'], values['no-portal-snapshot'] === true);
     const result = await loadRules(paths, { ...(env ? { env } : {}), ...(snapshot !== undefined ? { portalSnapshot: snapshot } : {}) });
+    if (values.scopes && result.rules.length > 0) result.diagnostics.push(...(await checkGrantedScopes(result.rules)));
     if (result.files.length === 0) {
       result.diagnostics.push({
         severity: 'error',

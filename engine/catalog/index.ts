@@ -4,4 +4,4 @@ export { eventScope, type EventScope } from './event-scopes.js';
 export { eventInfo, listEvents, methodInfo, searchCatalog, type EventInfo, type MethodInfo, type SearchHit } from './lookup.js';
 export { ruleUses, type MethodUse, type RuleUses } from './rule-uses.js';
 export { grants, scopesOf, type NeededScope, type ScopeReport } from './rule-scopes.js';
-export { grantedScopes, missingScopes, type GrantedScopes } from './portal-scopes.js';
+export { checkGrantedScopes, grantedScopes, missingScopes, type GrantedScopes } from './portal-scopes.js';

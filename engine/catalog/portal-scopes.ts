@@ -5,9 +5,9 @@
  * the rules need, a missing scope is a SCOPE_MISSING warning on each rule
  * that needs it (`rules validate --scopes`).
  */
-import type { B24ClientApi } from '../client/index.js';
-import type { Diagnostic } from '../rules/index.js';
-import { grants, type ScopeReport } from './rule-scopes.js';
+import { createClient, loadConfig, type B24ClientApi } from '../client/index.js';
+import type { CompiledRule, Diagnostic } from '../rules/index.js';
+import { grants, scopesOf, type ScopeReport } from './rule-scopes.js';
 
 /** The scopes of the credentials the client calls with, and the app's code when it is an app. */
 export interface GrantedScopes {
@@ -54,4 +54,20 @@ export function missingScopes(report: ScopeReport, granted: GrantedScopes, porta
     }
   }
   return out;
+}
+
+/**
+ * The SCOPE_MISSING warnings of `rules` against the portal configured in
+ * `env` (and ./.env), asked through a read-only client. The portal is named
+ * by its host, never by its webhook URL.
+ */
+export async function checkGrantedScopes(rules: readonly CompiledRule[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<Diagnostic[]> {
+  const config = loadConfig(env, cwd);
+  const client = createClient(config, { readOnly: true });
+  try {
+    const granted = await grantedScopes(client, config.auth.mode);
+    return missingScopes(scopesOf(rules), granted, new URL(config.baseUrl).host);
+  } finally {
+    await client.close();
+  }
 }
