@@ -58,7 +58,7 @@ export function resolveNames(raw: Record<string, unknown>, model: PortalModel | 
     field(site) {
       if (!site.code.startsWith(LABEL_PREFIX)) return undefined;
       const label = site.code.slice(LABEL_PREFIX.length).trim();
-      const pointer = site.key === undefined ? site.pointer : site.pointer;
+      const pointer = site.pointer;
       if (!model) return missing(pointer, `the field '${site.code}'`, site.key);
       const entity = model.entity(site.entity);
       if (!entity) {
