@@ -29,6 +29,7 @@ import {
 } from './lists.js';
 import { callKind, isIdempotentCall, methodKind } from './method-kind.js';
 import { DEFAULTS, type ClientOptions } from './options.js';
+import type { LearnedLimit } from './operating-budget.js';
 import { RideAlongQueue } from './ride-along.js';
 import { Sender } from './sender.js';
 import { Telemetry, type ClientStats, type EventListener } from './stats.js';
@@ -81,6 +82,11 @@ export class B24Client implements B24ClientApi {
   /** Whether the client refuses writes. */
   get readOnly(): boolean {
     return this.#readOnly;
+  }
+
+  /** The portal's `operating` limit as the client knows it now: learned from the answers, or the configured prior (operating-budget.ts). */
+  get operatingLimit(): LearnedLimit {
+    return this.#sender.budget.limit();
   }
 
   /** Close the keep-alive sockets (only those of the client's own Agent); ride-along commands still waiting fail with CLIENT_CLOSED, unsent. */

@@ -23,7 +23,7 @@ export {
 } from './errors.js';
 export { encodeParams, encodeCommand, commandMethod } from './query-string.js';
 export { LeakyBucket, type LeakyBucketOptions } from './leaky-bucket.js';
-export { OperatingBudget, type OperatingBudgetOptions } from './operating-budget.js';
+export { OperatingBudget, type OperatingBudgetOptions, type LearnedLimit } from './operating-budget.js';
 export { listShape, PAGE_SIZE, type ListAllOptions, type ListAllBatchedOptions, type ListPagedOptions } from './lists.js';
 export { MAX_BATCH, chunk, referencedKeys } from './batch.js';
 export { readTokens, writeTokens, type StoredTokens, type TokenPersistence } from './token-store.js';
