@@ -19,6 +19,7 @@ import { AuthState, type AppIdentity, type TokenResponse } from './auth.js';
 import { CallLog } from './calls.js';
 import { allScopes } from './catalog.js';
 import { parseOffset } from './clock.js';
+import { smartTypeIds } from './crm/smart-types.js';
 import { Dispatcher } from './dispatch.js';
 import { createEventHub, type EventHub } from './events/index.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
@@ -310,6 +311,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: Math.max(0, Math.floor((t.expiresAt - now()) / 1000)), scope: auth.app.scopes.join(','), status: auth.app.status };
     },
     isAdmin: (userId) => isAdmin(state, userId),
+    // api-reference/crm/universal/events/index.md: each smart process (and invoices) has its own ONCRMDYNAMICITEM*_{entityTypeId}.
+    portalEvents: () => smartTypeIds(state.store).flatMap((t) => ['ADD', 'UPDATE', 'DELETE'].map((w) => `ONCRMDYNAMICITEM${w}_${t}`)),
     ...(options.eventFetch ? { fetch: options.eventFetch } : {}),
   });
   late.hub = eventHub;

@@ -2,7 +2,7 @@
  * Seed data of an emulated portal, from a YAML/JSON file or an object. Two
  * shapes are accepted: this project's (`users`, `leads`, `deals`, `contacts`,
  * `companies`, `statuses`, `categories`, `userfields`, `departments`,
- * `tasks`, `portal` at the top level) and the official docs simulator's
+ * `tasks`, `smart_types`, `items`, `portal` at the top level) and the official docs simulator's
  * sample portal (the same lists under `entities`).
  */
 import { readFileSync } from 'node:fs';
@@ -38,10 +38,18 @@ export interface PortalData {
   /** User-field definitions: `{ENTITY_ID: CRM_DEAL, FIELD_NAME, USER_TYPE_ID, ...}`. */
   userfields?: Row[];
   tasks?: Row[];
+  /**
+   * Smart-process types as crm.type.list shows them (`{ id, title, entityTypeId }`, entityTypeId 128 or more).
+   * Invoices (entityTypeId 31) need no entry; a type without `categories` rows gets one default pipeline,
+   * and a pipeline without `statuses` the default stages (emulator/crm/smart-types.ts).
+   */
+  smart_types?: Row[];
+  /** Smart-process items and invoices: `{ entityTypeId, id, title, stageId, ... }` as crm.item.get shows them (camelCase or UPPER_CASE names). */
+  items?: Row[];
 }
 
-const LISTS = ['users', 'departments', 'leads', 'deals', 'contacts', 'companies', 'statuses', 'categories', 'userfields', 'tasks'] as const;
-const ALIASES: Record<string, (typeof LISTS)[number]> = { deal_categories: 'categories', dealCategories: 'categories', user_fields: 'userfields', userFields: 'userfields' };
+const LISTS = ['users', 'departments', 'leads', 'deals', 'contacts', 'companies', 'statuses', 'categories', 'userfields', 'tasks', 'smart_types', 'items'] as const;
+const ALIASES: Record<string, (typeof LISTS)[number]> = { deal_categories: 'categories', dealCategories: 'categories', user_fields: 'userfields', userFields: 'userfields', smartTypes: 'smart_types' };
 
 /** Read and check seed data; `where` names the source in error messages. */
 export function loadPortalData(source: string | PortalData): PortalData {

@@ -7,9 +7,11 @@ import { formatIso } from './clock.js';
 import { CRM_ENTITIES, type CrmEntityName } from './crm/entities.js';
 import { BASE_STATUS_ENTITIES, defaultStatuses } from './crm/defaults.js';
 import { resolveRelative, type CrmRecords } from './crm/records.js';
+import { ensureSmartPipelines, INVOICE_TYPE_ID, itemTable, smartEntity, smartTypeIds } from './crm/smart-types.js';
+import { upperName } from './crm/views.js';
 import { ufDefinition } from './crm/uf.js';
 import { taskKey } from './methods/tasks.js';
-import type { PortalData } from './portal-data.js';
+import { EmulatorDataError, type PortalData } from './portal-data.js';
 import type { EmulatorState } from './state.js';
 import type { Row, SeedNormalizer } from './store.js';
 
@@ -18,6 +20,11 @@ export function seedNormalizer(state: EmulatorState, records: CrmRecords): SeedN
   const offset = (): number => state.portal.offsetMinutes;
   return (entity, row) => {
     if (entity in CRM_ENTITIES) return records.normalizeSeed(CRM_ENTITIES[entity as CrmEntityName], row);
+    const item = /^dynamic_(\d+)$/.exec(entity);
+    if (item) {
+      const smart = smartEntity(state.store, Number(item[1]));
+      if (smart) return records.normalizeSeed(smart, row);
+    }
     switch (entity) {
       case 'status': {
         const out: Row = { ...row };
@@ -28,9 +35,30 @@ export function seedNormalizer(state: EmulatorState, records: CrmRecords): SeedN
         out.NAME_INIT ??= '';
         out.SEMANTICS ??= null;
         out.COLOR ??= null;
-        out.CATEGORY_ID ??= String(out.ENTITY_ID).startsWith('DEAL_STAGE') ? String(cat) : null;
+        const pipeline = /_STAGE_(\d+)$/.exec(String(out.ENTITY_ID));
+        out.CATEGORY_ID ??= String(out.ENTITY_ID).startsWith('DEAL_STAGE') ? String(cat) : pipeline ? pipeline[1] : null;
         return out;
       }
+      case 'smart_type':
+        // crm-type-list.md: a type's switches default on, as a new smart process's do.
+        return {
+          code: null,
+          createdBy: 1,
+          isCategoriesEnabled: 'Y',
+          isStagesEnabled: 'Y',
+          isBeginCloseDatesEnabled: 'Y',
+          isClientEnabled: 'Y',
+          isLinkWithProductsEnabled: 'Y',
+          isMycompanyEnabled: 'Y',
+          isSourceEnabled: 'Y',
+          isObserversEnabled: 'Y',
+          isAutomationEnabled: 'Y',
+          isBizProcEnabled: 'Y',
+          ...row,
+          id: Number(row.id),
+          title: String(row.title ?? `Smart process ${String(row.entityTypeId)}`),
+          entityTypeId: Number(row.entityTypeId),
+        };
       case 'category':
         return 'id' in row || !('ID' in row)
           ? { ...row, id: Number(row.id), entityTypeId: Number(row.entityTypeId ?? 2) }
@@ -88,5 +116,33 @@ export function seedPortal(state: EmulatorState, data: PortalData): void {
   store.seed('lead', data.leads ?? []);
   store.seed('deal', data.deals ?? []);
   store.seed('task', data.tasks ?? []);
+  seedItems(state, data);
   if (!store.get('user', 1)) store.seed('user', [{ ID: '1', NAME: 'Admin', LAST_NAME: 'Portal', EMAIL: 'admin@example.com', UF_DEPARTMENT: [1], IS_ADMIN: true }]);
+}
+
+/**
+ * Smart-process types, their pipelines and stages (defaults where the data gives none), then
+ * their items: each item row names its `entityTypeId`; camelCase names are read as crm.item writes them.
+ */
+function seedItems(state: EmulatorState, data: PortalData): void {
+  const store = state.store;
+  (data.smart_types ?? []).forEach((t, i) => {
+    const id = Number(t.entityTypeId);
+    if (!Number.isInteger(id) || id < 128) throw new EmulatorDataError(`smart_types[${i}]: entityTypeId must be a smart process's (128 or more), got ${JSON.stringify(t.entityTypeId)}`);
+  });
+  store.seed('smart_type', (data.smart_types ?? []).map((t, i) => ({ id: i + 1, ...t })));
+  for (const t of smartTypeIds(store)) ensureSmartPipelines(store, t);
+  const byType = new Map<number, Row[]>();
+  (data.items ?? []).forEach((raw, i) => {
+    const t = Number(raw.entityTypeId ?? raw.ENTITY_TYPE_ID);
+    const entity = smartEntity(store, t);
+    if (!entity) throw new EmulatorDataError(`items[${i}]: entityTypeId ${JSON.stringify(raw.entityTypeId ?? raw.ENTITY_TYPE_ID)} is not a smart process of this portal (add it to smart_types; invoices are ${INVOICE_TYPE_ID})`);
+    const row: Row = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (k === 'entityTypeId' || k === 'ENTITY_TYPE_ID') continue;
+      row[/^[A-Z0-9_]+$/.test(k) ? k : (upperName(store, entity, k) ?? k)] = v;
+    }
+    byType.set(t, [...(byType.get(t) ?? []), row]);
+  });
+  for (const [t, rows] of byType) store.seed(itemTable(t), rows);
 }

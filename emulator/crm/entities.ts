@@ -2,7 +2,10 @@
  * The four legacy CRM object types (lead, deal, contact, company): their
  * fields as `crm.X.fields` describes them, and what the emulator derives on
  * writes. Sources: api-reference/crm/{leads,deals,contacts,companies}/crm-*-fields.md.
+ * Smart processes and invoices are built per type in smart-types.ts.
  */
+import type { Store } from '../store.js';
+import { INVOICE_TYPE_ID, smartEntity } from './smart-types.js';
 
 /** One field as `crm.X.fields` shows it. */
 export interface FieldDef {
@@ -22,7 +25,8 @@ export type FieldTable = Record<string, FieldDef>;
 export type CrmEntityName = 'lead' | 'deal' | 'contact' | 'company';
 
 export interface CrmEntity {
-  name: CrmEntityName;
+  /** The store table: the legacy name, or `dynamic_{entityTypeId}` for a smart process (smart-types.ts). */
+  name: CrmEntityName | `dynamic_${number}`;
   entityTypeId: number;
   /** `LEAD`, `DEAL`... (`crm.item` and event names). */
   typeName: string;
@@ -35,8 +39,10 @@ export interface CrmEntity {
   fields: FieldTable;
   /** `crm.deal.list` and `crm.contact.list` without `select` return `*` + `UF_*` (crm-deal-list.md, crm-contact-list.md); the others `*`. */
   defaultSelectUf: boolean;
-  /** The stage field (`STATUS_ID` for leads, `STAGE_ID` for deals). */
+  /** The stage field (`STATUS_ID` for leads, `STAGE_ID` for deals and smart processes). */
   stageField?: string;
+  /** A smart process or invoices (crm.item only; events ONCRMDYNAMICITEM*). */
+  smart?: boolean;
 }
 
 const f = (type: string, title: string, flags: Partial<FieldDef> = {}): FieldDef => ({ type, title, ...flags });
@@ -213,14 +219,23 @@ export const CRM_ENTITIES: Record<CrmEntityName, CrmEntity> = {
   company: { name: 'company', entityTypeId: 4, typeName: 'COMPANY', abbr: 'CO', ufEntityId: 'CRM_COMPANY', title: 'Company', fields: COMPANY, defaultSelectUf: false },
 };
 
-/** Entity by `entityTypeId` (1-4), or undefined. */
-export function entityByTypeId(id: number): CrmEntity | undefined {
-  return Object.values(CRM_ENTITIES).find((e) => e.entityTypeId === id);
+/** Entity by `entityTypeId` (1-4; with the store, also a smart process the portal has, or invoices), or undefined. */
+export function entityByTypeId(id: number, store?: Store): CrmEntity | undefined {
+  return Object.values(CRM_ENTITIES).find((e) => e.entityTypeId === id) ?? (store ? smartEntity(store, id) : undefined);
 }
 
-/** Entity by lowercase name or uppercase type name (`deal`, `DEAL`). */
-export function entityByName(name: string): CrmEntity | undefined {
-  return CRM_ENTITIES[name.toLowerCase() as CrmEntityName];
+/**
+ * Entity by lowercase name or uppercase type name (`deal`, `DEAL`); with the
+ * store also a smart process by its timeline name (`dynamic_147`) and
+ * invoices (`smart_invoice`), as crm.timeline.comment.add's ENTITY_TYPE names them.
+ */
+export function entityByName(name: string, store?: Store): CrmEntity | undefined {
+  const lower = name.toLowerCase();
+  const legacy = CRM_ENTITIES[lower as CrmEntityName];
+  if (legacy || !store) return legacy;
+  if (lower === 'smart_invoice') return smartEntity(store, INVOICE_TYPE_ID);
+  const m = /^dynamic_(\d+)$/.exec(lower);
+  return m && Number(m[1]) !== INVOICE_TYPE_ID ? smartEntity(store, Number(m[1])) : undefined;
 }
 
 /** Field types whose values a legacy result shows as integer strings. */

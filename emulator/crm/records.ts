@@ -10,6 +10,7 @@ import type { Row } from '../store.js';
 import { PortalError, type CallContext } from '../types.js';
 import { ID_TYPES, MULTIFIELD_TYPES, type CrmEntity, type FieldDef } from './entities.js';
 import { applyLegacyMulti, seedMulti, type MultiValue } from './multifield.js';
+import { defaultCategoryId, smartCategories, stageEntityId, stagePrefix } from './smart-types.js';
 import { ufDefinition, ufDefs, ufValue } from './uf.js';
 
 const DAY = 86_400_000;
@@ -130,6 +131,13 @@ export class CrmRecords {
       row.CATEGORY_ID ??= '0';
       row.STAGE_ID ??= this.#firstStage(dealStageEntity(Number(row.CATEGORY_ID)), Number(row.CATEGORY_ID) === 0 ? 'NEW' : `C${String(row.CATEGORY_ID)}:NEW`);
     }
+    if (entity.smart) {
+      row.CATEGORY_ID ??= String(defaultCategoryId(this.state.store, entity.entityTypeId) ?? 0);
+      row.STAGE_ID ??= this.#firstStage(stageEntityId(entity.entityTypeId, Number(row.CATEGORY_ID)), `${stagePrefix(entity.entityTypeId, Number(row.CATEGORY_ID))}NEW`);
+      row.CURRENCY_ID ??= this.state.portal.currency;
+      row.IS_MANUAL_OPPORTUNITY ??= 'N';
+      row.TITLE ??= `${entity.title} #${String(row.ID)}`;
+    }
     this.#derive(entity, row, undefined, Number(row.MODIFY_BY_ID), now, true);
     return row;
   }
@@ -170,11 +178,12 @@ export class CrmRecords {
       }
       row.STAGE_ID = this.#firstStage(dealStageEntity(Number(row.CATEGORY_ID)), Number(row.CATEGORY_ID) === 0 ? 'NEW' : `C${String(row.CATEGORY_ID)}:NEW`);
     }
+    if (entity.smart) this.#smartDefaults(entity, row, fields, now);
     this.#apply(entity, row, fields, 'add', opts.multi);
-    if ((entity.name === 'lead' || entity.name === 'deal' || entity.name === 'company') && (row.TITLE === null || row.TITLE === '')) row.TITLE = `${entity.title} #${id}`;
+    if ((entity.name === 'lead' || entity.name === 'deal' || entity.name === 'company' || entity.smart) && (row.TITLE === null || row.TITLE === '')) row.TITLE = `${entity.title} #${id}`;
     this.#derive(entity, row, undefined, ctx.auth.userId, now, false);
     store.put(entity.name, id, row);
-    ctx.emit(`ONCRM${entity.typeName}ADD`, { FIELDS: { ID: id } });
+    this.#emit(ctx, entity, 'ADD', id);
     return row;
   }
 
@@ -186,6 +195,14 @@ export class CrmRecords {
     const row = structuredClone(before);
     this.#apply(entity, row, fields, 'update', opts.multi);
     let moved = false;
+    if (entity.smart && fields.CATEGORY_ID !== undefined && String(Number(fields.CATEGORY_ID)) !== String(before.CATEGORY_ID)) {
+      const n = Number(fields.CATEGORY_ID);
+      if (!smartCategories(store, entity.entityTypeId).some((c) => Number(c.id) === n)) throw new PortalError(400, 'NOT_FOUND', `Category with ID ${String(fields.CATEGORY_ID)} is not found`);
+      row.CATEGORY_ID = String(n);
+      const wanted = typeof fields.STAGE_ID === 'string' ? fields.STAGE_ID : '';
+      const stages = this.#stages(stageEntityId(entity.entityTypeId, n)).map((s) => String(s.STATUS_ID));
+      row.STAGE_ID = stages.includes(wanted) ? wanted : (stages[0] ?? `${stagePrefix(entity.entityTypeId, n)}NEW`);
+    }
     if (entity.name === 'deal' && opts.allowCategoryChange && fields.CATEGORY_ID !== undefined && String(Number(fields.CATEGORY_ID)) !== before.CATEGORY_ID) {
       const n = Number(fields.CATEGORY_ID);
       if (!Number.isInteger(n) || n < 0 || (n > 0 && !this.state.store.get('category', n))) throw new PortalError(400, 'NOT_FOUND', `Category with ID ${String(fields.CATEGORY_ID)} is not found`);
@@ -201,7 +218,7 @@ export class CrmRecords {
     row.MODIFY_BY_ID = String(ctx.auth.userId);
     this.#derive(entity, row, before, ctx.auth.userId, now, false);
     store.put(entity.name, id, row);
-    ctx.emit(`ONCRM${entity.typeName}UPDATE`, { FIELDS: { ID: id } });
+    this.#emit(ctx, entity, 'UPDATE', id);
     // on-crm-deal-move-to-category.md
     if (moved) ctx.emit('ONCRMDEALMOVETOCATEGORY', { FIELDS: { ID: id, CATEGORY_ID: row.CATEGORY_ID, STAGE_ID: row.STAGE_ID } });
     return row;
@@ -210,7 +227,38 @@ export class CrmRecords {
   /** Delete a record; emits ONCRM{TYPE}DELETE. */
   delete(entity: CrmEntity, id: string, ctx: CallContext): void {
     if (!this.state.store.delete(entity.name, id)) throw new PortalError(400, '', 'Not found');
-    ctx.emit(`ONCRM${entity.typeName}DELETE`, { FIELDS: { ID: id } });
+    this.#emit(ctx, entity, 'DELETE', id);
+  }
+
+  /**
+   * The event of a write: ONCRM{TYPE}{ADD,UPDATE,DELETE} with `FIELDS.ID`; a smart process's item
+   * raises ONCRMDYNAMICITEM{...} and its type's own ONCRMDYNAMICITEM{...}_{entityTypeId}, both with
+   * `FIELDS.ENTITY_TYPE_ID` (api-reference/crm/universal/events/index.md; invoices too).
+   */
+  #emit(ctx: CallContext, entity: CrmEntity, what: 'ADD' | 'UPDATE' | 'DELETE', id: string): void {
+    if (!entity.smart) {
+      ctx.emit(`ONCRM${entity.typeName}${what}`, { FIELDS: { ID: id } });
+      return;
+    }
+    const data = { FIELDS: { ID: id, ENTITY_TYPE_ID: String(entity.entityTypeId) } };
+    ctx.emit(`ONCRMDYNAMICITEM${what}`, data);
+    ctx.emit(`ONCRMDYNAMICITEM${what}_${entity.entityTypeId}`, data);
+  }
+
+  /** A new item's pipeline (the one named, else the default; an unknown one is refused) and the values a portal fills in. */
+  #smartDefaults(entity: CrmEntity, row: Row, fields: Row, now: number): void {
+    const cats = smartCategories(this.state.store, entity.entityTypeId).map((c) => Number(c.id));
+    const named = fields.CATEGORY_ID;
+    let cat = cats[0] ?? 0;
+    if (named !== undefined && named !== null && named !== '') {
+      const n = Number(named);
+      if (!cats.includes(n)) throw new PortalError(400, 'NOT_FOUND', `Category with ID ${String(named)} is not found`);
+      cat = n;
+    }
+    Object.assign(row, { CATEGORY_ID: String(cat), OPPORTUNITY: '0', IS_MANUAL_OPPORTUNITY: 'N', CURRENCY_ID: this.state.portal.currency, IS_RECURRING: 'N', CONTACT_IDS: [] });
+    row.STAGE_ID = this.#firstStage(stageEntityId(entity.entityTypeId, cat), `${stagePrefix(entity.entityTypeId, cat)}NEW`);
+    row.BEGINDATE = formatIso(startOfDay(now, this.#offset), this.#offset);
+    row.CLOSEDATE = formatIso(startOfDay(now, this.#offset) + 7 * DAY, this.#offset);
   }
 
   #apply(entity: CrmEntity, row: Row, fields: Row, mode: 'add' | 'update', multi?: Row): void {
@@ -230,7 +278,7 @@ export class CrmRecords {
         row[key] = applyLegacyMulti(this.state.store, key, (row[key] as MultiValue[] | undefined) ?? [], v);
         continue;
       }
-      if (key === 'CATEGORY_ID' && mode === 'add') continue;
+      if (key === 'CATEGORY_ID' && (mode === 'add' || entity.smart)) continue;
       row[key] = legacyValue(def, v, this.#offset);
     }
   }
@@ -247,16 +295,22 @@ export class CrmRecords {
       if (cat > 0 && !m) row.STAGE_ID = `C${cat}:${stage}`;
       if (cat === 0 && m) row.STAGE_ID = stage.slice(m[0].length);
     }
+    if (entity.smart && typeof row.STAGE_ID === 'string') {
+      // A stage written without its pipeline's prefix is read in the item's pipeline, as deals' are.
+      const prefix = stagePrefix(entity.entityTypeId, Number(row.CATEGORY_ID ?? 0));
+      if (!/^DT\d+_\d+:/.test(row.STAGE_ID)) row.STAGE_ID = `${prefix}${row.STAGE_ID}`;
+    }
     const stageField = entity.stageField;
     if (stageField) {
-      const stageEntity = entity.name === 'lead' ? 'STATUS' : dealStageEntity(Number(row.CATEGORY_ID ?? 0));
+      const stageEntity = entity.name === 'lead' ? 'STATUS' : entity.smart ? stageEntityId(entity.entityTypeId, Number(row.CATEGORY_ID ?? 0)) : dealStageEntity(Number(row.CATEGORY_ID ?? 0));
       const sem = this.semantic(stageEntity, String(row[stageField] ?? ''));
       if (entity.name === 'lead') row.STATUS_SEMANTIC_ID = sem;
-      else row.STAGE_SEMANTIC_ID = sem;
+      else if (!entity.smart) row.STAGE_SEMANTIC_ID = sem;
       const moved = before ? before[stageField] !== row[stageField] : true;
       if (moved && !seeding) {
         row.MOVED_BY_ID = String(userId);
         row.MOVED_TIME = formatIso(now, this.#offset);
+        if (entity.smart && before) row.PREVIOUS_STAGE_ID = before[stageField] ?? null;
       }
       if (entity.name === 'deal') row.CLOSED = sem === 'P' ? (seeding ? (row.CLOSED ?? 'N') : 'N') : 'Y';
       if (entity.name === 'lead' && !seeding) row.DATE_CLOSED = sem === 'P' ? null : before?.DATE_CLOSED && before.STATUS_SEMANTIC_ID === sem ? before.DATE_CLOSED : formatIso(now, this.#offset);

@@ -68,6 +68,8 @@ export interface EventHubOptions {
   isAdmin?: (userId: number) => boolean;
   /** Event codes `event.bind` accepts. @default catalog/events.txt */
   knownEvents?: Iterable<string>;
+  /** Event codes the portal's data adds, asked at each check (a smart process's ONCRMDYNAMICITEMADD_147...). */
+  portalEvents?: () => Iterable<string>;
   /** Portal UTC offset for TIMESTAMP_X. @default 180 */
   offsetMinutes?: number;
   /** Plan features; a missing one answers WRONG_LICENSE. @default both enabled */
@@ -248,11 +250,12 @@ export function createEventHub(options: EventHubOptions): EventHub {
     },
 
     isKnownEvent(event) {
-      return known.has(event.toUpperCase());
+      const name = event.toUpperCase();
+      return known.has(name) || [...(options.portalEvents?.() ?? [])].includes(name);
     },
 
     knownEvents() {
-      return [...known].sort();
+      return [...new Set([...known, ...(options.portalEvents?.() ?? [])])].sort();
     },
 
     setApplicationToken(appId, token) {

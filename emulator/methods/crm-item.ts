@@ -1,7 +1,9 @@
 /**
- * crm.item.* for entityTypeId 1-4 (API-FACTS §6.6; api-reference/crm/universal/crm-item-*.md):
- * camelCase fields, `{item}` / `{items}` results, `fm` multi values, strict filters.
+ * crm.item.* for entityTypeId 1-4, smart processes and new invoices (31) (API-FACTS §6.6;
+ * api-reference/crm/universal/crm-item-*.md): camelCase fields, `{item}` / `{items}` results,
+ * `fm` multi values, strict filters. Items of a smart process raise ONCRMDYNAMICITEM* events.
  */
+import type { Store } from '../store.js';
 import { entityByTypeId, type CrmEntity } from '../crm/entities.js';
 import { legacyColumn, listQuery, withColumns } from '../crm/list-query.js';
 import { applyItemFm } from '../crm/multifield.js';
@@ -11,9 +13,9 @@ import type { EmulatorState } from '../state.js';
 import { PortalError, type MethodRegistry, type Params } from '../types.js';
 import { asId, flag, objectParam, param } from './params.js';
 
-function entityOf(params: Params): CrmEntity {
+function entityOf(store: Store, params: Params): CrmEntity {
   const raw = param(params, 'entityTypeId');
-  return requireItemEntity(entityByTypeId(Number(raw)), raw);
+  return requireItemEntity(entityByTypeId(Number(raw), store), raw);
 }
 
 function itemId(params: Params): string {
@@ -31,7 +33,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
     scope: 'crm',
     cost: 0.05,
     handler: (params, ctx) => {
-      const entity = entityOf(params);
+      const entity = entityOf(store, params);
       const fields = objectParam(params, 'fields');
       if (!fields) throw new PortalError(400, '100', 'Expected one of the following parameters: fields');
       const legacy = fromItemFields(store, entity, fields, originalUf(params));
@@ -45,7 +47,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
   registry.register('crm.item.get', {
     scope: 'crm',
     handler: (params) => {
-      const entity = entityOf(params);
+      const entity = entityOf(store, params);
       const row = store.get(entity.name, itemId(params));
       if (!row) throw new PortalError(400, 'NOT_FOUND', 'Element not found');
       return { result: { item: itemView(store, entity, row, undefined, originalUf(params)) } };
@@ -56,7 +58,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
     scope: 'crm',
     cost: 0.1,
     handler: (params) => {
-      const entity = entityOf(params);
+      const entity = entityOf(store, params);
       const uf = originalUf(params);
       const schema = withColumns(itemSchema(store, entity, state.portal.offsetMinutes, uf), (field) => {
         const upper = upperName(store, entity, field, uf);
@@ -73,7 +75,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
     scope: 'crm',
     cost: 0.05,
     handler: (params, ctx) => {
-      const entity = entityOf(params);
+      const entity = entityOf(store, params);
       const id = itemId(params);
       const fields = objectParam(params, 'fields');
       if (!fields) throw new PortalError(400, '100', 'Expected one of the following parameters: fields');
@@ -91,7 +93,7 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
     scope: 'crm',
     cost: 0.05,
     handler: (params, ctx) => {
-      const entity = entityOf(params);
+      const entity = entityOf(store, params);
       const id = itemId(params);
       if (!store.get(entity.name, id)) throw new PortalError(400, 'NOT_FOUND', 'Element not found');
       records.delete(entity, id, ctx);
@@ -101,6 +103,6 @@ export function registerCrmItem(registry: MethodRegistry, state: EmulatorState, 
 
   registry.register('crm.item.fields', {
     scope: 'crm',
-    handler: (params) => ({ result: { fields: itemFields(store, entityOf(params), originalUf(params)) } }),
+    handler: (params) => ({ result: { fields: itemFields(store, entityOf(store, params), originalUf(params)) } }),
   });
 }

@@ -4,6 +4,7 @@
  */
 import { formatIso, parseDate } from '../clock.js';
 import { entityByName, entityByTypeId } from '../crm/entities.js';
+import { INVOICE_TYPE_ID } from '../crm/smart-types.js';
 import { tableSchema } from '../crm/filter.js';
 import { listQuery } from '../crm/list-query.js';
 import { selectList } from '../crm/views.js';
@@ -32,7 +33,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
   const store = state.store;
   const offset = (): number => state.portal.offsetMinutes;
   const ownerExists = (typeId: number, id: unknown): boolean => {
-    const e = entityByTypeId(typeId);
+    const e = entityByTypeId(typeId, store);
     return e !== undefined && asId(id) !== undefined && store.get(e.name, String(id)) !== undefined;
   };
 
@@ -45,7 +46,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
       if (!fields || typeof fields !== 'object' || Array.isArray(fields)) throw new PortalError(400, '100', 'Expected one of the following parameters: fields');
       const f = fields as Row;
       if (f.ENTITY_ID === undefined || f.ENTITY_TYPE === undefined || f.COMMENT === undefined) throw new PortalError(400, '100', 'Required fields: ENTITY_ID, ENTITY_TYPE, COMMENT');
-      const entity = entityByName(String(f.ENTITY_TYPE));
+      const entity = entityByName(String(f.ENTITY_TYPE), store);
       if (!entity || !ownerExists(entity.entityTypeId, f.ENTITY_ID)) throw new PortalError(400, 'OWNER_NOT_FOUND', 'Owner entity not found');
       if (String(f.COMMENT).trim() === '') throw new PortalError(400, 'INVALID_ARG_VALUE', 'Empty comment');
       const id = store.nextId('timeline_comment');
@@ -53,7 +54,7 @@ export function registerCrmTimeline(registry: MethodRegistry, state: EmulatorSta
         ID: String(id),
         CREATED: formatIso(ctx.now(), offset()),
         ENTITY_ID: String(Number(f.ENTITY_ID)),
-        ENTITY_TYPE: entity.name,
+        ENTITY_TYPE: entity.entityTypeId === INVOICE_TYPE_ID ? 'smart_invoice' : entity.name,
         AUTHOR_ID: String(ctx.auth.userId),
         COMMENT: String(f.COMMENT),
         FILES: [],

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatIso } from '../clock.js';
 import { compileFilter, compileOrder, paginate, tableSchema } from '../crm/filter.js';
+import { INVOICE_TYPE_ID, itemTable } from '../crm/smart-types.js';
 import { selectList } from '../crm/views.js';
 import type { EmulatorState } from '../state.js';
 import type { Row } from '../store.js';
@@ -135,10 +136,13 @@ export function registerMisc(registry: MethodRegistry, state: EmulatorState): vo
       const doc = param(params, 'DOCUMENT_ID');
       const triple = Array.isArray(doc) ? doc.map(String) : doc && typeof doc === 'object' ? Object.values(doc).map(String) : [];
       if (triple.length !== 3 || triple[0] !== 'crm') throw new PortalError(400, '', 'Wrong DOCUMENT_ID!');
-      const m = /^(LEAD|DEAL|CONTACT|COMPANY)_(\d+)$/.exec(triple[2] as string);
-      const cls = { LEAD: 'CCrmDocumentLead', DEAL: 'CCrmDocumentDeal', CONTACT: 'CCrmDocumentContact', COMPANY: 'CCrmDocumentCompany' };
-      if (!m || cls[m[1] as keyof typeof cls] !== triple[1]) throw new PortalError(400, '', 'Incorrect document type!');
-      if (!store.get((m[1] as string).toLowerCase(), m[2] as string)) throw new PortalError(400, '', 'Wrong DOCUMENT_ID!');
+      const doc3 = documentRecord(triple[1] as string, triple[2] as string);
+      if (!doc3) throw new PortalError(400, '', 'Incorrect document type!');
+      if (!store.get(doc3.table, doc3.id)) throw new PortalError(400, '', 'Wrong DOCUMENT_ID!');
+      // Bitrix24 runs at most two workflows on one document at once (the bizproc option limit_simultaneous_processes,
+      // 2 in the cloud): the third is refused with the runtime's message and no error code (bizproc-workflow-start.md).
+      const running = store.scan('workflow').filter((w) => w.ENTITY === triple[1] && w.DOCUMENT_ID === triple[2]).length;
+      if (running >= WORKFLOWS_PER_DOCUMENT) throw new PortalError(400, '', `An element can be handled by ${WORKFLOWS_PER_DOCUMENT} processes at most.`);
       const id = `${Math.floor(ctx.now() / 1000).toString(16)}${randomBytes(3).toString('hex')}.${String(randomBytes(4).readUInt32BE() % 100_000_000).padStart(8, '0')}`;
       const started = formatIso(ctx.now(), offset());
       store.put('workflow', id, {
@@ -179,4 +183,31 @@ export function registerMisc(registry: MethodRegistry, state: EmulatorState): vo
   };
   registry.register('bizproc.workflow.terminate', { scope: 'bizproc', handler: stop });
   registry.register('bizproc.workflow.kill', { scope: 'bizproc', handler: stop });
+}
+
+/** How many workflows may run on one document at once (Bitrix24 cloud: 2). */
+export const WORKFLOWS_PER_DOCUMENT = 2;
+
+const LEGACY_DOCUMENTS: Record<string, string> = { CCrmDocumentLead: 'LEAD', CCrmDocumentDeal: 'DEAL', CCrmDocumentContact: 'CONTACT', CCrmDocumentCompany: 'COMPANY' };
+
+/**
+ * The record a bizproc DOCUMENT_ID names: `['crm', 'CCrmDocumentDeal', 'DEAL_12']`, a smart process's
+ * item `['crm', 'Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic', 'DYNAMIC_147_1']`, an invoice
+ * `['crm', 'Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice', 'SMART_INVOICE_3']` (bizproc-workflow-start.md).
+ */
+function documentRecord(cls: string, doc: string): { table: string; id: string } | undefined {
+  const legacy = LEGACY_DOCUMENTS[cls];
+  if (legacy) {
+    const m = new RegExp(`^${legacy}_(\\d+)$`).exec(doc);
+    return m ? { table: legacy.toLowerCase(), id: m[1] as string } : undefined;
+  }
+  if (cls === 'Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic') {
+    const m = /^DYNAMIC_(\d+)_(\d+)$/.exec(doc);
+    return m && Number(m[1]) !== INVOICE_TYPE_ID ? { table: itemTable(Number(m[1])), id: m[2] as string } : undefined;
+  }
+  if (cls === 'Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice') {
+    const m = /^SMART_INVOICE_(\d+)$/.exec(doc);
+    return m ? { table: itemTable(INVOICE_TYPE_ID), id: m[1] as string } : undefined;
+  }
+  return undefined;
 }
