@@ -39,6 +39,9 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, { rules: { type: 'string', multiple: true }, state: { type: 'string' }, 'allow-writes': { type: 'boolean' } }, false);
+    // stdout is the protocol's: a stray console.log anywhere below would corrupt a message.
+    console.log = console.error;
+    console.info = console.error;
     const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
     await serveStdio({
       allowWrites: values['allow-writes'] === true,
