@@ -137,6 +137,10 @@ describe('rules mcp over stdio, with the SDK client', () => {
     expect(textOf(r)).not.toContain(emulator.webhookUrl.split('/rest/')[1] as string);
     const fields = await mcp.call('portal_lookup', { kind: 'field', entity: 'lead', name: 'UF_CRM_REGION' });
     expect((fields.structuredContent as { matches: Array<{ id: string }> }).matches[0]?.id).toBe('UF_CRM_REGION');
+    const stage = await mcp.call('portal_lookup', { kind: 'stage', entity: 'deal', name: 'Prepare documents' });
+    expect(stage.structuredContent).toMatchObject({ portal: host, matches: [{ kind: 'stage', id: 'PREPARATION', field: 'STAGE_ID', pipeline: { id: '0', name: 'General' } }] });
+    const pipelines = await mcp.call('portal_lookup', { kind: 'pipeline', entity: 'deal' });
+    expect((pipelines.structuredContent as { matches: unknown[] }).matches).toEqual([{ kind: 'pipeline', id: '0', name: 'General', entity: 'deal' }]);
     expect(emulator.calls.records.length).toBeGreaterThan(0);
     expect(writesSeen()).toEqual([]);
   });
