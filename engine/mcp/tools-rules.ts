@@ -47,7 +47,7 @@ export function registerRuleTools(server: McpServer, ctx: McpContext): void {
     input: {
       paths,
       text: z.string().optional().describe('A rule file\'s YAML text, validated as one file instead of paths'),
-      file_name: z.string().optional().describe('The name the inline text gets in diagnostics (default inline.yaml); a path decides which calendars.yaml and portal snapshot apply'),
+      file_name: z.string().optional().describe('The name the inline text gets in diagnostics (default inline.yaml). An inline text sees no calendars.yaml and no portal snapshot: for those, write the file and validate its path'),
     },
     output: { valid: z.boolean(), format_version: z.number(), diagnostics: z.array(diagnostic) },
     annotations: readOnly(false),
