@@ -77,6 +77,11 @@ export interface EmulatorOptions {
   logger?: Logger;
   /** Scopes of the installed app. @default every scope */
   appScopes?: string[];
+  /**
+   * The plan's features (feature.get's rest_offline_extended and rest_auth_connector): one turned off answers `N` to
+   * feature.get, and the offline methods that need it answer 403 WRONG_LICENSE. @default both on
+   */
+  features?: { offlineExtended?: boolean; authConnector?: boolean };
   /** How the event hub POSTs to handlers (tests). @default globalThis.fetch */
   eventFetch?: typeof globalThis.fetch;
   /** The portal's member_id (32 hex). @default the data's `portal.memberId`, else random */
@@ -206,6 +211,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       plan,
       baseUrl: '',
       serverEndpoint: '',
+      features: { rest_offline_extended: options.features?.offlineExtended ?? true, rest_auth_connector: options.features?.authConnector ?? true },
     },
   };
   const records = registerCoreMethods(registry, state);
@@ -311,6 +317,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: Math.max(0, Math.floor((t.expiresAt - now()) / 1000)), scope: auth.app.scopes.join(','), status: auth.app.status };
     },
     isAdmin: (userId) => isAdmin(state, userId),
+    features: { offlineExtended: options.features?.offlineExtended ?? true, authConnector: options.features?.authConnector ?? true },
     // api-reference/crm/universal/events/index.md: each smart process (and invoices) has its own ONCRMDYNAMICITEM*_{entityTypeId}.
     portalEvents: () => smartTypeIds(state.store).flatMap((t) => ['ADD', 'UPDATE', 'DELETE'].map((w) => `ONCRMDYNAMICITEM${w}_${t}`)),
     ...(options.eventFetch ? { fetch: options.eventFetch } : {}),

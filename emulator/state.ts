@@ -18,6 +18,8 @@ export interface PortalConfig {
   baseUrl: string;
   /** The token server's REST endpoint (`server_endpoint` in token answers and handler `auth`), set once listening. */
   serverEndpoint: string;
+  /** What `feature.get` answers per CODE (lower case): `Y` for true. @default rest_offline_extended and rest_auth_connector on */
+  features?: Record<string, boolean>;
 }
 
 export interface EmulatorState {

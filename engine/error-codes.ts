@@ -398,6 +398,11 @@ export const ERROR_CODES = {
     meaning: 'The portal refused to bind the offline events the rules need, for a reason retrying will not fix; the message names it (ACCESS_DENIED: not an administrator, WRONG_LICENSE: the plan, webhook auth, an unknown event). A network error or a 5xx at start keeps its own code.',
     action: 'Follow the message: authorize the app as a portal administrator (B24_AUTH_MODE=oauth), move to the Professional plan or higher for auth_connector, or fix the event name in the rule.',
   },
+  OFFLINE_FEATURE_MISSING: {
+    kind: 'user',
+    meaning: "The portal's plan lacks a feature offline events need: feature.get answered N for rest_offline_extended (event.offline.get's reserve/confirm mode, clear=0) or rest_auth_connector (the auth_connector key that keeps the engine's own changes out of its queue). The daemon does not start.",
+    action: 'Move the portal to a plan (edition) that includes the feature the message names (auth_connector needs Professional or higher), or run without offline events: an incoming webhook (B24_WEBHOOK_URL) and outgoing webhooks to /b24/events (B24_APPLICATION_TOKEN).',
+  },
   OFFLINE_NO_PROCESS_ID: {
     kind: 'operational',
     meaning: 'event.offline.get returned events without a process_id; they are not stored, as they could never be cleared. The source polls again.',

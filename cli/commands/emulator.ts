@@ -13,6 +13,7 @@ import { EXIT, type Command } from '../command.js';
 const usage = `Usage: rules emulator [--port N] [--host 127.0.0.1] [--data FILE] [--plan standard|enterprise]
                       [--token-ttl SECONDS] [--tls [--ca-file FILE]] [--fault-error-rate R] [--fault-drop-rate R]
                       [--fault-drop-when before|after] [--fault-latency-ms MS] [--fault-seed N] [--unthrottled]
+                      [--operating-limit SECONDS] [--lack-feature CODE]...
        rules emulator --portals N [--seed S] [same options but --port, --tls, --ca-file]
 
 Start a stand-in Bitrix24 portal over HTTP. When it is ready, one JSON line goes
@@ -49,6 +50,11 @@ Options:
   --fault-seed N         seed of the fault RNG (default 1)
   --unthrottled          no leaky bucket and no operating budget: nothing is refused for
                          load (benchmarks that measure the work, not the portal's throttle)
+  --operating-limit S    the per-method operating limit, seconds per 10 minutes (default 480,
+                         the docs' example; a portal's real one is its configuration)
+  --lack-feature CODE    the plan lacks this feature (rest_offline_extended or
+                         rest_auth_connector): feature.get answers N, the offline methods that
+                         need it answer 403 WRONG_LICENSE; repeat for both
   --portals N            start a fleet of N portals (1..1000) with one shared token server
   --seed S               with --portals: seed of the member_ids (same seed, same ids; default 1)
 `;
@@ -86,6 +92,8 @@ const command: Command = {
         'fault-latency-ms': { type: 'string' },
         'fault-seed': { type: 'string' },
         unthrottled: { type: 'boolean' },
+        'operating-limit': { type: 'string' },
+        'lack-feature': { type: 'string', multiple: true },
         portals: { type: 'string' },
         seed: { type: 'string' },
       },
@@ -104,6 +112,14 @@ const command: Command = {
     if (dropWhen !== undefined && dropWhen !== 'before' && dropWhen !== 'after') throw new UsageError(`--fault-drop-when must be before or after; got '${dropWhen}'`);
     const latencyMs = intOption('fault-latency-ms', values['fault-latency-ms'], 0);
     const seed = intOption('fault-seed', values['fault-seed'], 0);
+    const operatingLimit = intOption('operating-limit', values['operating-limit'], 1);
+    if (operatingLimit !== undefined && values.unthrottled) throw new UsageError('--operating-limit and --unthrottled do not go together (--unthrottled turns the operating limit off)');
+    const lacking = new Set<string>();
+    for (const code of values['lack-feature'] ?? []) {
+      const c = code.toLowerCase();
+      if (c !== 'rest_offline_extended' && c !== 'rest_auth_connector') throw new UsageError(`--lack-feature takes rest_offline_extended or rest_auth_connector; got '${code}'`);
+      lacking.add(c);
+    }
     const options: EmulatorOptions = {
       logger,
       plan,
@@ -113,6 +129,8 @@ const command: Command = {
       ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
       ...(values.tls ? { tls: true } : {}),
       ...(values.unthrottled ? { limits: UNTHROTTLED_LIMITS } : {}),
+      ...(operatingLimit !== undefined ? { limits: { operatingBudgetSec: operatingLimit } } : {}),
+      ...(lacking.size > 0 ? { features: { offlineExtended: !lacking.has('rest_offline_extended'), authConnector: !lacking.has('rest_auth_connector') } } : {}),
       ...(values['ca-file'] !== undefined ? { caFile: resolvePath(values['ca-file']) } : {}),
       faults: {
         ...(errorRate !== undefined ? { errorRate } : {}),
@@ -130,6 +148,7 @@ const command: Command = {
       for (const name of ['port', 'tls', 'ca-file'] as const) {
         if (values[name] !== undefined) throw new UsageError(`--${name} goes with one portal; a fleet's portals and token server take free ports on plain HTTP`);
       }
+      if (lacking.size > 0) throw new UsageError('--lack-feature goes with one portal (a fleet\'s portals all have both features)');
       const { port: _port, tls: _tls, caFile: _caFile, ...shared } = options;
       const fleet = await startEmulatorFleet({ ...shared, portals, ...(fleetSeed !== undefined ? { seed: fleetSeed } : {}) });
       return serve(JSON.stringify(fleetReadyLine(fleet, plan)), () => fleet.close(), logger);

@@ -5,8 +5,8 @@ import type { EmulatorState } from '../state.js';
 import { PortalError, type MethodRegistry } from '../types.js';
 import { param } from './params.js';
 
-/** Features `feature.get` answers `Y` for (api-reference/common/system/feature-get.md). */
-const FEATURES = new Set(['rest_offline_extended', 'rest_auth_connector']);
+/** Features `feature.get` answers `Y` for unless the portal's settings say otherwise (api-reference/common/system/feature-get.md). */
+const FEATURES: Readonly<Record<string, boolean>> = { rest_offline_extended: true, rest_auth_connector: true };
 
 export function registerSystem(registry: MethodRegistry, state: EmulatorState): void {
   const available = (name: string, scopes: string[]): boolean => {
@@ -49,8 +49,10 @@ export function registerSystem(registry: MethodRegistry, state: EmulatorState): 
     scope: 'basic',
     handler: (params) => {
       const code = param(params, 'CODE');
-      if (typeof code !== 'string' || code === '') throw new PortalError(400, 'ERROR_ARGUMENT', "Argument 'CODE' is null or empty");
-      return { result: { value: FEATURES.has(code.toLowerCase()) ? 'Y' : 'N' } };
+      // feature-get.md, "Обработка ошибок": 400 CODE_EMPTY "CODE can't be empty".
+      if (typeof code !== 'string' || code === '') throw new PortalError(400, 'CODE_EMPTY', "CODE can't be empty");
+      const features = state.portal.features ?? FEATURES;
+      return { result: { value: features[code.toLowerCase()] === true ? 'Y' : 'N' } };
     },
   });
 

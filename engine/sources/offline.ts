@@ -20,6 +20,8 @@
  * one reservation). Polling backs off while the queue is idle, to a long
  * safety poll when the ONOFFLINEEVENT wake-up is armed (offline-cadence.ts).
  *
+ * The start first checks the plan's features (offline-features.ts).
+ *
  * Recovery (offline-reservations.ts: batched, a few requests however many
  * reservations are open): re-read every process id the inbox still has open
  * (a crash between 3 and 4: the inbox says done, so they are just cleared),
@@ -44,6 +46,7 @@ import { createOfflineAcker } from './offline-acks.js';
 import { bindOfflineEvents } from './offline-bind.js';
 import { PollCadence } from './offline-cadence.js';
 import { OfflineSourceError } from './offline-error.js';
+import { checkOfflineFeatures } from './offline-features.js';
 import { createReservationReader, toInboxItems, type OfflineRecord } from './offline-reservations.js';
 import { recordAdded, type Source, type SourceContext } from './types.js';
 
@@ -183,7 +186,12 @@ export function createOfflineSource(config: OfflineConfig, ctx: SourceContext): 
 
   const reader = createReservationReader({ client: config.client, authConnector: connector, batchSize, maxListPages, store, logger: ctx.logger });
 
+  let featuresChecked = false;
   async function bind(): Promise<string[]> {
+    if (!featuresChecked) {
+      await checkOfflineFeatures(config.client, ctx.logger);
+      featuresChecked = true;
+    }
     const r = await bindOfflineEvents(config.client, connector, events, ctx.logger);
     cadence.wakeUpBound = r.wakeUp;
     return r.bound;
