@@ -9,16 +9,57 @@
  */
 
 const MASK = '[REDACTED]';
-const secrets = new Set<string>();
+/** Secrets registered for the life of the process (configuration: webhook codes, client secrets). */
+const fixed = new Set<string>();
+/** Secrets that rotate (a portal's token pairs), by slot: a slot's values replace its previous ones. */
+const slots = new Map<string, Set<string>>();
+/** Every secret of both, longest first, rebuilt when they change. */
+let secrets: string[] = [];
 
-/** Remember a secret value so that every later `redact()` hides it. Short values are ignored (too many false hits). */
+function rebuild(): void {
+  const all = new Set(fixed);
+  for (const values of slots.values()) for (const v of values) all.add(v);
+  // Longest first: a secret that contains a shorter one is masked whole.
+  secrets = [...all].sort((a, b) => b.length - a.length);
+}
+
+const usable = (value: unknown): value is string => typeof value === 'string' && value.length >= 6;
+
+/**
+ * Remember a secret value so that every later `redact()` hides it, for the life of the process. Short values are
+ * ignored (too many false hits). For values that rotate (OAuth pairs) use registerSecretSlot, or the set grows with
+ * every rotation.
+ */
 export function registerSecret(value: string | undefined | null): void {
-  if (typeof value === 'string' && value.length >= 6) secrets.add(value);
+  if (!usable(value) || fixed.has(value)) return;
+  fixed.add(value);
+  rebuild();
+}
+
+/**
+ * Keep `values` as the secrets of `slot` (e.g. one portal's tokens), replacing what the slot held before: so the
+ * secrets of a rotating credential stay bounded (a caller that wants the previous pair masked too passes it again).
+ * Values kept by registerSecret or by another slot stay masked.
+ */
+export function registerSecretSlot(slot: string, values: ReadonlyArray<string | undefined | null>): void {
+  const next = new Set(values.filter(usable));
+  const prev = slots.get(slot);
+  if (prev && prev.size === next.size && [...next].every((v) => prev.has(v))) return;
+  if (next.size === 0) slots.delete(slot);
+  else slots.set(slot, next);
+  rebuild();
+}
+
+/** How many distinct secret values are registered now (tests: the set stays bounded). */
+export function registeredSecretCount(): number {
+  return secrets.length;
 }
 
 /** Forget all registered secrets (tests). */
 export function clearSecrets(): void {
-  secrets.clear();
+  fixed.clear();
+  slots.clear();
+  secrets = [];
 }
 
 const PATTERNS: Array<[RegExp, string]> = [

@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerSecretSlot } from '../redact.js';
 import { parseBody, readBody, RequestBodyError, safeEqual } from '../sources/index.js';
 import type { RequestHandler } from '../status/index.js';
 import { domainOf } from './portal-key.js';
@@ -71,8 +71,6 @@ export function createInstallHandler(options: InstallHandlerOptions): RequestHan
 
   async function install(auth: Record<string, unknown>, memberId: string, applicationToken: string, remote: string | undefined): Promise<Answer> {
     const refreshToken = str(auth.refresh_token);
-    registerSecret(refreshToken);
-    registerSecret(str(auth.access_token));
     if (!refreshToken) return refuse(400, 'auth[refresh_token] is required in ONAPPINSTALL');
     const known = await registry.applicationToken(memberId);
     if (known?.live && !safeEqual(applicationToken, known.token ?? '')) {
@@ -89,8 +87,14 @@ export function createInstallHandler(options: InstallHandlerOptions): RequestHan
       logger.warn({ portal: memberId, remote }, 'install endpoint: the refresh token belongs to another portal; refused');
       return refuse(403, 'install not verified: the refresh token belongs to another portal than auth[member_id]');
     }
-    const clientEndpoint = grant.clientEndpoint ?? str(auth.client_endpoint);
-    if (!clientEndpoint) return refuse(400, 'no client_endpoint in the install or the token server answer');
+    // Only the token server says where the portal is: the install body's client_endpoint is whatever the sender wrote.
+    const clientEndpoint = grant.clientEndpoint;
+    if (!clientEndpoint) {
+      logger.warn({ portal: memberId, remote }, 'install endpoint: the token server did not say the portal\'s client_endpoint; refused');
+      return refuse(502, 'install not verified: the token server answer has no client_endpoint');
+    }
+    // Verified: from here on these are this portal's secrets (one slot each, replaced by the next install).
+    registerSecretSlot(`install:${memberId}`, [applicationToken, refreshToken, str(auth.access_token), grant.accessToken, grant.refreshToken]);
     const outcome = await registry.recordInstall({
       memberId,
       domain: domainOf(clientEndpoint),
@@ -113,6 +117,7 @@ export function createInstallHandler(options: InstallHandlerOptions): RequestHan
       logger.warn({ portal: memberId, remote }, 'install endpoint: ONAPPUNINSTALL with a wrong application_token; refused');
       return refuse(403, 'application_token does not match the installed app; uninstall refused');
     }
+    registerSecretSlot(`app:${memberId}`, [applicationToken]);
     await registry.recordUninstall(memberId);
     logger.info({ portal: memberId }, 'install endpoint: portal uninstalled (disabled, tokens cleared)');
     options.onChange?.({ event: 'uninstall', memberId });
@@ -141,8 +146,9 @@ export function createInstallHandler(options: InstallHandlerOptions): RequestHan
     if (event !== 'ONAPPINSTALL' && event !== 'ONAPPUNINSTALL') return refuse(400, 'event must be ONAPPINSTALL or ONAPPUNINSTALL');
     const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>;
     const data = (body.data && typeof body.data === 'object' ? body.data : {}) as Record<string, unknown>;
+    // Nothing from the body is registered as a secret before it is verified: anyone may post here, and a
+    // registered string is masked in every log line from then on (a name posted as a token would vanish everywhere).
     const applicationToken = str(auth.application_token);
-    registerSecret(applicationToken);
     if (!applicationToken) return refuse(401, 'auth[application_token] is required');
     const memberId = str(auth.member_id);
     if (!memberId) return refuse(400, 'auth[member_id] is required');

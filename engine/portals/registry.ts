@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import type { PortalPlan } from '../client/index.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerSecretSlot } from '../redact.js';
 import { PortalNotFoundError, PortalsError } from './errors.js';
 import { revokeLeasesSql } from './leases.js';
 import { baseUrlOfEndpoint, checkMemberId, checkRuleSet, domainOf, parseWebhookUrl, webhookPortalKey } from './portal-key.js';
@@ -226,7 +226,7 @@ export class PortalRegistry {
     );
     const row = rows[0];
     if (!row) return undefined;
-    registerSecret(row.application_token);
+    registerSecretSlot(`app:${memberId}`, [row.application_token]);
     return { token: row.application_token, live: row.application_token !== null && row.uninstalled_at === null };
   }
 
@@ -237,7 +237,9 @@ export class PortalRegistry {
    * and an install with another one is refused.
    */
   async recordInstall(data: InstallRecord): Promise<InstallOutcome> {
-    for (const s of [data.accessToken, data.refreshToken, data.applicationToken]) registerSecret(s);
+    // Slots, not the process-long set: a portal re-installed again and again keeps a bounded number of secrets.
+    registerSecretSlot(`app:${data.memberId}`, [data.applicationToken]);
+    registerSecretSlot(`stored:${data.memberId}`, [data.accessToken, data.refreshToken]);
     // A re-install replaces the pair a worker may hold in memory: its lease is revoked, so it restarts with the new one.
     const { rows } = await this.#pool.query<{ inserted: boolean }>(
       `WITH ins AS (INSERT INTO b24rules.portals AS p (member_id, domain, auth_mode, client_endpoint, access_token, refresh_token, expires_at, obtained_at,

@@ -5,8 +5,11 @@
  * portal added, re-installed, uninstalled and cleaned without a restart;
  * forged installs and uninstalls refused, and no answer echoing a token.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInstallHandler, LeaseManager, PortalRegistry, type ControlPlane } from '../../engine/portals/index.js';
+import { redact, registeredSecretCount } from '../../engine/redact.js';
 import { MetricsRegistry, startStatusServer, type StatusServer } from '../../engine/status/index.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { pgUrl } from '../helpers/pg.js';
@@ -153,6 +156,57 @@ describe.skipIf(!pgUrl())('the install endpoint (PostgreSQL + emulator over HTTP
     // The new installation's token is the one checked from now on.
     expect((await post(uninstallBody())).status).toBe(403);
     expect((await post(uninstallBody({ application_token: 'new-installation-token-1' }))).status).toBe(200);
+  });
+
+  it('registers nothing from a refused install or uninstall as a secret (anyone may post): only a verified one', async () => {
+    expect((await post(installBody(emu.issueTokens(1)))).status).toBe(200);
+    const name = 'Ivan Sokolov';
+    // Issued before counting: the emulator (in this process) registers the tokens it issues.
+    const unused = emu.issueTokens(1);
+    const count = registeredSecretCount();
+    // A forged uninstall naming a person as its application_token, and forged installs carrying strings as tokens.
+    expect((await post(uninstallBody({ application_token: name }))).status).toBe(403);
+    expect((await post(installBody(unused, { application_token: 'Maria Ivanova' }))).status).toBe(403);
+    expect((await post(installBody({ access_token: 'Deal for Romashka LLC', refresh_token: 'Pyotr Smirnov' }, { member_id: 'stranger1' }))).status).toBe(403);
+    expect((await post(uninstallBody({ application_token: 'Olga Petrova', member_id: 'nobodyhere2' }))).status).toBe(404);
+    for (const text of [name, 'Maria Ivanova', 'Deal for Romashka LLC', 'Pyotr Smirnov', 'Olga Petrova']) expect(redact(`lead by ${text}`)).toBe(`lead by ${text}`);
+    expect(registeredSecretCount()).toBe(count);
+    // Installs repeated many times keep a bounded number of secrets (one slot per portal, replaced).
+    const pairs = Array.from({ length: 20 }, () => emu.issueTokens(1));
+    const before = registeredSecretCount();
+    for (const pair of pairs) expect((await post(installBody(pair))).status).toBe(200);
+    expect(registeredSecretCount()).toBeLessThanOrEqual(before + 6);
+    // What was verified is masked.
+    const { rows } = await cp.pool.query<{ refresh_token: string }>('SELECT refresh_token FROM b24rules.portals WHERE member_id = $1', [emu.app.member_id]);
+    expect(redact(`x ${rows[0]?.refresh_token} y`)).toBe('x [REDACTED] y');
+    expect(redact(`app ${emu.app.application_token}`)).toBe('app [REDACTED]');
+  });
+
+  it('takes the portal\'s address only from the token server: an answer without client_endpoint is refused, whatever the body says', async () => {
+    // A token server that verifies the grant but does not say where the portal is.
+    const tokenServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'a'.repeat(32), refresh_token: 'r'.repeat(32), member_id: emu.app.member_id, expires_in: 3600 }));
+    });
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    const handler = createInstallHandler({
+      registry,
+      app: { clientId: emu.app.client_id, clientSecret: emu.app.client_secret, oauthUrl: `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}` },
+    });
+    const other = await startStatusServer({ listen: '127.0.0.1:0', metrics: new MetricsRegistry(), health: () => ({ ok: true }), handlers: [handler] });
+    try {
+      const res = await fetch(`${other.url}/b24/app`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: installBody(emu.issueTokens(1), { client_endpoint: 'https://attacker.example/rest/' }),
+      });
+      expect(res.status).toBe(502);
+      expect((await res.json()) as unknown).toEqual({ error: 'install not verified: the token server answer has no client_endpoint' });
+      expect(await registry.get(emu.app.member_id)).toBeUndefined();
+    } finally {
+      await other.close();
+      await new Promise((resolve) => tokenServer.close(resolve));
+    }
   });
 
   it('says what is wrong with a request it cannot take', async () => {
