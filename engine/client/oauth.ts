@@ -19,7 +19,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerSecretSlot } from '../redact.js';
 import type { Clock } from '../clock.js';
 import { AuthError, errorText, LeaseLostError, UntrustedCertificateError } from './errors.js';
 import { fingerprint, readTokens, writeTokens, type StoredTokens, type TokenPersistence } from './token-store.js';
@@ -47,6 +47,8 @@ export interface TokenManagerOptions {
   onRefresh?: () => void;
   /** ClientOptions.canSend: false, and no request goes to the token server (LeaseLostError). */
   canSend?: () => boolean;
+  /** The client's user agent, sent to the token server too (a fleet records which worker refreshed). @default 'b24-rules' */
+  userAgent?: string;
 }
 
 interface TokenResponse {
@@ -70,6 +72,8 @@ export class TokenManager {
   readonly #seed?: string;
   #loaded?: Promise<void>;
   #inflight?: Promise<string>;
+  #current?: [string, string];
+  #previous?: [string, string];
 
   constructor(options: TokenManagerOptions) {
     this.#o = options;
@@ -97,8 +101,7 @@ export class TokenManager {
       throw err;
     }
     if (!stored) return;
-    registerSecret(stored.accessToken);
-    registerSecret(stored.refreshToken);
+    this.#remember(stored.accessToken, stored.refreshToken);
     this.#access = stored.accessToken || undefined;
     this.#refresh = stored.refreshToken || undefined;
     this.#expiresAt = stored.expiresAt;
@@ -113,8 +116,7 @@ export class TokenManager {
         return undefined;
       });
       if (!stored || stored.portal !== this.#o.portal) return;
-      registerSecret(stored.accessToken);
-      registerSecret(stored.refreshToken);
+      this.#remember(stored.accessToken, stored.refreshToken);
       const envRefresh = this.#o.auth.refreshToken;
       const sameGrant = envRefresh === undefined || stored.seed === this.#seed || stored.refreshToken === envRefresh;
       if (!sameGrant) {
@@ -128,6 +130,16 @@ export class TokenManager {
       this.#obtainedAt = stored.obtainedAt > 0 ? stored.obtainedAt : undefined;
       this.#memberId = stored.memberId;
     })();
+  }
+
+  /**
+   * Mask a pair from now on. One slot per portal holding this pair and the one before it (a log line about the
+   * refresh in progress may name either): the secrets stay bounded however often the pair rotates.
+   */
+  #remember(access: string | undefined, refresh: string | undefined): void {
+    this.#previous = this.#current;
+    this.#current = [access ?? '', refresh ?? ''];
+    registerSecretSlot(`tokens:${this.#o.portal}`, [...this.#current, ...(this.#previous ?? [])]);
   }
 
   /** A token to send now: refreshed first when it is missing or about to expire. */
@@ -167,13 +179,43 @@ export class TokenManager {
     if (!this.#refresh || !auth.clientId || !auth.clientSecret) {
       throw fail('missing_credentials', 'refreshing needs B24_REFRESH_TOKEN, B24_CLIENT_ID and B24_CLIENT_SECRET (or a token file with a refresh token)');
     }
+    const used = this.#refresh;
+    const { clientId, clientSecret } = auth;
+    try {
+      return await this.#exchange(used, { clientId, clientSecret }, fail);
+    } catch (err) {
+      const persistence = auth.tokenPersistence;
+      if (!persistence || !(err instanceof AuthError) || err.error !== 'invalid_grant') throw err;
+      // Refused as spent: another holder of the portal (a worker whose refresh came back after its lease ended) may
+      // have rotated the pair and committed it. Read it once; a newer pair is used, the same one fails as before.
+      const stale = this.#access;
+      const stored = await persistence.read();
+      if (!stored || !stored.refreshToken || stored.refreshToken === used) throw err;
+      this.#o.logger.info('the stored OAuth pair changed since it was read (rotated by the previous holder); using it');
+      this.#remember(stored.accessToken, stored.refreshToken);
+      this.#access = stored.accessToken || undefined;
+      this.#refresh = stored.refreshToken;
+      this.#expiresAt = stored.expiresAt;
+      this.#obtainedAt = stored.obtainedAt > 0 ? stored.obtainedAt : undefined;
+      if (this.#access !== undefined && this.#access !== stale && !this.#expiring(this.#o.clock.now())) return this.#access;
+      return this.#exchange(stored.refreshToken, { clientId, clientSecret }, fail);
+    }
+  }
+
+  /** One refresh at the token server with `refreshToken` (retried on network errors and 5xx); the new access token, committed. */
+  async #exchange(
+    refreshToken: string,
+    app: { clientId: string; clientSecret: string },
+    fail: (error: string, description: string, status?: number, cause?: unknown) => AuthError,
+  ): Promise<string> {
+    const { auth } = this.#o;
     // B24_OAUTH_URL is the token server (https://oauth.bitrix.info); accept the full endpoint (.../oauth/token/) too.
     const base = auth.oauthUrl.replace(/\/+$/, '');
     const url = new URL(/\/oauth\/token$/.test(base) ? `${base}/` : `${base}/oauth/token/`);
     url.searchParams.set('grant_type', 'refresh_token');
-    url.searchParams.set('client_id', auth.clientId);
-    url.searchParams.set('client_secret', auth.clientSecret);
-    url.searchParams.set('refresh_token', this.#refresh);
+    url.searchParams.set('client_id', app.clientId);
+    url.searchParams.set('client_secret', app.clientSecret);
+    url.searchParams.set('refresh_token', refreshToken);
 
     let lastError: AuthError | undefined;
     for (let attempt = 1; attempt <= this.#o.attempts; attempt++) {
@@ -182,7 +224,7 @@ export class TokenManager {
       let status: number;
       let body: string;
       try {
-        ({ status, body } = await send(this.#o.dispatcher, { url, method: 'GET', headers: { accept: 'application/json' } }, this.#o.timeouts));
+        ({ status, body } = await send(this.#o.dispatcher, { url, method: 'GET', headers: { accept: 'application/json', 'user-agent': this.#o.userAgent ?? 'b24-rules' } }, this.#o.timeouts));
       } catch (err) {
         if (err instanceof TransportError && isUntrustedCertificate(err.errno)) throw new UntrustedCertificateError('oauth/token', err.errno, { caFile: this.#o.caFile, cause: err });
         lastError = fail('network_error', err instanceof TransportError ? err.errno : String(err), 0, err);
@@ -214,8 +256,7 @@ export class TokenManager {
     const now = this.#o.clock.now();
     const access = data.access_token as string;
     const refresh = data.refresh_token as string;
-    registerSecret(access);
-    registerSecret(refresh);
+    this.#remember(access, refresh);
     const expiresAt = typeof data.expires_in === 'number' ? now + data.expires_in * 1000 : typeof data.expires === 'number' ? data.expires * 1000 : undefined;
     const stored: StoredTokens = {
       accessToken: access,

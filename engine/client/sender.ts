@@ -122,6 +122,7 @@ export class Sender {
         minTokenAgeMs: options.minTokenAgeMs ?? DEFAULTS.minTokenAgeMs,
         attempts: DEFAULTS.refreshAttempts,
         canSend: this.#canSend,
+        userAgent: this.#userAgent,
         onRefresh: () => {
           this.#telemetry.stats.refreshes++;
           this.#telemetry.emit({ type: 'refresh' });

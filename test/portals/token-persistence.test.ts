@@ -1,12 +1,15 @@
 /**
  * An OAuth portal's token pair in the control plane, through a real client
  * against the emulator: read from the table, the rotated pair committed
- * before the first request that uses it reaches the portal, and never
- * written by a worker that does not hold the portal's lease.
+ * before the first request that uses it reaches the portal, a refresh that
+ * outlived its lease committed for the next holder (never dropped: the token
+ * server spent the old one), a spent pair read again on invalid_grant, and
+ * a bounded number of secrets however often the pair rotates.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient, LeaseLostError, type B24Client } from '../../engine/client/index.js';
 import { LeaseManager, pgTokenPersistence, portalClientConfig, PortalRegistry, type ControlPlane, type Lease } from '../../engine/portals/index.js';
+import { redact, registeredSecretCount } from '../../engine/redact.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { pgUrl } from '../helpers/pg.js';
 import { expireLease, freshControlPlane } from './control-plane.js';
@@ -82,15 +85,19 @@ describe.skipIf(!pgUrl())('OAuth tokens in the control plane (PostgreSQL + emula
     expect(Number((await row()).token_version)).toBe(2);
   });
 
-  it('a worker without the lease cannot write tokens: LEASE_LOST, and the table keeps its pair', async () => {
+  it('a refresh whose lease ended while it was in flight commits the rotated pair, then LEASE_LOST; the next holder, which read the spent pair, re-reads it on invalid_grant and serves on', async () => {
     const a = new LeaseManager(cp.pool, { workerId: 'wa' });
     const b = new LeaseManager(cp.pool, { workerId: 'wb' });
     const old = (await a.acquireOne(memberId)) as Lease;
+    // No canSend guard here: this client stands for a refresh sent while the lease held, answered after it ended.
     const stale = await clientFor(old);
     await stale.call('profile');
     await expireLease(cp, memberId);
     const now = (await b.acquireOne(memberId)) as Lease;
     expect(now.epoch).toBeGreaterThan(old.epoch);
+    // The next holder reads the pair (still valid) before the old holder's refresh lands.
+    const holder = await clientFor(now);
+    await holder.call('profile');
     const before = await row();
 
     emuNow += 2 * 3600_000;
@@ -100,19 +107,48 @@ describe.skipIf(!pgUrl())('OAuth tokens in the control plane (PostgreSQL + emula
     );
     expect(err).toBeInstanceOf(LeaseLostError);
     expect((err as LeaseLostError).code).toBe('LEASE_LOST');
-    expect(await row()).toEqual(before);
+    // The token server spent the stored refresh token: the new pair is in the table, not dropped.
+    const after = await row();
+    expect(Number(after.token_version)).toBe(Number(before.token_version) + 1);
+    expect(after.refresh_token).not.toBe(before.refresh_token);
 
-    // Same worker name, an earlier tenure: refused too.
-    const replay = pgTokenPersistence({ pool: cp.pool, lease: { ...now, epoch: old.epoch }, portal: emu.url });
-    await replay.read();
-    await expect(replay.write({ accessToken: 'forged-access-1', refreshToken: 'forged-refresh-1', obtainedAt: 1, portal: emu.url })).rejects.toBeInstanceOf(LeaseLostError);
-    expect(await row()).toEqual(before);
+    // The holder's token expired; its refresh token is the spent one (invalid_grant): it reads the pair again and goes on.
+    await holder.call('profile');
+    expect(await row()).toEqual(after);
+    emuNow += 2 * 3600_000;
+    await holder.call('profile');
+    expect(Number((await row()).token_version)).toBe(Number(after.token_version) + 1);
 
-    // The holder writes.
-    const holder = pgTokenPersistence({ pool: cp.pool, lease: now, portal: emu.url });
-    await holder.read();
-    await holder.write({ accessToken: 'holder-access-1', refreshToken: 'holder-refresh-1', obtainedAt: 1, portal: emu.url });
-    expect(await row()).toMatchObject({ access_token: 'holder-access-1', refresh_token: 'holder-refresh-1', token_version: String(Number(before.token_version) + 1) });
+    // A write from a persistence that read an older pair is refused (compare-and-set on token_version).
+    const late = pgTokenPersistence({ pool: cp.pool, lease: now, portal: emu.url });
+    await late.read();
+    await cp.pool.query('UPDATE b24rules.portals SET token_version = token_version + 1 WHERE member_id = $1', [memberId]);
+    const current = await row();
+    await expect(late.write({ accessToken: 'late-access-1', refreshToken: 'late-refresh-1', obtainedAt: 1, portal: emu.url })).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await row()).toEqual(current);
+  });
+
+  it('keeps a bounded number of secrets however often the pair rotates (one slot per portal: this pair and the one before)', async () => {
+    const lease = (await new LeaseManager(cp.pool, { workerId: 'w1' }).acquireOne(memberId)) as Lease;
+    const client = await clientFor(lease);
+    await client.call('profile');
+    // Two rotations first: the pair the test issued stays registered by the emulator (in this process).
+    for (let i = 0; i < 2; i++) {
+      emuNow += 2 * 3600_000;
+      await client.call('profile');
+    }
+    const count = registeredSecretCount();
+    const seen = new Set<string>();
+    for (let i = 0; i < 25; i++) {
+      emuNow += 2 * 3600_000;
+      await client.call('profile');
+      seen.add((await row()).refresh_token as string);
+    }
+    expect(seen.size).toBe(25);
+    expect(registeredSecretCount()).toBe(count);
+    // The current pair is masked.
+    const { access_token, refresh_token } = await row();
+    expect(redact(`${access_token} ${refresh_token}`)).toBe('[REDACTED] [REDACTED]');
   });
 
   it('a pair changed under the holder (a re-install) is not overwritten: the write is refused', async () => {
