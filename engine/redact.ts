@@ -5,7 +5,8 @@
  * Two mechanisms: known secret values are registered at start-up
  * (`registerSecret`) and replaced wherever they appear; and patterns catch the
  * shapes secrets take in Bitrix24 traffic even when the value was never
- * registered (the code in `/rest/{user}/{code}/`, `auth=`, `access_token=`...).
+ * registered (the code in `/rest/{user}/{code}/`, `auth=`, `access_token=`...,
+ * the password in `https://user:password@host/`).
  */
 
 const MASK = '[REDACTED]';
@@ -71,10 +72,12 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/("(?:auth|access_token|refresh_token|client_secret|application_token|webhookCode|webhook_code|password|secret)"\s*:\s*")[^"]*(")/gi, `$1${MASK}$2`],
   // Bearer headers.
   [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, `$1${MASK}`],
+  // The password of a URL's userinfo: scheme://user:PASSWORD@host (the user name stays, to tell accounts apart).
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*:)[^\s/?#@"'<>]+(@)/gi, `$1${MASK}$2`],
 ];
 
 /** What every pattern above needs somewhere in the text: most strings (names, numbers, dates) have none, and skip the patterns. */
-const MAY_MATCH = /\/rest\/|=|"|Bearer/;
+const MAY_MATCH = /\/rest\/|=|"|Bearer|@/;
 
 /** Return `text` with every registered secret and every credential-shaped substring masked. */
 export function redact(text: string): string {

@@ -23,6 +23,15 @@ describe('redact', () => {
     expect(redact('Authorization: Bearer eyJhbGciOi.x.y')).toBe('Authorization: Bearer [REDACTED]');
   });
 
+  it('masks the password of credentials inside a URL, wherever the URL is', () => {
+    expect(redact('POST https://erp-user:pa55:w0rd@erp.example/invoices failed')).toBe('POST https://erp-user:[REDACTED]@erp.example/invoices failed');
+    expect(redact('{"url":"http://u:p%40ss@10.0.0.5:8080/x?y=1"}')).toBe('{"url":"http://u:[REDACTED]@10.0.0.5:8080/x?y=1"}');
+    expect(redact('postgres://rules:db-secret@db.internal/b24')).toBe('postgres://rules:[REDACTED]@db.internal/b24');
+    expect(redactValue({ params: { url: 'https://user:pw@erp/invoices' } })).toEqual({ params: { url: 'https://user:[REDACTED]@erp/invoices' } });
+    // Not a password: a user alone, an e-mail address, a time with a colon.
+    for (const text of ['https://user@host/x', 'mail ops@example.com at 10:30', 'see https://host:8443/a@b']) expect(redact(text)).toBe(text);
+  });
+
   it('masks registered secret values wherever they appear', () => {
     registerSecret('super-secret-token-42');
     expect(redact('failed with token super-secret-token-42 in body')).toBe('failed with token [REDACTED] in body');
