@@ -248,6 +248,36 @@ describe.skipIf(!pgUrl())('the state store on PostgreSQL', () => {
     expect(waiter.query('SELECT 2 AS two', [], { schema: null, inTransaction: false }).rows).toEqual([{ two: 2 }]);
   });
 
+  it("a statement the server does not cancel (the client's query timeout fires) drops its connection: the next runs on a new one, not behind it", () => {
+    const b = bridge({ queryTimeoutMs: 300, connectTimeoutMs: 1000, applicationName: 'b24-rules-slow' });
+    const opts = { schema: null, inTransaction: false };
+    const first = Number(b.query('SELECT pg_backend_pid() AS pid', [], opts).rows[0]?.pid);
+    // statement_timeout off on this session: only the client's query timeout (300 + 1000 ms) ends the wait.
+    b.query(`SELECT set_config('statement_timeout', '0', false)`, [], opts);
+    expect(() => b.query('SELECT pg_sleep(8)', [], opts)).toThrow(/Query read timeout/);
+    // Before: this waited behind the sleep past the bridge's wait (6.3 s) and the bridge closed for good.
+    const next = b.query('SELECT pg_backend_pid() AS pid, current_setting($1) AS timeout', ['statement_timeout'], opts).rows[0];
+    expect(Number(next?.pid)).not.toBe(first);
+    expect(next?.timeout).toBe('300ms');
+    expect(b.closed).toBe(false);
+  });
+
+  it('a connection lost inside a transaction fails every later statement of it (none runs autocommitted on a new connection); the next transaction reconnects', () => {
+    const s = open('lostintx', { applicationName: 'b24-rules-lostintx' });
+    expect(() =>
+      s.transaction(() => {
+        s.inbox.add([item('1')]);
+        expect(s.inbox.depth()).toBe(1);
+        terminate('b24-rules-lostintx');
+        s.inbox.add([item('2')]);
+        s.inbox.add([item('3')]);
+      }),
+    ).toThrow(StateStoreError);
+    expect(s.inbox.depth()).toBe(0);
+    s.transaction(() => s.inbox.add([item('4')]));
+    expect(s.inbox.ready(10).map((i) => i.key)).toEqual(['4']);
+  });
+
   describe('a server that accepts and never answers', () => {
     let silent: Server;
     const sockets: Socket[] = [];
