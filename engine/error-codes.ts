@@ -138,6 +138,11 @@ export const ERROR_CODES = {
     meaning: 'A batch request is malformed: a command without a method, a bad or repeated key, a nested batch, an unknown batch param.',
     action: 'Fix the batch commands in the calling code or in the `rules call batch` params.',
   },
+  V3_FILTER_INVALID: {
+    kind: 'user',
+    meaning: 'A REST 3.0 filter cannot be sent: a condition is not [field, operator, value] or [field, value], an operator is not one of = != > >= < <= in between, or a REST 1 filter uses what REST 3.0 lacks (% LIKE, a negated list). Nothing was sent.',
+    action: 'Write the filter as REST 3.0 takes it (api-reference/rest-v3.md, Filter): the message names the condition.',
+  },
   CLIENT_CLOSED: {
     kind: 'operational',
     meaning: 'The client was closed while a ride-along command (an offline clear waiting for a batch to join) was still waiting; nothing of it was sent.',
@@ -291,6 +296,11 @@ export const ERROR_CODES = {
     kind: 'operational',
     meaning: 'An `http` action got no answer (network error, timeout).',
     action: 'Check that the receiving service is reachable from the engine host; the run retries as its `on_error` says.',
+  },
+  WORKFLOW_LIMIT: {
+    kind: 'operational',
+    meaning: 'The portal refused to start a workflow: Bitrix24 runs at most two workflows on one CRM record at once, and two are running on it.',
+    action: 'Nothing if it passes: the run starts it again minutes later (its `on_error.retries`). Else stop a workflow of the record (its Workflows tab) and `rules dlq retry`.',
   },
 
   // The daemon, apply and the CLI

@@ -12,6 +12,7 @@ import { todoAction } from './todo.js';
 import type { ActionKind } from './types.js';
 import { updateAction } from './update.js';
 import { workflowAction } from './workflow.js';
+import { namedRefusal, type NamedRefusal } from './workflow-limit.js';
 import { sameValue } from './compare.js';
 
 /** Every action kind by its YAML key. */
@@ -36,5 +37,6 @@ function actionKind(kind: string): ActionKind {
   return a;
 }
 
-export { ACTIONS, actionKind, ActionConfigError, ORIGINATOR_ID, originIdOf, sameValue };
+export { ACTIONS, actionKind, ActionConfigError, namedRefusal, ORIGINATOR_ID, originIdOf, sameValue };
+export type { NamedRefusal };
 export type { ActionKind, ActionOutcome, PlanContext, PlannedCall, HttpRequestPlan, LookupSpec } from './types.js';

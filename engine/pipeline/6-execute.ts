@@ -11,8 +11,9 @@
  * with that command's answer).
  */
 import { chunk, PORTAL_LIMIT_CODES, provedNotRun, type B24ClientApi, type BatchCommand, type BatchItemResult } from '../client/index.js';
+import { namedRefusal } from '../actions/index.js';
 import { B24RulesError } from '../errors.js';
-import type { RecordCache } from '../facts/index.js';
+import { snapshotEntity, type RecordCache } from '../facts/index.js';
 import type { Logger } from '../logger.js';
 import type { EffectRecord, StateStore } from '../store/index.js';
 import { commandsOf, mergeNote, type OutgoingCommand, type SendableEffect } from './merge-updates.js';
@@ -43,10 +44,10 @@ export interface ExecuteReport {
 /** The `onDone` of the daemon: a done update's fields merge into the record's snapshot and the tick's cache, so the engine's own change is not a change when the record comes back. */
 export function mergeSnapshot(store: StateStore, records: RecordCache): (effect: EffectRecord) => void {
   return (e) => {
-    const snap = e.meta?.snapshot as { entity: string; id: string; fields: Record<string, unknown> } | undefined;
+    const snap = e.meta?.snapshot as { entity: string; id: string; fields: Record<string, unknown>; entityTypeId?: number } | undefined;
     if (!snap) return;
-    store.snapshots.merge(snap.entity, snap.id, snap.fields);
-    records.merge(snap.entity, snap.id, snap.fields);
+    store.snapshots.merge(snapshotEntity(snap.entity, snap.entityTypeId), snap.id, snap.fields);
+    records.merge(snap.entity, snap.id, snap.fields, snap.entityTypeId);
   };
 }
 
@@ -120,9 +121,11 @@ function answer(c: OutgoingCommand, item: BatchItemResult | undefined, deps: Exe
       deps.stats.effectsDone += 1;
       deps.onDone(e, item.result);
     } else {
-      // The portal's own code when it gives one (legacy CRM methods often answer a 400 with an empty one).
-      const code = item?.error ? item.error.error || 'EFFECT_FAILED' : 'BATCH_NO_RESULT';
-      const message = item?.error ? `${code}: ${item.error.error_description}` : 'no answer for this command in the batch response';
+      // The portal's own code when it gives one (legacy CRM methods often answer a 400 with an empty one);
+      // a refusal the engine recognizes without one gets the engine's code (a workflow limit).
+      const named = item?.error ? namedRefusal(c.method, c.params, item.error) : undefined;
+      const code = named?.code ?? (item?.error ? item.error.error || 'EFFECT_FAILED' : 'BATCH_NO_RESULT');
+      const message = named?.message ?? (item?.error ? `${code}: ${item.error.error_description}` : 'no answer for this command in the batch response');
       deps.store.effects.markFailed(e.id, { code, message });
       deps.stats.effectsFailed += 1;
     }

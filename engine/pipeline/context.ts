@@ -4,7 +4,7 @@
  * (and per dry-run), so nothing read in one tick leaks into the next.
  */
 import type { B24ClientApi } from '../client/index.js';
-import { RecordCache, TickReader } from '../facts/index.js';
+import { RecordCache, snapshotEntity, TickReader } from '../facts/index.js';
 import type { Logger } from '../logger.js';
 import type { CompiledRule, Facts } from '../rules/index.js';
 import type { EffectRecord, StateStore } from '../store/index.js';
@@ -25,6 +25,7 @@ export const DEFAULTS: Required<Omit<EngineTuning, 'env'>> = {
   // A request the portal received runs to its end even if its sender died; the longest one can be in
   // flight is the client's request timeout (engine/client/options.ts headersTimeoutMs, 60 s).
   inDoubtSettleMs: 60_000,
+  workflowLimitBackoffMs: 60_000,
 };
 
 /** What lives as long as the engine. */
@@ -89,18 +90,19 @@ function isoOf(ms: number): string {
  */
 export function mergeDone(t: Tick): (effect: EffectRecord) => void {
   return (e) => {
-    const snap = e.meta?.snapshot as { entity: string; id: string; fields: Record<string, unknown> } | undefined;
+    const snap = e.meta?.snapshot as { entity: string; id: string; fields: Record<string, unknown>; entityTypeId?: number } | undefined;
     if (!snap) return;
-    const key = `${snap.entity}:${snap.id}`;
+    const entity = snapshotEntity(snap.entity, snap.entityTypeId);
+    const key = `${entity}:${snap.id}`;
     const known = t.snapshots.get(key);
     if (known) {
       const merged = { ...known, ...snap.fields };
       t.snapshots.set(key, merged);
-      t.store.snapshots.put(snap.entity, snap.id, merged);
+      t.store.snapshots.put(entity, snap.id, merged);
     } else {
-      t.store.snapshots.merge(snap.entity, snap.id, snap.fields);
+      t.store.snapshots.merge(entity, snap.id, snap.fields);
     }
-    t.records.merge(snap.entity, snap.id, snap.fields);
+    t.records.merge(snap.entity, snap.id, snap.fields, snap.entityTypeId);
   };
 }
 

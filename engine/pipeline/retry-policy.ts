@@ -10,7 +10,12 @@ export interface Backoff {
   /** First retry delay (ms); multiplied by 4 per attempt. */
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** First retry delay of a workflow start the portal refused for its limit (WORKFLOW_LIMIT). @default 60000 */
+  workflowLimitBackoffMs?: number;
 }
+
+/** A workflow refused for the two-at-once limit waits for a running one to end: minutes, not seconds. */
+const WORKFLOW_LIMIT_BACKOFF_MS = 60_000;
 
 
 /** Delay before attempt `attempt` (1-based). */
@@ -36,7 +41,9 @@ export function afterCallsFailed(attempts: number, rule: CompiledRule, failed: R
   if (failed.every((e) => e.errorCode !== null && PORTAL_LIMIT_CODES.has(e.errorCode))) return { kind: 'wait', at: now + busyWait(b) };
   const next = attempts + 1;
   const inDoubt = failed.some((e) => e.errorCode === 'EFFECT_IN_DOUBT');
-  if (!inDoubt && next <= rule.onError.retries) return { kind: 'retry', attempts: next, at: now + backoff(next, b) };
+  const workflowLimit = failed.every((e) => e.errorCode === 'WORKFLOW_LIMIT');
+  const curve = workflowLimit ? { backoffBaseMs: b.workflowLimitBackoffMs ?? WORKFLOW_LIMIT_BACKOFF_MS, backoffMaxMs: b.backoffMaxMs } : b;
+  if (!inDoubt && next <= rule.onError.retries) return { kind: 'retry', attempts: next, at: now + backoff(next, curve) };
   return { kind: 'give-up', attempts: next };
 }
 

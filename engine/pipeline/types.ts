@@ -47,6 +47,11 @@ export interface EngineTuning {
    * The longest a request may be in flight: the client's request timeout. @default 60000
    */
   inDoubtSettleMs?: number;
+  /**
+   * First retry delay (ms) of a workflow start the portal refused because two workflows already run on the
+   * record (WORKFLOW_LIMIT): multiplied by 4 per attempt, capped by backoffMaxMs; the rule's retries are spent. @default 60000
+   */
+  workflowLimitBackoffMs?: number;
 }
 
 export interface CreateEngineOptions {
