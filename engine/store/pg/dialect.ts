@@ -54,6 +54,12 @@ function placeholders(sql: string): { text: string; names: string[] | null } {
       const stop = end === -1 ? sql.length - 1 : end;
       out += sql.slice(i, stop + 1);
       i = stop;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      // A block comment (PostgreSQL's nest; the store's never do): copied as it is, a `?` in it is no placeholder.
+      const end = sql.indexOf('*/', i + 2);
+      const stop = end === -1 ? sql.length - 1 : end + 1;
+      out += sql.slice(i, stop + 1);
+      i = stop;
     } else if (c === '?') {
       out += `$${++n}`;
     } else if ((c === '@' || c === ':' || c === '$') && /[A-Za-z_]/.test(sql[i + 1] ?? '') && !(c === ':' && sql[i - 1] === ':')) {
