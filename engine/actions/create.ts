@@ -1,7 +1,8 @@
 /**
  * `create: { entity, fields }`: crm.{entity}.add / crm.item.add / tasks.task.add.
- * CRM records carry ORIGINATOR_ID 'b24-rules' and ORIGIN_ID `b24rules:<effect key>`,
- * so after a crash the engine looks for the record before sending the add again.
+ * CRM records carry ORIGINATOR_ID 'b24-rules' and ORIGIN_ID `b24rules:<effect key>`
+ * (a smart process's item or an invoice: xmlId `b24rules:<effect key>`), so after
+ * a crash the engine looks for the record before sending the add again.
  */
 import { ENTITIES, taskBinding } from '../facts/index.js';
 import { ActionConfigError } from './errors.js';
@@ -25,14 +26,16 @@ export function plan(config: Record<string, unknown>, ctx: PlanContext): ActionO
   }
   if (entity === 'item') {
     if (entityTypeId === undefined) throw new ActionConfigError('create', 'entity item needs entityTypeId');
-    const call = ENTITIES.item.add!({ ...fields, originatorId: ORIGINATOR_ID, originId }, entityTypeId);
+    // Smart processes and invoices have no originatorId/originId, only xmlId, "the external code" (object-fields.md).
+    const marker = entityTypeId <= 4 ? { originatorId: ORIGINATOR_ID, originId } : { xmlId: originId };
+    const call = ENTITIES.item.add!({ ...fields, ...marker }, entityTypeId);
     return {
       kind: 'calls',
       calls: [
         {
           ...call,
           recovery: 'lookup',
-          lookup: { method: 'crm.item.list', params: { entityTypeId, filter: { originatorId: ORIGINATOR_ID, originId }, select: ['id'] }, rows: ['items'], result: 'item' },
+          lookup: { method: 'crm.item.list', params: { entityTypeId, filter: marker, select: ['id'] }, rows: ['items'], result: 'item' },
           resultPath: ['item', 'id'],
         },
       ],

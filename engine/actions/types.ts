@@ -31,7 +31,7 @@ export interface PlannedCall {
   before?: Record<string, unknown>;
   after?: Record<string, unknown>;
   /** Updates: fields to merge into the record's snapshot once done (so the engine's own change is not a change). */
-  snapshot?: { entity: EntityName; id: string; fields: Record<string, unknown> };
+  snapshot?: { entity: EntityName; id: string; fields: Record<string, unknown>; /** An item's smart-process type. */ entityTypeId?: number };
   /** How the REST result becomes the value of `as`: the whole result (default) or a part. */
   resultPath?: string[];
 }

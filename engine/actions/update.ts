@@ -32,7 +32,7 @@ export function plan(config: Record<string, unknown>, ctx: PlanContext): ActionO
         recovery: 'resend',
         before,
         after: changed,
-        snapshot: { entity, id, fields: Object.fromEntries(Object.entries(changed).map(([k, v]) => [def.recordField(k), v])) },
+        snapshot: { entity, id, fields: Object.fromEntries(Object.entries(changed).map(([k, v]) => [def.recordField(k), v])), ...(entity === 'item' ? { entityTypeId } : {}) },
       },
     ],
     ...(record ? {} : { note: 'record not loaded: all fields sent' }),

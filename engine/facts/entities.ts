@@ -164,13 +164,16 @@ export function eventEntityTypeId(payload: Record<string, unknown>): number | un
   return Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
-/** `ENTITY_TYPE` of crm.timeline.comment.add. */
+/** New invoices: the smart-process type every portal has (api-reference/crm/universal/invoice.md). */
+export const INVOICE_ENTITY_TYPE_ID = 31;
+
+/** `ENTITY_TYPE` of crm.timeline.comment.add: the owner type's name (`dynamic_147`; invoices `smart_invoice`). */
 export function timelineEntityType(entity: EntityName, entityTypeId?: number): string {
-  if (entity === 'item') return `dynamic_${entityTypeId ?? 0}`;
+  if (entity === 'item') return entityTypeId === INVOICE_ENTITY_TYPE_ID ? 'smart_invoice' : `dynamic_${entityTypeId ?? 0}`;
   return entity;
 }
 
-/** A UF_CRM_TASK binding: L_4, D_10, C_7, CO_5, T{hex type}_{id}. */
+/** A UF_CRM_TASK binding: L_4, D_10, C_7, CO_5, T{hex type}_{id}, invoices SI_{id}. */
 export function taskBinding(entity: EntityName, id: string | number, entityTypeId?: number): string {
   switch (entity) {
     case 'lead':
@@ -182,7 +185,7 @@ export function taskBinding(entity: EntityName, id: string | number, entityTypeI
     case 'company':
       return `CO_${id}`;
     case 'item':
-      return `T${(entityTypeId ?? 0).toString(16)}_${id}`;
+      return entityTypeId === INVOICE_ENTITY_TYPE_ID ? `SI_${id}` : `T${(entityTypeId ?? 0).toString(16)}_${id}`;
     default:
       throw new RangeError(`a task cannot be bound to a ${entity}`);
   }
@@ -200,6 +203,8 @@ export function workflowDocumentId(entity: EntityName, id: string | number, enti
     case 'company':
       return ['crm', 'CCrmDocumentCompany', `COMPANY_${id}`];
     case 'item':
+      // bizproc-workflow-start.md: an invoice is its own document type.
+      if (entityTypeId === INVOICE_ENTITY_TYPE_ID) return ['crm', 'Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice', `SMART_INVOICE_${id}`];
       return ['crm', 'Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic', `DYNAMIC_${entityTypeId ?? 0}_${id}`];
     default:
       throw new RangeError(`a workflow cannot run on a ${entity}`);

@@ -1,5 +1,6 @@
 /** Facts: the CRM entities the engine knows, the per-tick reader of the portal and the record cache the stages load into. */
-import { ENTITIES, entityOfEvent, eventEntityTypeId, eventRecordId, isEntityName, taskBinding, timelineEntityType, workflowDocumentId } from './entities.js';
+import { ENTITIES, entityOfEvent, eventEntityTypeId, eventRecordId, INVOICE_ENTITY_TYPE_ID, isEntityName, taskBinding, timelineEntityType, workflowDocumentId } from './entities.js';
+import { eventRecordRef, itemEventType, parseSnapshotEntity, runRecordKey, snapshotEntity, type RecordIdentity } from './record-keys.js';
 import { loadFacts, loadRecords, RecordCache, type LoadTarget, type RecordRefLike } from './loader.js';
 import { recordKey } from './by-id.js';
 import { readKey, TickReader } from './reader.js';
@@ -10,6 +11,12 @@ export {
   entityOfEvent,
   eventRecordId,
   eventEntityTypeId,
+  INVOICE_ENTITY_TYPE_ID,
+  eventRecordRef,
+  itemEventType,
+  snapshotEntity,
+  parseSnapshotEntity,
+  runRecordKey,
   timelineEntityType,
   taskBinding,
   workflowDocumentId,
@@ -20,4 +27,4 @@ export {
   loadFacts,
   loadRecords,
 };
-export type { LoadTarget, RecordRefLike };
+export type { LoadTarget, RecordIdentity, RecordRefLike };

@@ -5,7 +5,7 @@
  * error; the conductor decides what that means for the item.
  */
 import { B24RulesError, toB24RulesError } from '../errors.js';
-import { ENTITIES, type TickReader } from '../facts/index.js';
+import { ENTITIES, runRecordKey, type TickReader } from '../facts/index.js';
 import type { CompiledRule, Facts } from '../rules/index.js';
 import { ForeachLimitError } from './errors.js';
 import { baseTrace, type Run, type RunItem } from './run.js';
@@ -62,7 +62,7 @@ async function expand(item: RunItem, rule: CompiledRule, reader: TickReader, vol
   const base = triggerFacts(item, rule);
   if (!rule.foreach || rule.trigger.kind === 'event') {
     const ref = eventRecord(item, rule);
-    const run = newRun(item, rule, ref ? `${ref.entity}:${ref.id}` : '', base);
+    const run = newRun(item, rule, ref ? runRecordKey(ref) : '', base);
     if (ref) run.record = ref;
     return [run];
   }
@@ -84,8 +84,9 @@ async function expand(item: RunItem, rule: CompiledRule, reader: TickReader, vol
   return rows.map((row, idx) => {
     const r = (row ?? {}) as Record<string, unknown>;
     const id = String(r.ID ?? r.id ?? idx);
-    const run = newRun(item, rule, `${fe.entity ?? fe.method ?? 'row'}:${id}`, { ...base, [fe.as]: row });
-    if (fe.entity && fe.entity !== 'user') run.record = { entity: fe.entity, id, load: false };
+    const typed = fe.entity === 'item' && fe.entityTypeId !== undefined ? { entityTypeId: fe.entityTypeId } : {};
+    const run = newRun(item, rule, fe.entity ? runRecordKey({ entity: fe.entity, id, ...typed }) : `${fe.method ?? 'row'}:${id}`, { ...base, [fe.as]: row });
+    if (fe.entity && fe.entity !== 'user') run.record = { entity: fe.entity, id, load: false, ...typed };
     return run;
   });
 }

@@ -4,7 +4,7 @@
  * condition. Pure but for the context it is given: the daemon's context keeps
  * snapshots in the store, dry-run's only in memory.
  */
-import { entityOfEvent } from '../facts/index.js';
+import { entityOfEvent, eventRecordId, runRecordKey, snapshotEntity } from '../facts/index.js';
 import { checkCondition, ConditionSkip } from '../logic/index.js';
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/index.js';
@@ -19,7 +19,7 @@ export type Evaluation =
   | TimerEvaluation;
 
 export interface EvalContext {
-  /** The record's previous snapshot (this tick's, or the store's). */
+  /** The record's previous snapshot (this tick's, or the store's); `entity` is the snapshot entity (`deal`, `item:147`). */
   previous(entity: string, id: string): Record<string, unknown> | undefined;
   /** Remember the record as the new snapshot. */
   remember(entity: string, id: string, record: Record<string, unknown>): void;
@@ -50,8 +50,10 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
   const { rule, trace } = run;
   const ref = run.record;
   try {
-    if (rule.trigger.kind === 'event' && !ref && (rule.trigger.entity ?? entityOfEvent(String(run.item.event ?? '')))) {
-      return { kind: 'skip', reason: 'the event names no record ID (data.FIELDS.ID is missing)' };
+    if (rule.trigger.kind === 'event' && !ref) {
+      const named = rule.trigger.entity ?? entityOfEvent(String(run.item.event ?? ''));
+      if (named === 'item' && eventRecordId(run.item.payload) !== undefined) return { kind: 'skip', reason: 'the event names no smart-process type (data.FIELDS.ENTITY_TYPE_ID is missing)' };
+      if (named) return { kind: 'skip', reason: 'the event names no record ID (data.FIELDS.ID is missing)' };
     }
     if (rule.trigger.kind === 'event' && ref && ref.load !== false) {
       const record = run.facts[ref.entity];
@@ -62,7 +64,8 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         const held = timerHold(run, record as Record<string, unknown>);
         if (held) return held;
       } else {
-        const ck = `${run.item.id}|${ref.entity}:${ref.id}`;
+        const ck = `${run.item.id}|${runRecordKey(ref)}`;
+        const snapEntity = snapshotEntity(ref.entity, ref.entityTypeId);
         if (!ctx.changeCache.has(ck) && (run.item.attempts ?? 0) >= 2) {
           const earlier = ctx.earlierChanges?.(run);
           // A first sight is the record against nothing: the first run's change set, rebuilt.
@@ -71,10 +74,10 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
         }
         let seen = ctx.changeCache.get(ck);
         if (!seen) {
-          const previous = ctx.previous(ref.entity, ref.id);
+          const previous = ctx.previous(snapEntity, ref.id);
           seen = { changes: diffRecord(previous, record as Record<string, unknown>), hadSnapshot: previous !== undefined };
           ctx.changeCache.set(ck, seen);
-          ctx.remember(ref.entity, ref.id, record as Record<string, unknown>);
+          ctx.remember(snapEntity, ref.id, record as Record<string, unknown>);
         }
         const { changes, hadSnapshot } = seen;
         run.changes = changes;

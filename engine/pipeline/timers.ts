@@ -15,7 +15,7 @@
  * and wakes the run at the action after the wait; the timeout wakes it at its
  * `on_timeout` actions. Either way the timer fires once.
  */
-import { ENTITIES, entityOfEvent, eventRecordId, readKey, recordKey } from '../facts/index.js';
+import { ENTITIES, eventRecordId, eventRecordRef, readKey, recordKey, runRecordKey } from '../facts/index.js';
 import type { EntityName } from '../rules/index.js';
 import { redact } from '../redact.js';
 import type { InboxItemInput, StateStore, TimerRecord } from '../store/index.js';
@@ -163,7 +163,7 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
   });
   if (candidates.length === 0) return 0;
   const requests: Parameters<Tick['reader']['read']>[0] = [];
-  const refs: Array<{ entity: EntityName; id: string }> = [];
+  const refs: Array<{ entity: EntityName; id: string; entityTypeId?: number }> = [];
   const about = candidates.map((item) => {
     const ev = item.event!.toUpperCase();
     const id = eventRecordId(item.payload);
@@ -173,10 +173,10 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
       requests.push(req);
       return { item, ev, id, activity: req };
     }
-    const entity = entityOfEvent(ev);
-    if (!entity) return undefined;
-    refs.push({ entity, id });
-    return { item, ev, id, entity };
+    const ref = eventRecordRef(ev, item.payload);
+    if (!ref) return undefined;
+    refs.push(ref);
+    return { item, ev, id, ref };
   });
   let read: Awaited<ReturnType<Tick['reader']['read']>>;
   try {
@@ -198,10 +198,10 @@ export async function deliverWaits(t: Tick, items: RunItem[]): Promise<number> {
       if (!record || !owner) continue;
       key = `${owner}:${String(record.OWNER_ID)}`;
     } else {
-      const r = read.records.get(recordKey({ entity: a.entity!, id: a.id }));
+      const r = read.records.get(recordKey(a.ref!));
       record = r?.ok && r.result && typeof r.result === 'object' ? (r.result as Record<string, unknown>) : undefined;
       if (!record) continue;
-      key = `${a.entity}:${a.id}`;
+      key = runRecordKey(a.ref!);
     }
     for (const w of store.timers.waitsFor(a.ev, key)) {
       const rule = t.rules.get(w.ruleId);

@@ -2,7 +2,7 @@
  * Matching inbox items to rules, and the names a trigger provides to a run
  * (docs/rule-format.md, Triggers): `event`, `schedule`, `request`, `params`.
  */
-import { entityOfEvent, eventEntityTypeId, eventRecordId } from '../facts/index.js';
+import { entityOfEvent, eventRecordRef } from '../facts/index.js';
 import type { CompiledRule, EntityName, Facts } from '../rules/index.js';
 import type { InboxItemInput } from '../store/index.js';
 
@@ -25,14 +25,10 @@ function obj(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-/** The record named by an event item, for an event rule (entity from the trigger, else from the event name). */
+/** The record named by an event item, for an event rule (entity from the trigger, else from the event name; an item's type from the event). */
 export function eventRecord(item: InboxItemInput, rule: CompiledRule): RecordRef | undefined {
   if (rule.trigger.kind !== 'event' || item.event === null) return undefined;
-  const entity = rule.trigger.entity ?? entityOfEvent(item.event);
-  const id = eventRecordId(item.payload);
-  if (!entity || id === undefined) return undefined;
-  const entityTypeId = entity === 'item' ? eventEntityTypeId(item.payload) : undefined;
-  return entityTypeId === undefined ? { entity, id } : { entity, id, entityTypeId };
+  return eventRecordRef(item.event, item.payload, rule.trigger.entity ?? entityOfEvent(item.event));
 }
 
 /** The trigger's names for templates and conditions. */

@@ -59,6 +59,9 @@ function recordEntity(raw: RawRule): string | undefined {
   return raw.foreach?.entity && raw.foreach.entity !== 'user' ? raw.foreach.entity : undefined;
 }
 
+/** Actions that take `entity: item` and need its smart-process type. */
+const ITEM_ACTIONS: ReadonlySet<string> = new Set(['update', 'create', 'comment', 'todo', 'workflow']);
+
 /** One action at `ptr` (`label` names it in messages: `actions[3]`), in `actionScope` (its `as:` is added there). */
 function compileAction(item: Record<string, unknown>, index: number, ptr: string, actionScope: Scope, check: RuleChecker, label = `actions[${index}]`): ActionSpec | undefined {
   const kind = actionKind(item);
@@ -66,8 +69,8 @@ function compileAction(item: Record<string, unknown>, index: number, ptr: string
   const opts = (item[kind] ?? {}) as Record<string, unknown>;
   const where = `${label} (${kind})`;
   if (kind === 'call' && typeof opts.method === 'string') check.checkMethod(opts.method, joinPointer(ptr, kind, 'method'), false, where);
-  if ((kind === 'update' || kind === 'create') && opts.entity === 'item' && opts.entity_type_id === undefined) {
-    check.report('SCHEMA', joinPointer(ptr, kind), `${kind} of smart-process items needs entity_type_id`, 'e.g. entity_type_id: 128');
+  if (ITEM_ACTIONS.has(kind) && opts.entity === 'item' && opts.entity_type_id === undefined) {
+    check.report('SCHEMA', joinPointer(ptr, kind), `${kind} of smart-process items needs entity_type_id`, 'e.g. entity_type_id: 128 (invoices: 31)');
   }
   let when: Condition | undefined;
   if (item.when !== undefined) {

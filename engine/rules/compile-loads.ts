@@ -33,7 +33,8 @@ export function compileForeach(f: RawRead, trigger: TriggerSpec, scope: Scope, c
  */
 export function compileLoads(raw: RawRule, autoload: { entity: EntityName } | undefined, scope: Scope, check: RuleChecker): LoadSpec[] {
   const load: LoadSpec[] = [];
-  if (autoload) {
+  // An item's type comes with each event, not with the rule: the run's record (pipeline/trigger.ts) loads it.
+  if (autoload && autoload.entity !== 'item') {
     load.push({ name: autoload.entity, kind: 'record', entity: autoload.entity, id: compileTemplate('{{ event.id }}') });
   }
   for (const [name, l] of Object.entries(raw.load ?? {})) {

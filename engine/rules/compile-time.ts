@@ -8,7 +8,7 @@ import { compileCondition } from '../logic/index.js';
 import { closest } from '../suggest.js';
 import { DurationError, parseDuration, type BusinessCalendar } from '../time/index.js';
 import { joinPointer } from './json-pointer.js';
-import { eventEntity } from './event-entity.js';
+import { catalogEventName, eventEntity } from './event-entity.js';
 import type { RawDelay, RawDuration, RawWaitFor } from './raw.js';
 import type { RuleChecker } from './rule-checker.js';
 import { Scope } from './scope.js';
@@ -101,7 +101,7 @@ const ACTIVITY_EVENTS: ReadonlySet<string> = new Set(['ONCRMACTIVITYADD', 'ONCRM
 export function compileWaitFor(raw: RawWaitFor, pointer: string, entity: string | undefined, scope: Scope, where: string, check: RuleChecker): Omit<WaitForSpec, 'timeoutStart' | 'timeoutEnd'> | undefined {
   const event = raw.event.toUpperCase();
   const { catalog } = check.ctx;
-  if (catalog.events && !catalog.events.has(event)) {
+  if (catalog.events && !catalog.events.has(catalogEventName(event))) {
     const guess = closest(event, catalog.events);
     check.report('EVENT_UNKNOWN', joinPointer(pointer, 'event'), `'${raw.event}' is not a known Bitrix24 event${guess ? `; did you mean '${guess}'?` : ''}`, 'event names are listed in catalog/events.txt', { severity: 'warning' });
   }

@@ -7,7 +7,7 @@ import { isValidTimeZone } from '../logic/index.js';
 import { closest } from '../suggest.js';
 import { compileFor } from './compile-time.js';
 import { checkCron } from './cron.js';
-import { eventEntity } from './event-entity.js';
+import { catalogEventName, eventEntity } from './event-entity.js';
 import { DEFAULTS } from './limits.js';
 import type { RawTrigger } from './raw.js';
 import type { RuleChecker } from './rule-checker.js';
@@ -33,7 +33,7 @@ export function compileTrigger(t: RawTrigger, check: RuleChecker): CompiledTrigg
   let autoload: { entity: EntityName } | undefined;
   if (t.event !== undefined) {
     const event = t.event.toUpperCase();
-    if (catalog.events && !catalog.events.has(event)) {
+    if (catalog.events && !catalog.events.has(catalogEventName(event))) {
       const guess = closest(event, catalog.events);
       check.report('EVENT_UNKNOWN', '/trigger/event', `'${t.event}' is not a known Bitrix24 event${guess ? `; did you mean '${guess}'?` : ''}`, 'event names are listed in catalog/events.txt', { severity: 'warning' });
     }
@@ -45,7 +45,7 @@ export function compileTrigger(t: RawTrigger, check: RuleChecker): CompiledTrigg
         'CHANGED_NOT_SUPPORTED',
         '/trigger',
         `changed: needs an event whose record the engine loads (it compares the record with its last snapshot); ${event} ${entity ? 'loads no record' : 'names no record'}`,
-        'use it with ONCRM{LEAD,DEAL,CONTACT,COMPANY}UPDATE or ONTASKUPDATE, or drop changed:',
+        'use it with ONCRM{LEAD,DEAL,CONTACT,COMPANY}UPDATE, ONCRMDYNAMICITEMUPDATE(_N) or ONTASKUPDATE, or drop changed:',
         { key: 'changed' },
       );
     }

@@ -13,7 +13,7 @@ import { parseYamlSource } from './yaml-source.js';
 export const NON_ENTITY_KEYS = new Set(['$schema', 'description', 'events', 'snapshots']);
 
 /** Record lists the emulator seeds (emulator/portal-data.ts), with its aliases. */
-export const ENTITY_KEYS = ['users', 'departments', 'leads', 'deals', 'contacts', 'companies', 'statuses', 'categories', 'userfields', 'tasks', 'deal_categories', 'dealCategories', 'user_fields', 'userFields'];
+export const ENTITY_KEYS = ['users', 'departments', 'leads', 'deals', 'contacts', 'companies', 'statuses', 'categories', 'userfields', 'tasks', 'smart_types', 'items', 'deal_categories', 'dealCategories', 'user_fields', 'userFields', 'smartTypes'];
 
 const SHAPE_HINT = 'a fixtures file maps entity names to lists of records, e.g. `leads: [{ ID: "5", TITLE: "Order", STATUS_ID: NEW }]`';
 
@@ -32,7 +32,7 @@ export function checkFixtures(value: unknown, file: string, lineOf: (pointer: st
       continue;
     }
     if (!ENTITY_KEYS.includes(entity)) {
-      throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `unknown key '${entity}'. Known: ${ENTITY_KEYS.slice(0, 10).join(', ')}, portal, events`);
+      throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `unknown key '${entity}'. Known: ${ENTITY_KEYS.slice(0, 12).join(', ')}, portal, events`);
     }
     if (!Array.isArray(rows)) throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `'${entity}' must be a list of records; ${SHAPE_HINT}`);
     rows.forEach((row, i) => {
