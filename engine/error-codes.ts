@@ -359,6 +359,11 @@ export const ERROR_CODES = {
     meaning: 'No run has that id in the state file.',
     action: 'List the runs with `rules runs`.',
   },
+  INIT_FILE_EXISTS: {
+    kind: 'user',
+    meaning: '`b24-rules init` found a file it would write (the rule example, README.md, .gitignore...) already in the folder; it wrote nothing.',
+    action: 'Move the named files aside, or scaffold into a new folder (`b24-rules init DIR`) and copy what you need.',
+  },
   WRITES_NOT_ALLOWED: {
     kind: 'user',
     meaning: '`rules mcp` refused apply_plan or dlq_retry: the server was started without `--allow-writes`. Nothing was done.',
@@ -491,6 +496,11 @@ export const ERROR_CODES = {
     kind: 'user',
     meaning: 'The control plane (schema b24rules) was migrated by a newer b24-rules than this one.',
     action: 'Upgrade b24-rules on this machine to the version the other workers run.',
+  },
+  WORKER_ID_IN_USE: {
+    kind: 'user',
+    meaning: 'A worker with this --worker-id (or B24_RULES_WORKER_ID) is alive in another process on the same database; two processes with one id would each think they hold its leases.',
+    action: 'Give each worker process its own id (the default hostname:pid is unique), or stop the other one; an id whose process died is free again once its lease TTL passed.',
   },
 
   // The emulator

@@ -2,7 +2,7 @@
 import { B24RulesError, type B24RulesErrorOptions } from '../errors.js';
 
 /** Codes the control plane raises. */
-export type PortalsErrorCode = 'PORTAL_NOT_FOUND' | 'PORTAL_EXISTS' | 'PORTAL_INVALID' | 'CONTROL_PLANE_UNAVAILABLE' | 'CONTROL_PLANE_TOO_NEW';
+export type PortalsErrorCode = 'PORTAL_NOT_FOUND' | 'PORTAL_EXISTS' | 'PORTAL_INVALID' | 'CONTROL_PLANE_UNAVAILABLE' | 'CONTROL_PLANE_TOO_NEW' | 'WORKER_ID_IN_USE';
 
 /** A control-plane failure: an unknown or duplicate portal, bad portal data, or PostgreSQL unreachable or too new. */
 export class PortalsError extends B24RulesError {

@@ -3,8 +3,12 @@
  *
  * - Every expiry is decided by the database's clock (`now()`), never a
  *   worker's, so workers with skewed clocks still agree on who holds what.
- * - A lease is taken only when it has expired or was released: the
- *   statement's condition (`expires_at <= now()`) is checked on the row as
+ * - A lease is taken only when it was released (its row deleted by a holder
+ *   that stopped cleanly) or when it expired more than a grace ago
+ *   (`expires_at + grace <= now()`): a holder that died or lost it may have
+ *   had a request in flight, which the portal may still be running; the grace
+ *   is at least the longest a worker's request may take (a worker caps its
+ *   request timeouts at it). The condition is checked on the row as
  *   committed, so of two workers racing for a portal one gets it. Candidates
  *   are claimed `FOR NO KEY UPDATE SKIP LOCKED`, so racing workers mostly
  *   take different portals instead of colliding.
@@ -19,9 +23,15 @@
  *   re-installed, removed) also revokes its lease (revokeLeasesSql).
  * - Fair share: a worker takes at most ceil(enabled portals / live workers),
  *   a live worker being one seen within the TTL (`heartbeat()`).
+ * - One process per worker id: each LeaseManager has its own nonce in
+ *   `workers`; `register()` refuses an id that a live process of another
+ *   nonce holds (WORKER_ID_IN_USE), and `leave()` releases only the tenures
+ *   (epochs) this process took, and its own `workers` row.
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
+import { PortalsError } from './errors.js';
 
 /** The worker_id of a revoked lease: nobody holds it, and nobody takes it before it expires. */
 export const REVOKED_WORKER = '(revoked)';
@@ -45,6 +55,12 @@ export const LEASE_DEFAULTS = {
   renewDivisor: 3,
   /** Subtracted from the local validity, for clock rate differences (ms). @default min(2000, ttl / 5) */
   marginMs: (ttlMs: number) => Math.min(2_000, Math.floor(ttlMs / 5)),
+  /**
+   * An expired (not released) lease is taken only this long after its expiry (ms): at least the longest a request of
+   * its holder may run, so a request the holder sent just before the lease ended is over at the portal. A worker caps
+   * its requests' timeouts at it. @default 20000
+   */
+  graceMs: 20_000,
 };
 
 export interface LeaseManagerOptions {
@@ -54,6 +70,8 @@ export interface LeaseManagerOptions {
   ttlMs?: number;
   /** @default min(2000, ttlMs / 5) */
   marginMs?: number;
+  /** Wait past an expired lease's expiry before taking it (ms). @default 20000 */
+  graceMs?: number;
   /** A monotonic clock (ms) for the local validity. @default performance.now */
   monotonicNow?: () => number;
 }
@@ -84,15 +102,27 @@ export class LeaseManager {
   readonly workerId: string;
   readonly ttlMs: number;
   readonly marginMs: number;
+  readonly graceMs: number;
+  /** This process's instance of the worker id (workers.nonce). */
+  readonly nonce = randomUUID();
   readonly #now: () => number;
+  /** The epochs of the tenures this manager took and has not released nor seen lost. */
+  readonly #held = new Set<number>();
 
   constructor(pool: pg.Pool, options: LeaseManagerOptions) {
     this.#pool = pool;
     this.workerId = options.workerId;
     this.ttlMs = options.ttlMs ?? LEASE_DEFAULTS.ttlMs;
     this.marginMs = options.marginMs ?? LEASE_DEFAULTS.marginMs(this.ttlMs);
+    this.graceMs = options.graceMs ?? LEASE_DEFAULTS.graceMs;
     if (!(this.ttlMs > 0) || !(this.marginMs >= 0) || this.marginMs >= this.ttlMs) throw new RangeError('lease ttlMs must be > 0 and marginMs in [0, ttlMs)');
+    if (!(this.graceMs >= 0)) throw new RangeError('lease graceMs must be >= 0');
     this.#now = options.monotonicNow ?? (() => performance.now());
+  }
+
+  /** How long until a lease's local validity ends (ms; <= 0 once it has). */
+  remainingMs(lease: Pick<Lease, 'validUntil'>): number {
+    return lease.validUntil - this.#now();
   }
 
   /** How often to renew (ms): ttl / 3. */
@@ -105,17 +135,37 @@ export class LeaseManager {
     return this.#now() < lease.validUntil;
   }
 
-  /** Say this worker is alive (counted in the fair share for a TTL); expired leases of removed portals go. */
-  async heartbeat(): Promise<void> {
-    await this.#pool.query(
-      `INSERT INTO b24rules.workers (worker_id, seen_at) VALUES ($1, now())
-       ON CONFLICT (worker_id) DO UPDATE SET seen_at = now()`,
-      [this.workerId],
+  /**
+   * Join the live workers; WORKER_ID_IN_USE when a live process (seen within the TTL) already uses this worker id.
+   * Call it once, before taking any lease.
+   */
+  async register(): Promise<void> {
+    if (await this.heartbeat()) return;
+    throw new PortalsError(
+      'WORKER_ID_IN_USE',
+      `worker id '${this.workerId}' is in use by another live process on this database: give each worker process its own --worker-id (or stop the other one)`,
+      { kind: 'user' },
+    );
+  }
+
+  /**
+   * Say this worker is alive (counted in the fair share for a TTL); expired leases of removed portals go. False when
+   * the id's row belongs to another live process (another nonce): this process is then not counted.
+   */
+  async heartbeat(): Promise<boolean> {
+    const { rows } = await this.#pool.query(
+      `INSERT INTO b24rules.workers AS w (worker_id, seen_at, nonce) VALUES ($1, now(), $2)
+       ON CONFLICT (worker_id) DO UPDATE SET seen_at = now(), nonce = EXCLUDED.nonce, started_at = CASE WHEN w.nonce IS NOT DISTINCT FROM EXCLUDED.nonce THEN w.started_at ELSE now() END
+        WHERE w.nonce IS NOT DISTINCT FROM EXCLUDED.nonce OR w.seen_at <= now() - $3::int * interval '1 millisecond'
+       RETURNING w.worker_id`,
+      [this.workerId, this.nonce, this.ttlMs],
     );
     await this.#pool.query(
-      `DELETE FROM b24rules.leases l WHERE l.expires_at <= now()
+      `DELETE FROM b24rules.leases l WHERE l.expires_at + $1::int * interval '1 millisecond' <= now()
           AND NOT EXISTS (SELECT 1 FROM b24rules.portals p WHERE p.member_id = l.member_id)`,
+      [this.graceMs],
     );
+    return rows.length > 0;
   }
 
   /** Enabled portals, live workers, and this worker's fair share. */
@@ -138,18 +188,18 @@ export class LeaseManager {
       `WITH cand AS (
          SELECT p.member_id FROM b24rules.portals p
            LEFT JOIN b24rules.leases l ON l.member_id = p.member_id
-          WHERE p.enabled AND (l.member_id IS NULL OR l.expires_at <= now())
+          WHERE p.enabled AND (l.member_id IS NULL OR l.expires_at + $4::int * interval '1 millisecond' <= now())
           ORDER BY p.member_id
           LIMIT $3
           FOR NO KEY UPDATE OF p SKIP LOCKED)
        INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at)
        SELECT member_id, $1, now() + $2::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now() FROM cand
        ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now()
-        WHERE l.expires_at <= now()
+        WHERE l.expires_at + $4::int * interval '1 millisecond' <= now()
        RETURNING l.member_id, l.epoch`,
-      [this.workerId, this.ttlMs, limit],
+      [this.workerId, this.ttlMs, limit, this.graceMs],
     );
-    return rows.map((r) => this.#lease(r.member_id, Number(r.epoch), sentAt));
+    return rows.map((r) => this.#took(r.member_id, Number(r.epoch), sentAt));
   }
 
   /** Take one portal's lease if it is enabled and free; null otherwise. */
@@ -160,11 +210,11 @@ export class LeaseManager {
        SELECT p.member_id, $2, now() + $3::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now()
          FROM b24rules.portals p WHERE p.member_id = $1 AND p.enabled
        ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now()
-        WHERE l.expires_at <= now()
+        WHERE l.expires_at + $4::int * interval '1 millisecond' <= now()
        RETURNING l.epoch`,
-      [memberId, this.workerId, this.ttlMs],
+      [memberId, this.workerId, this.ttlMs, this.graceMs],
     );
-    return rows[0] ? this.#lease(memberId, Number(rows[0].epoch), sentAt) : null;
+    return rows[0] ? this.#took(memberId, Number(rows[0].epoch), sentAt) : null;
   }
 
   /**
@@ -183,6 +233,8 @@ export class LeaseManager {
        RETURNING l.member_id, l.epoch`,
       [this.workerId, this.ttlMs, leases.map((l) => l.memberId), leases.map((l) => String(l.epoch))],
     );
+    const back = new Set(rows.map((r) => Number(r.epoch)));
+    for (const l of leases) if (!back.has(l.epoch)) this.#held.delete(l.epoch);
     return rows.map((r) => this.#lease(r.member_id, Number(r.epoch), sentAt));
   }
 
@@ -198,12 +250,26 @@ export class LeaseManager {
    */
   async release(lease: Pick<Lease, 'memberId' | 'epoch'>): Promise<void> {
     await this.#pool.query('DELETE FROM b24rules.leases WHERE member_id = $1 AND worker_id = $2 AND epoch = $3', [lease.memberId, this.workerId, lease.epoch]);
+    this.#held.delete(lease.epoch);
   }
 
-  /** Release every lease of this worker and leave the live workers (a clean shutdown, after every portal's engine stopped). */
-  async leave(): Promise<void> {
-    await this.#pool.query('DELETE FROM b24rules.leases WHERE worker_id = $1', [this.workerId]);
-    await this.#pool.query('DELETE FROM b24rules.workers WHERE worker_id = $1', [this.workerId]);
+  /**
+   * Leave the live workers (a clean shutdown, after the portals' engines stopped), releasing `leases` (default:
+   * every tenure this process took and has not released or seen lost). Only those epochs and this process's own
+   * `workers` row are touched: another process with the same worker id keeps its leases.
+   */
+  async leave(leases?: ReadonlyArray<Pick<Lease, 'epoch'>>): Promise<void> {
+    const epochs = leases ? leases.map((l) => l.epoch) : [...this.#held];
+    if (epochs.length > 0) {
+      await this.#pool.query('DELETE FROM b24rules.leases WHERE worker_id = $1 AND epoch = ANY($2::bigint[])', [this.workerId, epochs.map(String)]);
+    }
+    for (const e of epochs) this.#held.delete(e);
+    await this.#pool.query('DELETE FROM b24rules.workers WHERE worker_id = $1 AND nonce = $2', [this.workerId, this.nonce]);
+  }
+
+  #took(memberId: string, epoch: number, sentAt: number): Lease {
+    this.#held.add(epoch);
+    return this.#lease(memberId, epoch, sentAt);
   }
 
   #lease(memberId: string, epoch: number, sentAt: number): Lease {

@@ -59,6 +59,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'workers.nonce: one process per worker id',
+    // Each process's own random nonce: a second process started with a live worker's id is refused,
+    // and a worker leaving deletes only its own row.
+    sql: `ALTER TABLE b24rules.workers ADD COLUMN nonce text`,
+  },
 ];
 
 /** The newest version this b24-rules knows. */

@@ -8,9 +8,12 @@ export async function freshControlPlane(prefix: string): Promise<{ url: string; 
   return { url, cp: await openControlPlane(url) };
 }
 
-/** Pretend the database's clock moved past a lease's expiry: what a TTL passing does, without waiting for it. */
+/**
+ * Pretend the database's clock moved past a lease's expiry and its grace (LEASE_DEFAULTS.graceMs): what a TTL and
+ * the grace passing do, without waiting for them.
+ */
 export async function expireLease(cp: ControlPlane, memberId: string): Promise<void> {
-  await cp.pool.query(`UPDATE b24rules.leases SET expires_at = now() - interval '1 second' WHERE member_id = $1`, [memberId]);
+  await cp.pool.query(`UPDATE b24rules.leases SET expires_at = now() - interval '1 hour' WHERE member_id = $1`, [memberId]);
 }
 
 /** `n` webhook portals p00..p(n-1) on made-up addresses. */

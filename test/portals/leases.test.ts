@@ -176,6 +176,46 @@ describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
     expect(await a.share()).toMatchObject({ portals: 20, workers: 1, share: 20 });
   });
 
+  it('one process per worker id: a second live one is refused (WORKER_ID_IN_USE); leave() of one releases only the tenures it took', async () => {
+    await clear();
+    const first = new LeaseManager(cp.pool, { workerId: 'dup' });
+    const second = new LeaseManager(cp.pool, { workerId: 'dup' });
+    await first.register();
+    await expect(second.register()).rejects.toMatchObject({ code: 'WORKER_ID_IN_USE' });
+    const mine = (await first.acquireOne('p01')) as Lease;
+    // Two processes of one id serving at once (the second started while the first was stalled past the TTL).
+    const theirs = (await second.acquireOne('p02')) as Lease;
+    await second.leave();
+    expect(await first.renew(mine)).not.toBeNull();
+    expect(await second.renew(theirs)).toBeNull();
+    const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.workers WHERE worker_id = 'dup' AND nonce = $1`, [first.nonce]);
+    expect(rows[0]?.n).toBe(1);
+    // An id whose process stopped being seen (died) is free after the TTL.
+    await cp.pool.query(`UPDATE b24rules.workers SET seen_at = now() - interval '1 hour' WHERE worker_id = 'dup'`);
+    await second.register();
+    await first.leave();
+    expect(await second.share()).toMatchObject({ workers: 1 });
+  });
+
+  it('an expired lease is taken only once its grace has passed too (its holder may have had a request in flight); a released one at once', async () => {
+    await clear();
+    const a = new LeaseManager(cp.pool, { workerId: 'a', ttlMs: 1000, graceMs: 60_000 });
+    const b = new LeaseManager(cp.pool, { workerId: 'b', ttlMs: 1000, graceMs: 60_000 });
+    const lease = (await a.acquireOne('p09')) as Lease;
+    // Expired 30 s ago by the database's clock: within the 60 s grace.
+    await cp.pool.query(`UPDATE b24rules.leases SET expires_at = now() - interval '30 seconds' WHERE member_id = 'p09'`);
+    expect(await b.acquireOne('p09')).toBeNull();
+    expect((await b.acquire(50)).map((l) => l.memberId)).not.toContain('p09');
+    expect(await a.renew(lease)).toBeNull();
+    await cp.pool.query(`UPDATE b24rules.leases SET expires_at = now() - interval '61 seconds' WHERE member_id = 'p09'`);
+    expect(await b.acquireOne('p09')).not.toBeNull();
+    await b.leave();
+    // Released (not expired): no grace.
+    const again = (await a.acquireOne('p09')) as Lease;
+    await a.release(again);
+    expect(await b.acquireOne('p09')).not.toBeNull();
+  });
+
   it('counts a lease valid locally until the time its renewal was sent + TTL - margin (monotonic clock)', async () => {
     await clear();
     let now = 1_000;
