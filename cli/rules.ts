@@ -8,27 +8,11 @@ import { B24RulesError, UsageError } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import { closest } from '../engine/suggest.js';
 import { CommandLineError } from './args.js';
+import { COMMANDS } from './command-table.js';
 import { EXIT, type Command } from './command.js';
 
-const COMMANDS: Record<string, string> = {
-  run: 'run the daemon: offline events, outgoing webhooks, schedules',
-  demo: 'run the daemon on the embedded emulator with the example rules and simulated activity (npm start)',
-  validate: 'validate rule files against the schemas',
-  scopes: 'list the Bitrix24 scopes the rules need (for the webhook or app settings)',
-  'dry-run': 'plan what rules would do, without writing',
-  test: 'run rule tests (*.test.yaml)',
-  apply: 'run a manual or bulk rule, or carry out a saved plan',
-  call: 'call one REST method and print the response envelope',
-  emulator: 'start the Bitrix24 portal emulator',
-  record: 'capture events and the records they name into a test fixture',
-  dlq: 'list, show, retry or drop dead-lettered work',
-  runs: 'list rule runs from the journal',
-  timers: 'list or cancel timers (delays, for: durations)',
-  trace: 'show the trace of one rule run',
-  mcp: 'serve the MCP server (stdio) for AI assistants',
-  portals: 'list, add, enable, disable or remove the portals of a PostgreSQL deployment',
-  portal: "pull the portal's fields, stages, list values and users into .rules/portal.json",
-};
+/** The name the command was run by (b24-rules or rules), for its messages. */
+const PROGRAM = (process.argv[1] ?? '').replace(/\\/g, '/').split('/').pop() === 'b24-rules' ? 'b24-rules' : 'rules';
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -37,6 +21,7 @@ function help(): string {
     'Usage: rules COMMAND [options]',
     '',
     'Declarative automation rules for Bitrix24.',
+    'Installed as b24-rules and rules (the same command): in a rules repository, run npx b24-rules.',
     '',
     'Commands:',
     ...lines,
@@ -64,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!Object.hasOwn(COMMANDS, name)) {
     const guess = closest(name, Object.keys(COMMANDS));
-    process.stderr.write(`rules: unknown command '${redact(name)}'${guess ? `; did you mean '${guess}'?` : '.'} Run 'rules --help' for the list.\n`);
+    process.stderr.write(`${PROGRAM}: unknown command '${redact(name)}'${guess ? `; did you mean '${guess}'?` : '.'} Run '${PROGRAM} --help' for the list.\n`);
     return EXIT.USAGE;
   }
   const mod = (await import(`./commands/${name}.js`)) as { default: Command };
@@ -77,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     // Only here is the command's name known: a bad option says which command it was given to.
-    if (err instanceof CommandLineError) throw new UsageError(err.forCommand(`rules ${name}`));
+    if (err instanceof CommandLineError) throw new UsageError(err.forCommand(`${PROGRAM} ${name}`));
     throw err;
   }
 }
@@ -88,14 +73,14 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`rules: ${err.message}\n`);
+      process.stderr.write(`${PROGRAM}: ${err.message}\n`);
       process.exitCode = EXIT.USAGE;
     } else if (err instanceof B24RulesError) {
-      process.stderr.write(`rules: ${err.code}: ${err.message}\n`);
+      process.stderr.write(`${PROGRAM}: ${err.code}: ${err.message}\n`);
       process.exitCode = EXIT.ERROR;
     } else {
       const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      process.stderr.write(`rules: unexpected error: ${redact(msg)}\n`);
+      process.stderr.write(`${PROGRAM}: unexpected error: ${redact(msg)}\n`);
       process.exitCode = EXIT.ERROR;
     }
   },
