@@ -364,11 +364,6 @@ export const ERROR_CODES = {
     meaning: '`b24-rules init` found a file it would write (the rule example, README.md, .gitignore...) already in the folder; it wrote nothing.',
     action: 'Move the named files aside, or scaffold into a new folder (`b24-rules init DIR`) and copy what you need.',
   },
-  INIT_FILE_EXISTS: {
-    kind: 'user',
-    meaning: '`b24-rules init` found a file it would write (the rule example, README.md, .gitignore...) already in the folder; it wrote nothing.',
-    action: 'Move the named files aside, or scaffold into a new folder (`b24-rules init DIR`) and copy what you need.',
-  },
   WRITES_NOT_ALLOWED: {
     kind: 'user',
     meaning: '`rules mcp` refused apply_plan or dlq_retry: the server was started without `--allow-writes`. Nothing was done.',
