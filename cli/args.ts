@@ -72,9 +72,37 @@ function check(argv: string[], options: Options, allowPositionals: boolean): voi
   }
 }
 
+/** Thrown by `parse` while `optionsOf` probes a command: carries the command's option table. */
+class OptionsProbe extends Error {
+  constructor(readonly options: Options) {
+    super('options probed');
+  }
+}
+
+let probing = false;
+
+/**
+ * The options a command's `run` accepts (plus --log-level), read from the table
+ * it hands to `parse`, which every command calls before doing anything: the run
+ * is stopped there. `rules completion` builds the shell completion from these.
+ */
+export async function optionsOf(run: (argv: string[]) => Promise<number>): Promise<Options> {
+  probing = true;
+  try {
+    await run([]);
+  } catch (err) {
+    if (err instanceof OptionsProbe) return err.options;
+    throw err;
+  } finally {
+    probing = false;
+  }
+  throw new Error('the command returned without parsing its options');
+}
+
 /** Parse `argv` strictly against `options` (plus --log-level); every bad command line is a UsageError (exit 2). */
 export function parse<O extends Options>(argv: string[], options: O, allowPositionals = true) {
   const all = { ...COMMON_OPTIONS, ...options };
+  if (probing) throw new OptionsProbe(all);
   check(argv, all, allowPositionals);
   try {
     return parseArgs({ args: argv, options: all, allowPositionals, strict: true });

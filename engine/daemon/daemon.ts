@@ -168,6 +168,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const metrics = createDaemonMetrics({
     depth: () => (store ? store.inbox.depth() : 0),
     dlqSize: () => (store ? store.dlq.count() : 0),
+    oldestAge: () => {
+      const at = store?.inbox.oldestWaitingAt() ?? null;
+      return at === null ? 0 : Math.max(0, clock.now() - at) / 1000;
+    },
   });
 
   const runLog = new RunLog(logger, metrics, DEFAULTS.runLogPage);

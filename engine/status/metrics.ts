@@ -1,30 +1,21 @@
 /**
- * A small Prometheus registry: counters and gauges with labels, and gauges
- * whose value is read at scrape time (queue depth, DLQ size). Rendered in the
- * text exposition format 0.0.4 with HELP/TYPE lines and escaped label values.
+ * A metric registry on prom-client: each daemon (and each portal's engine in
+ * a worker) has a prom-client `Registry` of its own, never the global one, so
+ * two engines in one process never share a series. This module only adds what
+ * the engine needs around it: label names checked with a message that says
+ * which family, labels sorted (stable output), a synchronous read of a
+ * counter's or gauge's value (tests, the web console), and families whose
+ * value is read at scrape time from the store (a reader that throws gives the
+ * family no samples for that scrape instead of failing the whole scrape).
  */
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry, type Metric, type MetricValue } from 'prom-client';
 
 export type Labels = Record<string, string | number>;
-
-interface Series {
-  labels: Labels;
-  value: number;
-}
-
-interface Family {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  series: Map<string, Series>;
-  collect?: () => number | Array<{ labels: Labels; value: number }>;
-}
-
-const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** A counter: only goes up. */
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
+  /** The value of one series now (0 before its first increment). */
   get(labels?: Labels): number;
 }
 
@@ -35,135 +26,156 @@ export interface Gauge {
   get(labels?: Labels): number;
 }
 
+/** A histogram: observations counted into buckets (seconds, for durations). */
+export interface Histogram {
+  observe(value: number, labels?: Labels): void;
+}
+
+/** One sample of a family read at scrape time. */
+export interface CollectedSample {
+  labels: Labels;
+  value: number;
+}
+
+const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Content type of the text exposition format 0.0.4 (prom-client's). */
+export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** Label values as strings, keys sorted: one order in the output, one key per series. */
+function sortedLabels(labels: Labels): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) out[k] = String(labels[k]);
+  return out;
+}
+
 function seriesKey(labels: Labels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, String(labels[k])]));
+  return JSON.stringify(sortedLabels(labels));
 }
 
-/** Escape a label value: backslash, double quote and newline (exposition format rules). */
-export function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+type Kind = 'counter' | 'gauge' | 'histogram';
 
-/** Escape HELP text: backslash and newline. */
-export function escapeHelp(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
+/** One family as prom-client's `getMetricsAsJSON` gives it. */
+export type FamilyJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
 
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
-}
-
-function formatLabels(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  if (keys.length === 0) return '';
-  return `{${keys.map((k) => `${k}="${escapeLabelValue(String(labels[k]))}"`).join(',')}}`;
-}
-
-/** A set of metric families rendered together on `/metrics`. */
+/** The metric families of one daemon, portal engine or process, rendered together. */
 export class MetricsRegistry {
-  readonly #families = new Map<string, Family>();
+  /** The prom-client registry underneath (merging, parsing, default metrics). */
+  readonly prom = new Registry();
+  readonly #kinds = new Map<string, { kind: Kind; facade: unknown }>();
 
-  #family(name: string, help: string, type: Family['type']): Family {
+  #check(name: string, kind: Kind, labelNames: readonly string[]): { kind: Kind; facade: unknown } | undefined {
     if (!NAME_RE.test(name)) throw new Error(`invalid metric name '${name}'`);
-    const existing = this.#families.get(name);
-    if (existing) {
-      if (existing.type !== type) throw new Error(`metric '${name}' already registered as a ${existing.type}`);
-      return existing;
-    }
-    const family: Family = { name, help, type, series: new Map() };
-    this.#families.set(name, family);
-    return family;
+    for (const l of labelNames) if (!LABEL_RE.test(l)) throw new Error(`invalid label name '${l}' on ${name}`);
+    const existing = this.#kinds.get(name);
+    if (existing && existing.kind !== kind) throw new Error(`metric '${name}' already registered as a ${existing.kind}`);
+    return existing;
   }
 
-  #series(family: Family, labels: Labels): Series {
-    const key = seriesKey(labels);
-    let s = family.series.get(key);
-    if (!s) {
-      for (const k of Object.keys(labels)) if (!LABEL_RE.test(k)) throw new Error(`invalid label name '${k}' on ${family.name}`);
-      s = { labels: { ...labels }, value: 0 };
-      family.series.set(key, s);
+  #labels(name: string, declared: readonly string[], labels: Labels): Record<string, string> {
+    for (const k of Object.keys(labels)) {
+      if (!LABEL_RE.test(k)) throw new Error(`invalid label name '${k}' on ${name}`);
+      if (!declared.includes(k)) throw new Error(`label '${k}' is not declared on ${name} (its labels: ${declared.join(', ') || 'none'})`);
     }
-    return s;
+    return sortedLabels(labels);
   }
 
   /** Register (or get) a counter. Prometheus convention: the name ends in `_total`. */
-  counter(name: string, help: string): Counter {
-    const family = this.#family(name, help, 'counter');
-    return {
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    const existing = this.#check(name, 'counter', labelNames);
+    if (existing) return existing.facade as Counter;
+    const prom = new PromCounter({ name, help, labelNames: [...labelNames], registers: [this.prom] });
+    const values = new Map<string, number>();
+    const facade: Counter = {
       inc: (labels = {}, by = 1) => {
         if (by < 0) throw new Error(`counter ${name} cannot decrease`);
-        this.#series(family, labels).value += by;
+        const l = this.#labels(name, labelNames, labels);
+        prom.inc(l, by);
+        const key = seriesKey(l);
+        values.set(key, (values.get(key) ?? 0) + by);
       },
-      get: (labels = {}) => family.series.get(seriesKey(labels))?.value ?? 0,
+      get: (labels = {}) => values.get(seriesKey(labels)) ?? 0,
     };
+    this.#kinds.set(name, { kind: 'counter', facade });
+    return facade;
   }
 
   /** Register (or get) a gauge. */
-  gauge(name: string, help: string): Gauge {
-    const family = this.#family(name, help, 'gauge');
-    return {
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    const existing = this.#check(name, 'gauge', labelNames);
+    if (existing) return existing.facade as Gauge;
+    const prom = new PromGauge({ name, help, labelNames: [...labelNames], registers: [this.prom] });
+    const values = new Map<string, number>();
+    const facade: Gauge = {
       set: (value, labels = {}) => {
-        this.#series(family, labels).value = value;
+        const l = this.#labels(name, labelNames, labels);
+        prom.set(l, value);
+        values.set(seriesKey(l), value);
       },
       inc: (labels = {}, by = 1) => {
-        this.#series(family, labels).value += by;
+        const l = this.#labels(name, labelNames, labels);
+        prom.inc(l, by);
+        const key = seriesKey(l);
+        values.set(key, (values.get(key) ?? 0) + by);
       },
-      get: (labels = {}) => family.series.get(seriesKey(labels))?.value ?? 0,
+      get: (labels = {}) => values.get(seriesKey(labels)) ?? 0,
     };
+    this.#kinds.set(name, { kind: 'gauge', facade });
+    return facade;
+  }
+
+  /** Register (or get) a histogram with these bucket upper bounds (base units: seconds, bytes, commands). */
+  histogram(name: string, help: string, options: { buckets: readonly number[]; labelNames?: readonly string[] }): Histogram {
+    const labelNames = options.labelNames ?? [];
+    const existing = this.#check(name, 'histogram', labelNames);
+    if (existing) return existing.facade as Histogram;
+    const prom = new PromHistogram({ name, help, labelNames: [...labelNames], buckets: [...options.buckets], registers: [this.prom] });
+    const facade: Histogram = {
+      observe: (value, labels = {}) => {
+        if (!Number.isFinite(value)) return;
+        prom.observe(this.#labels(name, labelNames, labels), value);
+      },
+    };
+    this.#kinds.set(name, { kind: 'histogram', facade });
+    return facade;
   }
 
   /**
-   * A metric whose value is computed at scrape time. A collector that throws
-   * is skipped for that scrape (its family renders with no samples).
+   * A family whose samples are read at scrape time (queue depth, DLQ size).
+   * A reader that throws gives the family no samples for that scrape.
    */
-  collect(name: string, help: string, type: Family['type'], fn: NonNullable<Family['collect']>): void {
-    const family = this.#family(name, help, type);
-    family.collect = fn;
-  }
-
-  /** Every family with its samples now (collectors read; one that throws gives no samples). */
-  families(): FamilySnapshot[] {
-    return [...this.#families.values()].map((f) => {
-      let samples: Array<{ labels: Labels; value: number }> = [...f.series.values()].map((s) => ({ labels: { ...s.labels }, value: s.value }));
-      if (f.collect) {
+  collect(name: string, help: string, type: 'counter' | 'gauge', read: () => number | CollectedSample[]): void {
+    this.#check(name, type, []);
+    // A metric object of the shape prom-client's own aggregated metrics have: labels come from the reader.
+    const metric = {
+      name,
+      help,
+      type,
+      aggregator: 'sum' as const,
+      get: async () => {
+        let values: Array<MetricValue<string>>;
         try {
-          const v = f.collect();
-          samples = typeof v === 'number' ? [{ labels: {}, value: v }] : v;
+          const v = read();
+          values = typeof v === 'number' ? [{ labels: {}, value: v }] : v.map((s) => ({ labels: sortedLabels(s.labels), value: s.value }));
         } catch {
-          samples = [];
+          values = [];
         }
-      }
-      return { name: f.name, help: f.help, type: f.type, samples };
-    });
+        return { name, help, type, aggregator: 'sum', values };
+      },
+      reset: () => undefined,
+    };
+    this.prom.registerMetric(metric as unknown as Metric);
+    this.#kinds.set(name, { kind: type, facade: null });
   }
 
-  /** The whole registry in Prometheus text format (ends with a newline). */
-  render(): string {
-    return renderFamilies(this.families());
+  /** The whole registry in the text exposition format (ends with a newline). */
+  render(): Promise<string> {
+    return this.prom.metrics();
+  }
+
+  /** Every family with its samples now, as prom-client's JSON (what a worker merges). */
+  families(): Promise<FamilyJson[]> {
+    return this.prom.getMetricsAsJSON();
   }
 }
-
-/** One metric family and its samples, as `families()` reads them. */
-export interface FamilySnapshot {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  samples: Array<{ labels: Labels; value: number }>;
-}
-
-/** Families in Prometheus text format (ends with a newline). */
-export function renderFamilies(families: readonly FamilySnapshot[]): string {
-  const lines: string[] = [];
-  for (const f of families) {
-    lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
-    lines.push(`# TYPE ${f.name} ${f.type}`);
-    for (const s of f.samples) lines.push(`${f.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Content type of the text exposition format. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -7,7 +7,8 @@
  * `portal="other"`, so a worker moving between thousands of portals never
  * makes thousands of series.
  */
-import { renderFamilies, type FamilySnapshot, type Labels, type MetricsRegistry } from './metrics.js';
+import { AggregatorRegistry, type Metric, type Registry, type RegistryContentType } from 'prom-client';
+import type { FamilyJson, MetricsRegistry } from './metrics.js';
 
 /** The label value the portals past the cap share. */
 export const OTHER_PORTAL = 'other';
@@ -47,40 +48,30 @@ export interface LabelledRegistry {
 
 /**
  * The families of every portal's registry with `portal` added to each
- * sample (samples of portals sharing a label value are summed), followed by
- * the families of `own` (the process's own metrics, unlabelled by portal).
+ * sample (samples of portals sharing a label value are summed, histogram
+ * buckets too: prom-client's own aggregation), followed by the families of
+ * `own` (the process's own metrics, unlabelled by portal).
  */
-export function mergePortalFamilies(portals: readonly LabelledRegistry[], own?: MetricsRegistry): FamilySnapshot[] {
-  const out = new Map<string, FamilySnapshot & { index: Map<string, { labels: Labels; value: number }> }>();
+export async function mergePortalFamilies(portals: readonly LabelledRegistry[], own?: MetricsRegistry): Promise<Registry<RegistryContentType>> {
+  const labelled: FamilyJson[][] = [];
   for (const p of portals) {
-    for (const f of p.registry.families()) {
-      let family = out.get(f.name);
-      if (!family) {
-        family = { name: f.name, help: f.help, type: f.type, samples: [], index: new Map() };
-        out.set(f.name, family);
-      }
-      for (const s of f.samples) {
-        const labels: Labels = { ...s.labels, portal: p.portal };
-        const key = JSON.stringify(Object.keys(labels).sort().map((k) => [k, String(labels[k])]));
-        const existing = family.index.get(key);
-        if (existing) existing.value += s.value;
-        else {
-          const sample = { labels, value: s.value };
-          family.index.set(key, sample);
-          family.samples.push(sample);
-        }
-      }
-    }
+    const families = await p.registry.families();
+    labelled.push(families.map((f) => ({ ...f, values: f.values.map((v) => ({ ...v, labels: withPortal(v.labels, p.portal) })) })));
   }
-  const merged: FamilySnapshot[] = [...out.values()].map(({ index: _index, ...f }) => f);
+  const merged = AggregatorRegistry.aggregate(labelled);
   if (own) {
-    const names = new Set(merged.map((f) => f.name));
-    for (const f of own.families()) if (!names.has(f.name)) merged.push(f);
+    for (const f of own.prom.getMetricsAsArray()) if (!merged.getSingleMetric(f.name)) merged.registerMetric(f as unknown as Metric);
   }
   return merged;
 }
 
-/** mergePortalFamilies in Prometheus text format. */
-export function renderPortalMetrics(portals: readonly LabelledRegistry[], own?: MetricsRegistry): string {
-  return renderFamilies(mergePortalFamilies(portals, own));
+/** The labels with `portal` among them, keys sorted. */
+function withPortal(labels: FamilyJson['values'][number]['labels'], portal: string): Record<string, string | number> {
+  const all: Record<string, string | number> = { ...(labels as Record<string, string | number>), portal };
+  return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k] as string | number]));
+}
+
+/** mergePortalFamilies in the text exposition format. */
+export async function renderPortalMetrics(portals: readonly LabelledRegistry[], own?: MetricsRegistry): Promise<string> {
+  return (await mergePortalFamilies(portals, own)).metrics();
 }

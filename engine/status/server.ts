@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from './metrics.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+import { processMetrics } from './process-metrics.js';
 
 /** A mounted handler: answers and returns true, or returns false to let the next one try. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
@@ -22,7 +23,9 @@ export interface StatusServerOptions {
   /** `host:port`, `:port` or `port`. @default '127.0.0.1:7424' */
   listen?: string;
   /** Rendered at each scrape of /metrics: a registry, or anything that renders the text format (a worker merges its portals'). */
-  metrics: Pick<MetricsRegistry, 'render'>;
+  metrics: { render(): string | Promise<string> };
+  /** Append the process's families (default process and Node.js metrics, build info) to /metrics. @default true */
+  processMetrics?: boolean;
   /** Health check; a throw counts as unhealthy. */
   health: () => HealthReport;
   /** Webhook receivers, tried in order for paths other than /healthz and /metrics. */
@@ -102,7 +105,9 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       return;
     }
     if (url.pathname === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-      send(res, 200, PROMETHEUS_CONTENT_TYPE, options.metrics.render());
+      const own = await options.metrics.render();
+      const processText = options.processMetrics === false ? '' : await processMetrics().render();
+      send(res, 200, PROMETHEUS_CONTENT_TYPE, processText ? `${own}\n${processText}` : own);
       return;
     }
     for (const h of handlers) {

@@ -111,6 +111,12 @@ export class InboxTable implements Inbox {
     return row.n;
   }
 
+  /** When the oldest item not yet done or dead was stored (epoch ms), or null when none waits. */
+  oldestWaitingAt(): number | null {
+    const row = stmt(this.#db, `SELECT MIN(received_at) AS t FROM inbox WHERE status IN ('pending','running')`).get() as { t: number | null } | undefined;
+    return row?.t ?? null;
+  }
+
   /** The highest item id now (0 when empty): items added later have higher ids, while the newest row is kept. */
   lastId(): number {
     const row = stmt(this.#db, `SELECT COALESCE(MAX(id), 0) AS n FROM inbox`).get() as { n: number };

@@ -89,8 +89,8 @@ export interface Worker {
   /** Lease rounds completed. */
   readonly rounds: number;
   health(): HealthReport;
-  /** The /metrics text. */
-  metrics(): string;
+  /** The /metrics text (without the process's families, which the status server appends). */
+  metrics(): Promise<string>;
   start(): Promise<void>;
   /** Reload every portal's rules. */
   reload(): Promise<boolean>;
@@ -154,7 +154,7 @@ export function createWorker(options: WorkerOptions): Worker {
     };
   }
 
-  function metrics(): string {
+  function metrics(): Promise<string> {
     const parts = runners().flatMap((r) => (r.metrics ? [{ portal: r.label, registry: r.metrics.registry }] : []));
     return renderPortalMetrics(parts, own);
   }

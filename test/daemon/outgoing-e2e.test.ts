@@ -42,7 +42,7 @@ describe('outgoing webhook source in the daemon', () => {
       applicationToken: emu.app.application_token,
     });
     await daemon.start();
-    expect(daemon.metrics.registry.render()).not.toContain('source="offline"');
+    expect(await daemon.metrics.registry.render()).not.toContain('source="offline"');
     // The app subscribes the daemon's endpoint (what the portal's outgoing-webhook settings do).
     await engineClient(emu).call('event.bind', { event: 'ONCRMLEADADD', handler: `${daemon.url}/b24/events` });
     const lead = String((await userClient(emu).call<number>('crm.lead.add', { fields: { TITLE: 'Pushed' } })).result);

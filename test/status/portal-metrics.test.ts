@@ -13,7 +13,7 @@ describe('portal labels', () => {
     expect(new PortalLabels(0).label('m1', 'a')).toBe('other');
   });
 
-  it("merges the portals' registries with a portal label, summing the portals that share 'other', and adds the worker's own", () => {
+  it("merges the portals' registries with a portal label, summing the portals that share 'other', and adds the worker's own", async () => {
     const a = createDaemonMetrics({ depth: () => 3 });
     const b = createDaemonMetrics({ depth: () => 4 });
     const c = createDaemonMetrics({ depth: () => 5 });
@@ -23,7 +23,7 @@ describe('portal labels', () => {
     a.ruleRuns.inc({ rule: 'r1', outcome: 'done' });
     const own = new MetricsRegistry();
     own.gauge('b24rules_leases_held', 'Leases held.').set(3);
-    const text = renderPortalMetrics(
+    const text = await renderPortalMetrics(
       [
         { portal: 'a.example', registry: a.registry },
         { portal: 'other', registry: b.registry },

@@ -1,34 +1,37 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MetricsRegistry, escapeLabelValue } from '../../engine/status/metrics.js';
+import { MetricsRegistry } from '../../engine/status/metrics.js';
 import { createDaemonMetrics } from '../../engine/status/daemon-metrics.js';
 import { parseListen, startStatusServer, type StatusServer } from '../../engine/status/server.js';
 
-describe('MetricsRegistry', () => {
-  it('renders HELP/TYPE lines, labelled samples and escapes label values and help text', () => {
+describe('MetricsRegistry (prom-client underneath)', () => {
+  it('renders HELP/TYPE lines, labelled samples and escapes label values and help text', async () => {
     const r = new MetricsRegistry();
-    const c = r.counter('x_total', 'Line one\nwith a back\\slash');
+    const c = r.counter('x_total', 'Line one\nwith a back\\slash', ['rule']);
     c.inc({ rule: 'a"b\\c\nd' }, 2);
     c.inc({ rule: 'plain' });
     r.gauge('g', 'A gauge').set(1.5);
-    const text = r.render();
+    const text = await r.render();
     expect(text).toContain('# HELP x_total Line one\\nwith a back\\\\slash\n');
     expect(text).toContain('# TYPE x_total counter\n');
     expect(text).toContain('x_total{rule="a\\"b\\\\c\\nd"} 2\n');
     expect(text).toContain('x_total{rule="plain"} 1\n');
     expect(text).toContain('# TYPE g gauge\ng 1.5\n');
     expect(text.endsWith('\n')).toBe(true);
+    expect(c.get({ rule: 'plain' })).toBe(1);
   });
 
-  it('refuses a counter decrease, bad names and a type clash', () => {
+  it('refuses a counter decrease, bad names, a type clash and labels not declared', () => {
     const r = new MetricsRegistry();
-    const c = r.counter('ok_total', 'h');
+    const c = r.counter('ok_total', 'h', ['rule']);
     expect(() => c.inc({}, -1)).toThrow(/cannot decrease/);
     expect(() => r.counter('bad-name', 'h')).toThrow(/invalid metric name/);
     expect(() => r.gauge('ok_total', 'h')).toThrow(/already registered/);
     expect(() => c.inc({ 'bad-label': 1 })).toThrow(/invalid label name/);
+    expect(() => c.inc({ outcome: 'done' })).toThrow(/label 'outcome' is not declared on ok_total/);
+    expect(r.counter('ok_total', 'h', ['rule'])).toBe(c);
   });
 
-  it('reads collected gauges at scrape time and skips a failing collector', () => {
+  it('reads collected gauges at scrape time and skips a failing collector', async () => {
     let depth = 3;
     const m = createDaemonMetrics({
       depth: () => depth,
@@ -36,16 +39,23 @@ describe('MetricsRegistry', () => {
         throw new Error('store closed');
       },
     });
-    expect(m.registry.render()).toContain('b24rules_queue_depth 3\n');
+    expect(await m.registry.render()).toContain('b24rules_queue_depth 3\n');
     depth = 7;
-    const text = m.registry.render();
+    const text = await m.registry.render();
     expect(text).toContain('b24rules_queue_depth 7\n');
     expect(text).toContain('# TYPE b24rules_dlq_size gauge\n');
     expect(text).not.toMatch(/^b24rules_dlq_size /m);
   });
 
-  it('escapeLabelValue leaves plain text alone', () => {
-    expect(escapeLabelValue('lead-routing')).toBe('lead-routing');
+  it('histograms count observations into buckets in seconds', async () => {
+    const m = createDaemonMetrics();
+    m.restRequestDuration.observe(0.2, { family: 'crm.deal' });
+    m.restRequestDuration.observe(3, { family: 'crm.deal' });
+    const text = await m.registry.render();
+    expect(text).toContain('# TYPE b24rules_rest_request_duration_seconds histogram\n');
+    expect(text).toContain('b24rules_rest_request_duration_seconds_bucket{le="0.25",family="crm.deal"} 1\n');
+    expect(text).toContain('b24rules_rest_request_duration_seconds_bucket{le="+Inf",family="crm.deal"} 2\n');
+    expect(text).toContain('b24rules_rest_request_duration_seconds_count{family="crm.deal"} 2\n');
   });
 });
 
