@@ -1,9 +1,9 @@
 /**
- * How the engine names a record across runs, snapshots, waits and timers:
- * `deal:12`, and for a smart process's item (or an invoice) its type too,
- * `item:147:5`, because item IDs are unique only within their type
- * (api-reference/crm/universal/object-fields.md). Snapshots of items are kept
- * under the entity `item:147`.
+ * How the engine names a record: runs, waits and timers by `deal:12` /
+ * `item:5`; snapshots of a smart process's item (or an invoice) by its type
+ * too, under the entity `item:147`, because item IDs are unique only within
+ * their type (api-reference/crm/universal/object-fields.md) and `changed:`
+ * must compare an item with its own last state.
  */
 import type { EntityName } from '../rules/index.js';
 import { entityOfEvent, eventEntityTypeId, eventRecordId } from './entities.js';
@@ -46,7 +46,11 @@ export function parseSnapshotEntity(entity: string): { entity: string; entityTyp
   return m ? { entity: 'item', entityTypeId: Number(m[1]) } : { entity };
 }
 
-/** A run's record key: `deal:12`, `item:147:5` (the concurrency default, `for:` timers, `wait_for`). */
+/**
+ * A run's record key: `deal:12`, `item:5` (the concurrency default, `for:` timers, `wait_for`; what a
+ * dry-run's firing names). Without the item's type: items of two types with one ID share it, so a rule
+ * on the common item events serializes them, and its `for:` or `wait_for` takes them as one record.
+ */
 export function runRecordKey(ref: { entity: string; id: string; entityTypeId?: number }): string {
-  return `${snapshotEntity(ref.entity, ref.entityTypeId)}:${ref.id}`;
+  return `${ref.entity}:${ref.id}`;
 }
