@@ -40,6 +40,8 @@ export interface DemoOptions {
   everySeconds?: number;
   /** Multiplies the generator's delays (tests run the script faster). @default 1 */
   timeScale?: number;
+  /** The web console's token (readConsoleToken); a `listen` beyond loopback needs one (CONSOLE_TOKEN_REQUIRED). @default null */
+  consoleToken?: string | null;
 }
 
 export interface RunningDemo {
@@ -151,8 +153,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     watch: false,
     offline: { pollIntervalMs: 300 },
     tickIntervalMs: 200,
-    // The web console, on loopback without a token as `rules run` serves it.
-    mount: daemonConsole({ token: null, config }),
+    // The web console as `rules run` serves it: beyond loopback only with a token (the mount refuses otherwise).
+    mount: daemonConsole({ token: options.consoleToken ?? null, config }),
   });
   daemonRef = daemon;
   try {

@@ -64,6 +64,8 @@ const command: Command = {
               const batch = store.dlq.list({ limit: 500 });
               if (batch.length === 0) break;
               for (const e of batch) {
+                // A retry takes every entry of its item (two rules of one item dead-lettered): the others are gone.
+                if (!store.dlq.get(e.id)) continue;
                 store.dlq.retry(e.id);
                 ids.push(e.id);
               }

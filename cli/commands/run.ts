@@ -5,7 +5,7 @@ import { createDaemon, DAEMON_DEFAULTS as DEFAULTS, DEFAULT_STATE_PATH, parseRet
 import { createLogger } from '../../engine/logger.js';
 import { UsageError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
-import { checkConsoleListen, daemonConsole, readConsoleToken } from '../../engine/console/index.js';
+import { checkConsoleListen, daemonConsole, parseConsoleOrigins, readConsoleToken } from '../../engine/console/index.js';
 import { parseListen } from '../../engine/status/index.js';
 import { isPostgresUrl } from '../../engine/store/index.js';
 import { intOption, logLevel, parse } from '../args.js';
@@ -35,7 +35,9 @@ Options:
                        /healthz, /metrics, the web console at /console).
                        Loopback unless you say otherwise; anywhere else the
                        console needs a token (B24_RULES_CONSOLE_TOKEN or
-                       --console-token-file), or the daemon does not start
+                       --console-token-file), or the daemon does not start.
+                       Behind a proxy set the token too; B24_RULES_CONSOLE_ORIGIN
+                       names the origin(s) the browser uses (https://host)
   --console-token-file FILE
                        the console token from FILE's first line (16+ chars)
   --no-console         no web console (/console, /api): the status server
@@ -106,9 +108,10 @@ const command: Command = {
     const retention = values.retention === undefined ? null : parseRetention(values.retention);
     const withConsole = values['no-console'] !== true;
     if (!withConsole && values['console-token-file'] !== undefined) throw new UsageError('--console-token-file and --no-console exclude each other');
-    // Before anything starts: a console open to the network without a token is refused here.
+    // Before anything starts: a console open to the network without a token is refused here (and again by the console itself).
     const consoleToken = withConsole ? readConsoleToken(env, values['console-token-file']) : null;
     if (withConsole) checkConsoleListen(listen, consoleToken);
+    const allowedOrigins = withConsole ? parseConsoleOrigins(env.B24_RULES_CONSOLE_ORIGIN) : [];
     const logger = createLogger({ level: logLevel(values['log-level']) });
     const config = loadConfig();
     const applicationToken = env.B24_APPLICATION_TOKEN || undefined;
@@ -121,7 +124,7 @@ const command: Command = {
       env,
       listen,
       watch: values['no-watch'] !== true,
-      ...(withConsole ? { mount: daemonConsole({ token: consoleToken, config, logger: logger.child({ component: 'console' }) }) } : {}),
+      ...(withConsole ? { mount: daemonConsole({ token: consoleToken, allowedOrigins, config, logger: logger.child({ component: 'console' }) }) } : {}),
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(applicationToken ? { applicationToken } : {}),
       ...(offline ? { offline } : {}),

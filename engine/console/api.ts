@@ -5,7 +5,6 @@
  */
 import { dlqEntryJson, dlqListJson, runsJson, traceJson } from '../daemon/index.js';
 import { redactValue } from '../redact.js';
-import type { DlqEntry } from '../store/index.js';
 import type { RunsQuery } from './runs-filter.js';
 import { rulesView, type RulesView } from './rules-view.js';
 import type { DlqVerb } from './dlq-page.js';
@@ -13,8 +12,10 @@ import type { PortalView } from './source.js';
 import type { TraceData } from './trace-page.js';
 
 export const DEFAULTS = {
-  /** @default 200 entries on the DLQ page and in /api/dlq without ?limit */
-  dlqLimit: 200,
+  /** @default 100 entries on the DLQ page and in /api/dlq without ?limit (as `rules dlq list`) */
+  dlqLimit: 100,
+  /** @default 500 entries at most (?limit= above is clamped) */
+  maxDlqLimit: 500,
   /** @default 500 entries per store read when retrying or dropping all */
   dlqChunk: 500,
 };
@@ -33,8 +34,7 @@ export function traceData(portal: PortalView, id: number): TraceData | undefined
   const store = portal.store;
   const run = store.runs.get(id);
   if (!run) return undefined;
-  const dlq = store.dlq.list({ ruleId: run.ruleId, limit: DEFAULTS.dlqLimit }).find((e: DlqEntry) => e.runId === id);
-  return { run, calls: store.effects.forRun(id), rule: portal.rules().find((r) => r.id === run.ruleId), item: store.inbox.get(run.itemId), dlq };
+  return { run, calls: store.effects.forRun(id), rule: portal.rules().find((r) => r.id === run.ruleId), item: store.inbox.get(run.itemId), dlq: store.dlq.forRun(id) };
 }
 
 /** `/api/runs/:id`: `rules trace ID --format json`. */
@@ -69,6 +69,8 @@ export function dlqAct(portal: PortalView, verb: DlqVerb, target: number | 'all'
     const batch = dlq.list({ limit: DEFAULTS.dlqChunk });
     if (batch.length === 0) break;
     for (const e of batch) {
+      // A retry requeues the item and takes all its entries (two rules of one item dead-lettered): the others are gone.
+      if (!dlq.get(e.id)) continue;
       act(e.id);
       ids.push(e.id);
     }

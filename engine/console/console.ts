@@ -2,7 +2,8 @@
  * The web console, mounted on the daemon's status server as one request
  * handler: server-rendered pages under /console (Rules, Runs and a run's
  * trace, Dead letters, Health), their JSON under /api, and two static files.
- * Every answer goes through the guard (security.ts): login when a token is
+ * Every answer goes through the guard (security.ts): without a token only
+ * loopback names and no proxy (request-checks.ts), a login when a token is
  * set, CSRF on every POST, a strict Content-Security-Policy.
  */
 import { readFileSync } from 'node:fs';
@@ -21,9 +22,9 @@ import { html } from './html.js';
 import { BASE, href, page, type PageContext } from './layout.js';
 import { loginPage } from './login-page.js';
 import { rulesPage } from './rules-page.js';
-import { parseRunsQuery } from './runs-filter.js';
+import { parseLimit, parseRunsQuery } from './runs-filter.js';
 import { runsPage } from './runs-page.js';
-import { ConsoleGuard, sendWithHeaders, type Access } from './security.js';
+import { checkConsoleListen, ConsoleGuard, sendWithHeaders, type Access } from './security.js';
 import type { ConsoleSource, PortalView } from './source.js';
 import { tracePage } from './trace-page.js';
 
@@ -31,6 +32,13 @@ export interface ConsoleOptions {
   source: ConsoleSource;
   /** The console token; null: no login (loopback only: checkConsoleListen). */
   token: string | null;
+  /**
+   * The server's listen address (`host:port`): without a token, a non-loopback one is refused here
+   * (CONSOLE_TOKEN_REQUIRED), so every way of serving the console (run, demo, worker) is checked.
+   */
+  listen: string;
+  /** Origins a POST may name besides the request's Host (B24_RULES_CONSOLE_ORIGIN, parseConsoleOrigins). @default none */
+  allowedOrigins?: readonly string[];
   /** @default systemClock */
   clock?: Clock;
   logger?: Logger;
@@ -53,17 +61,30 @@ function loadAssets(): Map<string, string> {
   return new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
+/** A form that cannot be read: too large (413), or the request broke off (400). */
+class FormError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
+    const tooLarge = () => {
+      // The rest is read and dropped (the answer closes the connection): destroying the request would lose the answer.
+      req.removeAllListeners('data');
+      req.resume();
+      reject(new FormError(413, `form too large (over ${FORM_LIMIT} bytes)`));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > FORM_LIMIT) return tooLarge();
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > FORM_LIMIT) {
-        reject(new Error('form too large'));
-        req.destroy();
-        return;
-      }
+      if (size > FORM_LIMIT) return tooLarge();
       chunks.push(c);
     });
     req.on('end', () => {
@@ -78,14 +99,26 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
         }
       } else resolve(new URLSearchParams(text));
     });
-    req.on('error', reject);
+    req.on('error', () => reject(new FormError(400, 'the request broke off')));
   });
+}
+
+/** Where a login may lead: a console path of printable ASCII (a Location header takes nothing else), else the rules page. */
+function safeNext(next: string | null | undefined): string {
+  return next && next.startsWith(`${BASE}/`) && !next.startsWith('//') && /^[\x21-\x7e]+$/.test(next) ? next : `${BASE}/rules`;
+}
+
+/** Node's complaint about a header value it cannot send (a CR, LF or non-ASCII character). */
+function isHeaderError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ERR_INVALID_CHAR' || code === 'ERR_HTTP_INVALID_HEADER_VALUE' || code === 'ERR_INVALID_HTTP_TOKEN';
 }
 
 export function createConsole(options: ConsoleOptions): Console {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const guard = new ConsoleGuard(options.token, () => clock.now());
+  checkConsoleListen(options.listen, options.token);
+  const guard = new ConsoleGuard({ token: options.token, now: () => clock.now(), ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
   const assets = loadAssets();
 
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => sendWithHeaders(res, status, JSON_TYPE, `${JSON.stringify(body, null, 2)}\n`, extra);
@@ -108,14 +141,47 @@ export function createConsole(options: ConsoleOptions): Console {
     sendPage(req, res, 404, (ctx) => messagePage(ctx, what), portal);
   }
 
+  /** Read the form, or answer 413/400 (with the security headers) and resolve undefined. */
+  async function formOf(req: IncomingMessage, res: ServerResponse, api: boolean): Promise<URLSearchParams | undefined> {
+    try {
+      return await readForm(req);
+    } catch (err) {
+      const status = err instanceof FormError ? err.status : 400;
+      const message = err instanceof FormError ? err.message : 'the form cannot be read';
+      const close = { connection: 'close' };
+      if (api) json(res, status, { error: message }, close);
+      else sendWithHeaders(res, status, 'text/plain; charset=utf-8', `${message}\n`, close);
+      return undefined;
+    }
+  }
+
+  async function guarded(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    try {
+      return await handle(req, res, url);
+    } catch (err) {
+      // A value no header can carry (CR, LF, non-ASCII) is the request's fault, not a 500.
+      if (!isHeaderError(err) || res.headersSent) throw err;
+      sendWithHeaders(res, 400, 'text/plain; charset=utf-8', 'bad request: a value in it cannot go into a header\n');
+      return true;
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const path = url.pathname;
-    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+    const root = path === '/' && (req.method === 'GET' || req.method === 'HEAD');
+    const api = path === '/api' || path.startsWith('/api/');
+    if (!root && !api && path !== BASE && !path.startsWith(`${BASE}/`)) return false;
+    const refused = guard.refusal(req);
+    if (refused) {
+      logger.warn({ path, status: refused.status }, 'console request refused: not a loopback name, or through a proxy, and no token');
+      if (api) json(res, refused.status, { error: refused.message });
+      else sendWithHeaders(res, refused.status, 'text/plain; charset=utf-8', `${refused.message}\n`);
+      return true;
+    }
+    if (root) {
       redirect(res, `${BASE}/rules`);
       return true;
     }
-    const api = path === '/api' || path.startsWith('/api/');
-    if (!api && path !== BASE && !path.startsWith(`${BASE}/`)) return false;
 
     if (path.startsWith(`${BASE}/assets/`)) {
       const name = path.slice(`${BASE}/assets/`.length);
@@ -133,7 +199,8 @@ export function createConsole(options: ConsoleOptions): Console {
       return true;
     }
     if (path === `${BASE}/logout` && req.method === 'POST') {
-      const form = await readForm(req);
+      const form = await formOf(req, res, api);
+      if (!form) return true;
       if (!guard.mayChange(req, access, form.get('_csrf') ?? undefined)) return refuse(res, api), true;
       redirect(res, `${BASE}/login`, [guard.logout(req)]);
       return true;
@@ -158,12 +225,12 @@ export function createConsole(options: ConsoleOptions): Console {
   }
 
   async function login(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    const safeNext = (n: string | null) => (n && n.startsWith(`${BASE}/`) && !n.startsWith('//') ? n : `${BASE}/rules`);
     if (!guard.locked) return redirect(res, `${BASE}/rules`), true;
     if (req.method === 'POST') {
-      const form = await readForm(req);
+      const form = await formOf(req, res, false);
+      if (!form) return true;
       if (!guard.mayChange(req, { ok: false }, form.get('_csrf') ?? undefined)) return refuse(res, false), true;
-      const session = guard.login(form.get('token') ?? '');
+      const session = guard.login(req, form.get('token') ?? '');
       if (!session) {
         logger.warn({ path: url.pathname }, 'console login refused: wrong token');
         const csrf = guard.csrf(req);
@@ -218,8 +285,12 @@ export function createConsole(options: ConsoleOptions): Console {
     }
     if (rest === '/dlq') {
       const rule = url.searchParams.get('rule') || undefined;
-      if (api) return json(res, 200, dlqDoc(portal, rule, Number(url.searchParams.get('limit')) || API_DEFAULTS.dlqLimit)), true;
-      const entries = portal.store.dlq.list({ ...(rule ? { ruleId: rule } : {}), limit: API_DEFAULTS.dlqLimit });
+      const limit = parseLimit(url.searchParams.get('limit'), API_DEFAULTS.dlqLimit, API_DEFAULTS.maxDlqLimit);
+      if (api) {
+        if (limit.problem) return json(res, 400, { error: limit.problem }), true;
+        return json(res, 200, dlqDoc(portal, rule, limit.limit)), true;
+      }
+      const entries = portal.store.dlq.list({ ...(rule ? { ruleId: rule } : {}), limit: limit.limit });
       sendPage(req, res, 200, (ctx) => dlqListPage(ctx, entries, portal.store.dlq.count(), url.searchParams), portal);
       return true;
     }
@@ -255,12 +326,8 @@ export function createConsole(options: ConsoleOptions): Console {
   async function post(req: IncomingMessage, res: ServerResponse, url: URL, access: Access, portal: PortalView, rest: string, api: boolean): Promise<boolean> {
     const m = /^\/dlq\/(\d+|all)\/(retry|drop)$/.exec(rest);
     if (!m) return json(res, 405, { error: 'method not allowed' }), true;
-    let form: URLSearchParams;
-    try {
-      form = await readForm(req);
-    } catch {
-      return json(res, 413, { error: 'form too large' }), true;
-    }
+    const form = await formOf(req, res, api);
+    if (!form) return true;
     if (!guard.mayChange(req, access, form.get('_csrf') ?? undefined)) {
       logger.warn({ path: url.pathname }, 'console POST refused: no valid CSRF token');
       refuse(res, api);
@@ -277,7 +344,7 @@ export function createConsole(options: ConsoleOptions): Console {
     return true;
   }
 
-  return { handler: handle };
+  return { handler: guarded };
 }
 
 /** The frame with a message alone (not found): the nav still leads on. */

@@ -9,6 +9,7 @@ import type { Daemon } from '../daemon/index.js';
 import type { Logger } from '../logger.js';
 import type { RequestHandler } from '../status/index.js';
 import { createConsole } from './console.js';
+import { checkConsoleListen } from './security.js';
 import { HealthRing } from './health-ring.js';
 import type { PortalView } from './source.js';
 
@@ -84,8 +85,10 @@ export function tokenFileExpiry(config: ClientConfig, clock: Clock = systemClock
 }
 
 export interface DaemonConsoleOptions {
-  /** The console token (readConsoleToken); null: no login, loopback only (checkConsoleListen). */
+  /** The console token (readConsoleToken); null: no login, loopback only (the daemon's listen address is checked). */
   token: string | null;
+  /** B24_RULES_CONSOLE_ORIGIN (parseConsoleOrigins). @default none */
+  allowedOrigins?: readonly string[];
   /** The daemon's portal: its host labels it, and its token file tells the token's expiry. */
   config?: ClientConfig;
   clock?: Clock;
@@ -93,16 +96,29 @@ export interface DaemonConsoleOptions {
   logger?: Logger;
 }
 
-/** The `mount` of createDaemon that serves the console of this one daemon on its status server. */
-export function daemonConsole(options: DaemonConsoleOptions): (daemon: Daemon) => { handlers: RequestHandler[]; close(): void } {
-  return (daemon) => {
+/**
+ * The `mount` of createDaemon that serves the console of this one daemon on its status server.
+ * Throws CONSOLE_TOKEN_REQUIRED (the daemon does not start) when the server would listen beyond
+ * loopback without a token.
+ */
+export function daemonConsole(options: DaemonConsoleOptions): (daemon: Daemon, server: { listen: string }) => { handlers: RequestHandler[]; close(): void } {
+  return (daemon, server) => {
     const clock = options.clock ?? systemClock;
+    // Checked before the sampler starts: a refused console leaves nothing running.
+    checkConsoleListen(server.listen, options.token);
     const portal = daemonPortal(daemon, {
       clock,
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.config ? { label: new URL(options.config.baseUrl).hostname, tokenExpiresAt: tokenFileExpiry(options.config, clock) } : {}),
     });
-    const app = createConsole({ source: { portals: () => [portal] }, token: options.token, clock, ...(options.logger ? { logger: options.logger } : {}) });
+    const app = createConsole({
+      source: { portals: () => [portal] },
+      token: options.token,
+      listen: server.listen,
+      clock,
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
     return { handlers: [app.handler], close: () => portal.close() };
   };
 }

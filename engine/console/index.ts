@@ -3,6 +3,7 @@ import { createConsole, type Console, type ConsoleOptions } from './console.js';
 import { daemonConsole, daemonPortal, tokenFileExpiry, type DaemonConsoleOptions, type DaemonPortal, type DaemonPortalOptions } from './daemon-portal.js';
 import { escapeHtml, html, raw, SafeHtml } from './html.js';
 import { DEFAULTS as HEALTH_RING_DEFAULTS, HealthRing, type HealthReaders } from './health-ring.js';
+import { parseConsoleOrigins } from './request-checks.js';
 import { checkConsoleListen, ConsoleTokenInvalidError, ConsoleTokenRequiredError, isLoopbackHost, readConsoleToken, SECURITY_HEADERS } from './security.js';
 import type { ConsoleSource, HealthSample, HealthView, PortalView, RefusedReload } from './source.js';
 
@@ -13,6 +14,7 @@ export {
   tokenFileExpiry,
   checkConsoleListen,
   readConsoleToken,
+  parseConsoleOrigins,
   isLoopbackHost,
   ConsoleTokenRequiredError,
   ConsoleTokenInvalidError,

@@ -38,6 +38,14 @@ function positive(value: string | null): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : NaN;
 }
 
+/** A `limit` parameter: a whole number from 1, at most `max` (larger ones are clamped); absent or empty: `fallback`. */
+export function parseLimit(value: string | null, fallback: number, max: number): { limit: number; problem?: string } {
+  const n = positive(value);
+  if (n === undefined) return { limit: fallback };
+  if (Number.isNaN(n)) return { limit: fallback, problem: `limit must be a whole number from 1 to ${max}; got '${(value ?? '').trim()}'` };
+  return { limit: Math.min(n, max) };
+}
+
 export function parseRunsQuery(params: URLSearchParams): RunsQuery {
   const get = (k: string) => (params.get(k) ?? '').trim();
   const problems: string[] = [];
@@ -69,12 +77,8 @@ export function parseRunsQuery(params: URLSearchParams): RunsQuery {
     before = undefined;
   }
   if (before !== undefined) filter.beforeId = before;
-  let limit = positive(params.get('limit')) ?? DEFAULTS.limit;
-  if (Number.isNaN(limit)) {
-    problems.push(`limit must be a whole number from 1 to ${DEFAULTS.maxLimit}; got '${get('limit')}'`);
-    limit = DEFAULTS.limit;
-  }
-  limit = Math.min(limit, DEFAULTS.maxLimit);
+  const { limit, problem } = parseLimit(params.get('limit'), DEFAULTS.limit, DEFAULTS.maxLimit);
+  if (problem) problems.push(problem);
   filter.limit = limit;
   return { rule, record, outcome, from, to, before, limit, filter, problems };
 }

@@ -1,11 +1,14 @@
 /**
- * The console's guards. Loopback by default; anywhere else only with a token
- * (B24_RULES_CONSOLE_TOKEN or a file), compared in constant time, given once
- * on a login form (then an HttpOnly session cookie) or on each request as
- * `Authorization: Bearer`. Every POST from a browser carries a CSRF token:
- * an HMAC of the `b24c_csrf` cookie under a key made at start (a signed
- * double submit), so a page on another site can neither read nor forge it.
- * Every answer carries a Content-Security-Policy without inline script.
+ * The console's guards. Loopback by default (and then only for requests that
+ * name it as localhost and come through no proxy: request-checks.ts); anywhere
+ * else only with a token (B24_RULES_CONSOLE_TOKEN or a file), compared in
+ * constant time, given once on a login form (then an HttpOnly session cookie)
+ * or on each request as `Authorization: Bearer`. Every POST from a browser
+ * carries a CSRF token: an HMAC of the session and the csrf cookie under a key
+ * made at start (a signed double submit bound to the login), so a page on
+ * another site can neither read nor forge it. The cookies' names carry the
+ * server's port (cookies are shared across the ports of one host). Every
+ * answer carries a Content-Security-Policy without inline script.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,13 +17,14 @@ import { B24RulesError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { safeEqual } from '../sources/index.js';
 import { parseListen } from '../status/index.js';
+import { openConsoleRefusal, originAllowed, overTls, type Refusal } from './request-checks.js';
 
 /** The console would listen beyond loopback without a token. */
 export class ConsoleTokenRequiredError extends B24RulesError {
   constructor(listen: string) {
     super(
       'CONSOLE_TOKEN_REQUIRED',
-      `--listen ${listen} is not a loopback address and the web console has no token: set B24_RULES_CONSOLE_TOKEN or pass --console-token-file FILE (or --no-console, or listen on 127.0.0.1 behind a proxy)`,
+      `--listen ${listen} is not a loopback address and the web console has no token: set B24_RULES_CONSOLE_TOKEN or pass --console-token-file FILE (also when a proxy forwards to the console on 127.0.0.1), or pass --no-console`,
     );
   }
 }
@@ -41,7 +45,14 @@ export const DEFAULTS = {
   maxSessions: 1000,
 };
 
+/** The cookies' name prefixes; each name ends with `_PORT` (cookieNames). */
 export const COOKIES = { session: 'b24c_session', csrf: 'b24c_csrf' } as const;
+
+/** The cookie names of the console serving this request: two daemons on one host (other ports) keep theirs apart. */
+export function cookieNames(req: IncomingMessage): { session: string; csrf: string } {
+  const port = req.socket.localPort ?? 0;
+  return { session: `${COOKIES.session}_${port}`, csrf: `${COOKIES.csrf}_${port}` };
+}
 
 /** 127.0.0.0/8, ::1, localhost (and IPv4 loopback mapped into IPv6). */
 export function isLoopbackHost(host: string): boolean {
@@ -87,8 +98,8 @@ export function cookies(req: IncomingMessage): Map<string, string> {
   return out;
 }
 
-function cookie(name: string, value: string, maxAgeS?: number): string {
-  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
+function cookie(name: string, value: string, secure: boolean, maxAgeS?: number): string {
+  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
 }
 
 /** Headers on every console answer. */
@@ -105,15 +116,25 @@ export const SECURITY_HEADERS: Record<string, string> = {
 /** Who a request is: let in (and how), or not. */
 export type Access = { ok: true; via: 'open' | 'session' | 'bearer' } | { ok: false };
 
+export interface GuardOptions {
+  /** The console token; null: no login (loopback only). */
+  token: string | null;
+  now: () => number;
+  /** Origins a POST may come from besides the request's Host (B24_RULES_CONSOLE_ORIGIN: parseConsoleOrigins). @default none */
+  allowedOrigins?: readonly string[];
+}
+
 export class ConsoleGuard {
   readonly #token: string | null;
   readonly #key = randomBytes(32);
   readonly #sessions = new Map<string, number>();
   readonly #now: () => number;
+  readonly #allowed: readonly string[];
 
-  constructor(token: string | null, now: () => number) {
-    this.#token = token;
-    this.#now = now;
+  constructor(options: GuardOptions) {
+    this.#token = options.token;
+    this.#now = options.now;
+    this.#allowed = options.allowedOrigins ?? [];
   }
 
   /** Whether the console needs a login. */
@@ -121,75 +142,82 @@ export class ConsoleGuard {
     return this.#token !== null;
   }
 
+  /** Turned away before anything else (no token: a request not from a browser on this machine), or null. */
+  refusal(req: IncomingMessage): Refusal | null {
+    return this.#token === null ? openConsoleRefusal(req) : null;
+  }
+
   access(req: IncomingMessage): Access {
     if (this.#token === null) return { ok: true, via: 'open' };
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) return safeEqual(auth.slice(7).trim(), this.#token) ? { ok: true, via: 'bearer' } : { ok: false };
-    const id = cookies(req).get(COOKIES.session);
-    if (id === undefined) return { ok: false };
+    return this.#session(req) === '' ? { ok: false } : { ok: true, via: 'session' };
+  }
+
+  /** The request's live session id, '' when none (expired ones are forgotten). */
+  #session(req: IncomingMessage): string {
+    if (this.#token === null) return '';
+    const id = cookies(req).get(cookieNames(req).session);
+    if (id === undefined) return '';
     const until = this.#sessions.get(id);
     if (until === undefined || until < this.#now()) {
       this.#sessions.delete(id);
-      return { ok: false };
+      return '';
     }
-    return { ok: true, via: 'session' };
+    return id;
   }
 
   /** Check a token given on the login form; on success, the Set-Cookie of a new session. */
-  login(given: string): string | null {
+  login(req: IncomingMessage, given: string): string | null {
     if (this.#token === null || !safeEqual(given, this.#token)) return null;
     const id = randomBytes(24).toString('base64url');
     if (this.#sessions.size >= DEFAULTS.maxSessions) this.#sessions.delete(this.#sessions.keys().next().value as string);
     this.#sessions.set(id, this.#now() + DEFAULTS.sessionMs);
-    return cookie(COOKIES.session, id, DEFAULTS.sessionMs / 1000);
+    return cookie(cookieNames(req).session, id, overTls(req, this.locked), DEFAULTS.sessionMs / 1000);
   }
 
   logout(req: IncomingMessage): string {
-    const id = cookies(req).get(COOKIES.session);
+    const names = cookieNames(req);
+    const id = cookies(req).get(names.session);
     if (id !== undefined) this.#sessions.delete(id);
-    return cookie(COOKIES.session, '', 0);
+    return cookie(names.session, '', overTls(req, this.locked), 0);
   }
 
   /**
-   * The CSRF token for this browser: the HMAC of its csrf cookie. A request without the cookie
-   * gets one (`setCookie`, to send with the page).
+   * The CSRF token for this browser: the HMAC of its session (none before a login) and its
+   * csrf cookie. A request without the cookie gets one (`setCookie`, to send with the page).
    */
   csrf(req: IncomingMessage): { token: string; setCookie?: string } {
-    let seed = cookies(req).get(COOKIES.csrf);
+    const name = cookieNames(req).csrf;
+    let seed = cookies(req).get(name);
     let setCookie: string | undefined;
     if (seed === undefined || !/^[A-Za-z0-9_-]{20,64}$/.test(seed)) {
       seed = randomBytes(24).toString('base64url');
-      setCookie = cookie(COOKIES.csrf, seed);
+      setCookie = cookie(name, seed, overTls(req, this.locked));
     }
-    return { token: this.#sign(seed), ...(setCookie ? { setCookie } : {}) };
+    return { token: this.#sign(this.#session(req), seed), ...(setCookie ? { setCookie } : {}) };
   }
 
-  #sign(seed: string): string {
-    return createHmac('sha256', this.#key).update(seed).digest('base64url');
+  // Bound to the session: a pair (cookie, token) read from the login page before a login, or planted from a sibling host, is no good after it.
+  #sign(session: string, seed: string): string {
+    return createHmac('sha256', this.#key).update(`${session}\n${seed}`).digest('base64url');
   }
 
   /**
    * Whether a state-changing request may go on: a Bearer request (no browser sends that header
    * on its own), or one whose CSRF token (form field `_csrf` or header `x-csrf-token`) is the
-   * HMAC of its csrf cookie and whose Origin, when given, is this server.
+   * HMAC of its session and csrf cookie and whose Origin, when given, is this console
+   * (originAllowed).
    */
   mayChange(req: IncomingMessage, access: Access, formToken: string | undefined): boolean {
     if (access.ok && access.via === 'bearer') return true;
     // `Origin: null` (a privacy setting) says nothing: the signed token below decides.
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null') {
-      let host: string;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        return false;
-      }
-      if (host !== req.headers.host) return false;
-    }
-    const seed = cookies(req).get(COOKIES.csrf);
+    if (origin !== undefined && origin !== 'null' && !originAllowed(req, origin, { locked: this.locked, allowed: this.#allowed })) return false;
+    const seed = cookies(req).get(cookieNames(req).csrf);
     const given = formToken ?? (typeof req.headers['x-csrf-token'] === 'string' ? req.headers['x-csrf-token'] : undefined);
     if (seed === undefined || given === undefined) return false;
-    return safeEqual(given, this.#sign(seed));
+    return safeEqual(given, this.#sign(this.#session(req), seed));
   }
 }
 

@@ -77,9 +77,10 @@ export interface DaemonOptions {
   client?: B24ClientApi;
   /**
    * More handlers on the status server, after the sources' (the web console, engine/console): made
-   * with the daemon once its state is open; `close` runs when the server closes. @default none
+   * with the daemon once its state is open, and the address the server will listen on (the console
+   * checks it: no token, loopback only); `close` runs when the server closes. @default none
    */
-  mount?: (daemon: Daemon) => { handlers: RequestHandler[]; close?: () => void };
+  mount?: (daemon: Daemon, server: { listen: string }) => { handlers: RequestHandler[]; close?: () => void };
   /**
    * Whether this process may send to the portal now (a worker: it still holds the portal's lease). Passed to the
    * REST client (ClientOptions.canSend: a request is not sent when false), and the loop does not tick while false.
@@ -335,7 +336,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const listen = options.listen === undefined ? DEFAULTS.listen : options.listen;
     try {
       if (listen !== null) {
-        mounted = options.mount?.(self) ?? null;
+        mounted = options.mount?.(self, { listen }) ?? null;
         server = await startStatusServer({ listen, metrics: metrics.registry, health, handlers: [sources.handler, ...(mounted?.handlers ?? [])], logger });
       }
       await sources.attach({

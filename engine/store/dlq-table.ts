@@ -55,6 +55,12 @@ export class DlqTable {
     return row ? toEntry(row) : undefined;
   }
 
+  /** The entry run `runId` ended in, while it is there (newest first when there are several). */
+  forRun(runId: number): DlqEntry | undefined {
+    const row = stmt(this.#db, `SELECT * FROM dlq WHERE run_id = ? ORDER BY id DESC LIMIT 1`).get(runId) as DlqRow | undefined;
+    return row ? toEntry(row) : undefined;
+  }
+
   /**
    * Send the entry's item back to the inbox (pending) and remove the entry. The
    * item is matched again; calls that were done before are not repeated (the

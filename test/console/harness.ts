@@ -2,9 +2,13 @@
  * A daemon with its web console on the in-process emulator, for the console's
  * HTTP and browser tests: the scenario rules (a copy of rules/, so a test may
  * break a file), the demo's stub services for the rules' external calls, an
- * ERP stand-in that can be down, and one clock for the daemon and the
- * emulator that moves only when the test (or a retry's backoff) moves it, so
- * times on the pages are the same on every run.
+ * ERP stand-in that can be down (the rules reach it by a fixed name,
+ * erp.test:8080, with credentials in the URL: the daemon's fetch sends that
+ * name to the stand-in's port, so error texts are the same on every run), and
+ * one clock for the daemon and the emulator that moves only when the test (or
+ * a retry's backoff) moves it, so times on the pages are the same on every run.
+ * No value is registered as a secret here: what the pages hide, the daemon
+ * hid by itself.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,14 +19,18 @@ import { startStubServices, type StubServices } from '../../demo/stub-services.j
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { daemonConsole } from '../../engine/console/index.js';
 import { authConnectorFor } from '../../engine/config.js';
-import { createDaemon, type Daemon } from '../../engine/daemon/index.js';
+import { createDaemon, type Daemon, type DaemonOptions } from '../../engine/daemon/index.js';
 import { RULES_DIR } from '../../engine/paths.js';
-import { registerSecret } from '../../engine/redact.js';
 import { ManualClock, memoryLogger } from '../sources/helpers.js';
 import { oauthConfig, userClient } from '../sources/emulator-helpers.js';
 
 /** Wednesday 2026-03-04 10:00 UTC: no scenario schedule falls due in the hours a test moves the clock. */
 export const START = Date.UTC(2026, 2, 4, 10, 0, 0);
+
+/** Where the rules reach the ERP stand-in (INVOICING_URL's host): the same in every run's error texts. */
+export const ERP_HOST = 'erp.test:8080';
+/** The password in INVOICING_URL (`http://erp-user:PASSWORD@erp.test:8080/erp`): no page or document may show it. */
+export const ERP_PASSWORD = 'erp-pw-4b7e1f0c9a';
 
 export interface ConsoleRig {
   emu: Emulator;
@@ -35,7 +43,7 @@ export interface ConsoleRig {
   /** The ERP stand-in of rule 15: answers 503 while down. */
   erp: { down: boolean; calls: number };
   user: ReturnType<typeof userClient>;
-  /** The rules' environment (its secrets are registered: no page may show one). */
+  /** The rules' environment (nothing in it registered as a secret by the harness). */
   env: Record<string, string | undefined>;
   /** Wait (in real time) until the daemon has nothing left to do; a run waiting for a retry gets the clock moved a minute. */
   settle(what?: string): Promise<void>;
@@ -57,7 +65,14 @@ function erpStandIn(state: { down: boolean; calls: number }): Promise<{ server: 
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
 }
 
-export async function startRig(options: { token?: string | null } = {}): Promise<ConsoleRig> {
+export interface RigOptions {
+  /** The console token. @default null (loopback, no login) */
+  token?: string | null;
+  /** B24_RULES_CONSOLE_ORIGIN's origins. @default none */
+  allowedOrigins?: string[];
+}
+
+export async function startRig(options: RigOptions = {}): Promise<ConsoleRig> {
   const clock = new ManualClock(START);
   const dir = mkdtempSync(join(tmpdir(), 'b24-console-'));
   const rulesDir = join(dir, 'rules');
@@ -66,8 +81,12 @@ export async function startRig(options: { token?: string | null } = {}): Promise
   const stubs: StubServices = await startStubServices();
   const erp = { down: true, calls: 0 };
   const erpServer = await erpStandIn(erp);
-  const env: Record<string, string | undefined> = { ...stubs.env, INVOICING_URL: `${erpServer.url}/erp`, FORM_SECRET: 'console-form-secret', APPROVAL_TEMPLATE_ID: '17' };
-  for (const v of Object.values(env)) registerSecret(v);
+  const env: Record<string, string | undefined> = { ...stubs.env, INVOICING_URL: `http://erp-user:${ERP_PASSWORD}@${ERP_HOST}/erp`, FORM_SECRET: 'console-form-secret', APPROVAL_TEMPLATE_ID: '17' };
+  // The name erp.test resolves to the stand-in (as a hosts file would); fetch takes no credentials in a URL, a client library would send them.
+  const http: NonNullable<DaemonOptions['http']> = (url, init) => {
+    const u = new URL(url);
+    return fetch(u.host === ERP_HOST ? `${erpServer.url}${u.pathname}${u.search}` : url, init);
+  };
   const config = oauthConfig(emu, dir);
   const daemon = createDaemon({
     rulesPaths: [rulesDir],
@@ -81,7 +100,8 @@ export async function startRig(options: { token?: string | null } = {}): Promise
     tickIntervalMs: 40,
     offline: { pollIntervalMs: 60 },
     clientOptions: { rateLimit: false },
-    mount: daemonConsole({ token: options.token ?? null, config, clock }),
+    http,
+    mount: daemonConsole({ token: options.token ?? null, config, clock, ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) }),
   });
   await daemon.start();
   const connector = authConnectorFor(config);
