@@ -90,6 +90,12 @@ export class CrmRecords {
     return 'P';
   }
 
+  /** A deals' pipeline (category ids are shared with the smart processes' pipelines). */
+  #isDealCategory(id: number): boolean {
+    const c = this.state.store.get('category', id);
+    return c !== undefined && Number(c.entityTypeId ?? 2) === 2;
+  }
+
   #firstStage(entityId: string, fallback: string): string {
     return String(this.#stages(entityId)[0]?.STATUS_ID ?? fallback);
   }
@@ -173,7 +179,7 @@ export class CrmRecords {
       const cat = fields.CATEGORY_ID;
       if (cat !== undefined && cat !== null && cat !== '') {
         const n = Number(cat);
-        if (!Number.isInteger(n) || n < 0 || (n > 0 && !store.get('category', n))) throw new PortalError(400, '', `Category with ID ${String(cat)} is not found.`);
+        if (!Number.isInteger(n) || n < 0 || (n > 0 && !this.#isDealCategory(n))) throw new PortalError(400, '', `Category with ID ${String(cat)} is not found.`);
         row.CATEGORY_ID = String(n);
       }
       row.STAGE_ID = this.#firstStage(dealStageEntity(Number(row.CATEGORY_ID)), Number(row.CATEGORY_ID) === 0 ? 'NEW' : `C${String(row.CATEGORY_ID)}:NEW`);
@@ -205,7 +211,7 @@ export class CrmRecords {
     }
     if (entity.name === 'deal' && opts.allowCategoryChange && fields.CATEGORY_ID !== undefined && String(Number(fields.CATEGORY_ID)) !== before.CATEGORY_ID) {
       const n = Number(fields.CATEGORY_ID);
-      if (!Number.isInteger(n) || n < 0 || (n > 0 && !this.state.store.get('category', n))) throw new PortalError(400, 'NOT_FOUND', `Category with ID ${String(fields.CATEGORY_ID)} is not found`);
+      if (!Number.isInteger(n) || n < 0 || (n > 0 && !this.#isDealCategory(n))) throw new PortalError(400, 'NOT_FOUND', `Category with ID ${String(fields.CATEGORY_ID)} is not found`);
       row.CATEGORY_ID = String(n);
       const wanted = typeof fields.STAGE_ID === 'string' ? fields.STAGE_ID : '';
       const stages = this.#stages(dealStageEntity(n)).map((s) => String(s.STATUS_ID));

@@ -89,6 +89,8 @@ describe('smart processes', () => {
     const b = item(await hook(emu, 'crm.item.update', { entityTypeId: 147, id: a.id, fields: { categoryId: 11 } }));
     expect(b).toMatchObject({ categoryId: 11, stageId: 'DT147_11:NEW' });
     expect((await hook(emu, 'crm.item.add', { entityTypeId: 147, fields: { categoryId: 99 } })).status).toBe(400);
+    // Pipelines are per type: a deal cannot go into a smart process's pipeline.
+    expect((await hook(emu, 'crm.deal.add', { fields: { TITLE: 'x', CATEGORY_ID: 11 } })).body).toEqual({ error: '', error_description: 'Category with ID 11 is not found.' });
     const listed = (await hook(emu, 'crm.item.list', { entityTypeId: 147, filter: { stageId: 'DT147_11:NEW' }, select: ['id', 'title'] })).body.result as { items: Row[] };
     expect(listed.items).toEqual([{ id: 5, title: 'Laptop for Olga' }, { id: b.id, title: 'Chair' }]);
   });
