@@ -44,7 +44,11 @@ export interface PortalData {
    * and a pipeline without `statuses` the default stages (emulator/crm/smart-types.ts).
    */
   smart_types?: Row[];
-  /** Smart-process items and invoices: `{ entityTypeId, id, title, stageId, ... }` as crm.item.get shows them (camelCase or UPPER_CASE names). */
+  /**
+   * Smart-process items and invoices: `{ entityTypeId, id, title, stageId, ... }` as crm.item.get shows them
+   * (camelCase or UPPER_CASE names); also the lists `items_{entityTypeId}` that `rules test --record` writes.
+   * A type an item names that `smart_types` lacks is added with its defaults.
+   */
   items?: Row[];
 }
 
@@ -79,6 +83,12 @@ export function loadPortalData(source: string | PortalData): PortalData {
       out.portal = value as PortalData['portal'];
       continue;
     }
+    // `rules test --record` writes a smart process's items as items_{entityTypeId}.
+    const typed = /^items_(\d+)$/.exec(key);
+    if (typed && Array.isArray(value)) {
+      out.items = [...(out.items ?? []), ...(value as Row[]).map((r) => ({ ...r, entityTypeId: Number(typed[1]) }))];
+      continue;
+    }
     const name = (LISTS as readonly string[]).includes(key) ? (key as (typeof LISTS)[number]) : ALIASES[key];
     if (!name) {
       if (key.startsWith('$') || ['version', 'generatedAt', 'seed', 'note'].includes(key)) continue;
@@ -88,7 +98,7 @@ export function loadPortalData(source: string | PortalData): PortalData {
     value.forEach((r, i) => {
       if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new EmulatorDataError(`${where}: ${key}[${i}] must be a map of fields`);
     });
-    out[name] = value as Row[];
+    out[name] = name === 'items' ? [...(out.items ?? []), ...(value as Row[])] : (value as Row[]);
   }
   return out;
 }

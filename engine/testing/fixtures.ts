@@ -31,7 +31,8 @@ export function checkFixtures(value: unknown, file: string, lineOf: (pointer: st
       if (!rows || typeof rows !== 'object' || Array.isArray(rows)) throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/portal`), `'portal' must be a mapping (utcOffset, currency, memberId)`);
       continue;
     }
-    if (!ENTITY_KEYS.includes(entity)) {
+    // A smart process's items as `rules test --record` writes them: items_{entityTypeId}.
+    if (!ENTITY_KEYS.includes(entity) && !/^items_\d+$/.test(entity)) {
       throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `unknown key '${entity}'. Known: ${ENTITY_KEYS.slice(0, 12).join(', ')}, portal, events`);
     }
     if (!Array.isArray(rows)) throw new InputFileError('FIXTURES_INVALID', file, lineOf(`${base}/${entity}`), `'${entity}' must be a list of records; ${SHAPE_HINT}`);

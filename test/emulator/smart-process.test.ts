@@ -140,3 +140,15 @@ describe('timeline and workflows on items', () => {
     expect((await hook(emu, 'bizproc.workflow.start', { TEMPLATE_ID: 4, DOCUMENT_ID: ['crm', 'Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice', 'SMART_INVOICE_404'] })).body.error_description).toBe('Wrong DOCUMENT_ID!');
   });
 });
+
+describe('items as rules test --record writes them (items_{entityTypeId})', () => {
+  it('seed the items, and the type they name when the data does not list it', async () => {
+    const { emu: recorded } = await emulator({ limits: NO_RATE_LIMIT, data: { items_1220: [{ id: 4, title: 'Recorded request', categoryId: 9, stageId: 'DT1220_9:NEW', entityTypeId: 1220 }] } });
+    try {
+      expect(((await hook(recorded, 'crm.type.list')).body.result as { types: Row[] }).types.map((t) => t.entityTypeId)).toEqual([1220]);
+      expect(item(await hook(recorded, 'crm.item.get', { entityTypeId: 1220, id: 4 }))).toMatchObject({ id: 4, title: 'Recorded request', stageId: 'DT1220_9:NEW', categoryId: 9 });
+    } finally {
+      await recorded.close();
+    }
+  });
+});
