@@ -31,8 +31,13 @@ export interface RequestSpan {
   method: string;
   /** `performance.now()` (ms, monotonic) when the request arrived. */
   start: number;
-  /** When its answer was written or its connection closed; unset while in flight. */
+  /**
+   * When the portal finished the work and answered (or found it could not read the request); unset while the portal
+   * may still be working on it, even after its sender gave up or died: the work goes on at the portal all the same.
+   */
   end?: number;
+  /** When the sender closed the connection before the answer (it gave up, or its process died). */
+  clientGone?: number;
 }
 
 /** Two requests of two different workers to one portal whose spans intersect. */
@@ -96,19 +101,36 @@ export class FleetRecorder {
     this.#portals = Array.from({ length: portals }, () => ({ spans: [], open: new Set(), runs: [] }));
   }
 
-  /** The `onRequest` hook of portal `index`: opens a span, closes it with the response, waits at a hold. */
+  /**
+   * The `onRequest` hook of portal `index`: opens a span, waits at a hold, and closes the span when the portal
+   * answers (its work is done), not when the connection closes: a request whose sender died is still being run by
+   * the portal, and another worker's request meanwhile is an overlap.
+   */
   observe(index: number): (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined {
     return (req, res) => {
       const span = this.open(index, workerOf(req.headers['user-agent']), methodOf(req.url ?? '/'));
-      res.once('close', () => this.close(index, span));
+      const close = (): void => this.close(index, span);
+      const end = res.end;
+      res.end = function (this: ServerResponse, ...args: unknown[]) {
+        close();
+        return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as ServerResponse['end'];
+      // The emulator could not even read the request (it was cut off): no work is done.
+      req.once('error', close);
+      res.once('close', () => {
+        if (span.end === undefined) span.clientGone ??= performance.now();
+      });
       return this.#wait(index);
     };
   }
 
-  /** Open a span (a request arrived). */
-  open(index: number, worker: string, method: string): RequestSpan {
+  /**
+   * Open a span (a request arrived, at `start` or now). `listed: false` (a request to the token server about the
+   * portal): it counts in overlaps, but is not one of the portal's requests (`requests()`, `workersSeen()`).
+   */
+  open(index: number, worker: string, method: string, start = performance.now(), listed = true): RequestSpan {
     const log = this.#log(index);
-    const span: RequestSpan = { seq: ++this.#seq, portal: index, worker, method, start: performance.now() };
+    const span: RequestSpan = { seq: ++this.#seq, portal: index, worker, method, start };
     if (worker !== UNKNOWN_WORKER) {
       for (const other of log.open) {
         if (other.worker === UNKNOWN_WORKER || other.worker === worker) continue;
@@ -116,16 +138,17 @@ export class FleetRecorder {
         if (this.#overlaps.length < OVERLAPS_KEPT) this.#overlaps.push({ portal: index, a: other, b: span });
       }
       const last = log.runs[log.runs.length - 1];
-      if (last?.worker === worker) last.requests++;
-      else log.runs.push({ worker, from: span.start, requests: 1 });
+      if (listed && last?.worker === worker) last.requests++;
+      else if (listed) log.runs.push({ worker, from: span.start, requests: 1 });
     }
     log.open.add(span);
+    if (!listed) return span;
     log.spans.push(span);
     if (log.spans.length > this.keep + Math.ceil(this.keep / 10)) log.spans.splice(0, log.spans.length - this.keep);
     return span;
   }
 
-  /** Close a span (its answer was written or its connection closed). */
+  /** Close a span (the portal answered it). */
   close(index: number, span: RequestSpan): void {
     if (span.end !== undefined) return;
     span.end = performance.now();

@@ -104,8 +104,14 @@ export interface EmulatorFleet {
   readonly overlapCount: number;
   /** The workers that served portal `index`, one entry per change of worker. */
   workersSeen(index: number): readonly WorkerRun[];
-  /** Requests the token server answered, with the portal whose token they carried. */
+  /** Requests the token server answered, with the portal whose token they carried (they count in `overlaps()` of that portal). */
   tokenRequests(): readonly TokenRequest[];
+  /**
+   * Every secret the fleet handed out so far: the app's client_secret, each portal's webhook code and
+   * application_token, and every access and refresh token issued (at the start, by installs, by the token server).
+   * Tests look for them in what a process printed: none may appear.
+   */
+  secrets(): string[];
   /** Hold portal `index`'s requests until `release()` (tests make requests concurrent without sleeping). */
   hold(index: number): Hold;
   close(): Promise<void>;
@@ -135,7 +141,17 @@ export async function startEmulatorFleet(options: FleetOptions): Promise<Emulato
 
   const emulators: Emulator[] = [];
   const recorder = new FleetRecorder(count, options.keepRequests);
-  const tokenServer: TokenServer = await startTokenServer({ host, portals: () => emulators, logger });
+  // A refresh is a request about the portal: in its record, so two workers refreshing (or one refreshing while
+  // another calls) count as an overlap.
+  const tokenServer: TokenServer = await startTokenServer({
+    host,
+    portals: () => emulators,
+    logger,
+    onPortalRequest: (index, worker, start) => {
+      const span = recorder.open(index, worker, 'oauth/token', start, false);
+      return () => recorder.close(index, span);
+    },
+  });
   const started = await Promise.allSettled(
     Array.from({ length: count }, (_, i) =>
       startEmulator({
@@ -186,6 +202,12 @@ export async function startEmulatorFleet(options: FleetOptions): Promise<Emulato
     scope,
     status,
   });
+  const handedOut = new Set<string>([clientSecret]);
+  const note = (p: FleetPortal): void => {
+    const hook = /\/rest\/\d+\/([^/]+)\/$/.exec(p.webhookUrl);
+    for (const v of [p.app.access_token, p.app.refresh_token, p.app.application_token, hook?.[1]]) if (v) handedOut.add(v);
+  };
+  for (const p of portals) note(p);
   const fetchFn = options.eventFetch ?? globalThis.fetch;
   const expiresIn = options.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds;
 
@@ -203,7 +225,10 @@ export async function startEmulatorFleet(options: FleetOptions): Promise<Emulato
       const { forge } = o;
       let app: Pick<EmulatorApp, 'access_token' | 'refresh_token' | 'application_token'>;
       let target = eventPortal(p);
-      if (forge === undefined) app = p.emulator.installApp({ newApplicationToken: o.newApplicationToken ?? false });
+      if (forge === undefined) {
+        app = p.emulator.installApp({ newApplicationToken: o.newApplicationToken ?? false });
+        note(p);
+      }
       else if (forge === true) app = { access_token: made(35), refresh_token: made(35), application_token: made(16) };
       else {
         app = { access_token: forge.access_token ?? p.app.access_token, refresh_token: forge.refresh_token ?? p.app.refresh_token, application_token: forge.application_token ?? p.app.application_token };
@@ -226,6 +251,7 @@ export async function startEmulatorFleet(options: FleetOptions): Promise<Emulato
     },
     workersSeen: (index) => recorder.workersSeen(index),
     tokenRequests: () => tokenServer.requests,
+    secrets: () => [...handedOut, ...tokenServer.issued],
     hold: (index) => recorder.hold(index),
     close: async () => {
       await Promise.all([...emulators.map((e) => e.close()), tokenServer.close()]);

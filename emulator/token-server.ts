@@ -38,6 +38,8 @@ export interface TokenServer {
   readonly url: string;
   /** Requests answered, in order (the last 5,000). */
   readonly requests: readonly TokenRequest[];
+  /** Every access and refresh token it issued (tests look for them in logs). */
+  readonly issued: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
@@ -61,14 +63,23 @@ async function readParams(req: IncomingMessage, url: URL): Promise<Record<string
 }
 
 /** Start the fleet's token server; `portals` are the fleet's emulators, in fleet order (read at each request). */
-export async function startTokenServer(options: { host: string; portals: () => readonly Emulator[]; logger: Logger }): Promise<TokenServer> {
+export async function startTokenServer(options: {
+  host: string;
+  portals: () => readonly Emulator[];
+  logger: Logger;
+  /** Told of each request for a portal's token (once the portal is known); the function returned, when it is answered. */
+  onPortalRequest?: (portal: number, worker: string, start: number) => () => void;
+}): Promise<TokenServer> {
   const requests: TokenRequest[] = [];
+  const issued = new Set<string>();
   const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const start = performance.now();
     const url = new URL(req.url ?? '/', 'http://token-server');
     let portal: number | null = null;
+    let finished: (() => void) | undefined;
     const done = (status: number, body: unknown, error?: string): void => {
       send(res, status, body);
+      finished?.();
       requests.push({ portal, worker: workerOf(req.headers['user-agent']), start, end: performance.now(), status, ...(error ? { error } : {}) });
       if (requests.length > KEPT + KEPT / 10) requests.splice(0, requests.length - KEPT);
     };
@@ -81,10 +92,13 @@ export async function startTokenServer(options: { host: string; portals: () => r
       const refresh = typeof params['refresh_token'] === 'string' ? params['refresh_token'] : '';
       const owner = refresh === '' ? -1 : all.findIndex((e) => e.ownsRefreshToken(refresh));
       portal = owner >= 0 ? owner : null;
+      if (portal !== null) finished = options.onPortalRequest?.(portal, workerOf(req.headers['user-agent']), start);
       // No portal issued the token: any portal's grant refuses it with the error due (invalid_request, invalid_client or invalid_grant).
       const emu = all[owner >= 0 ? owner : 0];
       if (!emu) return done(400, { error: 'invalid_grant', error_description: 'Invalid refresh token' }, 'invalid_grant');
-      done(200, emu.grantToken(params));
+      const granted = emu.grantToken(params);
+      for (const t of [granted.access_token, granted.refresh_token]) if (typeof t === 'string') issued.add(t);
+      done(200, granted);
     } catch (err) {
       if (err instanceof OAuthError) return done(err.status, { error: err.error, error_description: err.description }, err.error);
       if (err instanceof SyntaxError) return done(400, { error: 'invalid_request', error_description: 'The JSON body could not be parsed' }, 'invalid_request');
@@ -110,6 +124,7 @@ export async function startTokenServer(options: { host: string; portals: () => r
   return {
     url: `http://${host}:${port}`,
     requests,
+    issued,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../engine/client/index.js';
 import { fleetMemberId, parsePhpQuery, startEmulatorFleet, workerOf, type EmulatorFleet, type FleetPortal } from '../../emulator/index.js';
 import { get, manualClock, NO_RATE_LIMIT, post, type Answer } from './helpers.js';
+import { until } from '../daemon/harness.js';
 
 const fleets: EmulatorFleet[] = [];
 afterEach(async () => {
@@ -316,5 +317,45 @@ describe('which worker each portal served, and when', () => {
     expect(spans.every((s) => s.method === 'server.time' && s.end !== undefined && s.end >= s.start)).toBe(true);
     // No webhook code in the record.
     expect(JSON.stringify(spans)).not.toContain(a.webhookUrl.split('/')[5]);
+  });
+
+  it("a request whose sender gave up (or died) is the portal's until the portal answers it: another worker's request meanwhile is an overlap", async () => {
+    const fleet = await fleetOf({ portals: 1, limits: NO_RATE_LIMIT });
+    const p = fleet.portal(0);
+    // Held after the portal read it, before its work: a real portal runs a request it received to its end.
+    const gate = p.emulator.hold(({ method }) => method === 'crm.lead.add');
+    const abort = new AbortController();
+    const body = JSON.stringify({ fields: { TITLE: 'sent by w1' } });
+    const gone = fetch(`${p.webhookUrl}crm.lead.add`, { method: 'POST', headers: { 'content-type': 'application/json', ...as('w1') }, body, signal: abort.signal }).catch(() => 'aborted');
+    await gate.held(1);
+    abort.abort();
+    expect(await gone).toBe('aborted');
+    const first = fleet.requests(0)[0];
+    await until(() => first?.clientGone !== undefined, 'the first request seen cut off by its sender');
+    expect(first?.end).toBeUndefined();
+    // The next worker's request arrives while the portal still works on the first.
+    expect((await call(p, 'w2')).status).toBe(200);
+    gate.release();
+    await until(() => first?.end !== undefined, 'the first request done by the portal');
+    expect(p.emulator.store.all('lead').filter((l) => l.TITLE === 'sent by w1')).toHaveLength(1);
+    expect(fleet.overlaps().map((o) => [o.a.worker, o.b.worker])).toEqual([['w1', 'w2']]);
+    expect((first?.end as number) >= (first?.clientGone as number)).toBe(true);
+  });
+
+  it("a refresh at the token server counts as a request to its portal: one worker's refresh while another's call is in flight is an overlap", async () => {
+    const fleet = await fleetOf({ portals: 1, limits: NO_RATE_LIMIT });
+    const p = fleet.portal(0);
+    const gate = fleet.hold(0);
+    const held = call(p, 'w1');
+    await gate.held(1);
+    const url = `${fleet.oauthUrl}?${new URLSearchParams({ grant_type: 'refresh_token', client_id: fleet.clientId, client_secret: fleet.clientSecret, refresh_token: p.app.refresh_token })}`;
+    expect((await fetch(url, { headers: as('w2') })).status).toBe(200);
+    gate.release();
+    expect((await held).status).toBe(200);
+    expect(fleet.overlaps().map((o) => [o.a.worker, o.a.method, o.b.worker, o.b.method])).toEqual([['w1', 'server.time', 'w2', 'oauth/token']]);
+    // The refresh is not one of the portal's own requests; the tokens it issued are among the fleet's secrets.
+    expect(fleet.requests(0).map((r) => r.method)).toEqual(['server.time']);
+    expect(fleet.secrets()).toEqual(expect.arrayContaining([fleet.clientSecret, p.app.application_token]));
+    expect(fleet.secrets().length).toBeGreaterThanOrEqual(6);
   });
 });
