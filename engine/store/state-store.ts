@@ -215,7 +215,8 @@ function prune(db: SqlDatabase, before: number, cutoffs?: RetentionPolicy): numb
     // A run on a timer outlives its finished item: delayed, or woken (it keeps its fired timer until it is final).
     const live = `SELECT r.id FROM runs r WHERE r.status NOT IN ('done','skipped','failed','dead') AND (r.status = 'delayed' OR EXISTS (SELECT 1 FROM timers WHERE run_id = r.id))`;
     const byOutcome = cutoffs
-      ? ` AND id NOT IN (SELECT item_id FROM runs WHERE finished_at >= CASE status WHEN 'done' THEN ? WHEN 'skipped' THEN ? WHEN 'failed' THEN ? WHEN 'dead' THEN ? END)`
+      ? // Typed: PostgreSQL reads an untyped parameter in a CASE as text (bigint >= text has no operator).
+        ` AND id NOT IN (SELECT item_id FROM runs WHERE finished_at >= CASE status WHEN 'done' THEN CAST(? AS BIGINT) WHEN 'skipped' THEN CAST(? AS BIGINT) WHEN 'failed' THEN CAST(? AS BIGINT) WHEN 'dead' THEN CAST(? AS BIGINT) END)`
       : '';
     const args = cutoffs ? [before, cutoffs.done, cutoffs.skipped, cutoffs.failed, cutoffs.dead] : [before];
     const cond = `SELECT id FROM inbox WHERE status IN ('done','dead') AND acknowledged_at IS NOT NULL AND finished_at < ? AND id NOT IN (SELECT item_id FROM dlq)
