@@ -1,5 +1,5 @@
 /** `rules test [PATHS...]`: run rule tests (*.test.yaml) on fixtures, read-only; exit 1 on any failure. */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
 import {
@@ -14,12 +14,14 @@ import {
   renderJunit,
   runTests,
   summaryLine,
+  testAnnotations,
+  testStepSummary,
 } from '../../engine/testing/index.js';
 import { startFixturePortal } from '../fixture-portal.js';
-import { intOption, parse } from '../args.js';
+import { intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
-const usage = `Usage: rules test [PATHS...] [--junit FILE] [--update]
+const usage = `Usage: rules test [PATHS...] [--junit FILE] [--update] [--format text|github]
        rules test --mutate [PATHS...] [--mutate-limit N]
 
 Run rule tests: *.test.yaml files beside the rules (format: docs/rule-tests.md,
@@ -31,6 +33,10 @@ PATHS are test files or directories searched for *.test.yaml (default: ./rules).
 
 Options:
   --junit FILE  also write the results as JUnit XML
+  --format FORMAT  text (default) or github: the same output with an
+                ::error annotation on the line of each failed case before
+                the last line (GitHub Actions), and a table of the results
+                appended to $GITHUB_STEP_SUMMARY when set
   --update      rewrite the expected calls of failing cases with what is
                 planned now (review the diff before committing)
   --mutate      mutation testing: change each tested rule in small ways
@@ -56,8 +62,11 @@ const command: Command = {
       update: { type: 'boolean' },
       mutate: { type: 'boolean' },
       'mutate-limit': { type: 'string' },
+      format: { type: 'string' },
     });
+    const format = outputFormat(values, ['text', 'github'] as const, 'text');
     const mutate = values.mutate === true;
+    if (mutate && format !== 'text') throw new UsageError('--mutate prints text only: leave out --format');
     const limit = intOption('mutate-limit', values['mutate-limit'], 1);
     if (!mutate && limit !== undefined) throw new UsageError('--mutate-limit goes with --mutate');
     if (mutate && (values.update === true || values.junit !== undefined)) throw new UsageError('--mutate cannot go with --update or --junit');
@@ -92,6 +101,10 @@ const command: Command = {
     if (values.update) {
       const updated = results.filter((r) => r.status === 'failed' && r.actualCalls).length;
       if (updated > 0) process.stdout.write(`Updated the expected calls of ${updated} case${updated === 1 ? '' : 's'}; run again to check.\n`);
+    }
+    if (format === 'github') {
+      process.stdout.write(testAnnotations(results));
+      if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, testStepSummary(results));
     }
     process.stdout.write(`${summaryLine(results)}\n`);
     return results.some((r) => r.status === 'failed' || r.status === 'error') ? EXIT.ERROR : EXIT.OK;

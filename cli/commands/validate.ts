@@ -1,11 +1,11 @@
 /** `rules validate [PATHS...]`: check rule files against the schemas and the semantic checks; exit 0 when all are valid. */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkGrantedScopes } from '../../engine/catalog/index.js';
 import { readEnvironment } from '../../engine/config.js';
 import { parseDotenv } from '../../engine/dotenv.js';
 import { UsageError } from '../../engine/errors.js';
-import { DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, loadRules, type DiagnosticsFormat } from '../../engine/rules/index.js';
+import { DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, loadRules, validationStepSummary, type DiagnosticsFormat } from '../../engine/rules/index.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -26,7 +26,8 @@ the portal's, with a did-you-mean, and names resolve to IDs.
 
 Options:
   --format FORMAT  text (default), json (versioned document), github
-                   (annotations for GitHub Actions)
+                   (annotations for GitHub Actions, and a table of the
+                   diagnostics appended to $GITHUB_STEP_SUMMARY when set)
   --env            also check each rule's env: names against the environment
                    and ./.env, as 'rules run' reads them: an unset (or empty)
                    one is an ENV_MISSING warning with the rule and file:line
@@ -71,6 +72,7 @@ const command: Command = {
     const out = formatDiagnostics(result.diagnostics, format, result);
     process.stdout.write(out);
     if (format === 'text') process.stdout.write(`${formatSummary(result)}\n`);
+    if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, validationStepSummary(result));
     return result.diagnostics.some((d) => d.severity === 'error') ? EXIT.ERROR : EXIT.OK;
   },
 };

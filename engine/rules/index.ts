@@ -9,6 +9,7 @@ import { DIAGNOSTICS_FORMAT_VERSION, DIAGNOSTICS_FORMATS, formatDiagnostics, for
 import { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
 import { listRuleFiles, loadRuleSource, loadRules, type LoadOptions } from './load-rules.js';
 import { ruleHash } from './rule-hash.js';
+import { validationStepSummary } from './step-summary.js';
 import type { CompileContext } from './rule-checker.js';
 import { CALENDAR_FILES, isCalendarFile } from './calendars.js';
 import { RULE_SCHEMA, ruleSchemas, ruleValidator, schemaValidator, validateRuleDocument } from './schema.js';
@@ -60,4 +61,5 @@ export {
   ruleValidator,
   schemaValidator,
   validateRuleDocument,
+  validationStepSummary,
 };

@@ -8,6 +8,7 @@ export { subsetMismatches, callMismatches, type Mismatch } from './match.js';
 export { diffCalls } from './diff.js';
 export { renderJunit, xmlEscape } from './junit.js';
 export { formatResult } from './report.js';
+export { testAnnotations, testStepSummary } from './report-github.js';
 export { readFixturesFile, checkFixtures, portalDataOf, fixtureEvents } from './fixtures.js';
 export { recordIncident, recordOfEvent, DEFAULTS as RECORD_DEFAULTS, type RecordOptions, type RecordedFixture } from './record.js';
 export type { RuleTestFile, RuleTestCase, TestEvent, ExpectedCall, TestExpectation, TestResult, TestStatus, FixtureData } from './types.js';
