@@ -130,7 +130,7 @@ function seedItems(state: EmulatorState, data: PortalData): void {
     const id = Number(t.entityTypeId);
     if (!Number.isInteger(id) || id < 128) throw new EmulatorDataError(`smart_types[${i}]: entityTypeId must be a smart process's (128 or more), got ${JSON.stringify(t.entityTypeId)}`);
   });
-  const types = (data.smart_types ?? []).map((t, i) => ({ id: i + 1, ...t }));
+  const types: Row[] = (data.smart_types ?? []).map((t, i) => ({ id: i + 1, ...t }));
   for (const raw of data.items ?? []) {
     const t = Number(raw.entityTypeId ?? raw.ENTITY_TYPE_ID);
     if (t >= 128 && !types.some((x) => Number(x.entityTypeId) === t)) types.push({ id: types.length + 1, entityTypeId: t });

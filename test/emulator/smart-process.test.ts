@@ -143,7 +143,9 @@ describe('timeline and workflows on items', () => {
 
 describe('items as rules test --record writes them (items_{entityTypeId})', () => {
   it('seed the items, and the type they name when the data does not list it', async () => {
-    const { emu: recorded } = await emulator({ limits: NO_RATE_LIMIT, data: { items_1220: [{ id: 4, title: 'Recorded request', categoryId: 9, stageId: 'DT1220_9:NEW', entityTypeId: 1220 }] } });
+    // As a recorded fixtures file gives it (not a key of PortalData's type).
+    const data = JSON.parse('{"items_1220": [{"id": 4, "title": "Recorded request", "categoryId": 9, "stageId": "DT1220_9:NEW", "entityTypeId": 1220}]}') as Record<string, unknown>;
+    const { emu: recorded } = await emulator({ limits: NO_RATE_LIMIT, data });
     try {
       expect(((await hook(recorded, 'crm.type.list')).body.result as { types: Row[] }).types.map((t) => t.entityTypeId)).toEqual([1220]);
       expect(item(await hook(recorded, 'crm.item.get', { entityTypeId: 1220, id: 4 }))).toMatchObject({ id: 4, title: 'Recorded request', stageId: 'DT1220_9:NEW', categoryId: 9 });
