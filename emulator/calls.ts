@@ -19,6 +19,12 @@ export interface CallRecord {
   batch?: { parent: number; key: string };
   /** Set when the answer was an injected fault. */
   fault?: 'error' | 'drop';
+  /** Set for a REST 3.0 call (`/rest/api/`). */
+  api?: 'v3';
+  /** REST 3.0: the request's `Idempotency-Key` header. */
+  idempotencyKey?: string;
+  /** REST 3.0: answered from the first success with the same key, without running (`Idempotent-Replayed: true`). */
+  replayed?: true;
 }
 
 export class CallLog {

@@ -12,7 +12,7 @@ import { timeInfo, type TimeInfo } from './clock.js';
 import type { B24ErrorBody } from '../engine/wire/index.js';
 import type { OperatingBudget } from './limits.js';
 import type { EmulatorState } from './state.js';
-import { PortalError, type CallerAuth, type EmittedEvent, type Params } from './types.js';
+import { PortalError, type CallerAuth, type EmittedEvent, type MethodRegistry, type Params, type ValidationEntry } from './types.js';
 
 export interface Invocation {
   method: string;
@@ -22,11 +22,13 @@ export interface Invocation {
   credential: string;
   /** Set for a batch sub-command. */
   batch?: { parent: number; key: string };
+  /** A REST 3.0 call (`/rest/api/`): its methods are in `DispatcherOptions.v3`. */
+  api?: 'v3';
 }
 
 export type Outcome =
   | { ok: true; status: 200; result: unknown; total?: number; next?: number; time: TimeInfo; cost: number }
-  | ({ ok: false; status: number; cost: number } & B24ErrorBody);
+  | ({ ok: false; status: number; cost: number; validation?: ValidationEntry[] } & B24ErrorBody);
 
 export interface DispatcherOptions {
   budget: OperatingBudget;
@@ -38,10 +40,23 @@ export interface DispatcherOptions {
   publish(event: EmittedEvent): void;
   /** A handler threw something other than a PortalError (an emulator bug): answered as 500. */
   onBug?(err: unknown, method: string): void;
+  /** The REST 3.0 methods (rest-v3.ts). @default none */
+  v3?: MethodRegistry;
+  /** Runs a REST 3.0 batch (rest-v3.ts) for `invoke`, so the batch and its calls are recorded like REST 1's. */
+  v3Batch?(inv: Invocation, seq: number, run: (inv: Invocation) => Promise<Outcome>): Promise<Outcome>;
 }
 
 export function errorOutcome(err: PortalError, cost = 0): Outcome {
-  return { ok: false, status: err.status, error: err.error, error_description: err.description, cost };
+  return { ok: false, status: err.status, error: err.error, error_description: err.description, cost, ...(err.validation ? { validation: err.validation } : {}) };
+}
+
+/**
+ * A method REST 3.0 does not have, or the emulator does not. The docs name no code for a method unknown at
+ * `/rest/api/` (UNCONFIRMED, docs/emulator-fidelity.md): 404 ERROR_METHOD_NOT_FOUND, as REST 1 answers.
+ */
+function v3Unknown(name: string, api: string | undefined): PortalError {
+  if (api === 'v3' || api === 'v1+v3') return new PortalError(501, 'ERROR_METHOD_NOT_FOUND', `Method '${name}' is a real Bitrix24 REST 3.0 method but is not implemented by the b24-rules emulator`);
+  return new PortalError(404, 'ERROR_METHOD_NOT_FOUND', `Method '${name}' is not a REST 3.0 method${api === 'v1' ? ': call it at /rest/, not /rest/api/' : ''}`);
 }
 
 function hasScope(auth: CallerAuth, scope: string): boolean {
@@ -69,12 +84,14 @@ export class Dispatcher {
       time: at,
       status: 0,
       ...(inv.batch ? { batch: inv.batch } : {}),
+      ...(inv.api ? { api: inv.api } : {}),
     };
     // Recorded before it runs, so a batch comes before its sub-commands in the log.
     this.options.calls.add(record);
     let outcome: Outcome;
     try {
-      outcome = name === 'batch' && !inv.batch ? await this.#batch(inv, seq, at) : await this.#run(name, inv, at);
+      if (name === 'batch' && !inv.batch && inv.api === 'v3' && this.options.v3Batch) outcome = await this.options.v3Batch(inv, seq, (sub) => this.invoke(sub));
+      else outcome = name === 'batch' && !inv.batch ? await this.#batch(inv, seq, at) : await this.#run(name, inv, at);
     } catch (err) {
       if (!(err instanceof PortalError)) this.options.onBug?.(err, name);
       outcome = errorOutcome(err instanceof PortalError ? err : new PortalError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
@@ -86,9 +103,11 @@ export class Dispatcher {
 
   async #run(name: string, inv: Invocation, at: number): Promise<Outcome> {
     if (name === 'batch') throw new PortalError(405, 'ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage');
-    const def = this.state.registry.get(name);
+    const def = inv.api === 'v3' ? this.options.v3?.get(name) : this.state.registry.get(name);
     if (!def) {
       const known = catalog().get(name);
+      if (inv.api === 'v3') throw v3Unknown(name, known?.api);
+      if (known?.api === 'v3') throw new PortalError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
       if (known) {
         throw new PortalError(
           501,

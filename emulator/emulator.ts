@@ -1,7 +1,8 @@
 /**
  * `startEmulator()`: a stand-in Bitrix24 portal over real HTTP(S) on
  * 127.0.0.1, seeded with data, with one working incoming webhook (user 1, all
- * scopes) and one installed app with a token pair.
+ * scopes) and one installed app with a token pair. REST 1 at `/rest/`, and
+ * REST 3.0 at `/rest/api/` for the methods it uses (rest-v3.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,8 +28,10 @@ import type { Hold } from './fleet-record.js';
 import { LeakyBucket, OperatingBudget } from './limits.js';
 import { registerEventMethods } from './methods/event.js';
 import { isAdmin, registerCoreMethods } from './methods/index.js';
+import { registerTasksV3 } from './methods/tasks-v3.js';
 import { EmulatorDataError, loadPortalData, type PortalData } from './portal-data.js';
 import { Registry } from './registry.js';
+import { runV3Batch } from './rest-v3.js';
 import { seedNormalizer, seedPortal } from './seed.js';
 import { createHandler } from './server.js';
 import type { EmulatorState, Plan } from './state.js';
@@ -227,7 +230,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const emitted: EmittedEvent[] = [];
   // Set once listening (the hub needs the URL); calls before that cannot arrive.
   const late: { hub?: EventHub; handler?: ReturnType<typeof createHandler> } = {};
+  const registryV3 = new Registry();
+  registerTasksV3(registryV3, state);
   const dispatcher = new Dispatcher(state, {
+    v3: registryV3,
+    v3Batch: (inv, seq, run) => runV3Batch(inv, seq, run, state.portal.offsetMinutes, now()),
     budget,
     calls,
     costs: Object.fromEntries(Object.entries(limits.costs ?? {}).map(([k, v]) => [k.toLowerCase(), v])),

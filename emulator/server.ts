@@ -1,7 +1,8 @@
 /**
  * The HTTP layer: routes `/rest/{user}/{code}/{method}` (webhook) and
- * `/rest/{method}` (OAuth, `auth` in query, form or JSON body) and
- * `/oauth/token/`, parses PHP-style query strings and form or JSON bodies,
+ * `/rest/{method}` (OAuth, `auth` in query, form or JSON body),
+ * `/rest/api/...` (REST 3.0: rest-v3.ts) and `/oauth/token/`, parses
+ * PHP-style query strings and form or JSON bodies,
  * injects faults, applies the leaky bucket, authenticates, and writes the
  * portal's envelopes with the portal's HTTP statuses.
  */
@@ -13,12 +14,12 @@ import type { CallLog } from './calls.js';
 import type { Dispatcher, Outcome } from './dispatch.js';
 import type { FaultInjector } from './faults.js';
 import type { LeakyBucket } from './limits.js';
+import { readBody } from './http-body.js';
 import { parsePhpQuery } from './php-query.js';
+import { createV3Handler } from './rest-v3.js';
 import type { EmulatorState } from './state.js';
 import type { WorkGate } from './work-gate.js';
 import { PortalError, type CallerAuth, type Params } from './types.js';
-
-const MAX_BODY = 32 * 1024 * 1024;
 
 export interface ServerDeps {
   state: EmulatorState;
@@ -40,24 +41,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 function envelope(o: Outcome): B24Envelope | B24ErrorBody {
   if (!o.ok) return { error: o.error, error_description: o.error_description };
   return { result: o.result, ...(o.next !== undefined ? { next: o.next } : {}), ...(o.total !== undefined ? { total: o.total } : {}), time: o.time };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new PortalError(413, 'INVALID_REQUEST', 'Request body is too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** multipart/form-data (general-principles.md lists it): fields become PHP-style params; a file part becomes `[name, base64]`, the portal's file form. */
@@ -113,8 +96,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The request listener for node:http / node:https. */
 export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const v3 = createV3Handler(deps);
   return (req, res) => {
-    handle(deps, req, res).catch((err: unknown) => {
+    handle(deps, req, res, v3).catch((err: unknown) => {
       deps.logger.error({ err }, 'emulator: unexpected error answering a request');
       if (!res.headersSent) send(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
       else res.destroy();
@@ -122,10 +106,12 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
   };
 }
 
-async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, v3: ReturnType<typeof createV3Handler>): Promise<void> {
   const { state, calls } = deps;
   calls.countRequest();
   const url = new URL(req.url ?? '/', 'http://emulator');
+  // REST 3.0 reads its own body (JSON only, a batch is an array).
+  if (url.pathname.startsWith('/rest/api/')) return v3(req, res, url);
   const r = route(url.pathname);
   const at = state.now();
   let params: Params;
@@ -140,9 +126,6 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
 
   if (r.kind === 'token') return token(deps, params, res);
-  if (url.pathname.startsWith('/rest/api/')) {
-    return send(res, 404, { error: 'ERROR_METHOD_NOT_FOUND', error_description: 'REST 3.0 (/rest/api/...) is not implemented by the b24-rules emulator: use the v1 paths /rest/{user}/{code}/{method} or /rest/{method}' });
-  }
   if (r.kind === 'none') return send(res, 404, { error: 'NOT_FOUND', error_description: `No such endpoint: ${url.pathname}. Use /rest/{user}/{code}/{method} or /rest/{method}` });
 
   if (/\.xml$/i.test(r.method)) {

@@ -49,12 +49,20 @@ export interface MethodDef {
   cost?: number;
 }
 
+/** One field a REST 3.0 validation error names (`error.validation[]`, api-reference/rest-v3.md). */
+export interface ValidationEntry {
+  field: string;
+  message: string;
+}
+
 /** An error answered in the portal's error envelope with the HTTP status a portal gives for it. */
 export class PortalError extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
     readonly description: string,
+    /** REST 3.0 only: the fields at fault. */
+    readonly validation?: ValidationEntry[],
   ) {
     super(`${error}: ${description}`);
     this.name = 'PortalError';

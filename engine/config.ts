@@ -3,7 +3,7 @@
  * agent skill pack: B24_DOMAIN, B24_AUTH_MODE (webhook | oauth),
  * B24_WEBHOOK_URL or B24_WEBHOOK_USER_ID + B24_WEBHOOK_CODE, B24_ACCESS_TOKEN,
  * B24_REFRESH_TOKEN, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_OAUTH_URL,
- * B24_TOKEN_FILE, B24_PLAN, B24_CA_FILE. A `.env` file in the working directory is read when
+ * B24_TOKEN_FILE, B24_PLAN, B24_CA_FILE, B24_REST_V3. A `.env` file in the working directory is read when
  * present; real environment variables win over it. Every secret is registered
  * for redaction as soon as it is read.
  */
@@ -140,6 +140,15 @@ export function loadAppConfig(env: Record<string, string | undefined> = process.
   };
 }
 
+/** B24_REST_V3 (`on`/`off`, also true/false, 1/0): whether calls REST 3.0 offers go through /rest/api/ (docs/client.md, REST 3.0); unset: the client's default. */
+function restV3Setting(vars: Record<string, string | undefined>): { restV3?: boolean } {
+  const raw = get(vars, 'B24_REST_V3')?.toLowerCase();
+  if (raw === undefined) return {};
+  if (['on', 'true', '1', 'yes'].includes(raw)) return { restV3: true };
+  if (['off', 'false', '0', 'no'].includes(raw)) return { restV3: false };
+  throw new ConfigError(`B24_REST_V3 must be 'on' or 'off'; got '${raw}'`);
+}
+
 /** Build the client configuration from the environment (and `.env` in `cwd`). Throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): ClientConfig {
   const vars = readEnvironment(env, cwd);
@@ -149,7 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (planRaw !== 'standard' && planRaw !== 'enterprise') throw new ConfigError(`B24_PLAN must be 'standard' or 'enterprise'; got '${planRaw}'`);
   const plan: PortalPlan = planRaw;
   const tlsConfig = readCaFile(vars, cwd);
-  const tls = tlsConfig ? { tls: tlsConfig } : {};
+  const tls = { ...(tlsConfig ? { tls: tlsConfig } : {}), ...restV3Setting(vars) };
 
   const webhookUrl = get(vars, 'B24_WEBHOOK_URL');
   const modeRaw = get(vars, 'B24_AUTH_MODE')?.toLowerCase();

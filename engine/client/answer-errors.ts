@@ -9,6 +9,7 @@ import type { B24RulesError } from '../errors.js';
 import { AuthError, B24ApiError, OutcomeUnknownError, RateLimitError } from './errors.js';
 import type { HttpResponse } from './transport.js';
 import type { B24Envelope, Params } from './types.js';
+import { v3Error } from './v3.js';
 
 /** A result envelope, or the `error`/`error_description` of an answer that is not one. */
 export type Answer = { ok: true; envelope: B24Envelope } | FailedAnswer;
@@ -48,6 +49,9 @@ export function readAnswer(res: HttpResponse): Answer {
   if (parsed && 'result' in parsed && !('error' in parsed && parsed.error) && res.status < 400) {
     return { ok: true, envelope: parsed as unknown as B24Envelope };
   }
+  // REST 3.0's shape: {"error":{"code","message","validation"}} (v3.ts).
+  const v3 = v3Error(parsed);
+  if (v3) return { ok: false, error: v3.error, description: v3.error_description, unreadable: false };
   const error = parsed && typeof parsed.error === 'string' ? parsed.error : parsed && parsed.error ? JSON.stringify(parsed.error) : '';
   const description = parsed && typeof parsed.error_description === 'string' ? parsed.error_description : '';
   return { ok: false, error, description, unreadable: parsed === undefined };
@@ -83,6 +87,7 @@ export function answerError(res: HttpResponse, answer: FailedAnswer, ctx: Answer
     case 'OVERLOAD_LIMIT':
       return new RateLimitError('OVERLOAD_LIMIT', details);
     case 'insufficient_scope':
+    case 'BITRIX_REST_V3_EXCEPTION_INSUFFICIENTSCOPEEXCEPTION':
       return new AuthError('AUTH_INSUFFICIENT_SCOPE', details);
     case 'WRONG_AUTH_TYPE':
       return new AuthError('AUTH_WRONG_TYPE', details);

@@ -11,6 +11,10 @@
  * (method-kind.ts); a batch counts as idempotent only when all its commands are.
  * Idempotent writes that need not leave at once may ride along (ride-along.ts):
  * they wait for the next batch request with spare slots and share it.
+ * REST 3.0 (`/rest/api/`, v3.ts) has its own calls: callV3 and batchV3 as the
+ * portal takes them (a REST 1 filter object becomes REST 3.0's array form,
+ * v3-filter.ts), and callRoutedV3 for a REST 1 call v3-routes.ts sends
+ * there (tasks.task.add with an Idempotency-Key).
  */
 import { realTimers, systemClock } from '../clock.js';
 import { B24RulesError } from '../errors.js';
@@ -33,7 +37,10 @@ import type { LearnedLimit } from './operating-budget.js';
 import { RideAlongQueue } from './ride-along.js';
 import { Sender } from './sender.js';
 import { Telemetry, type ClientStats, type EventListener } from './stats.js';
-import type { B24ClientApi, B24Envelope, B24Time, BatchCommand, BatchItemResult, BatchOptions, CallOptions, ClientConfig, Params, RideAlongOptions } from './types.js';
+import type { B24ClientApi, B24Envelope, B24Time, BatchCommand, BatchItemResult, BatchOptions, CallOptions, ClientConfig, Params, RideAlongOptions, V3CallOptions } from './types.js';
+import { encodeV3Batch, idempotencyKey, readV3Batch, type V3BatchCall } from './v3.js';
+import { v3Filter } from './v3-filter.js';
+import { v3Route } from './v3-routes.js';
 
 const METHOD_NAME = /^[A-Za-z][\w.]*$/;
 
@@ -47,9 +54,13 @@ export class B24Client implements B24ClientApi {
   readonly #connector: string | undefined;
   readonly #isIdempotent: (method: string, params: Params) => boolean;
   readonly #rideAlong: RideAlongQueue;
+  readonly #restV3: boolean;
+  /** The calling user's ID, asked once (REST 3.0's tasks.task.add needs a creatorId). */
+  #callingUser: Promise<number> | undefined;
 
   constructor(config: ClientConfig, options: ClientOptions = {}) {
     this.#config = config;
+    this.#restV3 = config.restV3 ?? options.restV3 ?? false;
     const logger = options.logger ?? silentLogger;
     this.#telemetry = new Telemetry(options.onEvent, logger);
     this.#readOnly = options.readOnly ?? DEFAULTS.readOnly;
@@ -172,6 +183,80 @@ export class B24Client implements B24ClientApi {
     return ordered;
   }
 
+  /**
+   * One REST 3.0 call (`/rest/api/{method}`, JSON body) as the portal takes it; `idempotencyKey` goes as the
+   * `Idempotency-Key` header. A write whose answer was lost is not re-sent here even with a key (two sends with one
+   * key that overlap may both run, rest-v3.md): OutcomeUnknownError, and the caller sends it again once the first
+   * cannot be running any more.
+   */
+  async callV3<T = unknown>(method: string, params: Params = {}, options: V3CallOptions = {}): Promise<B24Envelope<T>> {
+    checkMethod(method);
+    if (method.trim().toLowerCase() === 'batch') throw new B24RulesError('BATCH_INVALID', 'a REST 3.0 batch goes through batchV3 (a JSON array of {method, query})', { kind: 'user' });
+    if (this.#readOnly && callKind(method, params) === 'write') throw new WriteRefusedError(method);
+    const key = options.idempotencyKey === undefined ? undefined : idempotencyKey(options.idempotencyKey);
+    return this.#sender.send(method, withV3Filter(params), { idempotent: this.#isIdempotent(method, params), budgetMethods: [method], onEvent: options.onEvent, v3: { idempotencyKey: key } }) as Promise<B24Envelope<T>>;
+  }
+
+  /**
+   * A REST 3.0 batch: the calls as a JSON array in one request, the outcome of each by index (key `0`, `1` ...).
+   * At most 50 calls. Webhook auth only: the docs put an app's token in a JSON object body, and a batch's body
+   * is an array.
+   */
+  async batchV3(calls: V3BatchCall[], options: CallOptions = {}): Promise<BatchItemResult[]> {
+    if (this.#config.auth.mode === 'oauth') {
+      throw new B24RulesError('BATCH_INVALID', "a REST 3.0 batch cannot carry an app's token (its body is a JSON array; the docs put `auth` in a JSON object): send the calls one by one with callV3, or use a webhook", { kind: 'user' });
+    }
+    if (calls.length > MAX_BATCH) throw new B24RulesError('BATCH_INVALID', `a REST 3.0 batch takes at most ${MAX_BATCH} calls; got ${calls.length}`, { kind: 'user' });
+    for (const c of calls) {
+      checkMethod(c.method);
+      if (c.method.trim().toLowerCase() === 'batch') throw new B24RulesError('BATCH_INVALID', 'a REST 3.0 batch cannot hold a batch', { kind: 'user' });
+      if (this.#readOnly && callKind(c.method, c.query ?? {}) === 'write') throw new WriteRefusedError(c.method);
+    }
+    const body = encodeV3Batch(calls.map((c) => ({ method: c.method, query: withV3Filter(c.query ?? {}) })));
+    const idempotent = calls.every((c) => this.#isIdempotent(c.method, c.query ?? {}));
+    const env = await this.#sender.send('batch', {}, { idempotent, budgetMethods: [...new Set(calls.map((c) => c.method))], onEvent: options.onEvent, v3: { body } });
+    const { stats } = this.#telemetry;
+    stats.batches++;
+    stats.commands += calls.length;
+    this.#telemetry.emit({ type: 'batch', commands: calls.length }, options.onEvent);
+    return readV3Batch(env.result, calls.length);
+  }
+
+  routesV3(method: string, params: Params): boolean {
+    return v3Route(method, params, this.#restV3) !== undefined;
+  }
+
+  async callRoutedV3(method: string, params: Params, key: string, options: CallOptions = {}): Promise<B24Envelope> {
+    checkMethod(method);
+    const route = v3Route(method, params, this.#restV3);
+    if (!route) throw new B24RulesError('UNEXPECTED', `${method} with these params does not go through REST 3.0 (routesV3 says no)`, { kind: 'bug' });
+    let sendParams = route.params;
+    if (route.needsCreator) {
+      const fields = (route.params.fields ?? {}) as Record<string, unknown>;
+      sendParams = { ...route.params, fields: { ...fields, creatorId: await this.#userId() } };
+    }
+    const env = await this.callV3(route.method, sendParams, { idempotencyKey: key, onEvent: options.onEvent });
+    return { ...env, result: route.result(env.result) };
+  }
+
+  /** The user the client calls as: the webhook's, or the token's (user.current, asked once). */
+  #userId(): Promise<number> {
+    const auth = this.#config.auth;
+    if (auth.mode === 'webhook') return Promise.resolve(Number(auth.userId));
+    this.#callingUser ??= this.call<{ ID?: unknown }>('user.current').then(
+      (env) => {
+        const id = Number(env.result?.ID);
+        if (!Number.isSafeInteger(id) || id <= 0) throw new B24RulesError('B24_BAD_RESPONSE', `user.current answered no user ID (${JSON.stringify(env.result)})`, { kind: 'operational' });
+        return id;
+      },
+      (err: unknown) => {
+        this.#callingUser = undefined;
+        throw err;
+      },
+    );
+    return this.#callingUser;
+  }
+
   listAll<T = Record<string, unknown>>(method: string, options: ListAllOptions = {}): AsyncIterable<T> {
     return listAllImpl<T>(this.#listContext(options.onEvent), method, options);
   }
@@ -282,6 +367,11 @@ function withCompleted(err: unknown, completed: Record<string, BatchItemResult>)
   if (err instanceof LeaseLostError) return new LeaseLostError(err.method, { completed: { ...completed }, cause: err });
   if (err instanceof NetworkError) return new NetworkError(err.method, err.errno, err.sent, { timeout: err.code === 'NETWORK_TIMEOUT', completed: { ...completed }, cause: err });
   return err;
+}
+
+/** REST 3.0 params with `filter` in its array form (a REST 1 filter object is turned into it; v3-filter.ts). */
+function withV3Filter(params: Params): Params {
+  return params.filter === undefined ? params : { ...params, filter: v3Filter(params.filter) };
 }
 
 function checkMethod(method: string): void {

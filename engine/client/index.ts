@@ -6,7 +6,10 @@
 export { B24Client, createClient } from './client.js';
 export { DEFAULTS, type ClientOptions } from './options.js';
 export { loadConfig } from '../config.js';
-export { methodKind, verbKind, callKind, isCreateMethod, isIdempotentMethod, isIdempotentCall, isKnownMethod } from './method-kind.js';
+export { methodKind, verbKind, callKind, isCreateMethod, isIdempotentMethod, isIdempotentCall, isKnownMethod, methodApi, type MethodApi } from './method-kind.js';
+export { idempotencyKey, V3_PREFIX, type V3BatchCall } from './v3.js';
+export { v3Filter, V3_OPERATORS, type V3Condition, type V3Operator } from './v3-filter.js';
+export { v3Route, type V3Route } from './v3-routes.js';
 export {
   B24ApiError,
   RateLimitError,
@@ -40,6 +43,7 @@ export type {
   ListShapeOptions,
   MethodKind,
   RideAlongOptions,
+  V3CallOptions,
   B24ClientApi,
   ClientConfig,
   PortalPlan,

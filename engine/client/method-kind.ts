@@ -16,19 +16,31 @@ import { join } from 'node:path';
 import { CATALOG_DIR } from '../paths.js';
 import type { MethodKind, Params } from './types.js';
 
+/** Which REST API a method is in (catalog `api`): `/rest/` (v1), `/rest/api/` (v3), or both under one name. */
+export type MethodApi = 'v1' | 'v3' | 'v1+v3';
+
 interface CatalogEntry {
   method: string;
   kind: 'read' | 'write' | null;
+  api?: MethodApi;
 }
 
 let kinds: Map<string, 'read' | 'write' | null> | undefined;
+let apis: Map<string, MethodApi> | undefined;
 
 function catalog(): Map<string, 'read' | 'write' | null> {
   if (!kinds) {
     const raw = JSON.parse(readFileSync(join(CATALOG_DIR, 'methods.json'), 'utf8')) as { methods: CatalogEntry[] };
     kinds = new Map(raw.methods.map((m) => [m.method.toLowerCase(), m.kind]));
+    apis = new Map(raw.methods.map((m) => [m.method.toLowerCase(), m.api ?? 'v1']));
   }
   return kinds;
+}
+
+/** The catalog's API version of a method; undefined when the catalog does not know it. */
+export function methodApi(method: string): MethodApi | undefined {
+  catalog();
+  return apis?.get(normal(method));
 }
 
 function normal(method: string): string {

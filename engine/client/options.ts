@@ -65,6 +65,11 @@ export interface ClientOptions {
   canSend?: () => boolean;
   /** An undici dispatcher to use instead of the client's own keep-alive Agent (not closed by close()). @default undefined */
   dispatcher?: Dispatcher;
+  /**
+   * Send the calls REST 3.0 offers with an `Idempotency-Key` (tasks.task.add) through `/rest/api/` (v3-routes.ts),
+   * unless the configuration says otherwise (ClientConfig.restV3, B24_REST_V3). The daemon turns it on. @default false
+   */
+  restV3?: boolean;
 }
 
 /** Defaults of ClientOptions. */

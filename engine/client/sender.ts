@@ -25,6 +25,7 @@ import { Semaphore } from './semaphore.js';
 import type { EventListener, Telemetry } from './stats.js';
 import { createAgent, isUntrustedCertificate, send, TransportError, type HttpResponse } from './transport.js';
 import type { B24Envelope, ClientConfig, Params } from './types.js';
+import { V3_PREFIX } from './v3.js';
 
 /** What the send path needs to know about one request beyond method and params. */
 export interface SendMeta {
@@ -34,6 +35,13 @@ export interface SendMeta {
   budgetMethods: string[];
   /** The calling operation's own listener (CallOptions.onEvent). */
   onEvent?: EventListener | undefined;
+  /** REST 3.0 (`/rest/api/`, v3.ts) instead of REST 1. */
+  v3?: {
+    /** Sent as the `Idempotency-Key` header. */
+    idempotencyKey?: string | undefined;
+    /** The JSON body instead of `params` (a REST 3.0 batch's array; OAuth cannot put its token in it). */
+    body?: unknown[];
+  };
 }
 
 /** Sends the requests of one client to one portal; owns its sockets, limiters and tokens. */
@@ -183,7 +191,7 @@ export class Sender {
         }
         // The waits above may have outlived the lease: ask again right before the request leaves.
         this.#guard(method);
-        res = await send(this.#dispatcher, this.#request(method, params, token), this.#timeouts);
+        res = await send(this.#dispatcher, this.#request(method, params, token, meta.v3), this.#timeouts);
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const te = err instanceof TransportError ? err : new TransportError('UNKNOWN', true, false, { cause: err });
@@ -231,15 +239,18 @@ export class Sender {
     };
   }
 
-  #request(method: string, params: Params, token: string | undefined): { url: URL; method: 'POST'; headers: Record<string, string>; body: string } {
+  #request(method: string, params: Params, token: string | undefined, v3: SendMeta['v3']): { url: URL; method: 'POST'; headers: Record<string, string>; body: string } {
     const auth = this.#config.auth;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': this.#userAgent };
+    if (v3) {
+      // REST 3.0: no `.json` suffix, JSON only (api-reference/rest-v3.md).
+      const path = auth.mode === 'webhook' ? `${V3_PREFIX}${auth.userId}/${auth.code}/${method}` : `${V3_PREFIX}${method}`;
+      if (v3.idempotencyKey !== undefined) headers['idempotency-key'] = v3.idempotencyKey;
+      const body = v3.body ?? (token === undefined ? params : { ...params, auth: token });
+      return { url: new URL(path, this.#base), method: 'POST', headers, body: JSON.stringify(body) };
+    }
     const path = auth.mode === 'webhook' ? `rest/${auth.userId}/${auth.code}/${method}.json` : `rest/${method}.json`;
-    return {
-      url: new URL(path, this.#base),
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': this.#userAgent },
-      body: JSON.stringify(token === undefined ? params : { ...params, auth: token }),
-    };
+    return { url: new URL(path, this.#base), method: 'POST', headers, body: JSON.stringify(token === undefined ? params : { ...params, auth: token }) };
   }
 }
 

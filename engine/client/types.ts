@@ -82,6 +82,24 @@ export interface B24ClientApi {
   rideAlong?(command: BatchCommand, options?: RideAlongOptions): Promise<BatchItemResult>;
   /** Send the waiting ride-along commands now; resolves once they are answered. */
   flushRideAlong?(): Promise<void>;
+  /**
+   * Whether this client sends `method` with these REST 1 params through REST 3.0 (v3-routes.ts): a REST 3.0-only
+   * method, or a call REST 3.0 offers with an `Idempotency-Key` (tasks.task.add) while `restV3` is on. Optional:
+   * a caller without it sends everything through REST 1.
+   */
+  routesV3?(method: string, params: Params): boolean;
+  /**
+   * Send a call routesV3 accepts through REST 3.0 with `idempotencyKey` (the same key for every send of the same
+   * call: the portal answers a repeat from its first success without running it again); params and result in
+   * their REST 1 shape.
+   */
+  callRoutedV3?(method: string, params: Params, idempotencyKey: string, options?: CallOptions): Promise<B24Envelope>;
+}
+
+/** Options of a REST 3.0 call (B24Client.callV3). */
+export interface V3CallOptions extends CallOptions {
+  /** Sent as the `Idempotency-Key` header (1–255 printable ASCII characters; a longer or other key is sent as its digest). @default none */
+  idempotencyKey?: string;
 }
 
 /** Rate-limit profile of the portal's plan (API-FACTS §2.1): standard = burst 50, 2 req/s; enterprise = burst 250, 5 req/s. */
@@ -123,6 +141,12 @@ export interface ClientConfig {
   auth: WebhookAuthConfig | OAuthAuthConfig;
   /** Certificate authorities to trust besides Node's bundled ones, for the portal and the token server (B24_CA_FILE). */
   tls?: TlsConfig;
+  /**
+   * B24_REST_V3 (`on`/`off`): whether the calls REST 3.0 offers with an `Idempotency-Key` (tasks.task.add) go
+   * through `/rest/api/` (v3-routes.ts); REST 3.0-only methods go there either way. Unset: ClientOptions.restV3
+   * decides (the daemon: on). @default undefined
+   */
+  restV3?: boolean;
 }
 
 /** Extra trusted certificate authorities: a portal or proxy with a private CA, or `rules emulator --tls`. */

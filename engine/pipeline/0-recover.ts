@@ -9,6 +9,9 @@
  *   to pending only by a lookup made once the first send cannot land any more
  *   (`sentAt + inDoubtSettleMs`): a request the portal already received runs to
  *   its end even when its sender died, so an early "not found" proves nothing;
+ * - sent through REST 3.0 with an Idempotency-Key (meta `v3`, execute-v3.ts): back
+ *   to pending once `sentAt + inDoubtSettleMs` has passed, whatever its mode: the
+ *   portal answers the same key from the first send, so nothing is looked up;
  * - at-most-once (notifications): not sent again, marked done with a note;
  * - none (other writes): cannot be checked; failed with `EFFECT_IN_DOUBT` (never retried), the run follows on_error.
  * See docs/engine.md for the per-method table.
@@ -116,6 +119,15 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<Recovery> {
   const lookups: EffectRecord[] = [];
   store.transaction(() => {
     for (const e of sent) {
+      if (e.meta?.v3) {
+        // Sent through REST 3.0 with its Idempotency-Key (execute-v3.ts): sent again with the same key once the
+        // first send cannot be running any more (two overlapping sends with one key may both run), no look-up.
+        if (now >= (e.sentAt ?? 0) + deps.inDoubtSettleMs) {
+          store.effects.markPending(e.id);
+          out.resolved++;
+        } else wait(e);
+        continue;
+      }
       switch (e.recovery) {
         case 'resend':
           store.effects.markPending(e.id);

@@ -5,7 +5,8 @@
  * merged into one command (merge-updates.ts); the planner only puts calls
  * whose inputs are known into one round, so no command depends on another of
  * its batch and one failing command never stops the others. External `http`
- * requests go one by one through the fetch-like function. Each effect is
+ * requests go one by one through the fetch-like function, and so do the calls
+ * the client sends through REST 3.0 (execute-v3.ts). Each effect is
  * marked `sent` in a committed transaction before its request leaves, and
  * `done`/`failed` when the answer is back (every member of a merged command
  * with that command's answer).
@@ -16,6 +17,7 @@ import { B24RulesError } from '../errors.js';
 import { snapshotEntity, type RecordCache } from '../facts/index.js';
 import type { Logger } from '../logger.js';
 import type { EffectRecord, StateStore } from '../store/index.js';
+import { executeV3, goesV3 } from './execute-v3.js';
 import { commandsOf, mergeNote, type OutgoingCommand, type SendableEffect } from './merge-updates.js';
 import type { EngineStats, FetchLike } from './types.js';
 
@@ -55,8 +57,11 @@ export async function executeEffects(effects: SendableEffect[], deps: ExecutorDe
   const report: ExecuteReport = { calls: 0, batches: 0, httpRequests: 0 };
   const rest = effects.filter((e) => e.method !== 'http');
   const http = effects.filter((e) => e.method === 'http');
-  for (const batch of chunk(commandsOf(rest))) {
+  const v3 = rest.filter((e) => goesV3(deps.client, e));
+  for (const batch of chunk(commandsOf(v3.length > 0 ? rest.filter((e) => !v3.includes(e)) : rest))) {
     const members = batch.flatMap((c) => c.effects);
+    // Sent through REST 1 now (B24_REST_V3 turned off since): in doubt, it is looked up, not re-sent with a key.
+    for (const e of members) if (e.meta?.v3) deps.store.effects.note(e.id, e.meta, 'v3', undefined);
     // The batch is named by its first call, for the trace.
     deps.store.effects.markSent(members.map((e) => e.id), { id: members[0]!.id, commands: batch.length });
     const cmds: Record<string, BatchCommand> = {};
@@ -86,6 +91,7 @@ export async function executeEffects(effects: SendableEffect[], deps: ExecutorDe
       for (const c of batch) answer(c, res[c.key], deps);
     });
   }
+  if (v3.length > 0 && report.transportError === undefined) await executeV3(v3, deps, report, answer);
   if (http.length) {
     if (!deps.http) throw new B24RulesError('UNEXPECTED', 'an http action needs a fetch function (createEngine({ http }))', { kind: 'bug' });
     const queue = [...http];
