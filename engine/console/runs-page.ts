@@ -33,7 +33,7 @@ ${runs.map(
 <td><a href="${href(ctx, `/runs/${r.id}`)}">${r.id}</a></td>
 <td>${r.ruleId}</td>
 <td>${badge(r.status)}</td>
-<td class="small">${oneLine(r.triggerKey, 40)}</td>
+<td class="small trigger-key">${oneLine(r.triggerKey, 40)}</td>
 <td>${r.recordKey ? html`<a href="${href(ctx, '/runs', { record: r.recordKey })}">${r.recordKey}</a>` : '-'}</td>
 <td class="nowrap">${when(r.createdAt)}</td>
 <td>${r.finishedAt === null ? '-' : duration(r.finishedAt - r.createdAt)}</td>

@@ -54,7 +54,7 @@ function facts(ctx: PageContext, d: TraceData): SafeHtml {
   const { run } = d;
   const rows: Array<[string, unknown]> = [
     ['Rule', html`<a href="${href(ctx, '/runs', { rule: run.ruleId })}">${run.ruleId}</a> <span class="muted small">hash ${run.ruleHash.slice(0, 12)}${d.rule && d.rule.hash !== run.ruleHash ? ' (the rule has changed since)' : ''}</span>`],
-    ['Trigger', run.triggerKey],
+    ['Trigger', html`<span class="trigger-key">${run.triggerKey}</span>`],
     ['Record', run.recordKey ? html`<a href="${href(ctx, '/runs', { record: run.recordKey })}">${run.recordKey}</a>` : '-'],
     ['Inbox item', `${run.itemId}${d.item ? ` (${d.item.status}, received ${when(d.item.receivedAt)})` : ''}`],
     ['Started', when(run.createdAt)],
@@ -82,7 +82,7 @@ function trigger(d: TraceData, t: Obj): SafeHtml {
           ([f, c]) => html`<tr><td>${f}</td><td>${show((c as Obj).from)}</td><td>${show((c as Obj).to)}</td></tr>`,
         )}</tbody></table>`;
   }
-  const event = trig ? html`<p>${trig.event ? html`Event <code>${show(trig.event)}</code>` : html`Source <code>${show(trig.source)}</code>`} · key <code>${show(trig.key)}</code></p>` : '';
+  const event = trig ? html`<p>${trig.event ? html`Event <code>${show(trig.event)}</code>` : html`Source <code>${show(trig.source)}</code>`} · key <code class="trigger-key">${show(trig.key)}</code></p>` : '';
   const payload = d.item ? html`<details><summary>The item's payload</summary><pre>${yaml(d.item.payload)}</pre></details>` : '';
   return html`<section id="trigger"><h2>Trigger</h2>${event}${changes !== undefined ? html`<h3>Changed fields</h3>${changed}` : ''}${payload}</section>`;
 }

@@ -4,21 +4,53 @@
  * the traces of a run that acted and of one whose condition was false, a
  * dead-lettered run retried from the page, a refused reload, a lead titled
  * with markup, a POST without its CSRF token. The run writes the screenshots
- * in docs/ (docs/console.md shows them), so they show what the code does.
+ * in docs/ (docs/console.md shows them), so they show what the code does; a
+ * second run leaves them byte for byte: the clock is the test's, the ERP's
+ * address fixed, the offline events' random keys masked, and the health page
+ * drawn from a fixed hour (a live hour's counts depend on the machine's pace).
  */
 import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsole, HealthRing, type HealthView, type PortalView } from '../../engine/console/index.js';
 import { PACKAGE_ROOT } from '../../engine/paths.js';
-import { playScenario, startRig, XSS_TITLE, type ConsoleRig, type Scenario } from './harness.js';
+import { startStatusServer, type StatusServer } from '../../engine/status/index.js';
+import { ManualClock } from '../sources/helpers.js';
+import { playScenario, START, startRig, XSS_TITLE, type ConsoleRig, type Scenario } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.log(`console browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
 
 const shot = (name: string) => join(PACKAGE_ROOT, 'docs', `console-${name}.png`);
+/** What differs from run to run on a page: the offline events' keys (the portal's random reservation ids). */
+const volatile = (page: Page) => ({ mask: [page.locator('.trigger-key')], maskColor: '#e9ecef' });
+
+/** An hour of a busy portal's health, the same on every run: a morning's leads arriving, the calls they cause, a rate-limit wait. */
+function fixedHour(report: Record<string, unknown>, end: number): HealthView {
+  const clock = new ManualClock(end - 60 * 60_000);
+  const level = { depth: 0, calls: 0, waits: 0, reservations: 0 };
+  const ring = new HealthRing(clock, {
+    depth: () => level.depth,
+    dlq: () => 1,
+    callsTotal: () => level.calls,
+    rateLimitWaitsTotal: () => level.waits,
+    offlineReservations: () => level.reservations,
+    tokenExpiresAt: () => end + 25 * 60_000,
+  });
+  for (let minute = 0; minute < 60; minute++) {
+    const busy = Math.round(12 + 10 * Math.sin(minute / 6) + (minute % 7));
+    level.calls += busy;
+    level.depth = Math.max(0, Math.round(busy / 4) - 2);
+    level.reservations = level.depth > 0 ? 1 : 0;
+    if (minute === 41) level.waits += 2;
+    clock.advance(60_000);
+    ring.tick();
+  }
+  return { report: { ...report, lastTickAt: new Date(end).toISOString(), depth: level.depth, dlq: 1 }, samples: ring.samples(), offline: true, tokenExpiresAt: end + 25 * 60_000 };
+}
 
 describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   let rig: ConsoleRig;
@@ -63,12 +95,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const erp = page.locator('tr[data-rule="prepayment-invoice-to-erp"]');
     await expect.poll(() => erp.innerText()).toContain('15-offline-queue-dlq.yaml');
     expect(await erp.innerText()).toContain('event ONCRMDEALUPDATE when STAGE_ID changes');
-    await page.screenshot({ path: shot('rules') });
+    await page.screenshot({ path: shot('rules'), ...volatile(page) });
   });
 
   it('a run that acted shows its trace: the trigger, the condition, the call with its fields before and after', async () => {
     await open('/console/runs');
-    await page.screenshot({ path: shot('runs') });
+    await page.screenshot({ path: shot('runs'), ...volatile(page) });
     // The filter: choosing a rule applies it (console.js).
     await Promise.all([page.waitForURL(/rule=route-leads-key-accounts/), page.selectOption('select[name="rule"]', 'route-leads-key-accounts')]);
     const row = page.locator('#runs tbody tr', { hasText: `lead:${scenario.bigLead}` }).first();
@@ -81,7 +113,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     expect(calls).toMatch(/batch of \d+/);
     expect(await page.locator('#actions').innerText()).toContain('ASSIGNED_BY_ID');
     expect(await page.locator('#loaded').innerText()).toContain('Fleet renewal — Contoso Freight');
-    await page.screenshot({ path: shot('trace'), fullPage: true });
+    await page.screenshot({ path: shot('trace'), fullPage: true, ...volatile(page) });
     // A run has a URL: opened afresh, it shows the same trace.
     const again = await context.newPage();
     await again.goto(shareable);
@@ -114,7 +146,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const row = page.locator('#dlq tbody tr', { hasText: 'prepayment-invoice-to-erp' });
     expect(await row.count()).toBe(1);
     expect(await row.innerText()).toContain('HTTP 503');
-    await page.screenshot({ path: shot('dlq') });
+    await page.screenshot({ path: shot('dlq'), ...volatile(page) });
     await Promise.all([page.waitForURL(/\/console\/dlq\/\d+\/retry$/), row.getByRole('link', { name: 'Retry' }).click()]);
     expect(await page.locator('#confirm').innerText()).toContain('sends the item back to the inbox');
     rig.erp.down = false;
@@ -147,7 +179,21 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     expect(await page.locator('figure.chart').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#chart-calls rect.bar').count()).toBeGreaterThan(0);
     expect(await page.locator('#health-report').innerText()).toContain('offline');
-    await page.screenshot({ path: shot('health') });
+    // The screenshot: the same page over a fixed hour (the daemon's own report, its time pinned), served by a console of its own.
+    const end = START + 3 * 3600_000;
+    const hour = fixedHour(rig.daemon.health(), end);
+    const live = rig.daemon;
+    const view: PortalView = { key: 'default', label: new URL(rig.emu.url).hostname, store: live.store, rules: () => live.rules, health: () => hour, lastRefusedReload: () => null };
+    const app = createConsole({ source: { portals: () => [view] }, token: null, listen: '127.0.0.1:0', clock: new ManualClock(end) });
+    const server: StatusServer = await startStatusServer({ listen: '127.0.0.1:0', metrics: { render: () => '' }, health: () => ({ ok: true }), handlers: [app.handler] });
+    try {
+      const res = await page.goto(`${server.url}/console/health`);
+      expect(res?.status()).toBe(200);
+      expect(await page.locator('#chart-calls rect.bar').count()).toBeGreaterThanOrEqual(60);
+      await page.screenshot({ path: shot('health') });
+    } finally {
+      await server.close();
+    }
   });
 
   it('a refused reload shows the file and the line, and the running set keeps working', async () => {
