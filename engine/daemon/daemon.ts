@@ -312,6 +312,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const client =
       options.client ??
       createClient(options.config, {
+        // Tasks the rules create go through REST 3.0 with their Idempotency-Key (docs/client.md); B24_REST_V3=off turns it off.
+        restV3: true,
         ...options.clientOptions,
         ...(options.canSend ? { canSend: options.canSend } : {}),
         clock,
