@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../engine/paths.js';
 import { runCli } from '../helpers/cli.js';
 
 const SCAFFOLD = [
@@ -36,6 +37,16 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('b24-rules init', () => {
+  it("docs/ci.md shows the workflow init writes (its comments aside)", () => {
+    const template = readFileSync(join(PACKAGE_ROOT, 'templates', 'init', '_github', 'workflows', 'rules.yml'), 'utf8');
+    const steps = template
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n')
+      .trim();
+    expect(readFileSync(join(PACKAGE_ROOT, 'docs', 'ci.md'), 'utf8')).toContain(`\`\`\`yaml\n${steps}\n\`\`\``);
+  });
+
   it('scaffolds a rules repository in DIR: the example rule, its test and fixtures, editor settings, CI, .env.example, .gitignore, README, package.json', async () => {
     const dir = join(root, 'sales-rules');
     const r = await runCli(['init', dir], { cwd: root });
