@@ -10,11 +10,11 @@ import { B24RulesError, UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
 import { redact } from '../../engine/redact.js';
 import { loadConfig } from '../../engine/config.js';
-import { B24ApiError, createClient, type Params } from '../../engine/client/index.js';
+import { B24ApiError, createClient, methodApi, type Params } from '../../engine/client/index.js';
 import { logLevel, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
-const usage = `Usage: rules call METHOD [--params JSON | --params-file FILE] [--read-only] [--log-level LEVEL]
+const usage = `Usage: rules call METHOD [--params JSON | --params-file FILE] [--read-only] [--api v1|v3 [--idempotency-key KEY]] [--log-level LEVEL]
 
 Call one Bitrix24 REST method and print the response envelope as JSON.
 
@@ -22,6 +22,11 @@ Call one Bitrix24 REST method and print the response envelope as JSON.
   --params JSON       the method's params as a JSON object (default {})
   --params-file FILE  read the params from a JSON file ('-' for stdin)
   --read-only         refuse methods that write (as dry-run does)
+  --api v1|v3         REST 1 (/rest/) or REST 3.0 (/rest/api/); default: v3 for a method
+                      only REST 3.0 has (the catalog), else v1. A REST 1 filter object is
+                      sent in REST 3.0's array form
+  --idempotency-key K with v3: the Idempotency-Key header (a repeat with the same key and
+                      params is answered from the first success, not run again)
   --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (logs go to stderr)
 
 Connection from the environment or .env: B24_WEBHOOK_URL, or B24_DOMAIN with
@@ -30,6 +35,7 @@ B24_WEBHOOK_USER_ID and B24_WEBHOOK_CODE, or B24_AUTH_MODE=oauth (see .env.examp
 Examples:
   rules call crm.lead.get --params '{"id": 1}'
   rules call batch --params '{"halt":0,"cmd":{"a":"crm.lead.get?id=1","b":"crm.deal.list?filter[>ID]=0"}}'
+  rules call tasks.task.list --api v3 --params '{"filter":[["id",">",10]],"select":["title"]}'
 
 Exit codes: 0 success, 1 API or connection error, 2 bad usage.
 `;
@@ -65,6 +71,8 @@ const command: Command = {
       params: { type: 'string' },
       'params-file': { type: 'string' },
       'read-only': { type: 'boolean' },
+      api: { type: 'string' },
+      'idempotency-key': { type: 'string' },
     });
     if (positionals.length !== 1) {
       throw new UsageError(positionals.length === 0 ? "missing METHOD; e.g. 'rules call crm.lead.get --params '{\"id\":1}''" : `expected one METHOD; got ${positionals.length}: ${positionals.join(' ')}`);
@@ -72,12 +80,17 @@ const command: Command = {
     const method = positionals[0] as string;
     if (!/^[A-Za-z][\w.]*$/.test(method)) throw new UsageError(`'${method}' is not a REST method name (e.g. crm.lead.get)`);
     const params = readParams(values);
+    const api = values.api ?? (methodApi(method) === 'v3' ? 'v3' : 'v1');
+    if (api !== 'v1' && api !== 'v3') throw new UsageError(`--api must be v1 or v3; got '${api}'`);
+    if (values['idempotency-key'] !== undefined && api !== 'v3') throw new UsageError('--idempotency-key goes with --api v3 (REST 1 ignores the header)');
+    if (api === 'v3' && method.toLowerCase() === 'batch') throw new UsageError('a REST 3.0 batch is a JSON array of calls; call the methods one by one with --api v3');
     const logger = createLogger({ level: logLevel(values['log-level']), toStderr: true, name: 'rules-call' });
     const config = loadConfig();
     // An interactive call should fail within seconds, not ride out a long outage.
     const client = createClient(config, { logger, readOnly: values['read-only'] === true, retries: 3 });
     try {
-      const envelope = await client.call(method, params);
+      const envelope =
+        api === 'v3' ? await client.callV3(method, params, values['idempotency-key'] !== undefined ? { idempotencyKey: values['idempotency-key'] } : {}) : await client.call(method, params);
       process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
       return EXIT.OK;
     } catch (err) {
