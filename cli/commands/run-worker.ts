@@ -20,6 +20,7 @@ import { intOption } from '../args.js';
 export interface WorkerRunValues {
   'worker-id'?: string | undefined;
   'lease-ttl-ms'?: string | undefined;
+  'lease-grace-ms'?: string | undefined;
   'max-portal-labels'?: string | undefined;
   'no-watch'?: boolean | undefined;
   'console-token-file'?: string | undefined;
@@ -37,6 +38,10 @@ export const WORKER_USAGE = `Many portals, several workers (PostgreSQL; docs/ope
   --lease-ttl-ms N     how long a portal's lease lasts without renewal
                        (default ${LEASE_DEFAULTS.ttlMs}; renewed every third of it; a dead
                        worker's portals are taken over after it)
+  --lease-grace-ms N   an expired lease is taken only N ms after its expiry
+                       (default ${LEASE_DEFAULTS.graceMs}, at least 1000): a request to a portal
+                       waits at most min(N, ${WORKER_DEFAULTS.requestTimeoutMs}) ms for its answer, so a dead
+                       worker's last request is over before another takes it
   --max-portal-labels N
                        distinct portal label values in /metrics (default
                        ${WORKER_DEFAULTS.maxPortalLabels}; the rest are summed under portal="other")
@@ -57,6 +62,7 @@ export async function runWorker(options: {
   const { values, env, logger } = options;
   if (values['console-token-file'] !== undefined) throw new UsageError('--console-token-file: a worker (--state postgres://...) serves no web console');
   const leaseTtlMs = intOption('lease-ttl-ms', values['lease-ttl-ms'], 1000);
+  const leaseGraceMs = intOption('lease-grace-ms', values['lease-grace-ms'], 1000);
   const maxPortalLabels = intOption('max-portal-labels', values['max-portal-labels'], 0);
   const workerId = (values['worker-id'] ?? env.B24_RULES_WORKER_ID ?? `${hostname()}:${process.pid}`).trim();
   if (!/^[\w.:@-]{1,100}$/.test(workerId)) throw new UsageError(`--worker-id must be 1-100 letters, digits and _ . : @ -; got '${workerId}'`);
@@ -72,6 +78,7 @@ export async function runWorker(options: {
     ...(app ? { app } : {}),
     ...(tls ? { tls } : {}),
     ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
+    ...(leaseGraceMs !== undefined ? { leaseGraceMs } : {}),
     ...(maxPortalLabels !== undefined ? { maxPortalLabels } : {}),
     ...(options.retention ? { retention: options.retention } : {}),
     daemon: {

@@ -14,7 +14,7 @@ import { runWorker, WORKER_USAGE } from './run-worker.js';
 
 const usage = `Usage: rules run [PATHS...] [--state PATH] [--listen HOST:PORT] [--console-token-file FILE | --no-console] [--retention SPEC]
                  [--no-watch] [--poll-interval-ms N] [--offline-page N] [--in-doubt-settle-ms N] [--log-level LEVEL]
-       rules run [PATHS...] --state postgres://USER@HOST/DB [--worker-id NAME] [--lease-ttl-ms N]
+       rules run [PATHS...] --state postgres://USER@HOST/DB [--worker-id NAME] [--lease-ttl-ms N] [--lease-grace-ms N]
                  [--max-portal-labels N] [--listen HOST:PORT] [--no-watch] [--poll-interval-ms N] ...
 
 Run the rules: the daemon. Work comes from
@@ -81,6 +81,7 @@ const command: Command = {
       retention: { type: 'string' },
       'worker-id': { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
+      'lease-grace-ms': { type: 'string' },
       'max-portal-labels': { type: 'string' },
     });
     const pollIntervalMs = intOption('poll-interval-ms', values['poll-interval-ms'], 50);
@@ -102,7 +103,7 @@ const command: Command = {
       const retention = values.retention === undefined ? null : parseRetention(values.retention);
       return runWorker({ databaseUrl: state, values, paths, listen, env, logger, retention, ...(offline ? { offline } : {}), ...(engineOptions ? { engineOptions } : {}) });
     }
-    for (const flag of ['worker-id', 'lease-ttl-ms', 'max-portal-labels'] as const) {
+    for (const flag of ['worker-id', 'lease-ttl-ms', 'lease-grace-ms', 'max-portal-labels'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a worker of a PostgreSQL deployment: give --state postgres://USER@HOST/DB (or B24_RULES_DATABASE_URL)`);
     }
     const retention = values.retention === undefined ? null : parseRetention(values.retention);

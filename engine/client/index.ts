@@ -30,6 +30,7 @@ export { OperatingBudget, type OperatingBudgetOptions, type LearnedLimit } from 
 export { listShape, PAGE_SIZE, type ListAllOptions, type ListAllBatchedOptions, type ListPagedOptions } from './lists.js';
 export { MAX_BATCH, chunk, referencedKeys } from './batch.js';
 export { readTokens, writeTokens, type StoredTokens, type TokenPersistence } from './token-store.js';
+export { requestsCutShort } from './transport.js';
 export type { ClientStats, ClientEvent } from './stats.js';
 export type {
   Params,

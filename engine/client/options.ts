@@ -63,6 +63,13 @@ export interface ClientOptions {
    * with LeaseLostError (LEASE_LOST, provedNotRun). A worker passes "I still hold this portal's lease". @default always true
    */
   canSend?: () => boolean;
+  /**
+   * Ends every request to the portal in flight when it fires (a worker: when the portal's lease stops being valid
+   * locally). A request that had left is then in doubt, as after a timeout (OutcomeUnknownError for a write, settled
+   * by the effect ledger). Requests to the token server are not ended by it: the refresh token they carry is spent
+   * once sent, and dropping the answer would lose the new pair. @default none
+   */
+  signal?: AbortSignal;
   /** An undici dispatcher to use instead of the client's own keep-alive Agent (not closed by close()). @default undefined */
   dispatcher?: Dispatcher;
   /**

@@ -67,6 +67,7 @@ export class Sender {
   readonly #userAgent: string;
   readonly #retry: RetryPolicy;
   readonly #canSend: () => boolean;
+  readonly #signal: AbortSignal | undefined;
 
   constructor(config: ClientConfig, options: ClientOptions, deps: { clock: Clock; logger: Logger; telemetry: Telemetry }) {
     this.#config = config;
@@ -79,6 +80,7 @@ export class Sender {
     };
     this.#userAgent = options.userAgent ?? DEFAULTS.userAgent;
     this.#canSend = options.canSend ?? (() => true);
+    this.#signal = options.signal;
     this.#retry = {
       retries: options.retries ?? DEFAULTS.retries,
       backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
@@ -191,7 +193,7 @@ export class Sender {
         }
         // The waits above may have outlived the lease: ask again right before the request leaves.
         this.#guard(method);
-        res = await send(this.#dispatcher, this.#request(method, params, token, meta.v3), this.#timeouts);
+        res = await send(this.#dispatcher, this.#request(method, params, token, meta.v3), this.#timeouts, this.#signal);
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const te = err instanceof TransportError ? err : new TransportError('UNKNOWN', true, false, { cause: err });

@@ -83,21 +83,54 @@ function errnoOf(err: unknown): string {
   return 'UNKNOWN';
 }
 
-/** Send one request; resolves with any HTTP status, rejects only with TransportError. */
-export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<TransportOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>): Promise<HttpResponse> {
+/** The errno of a request ended by its AbortSignal (ClientOptions.signal). */
+export const ABORTED = 'UND_ERR_ABORTED';
+
+/** Per signal, the requests it ended after they were dispatched. */
+const cutShort = new WeakMap<AbortSignal, number>();
+
+/**
+ * How many requests `signal` ended after they had been dispatched (they may have reached the server, which may
+ * still be running them). 0: nothing was in flight when it fired, so nothing of this client can still be running.
+ */
+export function requestsCutShort(signal: AbortSignal): number {
+  return cutShort.get(signal) ?? 0;
+}
+
+/**
+ * Send one request; resolves with any HTTP status, rejects only with TransportError. `signal` ends the request
+ * wherever it is (ABORTED): before it left, provably unsent; after, its outcome is unknown, as after a timeout.
+ */
+export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<TransportOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>, signal?: AbortSignal): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
     let sent = false;
     let status = 0;
     let location: string | undefined;
     const chunks: Buffer[] = [];
+    let abortRequest: ((err: Error) => void) | null = null;
+    const aborted = (): Error => Object.assign(new Error('the request was aborted (its AbortSignal fired)'), { code: ABORTED });
+    const onAbort = (): void => {
+      if (signal) cutShort.set(signal, requestsCutShort(signal) + 1);
+      abortRequest?.(aborted());
+    };
+    const settle = (): void => signal?.removeEventListener('abort', onAbort);
     const fail = (err: unknown) => {
+      settle();
       const errno = errnoOf(err);
       // A string body is written together with the head, right before onRequestSent fires: if it never fired, no byte left.
       reject(new TransportError(errno, sent && !NEVER_SENT.has(errno), TIMEOUTS.has(errno), { cause: err }));
     };
+    if (signal?.aborted) {
+      fail(aborted());
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
     // The legacy handler API is the one that reports onRequestSent (undici passes handlers without onRequestStart through as-is).
     const handler = {
-      onConnect() {},
+      onConnect(abort: (err: Error) => void) {
+        abortRequest = abort;
+        if (signal?.aborted) abort(aborted());
+      },
       onRequestSent() {
         sent = true;
       },
@@ -113,6 +146,7 @@ export function send(dispatcher: Dispatcher, req: HttpRequest, timeouts: Pick<Tr
         return true;
       },
       onComplete() {
+        settle();
         resolve({ status, body: Buffer.concat(chunks).toString('utf8'), ...(location !== undefined ? { location } : {}) });
       },
       onError: fail,

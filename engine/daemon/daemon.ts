@@ -87,6 +87,12 @@ export interface DaemonOptions {
    * @default always true
    */
   canSend?: () => boolean;
+  /**
+   * Let the event loop run before each tick (a worker: many portals' engines and the lease renewals share one thread,
+   * and a PostgreSQL store's statements block it while they run, so a backlog ticked without a break would starve the
+   * renewals). @default false: the single-portal daemon ticks straight on
+   */
+  yieldEachTick?: boolean;
 }
 
 export const DEFAULTS = {
@@ -186,6 +192,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
     let failures = 0;
     while (running) {
       let report: TickReport;
+      if (options.yieldEachTick) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!running) break;
+      }
       // Without the lease every request fails at once, unsent: ticking would only spin.
       if (!canSend()) {
         await sleep(tickInterval);

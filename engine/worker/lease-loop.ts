@@ -1,22 +1,34 @@
 /**
- * A worker's lease loop: every ttl/3 one round
+ * A worker's lease loop: every ttl/3 (from the start of the last) one round
  *
- * 1. says the worker is alive (the live workers set everyone's fair share);
- * 2. renews every lease it holds in one statement; a lease missing from the
+ * 1. renews every lease it holds in one statement; a lease missing from the
  *    answer is lost (expired, revoked because the portal was disabled,
  *    changed, uninstalled or removed, or taken), and so is one whose local
  *    validity ran out while PostgreSQL did not answer: its runner stops
  *    sending at once and is stopped;
+ * 2. says the worker is alive (the live workers set everyone's fair share);
  * 3. takes free portals up to its fair share, ceil(enabled portals / live
  *    workers), and starts a runner for each; holding more than the share
  *    (a worker joined), it hands the extra portals over: each is drained
  *    while the lease still holds, then released, so the next worker takes it
  *    at once instead of after the TTL.
  *
+ * A runner whose state store's connection closed (its bridge gave up) is
+ * handed over the same way, so the portal is served again on a new
+ * connection instead of ticking into a closed store for good.
+ *
+ * A lost lease is released once its runner stopped cleanly and none of its
+ * requests was cut short in flight (a late renewal may have extended it);
+ * otherwise it is left to expire, and its grace keeps the next worker out
+ * while the portal may still be running such a request.
+ *
  * Rounds never overlap; a round does not wait for runners to start or stop.
- * `drain()` (SIGTERM) stops every runner while the rounds keep renewing, then
- * releases the leases of the runners that stopped cleanly.
+ * `start()` first registers the worker id (WORKER_ID_IN_USE when another live
+ * process uses it). `drain()` (SIGTERM) stops every runner while the rounds
+ * keep renewing, then releases, runner by runner, the leases of those that
+ * stopped cleanly; the others expire.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { Lease, LeaseManager, PortalConnection, PortalRegistry } from '../portals/index.js';
 import { PortalRunner } from './portal-runner.js';
@@ -50,6 +62,8 @@ export class LeaseLoop {
   #rounds = 0;
   #abandoned = 0;
   #lastError: string | null = null;
+  /** Another process took this worker id's row (this one was not seen for a TTL): said once. */
+  #shadowed = false;
 
   constructor(options: LeaseLoopOptions) {
     this.#o = options;
@@ -75,8 +89,9 @@ export class LeaseLoop {
     return this.#lastError;
   }
 
-  /** Run the first round now, then one every ttl/3. */
+  /** Register the worker id (WORKER_ID_IN_USE when a live process has it), run the first round now, then one every ttl/3. */
   async start(): Promise<void> {
+    await this.#o.leases.register();
     // A round waiting on an unreachable PostgreSQL must not keep a lease counted past its validity.
     this.#watchdog = setInterval(() => this.#expire(), Math.max(50, Math.floor(this.#o.leases.renewEveryMs / 4)));
     this.#watchdog.unref();
@@ -97,6 +112,7 @@ export class LeaseLoop {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    const startedAt = performance.now();
     this.#round = this.#run().finally(() => {
       this.#round = null;
       if (this.#closed) return;
@@ -105,7 +121,9 @@ export class LeaseLoop {
         void this.round();
         return;
       }
-      this.#timer = setTimeout(() => void this.round(), this.#o.leases.renewEveryMs);
+      // Every ttl/3 from the start of the last round, not from its end: a round slowed by a busy thread must not
+      // push the next renewal towards the end of the lease's validity.
+      this.#timer = setTimeout(() => void this.round(), Math.max(0, this.#o.leases.renewEveryMs - (performance.now() - startedAt)));
     });
     return this.#round;
   }
@@ -113,8 +131,12 @@ export class LeaseLoop {
   async #run(): Promise<void> {
     const { leases, logger } = this.#o;
     try {
-      await leases.heartbeat();
+      // The renewal first: it is what keeps the portals; the rest of the round may wait behind busy engines.
       await this.#renew();
+      if (!(await leases.heartbeat()) && !this.#shadowed) {
+        this.#shadowed = true;
+        logger.error({ worker: leases.workerId }, `another live process took worker id ${leases.workerId} while this one was not seen: give each worker its own id (this one keeps serving only the leases it holds)`);
+      }
       if (!this.#draining) await this.#balance();
       this.#lastError = null;
     } catch (err) {
@@ -134,8 +156,15 @@ export class LeaseLoop {
     const back = new Map(renewed.map((l) => [l.memberId, l]));
     for (const r of held) {
       const lease = back.get(r.memberId);
+      // Lost meanwhile (its local validity ran out while the renewal was on its way): #lost releases it once safe.
       if (lease) r.renewed(lease);
       else this.#lost(r, 'it was not renewed (expired, revoked by a change to the portal, or the portal was removed)');
+    }
+    for (const r of held) {
+      if (!r.lost && r.broken()) {
+        this.#o.logger.warn({ portal: r.domain }, `portal ${r.domain}: its state store's connection to PostgreSQL closed; restarting it on a new one`);
+        this.#track(this.#handOver(r));
+      }
     }
   }
 
@@ -195,8 +224,11 @@ export class LeaseLoop {
     r.lose();
     this.#o.logger.warn({ portal: r.domain, epoch: r.lease.epoch }, `portal ${r.domain}: lease lost (${why}); stopping it`);
     this.#track(
-      r.stop('lost').then(({ abandoned }) => {
+      r.stop('lost').then(async ({ abandoned }) => {
         if (abandoned) this.#abandoned++;
+        // Nothing of this tenure can still be running at the portal: let the next worker have it now (a no-op when
+        // the lease was revoked or taken; it may have been extended by a renewal that came back too late).
+        else if (r.quiet()) await this.#o.leases.release(r.lease).catch(() => undefined);
       }).finally(() => {
         if (this.#runners.get(r.memberId) === r) this.#runners.delete(r.memberId);
         this.#o.onChange?.();
@@ -253,13 +285,17 @@ export class LeaseLoop {
     );
     await this.#round?.catch(() => undefined);
     this.close();
+    // The lost ones release what is safe to release themselves (#lost); give them the moment they need.
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all([...this.#stopping]), new Promise((resolve) => (settle = setTimeout(resolve, 1000)))]);
+    clearTimeout(settle);
     const clean = results.filter((x) => !x.abandoned && !x.r.lost);
     this.#abandoned += results.filter((x) => x.abandoned).length;
     const abandoned = results.some((x) => x.abandoned);
     const { leases, logger } = this.#o;
     try {
-      if (abandoned) for (const x of clean) await leases.release(x.r.lease);
-      else await leases.leave();
+      // Runner by runner: a portal abandoned now or earlier (its request may still run) keeps its lease until it expires.
+      await leases.leave(clean.map((x) => x.r.lease));
     } catch (err) {
       logger.warn({ error: (err as Error).message }, 'could not release the leases; the next worker takes the portals when they expire');
     }

@@ -5,13 +5,17 @@
  * in memory, as ever), no server and no rule watcher of its own (the worker
  * has both). Every request it sends is guarded by the lease: once the lease
  * is lost or its local validity has run out, nothing more leaves for the
- * portal (LEASE_LOST), the loop stops ticking, and the runner is stopped; the
+ * portal (LEASE_LOST), the requests in flight are ended (an AbortSignal fired
+ * when the lease's local validity ends: a request that had left is in doubt, as
+ * after a timeout), the loop stops ticking, and the runner is stopped; the
  * effect ledger resumes the unfinished work wherever the portal is served next.
+ * Its requests wait at most `requestTimeoutMs` for an answer (at most the
+ * lease's grace, so another worker never takes the portal while one may run).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import type { TlsConfig } from '../client/index.js';
+import { requestsCutShort, type TlsConfig } from '../client/index.js';
 import { createDaemon, startRetention, type Daemon, type DaemonOptions } from '../daemon/index.js';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +40,10 @@ export interface RunnerDeps {
   env: Record<string, string | undefined>;
   /** Whether the lease is still valid on the worker's clock. */
   valid: (lease: Lease) => boolean;
+  /** How long until the lease's local validity ends (ms, the worker's clock). */
+  remainingMs: (lease: Lease) => number;
+  /** The longest a request to the portal waits for its answer (headers, and between body chunks): at most the lease grace. */
+  requestTimeoutMs: number;
   /** `rules run --retention`: prune each portal's finished work by outcome. @default none */
   retention?: RetentionPolicy | null;
   /** Passed to each portal's daemon (tests and the bench: tick interval, drain, client and engine tuning, offline polling). */
@@ -84,6 +92,11 @@ export class PortalRunner {
   #daemon: Daemon | null = null;
   #stopping: Promise<{ abandoned: boolean }> | null = null;
   #stopRetention: (() => void) | null = null;
+  /** Ends the portal's requests in flight once the lease is not valid locally any more. */
+  readonly #abort = new AbortController();
+  #abortTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The connection of the portal's state store. */
+  #bridge: PgBridge | null = null;
   readonly #deps: RunnerDeps;
   readonly #conn: PortalConnection;
   readonly #logger: Logger;
@@ -122,12 +135,43 @@ export class PortalRunner {
 
   /** A renewal came back: the lease (same epoch) with its new local validity. */
   renewed(lease: Lease): void {
-    if (!this.#lost && lease.epoch === this.#lease.epoch) this.#lease = lease;
+    if (this.#lost || lease.epoch !== this.#lease.epoch) return;
+    this.#lease = lease;
+    this.#arm();
   }
 
-  /** The lease is gone (not renewed, revoked, past its validity): from now on nothing is sent. */
+  /** The lease is gone (not renewed, revoked, past its validity): from now on nothing is sent, and what is in flight is ended. */
   lose(): void {
     this.#lost = true;
+    this.#arm();
+  }
+
+  /** Whether none of the portal's requests was ended in flight by the lease running out (none can still be running there). */
+  quiet(): boolean {
+    return requestsCutShort(this.#abort.signal) === 0;
+  }
+
+  /** Whether the portal's state store lost its connection for good (the bridge closed): the runner must be restarted. */
+  broken(): boolean {
+    return this.#state === 'running' && this.#bridge !== null && this.#bridge.closed;
+  }
+
+  /** Abort the requests in flight at the end of the lease's local validity (rescheduled by each renewal). */
+  #arm(): void {
+    if (this.#abortTimer) clearTimeout(this.#abortTimer);
+    this.#abortTimer = null;
+    if (this.#abort.signal.aborted) return;
+    if (!this.canSend()) {
+      this.#abort.abort();
+      return;
+    }
+    this.#abortTimer = setTimeout(() => this.#arm(), Math.max(1, Math.ceil(this.#deps.remainingMs(this.#lease))));
+    this.#abortTimer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#abortTimer) clearTimeout(this.#abortTimer);
+    this.#abortTimer = null;
   }
 
   get lost(): boolean {
@@ -138,6 +182,8 @@ export class PortalRunner {
   async start(): Promise<void> {
     const d = this.#deps;
     const lease = this.#lease;
+    this.#arm();
+    const cap = (ms: number | undefined): number => Math.min(ms ?? d.requestTimeoutMs, d.requestTimeoutMs);
     try {
       const rulesPaths = portalRulePaths(d.rulesPaths, this.#conn.ruleSet);
       const config = portalClientConfig(this.#conn, {
@@ -148,7 +194,10 @@ export class PortalRunner {
       const daemon = createDaemon({
         ...d.daemon,
         rulesPaths,
-        openStore: () => openPgStateStore({ url: d.databaseUrl, portal: this.memberId, now: () => d.clock.now(), bridge: d.bridge(), exclusive: true }),
+        openStore: () => {
+          this.#bridge = d.bridge();
+          return openPgStateStore({ url: d.databaseUrl, portal: this.memberId, now: () => d.clock.now(), bridge: this.#bridge, exclusive: true });
+        },
         config,
         logger: this.#logger,
         env: d.env,
@@ -156,7 +205,14 @@ export class PortalRunner {
         watch: false,
         clock: d.clock,
         canSend: () => this.canSend(),
-        clientOptions: { ...d.daemon?.clientOptions, userAgent: d.userAgent },
+        clientOptions: {
+          ...d.daemon?.clientOptions,
+          userAgent: d.userAgent,
+          signal: this.#abort.signal,
+          headersTimeoutMs: cap(d.daemon?.clientOptions?.headersTimeoutMs),
+          bodyTimeoutMs: cap(d.daemon?.clientOptions?.bodyTimeoutMs),
+        },
+        yieldEachTick: true,
       });
       this.#daemon = daemon;
       await daemon.start();
@@ -165,6 +221,7 @@ export class PortalRunner {
       if (d.retention) this.#stopRetention = startRetention(() => daemon.store, d.retention, this.#logger.child({ component: 'retention' }));
       this.#logger.info({ epoch: lease.epoch, rules: daemon.rules.length }, `portal ${this.#conn.domain}: serving (lease epoch ${lease.epoch})`);
     } catch (err) {
+      this.#disarm();
       this.#state = 'failed';
       this.#error = err instanceof Error ? err.message : String(err);
       this.#daemon = null;
@@ -190,6 +247,7 @@ export class PortalRunner {
     this.#stopRetention?.();
     if (this.#state !== 'failed') this.#state = 'stopping';
     if (!daemon) {
+      this.#disarm();
       if (this.#state !== 'failed') this.#state = 'stopped';
       return { abandoned: false };
     }
@@ -209,6 +267,7 @@ export class PortalRunner {
         // already closed, or never opened
       }
     }
+    this.#disarm();
     this.#state = 'stopped';
     this.#logger.info({ reason, abandoned, epoch: this.#lease.epoch }, `portal ${this.#conn.domain}: stopped (${reason})`);
     return { abandoned };

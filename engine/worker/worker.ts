@@ -47,6 +47,11 @@ export interface WorkerOptions {
   leaseTtlMs?: number;
   /** Subtracted from a lease's local validity (ms). @default min(2000, ttl / 5) */
   leaseMarginMs?: number;
+  /**
+   * An expired lease is taken only this long after its expiry (ms); this worker's requests wait at most
+   * min(this, 20 s) for an answer, so none can still run when another worker takes the portal. @default 20000
+   */
+  leaseGraceMs?: number;
   /** The worker's monotonic clock for the leases' local validity (ms). @default performance.now */
   monotonicNow?: () => number;
   /** The portals' engines' clock. @default systemClock */
@@ -73,6 +78,8 @@ export const WORKER_DEFAULTS = {
    * the drain the leases are released and the server and connections closed.
    */
   drainTimeoutMs: 5000,
+  /** @default 20000 ms: the longest a worker's request waits for its answer (headers, and between body chunks), at most the lease grace. */
+  requestTimeoutMs: 20_000,
 };
 
 /** A running worker. */
@@ -118,6 +125,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const clock = options.clock ?? systemClock;
   const labels = new PortalLabels(options.maxPortalLabels ?? WORKER_DEFAULTS.maxPortalLabels);
   const own = new MetricsRegistry();
+  // A grace under a second would cap every request's wait below what a loaded portal needs (and 0 means no timeout).
+  if (options.leaseGraceMs !== undefined && !(options.leaseGraceMs >= 1000)) throw new RangeError(`leaseGraceMs must be at least 1000 ms; got ${options.leaseGraceMs}`);
   registerSecret(options.app?.clientSecret);
   let cp: ControlPlane | null = null;
   let loop: LeaseLoop | null = null;
@@ -168,8 +177,10 @@ export function createWorker(options: WorkerOptions): Worker {
       workerId: options.workerId,
       ttlMs: options.leaseTtlMs ?? LEASE_DEFAULTS.ttlMs,
       ...(options.leaseMarginMs !== undefined ? { marginMs: options.leaseMarginMs } : {}),
+      ...(options.leaseGraceMs !== undefined ? { graceMs: options.leaseGraceMs } : {}),
       ...(options.monotonicNow ? { monotonicNow: options.monotonicNow } : {}),
     });
+    const requestTimeoutMs = Math.min(WORKER_DEFAULTS.requestTimeoutMs, leases.graceMs);
     const registry = new PortalRegistry(cp.pool);
     const pool = cp.pool;
     const userAgent = workerUserAgent(options.workerId);
@@ -193,6 +204,8 @@ export function createWorker(options: WorkerOptions): Worker {
             clock,
             env,
             valid: (l) => leases.valid(l),
+            remainingMs: (l) => leases.remainingMs(l),
+            requestTimeoutMs,
             ...(options.retention ? { retention: options.retention } : {}),
             daemon: { ...options.daemon, drainTimeoutMs },
           },

@@ -32,6 +32,7 @@ describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)
       logger: silentLogger,
       listen: null,
       leaseTtlMs: 2000,
+      leaseGraceMs: 1000,
       app: appOf(fleet),
       watch: false,
       monotonicNow: () => performance.now() + skew,
