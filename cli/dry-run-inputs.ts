@@ -5,7 +5,7 @@
  * emulator, or the configured portal read-only). Shared by `rules dry-run`
  * and `rules mcp` (its dry_run tool), so both plan the same way.
  */
-import { loadConfig } from '../engine/client/index.js';
+import { loadConfig, type ClientEvent } from '../engine/client/index.js';
 import { UsageError } from '../engine/errors.js';
 import { dryRun, eventItems, parseEvents, readEventsFile, scheduleItemsAt, type EventInput, type FixturePortal, type PlanDocument, type PortalSource, type RatePlan } from '../engine/plan/index.js';
 import { redact } from '../engine/redact.js';
@@ -30,6 +30,8 @@ export interface DryRunInputs {
   statePath?: string;
   /** Client configuration of the live portal (when there are no fixtures). @default loadConfig() */
   liveConfig?: () => ReturnType<typeof loadConfig>;
+  /** Told of the planning client's events (requests, rate-limit waits): a progress display. */
+  onClientEvent?: (event: ClientEvent) => void;
 }
 
 /** A planned dry run; `note` says why nothing was planned, when nothing was. */
@@ -87,6 +89,7 @@ export async function planDryRun(inputs: DryRunInputs): Promise<DryRunOutcome> {
       portal,
       ratePlan: inputs.ratePlan,
       ...(inputs.statePath ? { statePath: inputs.statePath } : {}),
+      ...(inputs.onClientEvent ? { onClientEvent: inputs.onClientEvent } : {}),
     });
     return { plan, portal: used, ...(note ? { note } : {}) };
   } finally {

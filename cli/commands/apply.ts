@@ -8,9 +8,11 @@ import { applyPlanCommand, isRatePlan, PLAN_FORMATS, renderPlan, type PlanFormat
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
 import { FORMAT_OPTIONS, intOption, logLevel, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
+import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
 const usage = `Usage: rules apply RULE [--param KEY=VALUE]... [--max-records N] [--yes]
                    [--rules PATH]... [--state PATH] [--format text|json|markdown|github]
+                   [--runs-per-tick N]
        rules apply --plan PLAN.json
 
 Run one manual rule (trigger: manual), or a schedule rule now, against the
@@ -35,6 +37,15 @@ Options:
   --plan FILE        carry out exactly a plan saved by 'rules dry-run --out FILE';
                      refused, with nothing sent, if any record it read has
                      changed on the portal since the plan was made
+  --runs-per-tick N  rows started per engine tick (default 1000); Ctrl-C stops
+                     after the tick in flight, so smaller ticks stop sooner
+
+Progress goes to stderr: on a terminal one updating line (records done of the
+plan's, calls, requests, rate-limit waits, the ETA at the portal's rate);
+piped, a plain line every 10 s and a last one. Ctrl-C stops after the tick in
+flight (its calls answered and recorded, none sent twice) and says what was
+done and what was not; the rest stays queued in the state file and a daemon
+on it ('rules run --state PATH') finishes it. Exit 130 after Ctrl-C.
 `;
 
 /** `k=v` → typed value. */
@@ -63,6 +74,7 @@ const command: Command = {
       state: { type: 'string' },
       ...FORMAT_OPTIONS,
       plan: { type: 'string' },
+      'runs-per-tick': { type: 'string' },
     });
     if (values.plan !== undefined) {
       if (positionals.length > 0) throw new UsageError('--plan carries out a saved plan; give no RULE with it');
@@ -72,6 +84,7 @@ const command: Command = {
     if (!ruleId) throw new UsageError('apply needs a RULE id (see rules validate --format json for the ids)');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'; rule paths go in --rules PATH`);
     const maxRecords = intOption('max-records', values['max-records'], 1);
+    const runsPerTick = intOption('runs-per-tick', values['runs-per-tick'], 1);
     const format: PlanFormat = outputFormat(values, PLAN_FORMATS, 'text');
     const params = parseParams(values.param);
     const logger = createLogger({ level: logLevel(values['log-level'] ?? 'warn'), toStderr: true });
@@ -90,7 +103,21 @@ const command: Command = {
     const ratePlan = isRatePlan(config.plan) ? config.plan : 'standard';
     const target = { rule, params, ...(maxRecords !== undefined ? { maxRecords } : {}) };
 
-    const planned = await planApply({ target, ruleFiles: loaded.files.map((f) => f.file), config, ratePlan, env });
+    // Planning reads only: Ctrl-C while it runs quits at once, nothing written.
+    const planning = new Progress({ label: 'rules apply' });
+    planning.phase('planning (reads only)');
+    let offInterrupt = onInterrupt(() => {
+      planning.finish();
+      process.stderr.write('rules apply: stopped by Ctrl-C while planning: nothing was written.\n');
+      process.exit(PROGRESS_DEFAULTS.interruptedExit);
+    });
+    let planned;
+    try {
+      planned = await planApply({ target, ruleFiles: loaded.files.map((f) => f.file), config, ratePlan, env, onClientEvent: planning.clientEvent });
+    } finally {
+      planning.finish();
+      offInterrupt();
+    }
     process.stdout.write(renderPlan(planned.plan, format));
     if (planned.refused) {
       process.stderr.write(`rules apply: refused: ${planned.refused}\n`);
@@ -105,16 +132,51 @@ const command: Command = {
       return EXIT.OK;
     }
 
-    const result = await executeApply({
-      target,
-      config,
-      statePath: resolve(values.state ?? DEFAULT_STATE_PATH),
-      logger,
-      env,
-      ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
-    });
+    const statePath = resolve(values.state ?? DEFAULT_STATE_PATH);
+    const progress = new Progress({ label: 'rules apply', finalLine: 'always' });
+    progress.phase('applying');
+    progress.total(planned.rows, 'records');
+    progress.expect(planned.plan.estimate.http_requests, planned.plan.estimate.rate_per_second);
+    let calls = { done: 0, failed: 0 };
+    progress.extra(() => `${calls.done} call${calls.done === 1 ? '' : 's'} done${calls.failed ? `, ${calls.failed} failed` : ''}`);
+    const stop = new AbortController();
+    offInterrupt = onInterrupt(() => {
+      stop.abort();
+      progress.log('rules apply: Ctrl-C: stopping after the calls in flight (each is answered and recorded, none is sent twice); Ctrl-C again to quit at once.');
+    }, `rules apply: quit at once; calls in flight are settled by the next run on ${statePath} (never sent twice).`);
+    let result;
+    try {
+      result = await executeApply({
+        target,
+        config,
+        statePath,
+        logger,
+        env,
+        ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
+        onEvent: progress.clientEvent,
+        onProgress: (p) => {
+          calls = p.calls;
+          if (p.runs > planned.rows) progress.total(p.runs);
+          progress.done(p.finished);
+        },
+        signal: stop.signal,
+        ...(runsPerTick !== undefined ? { runsPerTick } : {}),
+      });
+    } finally {
+      progress.finish();
+      offInterrupt();
+    }
     process.stderr.write('\n');
     process.stdout.write(formatRuns(result.runs));
+    if (result.interrupted) {
+      const finished = result.runs.filter((r) => ['done', 'skipped', 'failed', 'dead'].includes(r.status)).length;
+      const total = Math.max(planned.rows, result.runs.length);
+      process.stderr.write(
+        `rules apply: stopped by Ctrl-C after the tick in flight: ${finished} of ${total} record(s) done (${result.calls.done} call(s) done, ${result.calls.failed} failed); ` +
+          `${total - finished} not done: they stay queued in ${statePath}, and a daemon on it ('rules run --state ${statePath}') finishes them.\n`,
+      );
+      return PROGRESS_DEFAULTS.interruptedExit;
+    }
     process.stderr.write(
       `${result.timedOut ? 'Still running when the wait ended (the work stays queued in the state file; a daemon on it finishes it). ' : ''}` +
         `${result.runs.length} run(s): ${result.calls.done} call(s) done, ${result.calls.failed} failed.` +

@@ -7,6 +7,7 @@ import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { planDryRun } from '../dry-run-inputs.js';
+import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
 const usage = `Usage: rules dry-run [PATHS...] [--events FILE] [--at TIME] [--fixtures FILE]
                       [--format text|json|github|markdown] [--out plan.json]
@@ -45,6 +46,10 @@ Output:
   --plan PLAN       rate-limit profile for the estimate: standard (burst 50,
                     2/s) or enterprise (250, 5/s). Default: B24_PLAN or standard
   --detailed-exitcode  exit 2 when changes are planned
+
+Progress (requests, rate-limit waits: a large foreach reads many pages) goes to
+stderr: one updating line on a terminal, quiet when piped. Ctrl-C stops at
+once: nothing planned, nothing written (exit 130).
 
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 2 changes
 planned (with --detailed-exitcode) or bad usage (e.g. neither events nor
@@ -102,14 +107,29 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.ERROR;
   }
 
-  const { plan, note } = await planDryRun({
-    loaded,
-    ...(values.events ? { eventsFile: values.events } : {}),
-    ...(values.fixtures ? { fixturesFile: values.fixtures } : {}),
-    ...(at !== undefined && values.at !== undefined ? { at, atText: values.at } : {}),
-    ratePlan,
-    ...(values.state ? { statePath: values.state } : {}),
+  const progress = new Progress({ label: 'rules dry-run' });
+  progress.phase('planning (reads only)');
+  const offInterrupt = onInterrupt(() => {
+    progress.finish();
+    process.stderr.write(`rules dry-run: stopped by Ctrl-C after ${progress.counts.requests} request(s): nothing planned, nothing written.\n`);
+    process.exit(PROGRESS_DEFAULTS.interruptedExit);
   });
+  let planned;
+  try {
+    planned = await planDryRun({
+      loaded,
+      ...(values.events ? { eventsFile: values.events } : {}),
+      ...(values.fixtures ? { fixturesFile: values.fixtures } : {}),
+      ...(at !== undefined && values.at !== undefined ? { at, atText: values.at } : {}),
+      ratePlan,
+      ...(values.state ? { statePath: values.state } : {}),
+      onClientEvent: progress.clientEvent,
+    });
+  } finally {
+    progress.finish();
+    offInterrupt();
+  }
+  const { plan, note } = planned;
   if (note) process.stderr.write(`rules dry-run: ${note}\n`);
 
   process.stdout.write(renderPlan(plan, format));

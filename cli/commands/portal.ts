@@ -9,6 +9,7 @@ import { redact } from '../../engine/redact.js';
 import { sortKeys } from '../../engine/canonical-json.js';
 import { FORMAT_OPTIONS, logLevel, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
+import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
 const usage = `Usage: rules portal pull [--out FILE] [--format text|json]
 
@@ -31,7 +32,9 @@ of IDs: { name: Ivan Sokolov }, { pipeline: Renewals, name: Renewed },
 label:Region (docs/rule-format.md, The portal's model). A snapshot whose
 content did not change is left as it was (pulledAt too).
 
-Connection from the environment or .env, as for 'rules call'.
+Connection from the environment or .env, as for 'rules call'. Progress
+(requests, rate-limit waits) goes to stderr: one updating line on a terminal,
+quiet when piped. Ctrl-C stops at once and writes nothing (exit 130).
 
 Options:
   --out FILE       where to write the snapshot (default ${SNAPSHOT_FILE})
@@ -53,11 +56,20 @@ const command: Command = {
     const overlayFile = join(dirname(out), 'schema.json');
     const config = loadConfig();
     const logger = createLogger({ level: logLevel(values['log-level']), toStderr: true, name: 'rules-portal' });
-    const client = createClient(config, { readOnly: true, logger });
+    const progress = new Progress({ label: 'rules portal pull' });
+    progress.phase("reading the portal's model (read-only)");
+    const offInterrupt = onInterrupt(() => {
+      progress.finish();
+      process.stderr.write(`rules portal pull: stopped by Ctrl-C after ${progress.counts.requests} request(s): nothing was written (${out} is as it was).\n`);
+      process.exit(PROGRESS_DEFAULTS.interruptedExit);
+    });
+    const client = createClient(config, { readOnly: true, logger, onEvent: progress.clientEvent });
     let result;
     try {
       result = await pullPortal(client, { portal: redact(config.baseUrl), now: Date.now });
     } finally {
+      progress.finish();
+      offInterrupt();
       await client.close();
     }
     const { snapshot, notes, requests } = result;

@@ -7,6 +7,7 @@ import { redact } from '../../engine/redact.js';
 import { recordIncident } from '../../engine/testing/index.js';
 import { intOption, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
+import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 import { UsageError } from '../../engine/errors.js';
 
 const usage = `Usage: rules record --events N --out FILE [--event NAME]... [--auth-connector KEY]
@@ -28,6 +29,10 @@ Options:
   --event NAME          only events of this name (repeatable)
   --auth-connector KEY  read the queue of this connector key instead of the
                         daemon's (B24_AUTH_CONNECTOR, default ${CONFIG_DEFAULTS.authConnector})
+
+Progress (requests, rate-limit waits) goes to stderr: one updating line on a
+terminal, quiet when piped. Ctrl-C stops at once: nothing is written, and the
+portal's queue is as it was (exit 130).
 `;
 
 const command: Command = {
@@ -41,7 +46,14 @@ const command: Command = {
     const config = loadConfig();
     // The queue the daemon reads: the same connector key, from the same variable and default.
     const authConnector = authConnectorFor(config, values['auth-connector'] ?? env.B24_AUTH_CONNECTOR);
-    const client = createClient(config, { readOnly: true });
+    const progress = new Progress({ label: 'rules record' });
+    progress.phase('reading the offline queue and the records it names (read-only)');
+    const offInterrupt = onInterrupt(() => {
+      progress.finish();
+      process.stderr.write(`rules record: stopped by Ctrl-C after ${progress.counts.requests} request(s): nothing was written to ${values.out}; the portal's queue is as it was (read-only).\n`);
+      process.exit(PROGRESS_DEFAULTS.interruptedExit);
+    });
+    const client = createClient(config, { readOnly: true, onEvent: progress.clientEvent });
     try {
       let recorded;
       try {
@@ -56,6 +68,9 @@ const command: Command = {
           return EXIT.ERROR;
         }
         throw err;
+      } finally {
+        progress.finish();
+        offInterrupt();
       }
       const header = [
         `# Recorded by 'rules record' from ${redact(config.baseUrl)} at ${new Date().toISOString()}.`,

@@ -11,12 +11,14 @@ import { authConnectorFor } from '../config.js';
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { redact } from '../redact.js';
-import { createClient, type ClientConfig } from '../client/index.js';
+import { createClient, type ClientConfig, type ClientEvent } from '../client/index.js';
 import { createEngine } from '../pipeline/index.js';
 import { dryRun, type PlanDocument, type RatePlan } from '../plan/index.js';
 import type { CompiledRule } from '../rules/index.js';
 import { manualPlugin } from '../sources/index.js';
 import { openStateStore, type InboxItemInput, type RunRecord } from '../store/index.js';
+
+const FINAL_RUN = new Set(['done', 'skipped', 'failed', 'dead']);
 
 export const DEFAULTS = {
   /** Longest time `executeApply` drives the engine before giving up (the work stays in the inbox). @default 10 min */
@@ -74,7 +76,16 @@ export interface PlanApplyResult {
 }
 
 /** Plan the apply through the dry-run path. Nothing is written. */
-export async function planApply(options: { target: ApplyTarget; ruleFiles: string[]; config: ClientConfig; ratePlan: RatePlan; env?: Record<string, string | undefined>; now?: number }): Promise<PlanApplyResult> {
+export async function planApply(options: {
+  target: ApplyTarget;
+  ruleFiles: string[];
+  config: ClientConfig;
+  ratePlan: RatePlan;
+  env?: Record<string, string | undefined>;
+  now?: number;
+  /** Told of the planning client's events (requests, waits): progress. */
+  onClientEvent?: (event: ClientEvent) => void;
+}): Promise<PlanApplyResult> {
   const { rule, params, maxRecords } = options.target;
   const at = options.now ?? Date.now();
   const item = applyItem(rule, params, at, `plan:${rule.id}`);
@@ -88,6 +99,7 @@ export async function planApply(options: { target: ApplyTarget; ruleFiles: strin
     portal: { kind: 'live', config: options.config, label: redact(options.config.baseUrl) },
     ratePlan: options.ratePlan,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.onClientEvent ? { onClientEvent: options.onClientEvent } : {}),
   });
   const rows = plan.firings.filter((f) => f.rule === rule.id && !f.error).length;
   const result: PlanApplyResult = { plan, rows };
@@ -103,6 +115,17 @@ export interface ExecuteApplyResult {
   ok: boolean;
   /** True when the timeout ended the wait (the item stays in the inbox; a daemon finishes it). */
   timedOut: boolean;
+  /** True when the signal stopped it after a tick (the rest stays in the inbox; a daemon finishes it). */
+  interrupted: boolean;
+}
+
+/** Where an apply stands after a tick. */
+export interface ApplyProgress {
+  /** Runs of the apply so far (one per row of a foreach), and how many of them reached a final state. */
+  runs: number;
+  finished: number;
+  /** Calls carried out and failed since the apply started. */
+  calls: { done: number; failed: number };
 }
 
 /** Store the run in the state file's inbox and drive the engine until every run of it is final. */
@@ -117,13 +140,37 @@ export async function executeApply(options: {
   timeoutMs?: number;
   /** The one clock of the apply: state store, client, engine and the wait. @default systemClock */
   clock?: Clock;
+  /** Told of the client's events (requests, rate-limit waits) as they happen: progress. */
+  onEvent?: (event: ClientEvent) => void;
+  /** Told after each engine tick and each batch answered: progress. */
+  onProgress?: (progress: ApplyProgress) => void;
+  /** Once aborted, the apply stops after the tick in flight (every call of it answered and recorded); the rest stays queued. */
+  signal?: AbortSignal;
+  /** Runs started per engine tick (EngineTuning.maxRunsPerTick): smaller ticks stop sooner after an abort. @default the engine's */
+  runsPerTick?: number;
 }): Promise<ExecuteApplyResult> {
   const { rule, params, maxRecords } = options.target;
   const clock = options.clock ?? systemClock;
   const connector = authConnectorFor(options.config, options.authConnector);
   const env = options.env ?? process.env;
   const store = openStateStore(options.statePath, { now: () => clock.now() });
-  const client = createClient(options.config, { clock, logger: options.logger.child({ component: 'client' }), ...(connector ? { authConnector: connector } : {}) });
+  const baseline = store.effects.countByState();
+  let itemId: number | undefined;
+  const report = (): void => {
+    if (!options.onProgress || itemId === undefined) return;
+    const runs = store.runs.summaries({ itemId, limit: 1_000_000 });
+    const effects = store.effects.countByState();
+    options.onProgress({
+      runs: runs.length,
+      finished: runs.filter((r) => FINAL_RUN.has(r.status)).length,
+      calls: { done: effects.done - baseline.done, failed: effects.failed - baseline.failed },
+    });
+  };
+  const onEvent = (e: ClientEvent): void => {
+    options.onEvent?.(e);
+    if (e.type === 'batch') report();
+  };
+  const client = createClient(options.config, { clock, logger: options.logger.child({ component: 'client' }), onEvent, ...(connector ? { authConnector: connector } : {}) });
   try {
     const engine = createEngine({
       store,
@@ -132,7 +179,7 @@ export async function executeApply(options: {
       clock: () => clock.now(),
       logger: options.logger.child({ component: 'engine' }),
       mode: 'run',
-      options: { env },
+      options: { env, ...(options.runsPerTick !== undefined ? { maxRunsPerTick: options.runsPerTick } : {}) },
     });
     const manual = await manualPlugin.attach({
       inbox: store.inbox,
@@ -149,17 +196,25 @@ export async function executeApply(options: {
     else store.inbox.add([item]);
     const stored = store.inbox.list({ source: item.source, limit: 20 }).find((i) => i.key === item.key);
     if (!stored) throw new ApplyError('APPLY_NOT_STORED', `the run of ${rule.id} was not stored in ${options.statePath}`);
+    itemId = stored.id;
     const deadline = clock.now() + (options.timeoutMs ?? DEFAULTS.timeoutMs);
     let timedOut = false;
+    let interrupted = false;
     for (;;) {
-      const report = await engine.tick();
+      const ticked = await engine.tick();
+      report();
       const now = store.inbox.get(stored.id);
       if (now && (now.status === 'done' || now.status === 'dead')) break;
+      // Between ticks only: every call of the tick is answered and in the ledger, the rest is queued work.
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
       if (clock.now() > deadline) {
         timedOut = true;
         break;
       }
-      const busy = report.items + report.runsCreated + report.calls > 0;
+      const busy = ticked.items + ticked.runsCreated + ticked.calls > 0;
       if (!busy) await clock.sleep(DEFAULTS.idleWaitMs);
     }
     if (item.source === 'manual') await manual.acknowledge();
@@ -173,8 +228,8 @@ export async function executeApply(options: {
         else if (e.state === 'failed') failed++;
       }
     }
-    const ok = !timedOut && runs.every((r) => r.status === 'done' || r.status === 'skipped');
-    return { runs, calls: { done, failed }, ok, timedOut };
+    const ok = !timedOut && !interrupted && runs.every((r) => r.status === 'done' || r.status === 'skipped');
+    return { runs, calls: { done, failed }, ok, timedOut, interrupted };
   } finally {
     await client.close();
     store.close();

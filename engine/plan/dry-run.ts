@@ -8,7 +8,7 @@
  * sending it (catalog kind; unknown = write), so a mistake in the engine
  * cannot leak one.
  */
-import { createClient, type ClientConfig } from '../client/index.js';
+import { createClient, type ClientConfig, type ClientEvent } from '../client/index.js';
 import { createEngine } from '../pipeline/index.js';
 import type { CompiledRule } from '../rules/index.js';
 import { openStateStore, type InboxItemInput } from '../store/index.js';
@@ -44,6 +44,8 @@ export interface DryRunRequest {
   /** Values for env.NAME. @default process.env */
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Told of the client's events (requests, rate-limit waits) as they happen: a progress display. */
+  onClientEvent?: (event: ClientEvent) => void;
 }
 
 export interface DryRunResult {
@@ -64,7 +66,7 @@ export async function dryRun(req: DryRunRequest): Promise<DryRunResult> {
     store = state?.store ?? openStateStore(':memory:', { now: () => req.at });
     const config: ClientConfig = req.portal.kind === 'fixtures' ? req.portal.portal.config : req.portal.config;
     // Against a loopback fixture portal the client's own leaky bucket would only slow tests down; against a portal it stays on.
-    client = createClient(config, { readOnly: true, ...(fixtures ? { rateLimit: false, retries: 0 } : {}) });
+    client = createClient(config, { readOnly: true, ...(fixtures ? { rateLimit: false, retries: 0 } : {}), ...(req.onClientEvent ? { onEvent: req.onClientEvent } : {}) });
     const recorder = recordReads(client);
     for (const [entity, byId] of Object.entries(req.snapshots ?? {})) {
       for (const [id, fields] of Object.entries(byId)) store.snapshots.put(entity, id, { ID: id, ...fields });
