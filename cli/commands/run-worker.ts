@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { loadAppConfig } from '../../engine/config.js';
+import { checkConsoleListen, parseConsoleOrigins, readConsoleToken } from '../../engine/console/index.js';
 import { runUntilSignalled } from '../../engine/daemon/index.js';
 import { UsageError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logger.js';
@@ -16,7 +17,7 @@ import type { RetentionPolicy } from '../../engine/store/index.js';
 import { createWorker, WORKER_DEFAULTS } from '../../engine/worker/index.js';
 import { intOption } from '../args.js';
 
-/** The options of `rules run` a worker takes (the console ones excepted: a worker serves no console). */
+/** The options of `rules run` a worker takes. */
 export interface WorkerRunValues {
   'worker-id'?: string | undefined;
   'lease-ttl-ms'?: string | undefined;
@@ -24,6 +25,7 @@ export interface WorkerRunValues {
   'max-portal-labels'?: string | undefined;
   'no-watch'?: boolean | undefined;
   'console-token-file'?: string | undefined;
+  'no-console'?: boolean | undefined;
 }
 
 /** The worker options' lines of `rules run --help`. */
@@ -60,7 +62,12 @@ export async function runWorker(options: {
   retention?: RetentionPolicy | null;
 }): Promise<number> {
   const { values, env, logger } = options;
-  if (values['console-token-file'] !== undefined) throw new UsageError('--console-token-file: a worker (--state postgres://...) serves no web console');
+  const withConsole = values['no-console'] !== true;
+  if (!withConsole && values['console-token-file'] !== undefined) throw new UsageError('--console-token-file and --no-console exclude each other');
+  // The web console of the portals it serves, as the daemon's: beyond loopback only with a token (checked before the database is opened).
+  const consoleToken = withConsole ? readConsoleToken(env, values['console-token-file']) : null;
+  if (withConsole) checkConsoleListen(options.listen, consoleToken);
+  const allowedOrigins = withConsole ? parseConsoleOrigins(env.B24_RULES_CONSOLE_ORIGIN) : [];
   const leaseTtlMs = intOption('lease-ttl-ms', values['lease-ttl-ms'], 1000);
   const leaseGraceMs = intOption('lease-grace-ms', values['lease-grace-ms'], 1000);
   const maxPortalLabels = intOption('max-portal-labels', values['max-portal-labels'], 0);
@@ -81,6 +88,7 @@ export async function runWorker(options: {
     ...(leaseGraceMs !== undefined ? { leaseGraceMs } : {}),
     ...(maxPortalLabels !== undefined ? { maxPortalLabels } : {}),
     ...(options.retention ? { retention: options.retention } : {}),
+    ...(withConsole ? { console: { token: consoleToken, allowedOrigins } } : {}),
     daemon: {
       ...(env.B24_AUTH_CONNECTOR ? { authConnector: env.B24_AUTH_CONNECTOR } : {}),
       ...(options.offline ? { offline: options.offline } : {}),

@@ -210,6 +210,7 @@ export function createConsole(options: ConsoleOptions): Console {
       return true;
     }
     const portal = portalOf(url);
+    if (!portal && options.source.portals().length === 0) return json(res, 503, { error: 'no portal is served here right now (a worker between leases: see /healthz)' }), true;
     if (!portal) return json(res, 404, { error: `no portal '${url.searchParams.get('portal')}'; see /api/portals` }), true;
     const rest = api ? path.slice('/api'.length) : path.slice(BASE.length);
 

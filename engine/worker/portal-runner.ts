@@ -15,6 +15,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
+import { daemonPortal, type DaemonPortal, type PortalView } from '../console/index.js';
 import { requestsCutShort, type TlsConfig } from '../client/index.js';
 import { createDaemon, startRetention, type Daemon, type DaemonOptions } from '../daemon/index.js';
 import { B24RulesError } from '../errors.js';
@@ -92,6 +93,8 @@ export class PortalRunner {
   #daemon: Daemon | null = null;
   #stopping: Promise<{ abandoned: boolean }> | null = null;
   #stopRetention: (() => void) | null = null;
+  /** The web console's view of the portal while it runs (its store, rules, health samples). */
+  #view: DaemonPortal | null = null;
   /** Ends the portal's requests in flight once the lease is not valid locally any more. */
   readonly #abort = new AbortController();
   #abortTimer: ReturnType<typeof setTimeout> | null = null;
@@ -121,6 +124,11 @@ export class PortalRunner {
 
   get error(): string | null {
     return this.#error;
+  }
+
+  /** What the worker's web console shows of this portal: while it runs, else null. */
+  get view(): PortalView | null {
+    return this.#state === 'running' ? this.#view : null;
   }
 
   /** The daemon's metrics once started (null before). */
@@ -218,6 +226,7 @@ export class PortalRunner {
       await daemon.start();
       if (this.#stopping) return;
       this.#state = 'running';
+      this.#view = daemonPortal(daemon, { key: this.memberId, label: this.#conn.domain, clock: d.clock });
       if (d.retention) this.#stopRetention = startRetention(() => daemon.store, d.retention, this.#logger.child({ component: 'retention' }));
       this.#logger.info({ epoch: lease.epoch, rules: daemon.rules.length }, `portal ${this.#conn.domain}: serving (lease epoch ${lease.epoch})`);
     } catch (err) {
@@ -244,6 +253,8 @@ export class PortalRunner {
 
   async #stop(reason: 'lost' | 'shed' | 'shutdown'): Promise<{ abandoned: boolean }> {
     const daemon = this.#daemon;
+    this.#view?.close();
+    this.#view = null;
     this.#stopRetention?.();
     if (this.#state !== 'failed') this.#state = 'stopping';
     if (!daemon) {

@@ -6,10 +6,12 @@
  * `/healthz` (the leases held, each portal's state, queue depth and last
  * tick), `/metrics` (each portal's daemon metrics with a bounded `portal`
  * label, plus `b24rules_leases_held` and `b24rules_portal_queue_depth`) and
- * the app's install endpoint `POST /b24/app`.
+ * the app's install endpoint `POST /b24/app`; and the web console with one
+ * view per portal it serves (engine/console, `/console?portal=MEMBER_ID`).
  */
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.js';
+import { createConsole, type Console } from '../console/index.js';
 import type { TlsConfig } from '../client/index.js';
 import { loadRuleSet, watchRules, type DaemonOptions } from '../daemon/index.js';
 import type { Logger } from '../logger.js';
@@ -66,6 +68,12 @@ export interface WorkerOptions {
   retention?: RetentionPolicy | null;
   /** Passed to every portal's daemon (tick interval, drain, client and engine tuning, offline polling, auth connector). */
   daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
+  /**
+   * Serve the web console on the status server, one portal view per portal held (the CLI's default;
+   * `--no-console` leaves it out). Without a token only on loopback: start() refuses otherwise
+   * (CONSOLE_TOKEN_REQUIRED) before anything starts. @default none
+   */
+  console?: { token: string | null; allowedOrigins?: readonly string[] } | null;
 }
 
 export const WORKER_DEFAULTS = {
@@ -168,8 +176,23 @@ export function createWorker(options: WorkerOptions): Worker {
     return renderPortalMetrics(parts, own);
   }
 
+  /** The web console over the portals served now, or null (none asked for, or no server). Throws CONSOLE_TOKEN_REQUIRED. */
+  function consoleFor(listen: string | null): Console | null {
+    if (!options.console || listen === null) return null;
+    return createConsole({
+      source: { portals: () => holding().flatMap((r) => (r.view ? [r.view] : [])) },
+      token: options.console.token,
+      listen,
+      clock,
+      logger: logger.child({ component: 'console' }),
+      ...(options.console.allowedOrigins ? { allowedOrigins: options.console.allowedOrigins } : {}),
+    });
+  }
+
   async function startOnce(): Promise<void> {
     const env = options.env ?? process.env;
+    // First: a console open beyond loopback without its token is refused before anything starts.
+    const consoleApp = consoleFor(options.listen === undefined ? WORKER_DEFAULTS.listen : options.listen);
     // The shared rules are every portal's: a set with errors is refused before anything starts (RULES_INVALID), as the daemon does.
     await loadRuleSet(options.rulesPaths, logger, env);
     cp = await openControlPlane(options.databaseUrl, { logger, applicationName: `b24-rules ${options.workerId}` });
@@ -228,6 +251,7 @@ export function createWorker(options: WorkerOptions): Worker {
           }),
         ]
       : [];
+    if (consoleApp) handlers.push(consoleApp.handler);
     try {
       if (listen !== null) server = await startStatusServer({ listen, metrics: { render: metrics }, health, handlers, logger });
       running = true;
