@@ -51,6 +51,13 @@ describe.skipIf(!pgUrl())('rules run --state postgres:// (a worker, as a subproc
     // The worker's requests say who sent them.
     expect(fleet.workersSeen(0).map((r) => r.worker)).toContain('cli-w1');
 
+    // A second process with the same worker id is refused while this one lives: it would take its leases for its own.
+    const twin = spawnSync(process.execPath, [CLI, 'run', rules, '--state', url, '--worker-id', 'cli-w1', '--listen', '127.0.0.1:0', '--lease-ttl-ms', '3000'], { cwd: tempDir(), encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env() }, timeout: 60_000 });
+    expect(twin.status).toBe(1);
+    expect(twin.stdout + twin.stderr).toMatch(/WORKER_ID_IN_USE|worker id 'cli-w1' is in use by another live process/);
+    const health2 = (await (await fetch(`${String(started.url)}/healthz`)).json()) as { leases: number };
+    expect(health2.leases).toBe(2);
+
     const { at } = w.kill('SIGTERM');
     const exit = await w.exited;
     expect(exit.code).toBe(0);
@@ -62,6 +69,10 @@ describe.skipIf(!pgUrl())('rules run --state postgres:// (a worker, as a subproc
     const logged = JSON.stringify(w.logs) + w.stderr();
     for (const p of fleet.portals) expect(logged).not.toContain(p.app.refresh_token);
     expect(logged).not.toContain(fleet.clientSecret);
+    // Nor any secret the fleet ever handed out: every access and refresh token, application token, webhook code.
+    const secrets = fleet.secrets();
+    expect(secrets.length).toBeGreaterThanOrEqual(8);
+    expect(secrets.filter((secret) => logged.includes(secret))).toEqual([]);
   });
 
   it('refuses worker flags without a PostgreSQL state (exit 2), and a rule set with errors (exit 1) before taking any portal', () => {
