@@ -440,8 +440,8 @@ export const ERROR_CODES = {
   },
   CONSOLE_TOKEN_REQUIRED: {
     kind: 'user',
-    meaning: 'The daemon would serve its web console on an address other than loopback without a console token; it does not start.',
-    action: 'Set B24_RULES_CONSOLE_TOKEN (or pass --console-token-file FILE) to a long random value, listen on 127.0.0.1 behind a proxy, or pass --no-console.',
+    meaning: 'The daemon, the demo or a worker would serve its web console on an address other than loopback without a console token; it does not start.',
+    action: 'Set B24_RULES_CONSOLE_TOKEN (or pass --console-token-file FILE) to a long random value (also when a proxy forwards to the console on 127.0.0.1), or pass --no-console.',
   },
   CONSOLE_TOKEN_INVALID: {
     kind: 'user',
