@@ -34,6 +34,8 @@ export interface ProgressOptions {
   lineEveryMs?: number;
   /** Plain lines: the final status line always, or only after a run long enough to have printed one before. @default 'if-long' */
   finalLine?: 'always' | 'if-long';
+  /** Show the request and rate-limit counts (a command that makes no REST calls of its own says no). @default true */
+  showRequests?: boolean;
 }
 
 export const DEFAULTS = {
@@ -84,6 +86,7 @@ export class Progress {
       redrawMs: options.redrawMs ?? DEFAULTS.redrawMs,
       lineEveryMs: options.lineEveryMs ?? DEFAULTS.lineEveryMs,
       finalLine: options.finalLine ?? 'if-long',
+      showRequests: options.showRequests ?? true,
     };
     this.#started = this.#o.now();
     this.#lastLine = this.#started;
@@ -151,8 +154,10 @@ export class Progress {
     if (this.#total !== undefined) parts.push(`${this.#done}/${this.#total} ${this.#unit}`);
     const extra = this.#extra?.();
     if (extra) parts.push(extra);
-    parts.push(plural(this.counts.requests, 'request'));
-    parts.push(`${plural(this.counts.waits, 'rate-limit wait')}${this.counts.waits ? ` (${formatSeconds(this.counts.waitMs / 1000)})` : ''}`);
+    if (this.#o.showRequests) {
+      parts.push(plural(this.counts.requests, 'request'));
+      parts.push(`${plural(this.counts.waits, 'rate-limit wait')}${this.counts.waits ? ` (${formatSeconds(this.counts.waitMs / 1000)})` : ''}`);
+    }
     parts.push(`${formatSeconds((this.#o.now() - this.#started) / 1000)} elapsed`);
     const eta = this.#finished ? undefined : this.eta();
     if (eta !== undefined && (this.#total === undefined || this.#done < this.#total)) parts.push(`ETA ${formatSeconds(eta)}`);

@@ -44,11 +44,17 @@ export interface DrillOutcome {
   figures: string[];
   workDir: string;
   ok: boolean;
+  /** Set when Ctrl-C stopped the drill: what was done; no invariant was checked. */
+  interrupted?: { seconds: number; stepsDone: number; stepsPlanned: number; followedUp: number; expected: number };
 }
 
 /** How the drill talks while it runs (stderr) and what it prints as its result (stdout). */
 export interface DrillOutput {
   progress(line: string): void;
+  /** The running status, every second (a terminal's status line); without it a progress line every 10 s. */
+  status?(text: string): void;
+  /** Aborted (Ctrl-C): the workload stops, everything started is stopped, no check is run. */
+  signal?: AbortSignal;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,6 +72,7 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
   const started = Date.now();
   const deadline = started + args.maxMinutes * 60_000;
   const plan = planDrill(seed, args);
+  const stopReason = (): string | null => (out.signal?.aborted ? 'stopped by Ctrl-C' : null);
   out.progress(`plan: ${describePlan(plan, args)}`);
 
   const workDir = mkdtempSync(join(tmpdir(), 'b24-drill-'));
@@ -130,10 +137,13 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
       const m = monitor;
       const schedule = portal.startFaults(plan.faultSegments, plan.faultSeed);
       faults = schedule;
-      ruleFuzz = fuzzRuleFiles({ dir: join(workDir, 'rule-fuzz'), count: args.ruleFiles, seed: plan.ruleFuzzSeed, env: {}, progress: out.progress });
-      forms = postForms(plan.forms, { secret: formSecret, daemonUrl: () => (supervisor.ready ? (supervisor.current?.url ?? null) : null), reached: (at) => m.progress >= at || m.finished, stopped: () => stopWork });
+      ruleFuzz = fuzzRuleFiles({ dir: join(workDir, 'rule-fuzz'), count: args.ruleFiles, seed: plan.ruleFuzzSeed, env: {}, progress: out.progress, stopped: () => stopWork || stopReason() !== null });
+      forms = postForms(plan.forms, { secret: formSecret, daemonUrl: () => (supervisor.ready ? (supervisor.current?.url ?? null) : null), reached: (at) => m.progress >= at || m.finished, stopped: () => stopWork || stopReason() !== null });
       const payloadRng = new Random(plan.payloadSeed);
-      const ticker = setInterval(() => out.progress(`[${Math.round((Date.now() - started) / 1000)} s] ${Math.round(m.progress * 100)}% (${m.done}/${m.expected} leads followed up), ${m.queued} events queued, daemon #${supervisor.current?.index ?? '?'} ${supervisor.ready ? 'up' : 'starting'}`), 10_000);
+      const status = (): string => `${Math.round(m.progress * 100)}% (${m.done}/${m.expected} leads followed up), ${m.queued} events queued, daemon #${supervisor.current?.index ?? '?'} ${supervisor.ready ? 'up' : 'starting'}`;
+      const ticker = out.status
+        ? setInterval(() => out.status?.(status()), 1000)
+        : setInterval(() => out.progress(`[${Math.round((Date.now() - started) / 1000)} s] ${status()}`), 10_000);
       try {
         workload = await runWorkload({
           steps: plan.steps,
@@ -154,21 +164,24 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
           deadline,
           stallMs: DRILL_DEFAULTS.stallMs,
           log: out.progress,
+          stop: stopReason,
         });
         if (workload.stopped) out.progress(`steps stopped early: ${workload.stopped}`);
         const formsDone = forms.then(() => true);
         let allPosted = false;
         void formsDone.then(() => (allPosted = true));
-        converged = await waitUntil(() => m.finished && allPosted, m, deadline, DRILL_DEFAULTS.stallMs);
+        converged = await waitUntil(() => m.finished && allPosted, m, deadline, DRILL_DEFAULTS.stallMs, stopReason);
         if (converged === null) convergedAt = Date.now();
       } finally {
         clearInterval(ticker);
       }
       out.progress(converged === null ? `work finished after ${Math.round((Date.now() - started) / 1000)} s` : `work did not finish: ${converged}`);
       faults.stop();
-      // Late duplicates would show now: give the daemon a moment with nothing to do.
-      await sleep(3000);
-      m.poll();
+      if (!stopReason()) {
+        // Late duplicates would show now: give the daemon a moment with nothing to do.
+        await sleep(3000);
+        m.poll();
+      }
     }
   } catch (err) {
     setupProblems.push(`the drill itself failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -183,6 +196,13 @@ export async function runDrill(args: DrillArgs, seed: number, out: DrillOutput):
   const storms = await Promise.all(workload.storms);
   const formResults = await forms;
   const fuzzObservations = await ruleFuzz;
+  if (stopReason()) {
+    // Everything it started is stopped (above); the checks need a finished run, so none is made.
+    process.umask(umask);
+    await portal.close();
+    const interrupted = { seconds: Math.round((Date.now() - started) / 1000), stepsDone: workload.done.length, stepsPlanned: plan.steps.length, followedUp: monitor?.done ?? 0, expected: monitor?.expected ?? backlogIds.length };
+    return { invariants: [], counts: { lost: 0, duplicated: 0, deadLetters: 0, crashes: 0, secretsLeaked: 0, badAnswers: 0, ruleFileCrashes: 0 }, figures: [], workDir, ok: false, interrupted };
+  }
 
   const runsRun = await runRules(['runs', '--json', '--limit', '1000000', '--state', statePath], { env: {}, cwd: workDir, timeoutMs: 120_000 });
   const dlqRun = await runRules(['dlq', 'list', '--json', '--limit', '100000', '--state', statePath], { env: {}, cwd: workDir, timeoutMs: 120_000 });

@@ -32,11 +32,12 @@ export function seedRuleFiles(): Array<{ name: string; text: string }> {
 }
 
 /** Write `count` mutated files under `dir` and validate them; resolves with every validate run. */
-export async function fuzzRuleFiles(options: { dir: string; count: number; seed: number; env: Record<string, string>; progress?: (line: string) => void }): Promise<ValidateObservation[]> {
+export async function fuzzRuleFiles(options: { dir: string; count: number; seed: number; env: Record<string, string>; progress?: (line: string) => void; stopped?: () => boolean }): Promise<ValidateObservation[]> {
   const rng = new Random(options.seed);
   const seeds = seedRuleFiles();
   const observations: ValidateObservation[] = [];
   for (let start = 0; start < options.count; start += CHUNK) {
+    if (options.stopped?.()) break;
     const chunkDir = join(options.dir, `chunk-${String(start / CHUNK).padStart(3, '0')}`);
     mkdirSync(chunkDir, { recursive: true });
     const files: string[] = [];

@@ -26,6 +26,8 @@ export interface WorkloadOptions {
   deadline: number;
   stallMs: number;
   log: (line: string) => void;
+  /** Why to stop now (Ctrl-C), or null to go on. */
+  stop?: () => string | null;
 }
 
 export interface WorkloadResult {
@@ -44,9 +46,11 @@ export interface WorkloadResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Wait until `ready()`; null when it came, else why not (stalled, time up). */
-export async function waitUntil(ready: () => boolean, monitor: Monitor, deadline: number, stallMs: number): Promise<string | null> {
+/** Wait until `ready()`; null when it came, else why not (stalled, time up, `stop` said so). */
+export async function waitUntil(ready: () => boolean, monitor: Monitor, deadline: number, stallMs: number, stop?: () => string | null): Promise<string | null> {
   while (!ready()) {
+    const stopped = stop?.() ?? null;
+    if (stopped) return stopped;
     if (Date.now() > deadline) return 'the time limit came first';
     if (!monitor.finished && Date.now() - monitor.lastChangeAt > stallMs) return `the work stalled: nothing changed for ${Math.round(stallMs / 1000)} s at ${Math.round(monitor.progress * 100)}% (${monitor.queued} events in the queue)`;
     await sleep(100);
@@ -63,8 +67,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
     const step = o.steps[i] as Step;
     const startUp = step.kind === 'kill' ? step.duringStartUp : undefined;
     const why = startUp
-      ? await waitUntil(() => o.supervisor.current !== undefined && Date.now() >= o.supervisor.current.spawnedAt + startUp.afterSpawnMs, o.monitor, o.deadline, o.stallMs)
-      : await waitUntil(() => o.monitor.progress >= step.at || o.monitor.finished, o.monitor, o.deadline, o.stallMs);
+      ? await waitUntil(() => o.supervisor.current !== undefined && Date.now() >= o.supervisor.current.spawnedAt + startUp.afterSpawnMs, o.monitor, o.deadline, o.stallMs, o.stop)
+      : await waitUntil(() => o.monitor.progress >= step.at || o.monitor.finished, o.monitor, o.deadline, o.stallMs, o.stop);
     if (why) {
       result.stopped = why;
       result.skipped = o.steps.slice(i);
