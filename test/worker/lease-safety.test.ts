@@ -97,6 +97,27 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     await stopAll();
   });
 
+  it('a lease lost with nothing in flight is released once its engine stopped (a renewal that came back too late does not keep it for a TTL)', async () => {
+    // An idle portal: no poll due for a minute, so nothing is in flight when the clock jumps.
+    const w = worker('r1', { leaseTtlMs: 60_000, daemon: { tickIntervalMs: 50, offline: { pollIntervalMs: 60_000 }, drainTimeoutMs: 3000 } });
+    await w.start();
+    await until(() => w.held().length === 2 && w.held().every((m) => w.runner(m)?.state === 'running') && fleet.portals.every(bound), 'r1 serving both portals');
+    await until(() => fleet.portals.every((p) => fleet.requests(p.index).every((r) => r.end !== undefined)), 'nothing in flight');
+    const runners = w.held().map((m) => w.runner(m) as PortalRunner);
+    // A renewal now, answered (on the worker's clock) after the lease's local validity ended: the database's lease is extended.
+    const renewal = w.round();
+    skew += 120_000;
+    await renewal;
+    await until(() => runners.every((r) => r.state === 'stopped'), 'both portals stopped');
+    for (const r of runners) expect(r.quiet()).toBe(true);
+    await until(async () => {
+      const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.leases WHERE worker_id = 'r1' AND epoch = ANY($1::bigint[])`, [runners.map((r) => String(r.lease.epoch))]);
+      return rows[0]?.n === 0;
+    }, 'the lost leases released');
+    skew -= 120_000;
+    await stopAll();
+  });
+
   it("a dead worker's portal is taken by another only once the lease TTL and its grace passed (the database's clock)", async () => {
     // The dead worker: it took both portals and never renewed nor released them.
     const dead = new LeaseManager(cp.pool, { workerId: 'dead', ttlMs: 2000 });
