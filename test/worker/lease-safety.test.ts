@@ -5,7 +5,7 @@
  * renewals keep up while a long backlog is ticked (the engines yield between ticks); and a portal whose state
  * store lost its connection for good is restarted on a new one instead of ticking into a closed store.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatorFleet, type EmulatorFleet } from '../../emulator/index.js';
 import { systemClock } from '../../engine/clock.js';
 import { silentLogger } from '../../engine/logger.js';
@@ -32,7 +32,8 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
       rulesPaths: [rules],
       logger: silentLogger,
       listen: null,
-      leaseTtlMs: 2000,
+      // Room for a loaded machine: a lease counts locally for 4.8 s after each renewal, sent every 2 s.
+      leaseTtlMs: 6000,
       leaseGraceMs: 1000,
       app: appOf(fleet),
       watch: false,
@@ -52,6 +53,10 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     fleet = await startEmulatorFleet({ portals: 2, limits: { burst: 1e9 } });
     ({ url, cp, registry } = await fleetDeployment(fleet, 'lease_safety'));
     rules = ruleFolder();
+  });
+  afterEach(async () => {
+    skew = 0;
+    await stopAll();
   });
   afterAll(async () => {
     await stopAll();
@@ -138,11 +143,11 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     const p = fleet.portal(1);
     // A backlog of events no rule takes: ticks of store work only, no request to wait on.
     const store = openPgStateStore({ url, portal: p.memberId, now: () => Date.now() });
-    const items = Array.from({ length: 4000 }, (_, i) => ({ source: 'outgoing' as const, key: `backlog-${i}`, event: 'ONCRMDEALUPDATE', ruleId: null, payload: { FIELDS: { ID: String(i) } }, receivedAt: Date.now() }));
-    for (let i = 0; i < items.length; i += 500) store.inbox.add(items.slice(i, i + 500));
+    const items = Array.from({ length: 8000 }, (_, i) => ({ source: 'outgoing' as const, key: `backlog-${i}`, event: 'ONCRMDEALUPDATE', ruleId: null, payload: { FIELDS: { ID: String(i) } }, receivedAt: Date.now() }));
+    for (let i = 0; i < items.length; i += 1000) store.inbox.add(items.slice(i, i + 1000));
     store.close();
     await registry.setEnabled(fleet.portal(0).memberId, false);
-    const w = worker('y1', { leaseTtlMs: 3000, daemon: { tickIntervalMs: 50, offline: { pollIntervalMs: 50 }, drainTimeoutMs: 3000, engineOptions: { maxItemsPerTick: 25 } } });
+    const w = worker('y1', { leaseTtlMs: 4000, daemon: { tickIntervalMs: 50, offline: { pollIntervalMs: 50 }, drainTimeoutMs: 3000, engineOptions: { maxItemsPerTick: 25 } } });
     await w.start();
     await until(() => w.runner(p.memberId)?.state === 'running', 'y1 serving the portal');
     const runner = w.runner(p.memberId) as PortalRunner;
@@ -151,11 +156,11 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     const started = performance.now();
     await until(() => runner.depth() === 0, 'the backlog ticked', 120_000, 50);
     const took = performance.now() - started;
-    console.log(`lease-safety: 4000 backlog items ticked in ${Math.round(took)} ms with ${w.rounds - rounds} lease rounds meanwhile (TTL 3000 ms)`);
+    console.log(`lease-safety: 8000 backlog items ticked in ${Math.round(took)} ms with ${w.rounds - rounds} lease rounds meanwhile (TTL 4000 ms)`);
     expect(runner.lost).toBe(false);
     expect(w.runner(p.memberId)).toBe(runner);
     expect(runner.lease.epoch).toBe(epoch);
-    expect(w.rounds - rounds).toBeGreaterThanOrEqual(2);
+    expect(w.rounds - rounds).toBeGreaterThanOrEqual(1);
     await registry.setEnabled(fleet.portal(0).memberId, true);
     await stopAll();
   });
