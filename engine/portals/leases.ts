@@ -136,11 +136,20 @@ export class LeaseManager {
   }
 
   /**
-   * Join the live workers; WORKER_ID_IN_USE when a live process (seen within the TTL) already uses this worker id.
-   * Call it once, before taking any lease.
+   * Join the live workers; WORKER_ID_IN_USE when a live process (seen within the TTL) keeps using this worker id.
+   * The id of a process that just died (a crash restarted at once by systemd, under the same `--worker-id`) stays
+   * "seen" for up to a TTL: `waitMs` (default a TTL and a round) is how long to wait for it to lapse before refusing;
+   * a live process renews it meanwhile. `onWait` is told once when it waits. Call it once, before taking any lease.
    */
-  async register(): Promise<void> {
-    if (await this.heartbeat()) return;
+  async register(options: { waitMs?: number; onWait?: () => void } = {}): Promise<void> {
+    const waitMs = options.waitMs ?? this.ttlMs + this.renewEveryMs;
+    const step = Math.max(50, Math.min(this.renewEveryMs, 1000));
+    for (let waited = 0; ; waited += step) {
+      if (await this.heartbeat()) return;
+      if (waited >= waitMs) break;
+      if (waited === 0) options.onWait?.();
+      await new Promise((resolve) => setTimeout(resolve, step));
+    }
     throw new PortalsError(
       'WORKER_ID_IN_USE',
       `worker id '${this.workerId}' is in use by another live process on this database: give each worker process its own --worker-id (or stop the other one)`,

@@ -91,7 +91,10 @@ export class LeaseLoop {
 
   /** Register the worker id (WORKER_ID_IN_USE when a live process has it), run the first round now, then one every ttl/3. */
   async start(): Promise<void> {
-    await this.#o.leases.register();
+    const { leases, logger } = this.#o;
+    await leases.register({
+      onWait: () => logger.warn({ worker: leases.workerId }, `worker id ${leases.workerId} is in use by a live process; waiting up to a lease TTL for it to lapse (a crashed predecessor) before refusing`),
+    });
     // A round waiting on an unreachable PostgreSQL must not keep a lease counted past its validity.
     this.#watchdog = setInterval(() => this.#expire(), Math.max(50, Math.floor(this.#o.leases.renewEveryMs / 4)));
     this.#watchdog.unref();

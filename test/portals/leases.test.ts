@@ -181,7 +181,7 @@ describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
     const first = new LeaseManager(cp.pool, { workerId: 'dup' });
     const second = new LeaseManager(cp.pool, { workerId: 'dup' });
     await first.register();
-    await expect(second.register()).rejects.toMatchObject({ code: 'WORKER_ID_IN_USE' });
+    await expect(second.register({ waitMs: 0 })).rejects.toMatchObject({ code: 'WORKER_ID_IN_USE' });
     const mine = (await first.acquireOne('p01')) as Lease;
     // Two processes of one id serving at once (the second started while the first was stalled past the TTL).
     const theirs = (await second.acquireOne('p02')) as Lease;
@@ -190,8 +190,15 @@ describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
     expect(await second.renew(theirs)).toBeNull();
     const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.workers WHERE worker_id = 'dup' AND nonce = $1`, [first.nonce]);
     expect(rows[0]?.n).toBe(1);
-    // An id whose process stopped being seen (died) is free after the TTL.
-    await cp.pool.query(`UPDATE b24rules.workers SET seen_at = now() - interval '1 hour' WHERE worker_id = 'dup'`);
+    // An id whose process stopped being seen (died) is free after the TTL; a process starting meanwhile waits for that.
+    const third = new LeaseManager(cp.pool, { workerId: 'dup', ttlMs: 600 });
+    let died: Promise<unknown> | undefined;
+    await third.register({
+      // Refused once: the holder of the id dies (stops being seen) while the third waits.
+      onWait: () => (died = cp.pool.query(`UPDATE b24rules.workers SET seen_at = now() - interval '1 hour' WHERE worker_id = 'dup'`)),
+    });
+    expect(died).toBeDefined();
+    await third.leave();
     await second.register();
     await first.leave();
     expect(await second.share()).toMatchObject({ workers: 1 });
