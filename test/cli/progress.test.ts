@@ -154,7 +154,8 @@ describe('progress of long commands (subprocesses on the emulator)', { timeout: 
     const frames = r.out.split(`\r${ESC}[2K`).map((f) => f.split('\n')[0] as string).filter((f) => f.startsWith('rules apply:'));
     expect(frames.some((f) => f.startsWith('rules apply: planning (reads only), '))).toBe(true);
     expect(frames).toContainEqual(expect.stringMatching(/^rules apply: applying, 60\/60 records, 60 calls done, \d+ requests?, \d+ rate-limit waits?.*, \d+ s elapsed$/));
-    expect(frames.some((f) => /^rules apply: applying, 0\/60 records, .*ETA \d+/.test(f)), 'an ETA while work remains').toBe(true);
+    // Whether a frame with an ETA is drawn before the work ends depends on the machine's speed (an unloaded CI
+    // machine finished first): the ETA itself is checked on an injected clock in the display's own test above.
     // The status line is erased before the summary is written.
     expect(r.out).toContain('60 run(s): 60 call(s) done, 0 failed.');
     expect(junk(ids)).toHaveLength(60);
