@@ -5,74 +5,13 @@
  * pull` wrote; completion at `to:` of a STAGE_ID change offers the demo
  * portal's stage IDs with their pipelines and names.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { runCli } from '../helpers/cli.js';
-
-interface Message {
-  id?: number;
-  method?: string;
-  params?: Record<string, unknown> & { items?: unknown[] };
-  result?: unknown;
-}
-interface CompletionItem {
-  label: string;
-  documentation?: string | { value: string };
-}
-
-const SETTINGS = { validate: true, completion: true, hover: true, schemas: {}, schemaStore: { enable: false } };
-
-/** A language-server client over stdio: JSON-RPC with Content-Length framing. */
-class LanguageServer {
-  readonly #child: ChildProcessWithoutNullStreams;
-  #buffer = Buffer.alloc(0);
-  #id = 0;
-  readonly #pending = new Map<number, (m: Message) => void>();
-
-  constructor(bin: string) {
-    this.#child = spawn(process.execPath, [bin, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#child.stdout.on('data', (d: Buffer) => this.#read(d));
-  }
-
-  #read(data: Buffer): void {
-    this.#buffer = Buffer.concat([this.#buffer, data]);
-    for (;;) {
-      const head = this.#buffer.indexOf('\r\n\r\n');
-      if (head < 0) return;
-      const length = Number(/Content-Length: (\d+)/i.exec(this.#buffer.subarray(0, head).toString())?.[1]);
-      if (this.#buffer.length < head + 4 + length) return;
-      const message = JSON.parse(this.#buffer.subarray(head + 4, head + 4 + length).toString()) as Message;
-      this.#buffer = this.#buffer.subarray(head + 4 + length);
-      if (message.id !== undefined && message.method) {
-        // The server asks for the client's settings (workspace/configuration) and registers capabilities.
-        this.send({ id: message.id, result: message.method === 'workspace/configuration' ? (message.params?.items ?? []).map(() => SETTINGS) : null });
-      } else if (message.id !== undefined) this.#pending.get(message.id)?.(message);
-    }
-  }
-
-  send(message: Record<string, unknown>): void {
-    const text = JSON.stringify({ jsonrpc: '2.0', ...message });
-    this.#child.stdin.write(`Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-  }
-
-  request(method: string, params: unknown): Promise<Message> {
-    const id = ++this.#id;
-    return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
-      this.send({ id, method, params });
-    });
-  }
-
-  stop(): void {
-    this.#child.kill();
-  }
-}
+import { LanguageServer, type CompletionItem } from '../helpers/language-server.js';
 
 let emulator: Emulator;
 let repo: string;
@@ -84,17 +23,7 @@ beforeAll(async () => {
   const pull = await runCli(['portal', 'pull'], { env: { B24_WEBHOOK_URL: emulator.webhookUrl, B24_DOMAIN: '', B24_AUTH_MODE: '', B24_ACCESS_TOKEN: '', B24_WEBHOOK_CODE: '' }, cwd: repo });
   expect(pull.code, pull.stderr).toBe(0);
   mkdirSync(join(repo, 'rules'));
-  const pkg = createRequire(import.meta.url).resolve('yaml-language-server/package.json');
-  server = new LanguageServer(join(dirname(pkg), 'bin', 'yaml-language-server'));
-  const root = pathToFileURL(repo).href;
-  await server.request('initialize', {
-    processId: process.pid,
-    rootUri: root,
-    workspaceFolders: [{ uri: root, name: 'rules-repo' }],
-    capabilities: { textDocument: { completion: { completionItem: { documentationFormat: ['markdown', 'plaintext'] } } }, workspace: { configuration: true } },
-  });
-  server.send({ method: 'initialized', params: {} });
-  server.send({ method: 'workspace/didChangeConfiguration', params: { settings: { yaml: SETTINGS } } });
+  server = await LanguageServer.start(repo);
 });
 afterAll(async () => {
   server?.stop();
@@ -103,11 +32,7 @@ afterAll(async () => {
 });
 
 async function complete(name: string, text: string, line: number, character: number): Promise<CompletionItem[]> {
-  const uri = pathToFileURL(join(repo, 'rules', name)).href;
-  server.send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'yaml', version: 1, text } } });
-  const answer = await server.request('textDocument/completion', { textDocument: { uri }, position: { line, character } });
-  const result = answer.result as { items?: CompletionItem[] } | CompletionItem[] | null;
-  return Array.isArray(result) ? result : (result?.items ?? []);
+  return server.complete(join(repo, 'rules', name), text, line, character);
 }
 
 const doc = (i: CompletionItem): string => (typeof i.documentation === 'string' ? i.documentation : (i.documentation?.value ?? ''));
