@@ -31,7 +31,9 @@ describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)
       rulesPaths: [rules],
       logger: silentLogger,
       listen: null,
-      leaseTtlMs: 2000,
+      // Room for a loaded machine (a lease counts locally for 4.8 s after each renewal): with 2 s, a stalled
+      // renewal lost a lease under CPU load, and a lease lost with requests in flight is kept until it lapses.
+      leaseTtlMs: 6000,
       leaseGraceMs: 1000,
       app: appOf(fleet),
       watch: false,
@@ -95,7 +97,7 @@ describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)
     const mine = w2.held();
     expect(mine.length).toBeGreaterThan(0);
     await w2.stop();
-    // The leases were released: the next round of a worker with room takes them (no wait for the 2 s TTL to pass on the database's clock).
+    // The leases were released: the next round of a worker with room takes them (no wait for the 6 s TTL to pass on the database's clock).
     const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.leases WHERE worker_id = 'w2'`);
     expect(rows[0]?.n).toBe(0);
     await until(async () => {
@@ -130,7 +132,7 @@ describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)
     }, 'the disabled portal stopped');
     await addLeads(fleet.portal(0), 'off', 3);
     await registry.setEnabled(target, true);
-    // Its revoked lease is free once it expires on the database's clock (the 2 s TTL).
+    // Its revoked lease is free once it expires on the database's clock (the 6 s TTL and the 1 s grace).
     await until(async () => {
       await w1.round();
       await w3.round();
