@@ -5,42 +5,14 @@
  * emulator, or the configured portal read-only). Shared by `rules dry-run`
  * and `rules mcp` (its dry_run tool), so both plan the same way.
  */
-import { loadConfig, type ClientEvent } from '../engine/client/index.js';
+import { loadConfig } from '../engine/client/index.js';
 import { UsageError } from '../engine/errors.js';
-import { dryRun, eventItems, parseEvents, readEventsFile, scheduleItemsAt, type EventInput, type FixturePortal, type PlanDocument, type PortalSource, type RatePlan } from '../engine/plan/index.js';
+import { dryRun, eventItems, parseEvents, readEventsFile, scheduleItemsAt, type DryRunInputs, type DryRunOutcome, type EventInput, type FixturePortal, type PortalSource } from '../engine/plan/index.js';
 import { redact } from '../engine/redact.js';
-import type { LoadResult } from '../engine/rules/index.js';
 import { fixtureEvents, readFixturesFile } from '../engine/testing/index.js';
 import { startFixturePortal } from './fixture-portal.js';
 
-/** The inputs of one dry run. */
-export interface DryRunInputs {
-  /** Loaded without errors. */
-  loaded: LoadResult;
-  /** A JSON-lines events file ('-' is stdin). */
-  eventsFile?: string;
-  /** The events themselves (instead of a file), with a label for messages. */
-  events?: { text: string; label: string };
-  fixturesFile?: string;
-  /** The time (ms); undefined: now, and no schedule rule fires. */
-  at?: number;
-  /** The time as the caller wrote it, for messages. */
-  atText?: string;
-  ratePlan: RatePlan;
-  statePath?: string;
-  /** Client configuration of the live portal (when there are no fixtures). @default loadConfig() */
-  liveConfig?: () => ReturnType<typeof loadConfig>;
-  /** Told of the planning client's events (requests, rate-limit waits): a progress display. */
-  onClientEvent?: (event: ClientEvent) => void;
-}
-
-/** A planned dry run; `note` says why nothing was planned, when nothing was. */
-export interface DryRunOutcome {
-  plan: PlanDocument;
-  note?: string;
-  /** The portal read: the fixtures file, or the live portal's base URL (redacted). */
-  portal: { kind: 'fixtures'; file: string } | { kind: 'live'; baseUrl: string };
-}
+export type { DryRunInputs, DryRunOutcome };
 
 /**
  * Plan the inputs. Throws a UsageError when there is nothing to plan (no

@@ -7,28 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { createClient, loadConfig, type ClientConfig } from '../client/index.js';
-import type { PlanDocument, RatePlan, StartFixturePortal } from '../plan/index.js';
-import type { LoadResult } from '../rules/index.js';
-
-/** The inputs of one dry run (the CLI's planner, injected). */
-export interface DryRunInputs {
-  loaded: LoadResult;
-  eventsFile?: string;
-  events?: { text: string; label: string };
-  fixturesFile?: string;
-  at?: number;
-  atText?: string;
-  ratePlan: RatePlan;
-  statePath?: string;
-  liveConfig?: () => ClientConfig;
-}
-
-/** What the injected planner answers. */
-export interface DryRunOutcome {
-  plan: PlanDocument;
-  note?: string;
-  portal: { kind: 'fixtures'; file: string } | { kind: 'live'; baseUrl: string };
-}
+import type { DryRunInputs, DryRunOutcome, StartFixturePortal } from '../plan/index.js';
 
 /** How `rules mcp` was started. */
 export interface McpOptions {
@@ -45,6 +24,7 @@ export interface McpOptions {
   /** The package version, announced to the client. */
   version: string;
   startFixturePortal: StartFixturePortal;
+  /** The CLI's dry-run planner (cli/dry-run-inputs.ts). */
   planDryRun: (inputs: DryRunInputs) => Promise<DryRunOutcome>;
 }
 

@@ -1,5 +1,6 @@
 /** Plans: what `rules dry-run` computes, prints and saves, and what `rules apply --plan` carries out. */
 export { dryRun, type DryRunRequest, type DryRunResult, type PortalSource } from './dry-run.js';
+export type { DryRunInputs, DryRunOutcome } from './dry-run-inputs.js';
 export type { FixturePortal, FixturePortalOptions, PortalCall, StartFixturePortal } from './fixture-portal.js';
 export { toPlanDocument, type PlanContext } from './from-engine.js';
 export { renderPlan, PLAN_FORMATS } from './render.js';
