@@ -80,5 +80,7 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
   if (foreach) rule.foreach = foreach;
   if (condition) rule.condition = condition;
   if (dedupe) rule.dedupe = dedupe;
+  if (raw.group !== undefined) rule.group = raw.group;
+  if (raw.priority !== undefined) rule.priority = raw.priority;
   return { rule, diagnostics: r.diagnostics };
 }

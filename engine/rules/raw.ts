@@ -53,6 +53,8 @@ export interface RawRule {
   load?: Record<string, RawRead>;
   let?: Record<string, unknown>;
   condition?: unknown;
+  group?: string;
+  priority?: number;
   dedupe?: string;
   actions: Array<Record<string, unknown>>;
   concurrency?: { key?: string; mode?: 'serial' | 'parallel' | 'skip' };

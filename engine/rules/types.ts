@@ -151,6 +151,13 @@ export interface CompiledRule {
   load: LoadSpec[];
   let: Array<{ name: string; expr: Expression }>;
   condition?: Condition;
+  /**
+   * The group the rule competes in (`group:`): of the members matched by one event, only the
+   * first in priority order whose condition holds acts (engine/pipeline/groups.ts).
+   */
+  group?: string;
+  /** `priority:`, when written (0 otherwise): rules fired by one event are matched, evaluated and planned lowest first. */
+  priority?: number;
   actions: ActionSpec[];
   dedupe?: Template;
   concurrency: { key?: Template; mode: 'serial' | 'parallel' | 'skip' };
