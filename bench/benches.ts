@@ -5,6 +5,7 @@ import { runLatencyBench } from './latency.js';
 import { runListsBench } from './lists.js';
 import { runLogicBench } from './logic.js';
 import { runRateLimitBench } from './rate-limit.js';
+import { runRestV3Bench } from './rest-v3.js';
 import { runStorePgBench } from './store-pg.js';
 import { runTimersBench } from './timers.js';
 import { runWorkersBench } from './workers.js';
@@ -16,6 +17,7 @@ export const BENCHES: Record<string, (options?: BenchOptions) => Promise<BenchRe
   latency: runLatencyBench,
   lists: runListsBench,
   'rate-limit': runRateLimitBench,
+  'rest-v3': runRestV3Bench,
   logic: runLogicBench,
   timers: runTimersBench,
   'store-pg': runStorePgBench,

@@ -14,6 +14,7 @@ import { BENCH_CONDITION, BENCH_TEMPLATE, LOGIC_DEFAULTS, runLogicBench } from '
 import { alternate, checkTarget, median, medianSample, percentile, ratio, round, type VariantSpec } from './measure.js';
 import { BARE_PORTAL, startBenchPortal, UNTHROTTLED, type BenchPortal } from './portal.js';
 import { RATE_LIMIT_DEFAULTS, runRateLimitBench } from './rate-limit.js';
+import { REST_V3_DEFAULTS, runRestV3Bench } from './rest-v3.js';
 import { formatEnvironment, formatResult, runEnvironment, type RunEnvironment } from './report.js';
 import type { BenchOptions, BenchResult, ComputedFigure, MetricDef, Ratio, Sample, TargetCheck, VariantResult } from './types.js';
 
@@ -43,6 +44,8 @@ export {
   percentile,
   runListsBench,
   runRateLimitBench,
+  REST_V3_DEFAULTS,
+  runRestV3Bench,
   runLogicBench,
   BENCHES,
   BENCH_NAMES,

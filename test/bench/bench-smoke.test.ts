@@ -17,6 +17,7 @@ import {
   runListsBench,
   runLogicBench,
   runRateLimitBench,
+  runRestV3Bench,
   secondsAtRealRate,
   type BenchResult,
 } from '../../bench/index.js';
@@ -45,6 +46,17 @@ describe('bench --quick', () => {
     expect(reqRatio?.value).toBeCloseTo(naive.httpRequests! / engine.httpRequests!);
     expect(r.computed.find((c) => c.variant === 'naive')?.value).toBe(secondsAtRealRate(800));
     expect(formatResult(r).join('\n')).toContain('NOT measured');
+  }, 120_000);
+
+  it('rest-v3: the same tasks and comments; REST 3.0 sends each task alone, REST 1 batches them with the comments', async () => {
+    const r = await runRestV3Bench({ quick: true, repetitions: 1 });
+    const v1 = variant(r, 'v1-batched');
+    const v3 = variant(r, 'v3-idempotent');
+    // 100 tasks and 100 comments each, checked against the portal's state by the bench itself.
+    expect(v1.restCalls).toBe(v3.restCalls);
+    expect(v1.httpRequests).toBe(v1.batchRequests);
+    expect(v3.httpRequests).toBe(v3.batchRequests! + 100);
+    expect(v3.httpRequests! / v1.httpRequests!).toBeGreaterThan(10);
   }, 120_000);
 
   it('lists: every variant reads every row; the batched iterator needs 3 requests where the others need one per page', async () => {
