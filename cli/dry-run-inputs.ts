@@ -19,7 +19,7 @@ export type { DryRunInputs, DryRunOutcome };
  * events and no time); an unreadable fixtures or events file is an InputFileError.
  */
 export async function planDryRun(inputs: DryRunInputs): Promise<DryRunOutcome> {
-  const at = inputs.at ?? Date.now();
+  const at = inputs.at ?? inputs.now ?? Date.now();
   const rules = inputs.loaded.rules;
   const fixtures = inputs.fixturesFile ? readFixturesFile(inputs.fixturesFile) : undefined;
   let events: EventInput[] = [];

@@ -20,6 +20,8 @@ export interface DryRunInputs {
   at?: number;
   /** The time as the caller wrote it, for messages. */
   atText?: string;
+  /** The clock (ms) when `at` is not given, so that several plans of one command share it (rules diff); no schedule rule fires. @default Date.now() */
+  now?: number;
   ratePlan: RatePlan;
   statePath?: string;
   /** Client configuration of the live portal (when there are no fixtures). @default loadConfig() */
