@@ -13,6 +13,7 @@
 import { compileCondition } from '../logic/index.js';
 import { compileActions } from './compile-actions.js';
 import { compileForeach, compileLets, compileLoads } from './compile-loads.js';
+import { compileRollout } from './compile-rollout.js';
 import { compileTrigger } from './compile-trigger.js';
 import { joinPointer } from './json-pointer.js';
 import { DEFAULTS } from './limits.js';
@@ -57,6 +58,7 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
   const concurrency: CompiledRule['concurrency'] = { mode: raw.concurrency?.mode ?? 'serial' };
   if (raw.concurrency?.key !== undefined) concurrency.key = requireEnvTemplate(check.template(raw.concurrency.key, '/concurrency/key', scope, 'concurrency.key'), raw.id);
 
+  const rollout = compileRollout(raw, trigger, foreach, scope, check);
   const actions = compileActions(raw, scope, check);
 
   checkBulkWrites(raw, trigger, foreach, check);
@@ -82,5 +84,7 @@ export function compileRule(raw: RawRule, doc: SourceDocument, ctx: CompileConte
   if (dedupe) rule.dedupe = dedupe;
   if (raw.group !== undefined) rule.group = raw.group;
   if (raw.priority !== undefined) rule.priority = raw.priority;
+  if (raw.mode === 'shadow') rule.mode = 'shadow';
+  if (rollout) rule.rollout = rollout;
   return { rule, diagnostics: r.diagnostics };
 }

@@ -55,6 +55,8 @@ export interface RawRule {
   condition?: unknown;
   group?: string;
   priority?: number;
+  mode?: 'live' | 'shadow';
+  rollout?: { percent?: number; where?: unknown };
   dedupe?: string;
   actions: Array<Record<string, unknown>>;
   concurrency?: { key?: string; mode?: 'serial' | 'parallel' | 'skip' };

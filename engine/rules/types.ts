@@ -158,6 +158,10 @@ export interface CompiledRule {
   group?: string;
   /** `priority:`, when written (0 otherwise): rules fired by one event are matched, evaluated and planned lowest first. */
   priority?: number;
+  /** `mode: shadow` (absent for live): the rule runs and plans as any rule, but its calls are journaled, never sent (engine/pipeline/shadow.ts). */
+  mode?: 'shadow';
+  /** `rollout:`: the rule acts only on the records inside it (engine/pipeline/rollout.ts). */
+  rollout?: RolloutSpec;
   actions: ActionSpec[];
   dedupe?: Template;
   concurrency: { key?: Template; mode: 'serial' | 'parallel' | 'skip' };
@@ -166,6 +170,12 @@ export interface CompiledRule {
   env: string[];
   /** The names the rule wrote instead of IDs, resolved from the portal snapshot (docs/rule-format.md, Names). */
   names?: NameUse[];
+}
+
+/** `rollout:` of a rule: a sticky share of records (`percent`, 0-100) and/or a selector over the run's facts (`where`). */
+export interface RolloutSpec {
+  percent?: number;
+  where?: Condition;
 }
 
 /** A name written in a rule (a stage, user, field label, pipeline or list value) and the ID it was resolved to at load time. */
