@@ -3,8 +3,14 @@ import { ConfigError } from '../engine/errors.js';
 
 /** Faults to inject into REST calls (not into the token server). */
 export interface FaultOptions {
-  /** Share of calls answered 500 INTERNAL_SERVER_ERROR without running. @default 0 */
+  /** Share of calls answered 500 INTERNAL_SERVER_ERROR (without running, unless `errorWhen` is `after`). @default 0 */
   errorRate?: number;
+  /**
+   * `before`: a call answered 500 did not run; `after`: it ran (a write happens) and then failed with 500, as a
+   * portal whose PHP dies after the database commit does; a REST 3.0 Idempotency-Key is not kept for it (the
+   * portal keeps only successes under a key). @default 'before'
+   */
+  errorWhen?: 'before' | 'after';
   /** Share of calls whose connection is destroyed without an answer. @default 0 */
   dropRate?: number;
   /** `before`: dropped calls do not run; `after`: they run (a write happens) and the answer is lost. @default 'before' */
@@ -36,7 +42,7 @@ export function mulberry32(seed: number): () => number {
 type RateOptions = Required<Omit<FaultOptions, 'methods' | 'maxFaults'>>;
 
 export class FaultInjector {
-  #options: RateOptions = { errorRate: 0, dropRate: 0, dropWhen: 'before', latencyMs: 0, seed: 1 };
+  #options: RateOptions = { errorRate: 0, errorWhen: 'before', dropRate: 0, dropWhen: 'before', latencyMs: 0, seed: 1 };
   #rng = mulberry32(1);
   #methods: ReadonlySet<string> | null = null;
   #left = Infinity;

@@ -75,7 +75,7 @@ export function createV3Handler(deps: ServerDeps): (req: IncomingMessage, res: S
     const record = (status: number, error: string | undefined, auth: CallerAuth | null, fault?: 'error' | 'drop'): void =>
       calls.add({ seq: calls.nextSeq(), method, params, auth: auth?.kind ?? null, userId: auth?.userId ?? null, time: at, status, api: 'v3', ...(error ? { error } : {}), ...(fault ? { fault } : {}), ...(key !== undefined ? { idempotencyKey: key } : {}) });
 
-    const { latencyMs, dropWhen } = deps.faults.options;
+    const { latencyMs, dropWhen, errorWhen } = deps.faults.options;
     const fault = deps.faults.draw(method);
     if (latencyMs > 0) await sleep(latencyMs);
     // Read in full: from here the portal does the work whatever becomes of the connection.
@@ -86,7 +86,7 @@ export function createV3Handler(deps: ServerDeps): (req: IncomingMessage, res: S
       req.socket.destroy();
       return;
     }
-    if (fault === 'error') {
+    if (fault === 'error' && errorWhen === 'before') {
       record(500, 'INTERNAL_SERVER_ERROR', null, 'error');
       return fail(new PortalError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
     }
@@ -137,6 +137,13 @@ export function createV3Handler(deps: ServerDeps): (req: IncomingMessage, res: S
       }
       status = outcome.status;
       text = outcomeText(outcome);
+      if (fault === 'error') {
+        // errorWhen 'after': the work is done, then the request fails; the key keeps no failure, so a resend runs again.
+        status = 500;
+        text = JSON.stringify(v3ErrorBody('INTERNAL_SERVER_ERROR', 'Internal server error'));
+        const mine = calls.records.findLast((c) => c.seq === outcome.seq);
+        if (mine) mine.fault = 'error';
+      }
       if (check && 'run' in check) check.run(status, text);
       if (fault === 'drop') {
         const mine = calls.records.findLast((c) => c.seq === outcome.seq);

@@ -137,7 +137,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const record = (status: number, error: string | undefined, auth: CallerAuth | null, fault?: 'error' | 'drop'): void =>
     calls.add({ seq: calls.nextSeq(), method, params, auth: auth?.kind ?? null, userId: auth?.userId ?? null, time: at, status, ...(error ? { error } : {}), ...(fault ? { fault } : {}) });
 
-  const { latencyMs, dropWhen } = deps.faults.options;
+  const { latencyMs, dropWhen, errorWhen } = deps.faults.options;
   const fault = deps.faults.draw(method);
   if (latencyMs > 0) await sleep(latencyMs);
   // Read in full: from here the portal does the work whatever becomes of the connection.
@@ -148,7 +148,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     req.socket.destroy();
     return;
   }
-  if (fault === 'error') {
+  if (fault === 'error' && errorWhen === 'before') {
     record(500, 'INTERNAL_SERVER_ERROR', null, 'error');
     return send(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
   }
@@ -183,6 +183,12 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (mine) mine.fault = 'drop';
     req.socket.destroy();
     return;
+  }
+  if (fault === 'error') {
+    // errorWhen 'after': the work is done, the answer is a 500.
+    const mine = calls.records.findLast((c) => c.seq === outcome.seq);
+    if (mine) mine.fault = 'error';
+    return send(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
   }
   deps.logger.debug({ method, status: outcome.status, ...(outcome.ok ? {} : { error: outcome.error }), user: auth.userId, auth: auth.kind }, 'emulator: call');
   send(res, outcome.status, envelope(outcome));

@@ -12,6 +12,9 @@
  * - sent through REST 3.0 with an Idempotency-Key (meta `v3`, execute-v3.ts): back
  *   to pending once `sentAt + inDoubtSettleMs` has passed, whatever its mode: the
  *   portal answers the same key from the first send, so nothing is looked up;
+ *   unless the portal answered it 5xx (`v3.serverError`): it keeps no failure
+ *   under the key, and the work may have been done, so a create is looked up
+ *   as above (and sent again with its key if not found after the settle);
  * - at-most-once (notifications): not sent again, marked done with a note;
  * - none (other writes): cannot be checked; failed with `EFFECT_IN_DOUBT` (never retried), the run follows on_error.
  * See docs/engine.md for the per-method table.
@@ -43,6 +46,12 @@ export interface Recovery {
   waiting: number;
   /** The earliest instant (ms) one of them may be sent again; null when none waits. */
   settleAt: number | null;
+}
+
+/** A REST 3.0 send the portal answered 5xx (execute-v3.ts): its key does not cover it. */
+function serverError(e: EffectRecord): boolean {
+  const v3 = e.meta?.v3 as { serverError?: boolean } | undefined;
+  return v3?.serverError === true;
 }
 
 /** A create waiting to settle is looked up again at most this often (ms), and once more when its settle is over. */
@@ -119,7 +128,7 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<Recovery> {
   const lookups: EffectRecord[] = [];
   store.transaction(() => {
     for (const e of sent) {
-      if (e.meta?.v3) {
+      if (e.meta?.v3 && !(serverError(e) && e.recovery === 'lookup' && e.meta.lookup)) {
         // Sent through REST 3.0 with its Idempotency-Key (execute-v3.ts): sent again with the same key once the
         // first send cannot be running any more (two overlapping sends with one key may both run), no look-up.
         if (now >= (e.sentAt ?? 0) + deps.inDoubtSettleMs) {

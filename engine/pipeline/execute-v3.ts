@@ -7,17 +7,28 @@
  * it sent, before the request leaves. A call whose answer was lost stays
  * `sent`, and recovery (0-recover.ts) sends it again with the same key once
  * the first send cannot be running any more, instead of looking it up: the
- * portal answers the repeat from the first and creates nothing twice. An
- * answer, or a refusal that proves nothing ran, is handled as a batch
+ * portal answers the repeat from the first and creates nothing twice. A 5xx
+ * answer is the exception: the portal keeps only successes under a key, and a
+ * 5xx may come after the work was done, so the effect is noted `serverError`
+ * and recovery looks it up as a REST 1 create before anything is sent again.
+ * An answer, or a refusal that proves nothing ran, is handled as a batch
  * command's.
  */
-import { AuthError, B24ApiError, provedNotRun, type B24ClientApi, type BatchItemResult } from '../client/index.js';
+import { AuthError, B24ApiError, OutcomeUnknownError, provedNotRun, type B24ClientApi, type BatchItemResult } from '../client/index.js';
 import type { ExecuteReport, ExecutorDeps } from './6-execute.js';
 import { commandsOf, type OutgoingCommand, type SendableEffect } from './merge-updates.js';
 
 /** What the effect meta notes for a call sent through REST 3.0. */
 export interface V3Note {
   idempotencyKey: string;
+  /** The portal answered 5xx: the work may have been done, and the key does not cover it (only successes are kept). */
+  serverError?: true;
+}
+
+/** Whether the portal answered the request with a 5xx (it was received; it may have run), rather than not at all. */
+function answeredServerError(err: unknown): boolean {
+  const cause = err instanceof OutcomeUnknownError ? err.cause : err;
+  return cause instanceof B24ApiError && cause.status >= 500;
 }
 
 /** Whether stage 6 sends this effect through REST 3.0 (the client says so). */
@@ -55,7 +66,10 @@ export async function executeV3(effects: SendableEffect[], deps: ExecutorDeps, r
         item = { key: command!.key, ok: false, error: { error: err.error, error_description: err.errorDescription } };
       } else {
         report.transportError = err instanceof Error ? err.message : String(err);
-        deps.logger.warn({ err, effect: e.effectKey }, 'REST 3.0 call outcome unknown; it is sent again with its Idempotency-Key once the first send cannot be running');
+        if (answeredServerError(err)) {
+          deps.store.effects.note(e.id, e.meta, 'v3', { ...note, serverError: true } satisfies V3Note);
+          deps.logger.warn({ err, effect: e.effectKey }, 'REST 3.0 call answered 5xx; it is looked up before it is sent again (the key keeps no failure)');
+        } else deps.logger.warn({ err, effect: e.effectKey }, 'REST 3.0 call outcome unknown; it is sent again with its Idempotency-Key once the first send cannot be running');
         return;
       }
     }

@@ -72,6 +72,42 @@ describe('a task created through REST 3.0 with its Idempotency-Key', () => {
     expect(h.store.runs.list({ ruleId: 'won-task' }).map((r) => r.status)).toEqual(['done']);
   });
 
+  it('regression: the portal created the task and then answered 500: the key keeps no failure, so it is looked up, found and not sent again', async () => {
+    h = await harness(RULE);
+    const engine = h.reopen({ client: v3Client(h), options: { inDoubtSettleMs: SETTLE } });
+    h.emu.setFaults({ errorRate: 1, errorWhen: 'after', methods: ['tasks.task.add'], maxFaults: 1 });
+    h.store.inbox.add([dealEvent(1)]);
+    await engine.tick();
+    expect(tasksFor(h, 1)).toHaveLength(1);
+    expect(taskEffect(h)).toMatchObject({ state: 'sent', meta: { v3: { idempotencyKey: taskEffect(h).effectKey, serverError: true } } });
+    h.clock.advance(SETTLE + 1);
+    await drain(engine, h.clock);
+    // Sent once (the 500), then found by the REST 1 look-up: a resend with the key would have made a second task.
+    expect(h.emu.calls.of('tasks.task.add')).toHaveLength(1);
+    expect(h.emu.calls.of('tasks.task.list').length).toBeGreaterThanOrEqual(1);
+    expect(tasksFor(h, 1)).toHaveLength(1);
+    const id = String(tasksFor(h, 1)[0]!.id);
+    expect(taskEffect(h).state).toBe('done');
+    expect(h.emu.store.all('timeline_comment').filter((c) => c.COMMENT === `Task ${id} is open`)).toHaveLength(1);
+  });
+
+  it('the portal answered 500 without creating it: not found after the settle, sent again with its key, created once', async () => {
+    h = await harness(RULE);
+    const engine = h.reopen({ client: v3Client(h), options: { inDoubtSettleMs: SETTLE } });
+    h.emu.setFaults({ errorRate: 1, errorWhen: 'before', methods: ['tasks.task.add'], maxFaults: 1 });
+    h.store.inbox.add([dealEvent(1)]);
+    await engine.tick();
+    expect(tasksFor(h, 1)).toHaveLength(0);
+    h.clock.advance(SETTLE + 1);
+    await drain(engine, h.clock);
+    expect(h.emu.calls.of('tasks.task.add').map((c) => [c.api, c.idempotencyKey])).toEqual([
+      ['v3', taskEffect(h).effectKey],
+      ['v3', taskEffect(h).effectKey],
+    ]);
+    expect(tasksFor(h, 1)).toHaveLength(1);
+    expect(taskEffect(h).state).toBe('done');
+  });
+
   it('the process dies after the portal created the task, before the answer was recorded: a new engine on the state file sends it again with the key, created once', async () => {
     h = await harness(RULE);
     const real = v3Client(h);
