@@ -401,6 +401,11 @@ export const ERROR_CODES = {
     meaning: 'A rule test file (`*.test.yaml`) is malformed (at the line the message gives).',
     action: 'Fix the test file (docs/rule-tests.md).',
   },
+  DIFF_BASE_INVALID: {
+    kind: 'user',
+    meaning: '`rules diff --base` names neither a folder nor a commit of the git repository that holds the rule paths (or the paths are outside it). Nothing was planned.',
+    action: 'Give a branch, tag or commit the repository has (in CI fetch it first: actions/checkout with fetch-depth: 0), or a folder with the base rules.',
+  },
 
   // Sources and the status server
   REQUEST_BODY_INVALID: {
