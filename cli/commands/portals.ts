@@ -20,7 +20,8 @@ const usage = `Usage: rules portals list
 The portals the workers of 'rules run --state postgres://...' serve, in the
 control plane (schema b24rules). 'list' shows each portal's member_id,
 domain, auth mode, plan, whether it is enabled, its rule set and who holds its
-lease until when; never a token, and a webhook URL with its code masked.
+lease until when, and when another worker may take it (the expiry plus the
+holder's --lease-grace-ms); never a token, and a webhook URL with its code masked.
 
 'add --webhook URL' adds a webhook portal (integrators); its key is
 'webhook:' + a hash of its address and user unless --member-id gives the
@@ -46,20 +47,32 @@ function when(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+// The free times are the lease's expiry plus its holder's grace (--lease-grace-ms), by the database's clock: no worker takes it sooner.
 function leaseText(p: PortalListing): string {
   if (!p.lease) return '-';
-  if (!p.lease.live) return `(expired: ${p.lease.workerId})`;
-  return p.lease.workerId === REVOKED_WORKER ? `(revoked, free at ${when(p.lease.expiresAt)})` : `${p.lease.workerId} until ${when(p.lease.expiresAt)}`;
+  const { workerId, freeFrom, free } = p.lease;
+  if (workerId === REVOKED_WORKER) return free ? '(revoked, free now)' : `(revoked, free at ${when(freeFrom)})`;
+  if (!p.lease.live) return free ? `(expired: ${workerId}, free now)` : `(expired: ${workerId}, free at ${when(freeFrom)})`;
+  return `${workerId} until ${when(p.lease.expiresAt)}`;
 }
 
-/** The list as a text table. */
+/** The sentence under the table for a lease someone holds: until when, and when another worker may take it if it is not renewed. */
+function heldText(p: PortalListing): string | null {
+  if (!p.lease || !p.lease.live || p.lease.workerId === REVOKED_WORKER) return null;
+  const { workerId, expiresAt, freeFrom, graceMs } = p.lease;
+  return `  ${p.memberId}: held by ${workerId} until ${when(expiresAt)}, free from ${when(freeFrom)} if not renewed (lease grace ${graceMs / 1000} s)`;
+}
+
+/** The list as a text table, then a line per held lease saying when it becomes free. */
 export function formatPortals(portals: readonly PortalListing[]): string {
   if (portals.length === 0) return 'No portals. Add one with: rules portals add --webhook URL (or install the app on a portal)\n';
   const header = ['MEMBER_ID', 'DOMAIN', 'AUTH', 'PLAN', 'ENABLED', 'RULE SET', 'LEASE'];
   const rows = portals.map((p) => [p.memberId, p.domain, p.authMode, p.plan, p.enabled ? 'yes' : 'no', p.ruleSet ?? '-', leaseText(p)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  const held = portals.flatMap((p) => heldText(p) ?? []);
+  const leases = held.length > 0 ? ['', 'Leases (another worker takes a portal only after its lease expired and the grace passed):', ...held] : [];
+  return `${[line(header), ...rows.map(line), ...leases].join('\n')}\n`;
 }
 
 function describe(p: Portal): string {

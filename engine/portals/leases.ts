@@ -8,7 +8,11 @@
  *   (`expires_at + grace <= now()`): a holder that died or lost it may have
  *   had a request in flight, which the portal may still be running; the grace
  *   is at least the longest a worker's request may take (a worker caps its
- *   request timeouts at it). The condition is checked on the row as
+ *   request timeouts at it). The row keeps its holder's grace (`grace_ms`):
+ *   the next worker waits the longer of its own and that one, so a holder
+ *   with a longer grace (longer requests) is waited out whoever takes over,
+ *   and `rules portals list` can say when the lease becomes free. The
+ *   condition is checked on the row as
  *   committed, so of two workers racing for a portal one gets it. Candidates
  *   are claimed `FOR NO KEY UPDATE SKIP LOCKED`, so racing workers mostly
  *   take different portals instead of colliding.
@@ -170,7 +174,7 @@ export class LeaseManager {
       [this.workerId, this.nonce, this.ttlMs],
     );
     await this.#pool.query(
-      `DELETE FROM b24rules.leases l WHERE l.expires_at + $1::int * interval '1 millisecond' <= now()
+      `DELETE FROM b24rules.leases l WHERE l.expires_at + GREATEST($1::int, COALESCE(l.grace_ms, 0)) * interval '1 millisecond' <= now()
           AND NOT EXISTS (SELECT 1 FROM b24rules.portals p WHERE p.member_id = l.member_id)`,
       [this.graceMs],
     );
@@ -197,14 +201,14 @@ export class LeaseManager {
       `WITH cand AS (
          SELECT p.member_id FROM b24rules.portals p
            LEFT JOIN b24rules.leases l ON l.member_id = p.member_id
-          WHERE p.enabled AND (l.member_id IS NULL OR l.expires_at + $4::int * interval '1 millisecond' <= now())
+          WHERE p.enabled AND (l.member_id IS NULL OR l.expires_at + GREATEST($4::int, COALESCE(l.grace_ms, 0)) * interval '1 millisecond' <= now())
           ORDER BY p.member_id
           LIMIT $3
           FOR NO KEY UPDATE OF p SKIP LOCKED)
-       INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at)
-       SELECT member_id, $1, now() + $2::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now() FROM cand
-       ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now()
-        WHERE l.expires_at + $4::int * interval '1 millisecond' <= now()
+       INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at, grace_ms)
+       SELECT member_id, $1, now() + $2::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now(), $4 FROM cand
+       ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now(), grace_ms = EXCLUDED.grace_ms
+        WHERE l.expires_at + GREATEST($4::int, COALESCE(l.grace_ms, 0)) * interval '1 millisecond' <= now()
        RETURNING l.member_id, l.epoch`,
       [this.workerId, this.ttlMs, limit, this.graceMs],
     );
@@ -215,11 +219,11 @@ export class LeaseManager {
   async acquireOne(memberId: string): Promise<Lease | null> {
     const sentAt = this.#now();
     const { rows } = await this.#pool.query<{ epoch: string }>(
-      `INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at)
-       SELECT p.member_id, $2, now() + $3::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now()
+      `INSERT INTO b24rules.leases AS l (member_id, worker_id, expires_at, epoch, acquired_at, grace_ms)
+       SELECT p.member_id, $2, now() + $3::int * interval '1 millisecond', nextval('b24rules.lease_epoch'), now(), $4
          FROM b24rules.portals p WHERE p.member_id = $1 AND p.enabled
-       ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now()
-        WHERE l.expires_at + $4::int * interval '1 millisecond' <= now()
+       ON CONFLICT (member_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch, acquired_at = now(), grace_ms = EXCLUDED.grace_ms
+        WHERE l.expires_at + GREATEST($4::int, COALESCE(l.grace_ms, 0)) * interval '1 millisecond' <= now()
        RETURNING l.epoch`,
       [memberId, this.workerId, this.ttlMs, this.graceMs],
     );

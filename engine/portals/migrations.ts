@@ -66,6 +66,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // and a worker leaving deletes only its own row.
     sql: `ALTER TABLE b24rules.workers ADD COLUMN nonce text`,
   },
+  {
+    version: 3,
+    description: 'leases.grace_ms: the holder\'s lease grace',
+    // The grace of the worker that took the lease: whoever takes it next waits at least that long past its expiry,
+    // and `rules portals list` shows when it becomes free. NULL (leases taken before): the taker's own grace.
+    sql: `ALTER TABLE b24rules.leases ADD COLUMN grace_ms integer`,
+  },
 ];
 
 /** The newest version this b24-rules knows. */

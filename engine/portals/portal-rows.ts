@@ -38,6 +38,12 @@ export interface LeaseInfo {
   expiresAt: number;
   /** Whether it had not expired when read. */
   live: boolean;
+  /** The grace its holder took it with (ms): another worker takes it only this long after its expiry. */
+  graceMs: number;
+  /** When another worker may take it if it is not renewed: the expiry plus the grace (ms since the epoch, the database's clock). */
+  freeFrom: number;
+  /** Whether that time had passed when read (the lease is free to take). */
+  free: boolean;
 }
 
 /** A portal with its lease, for `rules portals list`. */

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { PortalPlan } from '../client/index.js';
 import { registerSecret, registerSecretSlot } from '../redact.js';
 import { PortalNotFoundError, PortalsError } from './errors.js';
-import { revokeLeasesSql } from './leases.js';
+import { LEASE_DEFAULTS, revokeLeasesSql } from './leases.js';
 import { baseUrlOfEndpoint, checkMemberId, checkRuleSet, domainOf, parseWebhookUrl, webhookPortalKey } from './portal-key.js';
 import { ms, PORTAL_COLUMNS, toPortal, type Portal, type PortalListing, type PortalRow } from './portal-rows.js';
 
@@ -98,14 +98,30 @@ export class PortalRegistry {
 
   /** Every portal with its lease, by member_id. */
   async list(): Promise<PortalListing[]> {
-    const { rows } = await this.#pool.query<PortalRow & { l_worker: string | null; l_epoch: string | null; l_expires: Date | null; l_live: boolean | null }>(
-      `SELECT ${PORTAL_COLUMNS}, l.worker_id AS l_worker, l.epoch AS l_epoch, l.expires_at AS l_expires, (l.expires_at > now()) AS l_live
+    type LeaseColumns = { l_worker: string | null; l_epoch: string | null; l_expires: Date | null; l_live: boolean | null; l_grace: number | null; l_free_from: Date | null; l_free: boolean | null };
+    // A lease not renewed is free only once its grace has passed after its expiry (leases.ts): the row's grace, else the default.
+    const { rows } = await this.#pool.query<PortalRow & LeaseColumns>(
+      `SELECT ${PORTAL_COLUMNS}, l.worker_id AS l_worker, l.epoch AS l_epoch, l.expires_at AS l_expires, (l.expires_at > now()) AS l_live,
+              COALESCE(l.grace_ms, $1::int) AS l_grace, l.expires_at + COALESCE(l.grace_ms, $1::int) * interval '1 millisecond' AS l_free_from,
+              (l.expires_at + COALESCE(l.grace_ms, $1::int) * interval '1 millisecond' <= now()) AS l_free
          FROM b24rules.portals p LEFT JOIN b24rules.leases l ON l.member_id = p.member_id
         ORDER BY p.member_id`,
+      [LEASE_DEFAULTS.graceMs],
     );
     return rows.map((r) => ({
       ...toPortal(r),
-      lease: r.l_worker === null ? null : { workerId: r.l_worker, epoch: Number(r.l_epoch), expiresAt: ms(r.l_expires) ?? 0, live: r.l_live === true },
+      lease:
+        r.l_worker === null
+          ? null
+          : {
+              workerId: r.l_worker,
+              epoch: Number(r.l_epoch),
+              expiresAt: ms(r.l_expires) ?? 0,
+              live: r.l_live === true,
+              graceMs: Number(r.l_grace),
+              freeFrom: ms(r.l_free_from) ?? 0,
+              free: r.l_free === true,
+            },
     }));
   }
 
