@@ -5,7 +5,7 @@ import { checkGrantedScopes } from '../../engine/catalog/index.js';
 import { readEnvironment } from '../../engine/config.js';
 import { parseDotenv } from '../../engine/dotenv.js';
 import { UsageError } from '../../engine/errors.js';
-import { DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, loadRules, validationStepSummary, type DiagnosticsFormat } from '../../engine/rules/index.js';
+import { checkWriteConflicts, DIAGNOSTICS_FORMATS, formatDiagnostics, formatSummary, loadRules, validationStepSummary, type DiagnosticsFormat } from '../../engine/rules/index.js';
 import { parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -14,7 +14,9 @@ const usage = `Usage: rules validate [PATHS...] [--format text|json|github] [--e
 
 Validate rule files: YAML syntax, the JSON Schemas (schemas/rule.schema.json),
 cron expressions and time zones, json-logic operators, templates and the names
-they use, Bitrix24 method names, duplicate rule ids, unsafe bulk writes.
+they use, Bitrix24 method names, duplicate rule ids, unsafe bulk writes, and
+two rules that can write the same field of the same record on the same
+trigger (a WRITE_CONFLICT warning naming both places; docs/rule-format.md).
 
 PATHS are files or directories (default: ./rules). Directories are searched
 for *.yaml and *.yml, except *.test.yaml.
@@ -57,6 +59,7 @@ const command: Command = {
     const env = environment(values.env === true, values.dotenv);
     const snapshot = portalSnapshot(values['portal-snapshot'], values['no-portal-snapshot'] === true);
     const result = await loadRules(paths, { ...(env ? { env } : {}), ...(snapshot !== undefined ? { portalSnapshot: snapshot } : {}) });
+    result.diagnostics.push(...checkWriteConflicts(result.rules));
     if (values.scopes && result.rules.length > 0) result.diagnostics.push(...(await checkGrantedScopes(result.rules)));
     if (result.files.length === 0) {
       result.diagnostics.push({

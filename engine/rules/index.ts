@@ -10,6 +10,7 @@ import { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
 import { listRuleFiles, loadRuleSource, loadRules, type LoadOptions } from './load-rules.js';
 import { ruleHash } from './rule-hash.js';
 import { validationStepSummary } from './step-summary.js';
+import { checkWriteConflicts, WRITE_CONFLICT, type ConflictDiagnostic, type WriteConflictOptions } from './write-conflicts.js';
 import type { CompileContext } from './rule-checker.js';
 import { CALENDAR_FILES, isCalendarFile } from './calendars.js';
 import { RULE_SCHEMA, ruleSchemas, ruleValidator, schemaValidator, validateRuleDocument } from './schema.js';
@@ -34,13 +35,14 @@ export type Template = Types.Template;
 export type TemplatedValue = Types.TemplatedValue;
 export type TriggerSpec = Types.TriggerSpec;
 
-export type { CatalogIndex, CatalogMethod, CompileContext, DiagnosticsFormat, LoadOptions, MethodCatalog };
+export type { CatalogIndex, CatalogMethod, CompileContext, ConflictDiagnostic, DiagnosticsFormat, LoadOptions, MethodCatalog, WriteConflictOptions };
 export {
   actionKind,
   CALENDAR_FILES,
   isCalendarFile,
   canonicalJson,
   checkCron,
+  checkWriteConflicts,
   compileRule,
   defaultCatalog,
   DIAGNOSTICS_FORMAT_VERSION,
@@ -62,4 +64,5 @@ export {
   schemaValidator,
   validateRuleDocument,
   validationStepSummary,
+  WRITE_CONFLICT,
 };
