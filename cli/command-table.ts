@@ -10,6 +10,7 @@ export const COMMANDS: Record<string, string> = {
   validate: 'validate rule files against the schemas',
   scopes: 'list the Bitrix24 scopes the rules need (for the webhook or app settings)',
   'dry-run': 'plan what rules would do, without writing',
+  diff: 'show what a rule change changes: plan the same inputs with the base rules and the changed ones, and compare',
   test: 'run rule tests (*.test.yaml)',
   apply: 'run a manual or bulk rule, or carry out a saved plan',
   call: 'call one REST method and print the response envelope',
