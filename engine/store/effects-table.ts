@@ -86,8 +86,8 @@ export class EffectsTable {
   record(effect: NewEffect): { effect: EffectRecord; existed: boolean } {
     const now = this.#now();
     const info = stmt(this.#db, 
-        `INSERT OR IGNORE INTO effects (effect_key, run_id, seq, action_index, kind, method, params, as_name, recovery, meta, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO effects (effect_key, run_id, seq, action_index, kind, method, params, as_name, recovery, meta, state, result, done_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         effect.effectKey,
@@ -100,6 +100,9 @@ export class EffectsTable {
         effect.asName ?? null,
         effect.recovery,
         effect.meta ? toJson(effect.meta) : null,
+        effect.shadow ? 'shadow' : 'pending',
+        effect.shadow ? toJson(effect.shadow.result) : null,
+        effect.shadow ? now : null,
         now,
       );
     if (info.changes === 0) {
@@ -119,15 +122,15 @@ export class EffectsTable {
       asName: effect.asName ?? null,
       recovery: effect.recovery,
       meta: effect.meta ? effect.meta : null,
-      state: 'pending',
+      state: effect.shadow ? 'shadow' : 'pending',
       final: false,
-      result: null,
+      result: effect.shadow ? effect.shadow.result : null,
       error: null,
       errorCode: null,
       attempts: 0,
       createdAt: now,
       sentAt: null,
-      doneAt: null,
+      doneAt: effect.shadow ? now : null,
     };
     return { effect: created, existed: false };
   }
@@ -236,8 +239,13 @@ export class EffectsTable {
     stmt(this.#db, `UPDATE effects SET final = 1 WHERE run_id = ? AND state = 'failed'`).run(runId);
   }
 
+  /** How many calls a run journaled in shadow (b24rules_shadow_calls_total counts them when it finishes). */
+  shadowOfRun(runId: number): number {
+    return Number((stmt(this.#db, `SELECT COUNT(*) AS n FROM effects WHERE run_id = ? AND state = 'shadow'`).get(runId) as { n: number }).n);
+  }
+
   countByState(): Record<EffectState, number> {
-    const out: Record<EffectState, number> = { pending: 0, sent: 0, done: 0, failed: 0 };
+    const out: Record<EffectState, number> = { pending: 0, sent: 0, done: 0, failed: 0, shadow: 0 };
     for (const r of stmt(this.#db, `SELECT state, COUNT(*) AS n FROM effects GROUP BY state`).all() as Array<{ state: EffectState; n: number }>) out[r.state] = r.n;
     return out;
   }

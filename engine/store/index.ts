@@ -18,7 +18,7 @@ import { dropPortalState, isPostgresUrl, openPgStateStore, portalKey, portalSche
 
 export type { RetentionPolicy, StateStore, StateStoreOptions } from './state-store.js';
 export type { InboxListFilter } from './inbox-table.js';
-export type { RunStatus, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, RuleRunCounts, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
+export type { RunStatus, RunMode, RunRecord, RunSummary, ActiveRunRef, NewRun, RunPatch, RunFilter, RuleRunCounts, EffectState, EffectRecord, EffectFailure, NewEffect, RecoveryMode, Snapshot, DlqEntry } from './records.js';
 export type { SourceKind, InboxItemInput, InboxItem, InboxStatus, Inbox } from './types.js';
 export type { NewTimer, TimerFilter, TimerKind, TimerRecord, TimerState } from './timers-table.js';
 export type { OpenStateStoreForOptions } from './open.js';

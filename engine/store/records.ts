@@ -14,6 +14,9 @@
  */
 export type RunStatus = 'new' | 'active' | 'waiting' | 'delayed' | 'done' | 'skipped' | 'failed' | 'dead';
 
+/** How a run acted: `live` sends its calls, `shadow` only journals them (a `mode: shadow` rule). */
+export type RunMode = 'live' | 'shadow';
+
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['done', 'skipped', 'failed', 'dead'];
 
 export interface RunRecord {
@@ -40,6 +43,8 @@ export interface RunRecord {
   error: string | null;
   /** Why the run ended as it did when that is not an error: the skip reason (`condition false: ...`, `dedupe: ...`) or a `stop`. */
   reason: string | null;
+  /** `shadow`: the run of a `mode: shadow` rule, whose calls were journaled (effect state `shadow`) and never sent. */
+  mode: RunMode;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
@@ -74,6 +79,8 @@ export interface NewRun {
   trace?: Record<string, unknown>;
   error?: string | null;
   reason?: string | null;
+  /** @default 'live' */
+  mode?: RunMode;
 }
 
 export type RunPatch = Partial<Pick<RunRecord, 'status' | 'cursor' | 'attempts' | 'nextAttemptAt' | 'facts' | 'trace' | 'error' | 'reason' | 'concurrencyKey' | 'dedupeKey'>>;
@@ -94,6 +101,8 @@ export interface RunFilter {
   createdFrom?: number;
   /** Only runs created before this time (ms). */
   createdTo?: number;
+  /** Only live runs, or only shadow runs. */
+  mode?: RunMode;
 }
 
 /** A rule's runs created in the last hour and day, by status (the web console's rules page). */
@@ -104,8 +113,11 @@ export interface RuleRunCounts {
   day: number;
 }
 
-/** pending: recorded, not sent; sent: handed to the portal, answer not yet recorded (in doubt after a crash); done; failed. */
-export type EffectState = 'pending' | 'sent' | 'done' | 'failed';
+/**
+ * pending: recorded, not sent; sent: handed to the portal, answer not yet recorded (in doubt after a crash); done; failed;
+ * shadow: a shadow run's call, journaled and final at once, never sent (nothing sends, recovers or looks up one).
+ */
+export type EffectState = 'pending' | 'sent' | 'done' | 'failed' | 'shadow';
 
 /** What to do with an effect found `sent` after a crash (see docs/engine.md). */
 export type RecoveryMode = 'resend' | 'lookup' | 'at-most-once' | 'none';
@@ -155,6 +167,8 @@ export interface NewEffect {
   asName?: string | null;
   recovery: RecoveryMode;
   meta?: Record<string, unknown> | null;
+  /** A shadow run's call: stored in state `shadow` with this result (its placeholder), never pending. */
+  shadow?: { result: unknown };
 }
 
 /** Why a call failed: a stable code to branch on, and a message for people (redacted where shown). */

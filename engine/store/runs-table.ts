@@ -8,7 +8,7 @@
 import type { SqlDatabase } from './sqlite.js';
 import { stmt } from './statements.js';
 import { fromJson, toJson } from './json.js';
-import type { ActiveRunRef, NewRun, RuleRunCounts, RunFilter, RunPatch, RunRecord, RunStatus, RunSummary } from './records.js';
+import type { ActiveRunRef, NewRun, RuleRunCounts, RunFilter, RunMode, RunPatch, RunRecord, RunStatus, RunSummary } from './records.js';
 
 interface SummaryRow {
   id: number;
@@ -25,6 +25,7 @@ interface SummaryRow {
   next_attempt_at: number;
   error: string | null;
   reason: string | null;
+  mode: RunMode;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
@@ -38,7 +39,7 @@ interface RunRow extends SummaryRow {
 
 /** Every column but facts and trace. */
 const SUMMARY_COLUMNS = `id, item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, dedupe_key, status, cursor, attempts,
-  next_attempt_at, error, reason, created_at, updated_at, finished_at, finished_seq`;
+  next_attempt_at, error, reason, mode, created_at, updated_at, finished_at, finished_seq`;
 
 const EMPTY_TRACE = '{}';
 
@@ -58,6 +59,7 @@ function toSummary(r: SummaryRow): RunSummary {
     nextAttemptAt: r.next_attempt_at,
     error: r.error,
     reason: r.reason,
+    mode: r.mode,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
@@ -114,8 +116,8 @@ export class RunsTable {
     const info = stmt(
       this.#db,
       `INSERT INTO runs (item_id, rule_id, rule_hash, trigger_key, record_key, concurrency_key, dedupe_key, status, cursor, attempts, next_attempt_at,
-                         facts, trace, error, reason, created_at, updated_at, finished_at, finished_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                         facts, trace, error, reason, mode, created_at, updated_at, finished_at, finished_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       run.itemId,
       run.ruleId,
@@ -132,6 +134,7 @@ export class RunsTable {
       run.trace ? toJson(run.trace) : EMPTY_TRACE,
       run.error ?? null,
       run.reason ?? null,
+      run.mode ?? 'live',
       now,
       now,
       final ? now : null,
@@ -261,6 +264,10 @@ export class RunsTable {
     if (filter.createdTo !== undefined) {
       where.push('created_at < ?');
       args.push(filter.createdTo);
+    }
+    if (filter.mode !== undefined) {
+      where.push('mode = ?');
+      args.push(filter.mode);
     }
     const sql = `SELECT ${columns} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return stmt(this.#db, sql).all(...args, filter.limit ?? 50);

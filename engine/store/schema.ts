@@ -198,4 +198,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE timers ADD COLUMN event TEXT;
   CREATE INDEX timers_waits ON timers (event, record_key) WHERE kind = 'wait_for' AND state = 'pending';
   `,
+  // 9: shadow mode (issue 16). A run of a `mode: shadow` rule says so in its row, for as long as it is kept (the rule
+  // may turn live since); its calls are effect rows in state 'shadow', never sent (a state needs no schema change).
+  `ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'live';`,
 ];

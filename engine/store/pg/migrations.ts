@@ -172,4 +172,6 @@ export const PG_MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
   CREATE UNIQUE INDEX timers_one_for ON timers (rule_id, record_key) WHERE kind = 'for' AND state = 'pending';
   CREATE INDEX timers_waits ON timers (event, record_key) WHERE kind = 'wait_for' AND state = 'pending';
   `,
+  // 2: SQLite migration 9, a run's mode (live, or shadow: its calls journaled, never sent).
+  () => `ALTER TABLE runs ADD COLUMN mode ${T} NOT NULL DEFAULT 'live';`,
 ];
