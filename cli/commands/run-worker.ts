@@ -44,6 +44,9 @@ export const WORKER_USAGE = `Many portals, several workers (PostgreSQL; docs/ope
                        (default ${LEASE_DEFAULTS.graceMs}, at least 1000): a request to a portal
                        waits at most min(N, ${WORKER_DEFAULTS.requestTimeoutMs}) ms for its answer, so a dead
                        worker's last request is over before another takes it
+  --in-doubt-settle-ms N
+                       in a worker the default is that request cap plus
+                       ${WORKER_DEFAULTS.inDoubtSettleMarginMs} ms (30000 at the default grace), not 60000
   --max-portal-labels N
                        distinct portal label values in /metrics (default
                        ${WORKER_DEFAULTS.maxPortalLabels}; the rest are summed under portal="other")

@@ -66,7 +66,10 @@ export interface WorkerOptions {
   env?: Record<string, string | undefined>;
   /** Prune each portal's finished work by outcome (`rules run --retention`). @default none */
   retention?: RetentionPolicy | null;
-  /** Passed to every portal's daemon (tick interval, drain, client and engine tuning, offline polling, auth connector). */
+  /**
+   * Passed to every portal's daemon (tick interval, drain, client and engine tuning, offline polling, auth connector).
+   * `engineOptions.inDoubtSettleMs` defaults to workerInDoubtSettleMs(the request cap), not the daemon's 60 s.
+   */
   daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
   /**
    * Serve the web console on the status server, one portal view per portal held (the CLI's default;
@@ -88,7 +91,25 @@ export const WORKER_DEFAULTS = {
   drainTimeoutMs: 5000,
   /** @default 20000 ms: the longest a worker's request waits for its answer (headers, and between body chunks), at most the lease grace. */
   requestTimeoutMs: 20_000,
+  /**
+   * @default 10000 ms: added to the request cap for the default in-doubt settle (workerInDoubtSettleMs). The settle
+   * counts from when a call was marked sent, and the request leaves after that: it may wait in the client for the
+   * rate limit or the method's `operating` budget, or be sent again after an attempt the portal refused unrun
+   * (503 QUERY_LIMIT_EXCEEDED, a refused connection), 0.5 s then 1 s then 2 s... apart.
+   */
+  inDoubtSettleMarginMs: 10_000,
 };
+
+/**
+ * A worker's default in-doubt settle (ms; `--in-doubt-settle-ms` overrides it): its request cap plus a margin. A create
+ * in doubt is sent again only after a lookup at or after sentAt + settle found nothing; the single daemon waits 60 s,
+ * its request timeout. A worker's requests wait at most `requestTimeoutMs` for their answer, and a portal runs a
+ * request at most that long (the grace is chosen so, docs/operations.md): one still running at the portal left at most
+ * the margin after it was marked sent.
+ */
+export function workerInDoubtSettleMs(requestTimeoutMs: number): number {
+  return requestTimeoutMs + WORKER_DEFAULTS.inDoubtSettleMarginMs;
+}
 
 /** A running worker. */
 export interface Worker {
@@ -204,6 +225,7 @@ export function createWorker(options: WorkerOptions): Worker {
       ...(options.monotonicNow ? { monotonicNow: options.monotonicNow } : {}),
     });
     const requestTimeoutMs = Math.min(WORKER_DEFAULTS.requestTimeoutMs, leases.graceMs);
+    const inDoubtSettleMs = options.daemon?.engineOptions?.inDoubtSettleMs ?? workerInDoubtSettleMs(requestTimeoutMs);
     const registry = new PortalRegistry(cp.pool);
     const pool = cp.pool;
     const userAgent = workerUserAgent(options.workerId);
@@ -230,7 +252,7 @@ export function createWorker(options: WorkerOptions): Worker {
             remainingMs: (l) => leases.remainingMs(l),
             requestTimeoutMs,
             ...(options.retention ? { retention: options.retention } : {}),
-            daemon: { ...options.daemon, drainTimeoutMs },
+            daemon: { ...options.daemon, drainTimeoutMs, engineOptions: { ...options.daemon?.engineOptions, inDoubtSettleMs } },
           },
           lease,
           conn,
@@ -275,7 +297,7 @@ export function createWorker(options: WorkerOptions): Worker {
       });
     }
     logger.info(
-      { worker: options.workerId, url: server?.url, database: cp.database, leaseTtlMs: leases.ttlMs, leases: holding().length },
+      { worker: options.workerId, url: server?.url, database: cp.database, leaseTtlMs: leases.ttlMs, leaseGraceMs: leases.graceMs, requestTimeoutMs, inDoubtSettleMs, leases: holding().length },
       `worker ${options.workerId} started: ${holding().length} portal(s) leased${server ? `, status on ${server.url}` : ''}`,
     );
   }
