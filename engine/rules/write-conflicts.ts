@@ -17,7 +17,8 @@
  *   record, and guessing would warn about rules that are fine.
  * - Writes: `update:` fields, and `call:` of crm.{lead,deal,contact,company,item}.update;
  *   the actions a run makes when the trigger fires (before any `delay:` or
- *   `wait_for:`, not `on_timeout`); rules with `enabled: false` are left out.
+ *   `wait_for:`, not `on_timeout`); rules with `enabled: false`, and shadow rules
+ *   (`mode: shadow`: their calls are journaled, never sent), are left out.
  *
  * Not reported: rules of one `group:` (one of them acts), rules with different
  * `priority:` values (the order is explicit), the same literal value written
@@ -192,7 +193,7 @@ function pointerValue(value: unknown, pointer: string): Record<string, unknown> 
 
 function writesOf(rule: CompiledRule, sources: Sources): Write[] {
   const trigger = triggerOf(rule);
-  if (!trigger || !rule.enabled) return [];
+  if (!trigger || !rule.enabled || rule.mode === 'shadow') return [];
   const { lines, doc } = sources.of(rule.location);
   const filter = (doc?.value as { foreach?: { filter?: unknown } } | undefined)?.foreach?.filter;
   const out: Write[] = [];
