@@ -41,6 +41,11 @@ export function badge(status: string): SafeHtml {
   return html`<span class="badge badge-${status.replace(/[^a-z_-]/g, '')}">${status}</span>`;
 }
 
+/** The mark of a shadow run (`mode: shadow`): its calls were journaled, never sent. Nothing for a live run. */
+export function shadowMark(mode: string): SafeHtml {
+  return mode === 'shadow' ? html` <span class="badge badge-shadow" title="a shadow rule's run: its calls were journaled, never sent">shadow</span>` : html``;
+}
+
 const NAV: Array<[string, string]> = [
   ['/rules', 'Rules'],
   ['/runs', 'Runs'],

@@ -1,5 +1,5 @@
 /** The runs list's filter, from a URL's query (the page's form and `/api/runs` take the same parameters). */
-import type { RunFilter, RunStatus } from '../store/index.js';
+import type { RunFilter, RunMode, RunStatus } from '../store/index.js';
 
 export const OUTCOMES: readonly string[] = ['done', 'skipped', 'failed', 'dead', 'active', 'waiting', 'delayed', 'new'];
 
@@ -15,6 +15,8 @@ export interface RunsQuery {
   rule: string;
   record: string;
   outcome: string;
+  /** `live` or `shadow` (a mode: shadow rule's runs), or '' for both. */
+  mode: string;
   from: string;
   to: string;
   before: number | undefined;
@@ -52,6 +54,7 @@ export function parseRunsQuery(params: URLSearchParams): RunsQuery {
   const rule = get('rule');
   const record = get('record');
   const outcome = get('outcome');
+  const mode = get('mode');
   const from = get('from');
   const to = get('to');
   const filter: RunFilter = {};
@@ -60,6 +63,10 @@ export function parseRunsQuery(params: URLSearchParams): RunsQuery {
   if (outcome) {
     if (OUTCOMES.includes(outcome)) filter.status = outcome as RunStatus;
     else problems.push(`outcome must be one of ${OUTCOMES.join(', ')}; got '${outcome}'`);
+  }
+  if (mode) {
+    if (mode === 'live' || mode === 'shadow') filter.mode = mode as RunMode;
+    else problems.push(`mode must be live or shadow; got '${mode}'`);
   }
   if (from) {
     const t = parseTime(from);
@@ -80,5 +87,5 @@ export function parseRunsQuery(params: URLSearchParams): RunsQuery {
   const { limit, problem } = parseLimit(params.get('limit'), DEFAULTS.limit, DEFAULTS.maxLimit);
   if (problem) problems.push(problem);
   filter.limit = limit;
-  return { rule, record, outcome, from, to, before, limit, filter, problems };
+  return { rule, record, outcome, mode, from, to, before, limit, filter, problems };
 }

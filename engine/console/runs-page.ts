@@ -2,7 +2,7 @@
 import { redact } from '../redact.js';
 import type { RunSummary } from '../store/index.js';
 import { html } from './html.js';
-import { badge, duration, href, page, when, type PageContext } from './layout.js';
+import { badge, duration, href, page, shadowMark, when, type PageContext } from './layout.js';
 import { OUTCOMES, type RunsQuery } from './runs-filter.js';
 
 function oneLine(text: string | null, max = 90): string {
@@ -12,7 +12,7 @@ function oneLine(text: string | null, max = 90): string {
 }
 
 export function runsPage(ctx: PageContext, q: RunsQuery, runs: RunSummary[], ruleIds: string[]): string {
-  const keep = { rule: q.rule, record: q.record, outcome: q.outcome, from: q.from, to: q.to, limit: q.limit === 50 ? undefined : q.limit };
+  const keep = { rule: q.rule, record: q.record, outcome: q.outcome, mode: q.mode || undefined, from: q.from, to: q.to, limit: q.limit === 50 ? undefined : q.limit };
   const older = runs.length === q.limit ? href(ctx, '/runs', { ...keep, before: runs[runs.length - 1]?.id }) : null;
   const form = html`<form method="get" action="/console/runs" class="filters" id="run-filter">
 ${ctx.portals.length > 1 ? html`<input type="hidden" name="portal" value="${ctx.portal.key}">` : ''}
@@ -32,7 +32,7 @@ ${runs.map(
   (r) => html`<tr data-run="${r.id}">
 <td><a href="${href(ctx, `/runs/${r.id}`)}">${r.id}</a></td>
 <td>${r.ruleId}</td>
-<td>${badge(r.status)}</td>
+<td>${badge(r.status)}${shadowMark(r.mode)}</td>
 <td class="small trigger-key">${oneLine(r.triggerKey, 40)}</td>
 <td>${r.recordKey ? html`<a href="${href(ctx, '/runs', { record: r.recordKey })}">${r.recordKey}</a>` : '-'}</td>
 <td class="nowrap">${when(r.createdAt)}</td>
@@ -42,7 +42,7 @@ ${runs.map(
 )}
 </tbody>
 </table>`
-    : html`<p class="empty">No runs${q.rule || q.record || q.outcome || q.from || q.to ? ' match this filter' : ' recorded yet'}.</p>`;
+    : html`<p class="empty">No runs${q.rule || q.record || q.outcome || q.mode || q.from || q.to ? ' match this filter' : ' recorded yet'}.</p>`;
   const paging = html`<nav class="paging">${q.before !== undefined ? html`<a href="${href(ctx, '/runs', keep)}">« Newest</a> ` : ''}${older ? html`<a href="${older}" rel="next">Older »</a>` : ''}</nav>`;
   return page(ctx, '/runs', 'Runs', html`${form}${problems}${table}${paging}`);
 }

@@ -11,7 +11,7 @@ import { redactValue } from '../redact.js';
 import type { CompiledRule } from '../rules/index.js';
 import type { DlqEntry, EffectRecord, InboxItem, RunRecord } from '../store/index.js';
 import { html, type SafeHtml } from './html.js';
-import { badge, duration, href, page, when, type PageContext } from './layout.js';
+import { badge, duration, href, page, shadowMark, when, type PageContext } from './layout.js';
 
 /** What the trace page shows: the run, its calls, and what helps read them. */
 export interface TraceData {
@@ -43,6 +43,9 @@ function why(run: RunRecord, calls: EffectRecord[]): SafeHtml {
   if (run.status === 'skipped') return html`<p class="why why-skipped"><strong>Did not act:</strong> ${run.reason ?? 'skipped'}</p>`;
   if (run.status === 'failed' || run.status === 'dead')
     return html`<p class="why why-failed"><strong>${run.status === 'dead' ? 'Dead-lettered' : 'Failed'}:</strong> ${run.error ?? 'no error recorded'}</p>`;
+  if (run.status === 'done' && run.mode === 'shadow') {
+    return html`<p class="why why-done"><strong>Shadow:</strong> ${calls.filter((c) => c.state === 'shadow').length} call(s) journaled, none sent${run.reason ? html`; ${run.reason}` : ''}.</p>`;
+  }
   if (run.status === 'done') {
     const done = calls.filter((c) => c.state === 'done').length;
     return html`<p class="why why-done"><strong>Acted:</strong> ${done} call(s) done${run.reason ? html`; ${run.reason}` : ''}.</p>`;
@@ -143,7 +146,9 @@ function callRow(c: EffectRecord): SafeHtml {
       ? html`<details><summary>answer</summary><pre>${yaml(c.result)}</pre></details>`
       : c.error
         ? html`<span class="error">${c.errorCode ? html`<code>${c.errorCode}</code> ` : ''}${c.error}</span>`
-        : html`<span class="muted">no answer yet</span>`;
+        : c.state === 'shadow'
+          ? html`<span class="muted">not sent (shadow); a later action reads <code>${show(c.result)}</code></span>`
+          : html`<span class="muted">no answer yet</span>`;
   const merge = isObj(c.meta?.merge) && Array.isArray((c.meta!.merge as Obj).with) ? html`<div class="muted small">sent in one command with ${((c.meta!.merge as Obj).with as unknown[]).length} other run(s)' update of the same record</div>` : '';
   return html`<tr data-call="${c.id}">
 <td>${c.seq}</td><td>${c.actionIndex} ${c.kind}</td><td><code>${c.method}</code><details><summary>params</summary><pre>${yaml(c.params)}</pre></details></td>
@@ -175,7 +180,7 @@ export function tracePage(ctx: PageContext, d: TraceData): string {
   const t = redactValue(d.run.trace);
   const run = redactValue({ ...d.run, trace: {}, facts: null });
   const compact = Object.keys(t).every((k) => k === 'outcome' || k === 'reason');
-  const body = html`<p class="status-line">${badge(run.status)} <a href="/api/runs/${run.id}${ctx.portals.length > 1 ? `?portal=${encodeURIComponent(ctx.portal.key)}` : ''}" class="small">JSON</a></p>
+  const body = html`<p class="status-line">${badge(run.status)}${shadowMark(run.mode)} <a href="/api/runs/${run.id}${ctx.portals.length > 1 ? `?portal=${encodeURIComponent(ctx.portal.key)}` : ''}" class="small">JSON</a></p>
 <section id="why">${why(run, d.calls)}</section>
 ${facts(ctx, { ...d, run })}
 ${compact ? html`<p class="muted">A run that does not act is journaled compactly: its reason, no loaded records and no calls.</p>${trigger(d, {})}` : html`${trigger(d, t)}${loaded(t)}${condition(d, t)}${actions(t)}`}

@@ -34,12 +34,12 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** `rules runs` output: the last column is the error of a failed run, else why it ended as it did (a skip's reason). */
+/** `rules runs` output: the last column is the error of a failed run, else why it ended as it did (a skip's reason); a shadow run's status says so. */
 export function formatRuns(runs: RunSummary[]): string {
   if (runs.length === 0) return 'No runs recorded.\n';
   return table(
     ['RUN', 'RULE', 'STATUS', 'TRIGGER', 'RECORD', 'STARTED', 'TOOK', 'ERROR / REASON'],
-    runs.map((r) => [String(r.id), r.ruleId, r.status, oneLine(r.triggerKey, 40), r.recordKey || '-', iso(r.createdAt), duration(r), oneLine(String(redactValue(r.error ?? r.reason ?? '')))]),
+    runs.map((r) => [String(r.id), r.ruleId, r.mode === 'shadow' ? `${r.status} (shadow)` : r.status, oneLine(r.triggerKey, 40), r.recordKey || '-', iso(r.createdAt), duration(r), oneLine(String(redactValue(r.error ?? r.reason ?? '')))]),
   );
 }
 
@@ -114,6 +114,7 @@ export function formatTrace(run: RunRecord, effects: EffectRecord[], options: Tr
   const out: string[] = [];
   out.push(`Run ${run.id}: rule ${run.ruleId} (hash ${run.ruleHash.slice(0, 12)})`);
   out.push(`  status:   ${run.status}${run.error ? ` — ${String(redactValue(run.error))}` : ''}`);
+  if (run.mode === 'shadow') out.push('  mode:     shadow (its calls were journaled, never sent)');
   out.push(`  trigger:  ${run.triggerKey}`);
   if (run.recordKey) out.push(`  record:   ${run.recordKey}`);
   out.push(`  inbox:    item ${run.itemId}`);
@@ -128,10 +129,11 @@ export function formatTrace(run: RunRecord, effects: EffectRecord[], options: Tr
   }
   out.push('', effects.length === 0 ? 'Calls: none' : `Calls (${effects.length}):`);
   for (const e of effects) {
-    const mark = e.state === 'done' ? 'ok ' : e.state === 'failed' ? 'ERR' : e.state === 'sent' ? '?? ' : '.. ';
+    const mark = e.state === 'done' ? 'ok ' : e.state === 'failed' ? 'ERR' : e.state === 'sent' ? '?? ' : e.state === 'shadow' ? 'sh ' : '.. ';
     out.push(`  ${mark} #${e.seq} action ${e.actionIndex} ${e.kind}: ${e.method}  [${e.state}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}]`);
     out.push(indent(`params: ${JSON.stringify(redactValue(e.params))}`, '        '));
     if (e.state === 'done' && e.result !== null && e.result !== undefined) out.push(indent(`result: ${oneLine(JSON.stringify(redactValue(e.result)), 200)}`, '        '));
+    if (e.state === 'shadow') out.push(indent(`not sent (shadow)${e.asName ? `; ${e.asName} reads ${JSON.stringify(e.result)}` : ''}`, '        '));
     if (e.error) out.push(indent(`error: ${String(redactValue(e.error))}`, '        '));
     const merged = mergeLine(e.meta?.merge);
     if (merged) out.push(indent(merged, '        '));

@@ -39,8 +39,9 @@ export class RunLog {
       this.#cursor = page.cursor;
       for (const run of page.runs) {
         this.metrics.ruleRuns.inc({ rule: run.ruleId, outcome: run.status });
+        if (run.mode === 'shadow') this.#shadow(store, run);
         this.#observe(store, run);
-        const line = { rule: run.ruleId, run: run.id, outcome: run.status, trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt, reason: run.reason ?? undefined };
+        const line = { rule: run.ruleId, run: run.id, outcome: run.status, ...(run.mode === 'shadow' ? { mode: run.mode } : {}), trigger: run.triggerKey, record: run.recordKey || undefined, ms: (run.finishedAt ?? run.updatedAt) - run.createdAt, reason: run.reason ?? undefined };
         if (run.status === 'dead' || run.status === 'failed') this.logger.warn({ ...line, error: run.error }, `rule ${run.ruleId} ${run.status}: ${run.error ?? ''}`);
         // Most runs of a busy rule set do not act (several rules on every event): at debug, with their reason; `rules runs` keeps them.
         else if (run.status === 'skipped') this.logger.debug(line, `rule ${run.ruleId} skipped`);
@@ -48,6 +49,11 @@ export class RunLog {
       }
       if (page.runs.length < this.page) return;
     }
+  }
+
+  /** A shadow run's calls: journaled, never sent (the series starts at 0 with the rule's first shadow run). */
+  #shadow(store: StateStore, run: { id: number; ruleId: string }): void {
+    this.metrics.shadowCalls.inc({ rule: run.ruleId }, store.effects.shadowOfRun(run.id));
   }
 
   /** A run that did something: its duration; one that acted: the age of its event at the end. */

@@ -32,6 +32,8 @@ export interface DaemonMetrics {
   webhookRejected: Counter;
   /** Rule runs, by rule and outcome. */
   ruleRuns: Counter;
+  /** Calls of shadow runs (`mode: shadow`), journaled and never sent, counted when the run finishes, by rule. */
+  shadowCalls: Counter;
   /** Rule run durations (runs that acted or failed; skipped ones do nothing), by rule. */
   ruleRunDuration: Histogram;
   /** REST calls carried out (commands, whether alone or inside a batch). */
@@ -86,6 +88,7 @@ export function createDaemonMetrics(readers: DaemonMetricReaders = {}): DaemonMe
     eventsFailed: r.counter('b24rules_events_failed_total', 'Inbox items dead-lettered after exhausting their retries, by source.', ['source']),
     webhookRejected: r.counter('b24rules_webhook_rejected_total', 'Webhook requests refused, by source and reason.', ['source', 'reason']),
     ruleRuns: r.counter('b24rules_rule_runs_total', 'Rule runs finished, by rule and outcome.', ['rule', 'outcome']),
+    shadowCalls: r.counter('b24rules_shadow_calls_total', 'Calls of shadow rule runs, journaled and never sent, by rule.', ['rule']),
     ruleRunDuration: r.histogram('b24rules_rule_run_duration_seconds', 'Rule runs that acted or failed, from creation to final state, by rule.', { buckets: BUCKETS.ruleRunSeconds, labelNames: ['rule'] }),
     restCalls: r.counter('b24rules_rest_calls_total', 'Bitrix24 REST commands carried out.'),
     restBatches: r.counter('b24rules_rest_batches_total', 'Bitrix24 batch requests sent.'),
