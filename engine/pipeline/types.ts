@@ -157,6 +157,8 @@ export interface PlanFiringOut {
   stoppedAt?: { action: number; reason: string };
   /** Timers the run would start: a `delay:` it reaches, or the `for:` of its trigger; when they would fire. */
   timers?: PlanTimerOut[];
+  /** The run of a `mode: shadow` rule: its calls are journaled, never sent (in no write batch). */
+  shadow?: true;
   calls: PlanCallOut[];
 }
 

@@ -50,8 +50,9 @@ export function describeChanges(call: PlanCall): string[] {
 export function headline(plan: PlanDocument): string {
   const s = plan.summary;
   const e = plan.estimate;
+  const shadow = s.shadow_calls ? ` ${s.shadow_calls} shadow call${s.shadow_calls === 1 ? '' : 's'} journaled, never sent.` : '';
   if (s.writes === 0 && s.errors === 0) {
-    return `No changes. ${s.firings} rule run${s.firings === 1 ? '' : 's'} considered, none would write.`;
+    return `No changes. ${s.firings} rule run${s.firings === 1 ? '' : 's'} considered, none would write.${shadow}`;
   }
   const http = s.by_method.http ?? 0;
   const parts = [
@@ -60,5 +61,5 @@ export function headline(plan: PlanDocument): string {
     `~${e.http_requests} HTTP request${e.http_requests === 1 ? '' : 's'} (${e.read_requests} read, ${e.write_requests} write), ~${e.seconds} s at the ${e.plan} limit (burst ${e.burst}, ${e.rate_per_second}/s)`,
   ];
   const head = parts.join(', ');
-  return s.errors > 0 ? `${head}; ${s.errors} error${s.errors === 1 ? '' : 's'}.` : `${head}.`;
+  return `${s.errors > 0 ? `${head}; ${s.errors} error${s.errors === 1 ? '' : 's'}.` : `${head}.`}${shadow}`;
 }

@@ -70,6 +70,7 @@ export function toPlanDocument(plan: Plan, ctx: PlanContext): PlanDocument {
     if (f.stoppedAt) firing.stopped_at_action = f.stoppedAt.action + 1;
     if (f.stoppedAt) firing.skipped = `${firing.skipped ? `${firing.skipped}; ` : ''}planning stops at action ${f.stoppedAt.action + 1}: ${f.stoppedAt.reason}`;
     if (f.error) firing.error = { ...f.error };
+    if (f.shadow) firing.mode = 'shadow';
     if (f.timers) {
       firing.timers = f.timers.map((t) => ({
         kind: t.kind,
@@ -90,7 +91,12 @@ export function toPlanDocument(plan: Plan, ctx: PlanContext): PlanDocument {
   const byMethod: Record<string, number> = {};
   let calls = 0;
   let writes = 0;
+  let shadowCalls = 0;
   for (const f of firings) {
+    if (f.mode === 'shadow') {
+      shadowCalls += f.calls.length;
+      continue;
+    }
     for (const c of f.calls) {
       calls++;
       if (c.kind === 'write') {
@@ -107,11 +113,12 @@ export function toPlanDocument(plan: Plan, ctx: PlanContext): PlanDocument {
     inputs: { events: ctx.events, schedule_ticks: [...ctx.scheduleTicks].sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0)) },
     summary: {
       firings: firings.length,
-      acting: firings.filter((f) => f.calls.some((c) => c.kind === 'write')).length,
+      acting: firings.filter((f) => f.mode !== 'shadow' && f.calls.some((c) => c.kind === 'write')).length,
       calls,
       writes,
       errors: firings.filter((f) => f.error).length,
       by_method: sortKeys(byMethod),
+      ...(shadowCalls > 0 ? { shadow_calls: shadowCalls } : {}),
     },
     firings,
     batches,

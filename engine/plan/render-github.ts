@@ -48,6 +48,10 @@ export function renderGithub(plan: PlanDocument): string {
     }
     const writes = f.calls.filter((c) => c.kind === 'write');
     if (writes.length === 0) continue;
+    if (f.mode === 'shadow') {
+      push('notice', annotation('notice', { ...where, title: `${f.rule} (shadow) would journal ${writes.length} call${writes.length === 1 ? '' : 's'}, none sent` }, `${describeTrigger(f)}, ${describeRecord(f)}, condition ${describeCondition(f)}`));
+      continue;
+    }
     const detail = writes.map((c) => {
       const changes = describeChanges(c);
       return `${c.method} ${changes.length > 0 ? changes.join('; ') : formatValue(c.params)}`;

@@ -28,7 +28,7 @@ export function renderMarkdown(plan: PlanDocument): string {
     out.push('| # | rule | trigger | record | condition | writes |');
     out.push('|---|---|---|---|---|---|');
     plan.firings.slice(0, MARKDOWN_LIMITS.tableRows).forEach((f, i) => {
-      const writes = f.error ? `error: ${f.error.code}` : String(f.calls.filter((c) => c.kind === 'write').length);
+      const writes = f.error ? `error: ${f.error.code}` : f.mode === 'shadow' ? `shadow: ${f.calls.length}, not sent` : String(f.calls.filter((c) => c.kind === 'write').length);
       out.push(`| ${i + 1} | \`${cell(f.rule)}\` | ${cell(describeTrigger(f))} | ${cell(describeRecord(f))} | ${cell(describeCondition(f))} | ${cell(writes)} |`);
     });
     if (plan.firings.length > MARKDOWN_LIMITS.tableRows) out.push(`\n… and ${count(plan.firings.length - MARKDOWN_LIMITS.tableRows, 'more run')} (the JSON plan has them all).`);
@@ -46,7 +46,7 @@ export function renderMarkdown(plan: PlanDocument): string {
     out.push('<details><summary>Calls</summary>');
     out.push('');
     for (const { f, i } of acting.slice(0, MARKDOWN_LIMITS.detailedRuns)) {
-      out.push(`**[${i + 1}] \`${f.rule}\`** on ${cell(describeRecord(f))}`);
+      out.push(`**[${i + 1}] \`${f.rule}\`**${f.mode === 'shadow' ? ' (shadow: journaled, never sent)' : ''} on ${cell(describeRecord(f))}`);
       out.push('');
       out.push('```');
       if (f.error) out.push(`error ${f.error.code}: ${f.error.message}`);

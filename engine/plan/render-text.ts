@@ -8,16 +8,16 @@ export function renderText(plan: PlanDocument): string {
   out.push(`Dry run at ${plan.at} on ${src}: ${plan.rules.count} rule${plan.rules.count === 1 ? '' : 's'}, ${plan.inputs.events} event${plan.inputs.events === 1 ? '' : 's'}, ${plan.inputs.schedule_ticks.length} schedule tick${plan.inputs.schedule_ticks.length === 1 ? '' : 's'}.`);
   out.push('');
   plan.firings.forEach((f, i) => {
-    const writes = f.calls.some((c) => c.kind === 'write');
+    const writes = f.calls.some((c) => c.kind === 'write') || (f.mode === 'shadow' && f.calls.length > 0);
     if (!writes && !f.error && f.calls.length === 0) {
       // A run that does nothing: one line, with the reason.
       const why = f.condition && !f.condition.value ? `condition ${describeCondition(f)}` : (f.skipped ?? 'no calls');
-      out.push(`  [${i + 1}] ${f.rule} on ${describeRecord(f)} (${describeTrigger(f)}): ${why}`);
+      out.push(`  [${i + 1}] ${f.rule}${f.mode === 'shadow' ? ' (shadow)' : ''} on ${describeRecord(f)} (${describeTrigger(f)}): ${why}`);
       for (const t of f.timers ?? []) out.push(`      timer      ${describeTimer(t)}`);
       return;
     }
     if (out[out.length - 1] !== '') out.push('');
-    out.push(`${f.error ? '!' : '~'} [${i + 1}] rule ${f.rule}${f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : ''}`);
+    out.push(`${f.error ? '!' : f.mode === 'shadow' ? '◌' : '~'} [${i + 1}] rule ${f.rule}${f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : ''}${f.mode === 'shadow' ? '  shadow: its calls are journaled, never sent' : ''}`);
     out.push(`      trigger    ${describeTrigger(f)}`);
     out.push(`      record     ${describeRecord(f)}`);
     out.push(`      condition  ${describeCondition(f)}`);

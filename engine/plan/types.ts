@@ -52,6 +52,8 @@ export interface PlanFiring {
   timers?: PlanTimer[];
   /** The names the rule wrote instead of IDs and the IDs they stand for (resolved from the portal snapshot at load). */
   names?: PlanName[];
+  /** `shadow`: the run of a `mode: shadow` rule; its calls would be journaled, never sent (no batch has them, no summary count of writes). */
+  mode?: 'shadow';
   calls: PlanCall[];
 }
 
@@ -137,6 +139,8 @@ export interface PlanSummary {
   errors: number;
   /** Write calls per method, sorted by method. */
   by_method: Record<string, number>;
+  /** Calls of shadow runs (journaled, never sent; not in `calls` nor `writes`), when there are any. */
+  shadow_calls?: number;
 }
 
 export interface PlanDocument {
