@@ -4,9 +4,9 @@ import type { Diagnostic } from '../rules/index.js';
 import { diffCalls } from './diff.js';
 import type { ExpectedCall, TestExpectation } from './types.js';
 
-/** The write calls of a plan, in plan order, as test expectations see them. */
+/** The write calls of a plan, in plan order, as test expectations see them (a shadow rule's too, marked). */
 export function plannedWrites(plan: PlanDocument): ExpectedCall[] {
-  return plan.firings.flatMap((f) => f.calls.filter((c) => c.kind === 'write').map((c) => ({ method: c.method, params: c.params, rule: f.rule })));
+  return plan.firings.flatMap((f) => f.calls.filter((c) => c.kind === 'write').map((c) => ({ method: c.method, params: c.params, rule: f.rule, ...(f.mode === 'shadow' ? { shadow: true } : {}) })));
 }
 
 /**

@@ -8,7 +8,7 @@ function show(v: unknown): string {
 }
 
 function callLine(c: ExpectedCall): string {
-  return `${c.method}${c.params ? ` ${canonicalJson(c.params)}` : ''}${c.rule ? `  (rule ${c.rule})` : ''}`;
+  return `${c.method}${c.params ? ` ${canonicalJson(c.params)}` : ''}${c.rule ? `  (rule ${c.rule}${c.shadow ? ', shadow' : ''})` : ''}`;
 }
 
 /**
@@ -29,7 +29,7 @@ export function diffCalls(expected: ExpectedCall[], actual: ExpectedCall[]): str
         lines.push(`    ${i + 1}. ${e.method}  ok`);
       } else {
         failed = true;
-        lines.push(`  ~ ${i + 1}. ${a.method}${a.rule ? `  (rule ${a.rule})` : ''}`);
+        lines.push(`  ~ ${i + 1}. ${a.method}${a.rule ? `  (rule ${a.rule}${a.shadow ? ', shadow' : ''})` : ''}`);
         for (const m of mism) lines.push(`         ${m.path}: expected ${show(m.expected)}, planned ${show(m.actual)}`);
       }
     } else if (e) {

@@ -53,6 +53,7 @@ export function callMismatches(expected: ExpectedCall, actual: ExpectedCall): Mi
   const out: Mismatch[] = [];
   if (expected.method.toLowerCase() !== actual.method.toLowerCase()) out.push({ path: 'method', expected: expected.method, actual: actual.method });
   if (expected.rule !== undefined && expected.rule !== actual.rule) out.push({ path: 'rule', expected: expected.rule, actual: actual.rule });
+  if (expected.shadow !== undefined && expected.shadow !== (actual.shadow ?? false)) out.push({ path: 'shadow', expected: expected.shadow, actual: actual.shadow ?? false });
   if (expected.params !== undefined) out.push(...subsetMismatches(expected.params, actual.params ?? {}, 'params'));
   return out;
 }

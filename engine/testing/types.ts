@@ -15,6 +15,8 @@ export interface ExpectedCall {
   method: string;
   params?: Record<string, unknown>;
   rule?: string;
+  /** The call of a shadow rule (journaled, never sent); compared only when an expectation gives it. */
+  shadow?: boolean;
 }
 
 export interface TestExpectation {
