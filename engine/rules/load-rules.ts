@@ -10,6 +10,7 @@ import { findSnapshotFile, loadPortalModel, SnapshotError, type PortalModel } fr
 import type { CalendarDefinition } from '../time/index.js';
 import { calendarSetOf, isCalendarFile, loadCalendarsOf, NO_CALENDARS, type CalendarSet } from './calendars.js';
 import { defaultCatalog, indexCatalog, type CatalogIndex, type MethodCatalog } from './catalog.js';
+import { checkGroups, type GroupMember } from './check-groups.js';
 import { compileRule } from './compile-rule.js';
 import { checkAgainstPortal, resolvePortalNames } from './portal-step.js';
 import { DEFAULTS } from './limits.js';
@@ -40,6 +41,8 @@ interface DocOutcome {
   line: number;
   col: number;
   rule?: CompiledRule;
+  /** Where a JSON pointer of the document is (the checks across rules report at it). */
+  locate?: (pointer: string) => { line: number; col: number };
 }
 
 interface FileOutcome {
@@ -81,6 +84,7 @@ function loadText(text: string, file: string, catalog: CatalogIndex, options: Lo
       if (rule && !checked.some((d) => d.severity === 'error')) {
         if (names.names.length > 0) rule.names = names.names;
         outcome.rule = rule;
+        outcome.locate = (pointer) => doc.locate(pointer);
       }
     } catch (err) {
       // A bug in a check must not take the other rules down with it.
@@ -114,6 +118,7 @@ function finish(outcomes: FileOutcome[]): LoadResult {
       delete c.doc.rule;
     }
   }
+  checkGroupsOf(outcomes);
   const result: LoadResult = { rules: [], diagnostics: [], files: [] };
   for (const o of outcomes) {
     const rules = o.docs.filter((d) => d.rule).map((d) => d.rule!);
@@ -127,6 +132,22 @@ function finish(outcomes: FileOutcome[]): LoadResult {
     });
   }
   return result;
+}
+
+/** The groups' checks across files (check-groups.ts): each problem in its member's file, and the member does not load. */
+function checkGroupsOf(outcomes: FileOutcome[]): void {
+  const members: Array<GroupMember & { outcome: FileOutcome; doc: DocOutcome }> = [];
+  for (const o of outcomes) {
+    for (const doc of o.docs) {
+      if (!doc.rule?.group || !doc.locate) continue;
+      const locate = doc.locate;
+      members.push({ rule: doc.rule, locate: (pointer) => ({ file: o.file, ...locate(pointer) }), outcome: o, doc });
+    }
+  }
+  if (members.length === 0) return;
+  const { diagnostics, failed } = checkGroups(members);
+  for (const d of diagnostics) members.find((m) => m.rule.id === d.ruleId && m.outcome.file === d.file)?.outcome.diagnostics.push(d);
+  for (const m of members) if (failed.has(m.rule)) delete m.doc.rule;
 }
 
 /** Load the rules in one text (a file's contents); `file` names it in diagnostics. */
