@@ -5,14 +5,16 @@ import { UsageError } from '../../engine/errors.js';
 import { DIFF_FORMATS, diffPlans, escapeData, escapeProperty, firstChangedLine, hasDifferences, InputFileError, parseAt, renderDiff, renderDiffMarkdown, ruleSpans, type DiffFormat, type DiffInput, type DiffRuleInfo, type PlanDocument } from '../../engine/plan/index.js';
 import { findSnapshotFile } from '../../engine/portal-model/index.js';
 import { formatDiagnostics, loadRules, type LoadResult } from '../../engine/rules/index.js';
-import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
+import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { isFolder, rulesAtRef, rulesInFolder, type BaseRules } from '../diff-base.js';
+import { journalEvents } from '../diff-journal.js';
 import { planDryRun, type DryRunInputs } from '../dry-run-inputs.js';
 import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
-const usage = `Usage: rules diff --base REF [PATHS...] [--fixtures FILE|DIR]... [--events FILE]
-                   [--at TIME] [--state PATH] [--format text|json|github|markdown]
+const usage = `Usage: rules diff --base REF [PATHS...] [--fixtures FILE|DIR]...
+                   [--events FILE | --journal STATE [--journal-limit N]] [--at TIME]
+                   [--state PATH] [--format text|json|github|markdown]
                    [--detailed-exitcode]
 
 Show what a change of the rules changes in what they do. The same inputs are
@@ -37,6 +39,10 @@ What to run them on (as 'rules dry-run'):
                     it the portal in the environment is read (never written).
   --events FILE     JSON lines of events (as for dry-run) instead of the
                     fixtures' events:; '-' reads stdin
+  --journal STATE   the events the daemon journaled in its state file
+                    (.rules/state.db): the last --journal-limit N (default
+                    100) offline events and outgoing webhooks of its inbox,
+                    instead of --events
   --at TIME         ISO 8601 with offset, e.g. 2026-11-24T09:00:00+03:00: the
                     schedule rules whose cron fires then run too, and it is
                     the clock for conditions (default: now, and no schedules)
@@ -144,6 +150,8 @@ async function run(argv: string[]): Promise<number> {
     base: { type: 'string' },
     fixtures: { type: 'string', multiple: true },
     events: { type: 'string' },
+    journal: { type: 'string' },
+    'journal-limit': { type: 'string' },
     at: { type: 'string' },
     state: { type: 'string' },
     ...FORMAT_OPTIONS,
@@ -155,8 +163,16 @@ async function run(argv: string[]): Promise<number> {
   if (at === null) throw new UsageError(`--at must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+03:00; got '${values.at}'`);
   const paths = positionals.length > 0 ? positionals : [resolve('rules')];
   const fixtures = fixturesFiles(values.fixtures ?? []);
-  // Standard input can be read once: both sides plan the same text.
-  const stdinEvents = values.events === '-' ? { text: readFileSync(0, 'utf8'), label: '(stdin)' } : undefined;
+  if (values.events && values.journal) throw new UsageError('--events and --journal exclude each other: give one source of events');
+  const journalLimit = intOption('journal-limit', values['journal-limit'], 1) ?? 100;
+  // Standard input can be read once: both sides plan the same text (and the journal is read once).
+  let eventsText: { text: string; label: string } | undefined;
+  if (values.events === '-') eventsText = { text: readFileSync(0, 'utf8'), label: '(stdin)' };
+  else if (values.journal) {
+    const journal = journalEvents(values.journal, journalLimit);
+    if (journal.events === 0) throw new UsageError(`--journal ${values.journal}: the last ${journalLimit} items of its inbox hold no event (${journal.skipped} schedule, form, manual or timer items)`);
+    eventsText = { text: journal.text, label: `journal ${values.journal}` };
+  }
 
   const base = isFolder(values.base) ? rulesInFolder(values.base) : rulesAtRef(paths, values.base);
   try {
@@ -175,12 +191,12 @@ async function run(argv: string[]): Promise<number> {
     const now = Date.now();
     const common: Omit<DryRunInputs, 'loaded'> = {
       ratePlan: 'standard',
-      ...(values.events && !stdinEvents ? { eventsFile: values.events } : {}),
-      ...(stdinEvents ? { events: stdinEvents } : {}),
+      ...(values.events && !eventsText ? { eventsFile: values.events } : {}),
+      ...(eventsText ? { events: eventsText } : {}),
       ...(at !== undefined && values.at !== undefined ? { at, atText: values.at } : { now }),
       ...(values.state ? { statePath: values.state } : {}),
     };
-    const inputs = fixtures.length > 0 ? fixtures.map((f) => ({ label: f, fixturesFile: f })) : [{ label: values.events ? (stdinEvents?.label ?? values.events) : 'portal' }];
+    const inputs = fixtures.length > 0 ? fixtures.map((f) => ({ label: f, fixturesFile: f })) : [{ label: eventsText?.label ?? values.events ?? 'portal' }];
     const progress = new Progress({ label: 'rules diff' });
     const offInterrupt = onInterrupt(() => {
       progress.finish();

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../../engine/paths.js';
 import type { PlanDiff } from '../../engine/plan/index.js';
+import { openStateStore } from '../../engine/store/index.js';
 import { runCli } from '../helpers/cli.js';
 
 const SCORING = 'rules/09-lead-scoring.yaml';
@@ -206,6 +207,31 @@ describe('rules diff --base HEAD~1 on a change of the scoring thresholds (issue 
     const same = await runCli(['diff', '--base', 'rules', ...OVER_SCENARIO_9, '--detailed-exitcode'], { cwd: repo, env: ENV });
     expect(same.code).toBe(0);
     expect(same.stdout).toContain('No differences');
+  });
+
+  it('--journal: the events the daemon journaled (not its schedule ticks), planned on both sides; an outgoing webhook\'s token stays in the store', async () => {
+    const state = join(tmp, 'state.db');
+    const store = openStateStore(state);
+    const now = Date.parse(AT);
+    store.inbox.add([
+      { source: 'outgoing', key: 'o-1', event: 'ONCRMLEADADD', ruleId: null, payload: { event: 'ONCRMLEADADD', data: { FIELDS: { ID: '922' } }, ts: '1795000000', auth: { application_token: 'journal-secret-token' } }, receivedAt: now - 60_000 },
+      { source: 'schedule', key: 'stale-deals@x', event: null, ruleId: 'stale-deals', payload: { schedule: { at: AT } }, receivedAt: now - 30_000 },
+      { source: 'offline', key: 'p:m-2', event: 'ONCRMLEADADD', ruleId: null, payload: { event: 'ONCRMLEADADD', data: { FIELDS: { ID: '925' } }, ts: '2026-11-24T08:50:00+03:00', id: '2', message_id: 'm-2' }, processId: 'p', messageId: 'm-2', receivedAt: now - 10_000 },
+    ]);
+    store.close();
+    const r = await runCli(['diff', '--base', 'HEAD~1', SCORING, '--fixtures', FIXTURES, '--journal', state, '--at', AT, '--format', 'json'], { cwd: repo, env: ENV });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('journal-secret-token');
+    const diff = JSON.parse(r.stdout) as PlanDiff;
+    expect(diff.inputs.map((i) => i.events)).toEqual([2]);
+    const want = expectedLeads().any.map((c) => c.id).filter((id) => id === '922' || id === '925');
+    expect(want).toEqual(['922', '925']);
+    expect(diff.rules.flatMap((x) => x.runs.map((run) => run.record?.id)).sort()).toEqual(want);
+
+    const both = await runCli(['diff', '--base', 'HEAD~1', '--journal', state, '--events', 'new-leads.jsonl'], { cwd: repo, env: ENV });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--events and --journal exclude each other');
   });
 
   it('a ref that is not a commit: a clear error, exit 1, nothing planned', async () => {
