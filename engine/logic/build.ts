@@ -1,7 +1,7 @@
 /** Build the engine-facing Condition and Expression objects (engine/rules/types.ts) from json-logic. */
 import type { Condition, Expression, Facts } from '../rules/index.js';
 import { compileLogic, logicRefs, type LogicNode } from './compile.js';
-import { explainFalse } from './explain.js';
+import { explainFalse, explainTrue } from './explain.js';
 
 const rootsOf = (expr: unknown) => [...new Set(logicRefs(expr).map((r) => r.name))];
 
@@ -20,5 +20,6 @@ export function compileCondition(source: unknown, node: LogicNode = compileLogic
     evaluate: (facts: Facts) => (test(facts, facts) ? { value: true } : { value: false, reason: explain(facts) }),
     test: (facts: Facts) => test(facts, facts),
     explain,
+    explainTrue: (facts: Facts) => explainTrue(node, facts, facts),
   };
 }

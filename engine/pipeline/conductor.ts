@@ -13,7 +13,7 @@ import type { InboxItemInput, RunRecord } from '../store/index.js';
 import { recoverInDoubt } from './0-recover.js';
 import { match, type MatchedItem } from './1-match.js';
 import { load, loadUpdateTargets } from './2-load.js';
-import { evaluate, factsOf } from './3-evaluate.js';
+import { evaluate, factsOf, type Evaluation } from './3-evaluate.js';
 import { plan } from './4-plan.js';
 import { reactivateWaiting, resultsOf, storeFirstRound, storeRound, storeTraces, storeWaitingStart, type CallOutcome } from './5-ledger.js';
 import { executeEffects } from './6-execute.js';
@@ -22,7 +22,8 @@ import { ConcurrencyGate } from './concurrency.js';
 import { evalContext, mergeDone, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
 import { decodeRun, encodeFacts, type Run, type RunItem } from './run.js';
-import { callsFailed, judge, matchFailed, settleStart } from './settle.js';
+import { callsFailed, judge, matchFailed, settleStart, type Verdict } from './settle.js';
+import { groupOf, GroupStart, judgeInGroups, loserReason, lostTo, waitsFor, whyItActed, type GroupStep } from './groups.js';
 import { deliverWaits, fireDueTimers, ruleChanged, startDelay, startWait } from './timers.js';
 import type { Plan, PlanFiringOut, TickReport } from './types.js';
 
@@ -127,24 +128,55 @@ async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Pr
     candidates.push(run);
   }
   let room = t.tuning.maxRunsPerTick - stored.length;
+  const later: Run[] = [];
   for (const m of fresh) {
     for (const run of m.runs) {
       // Past the tick's runs (one item's foreach can start many): stored to start next tick.
-      if (room-- <= 0) decided.push(() => storeWaitingStart(store, run));
-      else candidates.push(run);
+      if (room-- <= 0) {
+        later.push(run);
+        decided.push(() => storeWaitingStart(store, run));
+      } else candidates.push(run);
     }
   }
+  const groups = new GroupStart(store, t.rules, candidates, later);
+  /** A group member that waits for an earlier one: looked at again a little later, as a held run is. */
+  const groupWait = (run: Run) => {
+    t.report.held += 1;
+    decided.push(() => storeWaitingStart(store, run, { nextAttemptAt: t.now() + t.tuning.backoffBaseMs }));
+  };
   for (const run of candidates) {
+    const before = groups.before(run);
+    if (before?.kind === 'lose') {
+      decided.push(() => skipRun(t, run, before.reason));
+      continue;
+    }
+    if (before?.kind === 'wait') {
+      groupWait(run);
+      continue;
+    }
     const g = gate.beforeLoad(run);
     if (g === 'hold') {
       t.report.held += 1;
+      groups.held(run);
       if (run.id === null) decided.push(() => storeWaitingStart(store, run));
     } else if (g === 'skip') decided.push(() => skipRun(t, run, `concurrency: a run for ${run.recordKey} is in flight (mode skip)`));
     else go.push(run);
   }
-  const loaded = go.length ? await load(go, t.reader, t.records, (run) => volatileFacts(t, run.rule)) : [];
+  const ready: Run[] = [];
+  for (const run of go) {
+    if (groups.blocked(run)) groupWait(run);
+    else ready.push(run);
+  }
+  const loaded = ready.length ? await load(ready, t.reader, t.records, (run) => volatileFacts(t, run.rule)) : [];
   const ctx = evalContext(t, true);
-  const verdicts = loaded.map((l) => judge(l, gate, ctx));
+  const byRun = new Map(loaded.map((l) => [l.run, l]));
+  const verdicts = judgeInGroups<Verdict>(
+    ready,
+    (run) => judge(byRun.get(run)!, gate, ctx),
+    verdictStep,
+    (run, winner) => ({ kind: 'skip', run, why: { reason: loserReason(winner.rule.group!, winner.rule.id) } }),
+    (run) => ({ kind: 'hold', run }),
+  );
   const acting = verdicts.flatMap((v) => (v.kind === 'act' ? [v.run] : []));
   if (acting.length) {
     const err = await loadUpdateTargets(acting.map((run) => ({ run, facts: factsOf(run, ctx) })), t.reader, t.records);
@@ -156,10 +188,21 @@ async function startRuns(t: Tick, stored: RunRecord[], fresh: MatchedItem[]): Pr
     for (const v of verdicts) {
       if (v.kind !== 'act') settleStart(t, v);
       else if (v.run.resume) resumeStored(t, v.run);
-      else planStored(t, v.run, [], true);
+      else {
+        // The group's decision, stored with the winner's first calls.
+        const group = groupOf(v.run);
+        if (group) v.run.won = group;
+        planStored(t, v.run, [], true);
+      }
     }
     for (const m of fresh) store.inbox.markRunning(m.item.id);
   });
+}
+
+/** What a verdict means for the members of its group after it: act wins, a skip lets the next be judged, the rest wait. */
+function verdictStep(v: Verdict): GroupStep {
+  if (v.kind === 'act') return 'act';
+  return v.kind === 'skip' || v.kind === 'timer' ? 'next' : 'block';
 }
 
 /**
@@ -247,16 +290,32 @@ export async function planItems(t: Tick, inputs: InboxItemInput[]): Promise<Plan
   firings.push(...firingOfRun.values());
   const ctx = evalContext(t, false);
   const acting: Run[] = [];
-  for (const l of await load(runs, t.reader, t.records, (run) => volatileFacts(t, run.rule))) {
-    const firing = firingOfRun.get(l.run)!;
-    if (l.error) {
-      firing.error = { code: 'LOAD_FAILED', message: l.error };
-      continue;
+  const loaded = new Map((await load(runs, t.reader, t.records, (run) => volatileFacts(t, run.rule))).map((l) => [l.run, l]));
+  // A group's members in priority order until one acts, as the daemon judges them (groups.ts).
+  const lost = new Map<Run, Run>();
+  const evaluations = judgeInGroups<Evaluation | null>(
+    runs,
+    (run) => (loaded.get(run)!.error === undefined ? evaluate(run, ctx) : null),
+    (ev) => (ev === null || ev.kind === 'error' ? 'block' : ev.kind === 'act' ? 'act' : 'next'),
+    (run, winner) => {
+      lost.set(run, winner);
+      return { kind: 'skip', reason: lostTo(winner.rule.group!, winner.rule.id) };
+    },
+    (run, blocker) => ({ kind: 'skip', reason: waitsFor(blocker.rule.group!, blocker.rule.id) }),
+  );
+  runs.forEach((run, i) => {
+    const firing = firingOfRun.get(run)!;
+    const ev = evaluations[i]!;
+    if (ev === null) {
+      firing.error = { code: 'LOAD_FAILED', message: loaded.get(run)!.error! };
+      return;
     }
-    const ev = evaluate(l.run, ctx);
-    evaluated(firing, l.run, ev);
-    if (ev.kind === 'act') acting.push(l.run);
-  }
+    evaluated(firing, run, ev);
+    const winner = lost.get(run);
+    // Its condition was not checked: in the group it is false because the winner's held.
+    if (winner && ev.kind === 'skip') firing.condition = { value: false, reason: `${ev.reason} (${whyItActed(winner, factsOf(winner, ctx))})` };
+    if (ev.kind === 'act') acting.push(run);
+  });
   // Without the records, plans show every field of such updates as sent.
   await loadUpdateTargets(acting.map((run) => ({ run, facts: factsOf(run, ctx) })), t.reader, t.records);
   const turns = new Map<string, number>();

@@ -42,6 +42,8 @@ export interface Run {
    * condition only with `recheck` (engine/pipeline/timers.ts).
    */
   resume?: { timerId: number; recheck: boolean };
+  /** The run acted as its group's winner (groups.ts): the group's name, kept with the run for good. */
+  won?: string;
   /** Trigger data, loaded records, `let` values, picks; never `now` or `env` (added fresh at each use). */
   facts: Facts;
   /** Index of the next action to plan. */
@@ -61,6 +63,7 @@ interface Meta {
   changes?: Changes;
   firstSight?: true;
   resume?: { timerId: number; recheck: boolean };
+  won?: string;
 }
 
 /** The change set as templates see it (`changes.FIELD.from/to`). */
@@ -80,6 +83,7 @@ export function encodeFacts(run: Run, whole = true): Record<string, unknown> {
   const meta: Meta = {};
   if (run.firstSight) meta.firstSight = true;
   if (run.changes && (whole || !run.firstSight)) meta.changes = run.changes;
+  if (run.won) meta.won = run.won;
   if (!whole) return { [META]: meta };
   if (run.record) meta.record = run.record;
   if (run.resume) meta.resume = run.resume;
@@ -126,6 +130,7 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
   if (meta.record) run.record = meta.record;
   if (meta.changes) run.changes = meta.changes;
   if (meta.resume) run.resume = meta.resume;
+  if (meta.won) run.won = meta.won;
   if (meta.firstSight) {
     run.firstSight = true;
     // A row stored before first sights kept their change set has only the mark: rebuilt from its record.
@@ -140,6 +145,11 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
 export function storedChanges(facts: Record<string, unknown> | null): Changes | 'first-sight' | undefined {
   const { meta } = decodeFacts(facts);
   return meta.firstSight ? 'first-sight' : meta.changes;
+}
+
+/** The group a stored run won (its facts column's mark), if it did. */
+export function wonGroupOf(facts: Record<string, unknown> | null): string | undefined {
+  return decodeFacts(facts).meta.won;
 }
 
 /** The row of a run that is stored now (it was matched this tick): its bookkeeping and facts, the trace left for its finish. */

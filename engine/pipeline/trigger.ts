@@ -13,12 +13,18 @@ export interface RecordRef {
   entityTypeId?: number;
 }
 
-/** Rules an item starts: by `ruleId` for schedules, forms and manual runs; by event name (case-insensitive) otherwise. */
+/**
+ * Rules an item starts: by `ruleId` for schedules, forms and manual runs; by event name (case-insensitive) otherwise.
+ * In ascending `priority:` (0 when not written), then in the order given (the load order: file path, then place in the
+ * file): the order their runs are evaluated and planned in, so a later rule's update of a field wins.
+ */
 export function matchRules(item: InboxItemInput, rules: readonly CompiledRule[]): CompiledRule[] {
   if (item.ruleId !== null) return rules.filter((r) => r.enabled && r.id === item.ruleId);
   if (item.event === null) return [];
   const ev = item.event.toUpperCase();
-  return rules.filter((r) => r.enabled && r.trigger.kind === 'event' && r.trigger.event.toUpperCase() === ev);
+  const out = rules.filter((r) => r.enabled && r.trigger.kind === 'event' && r.trigger.event.toUpperCase() === ev);
+  // Array.prototype.sort is stable: equal priorities keep the given order.
+  return out.some((r) => r.priority) ? out.sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0)) : out;
 }
 
 function obj(v: unknown): Record<string, unknown> {

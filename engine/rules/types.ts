@@ -43,6 +43,8 @@ export interface Condition {
   test(facts: Facts): boolean;
   /** Why the condition is false for these facts; call it only when `test` was false. */
   explain(facts: Facts): string;
+  /** Why the condition is true for these facts (a group's winner in a dry-run); call it only when `test` was true. */
+  explainTrue?(facts: Facts): string;
   refs: string[];
 }
 

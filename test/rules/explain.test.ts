@@ -4,7 +4,9 @@
  * explained as "matches(...) (true) is true", which reads as the opposite of
  * what happened), `!!` explains its operand, and the quantifiers name the
  * element that decided them, with the values read from that element. The last
- * test runs `rules dry-run` on scenario 03 as a user does.
+ * test runs `rules dry-run` as a user does, on the four routing rules of scenario
+ * 03 as they were before they became a group (test/fixtures/dry-run/tests/route.yaml:
+ * the inbound rule's condition ends with the negated `matches`).
  */
 import { describe, expect, it } from 'vitest';
 import { compileCondition, compileLogic, explainTrue } from '../../engine/logic/index.js';
@@ -61,7 +63,7 @@ describe('why an expression is true (what a negation or a quantifier hides)', ()
 
 describe('rules dry-run on scenario 03', () => {
   it('says "not matches(...)" for the inbound rule, whose condition ends with "!": [{ matches ... }]', async () => {
-    const r = await runCli(['dry-run', 'rules/03-route-leads.yaml', '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--at', '2026-11-24T09:00:00+03:00'], {
+    const r = await runCli(['dry-run', 'test/fixtures/dry-run/tests/route.yaml', '--fixtures', 'rules/fixtures/03-route-leads.fixtures.yaml', '--at', '2026-11-24T09:00:00+03:00'], {
       env: { B24_WEBHOOK_URL: '', B24_DOMAIN: '', B24_AUTH_MODE: '', B24_ACCESS_TOKEN: '', B24_WEBHOOK_CODE: '' },
     });
     expect(r.code).toBe(0);
