@@ -9,6 +9,7 @@ import { DIAGNOSTICS_FORMAT_VERSION, DIAGNOSTICS_FORMATS, formatDiagnostics, for
 import { DEFAULTS as LOADER_DEFAULTS } from './limits.js';
 import { listRuleFiles, loadRuleSource, loadRules, type LoadOptions } from './load-rules.js';
 import { ruleHash } from './rule-hash.js';
+import { parseSource, type SourceDocument } from './source.js';
 import { validationStepSummary } from './step-summary.js';
 import { checkWriteConflicts, WRITE_CONFLICT, type ConflictDiagnostic, type WriteConflictOptions } from './write-conflicts.js';
 import type { CompileContext } from './rule-checker.js';
@@ -35,7 +36,7 @@ export type Template = Types.Template;
 export type TemplatedValue = Types.TemplatedValue;
 export type TriggerSpec = Types.TriggerSpec;
 
-export type { CatalogIndex, CatalogMethod, CompileContext, ConflictDiagnostic, DiagnosticsFormat, LoadOptions, MethodCatalog, WriteConflictOptions };
+export type { CatalogIndex, CatalogMethod, CompileContext, ConflictDiagnostic, SourceDocument, DiagnosticsFormat, LoadOptions, MethodCatalog, WriteConflictOptions };
 export {
   actionKind,
   CALENDAR_FILES,
@@ -57,6 +58,7 @@ export {
   LOADER_DEFAULTS,
   loadRules,
   loadRuleSource,
+  parseSource,
   RULE_SCHEMA,
   ruleHash,
   ruleSchemas,

@@ -12,6 +12,8 @@ export { testAnnotations, testStepSummary } from './report-github.js';
 export { readFixturesFile, checkFixtures, portalDataOf, fixtureEvents } from './fixtures.js';
 export { recordIncident, recordOfEvent, DEFAULTS as RECORD_DEFAULTS, type RecordOptions, type RecordedFixture } from './record.js';
 export type { RuleTestFile, RuleTestCase, TestEvent, ExpectedCall, TestExpectation, TestResult, TestStatus, FixtureData } from './types.js';
+export { CoverageRecorder, type RuleCoverage, type ClauseCoverage, type WhenCoverage } from './coverage.js';
+export { coverageJson, coverageSummaryLine, coverageTotals, formatCoverage, uncovered, type CoverageTotals, type Uncovered } from './coverage-report.js';
 export { mutateTests, mutationTotals, formatMutationReport, mutationSummaryLine, DEFAULT_MUTATE_LIMIT, type RuleFileMutation, type MutantResult, type MutantStatus, type MutateOptions } from './mutate.js';
 export { readAccepts, acceptOf, acceptMatches, type MutantAccept } from './mutate-accept.js';
 export { mutantsOf, applyMutant, numberMutations, envDefaultMutation, type Mutant, type MutationOperator } from './mutate-operators.js';

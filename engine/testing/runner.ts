@@ -13,6 +13,7 @@ import { eventItems, formItem, InputFileError, manualItem, parseAt, scheduleItem
 import type { CompiledRule, Diagnostic, LoadResult } from '../rules/index.js';
 import type { InboxItemInput } from '../store/index.js';
 import { checkLoadErrors, checkPlan, plannedWrites } from './check.js';
+import type { CoverageRecorder } from './coverage.js';
 import { readFixturesFile } from './fixtures.js';
 import { loadTestFile } from './load-test-file.js';
 import type { Simulation, SimulationInput } from './simulate.js';
@@ -51,6 +52,8 @@ export interface RunOptions {
   cwd?: string;
   /** Called with each result as soon as it is known. */
   onResult?(result: TestResult): void;
+  /** Record what the cases exercise (`rules test --coverage`): the rules are planned through it. */
+  coverage?: CoverageRecorder;
 }
 
 function errorsOf(load: LoadResult): Diagnostic[] {
@@ -75,7 +78,8 @@ export async function runTests(files: string[], deps: RunnerDeps, options: RunOp
       emit({ file: relative(cwd, path) || path, name: '(test file)', line: err instanceof InputFileError ? (err.line ?? 1) : 1, status: 'error', failure: e.message, duration: 0 });
       continue;
     }
-    const fileLoad = await deps.loadRules(file.rules);
+    let fileLoad = await deps.loadRules(file.rules);
+    if (options.coverage && errorsOf(fileLoad).length === 0) fileLoad = { ...fileLoad, rules: options.coverage.instrument(fileLoad.rules) };
     const updates: Array<{ index: number; calls: ExpectedCall[] }> = [];
     for (const c of file.cases) {
       const started = performance.now();
@@ -85,7 +89,7 @@ export async function runTests(files: string[], deps: RunnerDeps, options: RunOp
         continue;
       }
       try {
-        const { failure, actual } = await runCase(c, file, fileLoad, deps, fixtureCache, cwd);
+        const { failure, actual } = await runCase(c, file, fileLoad, deps, fixtureCache, cwd, options.coverage);
         const result: TestResult = { ...base, status: failure ? 'failed' : 'passed', duration: performance.now() - started };
         if (failure) result.failure = failure;
         if (actual) result.actualCalls = actual;
@@ -108,8 +112,11 @@ async function runCase(
   deps: RunnerDeps,
   fixtureCache: Map<string, FixtureData>,
   cwd: string,
+  fileCoverage: CoverageRecorder | undefined,
 ): Promise<{ failure: string | null; actual?: ExpectedCall[] }> {
   let load = fileLoad;
+  // An inline rule is the case's own, not one of the rules under test.
+  const coverage = c.rule === undefined ? fileCoverage : undefined;
   let ruleFiles = file.rules;
   if (c.rule !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'rules-test-'));
@@ -132,7 +139,8 @@ async function runCase(
     const input: SimulationInput = { rules: load.rules, at, fixtures, env: c.env };
     if (c.snapshots) input.snapshots = c.snapshots;
     if (c.dedupe) input.dedupe = c.dedupe;
-    return { failure: await runSteps(c.steps, await deps.simulate(input)) };
+    const sim = await deps.simulate(input);
+    return { failure: await runSteps(c.steps, coverage ? coverage.simulation(sim) : sim) };
   }
   if (c.events.length === 0 && !c.schedule && !c.tick && !c.webhook && !c.manual) {
     return { failure: c.expect.error ? `expected a validation error with ${JSON.stringify(c.expect.error)}, but the rules are valid` : null };
@@ -175,6 +183,7 @@ async function runCase(
   if (c.snapshots) input.snapshots = c.snapshots;
   if (c.dedupe) input.dedupe = c.dedupe;
   const plan = await deps.plan(input);
+  coverage?.recordPlan(plan);
   const actual = plannedWrites(plan);
   return { failure: checkPlan(c.expect, plan), actual };
 }

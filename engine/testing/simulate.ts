@@ -33,6 +33,14 @@ export interface SimulatedTimer {
   fires_at: string;
 }
 
+/** A run the engine journaled, as `rules test --coverage` counts it. */
+export interface JournaledRun {
+  rule: string;
+  status: string;
+  reason: string | null;
+  cursor: number;
+}
+
 /** A running simulation: the portal, the engine and the clock of one case. */
 export interface Simulation {
   now(): number;
@@ -46,6 +54,8 @@ export interface Simulation {
   takeCalls(): ExpectedCall[];
   /** Timers still pending, earliest first. */
   timers(): SimulatedTimer[];
+  /** Every run the engine journaled so far, how it stands (`rules test --coverage`). */
+  runs?(): JournaledRun[];
   close(): Promise<void>;
 }
 
@@ -117,7 +127,7 @@ export async function startSimulation(input: SimulationInput, startPortal: Start
         const kind = e.method === 'http' ? 'write' : methodKind(e.method);
         if (kind !== 'write') continue;
         const run = s.runs.get(e.runId);
-        out.push({ method: e.method, params: e.params, ...(run ? { rule: run.ruleId } : {}) });
+        out.push({ method: e.method, params: e.params, ...(run ? { rule: run.ruleId } : {}), ...(e.state === 'shadow' ? { shadow: true } : {}) });
       }
       return out;
     },
@@ -126,6 +136,9 @@ export async function startSimulation(input: SimulationInput, startPortal: Start
         .list({ state: 'pending', limit: 1000 })
         .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id)
         .map((t) => ({ rule: t.ruleId, kind: t.kind, fires_at: new Date(t.dueAt).toISOString() }));
+    },
+    runs() {
+      return s.runs.summaries({ limit: 1_000_000 }).map((r) => ({ rule: r.ruleId, status: r.status, reason: r.reason, cursor: r.cursor }));
     },
     async close() {
       s.close();
