@@ -114,6 +114,8 @@ describe('rules validate: two rules writing the same field (WRITE_CONFLICT)', ()
     // "5" and 5 are equal to json-logic's ==: not exclusive.
     expect(await pair({ condition: '{ "==": [{ var: lead.STATUS_ID }, 5] }' }, { condition: '{ "==": [{ var: lead.STATUS_ID }, "5"] }' })).toHaveLength(1);
     expect(await pair({}, { user: 12 })).toEqual([]);
+    // A shadow rule journals its calls and never sends them.
+    expect(await pair({}, { extra: 'mode: shadow' })).toEqual([]);
     expect(await pair({}, { comment: '# b24-rules: allow-conflict rule-a' })).toEqual([]);
     expect(await pair({}, { comment: '# b24-rules: allow-conflict another-rule' })).toHaveLength(1);
   });
