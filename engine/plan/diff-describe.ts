@@ -90,14 +90,18 @@ export function diffHeadline(diff: PlanDiff): string {
   return `${plural(diff.rules.length, 'rule')} differ${diff.rules.length === 1 ? 's' : ''} (${kinds}): runs ${t.runs_added} added, ${t.runs_removed} removed, ${t.runs_changed} changed; calls ${t.calls_added} added, ${t.calls_removed} removed, ${t.calls_changed} changed${writes}.${quiet}`;
 }
 
-/** `on fixtures rules/fixtures/09.fixtures.yaml (26 events, 0 schedule ticks)`, for each input. */
+/** Inputs listed one by one up to this many; more are summed up. */
+const INPUTS_LISTED = 3;
+
+/** `fixtures rules/fixtures/09.fixtures.yaml (26 events, 0 schedule ticks)` for each input, or their count and sums when there are many. */
 export function describeInputs(diff: PlanDiff): string {
-  return diff.inputs
-    .map((i) => {
-      const src = i.source.mode === 'fixtures' ? `fixtures ${i.source.fixtures ?? i.label}` : `portal ${i.source.portal ?? ''}`.trim();
-      return `${src} (${plural(i.events, 'event')}, ${plural(i.schedule_ticks, 'schedule tick')})`;
-    })
-    .join('; ');
+  const src = (i: PlanDiff['inputs'][number]): string => (i.source.mode === 'fixtures' ? `fixtures ${i.source.fixtures ?? i.label}` : `portal ${i.source.portal ?? ''}`.trim());
+  if (diff.inputs.length > INPUTS_LISTED) {
+    const events = diff.inputs.reduce((n, i) => n + i.events, 0);
+    const ticks = diff.inputs.reduce((n, i) => n + i.schedule_ticks, 0);
+    return `${diff.inputs.length} inputs (${src(diff.inputs[0] as PlanDiff['inputs'][number])} … ${(diff.inputs[diff.inputs.length - 1] as PlanDiff['inputs'][number]).label}): ${plural(events, 'event')}, ${plural(ticks, 'schedule tick')}`;
+  }
+  return diff.inputs.map((i) => `${src(i)} (${plural(i.events, 'event')}, ${plural(i.schedule_ticks, 'schedule tick')})`).join('; ');
 }
 
 /** `lead 903, lead 922 and 3 more`: the records a rule's runs are about. */

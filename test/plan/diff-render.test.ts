@@ -62,6 +62,14 @@ describe('rules diff formats', () => {
     expect(lines.filter((l) => l.startsWith('::'))).toHaveLength(1);
   });
 
+  it('many inputs are summed up in the header, a few are listed', () => {
+    const inputs = ['a', 'b', 'c', 'd'].map((x) => ({ label: `rules/fixtures/${x}.fixtures.yaml`, base: samplePlan(), head: { ...samplePlan(), source: { mode: 'fixtures' as const, fixtures: `rules/fixtures/${x}.fixtures.yaml` } } }));
+    const many = diffPlans({ base: { label: 'origin/main', rules: RULES }, head: { label: 'working tree', rules: RULES }, inputs });
+    expect(renderDiff(many, 'text').split('\n')[0]).toBe('Diff of the rules against origin/main at 2026-11-24T06:00:00.000Z on 4 inputs (fixtures rules/fixtures/a.fixtures.yaml … rules/fixtures/d.fixtures.yaml): 4 events, 0 schedule ticks.');
+    const few = diffPlans({ base: { label: 'origin/main', rules: RULES }, head: { label: 'working tree', rules: RULES }, inputs: inputs.slice(0, 2) });
+    expect(renderDiff(few, 'text').split('\n')[0]).toBe('Diff of the rules against origin/main at 2026-11-24T06:00:00.000Z on fixtures rules/fixtures/a.fixtures.yaml (1 event, 0 schedule ticks); fixtures rules/fixtures/b.fixtures.yaml (1 event, 0 schedule ticks).');
+  });
+
   it('no differences: one headline, and no annotation', () => {
     const same = diffPlans({ base: { label: 'origin/main', rules: RULES }, head: { label: 'working tree', rules: RULES }, inputs: [{ label: 'x', base: samplePlan(), head: samplePlan() }] });
     expect(renderDiff(same, 'text').trimEnd().split('\n').pop()).toBe('No differences: the change plans the same 2 runs as origin/main.');
