@@ -61,6 +61,7 @@ export async function planDryRun(inputs: DryRunInputs): Promise<DryRunOutcome> {
       portal,
       ratePlan: inputs.ratePlan,
       ...(inputs.statePath ? { statePath: inputs.statePath } : {}),
+      ...(inputs.statePortal ? { statePortal: inputs.statePortal } : {}),
       ...(inputs.onClientEvent ? { onClientEvent: inputs.onClientEvent } : {}),
     });
     return { plan, portal: used, ...(note ? { note } : {}) };

@@ -6,6 +6,7 @@ import { UsageError } from '../../engine/errors.js';
 import { createLogger } from '../../engine/logger.js';
 import { applyPlanCommand, isRatePlan, PLAN_FORMATS, renderPlan, type PlanFormat } from '../../engine/plan/index.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
+import { isPostgresUrl } from '../../engine/store/index.js';
 import { FORMAT_OPTIONS, intOption, logLevel, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
@@ -76,6 +77,10 @@ const command: Command = {
       plan: { type: 'string' },
       'runs-per-tick': { type: 'string' },
     });
+    // Not a file path: resolve() would make a folder named 'postgres:'. A portal of a worker deployment is written only by the worker holding its lease.
+    if (values.state !== undefined && isPostgresUrl(values.state)) {
+      throw new UsageError("rules apply runs on a state file; a worker deployment's portal (--state postgres://...) is written only by the worker holding its lease. Plan with: rules dry-run --state postgres://... --portal ID");
+    }
     if (values.plan !== undefined) {
       if (positionals.length > 0) throw new UsageError('--plan carries out a saved plan; give no RULE with it');
       return applyPlanCommand(values.plan);

@@ -4,12 +4,14 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
 import { escapeData, escapeProperty, InputFileError, isRatePlan, parseAt, PLAN_FORMATS, renderJson, renderPlan, stepSummary, type PlanFormat, type RatePlan } from '../../engine/plan/index.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
+import { isPostgresUrl } from '../../engine/store/index.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { planDryRun } from '../dry-run-inputs.js';
 import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
 const usage = `Usage: rules dry-run [PATHS...] [--events FILE] [--at TIME] [--fixtures FILE]
+                      [--state PATH | --state postgres://... --portal ID]
                       [--format text|json|github|markdown] [--out plan.json]
                       [--plan standard|enterprise] [--detailed-exitcode]
 
@@ -37,6 +39,13 @@ Portal data:
                     dedupe keys, record snapshots (for changed:) and round-robin
                     positions. Read through a private copy; never changed.
                     Default: an empty state (every run is new).
+                    A worker deployment's database (postgres://USER@HOST/DB)
+                    holds every portal's state: name one with --portal.
+  --portal ID       with --state postgres://...: the portal (its member_id
+                    or domain, see 'rules portals list') whose state the plan
+                    starts from; copied from one read-only snapshot, nothing
+                    written to the database. Its data is still read from
+                    --fixtures or the portal in the environment
 Output:
   --format FORMAT   text (default), json (has format_version), github
                     (::notice/::warning annotations; appends a summary to
@@ -83,8 +92,15 @@ async function run(argv: string[]): Promise<number> {
     out: { type: 'string' },
     plan: { type: 'string' },
     state: { type: 'string' },
+    portal: { type: 'string' },
     'detailed-exitcode': { type: 'boolean' },
   });
+  if (values.portal !== undefined && !(values.state && isPostgresUrl(values.state))) {
+    throw new UsageError('--portal picks a portal\'s state in a worker deployment: it goes with --state postgres://USER@HOST/DB');
+  }
+  if (values.state && isPostgresUrl(values.state) && !values.portal) {
+    throw new UsageError("--state postgres://... holds many portals' state: name the portal with --portal MEMBER_ID (or its domain; see rules portals list)");
+  }
   const format: PlanFormat = outputFormat(values, PLAN_FORMATS, 'text');
   const planRaw = values.plan ?? (process.env.B24_PLAN?.trim() || 'standard');
   if (!isRatePlan(planRaw)) throw new UsageError(`--plan must be standard or enterprise; got '${planRaw}'`);
@@ -123,6 +139,7 @@ async function run(argv: string[]): Promise<number> {
       ...(at !== undefined && values.at !== undefined ? { at, atText: values.at } : {}),
       ratePlan,
       ...(values.state ? { statePath: values.state } : {}),
+      ...(values.portal ? { statePortal: values.portal } : {}),
       onClientEvent: progress.clientEvent,
     });
   } finally {

@@ -23,7 +23,10 @@ export interface DryRunInputs {
   /** The clock (ms) when `at` is not given, so that several plans of one command share it (rules diff); no schedule rule fires. @default Date.now() */
   now?: number;
   ratePlan: RatePlan;
+  /** The daemon's state file, or a worker deployment's database (`postgres://...`, with `statePortal`). */
   statePath?: string;
+  /** With a `postgres://` statePath: the portal (member_id or domain) whose state the plan starts from. */
+  statePortal?: string;
   /** Client configuration of the live portal (when there are no fixtures). @default loadConfig() */
   liveConfig?: () => ClientConfig;
   /** Told of the planning client's events (requests, rate-limit waits): a progress display. */

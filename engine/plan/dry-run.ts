@@ -11,11 +11,12 @@
 import { createClient, type ClientConfig, type ClientEvent } from '../client/index.js';
 import { createEngine } from '../pipeline/index.js';
 import type { CompiledRule } from '../rules/index.js';
-import { openStateStore, type InboxItemInput } from '../store/index.js';
+import { isPostgresUrl, openStateStore, type InboxItemInput } from '../store/index.js';
+import { UsageError } from '../errors.js';
 import type { FixturePortal, PortalCall } from './fixture-portal.js';
 import { toPlanDocument } from './from-engine.js';
 import { recordReads } from './read-recorder.js';
-import { openStateCopy } from './state-copy.js';
+import { openPgStateCopy, openStateCopy, type StateCopy } from './state-copy.js';
 import type { PlanDocument, RatePlan } from './types.js';
 
 /**
@@ -39,8 +40,13 @@ export interface DryRunRequest {
   snapshots?: Record<string, Record<string, Record<string, unknown>>>;
   /** Dedupe keys already used (rule id → keys). */
   dedupe?: Record<string, string[]>;
-  /** The daemon's state file: planning sees its dedupe keys, snapshots and round-robin positions (on a private copy). */
+  /**
+   * The daemon's state file, or a worker deployment's database (`postgres://...`, with `statePortal`): planning sees
+   * its dedupe keys, snapshots and round-robin positions (on a private copy).
+   */
   statePath?: string;
+  /** With a `postgres://` statePath: the portal (member_id or domain) whose state is read. */
+  statePortal?: string;
   /** Values for env.NAME. @default process.env */
   env?: Record<string, string | undefined>;
   cwd?: string;
@@ -54,15 +60,22 @@ export interface DryRunResult {
   portalCalls?: readonly PortalCall[];
 }
 
+/** The private copy of the state the plan starts from: of a state file, or of one portal's state in PostgreSQL. */
+async function stateCopy(path: string, portal: string | undefined, now: () => number): Promise<StateCopy> {
+  if (!isPostgresUrl(path)) return openStateCopy(path, now);
+  if (!portal) throw new UsageError("--state postgres://... holds many portals' state: name the portal with --portal MEMBER_ID (or its domain; see rules portals list)");
+  return openPgStateCopy(path, portal, now);
+}
+
 /** Plan the items. Nothing is written: the client is read-only and the engine stops after planning. */
 export async function dryRun(req: DryRunRequest): Promise<DryRunResult> {
   // Everything opened here is closed in `finally`, also when a later step fails. The fixture portal is the caller's to close.
-  let state: ReturnType<typeof openStateCopy> | undefined;
+  let state: StateCopy | undefined;
   let store: ReturnType<typeof openStateStore> | undefined;
   let client: ReturnType<typeof createClient> | undefined;
   const fixtures = req.portal.kind === 'fixtures' ? req.portal.portal : undefined;
   try {
-    state = req.statePath ? openStateCopy(req.statePath, () => req.at) : undefined;
+    state = req.statePath ? await stateCopy(req.statePath, req.statePortal, () => req.at) : undefined;
     store = state?.store ?? openStateStore(':memory:', { now: () => req.at });
     const config: ClientConfig = req.portal.kind === 'fixtures' ? req.portal.portal.config : req.portal.config;
     // Against a loopback fixture portal the client's own leaky bucket would only slow tests down; against a portal it stays on.

@@ -12,7 +12,7 @@ export { estimate, isRatePlan, RATE_LIMITS } from './estimate.js';
 export { applyPlan, readPlanFile, staleReads, type ApplyPlanResult, type AppliedCall } from './apply-plan.js';
 export { recordReads, entityOfMethod, rowsOfResult, dateModifyOf, fingerprint, type ReadRecorder } from './read-recorder.js';
 export { parseEvents, readEventsFile, eventItems, scheduleItem, scheduleItemsAt, scheduleTickAt, formItem, manualItem, parseAt, type EventInput } from './inputs.js';
-export { openStateCopy, type StateCopy } from './state-copy.js';
+export { openStateCopy, openPgStateCopy, type StateCopy, type PgStateCopy } from './state-copy.js';
 export { applyPlanCommand, notApplicable } from './apply-plan.js';
 export { canonicalJson, sortKeys } from '../canonical-json.js';
 export { hashValue, compareIds } from './canonical.js';

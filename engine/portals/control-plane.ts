@@ -13,7 +13,7 @@ import { PortalsError } from './errors.js';
 import { migrate } from './migrations.js';
 
 /** The password of a PostgreSQL URL (in its user info or its query), if any. */
-function passwordOf(url: string): string | null {
+export function passwordOf(url: string): string | null {
   try {
     const u = new URL(url);
     return u.password ? decodeURIComponent(u.password) : u.searchParams.get('password');

@@ -16,3 +16,4 @@ export { checkRefreshToken, type AppCredentials, type GrantCheck, type VerifiedG
 export { portalClientConfig, type PortalClientConfigOptions } from './client-config.js';
 export { parseWebhookUrl, maskWebhookUrl, webhookPortalKey, domainOf, checkMemberId, checkRuleSet, type WebhookParts } from './portal-key.js';
 export { PortalsError, PortalNotFoundError, type PortalsErrorCode } from './errors.js';
+export { findPortal, findPortalAt, type PortalQueryable } from './find-portal.js';

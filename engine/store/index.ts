@@ -15,6 +15,7 @@ import { DEFAULT_RETENTION, DEFAULTS as STATE_STORE_DEFAULTS, openStateStore } f
 import { openStateStoreFor } from './open.js';
 import { PG_BRIDGE_DEFAULTS, PgBridge, PgStatementError, redactDatabaseUrl } from './pg/bridge.js';
 import { dropPortalState, isPostgresUrl, openPgStateStore, portalKey, portalSchema } from './pg/open.js';
+import { copyPortalState } from './pg/copy-state.js';
 
 export type { RetentionPolicy, StateStore, StateStoreOptions } from './state-store.js';
 export type { InboxListFilter } from './inbox-table.js';
@@ -24,6 +25,7 @@ export type { NewTimer, TimerFilter, TimerKind, TimerRecord, TimerState } from '
 export type { OpenStateStoreForOptions } from './open.js';
 export type { PgBridgeOptions } from './pg/bridge.js';
 export type { PgQueryable, PgStateStoreOptions } from './pg/open.js';
+export type { PortalStateCopy } from './pg/copy-state.js';
 export {
   openStateStore,
   STATE_STORE_DEFAULTS,
@@ -44,6 +46,7 @@ export {
   openStateStoreFor,
   openPgStateStore,
   dropPortalState,
+  copyPortalState,
   isPostgresUrl,
   portalKey,
   portalSchema,
