@@ -153,7 +153,7 @@ export async function startRig(options: RigOptions = {}): Promise<ConsoleRig> {
 export const XSS_TITLE = '<img src=x onerror=alert(1)>';
 
 export interface Scenario {
-  /** A 2,000,000 lead: route-leads-key-accounts acts, the other routing rules' conditions are false. */
+  /** A 2,000,000 lead: route-leads-key-accounts acts, the other routing rules (its group) are skipped naming it. */
   bigLead: string;
   /** A lead titled XSS_TITLE. */
   xssLead: string;
