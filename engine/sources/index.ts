@@ -71,3 +71,5 @@ export type {
   ScheduleSource,
   ManualHandle,
 };
+export { buildFormRoutes, normalizePath as normalizeHookPath, readFormRequest, type FormRefusal, type FormRoute } from './form-webhook.js';
+export { readOutgoingEvent, type OutgoingEvent } from './outgoing-webhook.js';

@@ -11,6 +11,7 @@ import { registerSecret } from '../redact.js';
 import type { RequestHandler } from '../status/index.js';
 import { DEFAULTS as BODY_DEFAULTS, parseBody, readBody, RequestBodyError, safeEqual, sendJson, stableHash } from './http-body.js';
 import { startSource, type SourcePlugin } from './plugin.js';
+import type { InboxItemInput } from '../store/index.js';
 import { recordAdded, retireFinished, type Source, type SourceContext } from './types.js';
 
 export interface OutgoingWebhookConfig {
@@ -34,6 +35,44 @@ export const DEFAULTS = {
   /** @default 32 levels */
   maxDepth: BODY_DEFAULTS.maxDepth,
 };
+
+/** An outgoing-webhook body read: where it comes from (never kept: the token), and the inbox row it becomes. */
+export interface OutgoingEvent {
+  /** `auth[application_token]`: checked by the receiver, never stored. */
+  token: string;
+  /** `auth[member_id]` and `auth[domain]`, as sent ('' when missing). */
+  memberId: string;
+  domain: string;
+  /**
+   * The event (its name upper case) and the inbox row it becomes (source `outgoing`, keyed by a hash of the event,
+   * its `ts` and its data: a repeat is a duplicate); null without `event` (answer 400 once the token is checked).
+   */
+  event: { name: string; item: InboxItemInput } | null;
+}
+
+/**
+ * Read a parsed outgoing-webhook body, or null without `auth[application_token]` (answer 401). The row keeps where
+ * the event came from, never a token.
+ */
+export function readOutgoingEvent(body: Record<string, unknown>, receivedAt: number): OutgoingEvent | null {
+  const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>;
+  const token = auth.application_token;
+  if (typeof token !== 'string' || token === '') return null;
+  const origin = { token, memberId: typeof auth.member_id === 'string' ? auth.member_id : '', domain: typeof auth.domain === 'string' ? auth.domain : '' };
+  const name = typeof body.event === 'string' ? body.event.toUpperCase() : '';
+  if (!name) return { ...origin, event: null };
+  const data = body.data && typeof body.data === 'object' ? (body.data as Record<string, unknown>) : {};
+  const payload: Record<string, unknown> = {
+    event: name,
+    event_handler_id: body.event_handler_id ?? null,
+    data,
+    ts: body.ts ?? null,
+    // Tokens are never stored: only where the event came from.
+    auth: { domain: auth.domain ?? null, member_id: auth.member_id ?? null },
+  };
+  const key = stableHash({ event: name, ts: body.ts ?? null, data });
+  return { ...origin, event: { name, item: { source: 'outgoing', key, event: name, ruleId: null, payload, receivedAt } } };
+}
 
 export interface OutgoingWebhookSource extends Source {
   /** Mount on the status server. */
@@ -66,32 +105,22 @@ export function createOutgoingWebhookSource(config: OutgoingWebhookConfig, ctx: 
       if (err instanceof RequestBodyError) return reject(res, err.status, 'body', err.message);
       throw err;
     }
-    const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>;
-    const token = auth.application_token;
-    if (typeof token !== 'string' || token === '') return reject(res, 401, 'token_missing', 'auth[application_token] is required');
-    if (!safeEqual(token, config.applicationToken)) {
+    const read = readOutgoingEvent(body, ctx.clock.now());
+    if (!read) return reject(res, 401, 'token_missing', 'auth[application_token] is required');
+    if (!safeEqual(read.token, config.applicationToken)) {
       ctx.logger.warn({ remote: req.socket.remoteAddress }, 'outgoing webhook: wrong application_token, refused');
       return reject(res, 403, 'token_mismatch', 'application_token does not match');
     }
-    const event = typeof body.event === 'string' ? body.event.toUpperCase() : '';
-    if (!event) return reject(res, 400, 'no_event', 'event is required');
+    if (!read.event) return reject(res, 400, 'no_event', 'event is required');
+    const { name: event, item } = read.event;
     if (event === 'ONOFFLINEEVENT' && config.onOfflineSignal) {
       config.onOfflineSignal();
       return sendJson(res, 200, { ok: true });
     }
-    const data = body.data && typeof body.data === 'object' ? (body.data as Record<string, unknown>) : {};
-    const payload: Record<string, unknown> = {
-      event,
-      event_handler_id: body.event_handler_id ?? null,
-      data,
-      ts: body.ts ?? null,
-      // Tokens are never stored: only where the event came from.
-      auth: { domain: auth.domain ?? null, member_id: auth.member_id ?? null },
-    };
-    const key = stableHash({ event, ts: body.ts ?? null, data });
+    const data = (item.payload as { data: Record<string, unknown> }).data;
     let result: { inserted: number; duplicates: number };
     try {
-      result = ctx.inbox.add([{ source: 'outgoing', key, event, ruleId: null, payload, receivedAt: ctx.clock.now() }]);
+      result = ctx.inbox.add([item]);
     } catch (err) {
       ctx.logger.error({ err, event }, 'outgoing webhook: could not store the event; answered 500');
       ctx.metrics?.webhookRejected.inc({ source: 'outgoing', reason: 'store' });

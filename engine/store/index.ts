@@ -55,3 +55,4 @@ export {
   PgStatementError,
   redactDatabaseUrl,
 };
+export { addToPortalInbox, type PortalInboxTarget } from './pg/inbox-insert.js';

@@ -21,6 +21,7 @@ import { createDaemon, startRetention, type Daemon, type DaemonOptions } from '.
 import { B24RulesError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { pgTokenPersistence, portalClientConfig, type AppCredentials, type Lease, type PortalConnection } from '../portals/index.js';
+import { DAEMON_SOURCES, retireFinished, type SourcePlugin } from '../sources/index.js';
 import type { DaemonMetrics, HealthReport } from '../status/index.js';
 import { openPgStateStore, type PgBridge, type RetentionPolicy } from '../store/index.js';
 import type pg from 'pg';
@@ -50,6 +51,23 @@ export interface RunnerDeps {
   /** Passed to each portal's daemon (tests and the bench: tick interval, drain, client and engine tuning, offline polling). */
   daemon?: Pick<DaemonOptions, 'tickIntervalMs' | 'drainTimeoutMs' | 'clientOptions' | 'engineOptions' | 'offline' | 'authConnector' | 'http'>;
 }
+
+/**
+ * The outgoing-webhook events of a worker's portal arrive at the worker's receivers (webhook-receivers.ts), whichever
+ * worker that is; the engine serving the portal retires them once done, as the daemon's receiver does.
+ */
+const outgoingRetirement: SourcePlugin = {
+  kind: 'outgoing',
+  // It brings no event in itself (the receivers take only an installed app's): the daemon's warning about event rules nothing serves stays.
+  triggers: [],
+  applies: () => true,
+  async attach(ctx) {
+    return { kind: 'outgoing', detach: async () => undefined, acknowledge: async () => retireFinished(ctx, 'outgoing') };
+  },
+};
+
+/** A portal's sources in a worker: the daemon's (schedules, form hooks, offline events), and the retirement of outgoing-webhook events. */
+export const WORKER_PORTAL_SOURCES: readonly SourcePlugin[] = [...DAEMON_SOURCES.filter((p) => p.kind !== 'outgoing'), outgoingRetirement];
 
 export const RUNNER_DEFAULTS = {
   /**
@@ -213,6 +231,7 @@ export class PortalRunner {
         watch: false,
         clock: d.clock,
         canSend: () => this.canSend(),
+        sources: WORKER_PORTAL_SOURCES,
         clientOptions: {
           ...d.daemon?.clientOptions,
           userAgent: d.userAgent,

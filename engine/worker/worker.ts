@@ -6,7 +6,9 @@
  * `/healthz` (the leases held, each portal's state, queue depth and last
  * tick), `/metrics` (each portal's daemon metrics with a bounded `portal`
  * label, plus `b24rules_leases_held` and `b24rules_portal_queue_depth`) and
- * the app's install endpoint `POST /b24/app`; and the web console with one
+ * the app's install endpoint `POST /b24/app`; the receivers of outgoing
+ * webhooks (`POST /b24/events`) and form hooks (`POST /hooks/<member_id>/...`)
+ * of every portal (webhook-receivers.ts); and the web console with one
  * view per portal it serves (engine/console, `/console?portal=MEMBER_ID`).
  */
 import { readFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ import { MetricsRegistry, PortalLabels, renderPortalMetrics, startStatusServer, 
 import { dropPortalState, PgBridge, type RetentionPolicy } from '../store/index.js';
 import { LeaseLoop } from './lease-loop.js';
 import { PortalRunner } from './portal-runner.js';
+import { createWebhookReceivers, type WebhookReceivers } from './webhook-receivers.js';
 
 export interface WorkerOptions {
   /** The deployment's database (`--state postgres://...`, B24_RULES_DATABASE_URL). */
@@ -162,6 +165,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let server: StatusServer | null = null;
   let bridge: PgBridge | null = null;
   let stopWatching: (() => void) | null = null;
+  let receivers: WebhookReceivers | null = null;
   let starting: Promise<void> | null = null;
   let stopping: Promise<{ abandoned: boolean }> | null = null;
   let running = false;
@@ -273,6 +277,9 @@ export function createWorker(options: WorkerOptions): Worker {
           }),
         ]
       : [];
+    // Outgoing webhooks and form hooks of every portal, stored in its inbox whoever holds it.
+    receivers = createWebhookReceivers({ registry, pool, databaseUrl: options.databaseUrl, bridge: sharedBridge, rulesPaths: options.rulesPaths, env, logger: logger.child({ component: 'receivers' }), clock, metrics: own });
+    handlers.push(...receivers.handlers);
     if (consoleApp) handlers.push(consoleApp.handler);
     try {
       if (listen !== null) server = await startStatusServer({ listen, metrics: { render: metrics }, health, handlers, logger });
@@ -303,6 +310,7 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   async function reload(): Promise<boolean> {
+    receivers?.reload();
     const results = await Promise.all(runners().map((r) => r.reload()));
     return results.every(Boolean);
   }
