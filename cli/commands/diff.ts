@@ -201,6 +201,7 @@ async function run(argv: string[]): Promise<number> {
     const offInterrupt = onInterrupt(() => {
       progress.finish();
       process.stderr.write(`rules diff: stopped by Ctrl-C after ${progress.counts.requests} request(s): nothing written.\n`);
+      base.dispose();
       process.exit(PROGRESS_DEFAULTS.interruptedExit);
     });
     const planned: DiffInput[] = [];
