@@ -54,7 +54,8 @@ function newRun(item: RunItem, rule: CompiledRule, recordKey: string, facts: Fac
     attempts: 0,
     concurrencyKey: null,
     dedupeKey: null,
-    trace: baseTrace(item, rule),
+    trace: baseTrace(item, rule, rule.mode === 'shadow'),
+    ...(rule.mode === 'shadow' ? { shadow: true as const } : {}),
   };
 }
 

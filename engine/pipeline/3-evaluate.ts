@@ -9,7 +9,9 @@ import { checkCondition, ConditionSkip } from '../logic/index.js';
 import { redactValue } from '../redact.js';
 import type { Facts } from '../rules/index.js';
 import { changedMatches, diffRecord, isRealChange, type Changes } from './changes.js';
+import { outsideRollout } from './rollout.js';
 import { changesFacts, type Run } from './run.js';
+import { shadowSnapshotEntity, shadowSpace } from './shadow.js';
 import { firedFor, forTrigger, timerHold, type TimerEvaluation } from './timer-logic.js';
 
 export type Evaluation =
@@ -21,6 +23,8 @@ export type Evaluation =
 export interface EvalContext {
   /** The record's previous snapshot (this tick's, or the store's); `entity` is the snapshot entity (`deal`, `item:147`). */
   previous(entity: string, id: string): Record<string, unknown> | undefined;
+  /** The same for a shadow run of a rule: the newer of the live snapshot and the rule's shadow runs' own (`shadow:<rule id>:<entity>`). */
+  previousShadow(ruleId: string, entity: string, id: string): Record<string, unknown> | undefined;
   /** Remember the record as the new snapshot. */
   remember(entity: string, id: string, record: Record<string, unknown>): void;
   dedupeUsed(ruleId: string, key: string): boolean;
@@ -72,12 +76,14 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
           if (earlier === 'first-sight') ctx.changeCache.set(ck, { changes: diffRecord(undefined, record as Record<string, unknown>), hadSnapshot: false });
           else if (earlier) ctx.changeCache.set(ck, { changes: earlier, hadSnapshot: true });
         }
-        let seen = ctx.changeCache.get(ck);
+        // A shadow run takes a live run's change set for the event when there is one; its own never reaches a live run.
+        const own = run.shadow ? `${shadowSpace(rule.id)}|${ck}` : ck;
+        let seen = ctx.changeCache.get(ck) ?? ctx.changeCache.get(own);
         if (!seen) {
-          const previous = ctx.previous(snapEntity, ref.id);
+          const previous = run.shadow ? ctx.previousShadow(rule.id, snapEntity, ref.id) : ctx.previous(snapEntity, ref.id);
           seen = { changes: diffRecord(previous, record as Record<string, unknown>), hadSnapshot: previous !== undefined };
-          ctx.changeCache.set(ck, seen);
-          ctx.remember(snapEntity, ref.id, record as Record<string, unknown>);
+          ctx.changeCache.set(own, seen);
+          ctx.remember(run.shadow ? shadowSnapshotEntity(rule.id, snapEntity) : snapEntity, ref.id, record as Record<string, unknown>);
         }
         const { changes, hadSnapshot } = seen;
         run.changes = changes;
@@ -109,7 +115,8 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
       if (k !== '') {
         run.dedupeKey = k;
         trace.dedupe = k;
-        if (ctx.dedupeUsed(rule.id, k)) return { kind: 'skip', reason: `dedupe: key ${JSON.stringify(k)} was used by an earlier run` };
+        // A shadow run is stopped by a key its rule used live, and by its own; it stores only its own (7-finish.ts).
+        if (ctx.dedupeUsed(rule.id, k) || (run.shadow && ctx.dedupeUsed(shadowSpace(rule.id), k))) return { kind: 'skip', reason: `dedupe: key ${JSON.stringify(k)} was used by an earlier run` };
       }
     }
     // A run woken by its delay checks the condition again only when the delay says `recheck`.
@@ -118,6 +125,11 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
       const c = checkCondition(rule.condition, facts);
       trace.condition = c;
       if (!c.value) return new ConditionSkip(c);
+    }
+    // Only a run's start decides: a run woken from a delay or a wait was inside its rollout.
+    if (rule.rollout && !run.resume) {
+      const outside = outsideRollout(run, facts);
+      if (outside) return { kind: 'skip', reason: outside };
     }
     return { kind: 'act' };
   } catch (err) {

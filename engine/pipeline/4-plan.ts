@@ -12,6 +12,7 @@ import type { RecordCache } from '../facts/index.js';
 import { redactValue } from '../redact.js';
 import type { ActionSpec, CompiledRule, EntityName, Facts } from '../rules/index.js';
 import { rowRecord, type Run } from './run.js';
+import { shadowIdentity, stateSpace } from './shadow.js';
 import { delayEnds, describeWait, waitEnds } from './timer-logic.js';
 
 export interface PlannedEffect {
@@ -97,15 +98,17 @@ export interface PlanInputs {
 /** Plan the next round of a run's actions, from its cursor. */
 export function plan(run: Run, inputs: PlanInputs): StagePlan {
   const row = rowRecord(run);
+  const identity = runIdentity(run.rule.id, run.triggerKey, run.recordKey, run.dedupeKey);
+  const space = stateSpace(run.rule, run.shadow);
   return planStage({
     rule: run.rule,
-    identity: runIdentity(run.rule.id, run.triggerKey, run.recordKey, run.dedupeKey),
+    identity: run.shadow ? shadowIdentity(identity) : identity,
     facts: { ...inputs.facts, ...inputs.results },
     cursor: run.cursor,
     pendingNames: new Set(),
     records: inputs.records,
     ...(row ? { rowRecord: row } : {}),
-    pick: (key, users) => inputs.pick(run.rule.id, key, users),
+    pick: (key, users) => inputs.pick(space, key, users),
   });
 }
 

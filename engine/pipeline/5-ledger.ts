@@ -11,6 +11,7 @@ import type { Facts } from '../rules/index.js';
 import type { EffectsTable, NewRun, StateStore } from '../store/index.js';
 import type { PlannedEffect, StagePlan } from './4-plan.js';
 import { encodeFacts, newRunRow, type Run } from './run.js';
+import { shadowResult } from './shadow.js';
 
 /** A run's call as planning and finishing read it (EffectsTable.outcomesOfRun): no params; result and meta only when the run names the result. */
 export type CallOutcome = ReturnType<EffectsTable['outcomesOfRun']>[number];
@@ -47,10 +48,10 @@ export function storeTraces(store: StateStore, runs: Iterable<Run>): void {
   });
 }
 
-/** The values of the run's `as` names: a done call's result, null for one failed or not done. */
+/** The values of the run's `as` names: a done call's result (a shadow call's placeholder), null for one failed or not done. */
 export function resultsOf(effects: CallOutcome[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const e of effects) if (e.asName) out[e.asName] = e.state === 'done' ? resultValue(e) : null;
+  for (const e of effects) if (e.asName) out[e.asName] = e.state === 'done' ? resultValue(e) : e.state === 'shadow' ? e.result : null;
   return out;
 }
 
@@ -66,7 +67,7 @@ export function storeFirstRound(store: StateStore, run: Run, round: StagePlan): 
   const facts = encodeFacts(run, !round.finished);
   if (run.id === null) run.id = store.runs.create(newRunRow(run, { status: 'active', cursor: run.cursor, facts }));
   else store.runs.update(run.id, { status: 'active', cursor: run.cursor, facts, dedupeKey: run.dedupeKey, concurrencyKey: run.concurrencyKey });
-  const { waitFor, adopted } = recordRound(store, run.id, 0, round);
+  const { waitFor, adopted } = recordRound(store, run.id, 0, round, run.shadow);
   if (adopted && !round.finished) {
     Object.assign(run.facts, adopted);
     store.runs.update(run.id, { facts: encodeFacts(run) });
@@ -83,7 +84,7 @@ export function storeFirstRound(store: StateStore, run: Run, round: StagePlan): 
 export function storeRound(store: StateStore, run: Run, round: StagePlan, existing: CallOutcome[]): number {
   const assigned = applyRound(run, round);
   const base = existing.length ? Math.max(...existing.map((e) => e.seq)) + 1 : 0;
-  const { waitFor, adopted } = recordRound(store, run.id!, base, round);
+  const { waitFor, adopted } = recordRound(store, run.id!, base, round, run.shadow);
   if (adopted) Object.assign(run.facts, adopted);
   // The cursor goes with the calls; the facts only when a later round plans from them (past the last action nothing does).
   const factsChanged = assigned || adopted !== undefined;
@@ -101,19 +102,22 @@ function applyRound(run: Run, round: StagePlan): boolean {
   return assigned;
 }
 
-/** A round's calls into the ledger from sequence `base`; results adopted from an earlier run with the same key become facts. */
-function recordRound(store: StateStore, runId: number, base: number, round: StagePlan): { waitFor: number; adopted?: Facts } {
+/**
+ * A round's calls into the ledger from sequence `base`; results adopted from an earlier run with the same key become facts.
+ * A shadow run's calls are journaled final (state `shadow`, their result a placeholder): nothing waits for them.
+ */
+function recordRound(store: StateStore, runId: number, base: number, round: StagePlan, shadow: boolean | undefined): { waitFor: number; adopted?: Facts } {
   let waitFor = 0;
   let adopted: Facts | undefined;
   round.effects.forEach((pe, n) => {
-    const r = recordEffect(store, runId, base + n, pe);
+    const r = recordEffect(store, runId, base + n, pe, shadow);
     if (r.wait) waitFor++;
     if (r.result) (adopted ??= {})[r.result.name] = r.result.value;
   });
   return { waitFor, ...(adopted ? { adopted } : {}) };
 }
 
-function recordEffect(store: StateStore, runId: number, seq: number, pe: PlannedEffect): { wait: boolean; result?: { name: string; value: unknown } } {
+function recordEffect(store: StateStore, runId: number, seq: number, pe: PlannedEffect, shadow: boolean | undefined): { wait: boolean; result?: { name: string; value: unknown } } {
   const meta: Record<string, unknown> = {};
   if (pe.call?.lookup) meta.lookup = pe.call.lookup;
   if (pe.call?.before) meta.before = pe.call.before;
@@ -131,7 +135,9 @@ function recordEffect(store: StateStore, runId: number, seq: number, pe: Planned
     asName: pe.asName,
     recovery: pe.http ? 'resend' : (pe.call?.recovery ?? 'none'),
     meta,
+    ...(shadow ? { shadow: { result: shadowResult(pe.effectKey) } } : {}),
   });
+  if (effect.state === 'shadow') return { wait: false, ...(pe.asName && existed ? { result: { name: pe.asName, value: effect.result } } : {}) };
   if (!existed) return { wait: true };
   if (effect.state === 'done') return { wait: false, ...(pe.asName ? { result: { name: pe.asName, value: resultValue(effect) } } : {}) };
   if (effect.state === 'failed') {

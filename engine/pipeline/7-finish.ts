@@ -8,6 +8,7 @@ import { redact, redactValue } from '../redact.js';
 import type { RunStatus, StateStore } from '../store/index.js';
 import type { CallOutcome } from './5-ledger.js';
 import { newRunRow, type Run, type RunItem } from './run.js';
+import { shadowSpace, stateSpace } from './shadow.js';
 import type { EngineStats, TickReport } from './types.js';
 
 export type FinalStatus = 'done' | 'skipped' | 'failed' | 'dead';
@@ -45,12 +46,12 @@ export function finishRun(ctx: FinishContext, target: Run | number, status: Fina
     let dedupe: { ruleId: string; key: string } | undefined;
     if (run) {
       trace = run.trace;
-      if (run.dedupeKey) dedupe = { ruleId: run.rule.id, key: run.dedupeKey };
+      if (run.dedupeKey) dedupe = { ruleId: stateSpace(run.rule, run.shadow), key: run.dedupeKey };
     } else {
       const row = store.runs.get(id);
       if (!row || FINAL.includes(row.status)) return false;
       trace = row.trace;
-      if (row.dedupeKey) dedupe = { ruleId: row.ruleId, key: row.dedupeKey };
+      if (row.dedupeKey) dedupe = { ruleId: row.mode === 'shadow' ? shadowSpace(row.ruleId) : row.ruleId, key: row.dedupeKey };
     }
     // Where each call ended; its params and answer are the ledger row's (rules trace shows them from there).
     const calls = (effects ?? store.effects.outcomesOfRun(id)).map((e) => ({
@@ -89,9 +90,18 @@ export function skipRun(ctx: FinishContext, run: Run, reason: string): void {
   count(ctx, 'skipped');
 }
 
-/** Dead-letter a run: the DLQ keeps its item's payload (redacted) for `rules dlq retry`. */
+/**
+ * Dead-letter a run: the DLQ keeps its item's payload (redacted) for `rules dlq retry`. A shadow run is never
+ * dead-lettered: it ends failed with its error, so that it decides nothing about its item (a live run's outcome does).
+ */
 export function deadLetter(ctx: FinishContext, target: Run | number, item: RunItem, ruleId: string, error: string, effects?: CallOutcome[]): void {
   const runId = typeof target === 'number' ? target : target.id!;
+  const shadow = typeof target === 'number' ? (ctx.live?.get(target)?.shadow ?? ctx.store.runs.get(target)?.mode === 'shadow') : target.shadow;
+  if (shadow) {
+    finishRun(ctx, target, 'failed', { error }, effects);
+    ctx.logger.warn({ run: runId, rule: ruleId, item: item.id, error }, 'shadow run failed');
+    return;
+  }
   ctx.store.transaction(() => {
     ctx.store.dlq.add({ itemId: item.id, runId, ruleId, error: redact(error), payload: redactValue(item.payload) });
     finishRun(ctx, target, 'dead', { error }, effects);

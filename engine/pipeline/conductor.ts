@@ -14,7 +14,7 @@ import { recoverInDoubt } from './0-recover.js';
 import { match, type MatchedItem } from './1-match.js';
 import { load, loadUpdateTargets } from './2-load.js';
 import { evaluate, factsOf, type Evaluation } from './3-evaluate.js';
-import { plan } from './4-plan.js';
+import { plan, type StagePlan } from './4-plan.js';
 import { reactivateWaiting, resultsOf, storeFirstRound, storeRound, storeTraces, storeWaitingStart, type CallOutcome } from './5-ledger.js';
 import { executeEffects } from './6-execute.js';
 import { deadLetter, finishItems, finishRun, skipRun } from './7-finish.js';
@@ -243,13 +243,26 @@ function planRound(t: Tick): void {
  */
 function planStored(t: Tick, run: Run, effects: CallOutcome[], first: boolean): void {
   const { store } = t;
-  const round = plan(run, { facts: factsOf(run, { volatile: () => volatileFacts(t, run.rule) }), results: resultsOf(effects), records: t.records, pick: (r, k, u) => store.positions.next(r, k, u) });
-  const waitFor = first ? storeFirstRound(store, run, round) : storeRound(store, run, round, effects);
+  const planNext = () => plan(run, { facts: factsOf(run, { volatile: () => volatileFacts(t, run.rule) }), results: resultsOf(effects), records: t.records, pick: (r, k, u) => store.positions.next(r, k, u) });
+  let round = planNext();
+  let waitFor = first ? storeFirstRound(store, run, round) : storeRound(store, run, round, effects);
+  // A shadow run's calls are final once journaled: its next round is planned at once, up to its end or a timer.
+  while (run.shadow && shadowGoesOn(round)) {
+    effects = store.effects.outcomesOfRun(run.id!);
+    round = planNext();
+    waitFor = storeRound(store, run, round, effects);
+  }
   t.live.set(run.id!, run);
   if (round.error) deadLetter(t, run, run.item, run.rule.id, round.error.message);
   else if (round.delay && !round.delay.afterCalls) startDelay(t, run, round.delay);
   else if (round.wait && !round.wait.afterCalls) startWait(t, run, round.wait);
   else if (round.finished && waitFor === 0) finishRun(t, run, 'done', round.stopReason ? { reason: `stop: ${round.stopReason}` } : {}, round.effects.length ? undefined : effects);
+}
+
+/** Whether a shadow run plans its next round now: it stopped only for results of its own (journaled) calls, or before a timer they precede. */
+function shadowGoesOn(round: StagePlan): boolean {
+  if (round.finished || round.error || round.effects.length === 0) return false;
+  return (!round.delay || round.delay.afterCalls) && (!round.wait || round.wait.afterCalls);
 }
 
 /**

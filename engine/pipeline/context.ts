@@ -11,6 +11,7 @@ import type { EffectRecord, StateStore } from '../store/index.js';
 import type { EvalContext } from './3-evaluate.js';
 import type { Backoff } from './retry-policy.js';
 import { storedChanges, type Run } from './run.js';
+import { shadowSnapshotEntity } from './shadow.js';
 import type { EngineStats, EngineTuning, FetchLike, TickReport } from './types.js';
 
 /** @default values of EngineTuning */
@@ -52,6 +53,22 @@ export interface Tick extends EngineDeps {
   live: Map<number, Run>;
   /** Snapshots this tick wrote (`entity:id` → fields), as stored: the engine's own updates merge into them without reading them back. */
   snapshots: Map<string, Record<string, unknown>>;
+  /** The order this tick wrote snapshots in (`entity:id` → n, the latest highest), live ones and shadow runs' alike: which of the two is newer. */
+  snapshotOrder: WriteOrder;
+}
+
+/** The order in which keys were written (the latest highest). */
+export class WriteOrder {
+  #n = 0;
+  readonly #at = new Map<string, number>();
+
+  touch(key: string): void {
+    this.#at.set(key, ++this.#n);
+  }
+
+  get(key: string): number | undefined {
+    return this.#at.get(key);
+  }
 }
 
 export function newReport(): TickReport {
@@ -59,7 +76,7 @@ export function newReport(): TickReport {
 }
 
 export function newTick(deps: EngineDeps, rules: ReadonlyMap<string, CompiledRule>): Tick {
-  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport(), live: new Map(), snapshots: new Map() };
+  return { ...deps, rules, reader: new TickReader(deps.client), records: new RecordCache(), report: newReport(), live: new Map(), snapshots: new Map(), snapshotOrder: new WriteOrder() };
 }
 
 /** `now` and the `env` names a rule declares: added fresh at each use, never stored with a run. */
@@ -102,6 +119,7 @@ export function mergeDone(t: Tick): (effect: EffectRecord) => void {
     } else {
       t.store.snapshots.merge(entity, snap.id, snap.fields);
     }
+    t.snapshotOrder.touch(key);
     t.records.merge(snap.entity, snap.id, snap.fields, snap.entityTypeId);
   };
 }
@@ -115,11 +133,24 @@ export function mergeDone(t: Tick): (effect: EffectRecord) => void {
 export function evalContext(t: Tick, durable: boolean): EvalContext & { flush(): void } {
   const { store } = t;
   const snapshots = durable ? t.snapshots : new Map<string, Record<string, unknown>>();
+  const order = durable ? t.snapshotOrder : new WriteOrder();
   const taken: Array<{ entity: string; id: string; record: Record<string, unknown> }> = [];
+  const previous = (entity: string, id: string) => snapshots.get(`${entity}:${id}`) ?? store.snapshots.get(entity, id)?.fields;
   const ctx: EvalContext & { flush(): void } = {
-    previous: (entity, id) => snapshots.get(`${entity}:${id}`) ?? store.snapshots.get(entity, id)?.fields,
+    previous,
+    // A shadow run's own snapshot (of records only shadow rules heard) counts when it is newer than the live one.
+    previousShadow: (ruleId, entity, id) => {
+      const shadow = shadowSnapshotEntity(ruleId, entity);
+      const live = order.get(`${entity}:${id}`);
+      const own = order.get(`${shadow}:${id}`);
+      if (live !== undefined || own !== undefined) return (own ?? 0) > (live ?? 0) ? previous(shadow, id) : previous(entity, id);
+      const a = store.snapshots.get(entity, id);
+      const b = store.snapshots.get(shadow, id);
+      return b && (!a || b.updatedAt > a.updatedAt) ? b.fields : a?.fields;
+    },
     remember: (entity, id, record) => {
       snapshots.set(`${entity}:${id}`, record);
+      order.touch(`${entity}:${id}`);
       if (durable) taken.push({ entity, id, record });
     },
     dedupeUsed: (ruleId, key) => store.dedupe.has(ruleId, key),

@@ -29,7 +29,7 @@ export function failedFiring(item: RunItem, rule: CompiledRule, error: B24RulesE
 /** The firing of a run, before it is loaded. */
 export function firingOf(run: Run): PlanFiringOut {
   const { rule, record } = run;
-  return { rule: rule.id, file: rule.location.file, line: rule.location.line, trigger: triggerOf(run.item, rule), ...(record ? { record: { entity: record.entity, id: record.id } } : {}), condition: null, calls: [] };
+  return { rule: rule.id, file: rule.location.file, line: rule.location.line, trigger: triggerOf(run.item, rule), ...(record ? { record: { entity: record.entity, id: record.id } } : {}), condition: null, ...(run.shadow ? { shadow: true as const } : {}), calls: [] };
 }
 
 /** After loading and evaluation: the record's title, the condition, why it was skipped or failed. */
@@ -89,12 +89,12 @@ function callOf(pe: PlannedEffect): PlanCallOut {
   return out;
 }
 
-/** The plan: firings and the REST write batches the executor would send (http requests go one by one). */
+/** The plan: firings and the REST write batches the executor would send (http requests go one by one; a shadow run's calls not at all). */
 export function toPlan(at: number, firings: PlanFiringOut[], readRequests: number): Plan {
   const flat: Array<[number, number]> = [];
   firings.forEach((f, fi) =>
     f.calls.forEach((c, ci) => {
-      if (c.method !== 'http') flat.push([fi, ci]);
+      if (c.method !== 'http' && !f.shadow) flat.push([fi, ci]);
     }),
   );
   const batches = chunk(flat).map((calls, i) => ({ index: i + 1, calls }));

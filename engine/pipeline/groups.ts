@@ -59,9 +59,12 @@ export function whyItActed(winner: Run, facts: Facts): string {
   }
 }
 
-/** The group a run competes in: none for a run that already started (woken, resumed). */
+/**
+ * The group a run competes in: none for a run that already started (woken, resumed), nor for a
+ * shadow run (`mode: shadow`), which never decides for a live member: it acts on its own condition.
+ */
 export function groupOf(run: Run): string | undefined {
-  return run.resume ? undefined : run.rule.group;
+  return run.resume || run.shadow ? undefined : run.rule.group;
 }
 
 function unitKey(run: Run, group: string): string {
@@ -184,7 +187,7 @@ export class GroupStart {
         for (const row of rows) newest.set(row.ruleId, row);
         for (const [ruleId, row] of newest) {
           const rule = this.#rules.get(ruleId);
-          if (rule?.group !== unit.group || unit.members.some((m) => m.ruleId === ruleId)) continue;
+          if (rule?.group !== unit.group || row.mode === 'shadow' || unit.members.some((m) => m.ruleId === ruleId)) continue;
           const state = row.status === 'new' ? 'pending' : row.status === 'dead' || row.status === 'failed' ? 'dead' : 'final';
           unit.members.push({ ruleId, priority: priorityOf(rule), state });
         }

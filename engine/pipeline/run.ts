@@ -53,6 +53,8 @@ export interface Run {
   dedupeKey: string | null;
   /** The journal entry being built (redacted values only). */
   trace: Record<string, unknown>;
+  /** A shadow run (engine/pipeline/shadow.ts): its rule was `mode: shadow` when it was matched; it keeps that mode. */
+  shadow?: true;
 }
 
 /** Where the run's own bookkeeping sits in the facts column: not a valid template name, so no rule can read it. */
@@ -98,8 +100,12 @@ function decodeFacts(column: Record<string, unknown> | null): { facts: Facts; me
 }
 
 /** The start of every run's journal entry: what triggered it, and which rule. */
-export function baseTrace(item: RunItem, rule: CompiledRule): Record<string, unknown> {
-  return { trigger: { source: item.source, key: item.key, event: item.event, ruleId: item.ruleId }, rule: { id: rule.id, hash: rule.hash, file: rule.location.file } };
+export function baseTrace(item: RunItem, rule: CompiledRule, shadow = false): Record<string, unknown> {
+  return {
+    trigger: { source: item.source, key: item.key, event: item.event, ruleId: item.ruleId },
+    rule: { id: rule.id, hash: rule.hash, file: rule.location.file },
+    ...(shadow ? { mode: 'shadow: its calls are journaled, never sent' } : {}),
+  };
 }
 
 /**
@@ -111,7 +117,7 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
   const { facts, meta } = decodeFacts(row.facts);
   let trace = row.trace;
   if (Object.keys(trace).length === 0) {
-    trace = baseTrace(item, rule);
+    trace = baseTrace(item, rule, row.mode === 'shadow');
     if (row.status !== 'new') trace.resumed = 'the engine restarted during this run: its trace up to then was not kept (its calls are in the ledger)';
   }
   const run: Run = {
@@ -127,6 +133,7 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
     dedupeKey: row.dedupeKey,
     trace,
   };
+  if (row.mode === 'shadow') run.shadow = true;
   if (meta.record) run.record = meta.record;
   if (meta.changes) run.changes = meta.changes;
   if (meta.resume) run.resume = meta.resume;
@@ -163,6 +170,7 @@ export function newRunRow(run: Run, row: Omit<NewRun, 'itemId' | 'ruleId' | 'rul
     concurrencyKey: run.concurrencyKey,
     dedupeKey: run.dedupeKey,
     attempts: run.attempts,
+    ...(run.shadow ? { mode: 'shadow' as const } : {}),
     ...row,
   };
 }

@@ -244,8 +244,9 @@ export class EffectsTable {
     return Number((stmt(this.#db, `SELECT COUNT(*) AS n FROM effects WHERE run_id = ? AND state = 'shadow'`).get(runId) as { n: number }).n);
   }
 
-  countByState(): Record<EffectState, number> {
-    const out: Record<EffectState, number> = { pending: 0, sent: 0, done: 0, failed: 0, shadow: 0 };
+  /** Effects by state; `shadow` only when there are any (a state file without shadow rules reads as before). */
+  countByState(): Record<Exclude<EffectState, 'shadow'>, number> & { shadow?: number } {
+    const out: Record<Exclude<EffectState, 'shadow'>, number> & { shadow?: number } = { pending: 0, sent: 0, done: 0, failed: 0 };
     for (const r of stmt(this.#db, `SELECT state, COUNT(*) AS n FROM effects GROUP BY state`).all() as Array<{ state: EffectState; n: number }>) out[r.state] = r.n;
     return out;
   }

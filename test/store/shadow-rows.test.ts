@@ -52,6 +52,8 @@ forEachStore((stores) => {
     expect(s.runs.settledActive(10).map((r) => r.id)).toEqual([run]);
     expect(s.effects.shadowOfRun(run)).toBe(1);
     expect(s.effects.countByState()).toEqual({ pending: 0, sent: 0, done: 0, failed: 0, shadow: 1 });
+    // A state file without shadow calls counts as before.
+    expect(stores.open().effects.countByState()).toEqual({ pending: 0, sent: 0, done: 0, failed: 0 });
   });
 });
 
