@@ -23,8 +23,11 @@ import { runActivity } from './activity.js';
 import { describeRun, type UserNames } from './narrate.js';
 import { startStubServices, type StubServices } from './stub-services.js';
 
+/** The demo's own rules beside the scenario ones: a shadow twin of a scenario rule (rules/demo/). */
+export const DEMO_RULES_DIR = join(RULES_DIR, 'demo');
+
 export interface DemoOptions {
-  /** Rule files or directories. @default the package's rules/ */
+  /** Rule files or directories. @default the package's rules/ and rules/demo/ */
   rulesPaths?: string[];
   /** Status/webhook server. @default '127.0.0.1:0' */
   listen?: string;
@@ -108,7 +111,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const level = Number(rec.level ?? 30);
     if (typeof rec.run === 'number' && typeof rec.rule === 'string' && daemonRef) {
       const outcome = String(rec.outcome);
-      if (outcome === 'done') {
+      if (outcome === 'done' && rec.mode === 'shadow') {
+        const text = describeRun(daemonRef.store.effects.forRun(rec.run), names, 'shadow');
+        if (text) out(`${col.dim(clock())} ${col.dim('shadow')}  ${col.dim('◌')} ${col.bold(String(rec.rule))} would have (not sent): ${col.dim(text)}`);
+      } else if (outcome === 'done') {
         const text = describeRun(daemonRef.store.effects.forRun(rec.run), names);
         if (text) out(`${col.dim(clock())} ${col.green('rules ')}  ${col.green('✓')} ${col.bold(String(rec.rule))}: ${text}`);
       } else if (outcome === 'failed' || outcome === 'dead') {
@@ -143,8 +149,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   });
   const logger: Logger = pino({ level: 'info' }, stream);
 
+  const rulesPaths = options.rulesPaths ?? [RULES_DIR, DEMO_RULES_DIR];
   const daemon = createDaemon({
-    rulesPaths: options.rulesPaths ?? [RULES_DIR],
+    rulesPaths,
     statePath,
     config,
     logger,
@@ -181,7 +188,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   out(`  portal (emulator)   ${emulator.url}`);
   out(`  daemon status       ${daemon.url}/healthz   ${daemon.url}/metrics`);
   out(`  web console         ${daemon.url}/console/rules`);
-  out(`  rules               ${daemon.rules.length} rules from ${(options.rulesPaths ?? [RULES_DIR]).join(', ')}`);
+  out(`  rules               ${daemon.rules.length} rules from ${rulesPaths.join(', ')}`);
   out(`  external services   ${stubs.url} (enrichment, AI summary, deal/contact and task sync, ERP invoicing: stubs)`);
   out(`  state               ${statePath}`);
   out(col.dim('  Leads arrive, deals move, a form is submitted; the rules act within seconds. Ctrl-C stops.'));
@@ -239,7 +246,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       out('');
       out(
         `Stopped. Rule runs: ${counts.done} done, ${counts.skipped} skipped (condition false or nothing to change), ${counts.failed + counts.dead} failed; ` +
-          `${effects.done} call(s) made, ${stubs.received.length} external request(s).`,
+          `${effects.done} call(s) made, ${effects.shadow ?? 0} journaled in shadow (not sent), ${stubs.received.length} external request(s).`,
       );
     },
   };

@@ -65,9 +65,9 @@ export function describeEffect(e: EffectRecord, names: UserNames): string {
   }
 }
 
-/** A run's calls in words, or null when it made none. */
-export function describeRun(effects: EffectRecord[], names: UserNames): string | null {
-  const done = effects.filter((e) => e.state === 'done');
+/** A run's calls in words (those it made, or with `shadow` those it journaled), or null when there are none. */
+export function describeRun(effects: EffectRecord[], names: UserNames, state: 'done' | 'shadow' = 'done'): string | null {
+  const done = effects.filter((e) => e.state === state);
   if (done.length === 0) return null;
   return done.map((e) => describeEffect(e, names)).join('; ');
 }

@@ -9,7 +9,8 @@ import { EXIT, type Command } from '../command.js';
 const usage = `Usage: rules demo [PATHS...] [--listen HOST:PORT] [--console-token-file FILE] [--state PATH] [--duration SECONDS] [--log-level LEVEL]
 
 Start an emulated Bitrix24 portal in this process, the daemon with the scenario
-rules (default: the package's rules/), a stub of the external services the
+rules (default: the package's rules/, and rules/demo/: a shadow twin of the
+lead-scoring rule that journals its calls, never sends them), a stub of the external services the
 rules call (enrichment, AI summary, sync, a task tracker, an ERP), and a generator of portal activity:
 leads from several sources, deals moving through stages, contacts with messy
 phones, a stale deal, a website form. Prints what happens and what the rules

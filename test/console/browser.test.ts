@@ -216,4 +216,37 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await open('/console/rules');
     expect(await page.locator('#refused-reload').count()).toBe(0);
   });
+
+  // Last, so that the screenshots above keep showing the scenario rules alone.
+  it('a shadow rule’s run carries a visible shadow mark beside the live runs, and its trace says its call was journaled, never sent', async () => {
+    const twin = join(rig.rulesDir, '98-shadow-greeting.yaml');
+    writeFileSync(twin, 'id: greet-shadow\nmode: shadow\ntrigger: { event: ONCRMLEADADD }\nactions:\n  - comment: { entity: lead, id: "{{ lead.ID }}", text: "Hello from the shadow" }\n');
+    try {
+      expect(await rig.daemon.reload()).toBe(true);
+      const lead = String((await rig.user.call<number>('crm.lead.add', { fields: { TITLE: 'Shadow visitor', NAME: 'Sam', OPPORTUNITY: 5000, CURRENCY_ID: 'EUR', ASSIGNED_BY_ID: 1, STATUS_ID: 'NEW', SOURCE_ID: 'WEB' } })).result);
+      await rig.settle('the shadow rule’s run');
+      await open(`/console/runs?record=lead:${lead}`);
+      const rows = page.locator('#runs tbody tr');
+      const marked = await rows.evaluateAll((trs) => trs.map((tr) => [tr.children[1]?.textContent, tr.querySelector('.badge-shadow') !== null]));
+      expect(marked.length).toBeGreaterThan(1);
+      for (const [rule, shadow] of marked) expect(shadow, String(rule)).toBe(rule === 'greet-shadow');
+      const row = page.locator('#runs tbody tr', { hasText: 'greet-shadow' });
+      expect(await row.locator('.badge-shadow').isVisible()).toBe(true);
+      await Promise.all([page.waitForURL(/\/console\/runs\/\d+$/), row.locator('td a').first().click()]);
+      expect(await page.locator('.status-line .badge-shadow').isVisible()).toBe(true);
+      expect(await page.locator('#why').innerText()).toContain('Shadow: 1 call(s) journaled, none sent');
+      const calls = await page.locator('#calls').innerText();
+      expect(calls).toContain('crm.timeline.comment.add');
+      expect(calls).toContain('not sent (shadow)');
+      expect(rig.emu.store.all('timeline_comment').filter((c) => c.COMMENT === 'Hello from the shadow')).toEqual([]);
+      // Only the shadow runs, on the page and in the API.
+      await open('/console/runs?mode=shadow');
+      expect(await page.locator('#runs tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[1]?.textContent, tr.querySelector('.badge-shadow') !== null]))).toEqual([['greet-shadow', true]]);
+      const api = (await (await page.request.get(`${rig.url}/api/runs?mode=shadow`)).json()) as Array<{ ruleId: string; mode: string }>;
+      expect(api.map((r) => [r.ruleId, r.mode])).toEqual([['greet-shadow', 'shadow']]);
+    } finally {
+      unlinkSync(twin);
+    }
+    expect(await rig.daemon.reload()).toBe(true);
+  });
 });
