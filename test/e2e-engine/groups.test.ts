@@ -290,6 +290,42 @@ actions:
   });
 });
 
+describe('a winner on a timer', () => {
+  it('keeps the event after its delay: when the rechecked condition no longer holds it ends skipped, and no other member acts', async () => {
+    h = await harness(`
+id: later
+group: g
+priority: 1
+trigger: { event: ONCRMLEADADD }
+condition: { ">=": [{ var: lead.OPPORTUNITY }, 1000] }
+actions:
+  - delay: { for: 1h, recheck: true }
+  - update: { entity: lead, id: "{{ lead.ID }}", fields: { COMMENTS: "later" } }
+---
+id: now
+group: g
+priority: 2
+trigger: { event: ONCRMLEADADD }
+actions:
+  - update: { entity: lead, id: "{{ lead.ID }}", fields: { SOURCE_DESCRIPTION: "now" } }
+`);
+    const [id] = h.emu.store.seed('lead', [{ TITLE: 'Delayed', STATUS_ID: 'NEW', OPPORTUNITY: 5000 }]);
+    h.store.inbox.add([leadEvent(id!)]);
+    await h.engine.tick();
+    expect(h.store.runs.list({ ruleId: 'later', limit: 10 }).map((r) => r.status)).toEqual(['delayed']);
+    expect(h.store.runs.list({ ruleId: 'now', limit: 10 }).map((r) => r.reason)).toEqual(['condition false: group g: later acted first']);
+
+    // The lead no longer fits the winner when its timer fires.
+    h.emu.store.put('lead', id!, { ...h.emu.store.get('lead', id!)!, OPPORTUNITY: 10 });
+    h.clock.advance(3_600_000);
+    await drain(h.engine, h.clock);
+    const later = h.store.runs.list({ ruleId: 'later', limit: 10 });
+    expect(later.map((r) => [r.status, r.reason])).toEqual([['skipped', expect.stringMatching(/^after the delay: condition false: /)]]);
+    expect(h.store.runs.list({ ruleId: 'now', limit: 10 })).toHaveLength(1);
+    expect(h.emu.calls.of('crm.lead.update', { batch: true })).toHaveLength(0);
+  });
+});
+
 describe('priority: outside a group', () => {
   it('orders the runs of one event: the merged update of one record carries the later (higher) priority’s value of a field both set', async () => {
     // In file order `assign-lead` comes first; its priority puts it after `score-lead`.
