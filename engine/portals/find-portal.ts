@@ -51,7 +51,8 @@ export async function findPortalAt(url: string, name: string): Promise<Portal> {
   } catch (err) {
     if (err instanceof PortalsError) throw err;
     if ((err as { code?: string }).code === '42P01' || (err as { code?: string }).code === '3F000') {
-      throw new PortalsError('CONTROL_PLANE_UNAVAILABLE', `no portals at ${database} (no schema b24rules): give the workers' database (rules portals list shows its portals)`, { kind: 'user', cause: err });
+      // A database without the control plane holds no portal: the user named the wrong database (not an outage).
+      throw new PortalsError('PORTAL_NOT_FOUND', `no portal '${name}': ${database} has no portals (no schema b24rules); give the workers' database (rules portals list shows its portals)`, { cause: err });
     }
     throw new PortalsError('CONTROL_PLANE_UNAVAILABLE', `cannot use the control plane at ${database}: ${(err as Error).message}`, { cause: err });
   } finally {
