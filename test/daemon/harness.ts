@@ -121,8 +121,11 @@ export function startDaemonProcess(args: string[], env: Record<string, string>, 
   };
 }
 
-/** Poll a condition (the daemon works in real time in another process). */
-export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+/**
+ * Poll a condition (the daemon works in real time in another process). The default ceiling is generous: a wait
+ * is not an assertion on speed, and 20 s ran out for worker tests beside CPU hogs (load average 15 on 2 cores).
+ */
+export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 60_000, everyMs = 50): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

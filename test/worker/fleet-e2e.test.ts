@@ -23,8 +23,8 @@ const PER_WAVE = 100;
 const TTL_MS = 5000;
 /** The lease grace: worker requests time out after it, and an expired lease waits it out. */
 const GRACE_MS = 5000;
-/** Generous, for a loaded 2-core machine: a round every TTL/3, a portal's engine starting, its first request. */
-const RESUME_SLACK_MS = 25_000;
+/** Generous, for a loaded 2-core machine (25 s was not, beside CPU hogs): a round every TTL/3, a portal's engine starting, its first request. */
+const RESUME_SLACK_MS = 60_000;
 /** The fleet's access tokens expire this fast: the workers refresh all along. */
 const TOKEN_TTL_S = 10;
 const t0 = performance.now();
@@ -88,7 +88,7 @@ describe.skipIf(!pgUrl())('20 portals, 3 workers, one killed mid-batch, one star
     await cp?.close();
   });
 
-  it('every event exactly once on its own portal, queues empty, never two workers at once, the killed worker’s portals taken over', { timeout: 300_000 }, async () => {
+  it('every event exactly once on its own portal, queues empty, never two workers at once, the killed worker’s portals taken over', { timeout: 900_000 }, async () => {
     const started = performance.now();
     for (const id of ['w1', 'w2', 'w3']) startWorker(id);
     // The fair share settles (7, 7, 6) and every portal has its offline events bound.
@@ -120,9 +120,12 @@ describe.skipIf(!pgUrl())('20 portals, 3 workers, one killed mid-batch, one star
     let w1Portals: FleetPortal[] = [];
     kill: for (let round = 0; ; round++) {
       if (round >= 40) throw new Error('no batch of w1 caught in flight in 40 rounds');
-      const now = await serving(['w1']);
-      w1Portals = fleet.portals.filter((p) => now.get(p.memberId) === 'w1');
-      expect(w1Portals.length, 'w1 serves portals').toBeGreaterThan(0);
+      // On a loaded machine w1 may be between losing a lease and taking it again (or its /healthz slow): wait.
+      w1Portals = await until(async () => {
+        const now = await serving(['w1']);
+        const mine = fleet.portals.filter((p) => now.get(p.memberId) === 'w1');
+        return mine.length > 0 ? mine : null;
+      }, 'w1 serving portals', 120_000, 200) as FleetPortal[];
       target = w1Portals[round % w1Portals.length] as FleetPortal;
       const firstBatch = batchesOf(target);
       const more = extra.get(target) ?? 0;
@@ -157,7 +160,7 @@ describe.skipIf(!pgUrl())('20 portals, 3 workers, one killed mid-batch, one star
     await until(
       () => fleet.portals.every((p) => commentsByTitle(p).size === 2 * PER_WAVE && offlineQueued(p) === 0),
       'every lead commented and every queue empty',
-      180_000,
+      480_000,
       200,
     ).catch((err: unknown) => {
       for (const p of fleet.portals) step(`portal ${p.index}: ${commentsByTitle(p).size} commented, ${offlineQueued(p)} queued`);

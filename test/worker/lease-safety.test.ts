@@ -83,8 +83,9 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     expect(held).toHaveLength(1);
     // The worker's clock passes the lease's local validity (a stall, a renewal slower than the TTL).
     skew += 10_000;
-    // The client ends the request at once (not after the drain, nor its 20 s timeout): the portal sees its sender gone.
-    await until(() => held[0]?.clientGone !== undefined, 'the held request ended by the worker', 8000);
+    // The client ends the request when the validity ends (not after the 15 s drain, nor its 20 s timeout): the portal
+    // sees its sender gone. No ceiling proves 'at once' on a loaded machine: the runner stopping with its lease kept does.
+    await until(() => held[0]?.clientGone !== undefined, 'the held request ended by the worker');
     await until(() => runner?.state === 'stopped', 'the runner stopped');
     // Its lease is not released: the portal may still run the request; it expires (with its grace).
     expect(runner?.quiet()).toBe(false);
@@ -120,10 +121,13 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     const runners = w.held().map((m) => w.runner(m) as PortalRunner);
     // A renewal now, answered (on the worker's clock) after the lease's local validity ended: the database's lease is extended.
     const renewal = w.round();
+    const jumpAt = performance.now();
     skew += 120_000;
     await renewal;
     await until(() => runners.every((r) => r.state === 'stopped'), 'both portals stopped');
-    for (const r of runners) expect(r.quiet()).toBe(true);
+    // On failure, what each portal saw around the jump: which request was in flight when the lease was lost.
+    const seen = () => JSON.stringify(fleet.portals.map((p) => fleet.requests(p.index).slice(-6).map((r) => `${r.worker} ${r.method} ${Math.round(r.start - jumpAt)}..${r.end === undefined ? 'open' : Math.round(r.end - jumpAt)}${r.clientGone === undefined ? '' : ' gone'}`)));
+    for (const r of runners) expect(r.quiet(), seen()).toBe(true);
     await until(async () => {
       const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.leases WHERE worker_id = 'r1' AND epoch = ANY($1::bigint[])`, [runners.map((r) => String(r.lease.epoch))]);
       return rows[0]?.n === 0;
