@@ -99,6 +99,10 @@ export function createOfflineAcker(client: B24ClientApi, connector: string, ctx:
           (answer) => cleared(r, answer),
           (err: unknown) => clearFailed(r, err),
         )
+        // Nobody awaits a ride (settle() may never come): recording the answer can fail (the state closed while the
+        // worker or daemon stopped), and must not become an unhandled rejection that ends the process. The items stay
+        // unacknowledged; the next pass or start clears them again (event.offline.clear is idempotent).
+        .catch((err: unknown) => ctx.logger.warn({ err, processId: r.processId }, 'offline: a clear was answered but could not be recorded; the next start clears those events again'))
         .finally(() => {
           for (const i of r.done) inFlight.delete(i.id);
           pending.delete(p);

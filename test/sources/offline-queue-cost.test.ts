@@ -172,6 +172,29 @@ describe('offline queue: pages and clears', () => {
     await client.close();
   });
 
+  it('regression: a ridden clear answered after the state was closed (a worker shutting down) is left for the next start; it does not crash the process', async () => {
+    const rideTimers = new ManualTimers();
+    const client = rideClient(rideTimers);
+    const timers = new ManualTimers();
+    const src = createOfflineSource({ client, authConnector: 'b24rules', events: ['ONCRMLEADADD'] }, makeContext(store, clock, timers));
+    await src.start();
+    const [lead] = await addLeads(2);
+    timers.runAll();
+    await settle(timers);
+    finishAll();
+    await src.acknowledge({ rideAlong: true });
+    // The state closes while the clear waits for a batch to ride in; then one carries it and its answer comes back.
+    store.state.close();
+    await client.batch({ touch: { method: 'crm.lead.update', params: { id: lead, fields: { SOURCE_DESCRIPTION: 'touched' } } } });
+    // Recording the acknowledgement fails (the state is closed): the source stops cleanly instead of an unhandled
+    // rejection (which ended a worker's SIGTERM with exit code 1). The portal has cleared them; a next start's
+    // clear of the same ids is harmless (event.offline.clear is idempotent).
+    await expect(src.stop()).resolves.toBeUndefined();
+    expect(queued()).toHaveLength(0);
+    await client.close();
+    store = openTestStore(clock.now);
+  });
+
   it('a clear that fails leaves the events unacknowledged for the next pass; a dead report never rides (it is not safe to send twice)', async () => {
     const rideTimers = new ManualTimers();
     const client = rideClient(rideTimers);
