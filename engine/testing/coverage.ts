@@ -217,6 +217,8 @@ export class CoverageRecorder {
 
 /** Whether a planned run got to its actions. */
 function acted(f: PlanFiring, hasCondition: boolean): boolean {
+  // A run outside its `rollout:` is skipped after its condition held (engine/pipeline/rollout.ts).
+  if (f.skipped?.startsWith('rollout:')) return false;
   if (f.condition) return f.condition.value;
   // The rule has a condition and never reached it: stopped before (dedupe key, record not found, a for: timer).
   if (hasCondition) return false;

@@ -136,6 +136,18 @@ describe('rules test --coverage', () => {
     expect(JSON.parse(plain.stdout)).toEqual({ format_version: 1, results: [expect.objectContaining({ status: 'passed' }), expect.objectContaining({ status: 'passed' })], summary: { passed: 2, failed: 0, skipped: 0 } });
   });
 
+  it('counts a run outside its rollout: as skipped, though its condition held', async () => {
+    // lead-score-update at 0 %: the SOURCE_ID change holds its condition, and the rollout skips the run.
+    const root = scenario9([HOT_NEW, JUNK, SOURCE_ALONE]);
+    const file = join(root, RULE);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('id: lead-score-update\n', 'id: lead-score-update\nrollout: { percent: 0 }\n'));
+    const { doc } = await coverage(root);
+    expect(doc.results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
+    const rule = doc.coverage.rules.find((x) => x.id === 'lead-score-update')!;
+    expect({ acted: rule.acted, skipped: rule.skipped }).toEqual({ acted: 0, skipped: 2 });
+    expect(doc.coverage.uncovered).toContainEqual(status('lead-score-update', 'never acted'));
+  });
+
   it('counts the runs of a case in steps: scenario 16 acts, then its recheck finds the lead taken into work', async () => {
     const root = mkdtempSync(join(tmp, 'steps-'));
     mkdirSync(join(root, 'rules', 'fixtures'), { recursive: true });
