@@ -7,17 +7,20 @@
  */
 import { openExistingState } from '../engine/daemon/index.js';
 
-/** The journal's events as JSON lines, and how many items were events and how many were not. */
+/** The journal's events as JSON lines, and how many. */
 export interface JournalEvents {
   text: string;
   events: number;
-  skipped: number;
 }
 
 export function journalEvents(statePath: string, limit: number): JournalEvents {
   const store = openExistingState(statePath);
   try {
-    const items = store.inbox.list({ limit }).reverse();
+    // The last `limit` events: each source's newest, merged (schedule, form and timer items do not count against it).
+    const items = [...store.inbox.list({ source: 'offline', limit }), ...store.inbox.list({ source: 'outgoing', limit })]
+      .sort((a, b) => b.id - a.id)
+      .slice(0, limit)
+      .reverse();
     const lines: string[] = [];
     for (const item of items) {
       const p = item.payload;
@@ -25,7 +28,7 @@ export function journalEvents(statePath: string, limit: number): JournalEvents {
       if (!name || (item.source !== 'offline' && item.source !== 'outgoing')) continue;
       lines.push(JSON.stringify({ event: name, data: p.data ?? {}, ts: p.ts ?? Math.floor(item.receivedAt / 1000) }));
     }
-    return { text: lines.join('\n'), events: lines.length, skipped: items.length - lines.length };
+    return { text: lines.join('\n'), events: lines.length };
   } finally {
     store.close();
   }

@@ -5,7 +5,7 @@ import { UsageError } from '../../engine/errors.js';
 import { DIFF_FORMATS, diffPlans, escapeData, escapeProperty, firstChangedLine, hasDifferences, InputFileError, parseAt, renderDiff, renderDiffMarkdown, ruleSpans, type DiffFormat, type DiffInput, type DiffRuleInfo, type PlanDocument } from '../../engine/plan/index.js';
 import { findSnapshotFile } from '../../engine/portal-model/index.js';
 import { formatDiagnostics, loadRules, type LoadResult } from '../../engine/rules/index.js';
-import { FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
+import { CommandLineError, FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { isFolder, rulesAtRef, rulesInFolder, type BaseRules } from '../diff-base.js';
 import { journalEvents } from '../diff-journal.js';
@@ -57,9 +57,10 @@ Output:
   --detailed-exitcode  exit 2 when the plans differ
 
 Exit codes: 0 no differences (or differences without --detailed-exitcode),
-2 differences (with --detailed-exitcode) or bad usage, 1 errors: rules that do
-not load on either side (the message says which), a --base that is neither a
-folder nor a commit, bad fixtures or events, or a run of the changed rules
+2 differences (with --detailed-exitcode; bad usage without it), 1 errors (bad
+usage too, with --detailed-exitcode, so a typo never reads as "differs"):
+rules that do not load on either side (the message says which), a --base that
+is neither a folder nor a commit, bad fixtures or events, or a run of the changed rules
 that fails to plan.
 `;
 
@@ -73,6 +74,11 @@ const command: Command = {
       if (err instanceof InputFileError && argv.includes('github')) {
         const props = [`file=${escapeProperty(err.file)}`, ...(err.line ? [`line=${err.line}`] : []), `title=${escapeProperty(err.code)}`].join(',');
         process.stdout.write(`::error ${props}::${escapeData(err.message)}\n`);
+      }
+      // With --detailed-exitcode, 2 means "the plans differ": a usage error must not read as that in CI.
+      if (err instanceof UsageError && argv.includes('--detailed-exitcode')) {
+        process.stderr.write(`b24-rules diff: ${err instanceof CommandLineError ? err.forCommand('b24-rules diff') : err.message}\n`);
+        return EXIT.ERROR;
       }
       throw err;
     }
@@ -170,7 +176,7 @@ async function run(argv: string[]): Promise<number> {
   if (values.events === '-') eventsText = { text: readFileSync(0, 'utf8'), label: '(stdin)' };
   else if (values.journal) {
     const journal = journalEvents(values.journal, journalLimit);
-    if (journal.events === 0) throw new UsageError(`--journal ${values.journal}: the last ${journalLimit} items of its inbox hold no event (${journal.skipped} schedule, form, manual or timer items)`);
+    if (journal.events === 0) throw new UsageError(`--journal ${values.journal}: its inbox holds no event (offline events or outgoing webhooks; schedule ticks, forms, manual runs and timers are not events)`);
     eventsText = { text: journal.text, label: `journal ${values.journal}` };
   }
 

@@ -74,7 +74,7 @@ export interface ClientOptions {
   dispatcher?: Dispatcher;
   /**
    * Send the calls REST 3.0 offers with an `Idempotency-Key` (tasks.task.add) through `/rest/api/` (v3-routes.ts),
-   * unless the configuration says otherwise (ClientConfig.restV3, B24_REST_V3). The daemon turns it on. @default false
+   * unless the configuration says otherwise (ClientConfig.restV3, B24_REST_V3). Off in the daemon too: one request per task (bench/rest-v3.ts). @default false
    */
   restV3?: boolean;
 }

@@ -322,8 +322,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const client =
       options.client ??
       createClient(options.config, {
-        // Tasks stay in REST 1 batches unless B24_REST_V3=on: REST 3.0 sends each task alone, 20.6x the HTTP requests
-        // for 100 tasks (npm run bench -- --only rest-v3 --quick), and the bucket is a real portal's bottleneck.
+        // Tasks stay in REST 1 batches unless B24_REST_V3=on: REST 3.0 sends each task alone, 23.3x the HTTP requests
+        // for 500 tasks (npm run bench -- --only rest-v3), and the bucket is a real portal's bottleneck.
         ...options.clientOptions,
         ...(options.canSend ? { canSend: options.canSend } : {}),
         clock,

@@ -14,7 +14,8 @@
  *   portal answers the same key from the first send, so nothing is looked up;
  *   unless the portal answered it 5xx (`v3.serverError`): it keeps no failure
  *   under the key, and the work may have been done, so a create is looked up
- *   as above (and sent again with its key if not found after the settle);
+ *   as above (and sent again with its key if not found after the settle), and
+ *   a call with no look-up is failed as `none` (at-most-once: done);
  * - at-most-once (notifications): not sent again, marked done with a note;
  * - none (other writes): cannot be checked; failed with `EFFECT_IN_DOUBT` (never retried), the run follows on_error.
  * See docs/engine.md for the per-method table.
@@ -128,7 +129,17 @@ export async function recoverInDoubt(deps: RecoveryDeps): Promise<Recovery> {
   const lookups: EffectRecord[] = [];
   store.transaction(() => {
     for (const e of sent) {
-      if (e.meta?.v3 && !(serverError(e) && e.recovery === 'lookup' && e.meta.lookup)) {
+      if (e.meta?.v3 && serverError(e) && !(e.recovery === 'lookup' && e.meta.lookup)) {
+        // Answered 5xx, and nothing to look it up by (a REST 3.0-only call:): the key keeps no failure, so a resend
+        // could do it twice. Not sent again, as a call that cannot be checked; an at-most-once call counts as done.
+        if (e.recovery === 'at-most-once') {
+          store.effects.markDone(e.id, null);
+          deps.onDone(e, null);
+        } else store.effects.markFailed(e.id, inDoubt(`${e.method} was answered 5xx through REST 3.0, which keeps no failure under its Idempotency-Key; it may have run, so it is not sent again`));
+        out.resolved++;
+        continue;
+      }
+      if (e.meta?.v3 && !serverError(e)) {
         // Sent through REST 3.0 with its Idempotency-Key (execute-v3.ts): sent again with the same key once the
         // first send cannot be running any more (two overlapping sends with one key may both run), no look-up.
         if (now >= (e.sentAt ?? 0) + deps.inDoubtSettleMs) {

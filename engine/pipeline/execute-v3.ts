@@ -68,7 +68,7 @@ export async function executeV3(effects: SendableEffect[], deps: ExecutorDeps, r
         report.transportError = err instanceof Error ? err.message : String(err);
         if (answeredServerError(err)) {
           deps.store.effects.note(e.id, e.meta, 'v3', { ...note, serverError: true } satisfies V3Note);
-          deps.logger.warn({ err, effect: e.effectKey }, 'REST 3.0 call answered 5xx; it is looked up before it is sent again (the key keeps no failure)');
+          deps.logger.warn({ err, effect: e.effectKey }, 'REST 3.0 call answered 5xx; the key keeps no failure, so it is looked up (a create) or not sent again (docs/engine.md)');
         } else deps.logger.warn({ err, effect: e.effectKey }, 'REST 3.0 call outcome unknown; it is sent again with its Idempotency-Key once the first send cannot be running');
         return;
       }

@@ -229,6 +229,13 @@ describe('rules diff --base HEAD~1 on a change of the scoring thresholds (issue 
     expect(want).toEqual(['922', '925']);
     expect(diff.rules.flatMap((x) => x.runs.map((run) => run.record?.id)).sort()).toEqual(want);
 
+    // --journal-limit counts events, not inbox items: the schedule tick between the two events does not take a place.
+    const two = await runCli(['diff', '--base', 'HEAD~1', SCORING, '--fixtures', FIXTURES, '--journal', state, '--journal-limit', '2', '--at', AT, '--format', 'json'], { cwd: repo, env: ENV });
+    expect((JSON.parse(two.stdout) as PlanDiff).inputs.map((i) => i.events)).toEqual([2]);
+    const usage = await runCli(['diff', '--base', 'HEAD~1', '--at', 'garbage', '--detailed-exitcode'], { cwd: repo, env: ENV });
+    expect(usage.code, 'a usage error with --detailed-exitcode is 1, never 2 ("differs")').toBe(1);
+    expect(usage.stderr).toContain('--at must be an ISO 8601 time');
+
     const both = await runCli(['diff', '--base', 'HEAD~1', '--journal', state, '--events', 'new-leads.jsonl'], { cwd: repo, env: ENV });
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--events and --journal exclude each other');

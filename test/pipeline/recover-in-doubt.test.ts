@@ -67,6 +67,25 @@ describe('recovery of calls in doubt', () => {
     expect(await recover(h)).toEqual({ resolved: 0, done: [] });
   });
 
+  it('regression: a REST 3.0 call answered 5xx with no lookup is not sent again with its key (the portal keeps no failure under it); one answered nothing is', async () => {
+    h = await harness('id: r\ntrigger: { manual: {} }\nactions: [ { stop: {} } ]\n');
+    const run = runOf(h);
+    const v3 = (recovery: RecoveryMode, method: string, serverError: boolean): number => {
+      const id = sentEffect(h!, run, recovery, method);
+      h!.store.effects.note(id, null, 'v3', { idempotencyKey: `k-${id}`, ...(serverError ? { serverError: true } : {}) });
+      return id;
+    };
+    const answered5xx = v3('resend', 'tasks.task.chat.message.send', true);
+    const once5xx = v3('at-most-once', 'im.notify.system.add', true);
+    const lost = v3('resend', 'tasks.task.chat.message.send', false);
+    const r = await recover(h);
+    expect(r.resolved).toBe(3);
+    expect(effect(h, answered5xx)).toMatchObject({ state: 'failed', errorCode: 'EFFECT_IN_DOUBT' });
+    expect(effect(h, answered5xx).error).toContain('answered 5xx through REST 3.0');
+    expect(effect(h, once5xx)).toMatchObject({ state: 'done', result: null });
+    expect(effect(h, lost).state).toBe('pending');
+  });
+
   it('a create found on the portal hands later actions the shape its answer has; one not found is sent again; a refused lookup fails only its own call', async () => {
     h = await harness('id: r\ntrigger: { manual: {} }\nactions: [ { stop: {} } ]\n');
     const lead = (await h.client.call('crm.lead.add', { fields: { TITLE: 'Upsell', ORIGINATOR_ID: 'b24-rules', ORIGIN_ID: 'o-1' } })).result as number;
