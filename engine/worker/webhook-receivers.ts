@@ -22,7 +22,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { findPortal, type Portal, type PortalRegistry } from '../portals/index.js';
-import { loadRules } from '../rules/index.js';
+import { formatDiagnostics, loadRules, type Diagnostic } from '../rules/index.js';
 import { buildFormRoutes, normalizeHookPath, OUTGOING_WEBHOOK_DEFAULTS, parseBody, readBody, readFormRequest, readOutgoingEvent, RequestBodyError, safeEqual, type FormRoute } from '../sources/index.js';
 import type { Counter, MetricsRegistry, RequestHandler } from '../status/index.js';
 import { addToPortalInbox, type InboxItemInput, type PgBridge } from '../store/index.js';
@@ -58,11 +58,18 @@ export const RECEIVER_DEFAULTS = {
 /** The receivers: their handlers for the status server, and what the worker tells them. */
 export interface WebhookReceivers {
   readonly handlers: RequestHandler[];
-  /** The rule files changed: the form routes are built again from them. */
+  /** The rule files changed: the form routes are built again from them (a rule set with errors keeps its last good routes). */
   reload(): void;
 }
 
 type Answer = { status: number; body: Record<string, unknown> };
+
+/** A rule set's files have errors: its form routes are not built from them. */
+class RulesHaveErrors extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`the portal's rules have ${diagnostics.length} error(s)`);
+  }
+}
 
 function send(res: ServerResponse, answer: Answer): void {
   res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -77,6 +84,8 @@ export function createWebhookReceivers(options: WebhookReceiversOptions): Webhoo
   const target = { pool: options.pool, url: options.databaseUrl, bridge: options.bridge };
   /** Form routes by rule set (null: the shared rules only), built on first use. */
   let routes = new Map<string | null, Promise<Map<string, FormRoute> | Error>>();
+  /** The last routes each rule set built without errors: kept across reloads, as the portal's engine keeps its last good rules. */
+  const lastGood = new Map<string | null, Map<string, FormRoute>>();
 
   const refuse = (source: 'outgoing' | 'form', status: number, error: string): Answer => {
     counted.inc({ source, outcome: 'refused' });
@@ -135,24 +144,38 @@ export function createWebhookReceivers(options: WebhookReceiversOptions): Webhoo
     return store('outgoing', portal, read.event.item);
   }
 
-  /** The form routes of a rule set, or the error its rules have. */
+  /** The form routes of a rule set: built from its rule files, else its last good ones, else the error its rules have. */
   function routesOf(ruleSet: string | null): Promise<Map<string, FormRoute> | Error> {
     let built = routes.get(ruleSet);
     if (!built) {
-      built = (async () => {
-        try {
-          const loaded = await loadRules(portalRulePaths(options.rulesPaths, ruleSet), { env: options.env });
-          const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-          if (errors.length > 0) return new Error(`the portal's rules have ${errors.length} error(s)`);
-          // The engine serving the portal logs the warnings of its webhook rules (no secret, an empty one).
-          return buildFormRoutes(loaded.rules, { env: options.env, base: RECEIVER_DEFAULTS.hooksBase, logger: silentLogger });
-        } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      })();
+      built = buildRoutes(ruleSet).then(
+        (table) => {
+          lastGood.set(ruleSet, table);
+          return table;
+        },
+        (err: unknown) => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          const previous = lastGood.get(ruleSet);
+          const diagnostics = err instanceof RulesHaveErrors ? err.diagnostics : [];
+          for (const d of diagnostics) logger.error({ file: d.file, line: d.line, col: d.col, rule: d.ruleId, code: d.code, ruleSet }, formatDiagnostics([d], 'text').trimEnd());
+          logger.error(
+            { err: diagnostics.length ? undefined : error, errors: diagnostics.length, ruleSet },
+            previous ? 'form webhooks: the rule files have errors; the last good form routes keep answering' : 'form webhooks: the rule files have errors and no good form routes were built before; form hooks are answered 503',
+          );
+          return previous ?? error;
+        },
+      );
       routes.set(ruleSet, built);
     }
     return built;
+  }
+
+  async function buildRoutes(ruleSet: string | null): Promise<Map<string, FormRoute>> {
+    const loaded = await loadRules(portalRulePaths(options.rulesPaths, ruleSet), { env: options.env });
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new RulesHaveErrors(errors);
+    // The engine serving the portal logs the warnings of its webhook rules (no secret, an empty one).
+    return buildFormRoutes(loaded.rules, { env: options.env, base: RECEIVER_DEFAULTS.hooksBase, logger: silentLogger });
   }
 
   async function form(req: IncomingMessage, url: URL): Promise<Answer> {

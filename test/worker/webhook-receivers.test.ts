@@ -4,8 +4,10 @@
  * auth[domain], auth[application_token]) to the worker that does NOT hold the portal, is stored in the portal's inbox
  * before the 200 and done once, by the holder; a forged token, an unknown portal and a missing token are refused and
  * store nothing; a form hook posted to /hooks/<member_id>/<rule path> with the rule's secret is done once by the
- * holder, a wrong secret refused.
+ * holder, a wrong secret refused; a typo in another rule file, reloaded, leaves the good form hook answering.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatorFleet, stringifyPhpQuery, type EmulatorFleet, type FleetPortal } from '../../emulator/index.js';
 import { silentLogger } from '../../engine/logger.js';
@@ -40,12 +42,15 @@ describe.skipIf(!pgUrl())("a worker's outgoing-webhook and form receivers (Postg
   let cp: ControlPlane;
   let url: string;
   const workers: Worker[] = [];
+  /** Each worker's rule folder, by worker id. */
+  const folders = new Map<string, string>();
 
   const worker = (id: string): Worker => {
+    folders.set(id, ruleFolder({ 'touched.yaml': UPDATE_RULE, 'form.yaml': FORM_RULE }));
     const w = createWorker({
       databaseUrl: url,
       workerId: id,
-      rulesPaths: [ruleFolder({ 'touched.yaml': UPDATE_RULE, 'form.yaml': FORM_RULE })],
+      rulesPaths: [folders.get(id) as string],
       logger: silentLogger,
       listen: '127.0.0.1:0',
       leaseTtlMs: 6000,
@@ -177,5 +182,27 @@ describe.skipIf(!pgUrl())("a worker's outgoing-webhook and form receivers (Postg
     expect(p.emulator.store.all('lead').filter((l) => l.TITLE === 'Form: Alice')).toHaveLength(1);
     expect(p.emulator.store.all('lead').filter((l) => l.TITLE === 'Form: Mallory')).toHaveLength(0);
     expect(fleet.requests(p.index).filter((q) => q.worker === 'r2')).toEqual([]);
+  });
+
+  it('a typo in another rule file reloaded: the good form hook keeps answering 200 from the last good routes, and its submission is stored', async () => {
+    const [w1, w2] = workers as [Worker, Worker];
+    const p = fleet.find(w1.held()[0] as string) as FleetPortal;
+    const path = `/hooks/${p.memberId}/forms/contact`;
+    const headers = { 'content-type': 'application/json', 'x-rules-secret': FORM_SECRET, 'idempotency-key': 'submission-typo' };
+    const broken = join(folders.get('r2') as string, 'broken.yaml');
+    const stored = inboxOf(p, 'form').length;
+    writeFileSync(broken, 'id: broken-rule\ntrigger: { evnt: ONCRMLEADADD }\nactions:\n  - comment: { entity: lead, id: "1", text: x }\n');
+    try {
+      await w2.reload();
+      const ok = await post(w2, path, JSON.stringify({ name: 'Bob' }), headers);
+      expect(ok.status, ok.body).toBe(200);
+      expect(JSON.parse(ok.body)).toEqual({ ok: true, duplicate: false });
+      // Stored before the 200, in the portal's inbox in PostgreSQL.
+      expect(inboxOf(p, 'form')).toHaveLength(stored + 1);
+      await until(() => p.emulator.store.all('lead').some((l) => l.TITLE === 'Form: Bob'), 'the lead from the form', 60_000);
+    } finally {
+      rmSync(broken);
+      await w2.reload();
+    }
   });
 });
