@@ -162,8 +162,13 @@ describe.skipIf(!pgUrl())('20 portals, 3 workers, one killed mid-batch, one star
       'every lead commented and every queue empty',
       480_000,
       200,
-    ).catch((err: unknown) => {
+    ).catch(async (err: unknown) => {
       for (const p of fleet.portals) step(`portal ${p.index}: ${commentsByTitle(p).size} commented, ${offlineQueued(p)} queued`);
+      // Who holds what, and what each worker last complained about: a stuck portal says why.
+      for (const [id, w] of workers) {
+        step(`${id} health: ${JSON.stringify(await health(id))}`);
+        step(`${id} warnings: ${JSON.stringify(w.proc.logs.filter((r) => r.level >= 40).slice(-15))}`);
+      }
       throw err;
     });
     const done = performance.now();
