@@ -7,7 +7,9 @@
 import { redact, redactValue } from '../redact.js';
 import type { RunStatus, StateStore } from '../store/index.js';
 import type { CallOutcome } from './5-ledger.js';
-import { newRunRow, type Run, type RunItem } from './run.js';
+import type { CompiledRule } from '../rules/index.js';
+import { baseTrace, newRunRow, type Run, type RunItem } from './run.js';
+import { triggerKeyOf } from './trigger.js';
 import { shadowSpace, stateSpace } from './shadow.js';
 import type { EngineStats, TickReport } from './types.js';
 
@@ -107,6 +109,18 @@ export function deadLetter(ctx: FinishContext, target: Run | number, item: RunIt
     finishRun(ctx, target, 'dead', { error }, effects);
   });
   ctx.logger.warn({ run: runId, rule: ruleId, item: item.id, error }, 'run dead-lettered');
+}
+
+/**
+ * A shadow rule whose matching failed (its foreach read, or more rows than `max_records`): its part of the
+ * item ends in one failed shadow run with the error; the item is not dead-lettered (a shadow run decides nothing about it).
+ */
+export function failShadowMatch(ctx: FinishContext, item: RunItem, rule: CompiledRule, error: string): void {
+  const text = redact(error);
+  const trace = { ...baseTrace(item, rule, true), effects: [], outcome: 'failed', error: text };
+  const runId = ctx.store.runs.create({ itemId: item.id, ruleId: rule.id, ruleHash: rule.hash, triggerKey: triggerKeyOf(item), recordKey: '', status: 'failed', error: text, trace, mode: 'shadow' });
+  count(ctx, 'failed');
+  ctx.logger.warn({ run: runId, rule: rule.id, item: item.id, error: text }, 'shadow run failed');
 }
 
 /** Dead-letter an item that started no run (its matching failed for good). */

@@ -22,7 +22,7 @@ import { ConcurrencyGate } from './concurrency.js';
 import { evalContext, mergeDone, volatileFacts, type Tick } from './context.js';
 import { evaluated, failedFiring, firingOf, planned, toPlan } from './firings.js';
 import { decodeRun, encodeFacts, type Run, type RunItem } from './run.js';
-import { callsFailed, judge, matchFailed, settleStart, type Verdict } from './settle.js';
+import { callsFailed, judge, settleMatch, settleStart, type Verdict } from './settle.js';
 import { groupOf, GroupStart, judgeInGroups, loserReason, lostTo, waitsFor, whyItActed, type GroupStep } from './groups.js';
 import { deliverWaits, fireDueTimers, ruleChanged, startDelay, startWait } from './timers.js';
 import type { Plan, PlanFiringOut, TickReport } from './types.js';
@@ -51,8 +51,7 @@ export async function tick(t: Tick): Promise<TickReport> {
   report.items = matched.length;
   const fresh: MatchedItem[] = [];
   for (const m of matched) {
-    if (m.failures.length) matchFailed(t, m);
-    else fresh.push(m);
+    if (m.failures.length === 0 || settleMatch(t, m)) fresh.push(m);
   }
   for (const m of fresh) {
     report.runsCreated += m.runs.length;

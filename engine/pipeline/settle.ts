@@ -10,13 +10,27 @@ import type { MatchedItem } from './1-match.js';
 import type { Loaded } from './2-load.js';
 import { evaluate, factsOf, type EvalContext } from './3-evaluate.js';
 import { storeWaitingStart, type CallOutcome } from './5-ledger.js';
-import { deadLetter, deadLetterItem, finishRun, skipRun } from './7-finish.js';
+import { deadLetter, deadLetterItem, failShadowMatch, finishRun, skipRun } from './7-finish.js';
 import type { ConcurrencyGate } from './concurrency.js';
 import type { Tick } from './context.js';
 import { afterCallsFailed, afterRunFailed, backoff, busyWait } from './retry-policy.js';
 import type { Run } from './run.js';
 import type { TimerEvaluation } from './timer-logic.js';
 import { armFor, leaveFor } from './timers.js';
+
+/**
+ * An item whose matching failed for some rules: a live rule's failure settles the item (matchFailed); a shadow
+ * rule's ends that rule's part in a failed shadow run. Returns whether the item's runs go on.
+ */
+export function settleMatch(t: Tick, m: MatchedItem): boolean {
+  const live = m.failures.filter((f) => f.rule.mode !== 'shadow');
+  if (live.length > 0) {
+    matchFailed(t, { ...m, failures: live });
+    return false;
+  }
+  for (const f of m.failures) failShadowMatch(t, m.item, f.rule, f.error.message);
+  return true;
+}
 
 /** An item whose matching failed: a user error or a bug dead-letters it, a busy portal retries it later. */
 export function matchFailed(t: Tick, m: MatchedItem): void {

@@ -419,3 +419,30 @@ describe('a crash and a restart', () => {
     expect(h.store.inbox.countByStatus()).toMatchObject({ done: 3 });
   });
 });
+
+describe('a shadow rule whose matching fails', () => {
+  it('a foreach over more rows than max_records ends in a failed shadow run; the item is done, not dead-lettered', async () => {
+    h = await harness(`
+id: bulk-shadow
+mode: shadow
+trigger: { manual: {} }
+foreach:
+  entity: deal
+  as: deal
+  filter: { ">=ID": 1 }
+  max_records: 2
+dedupe: "bulk-shadow:{{ deal.ID }}"
+actions:
+  - update: { entity: deal, id: "{{ deal.ID }}", fields: { UF_CRM_NEXT_STEP: "Review" } }
+`);
+    h.emu.store.seed('deal', Array.from({ length: 5 }, (_, i) => ({ TITLE: `Deal ${i}`, STAGE_ID: 'NEW' })));
+    h.store.inbox.add([{ source: 'manual', key: 'bulk-1', event: null, ruleId: 'bulk-shadow', payload: { params: {} }, receivedAt: 0 }]);
+    await drain(h.engine, h.clock);
+    expect(h.store.dlq.list()).toEqual([]);
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: 1, dead: 0 });
+    const runs = h.store.runs.list({ ruleId: 'bulk-shadow' });
+    expect(runs.map((r) => ({ status: r.status, mode: r.mode }))).toEqual([{ status: 'failed', mode: 'shadow' }]);
+    expect(runs[0]!.error).toMatch(/max_records \(2\)/);
+    expect(writesAtPortal(h)).toEqual([]);
+  });
+});
