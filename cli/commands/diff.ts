@@ -2,7 +2,7 @@
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import { DIFF_FORMATS, diffPlans, escapeData, escapeProperty, firstChangedLine, hasDifferences, InputFileError, parseAt, renderDiff, renderDiffMarkdown, ruleSpans, type DiffFormat, type DiffInput, type DiffRuleInfo, type PlanDocument } from '../../engine/plan/index.js';
+import { DIFF_FORMATS, diffPlans, firstChangedLine, hasDifferences, InputFileError, inputErrorAnnotation, parseAt, renderDiff, renderDiffMarkdown, ruleSpans, type DiffFormat, type DiffInput, type DiffRuleInfo, type PlanDocument } from '../../engine/plan/index.js';
 import { findSnapshotFile } from '../../engine/portal-model/index.js';
 import { formatDiagnostics, loadRules, type LoadResult } from '../../engine/rules/index.js';
 import { CommandLineError, FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
@@ -72,8 +72,7 @@ const command: Command = {
       return await run(argv);
     } catch (err) {
       if (err instanceof InputFileError && argv.includes('github')) {
-        const props = [`file=${escapeProperty(err.file)}`, ...(err.line ? [`line=${err.line}`] : []), `title=${escapeProperty(err.code)}`].join(',');
-        process.stdout.write(`::error ${props}::${escapeData(err.message)}\n`);
+        process.stdout.write(`${inputErrorAnnotation(err)}\n`);
       }
       // With --detailed-exitcode, 2 means "the plans differ": a usage error must not read as that in CI.
       if (err instanceof UsageError && argv.includes('--detailed-exitcode')) {

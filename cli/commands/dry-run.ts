@@ -2,7 +2,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import { escapeData, escapeProperty, InputFileError, isRatePlan, parseAt, PLAN_FORMATS, renderJson, renderPlan, stepSummary, type PlanFormat, type RatePlan } from '../../engine/plan/index.js';
+import { InputFileError, inputErrorAnnotation, isRatePlan, parseAt, PLAN_FORMATS, renderJson, renderPlan, stepSummary, type PlanFormat, type RatePlan } from '../../engine/plan/index.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
 import { isPostgresUrl } from '../../engine/store/index.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
@@ -75,8 +75,7 @@ const command: Command = {
     } catch (err) {
       // In GitHub Actions a bad fixtures or events file is also an annotation on its line.
       if (err instanceof InputFileError && argv.includes('github')) {
-        const props = [`file=${escapeProperty(err.file)}`, ...(err.line ? [`line=${err.line}`] : []), `title=${escapeProperty(err.code)}`].join(',');
-        process.stdout.write(`::error ${props}::${escapeData(err.message)}\n`);
+        process.stdout.write(`${inputErrorAnnotation(err)}\n`);
       }
       throw err;
     }

@@ -7,19 +7,11 @@
  */
 import { describeRun, describeTotals, plural } from './diff-describe.js';
 import { renderDiffText } from './diff-render-text.js';
-import { escapeData, escapeProperty, MAX_ANNOTATIONS } from './render-github.js';
+import { annotation, Annotations } from './render-github.js';
 import type { PlanDiff, RuleDiff } from './diff-types.js';
 
 /** Runs named in one annotation's message. */
 const RUNS_PER_ANNOTATION = 5;
-
-function annotation(level: 'notice' | 'warning', props: { file?: string; line?: number; title: string }, message: string): string {
-  const p: string[] = [];
-  if (props.file) p.push(`file=${escapeProperty(props.file)}`);
-  if (props.file && props.line) p.push(`line=${props.line}`);
-  p.push(`title=${escapeProperty(props.title)}`);
-  return `::${level} ${p.join(',')}::${escapeData(message)}`;
-}
 
 /** Runs of the rule that fail to plan in the change (and did not, or failed otherwise, in the base). */
 function newFailures(r: RuleDiff): number {
@@ -27,15 +19,8 @@ function newFailures(r: RuleDiff): number {
 }
 
 export function renderDiffGithub(diff: PlanDiff): string {
-  const lines: string[] = [];
-  const counts = { notice: 0, warning: 0 };
-  const over = { notice: 0, warning: 0 };
-  const push = (level: 'notice' | 'warning', line: string): void => {
-    if (counts[level] < MAX_ANNOTATIONS - 1) {
-      counts[level]++;
-      lines.push(line);
-    } else over[level]++;
-  };
+  const out = new Annotations();
+  const push = (level: 'notice' | 'warning', line: string): void => out.push(level, line);
   const several = diff.inputs.length > 1;
   for (const r of diff.rules) {
     const where = { ...(r.file ? { file: r.file } : {}), ...((r.changed_line ?? r.line) ? { line: r.changed_line ?? r.line } : {}) };
@@ -51,8 +36,6 @@ export function renderDiffGithub(diff: PlanDiff): string {
     const where = { ...(r.file ? { file: r.file } : {}), ...((r.changed_line ?? r.line) ? { line: r.changed_line ?? r.line } : {}) };
     push('notice', annotation('notice', { ...where, title: `${r.rule}: changed, no run differs` }, 'The rule changed, but it plans the same on these inputs: they may not reach the change (add fixtures or events that do).'));
   }
-  for (const level of ['notice', 'warning'] as const) {
-    if (over[level] > 0) lines.push(annotation(level, { title: `${plural(over[level], 'more rule')}` }, `${plural(over[level], 'more rule')}: see the job summary or the diff below.`));
-  }
+  const lines = out.close((level, n) => annotation(level, { title: plural(n, 'more rule') }, `${plural(n, 'more rule')}: see the job summary or the diff below.`));
   return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${renderDiffText(diff)}`;
 }

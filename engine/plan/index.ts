@@ -7,7 +7,7 @@ export { renderPlan, PLAN_FORMATS } from './render.js';
 export { renderText } from './render-text.js';
 export { renderJson } from './render-json.js';
 export { renderMarkdown } from './render-markdown.js';
-export { renderGithub, stepSummary, escapeData, escapeProperty } from './render-github.js';
+export { renderGithub, stepSummary, escapeData, escapeProperty, inputErrorAnnotation } from './render-github.js';
 export { estimate, isRatePlan, RATE_LIMITS } from './estimate.js';
 export { applyPlan, readPlanFile, staleReads, type ApplyPlanResult, type AppliedCall } from './apply-plan.js';
 export { recordReads, entityOfMethod, rowsOfResult, dateModifyOf, fingerprint, type ReadRecorder } from './read-recorder.js';

@@ -5,6 +5,7 @@
  * $GITHUB_STEP_SUMMARY (written by the caller with `stepSummary`).
  */
 import { describeChanges, describeCondition, describeRecord, describeTrigger, formatValue } from './describe.js';
+import type { InputFileError } from './errors.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderText } from './render-text.js';
 import type { PlanDocument } from './types.js';
@@ -19,7 +20,8 @@ export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-function annotation(level: 'notice' | 'warning' | 'error', props: { file?: string; line?: number; title: string }, message: string): string {
+/** One workflow-command annotation. */
+export function annotation(level: 'notice' | 'warning' | 'error', props: { file?: string; line?: number; title: string }, message: string): string {
   const p: string[] = [];
   if (props.file) p.push(`file=${escapeProperty(props.file)}`);
   if (props.file && props.line) p.push(`line=${props.line}`);
@@ -30,16 +32,34 @@ function annotation(level: 'notice' | 'warning' | 'error', props: { file?: strin
 /** GitHub shows at most 10 annotations of each level per step; more would be silently dropped. */
 export const MAX_ANNOTATIONS = 10;
 
+/** Annotations within GitHub's budget per level: the last place of a level that overflows says how many more there were. */
+export class Annotations {
+  readonly lines: string[] = [];
+  readonly #counts = { notice: 0, warning: 0 };
+  readonly #over = { notice: 0, warning: 0 };
+
+  push(level: 'notice' | 'warning', line: string): void {
+    if (this.#counts[level] < MAX_ANNOTATIONS - 1) {
+      this.#counts[level]++;
+      this.lines.push(line);
+    } else this.#over[level]++;
+  }
+
+  /** The lines, with one closing annotation per level that overflowed (`more` words it). */
+  close(more: (level: 'notice' | 'warning', n: number) => string): string[] {
+    for (const level of ['notice', 'warning'] as const) if (this.#over[level] > 0) this.lines.push(more(level, this.#over[level]));
+    return this.lines;
+  }
+}
+
+/** A fixtures or events file the command could not read, as an error annotation on its line (GitHub Actions). */
+export function inputErrorAnnotation(err: InputFileError): string {
+  return annotation('error', { file: err.file, ...(err.line ? { line: err.line } : {}), title: err.code }, err.message);
+}
+
 export function renderGithub(plan: PlanDocument): string {
-  const lines: string[] = [];
-  const counts = { notice: 0, warning: 0 };
-  const over = { notice: 0, warning: 0 };
-  const push = (level: 'notice' | 'warning', line: string): void => {
-    if (counts[level] < MAX_ANNOTATIONS - 1) {
-      counts[level]++;
-      lines.push(line);
-    } else over[level]++;
-  };
+  const out = new Annotations();
+  const push = (level: 'notice' | 'warning', line: string): void => out.push(level, line);
   for (const f of plan.firings) {
     const where = { file: f.file, line: f.line };
     if (f.error) {
@@ -58,9 +78,7 @@ export function renderGithub(plan: PlanDocument): string {
     });
     push('notice', annotation('notice', { ...where, title: `${f.rule} would write ${writes.length} call${writes.length === 1 ? '' : 's'}` }, `${describeTrigger(f)}, ${describeRecord(f)}, condition ${describeCondition(f)}\n${detail.join('\n')}`));
   }
-  for (const level of ['notice', 'warning'] as const) {
-    if (over[level] > 0) lines.push(annotation(level, { title: `${over[level]} more rule run${over[level] === 1 ? '' : 's'}` }, `${over[level]} more ${level === 'notice' ? 'rule runs would write' : 'runs failed to plan'}: see the job summary or the plan below.`));
-  }
+  const lines = out.close((level, n) => annotation(level, { title: `${n} more rule run${n === 1 ? '' : 's'}` }, `${n} more ${level === 'notice' ? 'rule runs would write' : 'runs failed to plan'}: see the job summary or the plan below.`));
   return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${renderText(plan)}`;
 }
 
