@@ -103,7 +103,7 @@ export class LeaseLoop {
 
   /** Every runner whose lease is past its local validity is lost now. */
   #expire(): void {
-    for (const r of this.#runners.values()) if (!r.lost && !this.#o.leases.valid(r.lease)) this.#lost(r, 'its local validity ran out before a renewal came back');
+    for (const r of this.#runners.values()) if (!r.lost && (r.cutOff || !this.#o.leases.valid(r.lease))) this.#lost(r, 'its local validity ran out before a renewal came back');
   }
 
   /** One round now (an install, a test); resolves when it is done. A round asked for during a round runs right after it. */
@@ -160,7 +160,10 @@ export class LeaseLoop {
     for (const r of held) {
       const lease = back.get(r.memberId);
       // Lost meanwhile (its local validity ran out while the renewal was on its way): #lost releases it once safe.
-      if (lease) r.renewed(lease);
+      // Its requests were ended then (cutOff): the renewal cannot revive it, or it would go on with every request
+      // aborted (seen beside CPU hogs: five portals stuck with their events 'running' until the test gave up).
+      if (lease && r.cutOff) this.#lost(r, 'its local validity ran out before the renewal came back; its requests were ended');
+      else if (lease) r.renewed(lease);
       else this.#lost(r, 'it was not renewed (expired, revoked by a change to the portal, or the portal was removed)');
     }
     for (const r of held) {

@@ -177,6 +177,15 @@ export class PortalRunner {
     return requestsCutShort(this.#abort.signal) === 0;
   }
 
+  /**
+   * Whether its requests were ended for good: the lease's local validity ran out once, and the AbortSignal that
+   * ended them stays fired. A renewal that comes back after that cannot revive the runner (every request would be
+   * ended at once): it must be stopped as lost, and the portal served by a new one.
+   */
+  get cutOff(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
   /** Whether the portal's state store lost its connection for good (the bridge closed): the runner must be restarted. */
   broken(): boolean {
     return this.#state === 'running' && this.#bridge !== null && this.#bridge.closed;

@@ -136,6 +136,31 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     await stopAll();
   });
 
+  it('regression: a runner whose requests were ended when its validity ran out is stopped, even if a renewal comes back before the watchdog looks (no runner goes on with every request aborted)', async () => {
+    const w = worker('z1', { leaseGraceMs: 1000 });
+    await w.start();
+    await until(() => w.held().length === 2 && w.held().every((m) => w.runner(m)?.state === 'running') && fleet.portals.every(bound), 'z1 serving both portals');
+    const p = fleet.portal(0);
+    const runner = w.runner(p.memberId) as PortalRunner;
+    // In one step, so no watchdog tick falls between: the validity runs out on the runner's clock (its own timer fires
+    // and ends its requests), then a renewal makes the lease valid again. Beside CPU hogs this happened for real.
+    skew += 10_000;
+    runner.renewed(runner.lease);
+    skew -= 10_000;
+    expect(runner.cutOff).toBe(true);
+    expect(runner.canSend()).toBe(true);
+    // The next round stops it as lost; the portal is served again by a runner that can send, and the work gets done.
+    await until(async () => {
+      await w.round();
+      const now = w.runner(p.memberId);
+      return now !== undefined && now !== runner && now.state === 'running' && !now.cutOff;
+    }, 'a new runner for the portal', 60_000);
+    expect(runner.state).toBe('stopped');
+    await addLeads(p, 'revived', 2);
+    await until(() => [...commentsByTitle(p).keys()].filter((t) => t.startsWith('revived')).length === 2, 'the portal working again');
+    await stopAll();
+  });
+
   it("a dead worker's portal is taken by another only once the lease TTL and its grace passed (the database's clock)", async () => {
     // The dead worker: it took both portals and never renewed nor released them.
     const dead = new LeaseManager(cp.pool, { workerId: 'dead', ttlMs: 2000 });
