@@ -7,7 +7,7 @@
  * (enough), and every scope given for rules/ is the scope of some call or
  * bound event (no more). Every catalog event has a scope of the catalog.
  */
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalog, eventScope, scopeAlternatives, scopesOf } from '../../engine/catalog/index.js';
 import { PACKAGE_ROOT } from '../../engine/paths.js';
@@ -79,7 +79,8 @@ describe('rules scopes', () => {
     const files = discoverTestFiles([RULES], PACKAGE_ROOT);
     expect(files.length).toBeGreaterThanOrEqual(15);
     for (const testFile of files) {
-      const ruleFile = join(RULES, basename(testFile).replace(/\.test\.yaml$/, '.yaml'));
+      // Beside its test (rules/demo/ holds the demo's shadow twin and its test).
+      const ruleFile = join(dirname(testFile), basename(testFile).replace(/\.test\.yaml$/, '.yaml'));
       const loaded = await loadRules([ruleFile]);
       expect(loaded.diagnostics.filter((d) => d.severity === 'error'), ruleFile).toEqual([]);
       const report = scopesOf(loaded.rules);

@@ -129,7 +129,7 @@ describe('/metrics of a running daemon (rules run, subprocess)', { timeout: 120_
     expect(samplesOf(families, 'b24rules_queue_oldest_age_seconds')[0]?.value).toBe(0);
     expect(samplesOf(families, 'b24rules_rule_runs_total', { rule: 'welcome-leads', outcome: 'done' })[0]?.value).toBe(1);
     // Every family the docs list for a daemon is served (the worker's own are checked below).
-    const workerOnly = ['b24rules_leases_held', 'b24rules_portal_queue_depth', 'b24rules_worker_lease_rounds_total'];
+    const workerOnly = ['b24rules_leases_held', 'b24rules_portal_queue_depth', 'b24rules_worker_lease_rounds_total', 'b24rules_worker_webhook_events_total'];
     for (const name of documentedFamilies()) if (!workerOnly.includes(name)) expect(families.has(name), `${name} (docs/operations.md) is served`).toBe(true);
   });
 });
