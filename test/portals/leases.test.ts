@@ -23,6 +23,9 @@ describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
   });
 
   const clear = () => cp.pool.query('DELETE FROM b24rules.leases; DELETE FROM b24rules.workers');
+  /** The workers holding a live lease on `memberId` (the database's view). */
+  const holders = async (memberId: string): Promise<string[]> =>
+    (await cp.pool.query<{ worker_id: string }>('SELECT worker_id FROM b24rules.leases WHERE member_id = $1 AND expires_at > now()', [memberId])).rows.map((r) => r.worker_id);
 
   it('three workers racing for 20 portals end with every portal held by exactly one of them, each within its fair share', async () => {
     await clear();
@@ -56,8 +59,13 @@ describe.skipIf(!pgUrl())('portal leases (PostgreSQL)', () => {
     const got = await Promise.all(racers.map((w) => w.acquireOne('p05')));
     expect(got.filter((l) => l !== null)).toHaveLength(1);
     await expireLease(cp, 'p05');
-    const again = await Promise.all(racers.map((w) => w.acquire(1)));
-    expect(again.flat().filter((l) => l.memberId === 'p05')).toHaveLength(1);
+    // Racing acquire(1)s take the lowest free portals; one whose statement saw a portal free before another racer's
+    // commit (READ COMMITTED: the snapshot is the statement's start) loses that portal's upsert and takes nothing this
+    // round, so p05 may be left to the next round (seen once in a whole-suite run). Never two holders, though.
+    const again = (await Promise.all(racers.map((w) => w.acquire(1)))).flat();
+    expect(again.filter((l) => l.memberId === 'p05').length).toBeLessThanOrEqual(1);
+    for (let round = 0; round < 10 && !(await holders('p05')).length; round++) for (const w of racers) await w.acquire(1);
+    expect(await holders('p05')).toHaveLength(1);
     await Promise.all(planes.map((p) => p.close()));
   });
 
