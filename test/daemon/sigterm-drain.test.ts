@@ -45,14 +45,23 @@ describe('rules run and SIGTERM under a backlog', () => {
     const d = startDaemonProcess([join(dir, 'rules'), '--state', state, '--listen', '127.0.0.1:0', '--poll-interval-ms', '100', '--no-watch', '--log-level', 'debug'], emulatorEnv(emu, dir), dir);
     daemon = d;
     await d.url;
+    // The portal holds a batch of comments after it read it, so the signal lands while a batch is in flight,
+    // whatever the machine's load (waiting on the daemon's log for "a batch has just left" raced: a loaded
+    // test process read the log in large chunks, after the backlog was done). Batches of comments go through
+    // until 10 comments have (the leads reach the daemon in as many polls as the load makes: a batch may carry
+    // 3 of them); the next one is held, and released once the daemon has taken the signal: its answer comes
+    // back during the drain.
+    let comments = 0;
+    const hold = emu.hold(({ method, params }) => {
+      if (method !== 'batch') return false;
+      const n = Object.values((params.cmd ?? {}) as Record<string, unknown>).filter((c) => String(c).startsWith('crm.timeline.comment.add')).length;
+      if (n === 0) return false;
+      if (comments >= 10) return true;
+      comments += n;
+      return false;
+    });
     const user = userClient(emu, { retries: 10, backoffBaseMs: 20 });
     for (let i = 0; i < LEADS; i++) await user.call('crm.lead.add', { fields: { TITLE: `Backlog ${i}` } });
-    // The first batch of comments goes through; the next is held by the portal after it read it, so the
-    // signal lands while a batch is in flight, whatever the machine's load (waiting on the daemon's log for
-    // "a batch has just left" raced: a loaded test process read the log in large chunks, after the backlog
-    // was done). The hold is released once the daemon has taken the signal: the batch's answer comes back during the drain.
-    let comments = 0;
-    const hold = emu.hold(({ method, params }) => method === 'batch' && JSON.stringify(params).includes('timeline') && ++comments > 1);
     const done = () => d.logs.filter((r) => r.rule === 'followup' && r.outcome === 'done').length;
     await d.waitForLog(() => done() >= 10, 60_000);
     await hold.held(1);
