@@ -10,7 +10,7 @@ import type { CompiledRule, Facts } from '../rules/index.js';
 import type { EffectRecord, StateStore } from '../store/index.js';
 import type { EvalContext } from './3-evaluate.js';
 import type { Backoff } from './retry-policy.js';
-import { storedChanges, type Run } from './run.js';
+import { earlierChanges, type Run } from './run.js';
 import { shadowSnapshotEntity } from './shadow.js';
 import type { EngineStats, EngineTuning, FetchLike, TickReport } from './types.js';
 
@@ -161,13 +161,7 @@ export function evalContext(t: Tick, durable: boolean): EvalContext & { flush():
     },
   };
   if (durable) {
-    ctx.earlierChanges = (run: Run) => {
-      for (const prior of store.runs.factsOfItem(run.item.id)) {
-        const changes = prior.id !== run.id ? storedChanges(prior.facts) : undefined;
-        if (changes) return changes;
-      }
-      return undefined;
-    };
+    ctx.earlierChanges = (run: Run) => earlierChanges(store.runs.factsOfItem(run.item.id), run);
   }
   return ctx;
 }

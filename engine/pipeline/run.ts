@@ -10,7 +10,7 @@
  * settled (`id: null`).
  */
 import type { CompiledRule, EntityName, Facts } from '../rules/index.js';
-import type { InboxItemInput, NewRun, RunRecord } from '../store/index.js';
+import type { InboxItemInput, NewRun, RunMode, RunRecord } from '../store/index.js';
 import { diffRecord, type Changes } from './changes.js';
 
 /** The record a run is about; `load: false` when its data came with the trigger (a foreach row). */
@@ -152,6 +152,21 @@ export function decodeRun(row: RunRecord, rule: CompiledRule, item: RunItem): Ru
 export function storedChanges(facts: Record<string, unknown> | null): Changes | 'first-sight' | undefined {
   const { meta } = decodeFacts(facts);
   return meta.firstSight ? 'first-sight' : meta.changes;
+}
+
+/**
+ * The change set an earlier run of the same item stored, for a retry of the item (its record's snapshot has
+ * moved on since). A live run takes only a live run's: a shadow run's was computed against its own snapshot,
+ * which may differ. A shadow run takes a live run's, or its own rule's.
+ */
+export function earlierChanges(priors: ReadonlyArray<{ id: number; ruleId: string; mode: RunMode; facts: Record<string, unknown> | null }>, run: Pick<Run, 'id' | 'shadow'> & { rule: { id: string } }): Changes | 'first-sight' | undefined {
+  for (const prior of priors) {
+    if (prior.id === run.id) continue;
+    if (prior.mode === 'shadow' && (!run.shadow || prior.ruleId !== run.rule.id)) continue;
+    const changes = storedChanges(prior.facts);
+    if (changes) return changes;
+  }
+  return undefined;
 }
 
 /** The group a stored run won (its facts column's mark), if it did. */

@@ -318,9 +318,9 @@ export class RunsTable {
   }
 
   /** The stored facts of an item's runs that kept any (compact rows keep none), oldest first. */
-  factsOfItem(itemId: number): Array<{ id: number; facts: Record<string, unknown> | null }> {
-    const rows = stmt(this.#db, `SELECT id, facts FROM runs WHERE item_id = ? AND facts IS NOT NULL ORDER BY id`).all(itemId) as Array<{ id: number; facts: string }>;
-    return rows.map((r) => ({ id: r.id, facts: fromJson<Record<string, unknown> | null>(r.facts, null) }));
+  factsOfItem(itemId: number): Array<{ id: number; ruleId: string; mode: RunMode; facts: Record<string, unknown> | null }> {
+    const rows = stmt(this.#db, `SELECT id, rule_id, mode, facts FROM runs WHERE item_id = ? AND facts IS NOT NULL ORDER BY id`).all(itemId) as Array<{ id: number; rule_id: string; mode: RunMode; facts: string }>;
+    return rows.map((r) => ({ id: r.id, ruleId: r.rule_id, mode: r.mode, facts: fromJson<Record<string, unknown> | null>(r.facts, null) }));
   }
 
   /** Items in `running` whose runs are all final: the pipeline finishes them. */
