@@ -6,8 +6,8 @@
  * - `POST /b24/events`: Bitrix24 posts an event with `auth[member_id]`, `auth[domain]` and
  *   `auth[application_token]`. The portal is found by member_id (else by domain: a webhook portal
  *   added under another key) and the token checked, in constant time, against the one in its row
- *   (an installed app's, from ONAPPINSTALL): no token 401, an unknown portal 404, a portal without
- *   a token or with another one 403. Nothing sent is echoed but the member_id.
+ *   (an installed app's, from ONAPPINSTALL): no token 401, an unknown portal 404, an unknown
+ *   member_id whose domain two portals have 409, a portal without a token or with another one 403. Nothing sent is echoed but the member_id.
  * - `POST /hooks/<member_id>/<the rule's path>`: a webhook rule of that portal's rule set, with
  *   the rule's secret as in the daemon (`X-Rules-Secret` or `?secret=`).
  *
@@ -21,7 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { findPortal, type Portal, type PortalRegistry } from '../portals/index.js';
+import { findPortal, PortalsError, type Portal, type PortalRegistry } from '../portals/index.js';
 import { formatDiagnostics, loadRules, type Diagnostic } from '../rules/index.js';
 import { buildFormRoutes, normalizeHookPath, OUTGOING_WEBHOOK_DEFAULTS, parseBody, readBody, readFormRequest, readOutgoingEvent, RequestBodyError, safeEqual, type FormRoute } from '../sources/index.js';
 import type { Counter, MetricsRegistry, RequestHandler } from '../status/index.js';
@@ -117,8 +117,17 @@ export function createWebhookReceivers(options: WebhookReceiversOptions): Webhoo
     const read = readOutgoingEvent(body, clock.now());
     if (!read) return refuse('outgoing', 401, 'auth[application_token] is required');
     if (!read.memberId && !read.domain) return refuse('outgoing', 400, 'auth[member_id] is required: it names the portal the event comes from');
-    const portal = (read.memberId ? await findPortal(options.pool, read.memberId) : undefined) ?? (read.domain ? await findPortal(options.pool, read.domain) : undefined);
     const remote = req.socket.remoteAddress;
+    let portal: Portal | undefined;
+    try {
+      portal = (read.memberId ? await findPortal(options.pool, read.memberId) : undefined) ?? (read.domain ? await findPortal(options.pool, read.domain) : undefined);
+    } catch (err) {
+      // Two portals of the deployment have the event's domain and neither its member_id: the sender's mistake
+      // or the deployment's, not an outage (a 503 would ask it to try again). Their member_ids are not echoed.
+      if (!(err instanceof PortalsError && err.code === 'PORTAL_INVALID')) throw err;
+      logger.warn({ remote, error: err.message }, 'outgoing webhook: the event names no portal by member_id and more than one by domain; refused');
+      return refuse('outgoing', 409, `no portal of this deployment has member_id '${read.memberId.slice(0, 64)}', and more than one has the event's domain: add the portal under its member_id (see rules portals list)`);
+    }
     if (!portal) {
       logger.warn({ remote }, 'outgoing webhook: an event for a portal this deployment does not have; refused');
       return refuse('outgoing', 404, `no portal of this deployment has member_id '${read.memberId.slice(0, 64)}' (see rules portals list)`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatorFleet, stringifyPhpQuery, type EmulatorFleet, type FleetPortal } from '../../emulator/index.js';
 import { silentLogger } from '../../engine/logger.js';
-import type { ControlPlane } from '../../engine/portals/index.js';
+import { PortalRegistry, type ControlPlane } from '../../engine/portals/index.js';
 import { openPgStateStore } from '../../engine/store/index.js';
 import { createWorker, type Worker } from '../../engine/worker/index.js';
 import { until } from '../daemon/harness.js';
@@ -160,6 +160,26 @@ describe.skipIf(!pgUrl())("a worker's outgoing-webhook and form receivers (Postg
     expect(inboxOf(p, 'outgoing')).toHaveLength(before);
     const metrics = await (await fetch(`${w2.url}/metrics`)).text();
     expect(metrics).toMatch(/b24rules_worker_webhook_events_total\{outcome="refused",source="outgoing"\} 4/);
+  });
+
+  it('regression: an unknown member_id whose domain two portals share is refused with 409, not the 503 of a database outage; neither member_id is echoed', async () => {
+    const [, w2] = workers as [Worker, Worker];
+    const p = fleet.portals[0] as FleetPortal;
+    const registry = new PortalRegistry(cp.pool);
+    // A second portal under the same domain (disabled: no worker serves it), as an admin may add a webhook portal.
+    const twin = await registry.addWebhook({ webhookUrl: `https://${p.domain}/rest/1/twinwebhookcode01/`, memberId: 'd'.repeat(32), enabled: false });
+    try {
+      expect(twin.domain).toBe((await registry.get(p.memberId))?.domain);
+      const before = inboxOf(p, 'outgoing').length;
+      const ambiguous = await post(w2, '/b24/events', eventBody(p, 1, { member_id: 'e'.repeat(32) }));
+      expect(ambiguous.status).toBe(409);
+      expect(ambiguous.body).toContain("no portal of this deployment has member_id 'eeee");
+      expect(ambiguous.body).not.toContain(p.memberId);
+      expect(ambiguous.body).not.toContain(twin.memberId);
+      expect(inboxOf(p, 'outgoing')).toHaveLength(before);
+    } finally {
+      await registry.remove(twin.memberId);
+    }
   });
 
   it('a form hook posted to /hooks/<member_id>/<rule path> with the rule\'s secret is done once by the holder; a wrong secret is refused', async () => {
