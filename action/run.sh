@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The step of the b24-rules action (action.yml): runs `b24-rules validate|test|dry-run`
+# The step of the b24-rules action (action.yml): runs `b24-rules validate|test|dry-run|diff`
 # with the inputs it gets as B24_RULES_* variables (never pasted into the script,
 # so an input cannot inject shell). The CLI writes the annotations (stdout) and
 # appends the summary to $GITHUB_STEP_SUMMARY itself, with --format github.
@@ -30,6 +30,21 @@ case "$format" in
   *) fail "format must be github or text; got '$format'" 2 ;;
 esac
 
+# The fixtures files the fixtures input's globs match, into the array `fixtures_files`.
+expand_fixtures() {
+  shopt -s nullglob
+  local patterns pattern matched
+  read -r -a patterns <<< "$B24_RULES_FIXTURES"
+  fixtures_files=()
+  for pattern in "${patterns[@]}"; do
+    # Unquoted on purpose: the pattern is a glob.
+    # shellcheck disable=SC2206
+    matched=($pattern)
+    fixtures_files+=("${matched[@]}")
+  done
+  [[ ${#fixtures_files[@]} -gt 0 ]] || fail "no fixtures file matches '$B24_RULES_FIXTURES'"
+}
+
 case "$command" in
   validate)
     "${cli[@]}" validate --format "$format" "${extra[@]}" "${paths[@]}"
@@ -46,18 +61,9 @@ case "$command" in
       "${cli[@]}" dry-run --format "$format" "${options[@]}" "${extra[@]}" "${paths[@]}"
       exit $?
     fi
-    shopt -s nullglob
-    read -r -a patterns <<< "$B24_RULES_FIXTURES"
-    files=()
-    for pattern in "${patterns[@]}"; do
-      # Unquoted on purpose: the pattern is a glob.
-      # shellcheck disable=SC2206
-      matched=($pattern)
-      files+=("${matched[@]}")
-    done
-    [[ ${#files[@]} -gt 0 ]] || fail "no fixtures file matches '$B24_RULES_FIXTURES'"
+    expand_fixtures
     status=0
-    for fixtures in "${files[@]}"; do
+    for fixtures in "${fixtures_files[@]}"; do
       name=$(basename "$fixtures")
       name=${name%.fixtures.yaml}
       name=${name%.fixtures.yml}
@@ -76,7 +82,19 @@ case "$command" in
     done
     exit $status
     ;;
+  diff)
+    # The base: a git ref (the checkout needs the base's history: fetch-depth: 0) or a folder.
+    [[ -n "${B24_RULES_BASE:-}" ]] || fail "diff needs base: the git ref to compare with (e.g. origin/main, with actions/checkout fetch-depth: 0) or a folder of rules" 2
+    options=(--base "$B24_RULES_BASE")
+    [[ -n "${B24_RULES_EVENTS:-}" ]] && options+=(--events "$B24_RULES_EVENTS")
+    [[ -n "${B24_RULES_AT:-}" ]] && options+=(--at "$B24_RULES_AT")
+    if [[ -n "${B24_RULES_FIXTURES:-}" ]]; then
+      expand_fixtures
+      for fixtures in "${fixtures_files[@]}"; do options+=(--fixtures "$fixtures"); done
+    fi
+    "${cli[@]}" diff --format "$format" "${options[@]}" "${extra[@]}" "${paths[@]}"
+    ;;
   *)
-    fail "command must be validate, test or dry-run; got '$command'" 2
+    fail "command must be validate, test, dry-run or diff; got '$command'" 2
     ;;
 esac

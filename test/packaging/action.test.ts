@@ -5,9 +5,9 @@
  * defaults from action.yml), and the runner's variables (GITHUB_ACTIONS,
  * GITHUB_WORKSPACE, GITHUB_ACTION_PATH, GITHUB_STEP_SUMMARY to a file...), in
  * a workspace `b24-rules init` scaffolded. Checked: the annotations on stdout
- * and the summary file, for validate, test and dry-run, green and red.
+ * and the summary file, for validate, test, dry-run and diff, green and red.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,9 +128,9 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the b24-rules action (action.yml)', () => {
-  it('is a composite action whose inputs are command, paths, format, fixtures, events, at and args', () => {
+  it('is a composite action whose inputs are command, paths, format, base, fixtures, events, at and args', () => {
     expect(action.runs.using).toBe('composite');
-    expect(Object.keys(action.inputs).sort()).toEqual(['args', 'at', 'command', 'events', 'fixtures', 'format', 'paths']);
+    expect(Object.keys(action.inputs).sort()).toEqual(['args', 'at', 'base', 'command', 'events', 'fixtures', 'format', 'paths']);
     expect(action.inputs.command?.default).toBe('validate');
   });
 
@@ -202,6 +202,32 @@ describe('the b24-rules action (action.yml)', () => {
     expect(nothing.stdout).toContain('::error title=b24-rules action::dry-run needs fixtures, events or at');
   });
 
+  it('diff: against the base commit, no change passes quietly; a changed threshold is a notice on its rule and the diff in the summary (exit 2 with --detailed-exitcode)', async () => {
+    const ws = await workspace();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ws, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', 'rules');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'base');
+    const inputs = { command: 'diff', base: 'HEAD', fixtures: 'rules/fixtures/*.fixtures.yaml', at: '2026-11-24T09:00:00+03:00', args: '--detailed-exitcode' };
+    const same = await runAction(ws, inputs);
+    expect(same.code, same.stdout + same.stderr).toBe(0);
+    expect(annotations(same.stdout)).toEqual([]);
+
+    const file = 'rules/big-lead-callback.yaml';
+    writeFileSync(join(ws, file), readFileSync(join(ws, file), 'utf8').replace('100000]', '1000000]'));
+    const changed = await runAction(ws, inputs);
+    expect(changed.code, changed.stdout + changed.stderr).toBe(2);
+    // One notice, on the changed line: both big leads no longer get their task and comment.
+    const line = lineOf(ws, file, '">=": [{ var: lead.OPPORTUNITY }, 1000000]');
+    expect(annotations(changed.stdout)).toEqual([expect.stringMatching(new RegExp(`^::notice file=rules/big-lead-callback\\.yaml,line=${line},title=big-lead-callback%3A 2 runs differ::runs \\+0 −0 ~2, calls \\+0 −4 ~0`))]);
+    expect(changed.summary).toContain('### b24-rules diff');
+    expect(changed.summary).toContain('| `big-lead-callback` <sub>rules/big-lead-callback.yaml:' + line + '</sub> | changed | 0 / 0 / 2 | 0 / 4 / 0 |');
+
+    const noBase = await runAction(ws, { command: 'diff' });
+    expect(noBase.code).toBe(2);
+    expect(annotations(noBase.stdout)).toEqual([expect.stringContaining('::error title=b24-rules action::diff needs base')]);
+  });
+
   it('runs the CLI of the package the action is part of when the repository has none installed (uses: ./node_modules/b24-rules)', async () => {
     const ws = await workspace(false);
     const r = await runAction(ws, { command: 'validate' });
@@ -224,7 +250,7 @@ describe('the b24-rules action (action.yml)', () => {
     const ws = await workspace();
     const bad = await runAction(ws, { command: 'apply' });
     expect(bad.code).toBe(2);
-    expect(bad.stdout).toContain("::error title=b24-rules action::command must be validate, test or dry-run; got 'apply'");
+    expect(bad.stdout).toContain("::error title=b24-rules action::command must be validate, test, dry-run or diff; got 'apply'");
     const injected = await runAction(ws, { command: 'validate', paths: 'rules/ $(touch pwned) `touch pwned2`' });
     expect(injected.code).toBe(1);
     expect(existsSync(join(ws, 'pwned'))).toBe(false);
