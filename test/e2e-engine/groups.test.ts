@@ -235,6 +235,49 @@ actions:
   });
 });
 
+describe('a member dropped by concurrency: skip', () => {
+  it('is skipped for its own reason, as one whose dedupe key was used: the next member is judged and may act', async () => {
+    h = await harness(`
+id: first
+group: g
+priority: 1
+trigger: { event: ONCRMLEADADD }
+concurrency: { mode: skip }
+actions:
+  - comment: { entity: lead, id: "{{ lead.ID }}", text: "first" }
+---
+id: second
+group: g
+priority: 2
+trigger: { event: ONCRMLEADADD }
+concurrency: { mode: parallel }
+actions:
+  - update: { entity: lead, id: "{{ lead.ID }}", fields: { SOURCE_DESCRIPTION: "second" } }
+`);
+    const [id] = h.emu.store.seed('lead', [{ TITLE: 'Busy', STATUS_ID: 'NEW' }]);
+    // Two events of one lead in one tick: first acts for the first event and drops the second's run (skip),
+    // so for the second event the next member is judged, and acts.
+    h.store.inbox.add([leadEvent(id!), leadEvent(id!)]);
+    await drain(h.engine, h.clock);
+    expect(h.store.inbox.countByStatus()).toMatchObject({ done: 2, dead: 0 });
+    const outcomes = (rule: string) =>
+      h!.store.runs
+        .list({ ruleId: rule, limit: 10 })
+        .map((r) => [r.status, r.reason ?? null])
+        .sort();
+    expect(outcomes('first')).toEqual([
+      ['done', null],
+      ['skipped', `concurrency: a run for lead:${id} is in flight (mode skip)`],
+    ]);
+    expect(outcomes('second')).toEqual([
+      ['done', null],
+      ['skipped', 'condition false: group g: first acted first'],
+    ]);
+    expect(h.emu.calls.of('crm.timeline.comment.add', { batch: true })).toHaveLength(1);
+    expect(h.emu.store.get('lead', id!)!.SOURCE_DESCRIPTION).toBe('second');
+  });
+});
+
 describe('a DLQ retry of the winner', () => {
   it('lets no other member act for the item, even when the record now fits a later member and no longer the winner', async () => {
     // The ERP refuses the first member's call until it is fixed: that run is dead-lettered.
