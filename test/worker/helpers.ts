@@ -1,13 +1,16 @@
 /**
  * Helpers of the worker tests: an emulator fleet whose portals are registered in a fresh PostgreSQL
  * database's control plane (OAuth, the app's pair of each portal), a rule folder, and changes made on a
- * portal by someone working in it (its incoming webhook), which the app receives as offline events.
+ * portal by someone working in it (its incoming webhook), which the app receives as offline events; and
+ * the workers of a test file.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type B24Client } from '../../engine/client/index.js';
+import { silentLogger } from '../../engine/logger.js';
 import { openControlPlane, PortalRegistry, type ControlPlane } from '../../engine/portals/index.js';
+import { createWorker, type Worker, type WorkerOptions } from '../../engine/worker/index.js';
 import type { EmulatorFleet, FleetPortal } from '../../emulator/index.js';
 import { freshDatabase } from '../helpers/pg.js';
 
@@ -95,4 +98,46 @@ export function commentsByTitle(p: FleetPortal): Map<string, number> {
 /** Events (any state: pending, reserved, errored) still in portal `p`'s offline queue: 0 once every one was cleared. */
 export function offlineQueued(p: FleetPortal): number {
   return p.emulator.events.hub.queue.snapshot().length;
+}
+
+/**
+ * The workers of one test file, on its deployment and rule folder (given when a worker is made: they are set
+ * in beforeAll): short lease timings with room for a loaded machine (a lease counts locally for 4.8 s after
+ * each renewal, sent every 2 s: with a 2 s TTL, a stalled renewal lost a lease under CPU load), and one
+ * monotonic clock whose `skew` a test moves to jump the workers' time.
+ */
+export function testWorkers(deployment: () => { url: string; rules: string; fleet: EmulatorFleet }): {
+  workers: Worker[];
+  clock: { skew: number };
+  worker(id: string, extra?: Partial<WorkerOptions>): Worker;
+  stopAll(): Promise<void>;
+} {
+  const workers: Worker[] = [];
+  const clock = { skew: 0 };
+  return {
+    workers,
+    clock,
+    worker(id, extra = {}) {
+      const { url, rules, fleet } = deployment();
+      const w = createWorker({
+        databaseUrl: url,
+        workerId: id,
+        rulesPaths: [rules],
+        logger: silentLogger,
+        listen: null,
+        leaseTtlMs: 6000,
+        leaseGraceMs: 1000,
+        app: appOf(fleet),
+        watch: false,
+        monotonicNow: () => performance.now() + clock.skew,
+        daemon: { tickIntervalMs: 50, offline: { pollIntervalMs: 50 }, drainTimeoutMs: 3000 },
+        ...extra,
+      });
+      workers.push(w);
+      return w;
+    },
+    async stopAll() {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+    },
+  };
 }

@@ -11,10 +11,10 @@ import { systemClock } from '../../engine/clock.js';
 import { silentLogger } from '../../engine/logger.js';
 import { LeaseManager, type ControlPlane, type PortalRegistry } from '../../engine/portals/index.js';
 import { openPgStateStore, PgBridge } from '../../engine/store/index.js';
-import { createWorker, LeaseLoop, PortalRunner, workerUserAgent, type Worker, type WorkerOptions } from '../../engine/worker/index.js';
+import { LeaseLoop, PortalRunner, workerUserAgent } from '../../engine/worker/index.js';
 import { until } from '../daemon/harness.js';
 import { pgUrl } from '../helpers/pg.js';
-import { addLeads, appOf, bound, closeUsers, commentsByTitle, fleetDeployment, offlineQueued, ruleFolder } from './helpers.js';
+import { addLeads, appOf, bound, closeUsers, commentsByTitle, fleetDeployment, offlineQueued, ruleFolder, testWorkers } from './helpers.js';
 
 describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emulator fleet)', () => {
   let fleet: EmulatorFleet;
@@ -22,32 +22,7 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
   let registry: PortalRegistry;
   let url: string;
   let rules: string;
-  const workers: Worker[] = [];
-  let skew = 0;
-
-  function worker(id: string, extra: Partial<WorkerOptions> = {}): Worker {
-    const w = createWorker({
-      databaseUrl: url,
-      workerId: id,
-      rulesPaths: [rules],
-      logger: silentLogger,
-      listen: null,
-      // Room for a loaded machine: a lease counts locally for 4.8 s after each renewal, sent every 2 s.
-      leaseTtlMs: 6000,
-      leaseGraceMs: 1000,
-      app: appOf(fleet),
-      watch: false,
-      monotonicNow: () => performance.now() + skew,
-      daemon: { tickIntervalMs: 50, offline: { pollIntervalMs: 50 }, drainTimeoutMs: 3000 },
-      ...extra,
-    });
-    workers.push(w);
-    return w;
-  }
-
-  async function stopAll(): Promise<void> {
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-  }
+  const { worker, stopAll, clock } = testWorkers(() => ({ url, rules, fleet }));
 
   beforeAll(async () => {
     fleet = await startEmulatorFleet({ portals: 2, limits: { burst: 1e9 } });
@@ -55,7 +30,7 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     rules = ruleFolder();
   });
   afterEach(async () => {
-    skew = 0;
+    clock.skew = 0;
     await stopAll();
     // A lease a failed test could not release (its request was cut short) would hold the portal for its TTL:
     // it lapses here, so one failure does not become the next tests' too.
@@ -82,14 +57,14 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     const held = fleet.requests(0).filter((r) => r.worker === 'a1' && r.method === 'batch' && r.end === undefined);
     expect(held).toHaveLength(1);
     // The worker's clock passes the lease's local validity (a stall, a renewal slower than the TTL).
-    skew += 10_000;
+    clock.skew += 10_000;
     // The client ends the request when the validity ends (not after the 15 s drain, nor its 20 s timeout): the portal
     // sees its sender gone. No ceiling proves 'at once' on a loaded machine: the runner stopping with its lease kept does.
     await until(() => held[0]?.clientGone !== undefined, 'the held request ended by the worker');
     await until(() => runner?.state === 'stopped', 'the runner stopped');
     // Its lease is not released: the portal may still run the request; it expires (with its grace).
     expect(runner?.quiet()).toBe(false);
-    skew -= 10_000;
+    clock.skew -= 10_000;
     gate.release();
     await until(() => held[0]?.end !== undefined, 'the held request done by the portal');
     // The TTL and the grace pass (the database's clock): the portal is taken again.
@@ -123,7 +98,7 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     // A renewal now, answered (on the worker's clock) after the lease's local validity ended: the database's lease is extended.
     const renewal = w.round();
     const jumpAt = performance.now();
-    skew += 120_000;
+    clock.skew += 120_000;
     await renewal;
     await until(() => runners.every((r) => r.state === 'stopped'), 'both portals stopped');
     // On failure, what each portal saw around the jump: which request was in flight when the lease was lost.
@@ -133,7 +108,7 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
       const { rows } = await cp.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM b24rules.leases WHERE worker_id = 'r1' AND epoch = ANY($1::bigint[])`, [runners.map((r) => String(r.lease.epoch))]);
       return rows[0]?.n === 0;
     }, 'the lost leases released');
-    skew -= 120_000;
+    clock.skew -= 120_000;
     await stopAll();
   });
 
@@ -145,9 +120,9 @@ describe.skipIf(!pgUrl())('leases and the requests in flight (PostgreSQL + emula
     const runner = w.runner(p.memberId) as PortalRunner;
     // In one step, so no watchdog tick falls between: the validity runs out on the runner's clock (its own timer fires
     // and ends its requests), then a renewal makes the lease valid again. Beside CPU hogs this happened for real.
-    skew += 10_000;
+    clock.skew += 10_000;
     runner.renewed(runner.lease);
-    skew -= 10_000;
+    clock.skew -= 10_000;
     expect(runner.cutOff).toBe(true);
     expect(runner.canSend()).toBe(true);
     // The next round stops it as lost; the portal is served again by a runner that can send, and the work gets done.

@@ -7,12 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatorFleet, type EmulatorFleet } from '../../emulator/index.js';
-import { silentLogger } from '../../engine/logger.js';
 import type { ControlPlane, PortalRegistry } from '../../engine/portals/index.js';
-import { createWorker, type Worker, type WorkerOptions } from '../../engine/worker/index.js';
+import type { Worker } from '../../engine/worker/index.js';
 import { until } from '../daemon/harness.js';
 import { pgUrl } from '../helpers/pg.js';
-import { addLeads, appOf, bound, closeUsers, commentsByTitle, fleetDeployment, offlineQueued, ruleFolder } from './helpers.js';
+import { addLeads, bound, closeUsers, commentsByTitle, fleetDeployment, offlineQueued, ruleFolder, testWorkers } from './helpers.js';
 
 describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)', () => {
   let fleet: EmulatorFleet;
@@ -20,30 +19,7 @@ describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)
   let registry: PortalRegistry;
   let url: string;
   let rules: string;
-  const workers: Worker[] = [];
-  /** The monotonic clock of every worker here: real time plus what a test adds. */
-  let skew = 0;
-
-  function worker(id: string, extra: Partial<WorkerOptions> = {}): Worker {
-    const w = createWorker({
-      databaseUrl: url,
-      workerId: id,
-      rulesPaths: [rules],
-      logger: silentLogger,
-      listen: null,
-      // Room for a loaded machine (a lease counts locally for 4.8 s after each renewal): with 2 s, a stalled
-      // renewal lost a lease under CPU load, and a lease lost with requests in flight is kept until it lapses.
-      leaseTtlMs: 6000,
-      leaseGraceMs: 1000,
-      app: appOf(fleet),
-      watch: false,
-      monotonicNow: () => performance.now() + skew,
-      daemon: { tickIntervalMs: 50, offline: { pollIntervalMs: 50 }, drainTimeoutMs: 3000 },
-      ...extra,
-    });
-    workers.push(w);
-    return w;
-  }
+  const { workers, worker, clock } = testWorkers(() => ({ url, rules, fleet }));
 
   const all = () => fleet.portals.map((p) => p.memberId);
   const held = (...ws: Worker[]) => ws.flatMap((w) => w.held()).sort();
@@ -172,10 +148,10 @@ describe.skipIf(!pgUrl())('workers sharing portals (PostgreSQL + emulator fleet)
     const runner = w1.runner(memberId);
     expect(runner?.canSend()).toBe(true);
     // The worker's clock jumps past the validity (a process stalled, a renewal slower than the TTL): the watchdog stops the portal.
-    skew += 10_000;
+    clock.skew += 10_000;
     expect(runner?.canSend()).toBe(false);
     await until(() => runner?.state === 'stopped', 'the runner stopped');
-    skew -= 10_000;
+    clock.skew -= 10_000;
     // The database's lease did not expire (no TTL passed there): the next rounds renew what is left, and the portal is taken again.
     await until(async () => {
       await w1.round();
