@@ -20,6 +20,7 @@ import { createEngine } from '../engine/pipeline/index.js';
 import { loadRuleSource, type CompiledRule } from '../engine/rules/index.js';
 import { openStateStore, type InboxItemInput } from '../engine/store/index.js';
 import { alternate, elapsedMs, ratio } from './measure.js';
+import { tickToEmpty } from './tick-to-empty.js';
 import { startBenchPortal, type BenchPortal } from './portal.js';
 import type { BenchOptions, BenchResult, ComputedFigure, Sample } from './types.js';
 
@@ -104,14 +105,14 @@ export function checkWork(portal: BenchPortal, leadIds: string[], variant: strin
   }
 }
 
-function portalFigures(portal: BenchPortal, wallMs: number, restCalls: number, cpu: NodeJS.CpuUsage): Sample {
+function portalFigures(portal: BenchPortal, wallMs: number, restCalls: number, cpuMs: number): Sample {
   const records = portal.records();
   return {
     httpRequests: portal.emu.calls.httpRequests,
     restCalls,
     batchRequests: records.filter((r) => r.method === 'batch' && r.batch === undefined).length,
     wallMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuMs,
   };
 }
 
@@ -124,18 +125,10 @@ async function runEngine(n: number, rules: CompiledRule[], synchronous: 'FULL' |
     store.inbox.add(events(leadIds));
     portal.emu.calls.clear();
     const engine = createEngine({ store, client: portal.client, rules });
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    let ticks = 0;
-    for (; ticks < 1000; ticks++) {
-      const r = await engine.tick();
-      if (r.depth === 0) break;
-    }
-    const wallMs = elapsedMs(started);
-    const cpu = process.cpuUsage(cpu0);
+    const { wallMs, cpuMs, ticks } = await tickToEmpty(engine);
     checkWork(portal, leadIds, 'engine');
     const restCalls = portal.records().filter((r) => r.method !== 'batch').length;
-    return { ...portalFigures(portal, wallMs, restCalls, cpu), ticks: ticks + 1 };
+    return { ...portalFigures(portal, wallMs, restCalls, cpuMs), ticks };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -163,7 +156,7 @@ async function runNaive(n: number): Promise<Sample> {
     const wallMs = elapsedMs(started);
     const cpu = process.cpuUsage(cpu0);
     checkWork(portal, leadIds, 'naive');
-    return portalFigures(portal, wallMs, portal.client.stats.requests, cpu);
+    return portalFigures(portal, wallMs, portal.client.stats.requests, (cpu.user + cpu.system) / 1000);
   } finally {
     await portal.close();
   }

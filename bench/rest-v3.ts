@@ -21,7 +21,8 @@ import { createEngine } from '../engine/pipeline/index.js';
 import { loadRuleSource, type CompiledRule } from '../engine/rules/index.js';
 import { openStateStore } from '../engine/store/index.js';
 import { events, secondsAtRealRate } from './backlog.js';
-import { alternate, elapsedMs, ratio } from './measure.js';
+import { alternate, ratio } from './measure.js';
+import { tickToEmpty } from './tick-to-empty.js';
 import { startBenchPortal, type BenchPortal } from './portal.js';
 import type { BenchOptions, BenchResult, ComputedFigure, Sample } from './types.js';
 
@@ -88,15 +89,7 @@ async function runVariant(n: number, rules: CompiledRule[], restV3: boolean): Pr
     store.inbox.add(events(leadIds));
     portal.emu.calls.clear();
     const engine = createEngine({ store, client: portal.client, rules });
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    let ticks = 0;
-    for (; ticks < 1000; ticks++) {
-      const r = await engine.tick();
-      if (r.depth === 0) break;
-    }
-    const wallMs = elapsedMs(started);
-    const cpu = process.cpuUsage(cpu0);
+    const { wallMs, cpuMs, ticks } = await tickToEmpty(engine);
     checkWork(portal, leadIds, restV3 ? 'v3' : 'v1');
     const records = portal.records();
     return {
@@ -104,8 +97,8 @@ async function runVariant(n: number, rules: CompiledRule[], restV3: boolean): Pr
       batchRequests: records.filter((r) => r.method === 'batch' && r.batch === undefined).length,
       restCalls: records.filter((r) => r.method !== 'batch').length,
       wallMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      ticks: ticks + 1,
+      cpuMs,
+      ticks,
     };
   } finally {
     store.close();

@@ -16,7 +16,8 @@ import { createEngine } from '../engine/pipeline/index.js';
 import type { CompiledRule } from '../engine/rules/index.js';
 import { openPgStateStore, openStateStore, type StateStore } from '../engine/store/index.js';
 import { checkWork, compileRule, events, seed } from './backlog.js';
-import { alternate, elapsedMs, ratio, type VariantSpec } from './measure.js';
+import { alternate, ratio, type VariantSpec } from './measure.js';
+import { tickToEmpty } from './tick-to-empty.js';
 import { startBenchPortal } from './portal.js';
 import { findPostgresBinaries, POSTGRES_MISSING, startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-pg.js';
 import type { BenchOptions, BenchResult, Ratio, Sample } from './types.js';
@@ -43,17 +44,9 @@ async function runOn(n: number, rules: CompiledRule[], open: () => StateStore, v
     store.inbox.add(events(leadIds));
     portal.emu.calls.clear();
     const engine = createEngine({ store, client: portal.client, rules });
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    let ticks = 0;
-    for (; ticks < 1000; ticks++) {
-      const r = await engine.tick();
-      if (r.depth === 0) break;
-    }
-    const wallMs = elapsedMs(started);
-    const cpu = process.cpuUsage(cpu0);
+    const { wallMs, cpuMs, ticks } = await tickToEmpty(engine);
     checkWork(portal, leadIds, variant);
-    return { eventsPerSec: n / (wallMs / 1000), wallMs, cpuMs: (cpu.user + cpu.system) / 1000, httpRequests: portal.emu.calls.httpRequests, ticks: ticks + 1 };
+    return { eventsPerSec: n / (wallMs / 1000), wallMs, cpuMs, httpRequests: portal.emu.calls.httpRequests, ticks };
   } finally {
     store.close();
     await portal.close();
