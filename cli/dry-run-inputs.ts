@@ -7,7 +7,7 @@
  */
 import { loadConfig } from '../engine/client/index.js';
 import { UsageError } from '../engine/errors.js';
-import { dryRun, eventItems, parseEvents, readEventsFile, scheduleItemsAt, type DryRunInputs, type DryRunOutcome, type EventInput, type FixturePortal, type PortalSource } from '../engine/plan/index.js';
+import { dryRun, eventItems, InputFileError, inputErrorAnnotation, parseEvents, readEventsFile, scheduleItemsAt, type DryRunInputs, type DryRunOutcome, type EventInput, type FixturePortal, type PortalSource } from '../engine/plan/index.js';
 import { redact } from '../engine/redact.js';
 import { fixtureEvents, readFixturesFile } from '../engine/testing/index.js';
 import { startFixturePortal } from './fixture-portal.js';
@@ -67,5 +67,19 @@ export async function planDryRun(inputs: DryRunInputs): Promise<DryRunOutcome> {
     return { plan, portal: used, ...(note ? { note } : {}) };
   } finally {
     await fixturePortal?.close();
+  }
+}
+
+/**
+ * Run a command that plans inputs; with `--format github`, an unreadable fixtures or events file is also an
+ * annotation on its line (stdout), before the error goes on to the CLI's usual message and exit code.
+ */
+export async function annotatingInputErrors(argv: readonly string[], run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (err) {
+    const github = argv.some((a, i) => a === '--format=github' || (a === 'github' && argv[i - 1] === '--format'));
+    if (err instanceof InputFileError && github) process.stdout.write(`${inputErrorAnnotation(err)}\n`);
+    throw err;
   }
 }

@@ -2,14 +2,14 @@
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import { DIFF_FORMATS, diffPlans, firstChangedLine, hasDifferences, InputFileError, inputErrorAnnotation, parseAt, renderDiff, renderDiffMarkdown, ruleSpans, type DiffFormat, type DiffInput, type DiffRuleInfo, type PlanDocument } from '../../engine/plan/index.js';
+import { DIFF_FORMATS, diffPlans, firstChangedLine, hasDifferences, parseAt, renderDiff, renderDiffMarkdown, ruleSpans, type DiffFormat, type DiffInput, type DiffRuleInfo, type PlanDocument } from '../../engine/plan/index.js';
 import { findSnapshotFile } from '../../engine/portal-model/index.js';
 import { formatDiagnostics, loadRules, type LoadResult } from '../../engine/rules/index.js';
 import { CommandLineError, FORMAT_OPTIONS, intOption, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
 import { isFolder, rulesAtRef, rulesInFolder, type BaseRules } from '../diff-base.js';
 import { journalEvents } from '../diff-journal.js';
-import { planDryRun, type DryRunInputs } from '../dry-run-inputs.js';
+import { annotatingInputErrors, planDryRun, type DryRunInputs } from '../dry-run-inputs.js';
 import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
 const usage = `Usage: rules diff --base REF [PATHS...] [--fixtures FILE|DIR]...
@@ -69,11 +69,8 @@ const command: Command = {
   usage,
   async run(argv) {
     try {
-      return await run(argv);
+      return await annotatingInputErrors(argv, () => run(argv));
     } catch (err) {
-      if (err instanceof InputFileError && argv.includes('github')) {
-        process.stdout.write(`${inputErrorAnnotation(err)}\n`);
-      }
       // With --detailed-exitcode, 2 means "the plans differ": a usage error must not read as that in CI.
       if (err instanceof UsageError && argv.includes('--detailed-exitcode')) {
         process.stderr.write(`b24-rules diff: ${err instanceof CommandLineError ? err.forCommand('b24-rules diff') : err.message}\n`);

@@ -2,12 +2,12 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../engine/errors.js';
-import { InputFileError, inputErrorAnnotation, isRatePlan, parseAt, PLAN_FORMATS, renderJson, renderPlan, stepSummary, type PlanFormat, type RatePlan } from '../../engine/plan/index.js';
+import { isRatePlan, parseAt, PLAN_FORMATS, renderJson, renderPlan, stepSummary, type PlanFormat, type RatePlan } from '../../engine/plan/index.js';
 import { formatDiagnostics, loadRules } from '../../engine/rules/index.js';
 import { isPostgresUrl } from '../../engine/store/index.js';
 import { FORMAT_OPTIONS, outputFormat, parse } from '../args.js';
 import { EXIT, type Command } from '../command.js';
-import { planDryRun } from '../dry-run-inputs.js';
+import { annotatingInputErrors, planDryRun } from '../dry-run-inputs.js';
 import { DEFAULTS as PROGRESS_DEFAULTS, onInterrupt, Progress } from '../progress.js';
 
 const usage = `Usage: rules dry-run [PATHS...] [--events FILE] [--at TIME] [--fixtures FILE]
@@ -69,17 +69,7 @@ run whose planning failed).
 const command: Command = {
   summary: 'plan what rules would do, without writing',
   usage,
-  async run(argv) {
-    try {
-      return await run(argv);
-    } catch (err) {
-      // In GitHub Actions a bad fixtures or events file is also an annotation on its line.
-      if (err instanceof InputFileError && argv.includes('github')) {
-        process.stdout.write(`${inputErrorAnnotation(err)}\n`);
-      }
-      throw err;
-    }
-  },
+  run: (argv) => annotatingInputErrors(argv, () => run(argv)),
 };
 
 async function run(argv: string[]): Promise<number> {

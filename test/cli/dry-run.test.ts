@@ -155,6 +155,10 @@ describe.concurrent('rules dry-run on broken inputs', () => {
     const gh = await runCli(['dry-run', ...ROUTE, '--events', join(FX, 'bad-events.jsonl'), '--format', 'github'], { env: NO_PORTAL });
     expect(gh.code).toBe(1);
     expect(gh.stdout).toMatch(/^::error file=[^,]*bad-events\.jsonl,line=2,title=EVENTS_INVALID::/m);
+    // Regression: the annotation looked for a word 'github' among the arguments, so --format=github had none.
+    const joined = await runCli(['dry-run', ...ROUTE, '--events', join(FX, 'bad-events.jsonl'), '--format=github'], { env: NO_PORTAL });
+    expect(joined.code).toBe(1);
+    expect(joined.stdout).toMatch(/^::error file=[^,]*bad-events\.jsonl,line=2,title=EVENTS_INVALID::/m);
   });
 
   it('a missing events file, a bad --at and a bad --format are reported', async () => {
