@@ -70,14 +70,15 @@ export function evaluate(run: Run, ctx: EvalContext): Evaluation {
       } else {
         const ck = `${run.item.id}|${runRecordKey(ref)}`;
         const snapEntity = snapshotEntity(ref.entity, ref.entityTypeId);
-        if (!ctx.changeCache.has(ck) && (run.item.attempts ?? 0) >= 2) {
-          const earlier = ctx.earlierChanges?.(run);
-          // A first sight is the record against nothing: the first run's change set, rebuilt.
-          if (earlier === 'first-sight') ctx.changeCache.set(ck, { changes: diffRecord(undefined, record as Record<string, unknown>), hadSnapshot: false });
-          else if (earlier) ctx.changeCache.set(ck, { changes: earlier, hadSnapshot: true });
-        }
         // A shadow run takes a live run's change set for the event when there is one; its own never reaches a live run.
         const own = run.shadow ? `${shadowSpace(rule.id)}|${ck}` : ck;
+        if (!ctx.changeCache.has(ck) && !ctx.changeCache.has(own) && (run.item.attempts ?? 0) >= 2) {
+          // A retry: the change set an earlier attempt stored (a shadow run's may be its own rule's: kept under its own key).
+          const earlier = ctx.earlierChanges?.(run);
+          // A first sight is the record against nothing: the first run's change set, rebuilt.
+          if (earlier === 'first-sight') ctx.changeCache.set(own, { changes: diffRecord(undefined, record as Record<string, unknown>), hadSnapshot: false });
+          else if (earlier) ctx.changeCache.set(own, { changes: earlier, hadSnapshot: true });
+        }
         let seen = ctx.changeCache.get(ck) ?? ctx.changeCache.get(own);
         if (!seen) {
           const previous = run.shadow ? ctx.previousShadow(rule.id, snapEntity, ref.id) : ctx.previous(snapEntity, ref.id);

@@ -262,6 +262,36 @@ actions:
     expect(live.map((e) => [e.state, (e.params.fields as { COMMENT: string }).COMMENT])).toEqual([['done', 'In process (from )']]);
   });
 
+  it('regression: a DLQ retry of the item gives the live rule its own change set, not the shadow rule’s (the shadow rule first in the file)', async () => {
+    // The live rule's condition cannot be evaluated while the lead's pattern is broken ("(" is no regular expression).
+    const LIVE = `
+id: stage-live
+trigger: { event: ONCRMLEADUPDATE, changed: { STATUS_ID: { to: IN_PROCESS } } }
+condition: { matches: [{ var: lead.TITLE }, { var: lead.SOURCE_DESCRIPTION }] }
+actions:
+  - comment: { entity: lead, id: "{{ lead.ID }}", text: "In process (from {{ changes.STATUS_ID.from }})" }
+on_error: { retries: 0, then: dead_letter }
+`;
+    h = await harness(STAGE('stage-shadow', 'mode: shadow'));
+    const [id] = newLeads(h, 1, { SOURCE_DESCRIPTION: '(' });
+    h.store.inbox.add([leadEvent(id!, 'ONCRMLEADUPDATE')]);
+    await drain(h.engine, h.clock);
+    // The shadow rule has seen the lead NEW; the live rule, added now, never saw it: its first event is a first sight.
+    h.engine.setRules(rules(`${STAGE('stage-shadow', 'mode: shadow')}---${LIVE}`));
+    put(h, id!, { STATUS_ID: 'IN_PROCESS' });
+    h.store.inbox.add([leadEvent(id!, 'ONCRMLEADUPDATE')]);
+    await drain(h.engine, h.clock);
+    expect(h.store.dlq.count()).toBe(1);
+    expect(ofRule(h, 'stage-shadow').map((e) => (e.params.fields as { COMMENT: string }).COMMENT)).toEqual(['In process (from NEW)']);
+
+    // Fixed, and retried: the live rule's change set is the first sight it stored, not the shadow rule's "from NEW".
+    put(h, id!, { SOURCE_DESCRIPTION: 'Shadow' });
+    h.store.dlq.retry(h.store.dlq.list()[0]!.id);
+    await drain(h.engine, h.clock);
+    expect(h.store.inbox.countByStatus()).toMatchObject({ dead: 0 });
+    expect(ofRule(h, 'stage-live').filter((e) => e.state === 'done').map((e) => (e.params.fields as { COMMENT: string }).COMMENT)).toEqual(['In process (from )']);
+  });
+
   it.each(['shadow first', 'live first'])('beside a live twin (%s in the file) both see the same change, and the echo of the twin’s own write is no change to either', async (order) => {
     // No changed: here, so a run acts on any real change: the echo of the live twin's update must not be one for the shadow twin either.
     const WORK = (id: string, extra = '') => `
