@@ -62,8 +62,8 @@ describe('rules run and SIGTERM under a backlog', () => {
     });
     const user = userClient(emu, { retries: 10, backoffBaseMs: 20 });
     for (let i = 0; i < LEADS; i++) await user.call('crm.lead.add', { fields: { TITLE: `Backlog ${i}` } });
-    const done = () => d.logs.filter((r) => r.rule === 'followup' && r.outcome === 'done').length;
-    await d.waitForLog(() => done() >= 10, 60_000);
+    // Held: at least 10 comments were answered before it. (Not "10 runs logged": a run is logged when its tick
+    // ends, and the tick of the held batch may be the one that carries those 10.)
     await hold.held(1);
     d.kill('SIGTERM');
     await d.waitForLog((r) => String(r.msg).startsWith('SIGTERM received'), 60_000);
@@ -79,7 +79,9 @@ describe('rules run and SIGTERM under a backlog', () => {
       const logged = d.logs.filter((r) => typeof r.run === 'number' && typeof r.outcome === 'string' && r.component === undefined).map((r) => r.run as number);
       expect(new Set(logged).size).toBe(logged.length);
       expect(logged.sort((a, b) => a - b)).toEqual(finished.map((r) => r.id).sort((a, b) => a - b));
-      expect(finished.length).toBeGreaterThanOrEqual(10);
+      // The held batch's tick ends during the drain (its answer comes back), with the 10 comments before it; a
+      // drain that gave up on it ('abandoning') leaves its runs to the next start, unlogged and unfinished.
+      if (!d.logs.some((r) => String(r.msg).includes('abandoning'))) expect(finished.length).toBeGreaterThanOrEqual(10);
     } finally {
       store.close();
     }
