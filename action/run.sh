@@ -84,7 +84,10 @@ case "$command" in
     ;;
   diff)
     # The base: a git ref (the checkout needs the base's history: fetch-depth: 0) or a folder.
-    [[ -n "${B24_RULES_BASE:-}" ]] || fail "diff needs base: the git ref to compare with (e.g. origin/main, with actions/checkout fetch-depth: 0) or a folder of rules" 2
+    # Bad usage is 2, as the CLI's; with --detailed-exitcode 2 means "the plans differ", so it is 1 there (as the CLI's).
+    usage=2
+    for a in "${extra[@]}"; do [[ "$a" == --detailed-exitcode ]] && usage=1; done
+    [[ -n "${B24_RULES_BASE:-}" ]] || fail "diff needs base: the git ref to compare with (e.g. origin/main, with actions/checkout fetch-depth: 0) or a folder of rules" "$usage"
     options=(--base "$B24_RULES_BASE")
     [[ -n "${B24_RULES_EVENTS:-}" ]] && options+=(--events "$B24_RULES_EVENTS")
     [[ -n "${B24_RULES_AT:-}" ]] && options+=(--at "$B24_RULES_AT")

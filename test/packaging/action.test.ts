@@ -226,6 +226,10 @@ describe('the b24-rules action (action.yml)', () => {
     const noBase = await runAction(ws, { command: 'diff' });
     expect(noBase.code).toBe(2);
     expect(annotations(noBase.stdout)).toEqual([expect.stringContaining('::error title=b24-rules action::diff needs base')]);
+    // With --detailed-exitcode, 2 would read as "the plans differ": bad usage is 1 there, as the CLI's.
+    const noBaseDetailed = await runAction(ws, { command: 'diff', args: '--detailed-exitcode' });
+    expect(noBaseDetailed.code).toBe(1);
+    expect(annotations(noBaseDetailed.stdout)).toEqual([expect.stringContaining('::error title=b24-rules action::diff needs base')]);
   });
 
   it('runs the CLI of the package the action is part of when the repository has none installed (uses: ./node_modules/b24-rules)', async () => {
