@@ -126,24 +126,27 @@ export function createWebhookReceivers(options: WebhookReceiversOptions): Webhoo
       // or the deployment's, not an outage (a 503 would ask it to try again). Their member_ids are not echoed.
       if (!(err instanceof PortalsError && err.code === 'PORTAL_INVALID')) throw err;
       logger.warn({ remote, error: err.message }, 'outgoing webhook: the event names no portal by member_id and more than one by domain; refused');
-      return refuse('outgoing', 409, `no portal of this deployment has member_id '${read.memberId.slice(0, 64)}', and more than one has the event's domain: add the portal under its member_id (see rules portals list)`);
+      const named = read.memberId ? `no portal of this deployment has member_id '${read.memberId.slice(0, 64)}', and more than one` : 'the event names no member_id, and more than one portal of this deployment';
+      return refuse('outgoing', 409, `${named} has the event's domain: add the portal under its member_id (see rules portals list)`);
     }
     if (!portal) {
       logger.warn({ remote }, 'outgoing webhook: an event for a portal this deployment does not have; refused');
-      return refuse('outgoing', 404, `no portal of this deployment has member_id '${read.memberId.slice(0, 64)}' (see rules portals list)`);
+      return refuse('outgoing', 404, `no portal of this deployment has ${read.memberId ? `member_id '${read.memberId.slice(0, 64)}'` : "the event's domain"} (see rules portals list)`);
     }
+    // A refusal names the portal as the sender did: a portal found by its domain is not named by its member_id.
+    const shown = portal.memberId === read.memberId ? `portal ${portal.memberId}` : "the event's domain's portal";
     const known = await options.registry.applicationToken(portal.memberId);
     if (!known?.token) {
       logger.warn({ portal: portal.domain, remote }, 'outgoing webhook: the portal has no application_token (the app is not installed); refused');
-      return refuse('outgoing', 403, `portal ${portal.memberId} has no application_token here: events are taken from a portal the app is installed on (ONAPPINSTALL at /b24/app)`);
+      return refuse('outgoing', 403, `${shown} has no application_token here: events are taken from a portal the app is installed on (ONAPPINSTALL at /b24/app)`);
     }
     if (!known.live) {
       logger.warn({ portal: portal.domain, remote }, 'outgoing webhook: an event from a portal the app was uninstalled from; refused');
-      return refuse('outgoing', 403, `the app is uninstalled from portal ${portal.memberId}: its events are not taken`);
+      return refuse('outgoing', 403, `the app is uninstalled from ${shown}: its events are not taken`);
     }
     if (!safeEqual(read.token, known.token)) {
       logger.warn({ portal: portal.domain, remote }, 'outgoing webhook: wrong application_token; refused');
-      return refuse('outgoing', 403, `application_token does not match portal ${portal.memberId}'s`);
+      return refuse('outgoing', 403, `application_token does not match ${shown}'s`);
     }
     if (!read.event) return refuse('outgoing', 400, 'event is required');
     if (read.event.name === 'ONOFFLINEEVENT') {

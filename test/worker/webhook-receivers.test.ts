@@ -182,6 +182,18 @@ describe.skipIf(!pgUrl())("a worker's outgoing-webhook and form receivers (Postg
     }
   });
 
+  it('regression: a refusal of an event that names its portal by domain only does not name the portal by its member_id', async () => {
+    const [, w2] = workers as [Worker, Worker];
+    const p = fleet.portals[0] as FleetPortal;
+    const forged = await post(w2, '/b24/events', eventBody(p, 1, { member_id: '', application_token: 'forged-app-token-0002' }));
+    expect(forged.status).toBe(403);
+    expect(forged.body).toContain("application_token does not match the event's domain's portal");
+    expect(forged.body).not.toContain(p.memberId);
+    const nowhere = await post(w2, '/b24/events', eventBody(p, 1, { member_id: '', domain: 'nowhere.bitrix24.com' }));
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body).toContain("no portal of this deployment has the event's domain");
+  });
+
   it('a form hook posted to /hooks/<member_id>/<rule path> with the rule\'s secret is done once by the holder; a wrong secret is refused', async () => {
     const [w1, w2] = workers as [Worker, Worker];
     const p = fleet.find(w1.held()[0] as string) as FleetPortal;
